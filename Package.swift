@@ -1,0 +1,64 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+let package = Package(
+    name: "Brigade",
+    platforms: [.macOS(.v15)],
+    products: [
+        .library(name: "Brigade", targets: ["Brigade"]),
+        .library(name: "BrigadeSQLite", targets: ["BrigadeSQLite"]),
+        .library(name: "BrigadeTesting", targets: ["BrigadeTesting"]),
+        .executable(name: "brigade", targets: ["brigade"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+    ],
+    targets: [
+        // The programming model, the engine, the control plane and the storage protocol.
+        // Deliberately free of NIO, HTTP and database drivers.
+        .target(
+            name: "Brigade",
+            dependencies: [
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "DequeModule", package: "swift-collections"),
+                .product(name: "HeapModule", package: "swift-collections"),
+            ]
+        ),
+        .target(
+            name: "BrigadeSQLite",
+            dependencies: [
+                "Brigade",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .target(
+            name: "BrigadeTesting",
+            dependencies: ["Brigade", "BrigadeSQLite"]
+        ),
+        .executableTarget(
+            name: "brigade",
+            dependencies: [
+                "Brigade",
+                "BrigadeSQLite",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        .testTarget(
+            name: "BrigadeTests",
+            dependencies: ["Brigade", "BrigadeSQLite", "BrigadeTesting"]
+        ),
+        .testTarget(
+            name: "BrigadeSQLiteTests",
+            dependencies: ["Brigade", "BrigadeSQLite", "BrigadeTesting", .product(name: "GRDB", package: "GRDB.swift")]
+        ),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,108 @@
+import DequeModule
+import HeapModule
+
+/// The bookkeeping of one SousChef: where each of its instances is (a due timer, the runnable
+/// queue, or a live Engine). Mutated only inside the SousChef's `Mutex`.
+struct SousChefState: Sendable {
+    enum Place: Sendable {
+        case timer(dueAt: Int64, woken: Bool)
+        case queued
+        case live(Engine, wakeRequested: Bool)
+    }
+
+    struct Entry: Sendable {
+        var id: String
+        var place: Place
+    }
+
+    struct Timer: Comparable, Sendable {
+        var dueAt: Int64
+        var seq: Int64
+        static func < (lhs: Timer, rhs: Timer) -> Bool {
+            (lhs.dueAt, lhs.seq) < (rhs.dueAt, rhs.seq)
+        }
+    }
+
+    var entries: [Int64: Entry] = [:]
+    /// Due timers; stale items (re-timed or started since) are skipped when popped.
+    var timers = Heap<Timer>()
+    /// Resumed and woken instances: they run before new ones.
+    var woken: Deque<Int64> = []
+    /// New instances, oldest first.
+    var fresh: Deque<Int64> = []
+
+    /// Notes that an instance is due at `dueAt` (a timer, or found by a sweep).
+    mutating func schedule(seq: Int64, id: String, dueAt: Int64, woken isWoken: Bool) {
+        switch entries[seq]?.place {
+        case .live, .queued:
+            return
+        case .timer(let existing, _) where existing <= dueAt:
+            return
+        default:
+            entries[seq] = Entry(id: id, place: .timer(dueAt: dueAt, woken: isWoken))
+            timers.insert(Timer(dueAt: dueAt, seq: seq))
+        }
+    }
+
+    /// Puts an instance in the runnable queue now. A live one is marked to run again when its
+    /// engine exits. Returns true when the queue changed.
+    @discardableResult
+    mutating func makeRunnable(seq: Int64, id: String, woken isWoken: Bool) -> Bool {
+        switch entries[seq]?.place {
+        case .live(let engine, _):
+            entries[seq]!.place = .live(engine, wakeRequested: true)
+            return false
+        case .queued:
+            return false
+        default:
+            entries[seq] = Entry(id: id, place: .queued)
+            if isWoken { woken.append(seq) } else { fresh.append(seq) }
+            return true
+        }
+    }
+
+    /// Moves every timer due at `now` to the runnable queue.
+    mutating func fireDue(now: Int64) {
+        while let top = timers.min, top.dueAt <= now {
+            timers.removeMin()
+            guard case .timer(let dueAt, let isWoken)? = entries[top.seq]?.place, dueAt == top.dueAt else { continue }
+            entries[top.seq]!.place = .queued
+            if isWoken { woken.append(top.seq) } else { fresh.append(top.seq) }
+        }
+    }
+
+    /// The earliest pending timer.
+    mutating func nextDue() -> Int64? {
+        while let top = timers.min {
+            if case .timer(let dueAt, _)? = entries[top.seq]?.place, dueAt == top.dueAt { return dueAt }
+            timers.removeMin()
+        }
+        return nil
+    }
+
+    var hasRunnable: Bool { !woken.isEmpty || !fresh.isEmpty }
+
+    /// Takes the next runnable instance (woken before new) and marks it live with `engine`.
+    mutating func startNext(_ makeEngine: (Int64, String) -> Engine) -> (Int64, Engine)? {
+        while let seq = woken.popFirst() ?? fresh.popFirst() {
+            guard let entry = entries[seq], case .queued = entry.place else { continue }
+            let engine = makeEngine(seq, entry.id)
+            entries[seq]!.place = .live(engine, wakeRequested: false)
+            return (seq, engine)
+        }
+        return nil
+    }
+
+    /// Forgets an instance that is not live (terminated, deleted, paused through the store).
+    mutating func forget(seq: Int64) {
+        if case .live = entries[seq]?.place { return }
+        entries[seq] = nil
+    }
+
+    var liveCount: Int {
+        entries.values.reduce(0) { count, entry in
+            if case .live = entry.place { return count + 1 }
+            return count
+        }
+    }
+}

@@ -1,0 +1,204 @@
+import Foundation
+
+extension Engine {
+    /// `step.do`: replays a recorded outcome, or runs attempts until one succeeds or the retries
+    /// are exhausted. Returns the committed result (JSON).
+    func runDo(
+        _ name: String,
+        config requested: StepConfig?,
+        body: @escaping @Sendable (StepContext) async throws -> Data
+    ) async throws -> Data {
+        let entry = try await enterStep(.do, name)
+        defer { exitStep() }
+        let stepName = "\(name)-\(entry.identity.count)"
+
+        var record: StepRecord
+        let config: StepConfig
+        if let stored = entry.record {
+            switch stored.status {
+            case .complete:
+                return stored.value ?? Data("null".utf8)
+            case .failed, .timedOut:
+                throw StepFailedError(
+                    stepName: name, count: stored.count, attempts: stored.attempts,
+                    errorName: stored.error?.name ?? "Error", message: stored.error?.message ?? "",
+                    isNonRetryable: stored.nonRetryable
+                )
+            case .running, .retrying, .waiting:
+                record = stored
+                // The config stored at first execution wins over the code's current one.
+                config = (stored.config.flatMap { try? JSONCoding.decode(StepConfig.self, from: $0) }) ?? requested ?? .default
+            }
+        } else {
+            config = requested ?? .default
+            do {
+                try config.validate(stepName: name, settings: settings)
+            } catch let error as BrigadeError {
+                throw fail(error)
+            }
+            record = StepRecord(
+                name: name, count: entry.identity.count, kind: .do, position: entry.position,
+                status: .running, attempts: 0, config: try JSONCoding.encode(config),
+                startedAt: clock.nowMilliseconds()
+            )
+        }
+
+        // An attempt that was running when an earlier lifetime died counts as a failed attempt,
+        // so a step that crashes the process cannot retry forever.
+        if record.status == .running && record.attempts > 0 {
+            let info = ErrorInfo(name: "WorkflowInternalError", message: "Attempt \(record.attempts) was interrupted: the process running it stopped before it finished.")
+            if let failure = try await recordFailure(&record, info: info, nonRetryable: false, config: config, stepName: stepName) {
+                throw failure
+            }
+        }
+        if record.status == .retrying, let deadline = record.deadline {
+            try await wait(until: deadline)
+        }
+
+        while true {
+            record.attempts += 1
+            record.status = .running
+            record.deadline = nil
+            let attempt = record.attempts
+            let now = clock.nowMilliseconds()
+            var history = [HistoryEntry(.attemptStarted, at: now, step: stepName, data: ["attempt": .number(Double(attempt))])]
+            if attempt == 1 {
+                history.insert(HistoryEntry(.stepStarted, at: now, step: stepName, data: ["config": JSONValue(json: record.config)]), at: 0)
+            }
+            // Not awaited: losing this record in a crash only loses the attempt count.
+            try await commit([record], history: history, awaitCommit: false)
+
+            let context = StepContext(name: name, count: entry.identity.count, attempt: attempt, config: config)
+            let result = await runAttempt(body, context: context, timeout: config.timeout)
+            try checkNotUnwinding()
+            if stopRequested.load(ordering: .acquiring) { throw EngineUnwind(reason: .stop) }
+
+            switch result {
+            case .success(let value) where value.count <= settings.maxStepResultBytes:
+                let now = clock.nowMilliseconds()
+                record.status = .complete
+                record.value = value
+                record.error = nil
+                record.endedAt = now
+                try await commit(
+                    [record],
+                    history: [
+                        HistoryEntry(.attemptCompleted, at: now, step: stepName, data: ["attempt": .number(Double(attempt))]),
+                        HistoryEntry(.stepCompleted, at: now, step: stepName),
+                    ],
+                    awaitCommit: true
+                )
+                return value
+            case .success(let value):
+                let info = ErrorInfo(
+                    name: "WorkflowInternalError",
+                    message: "Step \(stepName) output is too large: \(value.count) bytes. Maximum allowed size is \(settings.maxStepResultBytes) bytes."
+                )
+                if let failure = try await recordFailure(&record, info: info, nonRetryable: false, config: config, stepName: stepName) {
+                    throw failure
+                }
+            case .failure(let error):
+                if error is EngineUnwind { throw error }
+                if error is CancellationError && Task.isCancelled { throw error }
+                let nonRetryable = error is NonRetryableError
+                if let failure = try await recordFailure(&record, info: ErrorInfo(error), nonRetryable: nonRetryable, config: config, stepName: stepName) {
+                    throw failure
+                }
+            }
+            if let deadline = record.deadline {
+                try await wait(until: deadline)
+            }
+        }
+    }
+
+    /// Records a failed attempt. Returns the error to throw when the step failed for good, or nil
+    /// after scheduling the next attempt (`record.deadline`).
+    private func recordFailure(
+        _ record: inout StepRecord, info: ErrorInfo, nonRetryable: Bool, config: StepConfig, stepName: String
+    ) async throws -> StepFailedError? {
+        let now = clock.nowMilliseconds()
+        let attempt = record.attempts
+        var attemptData: [String: JSONValue] = [
+            "attempt": .number(Double(attempt)),
+            "error": .object(["name": .string(info.name), "message": .string(info.message)]),
+        ]
+        record.error = info
+        if nonRetryable || attempt > config.retries.limit {
+            record.status = .failed
+            record.nonRetryable = nonRetryable
+            record.endedAt = now
+            try await commit(
+                [record],
+                history: [
+                    HistoryEntry(.attemptErrored, at: now, step: stepName, data: attemptData),
+                    HistoryEntry(.stepErrored, at: now, step: stepName, data: ["error": attemptData["error"]!]),
+                ],
+                awaitCommit: true
+            )
+            logger.debug("step failed", metadata: ["step.name": "\(stepName)", "step.attempt": "\(attempt)"])
+            return StepFailedError(
+                stepName: record.name, count: record.count, attempts: attempt,
+                errorName: info.name, message: info.message, isNonRetryable: nonRetryable
+            )
+        }
+        let delay = config.retries.delay(afterAttempt: attempt).wholeMilliseconds
+        attemptData["retryDelayMs"] = .number(Double(delay))
+        record.status = .retrying
+        record.deadline = now + delay
+        try await commit([record], history: [HistoryEntry(.attemptErrored, at: now, step: stepName, data: attemptData)], awaitCommit: true)
+        logger.debug("step attempt failed; retrying", metadata: ["step.name": "\(stepName)", "step.attempt": "\(attempt)", "delay.ms": "\(delay)"])
+        return nil
+    }
+
+    /// Runs one attempt against its timeout.
+    ///
+    /// The body runs in a task of its own that this function owns and cancels when the attempt
+    /// times out or the engine stops, but does not wait for: a body that ignores cancellation
+    /// must not hold the engine, its slot, or a terminate hostage. Such a body keeps running until
+    /// it returns and its result is discarded (the contract's behaviour: a timed-out attempt is
+    /// not killed and may overlap the next one).
+    private func runAttempt(
+        _ body: @escaping @Sendable (StepContext) async throws -> Data,
+        context: StepContext,
+        timeout: Duration
+    ) async -> Result<Data, any Error> {
+        let clock = self.clock
+        let deadline = Date(millisecondsSince1970: clock.nowMilliseconds() + timeout.wholeMilliseconds)
+        let outcome = AttemptOutcome()
+        let attempt = Task {
+            do {
+                outcome.settle(.success(try await body(context)))
+            } catch {
+                outcome.settle(.failure(error))
+            }
+        }
+        return await withTaskCancellationHandler {
+            await withTaskGroup(of: Void.self) { group in
+                group.addTask {
+                    do {
+                        try await clock.sleep(until: deadline)
+                        outcome.settle(.failure(WorkflowTimeoutError(milliseconds: timeout.wholeMilliseconds)))
+                    } catch {}
+                }
+                let result = await outcome.wait()
+                group.cancelAll()
+                attempt.cancel()
+                return result
+            }
+        } onCancel: {
+            attempt.cancel()
+            outcome.settle(.failure(CancellationError()))
+        }
+    }
+}
+
+extension JSONValue {
+    /// Parses JSON bytes; `.null` for nil or invalid input.
+    init(json data: Data?) {
+        guard let data, let value = try? JSONCoding.decode(JSONValue.self, from: data) else {
+            self = .null
+            return
+        }
+        self = value
+    }
+}

@@ -1,0 +1,101 @@
+import Foundation
+
+extension Engine {
+    /// Watches the engine for the moments it must change state: every branch parked long enough
+    /// (hibernate), a pending pause with no step body running (pause), a stop request. Returns
+    /// once the engine unwinds.
+    func monitor() async {
+        while !Task.isCancelled {
+            await monitorSignal.wait()
+            if Task.isCancelled || stopRequested.load(ordering: .acquiring) { return }
+
+            enum Action { case none, pause, considerHibernation(UInt64) }
+            let action = state.withLock { state -> Action in
+                guard let current = state else { return .none }
+                if current.phase == .pausing && current.busy == 0 { return .pause }
+                if current.phase == .running && current.busy == 0 && !current.parked.isEmpty {
+                    return .considerHibernation(current.activity)
+                }
+                return .none
+            }
+            switch action {
+            case .none:
+                continue
+            case .pause:
+                if await pauseNow() { return }
+            case .considerHibernation(let activity):
+                // A branch that just finished a step may be about to start the next one: give it
+                // a moment before concluding that everything is parked.
+                try? await Task.sleep(for: settings.hibernationGrace)
+                if Task.isCancelled { return }
+                if await hibernateIfStill(activity: activity) { return }
+            }
+        }
+    }
+
+    /// Writes `paused` and unwinds. Returns true when the engine unwound.
+    private func pauseNow() async -> Bool {
+        let proceed = state.withLock { state -> Bool in
+            guard state!.phase == .pausing, state!.busy == 0 else { return false }
+            state!.phase = .paused
+            return true
+        }
+        guard proceed else { return false }
+        let now = clock.nowMilliseconds()
+        var write = InstanceWrite(seq: seq, epoch: currentEpoch, now: now)
+        write.update = InstanceUpdate(status: .paused, dueAt: nil, pausedAt: now)
+        write.history = [HistoryEntry(.workflowPaused, at: now)]
+        do {
+            try await store.write(write, awaitCommit: true)
+            logger.debug("instance paused")
+        } catch {
+            markStopping(fenced: error is FencedWriteError)
+        }
+        unwindParked()
+        return true
+    }
+
+    /// Hibernates if nothing happened since `activity` and every branch is still parked.
+    private func hibernateIfStill(activity: UInt64) async -> Bool {
+        let dueAt = state.withLock { state -> Int64? in
+            guard let current = state, current.phase == .running, current.busy == 0,
+                current.activity == activity, !current.parked.isEmpty,
+                let due = current.earliestDeadline
+            else { return nil }
+            state!.phase = .hibernating(dueAt: due)
+            return due
+        }
+        guard let dueAt else {
+            // Something moved; look again if the engine is still quiescent.
+            if state.withLock({ $0?.isQuiescent ?? false }) { monitorSignal.signal() }
+            return false
+        }
+        let now = clock.nowMilliseconds()
+        var write = InstanceWrite(seq: seq, epoch: currentEpoch, now: now)
+        write.update = InstanceUpdate(status: .waiting, dueAt: dueAt)
+        write.history = [HistoryEntry(.workflowWaiting, at: now, data: ["until": .number(Double(dueAt))])]
+        do {
+            try await store.write(write, awaitCommit: true)
+            logger.debug("instance hibernating", metadata: ["due": "\(dueAt)"])
+        } catch {
+            markStopping(fenced: error is FencedWriteError)
+        }
+        unwindParked()
+        return true
+    }
+
+    func markStopping(fenced: Bool) {
+        state.withLock { state in
+            state!.phase = .stopping
+            if fenced { state!.fenced = true }
+        }
+    }
+
+    /// Releases every parked branch with the unwind error of the current phase.
+    func unwindParked() {
+        let (tickets, reason) = state.withLock { state in
+            (state!.drainTickets(), state!.unwindReason)
+        }
+        for ticket in tickets { ticket.resolve(.failure(EngineUnwind(reason: reason))) }
+    }
+}

@@ -1,0 +1,218 @@
+import Foundation
+
+/// A step call admitted by the engine.
+struct StepEntry: Sendable {
+    var identity: StepIdentity
+    /// The stored record from an earlier lifetime, if any.
+    var record: StepRecord?
+    /// The recording position for a new record.
+    var position: Int
+}
+
+extension Engine {
+    /// Admits a step call: validates it, assigns its occurrence count, detects non-determinism,
+    /// and blocks it while a pause is pending. Every successful call must be balanced by
+    /// ``exitStep()``.
+    func enterStep(_ kind: StepKind, _ name: String) async throws -> StepEntry {
+        do {
+            try Validation.stepName(name, settings: settings)
+        } catch let error as BrigadeError {
+            throw fail(error)
+        }
+        enum Admission { case entered(StepEntry), failed(any Error), blocked(UInt64, ParkTicket) }
+        while true {
+            let admission = state.withLock { state -> Admission in
+                if let fatal = state!.fatal { return .failed(fatal) }
+                if state!.isUnwinding { return .failed(EngineUnwind(reason: state!.unwindReason)) }
+                if state!.phase == .pausing {
+                    let ticket = ParkTicket()
+                    let id = state!.nextParkID
+                    state!.nextParkID += 1
+                    state!.parked[id] = .init(ticket: ticket, deadline: nil, eventType: nil, short: false)
+                    return .blocked(id, ticket)
+                }
+                let count = (state!.counters[name] ?? 0) + 1
+                state!.counters[name] = count
+                let identity = StepIdentity(name: name, count: count)
+                let record = state!.records[identity]
+                var position = record?.position ?? 0
+                if let record, record.kind != kind {
+                    let error = BrigadeError(
+                        .nonDeterminism,
+                        "Non-deterministic replay at step \"\(name)-\(count)\": it was recorded as step.\(record.kind.rawValue) but this run reached step.\(kind.rawValue) there. The workflow code changed, or it branches on something other than its params and step results. Restart the instance, or restore the code it started with.",
+                        instanceId: instanceId,
+                        stepName: "\(name)-\(count)"
+                    )
+                    state!.fatal = error
+                    return .failed(error)
+                }
+                if record == nil {
+                    if kind == .do {
+                        if state!.doSteps >= settings.maxStepsPerInstance {
+                            let error = BrigadeError(
+                                .stepLimitExceeded,
+                                "The limit of \(settings.maxStepsPerInstance) steps has been reached for this instance; step \"\(name)-\(count)\" cannot run. Split the work over several instances or raise maxStepsPerInstance.",
+                                instanceId: instanceId,
+                                stepName: "\(name)-\(count)"
+                            )
+                            state!.fatal = error
+                            return .failed(error)
+                        }
+                        state!.doSteps += 1
+                    }
+                    position = state!.nextPosition
+                    state!.nextPosition += 1
+                }
+                state!.busy += 1
+                state!.activity += 1
+                return .entered(StepEntry(identity: identity, record: record, position: position))
+            }
+            switch admission {
+            case .entered(let entry):
+                return entry
+            case .failed(let error):
+                throw error
+            case .blocked(let id, let ticket):
+                // A pause is pending: the step waits until it is cancelled (proceed) or takes
+                // effect (unwind).
+                signalIfQuiescent()
+                do {
+                    _ = try await ticket.wait()
+                    state.withLock { $0!.unpark(id) }
+                } catch {
+                    state.withLock { $0!.unpark(id) }
+                    throw error
+                }
+            }
+        }
+    }
+
+    /// Balances ``enterStep(_:_:)``.
+    func exitStep() {
+        let quiescent = state.withLock { state -> Bool in
+            state!.busy -= 1
+            state!.activity += 1
+            return state!.isQuiescent
+        }
+        if quiescent { monitorSignal.signal() }
+    }
+
+    func signalIfQuiescent() {
+        if state.withLock({ $0!.isQuiescent }) { monitorSignal.signal() }
+    }
+
+    /// Records a fatal condition: the instance will end `errored` with it, whatever `run` does.
+    func fail(_ error: BrigadeError) -> BrigadeError {
+        state.withLock { state in
+            if state!.fatal == nil { state!.fatal = error }
+        }
+        return error
+    }
+
+    /// Parks the calling branch until `deadline`, or until an event of `eventType` is handed to it.
+    /// Long parks let the engine hibernate; then this throws ``EngineUnwind``.
+    func park(until deadline: Int64, eventType: String? = nil) async throws -> WakeReason {
+        let short = deadline - clock.nowMilliseconds() < settings.inMemoryWaitThreshold.wholeMilliseconds
+        let ticket = ParkTicket()
+        enum Registration { case immediate(EventRecord), parked(UInt64, Bool), failed(any Error) }
+        let registration = state.withLock { state -> Registration in
+            if state!.isUnwinding { return .failed(EngineUnwind(reason: state!.unwindReason)) }
+            if let eventType, let event = state!.takeBuffered(type: eventType, notAfter: deadline) {
+                return .immediate(event)
+            }
+            let id = state!.nextParkID
+            state!.nextParkID += 1
+            state!.parked[id] = .init(ticket: ticket, deadline: deadline, eventType: eventType, short: short)
+            if let eventType { state!.waiters[eventType, default: []].append(id) }
+            if !short { state!.busy -= 1 }
+            state!.activity += 1
+            return .parked(id, state!.isQuiescent)
+        }
+        let id: UInt64
+        switch registration {
+        case .immediate(let event): return .event(event)
+        case .failed(let error): throw error
+        case .parked(let parkedID, let quiescent):
+            id = parkedID
+            if quiescent { monitorSignal.signal() }
+        }
+        let clock = self.clock
+        let result: Result<WakeReason, any Error>
+        do {
+            let reason = try await withThrowingTaskGroup(of: WakeReason?.self) { group in
+                group.addTask {
+                    do {
+                        try await clock.sleep(until: Date(millisecondsSince1970: deadline))
+                    } catch {
+                        return nil
+                    }
+                    ticket.resolve(.success(.deadline))
+                    return nil
+                }
+                group.addTask { try await ticket.wait() }
+                while let next = try await group.next() {
+                    if let reason = next {
+                        group.cancelAll()
+                        return reason
+                    }
+                }
+                throw CancellationError()
+            }
+            result = .success(reason)
+        } catch {
+            result = .failure(error)
+        }
+        state.withLock { state in
+            state!.unpark(id)
+            if !short { state!.busy += 1 }
+            state!.activity += 1
+        }
+        return try result.get()
+    }
+
+    /// Waits until `deadline`: in memory when it is near, parked (and possibly hibernated) when not.
+    func wait(until deadline: Int64) async throws {
+        let remaining = deadline - clock.nowMilliseconds()
+        if remaining <= 0 { return }
+        if remaining < settings.inMemoryWaitThreshold.wholeMilliseconds {
+            try await clock.sleep(until: Date(millisecondsSince1970: deadline))
+        } else {
+            _ = try await park(until: deadline)
+        }
+        try checkNotUnwinding()
+    }
+
+    func checkNotUnwinding() throws {
+        try state.withLock { state in
+            if state!.isUnwinding { throw EngineUnwind(reason: state!.unwindReason) }
+        }
+    }
+
+    /// Takes the oldest buffered event of `type` sent no later than `notAfter`.
+    func takeBufferedEvent(type: String, notAfter: Int64) -> EventRecord? {
+        state.withLock { $0!.takeBuffered(type: type, notAfter: notAfter) }
+    }
+
+    /// Writes step records (and history) for this instance, fenced by the claim epoch.
+    func commit(
+        _ records: [StepRecord], history: [HistoryEntry], consumedEvents: [Int64] = [],
+        awaitCommit: Bool
+    ) async throws {
+        let now = clock.nowMilliseconds()
+        var write = InstanceWrite(seq: seq, epoch: currentEpoch, now: now)
+        write.steps = records
+        write.history = history
+        write.consumedEvents = consumedEvents
+        state.withLock { state in
+            for record in records { state!.records[StepIdentity(name: record.name, count: record.count)] = record }
+        }
+        do {
+            try await store.write(write, awaitCommit: awaitCommit)
+        } catch let error as FencedWriteError {
+            logger.debug("write fenced: \(error)")
+            markStopping(fenced: true)
+            unwindParked()
+            throw EngineUnwind(reason: .stop)
+        }
+    }
+}

@@ -1,0 +1,80 @@
+import Foundation
+
+extension Engine {
+    /// `step.waitForEvent`: delivers the oldest kept event of `type` (sent before the deadline), or
+    /// parks until one arrives or the timeout passes. Returns the stored event (JSON
+    /// `{type, payload, timestamp}`).
+    func runWaitForEvent(_ name: String, type: String, timeout: Duration) async throws -> Data {
+        do {
+            try Validation.eventType(type, settings: settings)
+        } catch let error as BrigadeError {
+            throw fail(error)
+        }
+        if timeout < .seconds(1) || timeout > settings.maxSleep {
+            throw fail(BrigadeError(.invalidDuration, "waitForEvent \"\(name)\" has a timeout of \(timeout); it must be between 1 second and \(settings.maxSleep) (365 days by default).", instanceId: instanceId, stepName: name))
+        }
+        let entry = try await enterStep(.waitForEvent, name)
+        defer { exitStep() }
+        let stepName = "\(name)-\(entry.identity.count)"
+        let timedOut = WaitForEventTimeoutError(stepName: name, count: entry.identity.count, eventType: type)
+
+        var record: StepRecord
+        if let stored = entry.record {
+            switch stored.status {
+            case .complete: return stored.value ?? Data("null".utf8)
+            case .timedOut, .failed: throw timedOut
+            default: record = stored
+            }
+        } else {
+            let now = clock.nowMilliseconds()
+            record = StepRecord(
+                name: name, count: entry.identity.count, kind: .waitForEvent, position: entry.position,
+                status: .waiting, deadline: now + timeout.wholeMilliseconds, eventType: type, startedAt: now
+            )
+            try await commit(
+                [record],
+                history: [HistoryEntry(.waitStarted, at: now, step: stepName, data: ["eventType": .string(type)])],
+                awaitCommit: false
+            )
+        }
+        let deadline = record.deadline ?? clock.nowMilliseconds()
+
+        while true {
+            // An event sent before the deadline wins even if this replay runs after it.
+            var delivered = takeBufferedEvent(type: type, notAfter: deadline)
+            if delivered == nil {
+                if clock.nowMilliseconds() >= deadline {
+                    let now = clock.nowMilliseconds()
+                    record.status = .timedOut
+                    record.error = ErrorInfo(timedOut)
+                    record.endedAt = now
+                    try await commit([record], history: [HistoryEntry(.waitTimedOut, at: now, step: stepName)], awaitCommit: true)
+                    throw timedOut
+                }
+                if case .event(let event) = try await park(until: deadline, eventType: type) {
+                    delivered = event
+                }
+                try checkNotUnwinding()
+            }
+            guard let event = delivered else { continue }
+            let now = clock.nowMilliseconds()
+            var stored = Data()
+            stored.append(contentsOf: #"{"payload":"#.utf8)
+            stored.append(event.payload)
+            stored.append(contentsOf: #","timestamp":\#(event.createdAt),"type":"#.utf8)
+            stored.append(try JSONCoding.encode(event.type))
+            stored.append(contentsOf: "}".utf8)
+            record.status = .complete
+            record.value = stored
+            record.endedAt = now
+            // The event is consumed in the same transaction that records the step: delivered once.
+            try await commit(
+                [record],
+                history: [HistoryEntry(.waitCompleted, at: now, step: stepName, data: ["eventType": .string(type)])],
+                consumedEvents: [event.seq],
+                awaitCommit: true
+            )
+            return stored
+        }
+    }
+}

@@ -1,0 +1,276 @@
+import Foundation
+import Logging
+import Synchronization
+
+/// How one Engine lifetime ended.
+enum EngineOutcome: Sendable {
+    /// `run` returned; the instance is `complete`.
+    case completed
+    /// `run` threw or hit a fatal condition; the instance is `errored`.
+    case errored
+    /// Every branch parked: the instance is `waiting` and due at `dueAt`.
+    case hibernated(dueAt: Int64)
+    /// The pause took effect.
+    case paused
+    /// Terminated, restarted, deleted, fenced or shut down.
+    case stopped
+    /// The claim found the instance paused or finished.
+    case notRunnable
+    /// The instance no longer exists.
+    case gone
+    /// The store failed; try again later.
+    case failed
+}
+
+/// Owns one instance while it runs: claims it, replays `run` against its stored steps, executes
+/// new steps, parks and hibernates it, and writes its outcome.
+///
+/// An Engine exists only while the instance is in memory: created when the instance is started,
+/// dropped when it hibernates, pauses or ends. Every write it makes carries the epoch of its claim,
+/// so once someone else changes the instance (terminate, restart, delete, another claim) its
+/// writes are rejected and it stops.
+final class Engine: Sendable {
+    let seq: Int64
+    let instanceId: String
+    let runner: AnyWorkflowRunner
+    let store: any WorkflowStore
+    let clock: any WorkflowClock
+    let settings: BrigadeSettings
+    let logger: Logger
+
+    let state: Mutex<EngineState?> = Mutex(nil)
+    /// Wakes the monitor: quiescence, pause requests and cancellations, stop requests.
+    let monitorSignal = WakeSignal()
+    let stopRequested = Atomic<Bool>(false)
+    /// Set once from the claim.
+    let context = Mutex<Context?>(nil)
+
+    struct Context: Sendable {
+        var row: InstanceRow
+    }
+
+    init(
+        seq: Int64, instanceId: String, runner: AnyWorkflowRunner, store: any WorkflowStore,
+        clock: any WorkflowClock, settings: BrigadeSettings, logger: Logger
+    ) {
+        self.seq = seq
+        self.instanceId = instanceId
+        self.runner = runner
+        self.store = store
+        self.clock = clock
+        self.settings = settings
+        var logger = logger
+        logger[metadataKey: "instance.id"] = "\(instanceId)"
+        logger[metadataKey: "workflow.name"] = "\(runner.name)"
+        self.logger = logger
+    }
+
+    /// Runs one lifetime of the instance and reports how it ended.
+    func run() async -> EngineOutcome {
+        let snapshot: ReplaySnapshot
+        do {
+            switch try await store.claim(seq: seq, now: clock.nowMilliseconds()) {
+            case .gone: return .gone
+            case .notRunnable: return .notRunnable
+            case .claimed(let claimed): snapshot = claimed
+            }
+        } catch {
+            logger.error("claiming the instance failed: \(error)")
+            return .failed
+        }
+        state.withLock { $0 = EngineState(snapshot: snapshot) }
+        context.withLock { $0 = Context(row: snapshot.row) }
+        logger.debug("engine started", metadata: ["epoch": "\(snapshot.row.epoch)", "steps": "\(snapshot.steps.count)"])
+
+        enum Branch: Sendable {
+            case user(Result<Data, any Error>)
+            case monitor
+        }
+        let userResult: Result<Data, any Error>? = await withTaskGroup(of: Branch.self) { group in
+            group.addTask {
+                let step = WorkflowStep(engine: self)
+                let meta = AnyWorkflowRunner.EventMeta(
+                    instanceId: snapshot.row.key.id,
+                    workflowName: snapshot.row.key.workflow,
+                    createdAt: snapshot.row.createdAt
+                )
+                do {
+                    return .user(.success(try await self.runner.run(snapshot.row.params, meta, step)))
+                } catch {
+                    return .user(.failure(error))
+                }
+            }
+            group.addTask {
+                await self.monitor()
+                return .monitor
+            }
+            var result: Result<Data, any Error>?
+            for await branch in group {
+                switch branch {
+                case .user(let outcome):
+                    result = outcome
+                    group.cancelAll()
+                case .monitor:
+                    // The monitor returns once the engine unwinds (hibernation, pause, stop):
+                    // every parked branch was released; cancel whatever still runs.
+                    group.cancelAll()
+                }
+            }
+            return result
+        }
+        return await finish(userResult)
+    }
+
+    /// Writes the outcome of `run` unless the engine is unwinding.
+    private func finish(_ result: Result<Data, any Error>?) async -> EngineOutcome {
+        let (phase, fatal, fenced) = state.withLock { ($0!.phase, $0!.fatal, $0!.fenced) }
+        if fenced || stopRequested.load(ordering: .acquiring) { return .stopped }
+        switch phase {
+        case .hibernating(let dueAt):
+            if case .success = result { logger.warning("run returned while hibernating: it caught the engine's unwind signal; the result is ignored") }
+            return .hibernated(dueAt: dueAt)
+        case .paused:
+            return .paused
+        case .stopping:
+            return .stopped
+        case .running, .pausing:
+            break
+        }
+        guard let result else { return .stopped }
+        let now = clock.nowMilliseconds()
+        let row = context.withLock { $0!.row }
+        if let fatal {
+            return await writeErrored(ErrorInfo(fatal), now: now, row: row)
+        }
+        switch result {
+        case .success(let output):
+            if output.count > settings.maxStepResultBytes {
+                let error = BrigadeError(
+                    .stepOutputTooLarge,
+                    "The output of run is \(output.count) bytes; the limit is \(settings.maxStepResultBytes) bytes.",
+                    instanceId: instanceId
+                )
+                return await writeErrored(ErrorInfo(error), now: now, row: row)
+            }
+            var write = InstanceWrite(seq: seq, epoch: currentEpoch, now: now)
+            write.update = InstanceUpdate(
+                status: .complete, output: output, endedAt: now,
+                expiresAt: now + (row.retention?.success ?? settings.successRetention).wholeMilliseconds
+            )
+            write.history = [HistoryEntry(.workflowCompleted, at: now, data: ["output": .string(String(decoding: output.prefix(4096), as: UTF8.self))])]
+            do {
+                try await store.write(write, awaitCommit: true)
+                logger.debug("instance complete")
+                return .completed
+            } catch {
+                return outcomeOfFailedWrite(error)
+            }
+        case .failure(let error):
+            if error is EngineUnwind || error is FencedWriteError { return .stopped }
+            if error is CancellationError, Task.isCancelled { return .stopped }
+            return await writeErrored(ErrorInfo(error), now: now, row: row)
+        }
+    }
+
+    private func writeErrored(_ info: ErrorInfo, now: Int64, row: InstanceRow) async -> EngineOutcome {
+        var write = InstanceWrite(seq: seq, epoch: currentEpoch, now: now)
+        write.update = InstanceUpdate(
+            status: .errored, error: info, endedAt: now,
+            expiresAt: now + (row.retention?.error ?? settings.errorRetention).wholeMilliseconds
+        )
+        write.history = [HistoryEntry(.workflowErrored, at: now, data: ["error": .object(["name": .string(info.name), "message": .string(info.message)])])]
+        do {
+            try await store.write(write, awaitCommit: true)
+            logger.debug("instance errored: \(info)")
+            return .errored
+        } catch {
+            return outcomeOfFailedWrite(error)
+        }
+    }
+
+    func outcomeOfFailedWrite(_ error: any Error) -> EngineOutcome {
+        if error is FencedWriteError { return .stopped }
+        logger.error("writing the outcome failed: \(error)")
+        return .failed
+    }
+
+    var currentEpoch: Int64 { state.withLock { $0!.epoch } }
+
+    // MARK: Requests from the control plane
+
+    /// Stops this lifetime at once (terminate, restart, delete, shutdown). Running step bodies are
+    /// cancelled; nothing more is written.
+    func stop() {
+        stopRequested.store(true, ordering: .releasing)
+        let tickets = state.withLock { state -> [ParkTicket] in
+            guard state != nil else { return [] }
+            state!.phase = .stopping
+            return state!.drainTickets()
+        }
+        for ticket in tickets { ticket.resolve(.failure(EngineUnwind(reason: .stop))) }
+        monitorSignal.signal()
+    }
+
+    /// Hands an event to a waiting branch or buffers it. Returns false when the engine is
+    /// unwinding and will not see it: the caller must wake the instance again afterwards.
+    func receive(_ event: EventRecord) -> Bool {
+        let accepted = state.withLock { state -> Bool in
+            guard state != nil, !state!.isUnwinding else { return false }
+            if state!.knownEvents.contains(event.seq) { return true }
+            state!.knownEvents.insert(event.seq)
+            while var queue = state!.waiters[event.type], let id = queue.first {
+                queue.removeFirst()
+                state!.waiters[event.type] = queue.isEmpty ? nil : queue
+                if let ticket = state!.parked[id]?.ticket, ticket.resolve(.success(.event(event))) {
+                    return true
+                }
+            }
+            state!.buffered[event.type, default: []].append(event)
+            return true
+        }
+        return accepted
+    }
+
+    /// Asks a running instance to pause. Returns false when the engine cannot take the request
+    /// (not started yet, or already unwinding): the caller then pauses through the store.
+    func requestPause() async throws -> Bool {
+        let accepted = state.withLock { state -> Bool in
+            guard state != nil else { return false }
+            switch state!.phase {
+            case .running:
+                state!.phase = .pausing
+                return true
+            case .pausing:
+                return true
+            default:
+                return false
+            }
+        }
+        guard accepted else { return false }
+        let now = clock.nowMilliseconds()
+        var write = InstanceWrite(seq: seq, epoch: currentEpoch, now: now)
+        write.update = InstanceUpdate(status: .waitingForPause, dueAt: now)
+        write.history = [HistoryEntry(.workflowWaitingForPause, at: now)]
+        try await store.write(write, awaitCommit: true)
+        monitorSignal.signal()
+        return true
+    }
+
+    /// Cancels a pending pause. Returns false when the engine is not pausing.
+    func cancelPause() async throws -> Bool {
+        let tickets = state.withLock { state -> [ParkTicket]? in
+            guard state != nil, state!.phase == .pausing else { return nil }
+            state!.phase = .running
+            return state!.parked.values.filter { $0.deadline == nil }.map(\.ticket)
+        }
+        guard let tickets else { return false }
+        let now = clock.nowMilliseconds()
+        var write = InstanceWrite(seq: seq, epoch: currentEpoch, now: now)
+        write.update = InstanceUpdate(status: .running, dueAt: now)
+        write.history = [HistoryEntry(.workflowRunning, at: now)]
+        try await store.write(write, awaitCommit: true)
+        for ticket in tickets { ticket.resolve(.success(.proceed)) }
+        monitorSignal.signal()
+        return true
+    }
+}

@@ -1,0 +1,123 @@
+import DequeModule
+
+/// Identity of a step inside one instance: its name and the occurrence of that name.
+struct StepIdentity: Hashable, Sendable {
+    var name: String
+    var count: Int
+}
+
+/// The in-memory state of one Engine lifetime. Plain value; mutated only inside the Engine's
+/// `Mutex`, its methods return what the caller must do outside the lock.
+struct EngineState: Sendable {
+    enum Phase: Sendable, Equatable {
+        /// Running `run`; steps execute.
+        case running
+        /// A pause was requested: no new step starts; when no step body runs, the engine pauses.
+        case pausing
+        /// Every branch was parked long enough: the engine is writing `waiting` and unwinding.
+        case hibernating(dueAt: Int64)
+        /// The pause took effect; unwinding.
+        case paused
+        /// Terminated, restarted, deleted, fenced, or shutting down; unwinding.
+        case stopping
+    }
+
+    struct Parked: Sendable {
+        var ticket: ParkTicket
+        /// nil for a step blocked by a pending pause.
+        var deadline: Int64?
+        var eventType: String?
+        /// Short waits keep the engine busy (no hibernation for them).
+        var short: Bool
+    }
+
+    var phase: Phase = .running
+    var epoch: Int64
+    var records: [StepIdentity: StepRecord]
+    var counters: [String: Int] = [:]
+    var nextPosition: Int
+    var doSteps: Int
+    /// Step calls in progress that are not parked on a long wait.
+    var busy = 0
+    var parked: [UInt64: Parked] = [:]
+    var nextParkID: UInt64 = 0
+    /// Per event type, parked waiters in registration order.
+    var waiters: [String: Deque<UInt64>] = [:]
+    /// Unconsumed events per type, oldest first.
+    var buffered: [String: Deque<EventRecord>] = [:]
+    var knownEvents: Set<Int64> = []
+    /// Bumped on every step entry and exit; the hibernation check uses it to see activity.
+    var activity: UInt64 = 0
+    /// A fatal condition (non-determinism, step limit, invalid step): the instance will error.
+    var fatal: BrigadeError?
+    var fenced = false
+
+    init(snapshot: ReplaySnapshot) {
+        epoch = snapshot.row.epoch
+        var records: [StepIdentity: StepRecord] = [:]
+        var maxPosition = -1
+        var doSteps = 0
+        for step in snapshot.steps {
+            records[StepIdentity(name: step.name, count: step.count)] = step
+            maxPosition = max(maxPosition, step.position)
+            if step.kind == .do { doSteps += 1 }
+        }
+        self.records = records
+        self.nextPosition = maxPosition + 1
+        self.doSteps = doSteps
+        for event in snapshot.events {
+            buffered[event.type, default: []].append(event)
+            knownEvents.insert(event.seq)
+        }
+    }
+
+    var isUnwinding: Bool {
+        switch phase {
+        case .running, .pausing: false
+        default: true
+        }
+    }
+
+    var unwindReason: EngineUnwind.Reason {
+        switch phase {
+        case .hibernating: .hibernate
+        case .paused: .pause
+        default: .stop
+        }
+    }
+
+    /// Whether the monitor should look at the engine: nothing executing, and either branches
+    /// parked (hibernation candidate) or a pause pending.
+    var isQuiescent: Bool {
+        busy == 0 && (phase == .pausing || !parked.isEmpty)
+    }
+
+    /// Takes the oldest buffered event of `type` sent no later than `notAfter`.
+    mutating func takeBuffered(type: String, notAfter: Int64?) -> EventRecord? {
+        guard var queue = buffered[type], let first = queue.first else { return nil }
+        if let notAfter, first.createdAt > notAfter { return nil }
+        queue.removeFirst()
+        buffered[type] = queue.isEmpty ? nil : queue
+        return first
+    }
+
+    /// Removes a parked branch (after it woke).
+    mutating func unpark(_ id: UInt64) {
+        guard let entry = parked.removeValue(forKey: id) else { return }
+        if let type = entry.eventType, var queue = waiters[type] {
+            queue.removeAll { $0 == id }
+            waiters[type] = queue.isEmpty ? nil : queue
+        }
+    }
+
+    /// The earliest deadline among parked branches.
+    var earliestDeadline: Int64? {
+        parked.values.compactMap(\.deadline).min()
+    }
+
+    /// Takes every parked ticket, to resolve them outside the lock.
+    mutating func drainTickets() -> [ParkTicket] {
+        let tickets = parked.values.map(\.ticket)
+        return tickets
+    }
+}

@@ -1,0 +1,65 @@
+import Synchronization
+
+/// Why a parked step branch woke up.
+enum WakeReason: Sendable {
+    /// Its deadline passed.
+    case deadline
+    /// An event of the awaited type was handed to it.
+    case event(EventRecord)
+    /// A pause was cancelled: the blocked step may proceed.
+    case proceed
+}
+
+/// Internal error that unwinds `run` when the engine hibernates, pauses or stops. User code must
+/// not swallow it; if it does, the engine notices (it tracks its own phase) and ignores the result.
+struct EngineUnwind: Error, Sendable, CustomStringConvertible {
+    enum Reason: Sendable { case hibernate, pause, stop }
+    var reason: Reason
+    var description: String { "the workflow engine is unwinding this run (\(reason)); do not catch this error" }
+}
+
+/// A one-shot rendezvous for a parked branch: resolved once, by its deadline, an event, a pause
+/// change or an unwind, whichever comes first.
+final class ParkTicket: Sendable {
+    private struct State {
+        var result: Result<WakeReason, any Error>?
+        var waiter: CheckedContinuation<WakeReason, any Error>?
+    }
+
+    private let state = Mutex(State())
+
+    init() {}
+
+    /// Resolves the ticket; returns false if it was already resolved (the first resolution wins).
+    @discardableResult
+    func resolve(_ result: Result<WakeReason, any Error>) -> Bool {
+        let waiter = state.withLock { state -> CheckedContinuation<WakeReason, any Error>?? in
+            guard state.result == nil else { return .none }
+            state.result = result
+            let waiter = state.waiter
+            state.waiter = nil
+            return .some(waiter)
+        }
+        switch waiter {
+        case .none: return false
+        case .some(let continuation):
+            continuation?.resume(with: result)
+            return true
+        }
+    }
+
+    func wait() async throws -> WakeReason {
+        try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<WakeReason, any Error>) in
+                let ready = state.withLock { state -> Result<WakeReason, any Error>? in
+                    if let result = state.result { return result }
+                    state.waiter = continuation
+                    return nil
+                }
+                if let ready { continuation.resume(with: ready) }
+            }
+        } onCancel: {
+            self.resolve(.failure(CancellationError()))
+        }
+    }
+}

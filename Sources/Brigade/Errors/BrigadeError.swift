@@ -1,0 +1,48 @@
+/// An error raised by Brigade itself: bad input, a missing instance, a limit, a rule of the contract.
+///
+/// The ``code`` is stable and machine-readable (it follows the contract's codes where one exists,
+/// such as `instance.already_exists`); the ``message`` says what was wrong and what to do.
+public struct BrigadeError: Error, Sendable, Hashable, CustomStringConvertible {
+    /// A stable, extensible error code.
+    public struct Code: RawRepresentable, Sendable, Hashable, CustomStringConvertible {
+        public let rawValue: String
+        public init(rawValue: String) { self.rawValue = rawValue }
+        public var description: String { rawValue }
+
+        public static let invalidInstanceId = Code(rawValue: "instance.invalid_id")
+        public static let instanceAlreadyExists = Code(rawValue: "instance.already_exists")
+        public static let instanceNotFound = Code(rawValue: "instance.not_found")
+        public static let cannotTerminate = Code(rawValue: "instance.cannot_terminate")
+        public static let cannotRestart = Code(rawValue: "instance.cannot_restart")
+        public static let instanceFinished = Code(rawValue: "instance.finished")
+        public static let invalidWorkflowName = Code(rawValue: "workflow.invalid_name")
+        public static let workflowNotRegistered = Code(rawValue: "workflow.not_registered")
+        public static let invalidEventType = Code(rawValue: "workflow.invalid_event_type")
+        public static let invalidStepName = Code(rawValue: "step.invalid_name")
+        public static let invalidStepConfig = Code(rawValue: "step.invalid_config")
+        public static let invalidDuration = Code(rawValue: "duration.invalid")
+        public static let payloadTooLarge = Code(rawValue: "payload.too_large")
+        public static let stepOutputTooLarge = Code(rawValue: "step.output_too_large")
+        public static let stepLimitExceeded = Code(rawValue: "step.limit_exceeded")
+        public static let nonDeterminism = Code(rawValue: "workflow.non_determinism")
+        public static let invalidBatch = Code(rawValue: "batch.invalid")
+        public static let notSerializable = Code(rawValue: "value.not_serializable")
+        public static let runtimeNotRunning = Code(rawValue: "runtime.not_running")
+    }
+
+    public var code: Code
+    public var message: String
+    /// The instance concerned, when there is one.
+    public var instanceId: String?
+    /// The step concerned, when there is one (with its `-N` occurrence suffix).
+    public var stepName: String?
+
+    public init(_ code: Code, _ message: String, instanceId: String? = nil, stepName: String? = nil) {
+        self.code = code
+        self.message = message
+        self.instanceId = instanceId
+        self.stepName = stepName
+    }
+
+    public var description: String { "(\(code)) \(message)" }
+}

@@ -1,0 +1,23 @@
+/// The kind of a step. Part of a step's identity: (kind, name, occurrence of that name).
+public enum StepKind: String, Codable, Sendable, CaseIterable {
+    /// `step.do`
+    case `do`
+    /// `step.sleep` and `step.sleepUntil`
+    case sleep
+    /// `step.waitForEvent`
+    case waitForEvent
+}
+
+/// Addresses one step of an instance: its name, the occurrence of that name (1-based) and its kind.
+/// Used by `restart(from:)` and by introspection.
+public struct StepSelector: Sendable, Hashable, Codable {
+    public var name: String
+    public var count: Int
+    public var kind: StepKind
+
+    public init(name: String, count: Int = 1, kind: StepKind = .do) {
+        self.name = name
+        self.count = count
+        self.kind = kind
+    }
+}

@@ -1,0 +1,67 @@
+/// The identifier rules of the contract (§2.2), checked with clear errors.
+enum Validation {
+    /// `^[a-zA-Z0-9_][a-zA-Z0-9-_]*$`
+    static func isIdentifier(_ text: String) -> Bool {
+        guard let first = text.utf8.first else { return false }
+        func isWord(_ byte: UInt8) -> Bool {
+            (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x5A) || (byte >= 0x61 && byte <= 0x7A) || byte == 0x5F
+        }
+        guard isWord(first) else { return false }
+        return text.utf8.allSatisfy { isWord($0) || $0 == 0x2D }
+    }
+
+    static func instanceId(_ id: String, settings: BrigadeSettings) throws {
+        guard !id.isEmpty, id.count <= settings.maxInstanceIdLength, isIdentifier(id) else {
+            throw BrigadeError(
+                .invalidInstanceId,
+                "Instance ID is invalid: \"\(id.prefix(120))\". Use 1–\(settings.maxInstanceIdLength) characters: letters, digits, '-' and '_', not starting with '-'.",
+                instanceId: id
+            )
+        }
+    }
+
+    static func workflowName(_ name: String, settings: BrigadeSettings) throws {
+        guard !name.isEmpty, name.count <= settings.maxWorkflowNameLength, isIdentifier(name) else {
+            throw BrigadeError(
+                .invalidWorkflowName,
+                "Workflow name is invalid: \"\(name.prefix(120))\". Use 1–\(settings.maxWorkflowNameLength) characters: letters, digits, '-' and '_', not starting with '-'."
+            )
+        }
+    }
+
+    static func eventType(_ type: String, settings: BrigadeSettings) throws {
+        guard !type.isEmpty, type.count <= settings.maxEventTypeLength, isIdentifier(type) else {
+            throw BrigadeError(
+                .invalidEventType,
+                "Event type is invalid: \"\(type.prefix(120))\". Use 1–\(settings.maxEventTypeLength) characters: letters, digits, '-' and '_' (no '.'), not starting with '-'."
+            )
+        }
+    }
+
+    static func stepName(_ name: String, settings: BrigadeSettings) throws {
+        if name.isEmpty || name.count > settings.maxStepNameLength {
+            throw BrigadeError(
+                .invalidStepName,
+                "Step name \"\(name.prefix(60))…\" is \(name.count) characters long; a step name must have 1–\(settings.maxStepNameLength) characters.",
+                stepName: String(name.prefix(60))
+            )
+        }
+        if name.unicodeScalars.contains(where: { $0.value < 0x20 }) {
+            throw BrigadeError(
+                .invalidStepName,
+                "Step name \"\(name.debugDescription)\" contains a control character (0x00–0x1F); remove it.",
+                stepName: name
+            )
+        }
+    }
+
+    static func payloadSize(_ bytes: Int, limit: Int, what: String, instanceId: String? = nil) throws {
+        if bytes > limit {
+            throw BrigadeError(
+                .payloadTooLarge,
+                "The \(what) is \(bytes) bytes; the limit is \(limit) bytes. Store large data elsewhere and pass a reference.",
+                instanceId: instanceId
+            )
+        }
+    }
+}

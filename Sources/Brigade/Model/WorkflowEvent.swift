@@ -1,0 +1,23 @@
+import Foundation
+
+/// The first argument of ``Workflow/run(_:step:)``: the instance's parameters and identity.
+///
+/// The event is the same on every replay: `timestamp` is the instance's creation time, not the
+/// time of the current replay.
+public struct WorkflowEvent<Payload: Sendable>: Sendable {
+    /// The `params` the instance was created with.
+    public let payload: Payload
+    /// When the instance was created.
+    public let timestamp: Date
+    /// The instance id.
+    public let instanceId: String
+    /// The workflow's name.
+    public let workflowName: String
+
+    public init(payload: Payload, timestamp: Date, instanceId: String, workflowName: String) {
+        self.payload = payload
+        self.timestamp = timestamp
+        self.instanceId = instanceId
+        self.workflowName = workflowName
+    }
+}

@@ -1,0 +1,153 @@
+import Foundation
+
+/// One item of a batch create, with JSON params.
+public struct NewInstanceRequest: Sendable {
+    public var id: String?
+    public var params: Data
+    public var retention: Retention?
+
+    public init(id: String? = nil, params: Data, retention: Retention? = nil) {
+        self.id = id
+        self.params = params
+        self.retention = retention
+    }
+}
+
+/// Operations on instances by key, with JSON payloads. The typed ``WorkflowClient`` and
+/// ``WorkflowInstance`` are built on these; servers use them directly.
+extension BrigadeRuntime {
+    /// Creates an instance. Throws `instance.already_exists` if the id is taken within retention.
+    /// - Returns: the instance id (a random UUID when `id` is nil).
+    @discardableResult
+    public func createInstance(
+        tenant: String = BrigadeRuntime.defaultTenant, workflow: String, id: String? = nil,
+        params: Data, retention: Retention? = nil
+    ) async throws -> String {
+        let created = try await createInstances(
+            tenant: tenant, workflow: workflow,
+            [NewInstanceRequest(id: id, params: params, retention: retention)], skipExisting: false
+        )
+        return created[0]
+    }
+
+    /// Creates 1–100 instances; ids that already exist are skipped and left out of the result.
+    public func createInstanceBatch(
+        tenant: String = BrigadeRuntime.defaultTenant, workflow: String, _ requests: [NewInstanceRequest]
+    ) async throws -> [String] {
+        guard !requests.isEmpty, requests.count <= settings.maxBatchSize else {
+            throw BrigadeError(.invalidBatch, "A batch holds 1–\(settings.maxBatchSize) instances; this one has \(requests.count). Split it.")
+        }
+        return try await createInstances(tenant: tenant, workflow: workflow, requests, skipExisting: true)
+    }
+
+    private func createInstances(
+        tenant: String, workflow: String, _ requests: [NewInstanceRequest], skipExisting: Bool
+    ) async throws -> [String] {
+        try Validation.workflowName(workflow, settings: settings)
+        guard isRegistered(workflow) else {
+            throw BrigadeError(.workflowNotRegistered, "No workflow named \"\(workflow)\" is registered with this runtime; call register(_:) with it first.")
+        }
+        let now = clock.nowMilliseconds()
+        var seen = Set<String>()
+        var instances: [NewInstance] = []
+        for request in requests {
+            let id = request.id ?? UUID().uuidString.lowercased()
+            try Validation.instanceId(id, settings: settings)
+            try Validation.payloadSize(request.params.count, limit: settings.maxParamsBytes, what: "params of instance \(id)", instanceId: id)
+            // Within one batch the first occurrence of an id wins, as with ids already stored.
+            if !seen.insert(id).inserted {
+                if skipExisting { continue }
+                throw BrigadeError(.instanceAlreadyExists, "(instance.already_exists) Instance already exists: \(id)", instanceId: id)
+            }
+            instances.append(NewInstance(
+                key: InstanceKey(tenant: tenant, workflow: workflow, id: id), params: request.params,
+                shard: shard(of: id), retention: request.retention, createdAt: now
+            ))
+        }
+        let inserted = try await store.createInstances(instances, skipExisting: skipExisting)
+        var ids: [String] = []
+        for (instance, seq) in zip(instances, inserted) {
+            guard let seq else { continue }
+            ids.append(instance.key.id)
+            // Telling the SousChef is an optimisation: the row's due time is the alarm.
+            chef(for: ShardKey(tenant: tenant, workflow: workflow, shard: instance.shard))?.created(seq: seq, id: instance.key.id)
+        }
+        return ids
+    }
+
+    /// The stored row of an instance; throws `instance.not_found`.
+    public func instanceRow(_ key: InstanceKey) async throws -> InstanceRow {
+        guard let row = try await store.instance(key) else { throw notFound(key) }
+        return row
+    }
+
+    /// Pauses a running or waiting instance. Steps executing now finish first
+    /// (`waitingForPause`), then it is `paused`. No effect on queued, paused or finished instances.
+    public func pause(_ key: InstanceKey) async throws {
+        let row = try await instanceRow(key)
+        let chef = chef(for: ShardKey(tenant: key.tenant, workflow: key.workflow, shard: row.shard))
+        if let engine = chef?.liveEngine(seq: row.seq), try await engine.requestPause() { return }
+        let paused = try await store.pause(key, now: clock.nowMilliseconds())
+        if paused.status == .paused { chef?.forget(seq: row.seq) }
+    }
+
+    /// Resumes a paused instance (replaying from the top; committed steps are not run again), or
+    /// cancels a pause that has not taken effect yet. No effect on other statuses.
+    public func resume(_ key: InstanceKey) async throws {
+        let row = try await instanceRow(key)
+        let chef = chef(for: ShardKey(tenant: key.tenant, workflow: key.workflow, shard: row.shard))
+        if let engine = chef?.liveEngine(seq: row.seq), try await engine.cancelPause() { return }
+        let resumed = try await store.resume(key, now: clock.nowMilliseconds())
+        if resumed.status == .queued { chef?.wake(seq: row.seq, id: key.id) }
+    }
+
+    /// Terminates an instance that has not finished; throws `instance.cannot_terminate` otherwise.
+    public func terminate(_ key: InstanceKey) async throws {
+        let now = clock.nowMilliseconds()
+        let probe = try await instanceRow(key)
+        let expiresAt = now + (probe.retention?.error ?? settings.errorRetention).wholeMilliseconds
+        let row = try await store.terminate(key, now: now, expiresAt: expiresAt)
+        chef(for: ShardKey(tenant: key.tenant, workflow: key.workflow, shard: row.shard))?.stop(seq: row.seq)
+    }
+
+    /// Restarts an instance from any status: from scratch, or from a recorded step (`from`), reusing
+    /// the results of the steps recorded before it.
+    public func restart(_ key: InstanceKey, from: StepSelector? = nil) async throws {
+        let row = try await store.restart(key, from: from, now: clock.nowMilliseconds())
+        let chef = chef(for: ShardKey(tenant: key.tenant, workflow: key.workflow, shard: row.shard))
+        chef?.stop(seq: row.seq)
+        chef?.wake(seq: row.seq, id: key.id)
+    }
+
+    /// Deletes an instance and everything stored for it; a running one is stopped.
+    public func delete(_ key: InstanceKey) async throws {
+        let row = try await store.delete(key)
+        chef(for: ShardKey(tenant: key.tenant, workflow: key.workflow, shard: row.shard))?.stop(seq: row.seq)
+    }
+
+    /// Sends an event (JSON payload) to an instance. It is kept until a `waitForEvent` of that
+    /// type consumes it. Throws `instance.finished` for a finished instance.
+    public func sendEvent(_ key: InstanceKey, type: String, payload: Data) async throws {
+        try Validation.eventType(type, settings: settings)
+        try Validation.payloadSize(payload.count, limit: settings.maxEventPayloadBytes, what: "payload of event \"\(type)\"", instanceId: key.id)
+        let sent = try await store.sendEvent(key, type: type, payload: payload, now: clock.nowMilliseconds())
+        chef(for: ShardKey(tenant: key.tenant, workflow: key.workflow, shard: sent.shard))?
+            .eventArrived(seq: sent.seq, id: key.id, event: sent.event, status: sent.status)
+    }
+
+    /// The step records of an instance, in the order they were first recorded.
+    public func steps(_ key: InstanceKey) async throws -> [StepRecord] {
+        _ = try await instanceRow(key)
+        return try await store.steps(of: key)
+    }
+
+    /// The history of an instance after `afterId` (0 for all).
+    public func history(_ key: InstanceKey, afterId: Int64 = 0, limit: Int = 1_000) async throws -> [HistoryEvent] {
+        _ = try await instanceRow(key)
+        return try await store.history(of: key, afterId: afterId, limit: limit)
+    }
+
+    func notFound(_ key: InstanceKey) -> BrigadeError {
+        BrigadeError(.instanceNotFound, "(instance.not_found) No instance \"\(key.id)\" in workflow \"\(key.workflow)\".", instanceId: key.id)
+    }
+}

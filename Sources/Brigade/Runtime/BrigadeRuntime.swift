@@ -1,0 +1,175 @@
+import Foundation
+import Logging
+import ServiceLifecycle
+import Synchronization
+
+/// The Brigade engine in one process: registered workflows, the control plane (an Account with
+/// its Gatekeeper per tenant, a SousChef per workflow shard, an Engine per running instance) and
+/// a store.
+///
+/// ```swift
+/// let store = try SQLiteStore(path: "brigade.sqlite")
+/// let brigade = BrigadeRuntime(store: store)
+/// try brigade.register(Onboarding(mailer: mailer))
+/// // run it as a Service (or inside a ServiceGroup) ...
+/// let instance = try await brigade.workflow(Onboarding.self).create(params: .init(email: "a@b.c"))
+/// ```
+///
+/// Instances can be created before `run()` starts; they wait in the store (status `queued`, due
+/// now) and start when it does. A new process on the same database resumes every unfinished
+/// instance from its last committed step.
+public final class BrigadeRuntime: Service, Sendable {
+    /// The tenant used when none is given (embedded use has one tenant).
+    public static let defaultTenant = "default"
+
+    let store: any WorkflowStore
+    let settings: BrigadeSettings
+    let clock: any WorkflowClock
+    let logger: Logger
+
+    struct State: Sendable {
+        var workflows: [String: AnyWorkflowRunner] = [:]
+        var chefs: [ShardKey: SousChef] = [:]
+        var accounts: [String: Account] = [:]
+        /// Set while `run()` runs: SousChefs created later are started through it.
+        var starter: AsyncStream<SousChef>.Continuation?
+    }
+
+    let state = Mutex(State())
+
+    /// - Parameters:
+    ///   - store: where instances live (for example `SQLiteStore`).
+    ///   - settings: limits and tunables; the defaults are the contract's.
+    ///   - clock: wall-clock time; inject `ManualClock` in tests.
+    ///   - logger: logs at debug and trace level only.
+    public init(
+        store: some WorkflowStore, settings: BrigadeSettings = .init(), clock: some WorkflowClock = SystemClock(),
+        logger: Logger = Logger(label: "brigade")
+    ) {
+        self.store = store
+        self.settings = settings
+        self.clock = clock
+        self.logger = logger
+    }
+
+    /// Registers a workflow under `W.name`. Its instances start running once `run()` runs.
+    public func register<W: Workflow>(_ workflow: W) throws {
+        try Validation.workflowName(W.name, settings: settings)
+        let runner = AnyWorkflowRunner(workflow)
+        let added = state.withLock { state -> Bool in
+            if state.workflows[W.name] != nil { return false }
+            state.workflows[W.name] = runner
+            return true
+        }
+        guard added else {
+            throw BrigadeError(.invalidWorkflowName, "A workflow named \"\(W.name)\" is already registered; give each workflow a distinct `static var name`.")
+        }
+        for shard in 0..<settings.shardsPerWorkflow {
+            _ = chef(for: ShardKey(tenant: Self.defaultTenant, workflow: W.name, shard: shard))
+        }
+    }
+
+    /// A typed client for a registered workflow.
+    public func workflow<W: Workflow>(_ type: W.Type, tenant: String = BrigadeRuntime.defaultTenant) -> WorkflowClient<W> {
+        WorkflowClient(runtime: self, tenant: tenant)
+    }
+
+    /// Runs the control plane until cancelled or gracefully shut down. Migrates the store first.
+    public func run() async throws {
+        try await store.migrate()
+        let (starts, starter) = AsyncStream<SousChef>.makeStream()
+        let existing = state.withLock { state -> [SousChef] in
+            state.starter = starter
+            return Array(state.chefs.values)
+        }
+        defer { state.withLock { $0.starter = nil } }
+        for chef in existing { starter.yield(chef) }
+        // Every tenant with unfinished instances of a registered workflow needs its SousChefs.
+        for active in try await store.activeWorkflows() {
+            for shard in 0..<settings.shardsPerWorkflow {
+                _ = chef(for: ShardKey(tenant: active.tenant, workflow: active.workflow, shard: shard))
+            }
+        }
+        logger.debug("brigade runtime started")
+        await withGracefulShutdownHandler {
+            await withDiscardingTaskGroup { group in
+                group.addTask { await self.purgeLoop() }
+                for await chef in starts {
+                    group.addTask { await chef.run() }
+                }
+                group.cancelAll()
+            }
+        } onGracefulShutdown: {
+            // Stop intake; cancelling the SousChefs stops their engines. Committed steps are
+            // durable, and a step that was running runs again on the next start.
+            starter.finish()
+        }
+        logger.debug("brigade runtime stopped")
+    }
+
+    /// Purges finished instances whose retention ended.
+    private func purgeLoop() async {
+        while !Task.isCancelled {
+            do {
+                while try await store.purgeExpired(now: clock.nowMilliseconds(), limit: 1_000) == 1_000 {}
+            } catch {
+                logger.error("purging expired instances failed: \(error)")
+            }
+            let next = Date(millisecondsSince1970: clock.nowMilliseconds() + settings.sweepInterval.wholeMilliseconds)
+            do { try await clock.sleep(until: next) } catch { return }
+        }
+    }
+
+    // MARK: Control-plane lookups
+
+    func account(for tenant: String) -> Account {
+        state.withLock { state in
+            if let account = state.accounts[tenant] { return account }
+            let account = Account(tenant: tenant, settings: settings)
+            state.accounts[tenant] = account
+            return account
+        }
+    }
+
+    /// The SousChef of a shard, created (and started, if the runtime runs) on first use. Nil for
+    /// a workflow that is not registered.
+    func chef(for shard: ShardKey) -> SousChef? {
+        let account = account(for: shard.tenant)
+        return state.withLock { state -> SousChef? in
+            if let chef = state.chefs[shard] { return chef }
+            guard let runner = state.workflows[shard.workflow] else { return nil }
+            let chef = SousChef(
+                shard: shard, runner: runner, account: account, store: store, clock: clock,
+                settings: settings, logger: logger
+            )
+            state.chefs[shard] = chef
+            state.starter?.yield(chef)
+            return chef
+        }
+    }
+
+    func isRegistered(_ workflow: String) -> Bool {
+        state.withLock { $0.workflows[workflow] != nil }
+    }
+
+    /// The shard an instance id belongs to (FNV-1a of the id).
+    func shard(of id: String) -> Int {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in id.utf8 {
+            hash ^= UInt64(byte)
+            hash = hash &* 0x0000_0100_0000_01b3
+        }
+        return Int(hash % UInt64(max(1, settings.shardsPerWorkflow)))
+    }
+
+    /// How many instances have an Engine in memory. Hibernated instances have none.
+    public var liveInstanceCount: Int {
+        let chefs = state.withLock { Array($0.chefs.values) }
+        return chefs.reduce(0) { $0 + $1.liveCount }
+    }
+
+    /// Concurrency slots leased for a tenant (running instances).
+    public func leasedSlots(tenant: String = BrigadeRuntime.defaultTenant) -> Int {
+        account(for: tenant).gatekeeper.leased
+    }
+}

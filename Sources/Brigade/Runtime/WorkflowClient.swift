@@ -1,0 +1,48 @@
+import Foundation
+
+/// Options for one instance of a batch.
+public struct CreateOptions<Params: Codable & Sendable>: Sendable {
+    public var id: String?
+    public var params: Params
+    public var retention: Retention?
+
+    public init(id: String? = nil, params: Params, retention: Retention? = nil) {
+        self.id = id
+        self.params = params
+        self.retention = retention
+    }
+}
+
+/// The binding of one workflow: creates instances and gets handles to them.
+public struct WorkflowClient<W: Workflow>: Sendable {
+    let runtime: BrigadeRuntime
+    public let tenant: String
+
+    /// Creates an instance. `id` follows `^[a-zA-Z0-9_][a-zA-Z0-9-_]*$` (≤ 100 characters) and
+    /// defaults to a random UUID; an id already taken within retention throws
+    /// `instance.already_exists`.
+    public func create(id: String? = nil, params: W.Params, retention: Retention? = nil) async throws -> WorkflowInstance<W> {
+        let created = try await runtime.createInstance(
+            tenant: tenant, workflow: W.name, id: id, params: try JSONCoding.encode(params), retention: retention
+        )
+        return WorkflowInstance(runtime: runtime, key: key(created))
+    }
+
+    /// Creates 1–100 instances. Ids that already exist are skipped and omitted from the result.
+    public func createBatch(_ items: [CreateOptions<W.Params>]) async throws -> [WorkflowInstance<W>] {
+        let requests = try items.map { NewInstanceRequest(id: $0.id, params: try JSONCoding.encode($0.params), retention: $0.retention) }
+        let created = try await runtime.createInstanceBatch(tenant: tenant, workflow: W.name, requests)
+        return created.map { WorkflowInstance(runtime: runtime, key: key($0)) }
+    }
+
+    /// A handle to an existing instance; throws `instance.not_found`.
+    public func get(_ id: String) async throws -> WorkflowInstance<W> {
+        let key = key(id)
+        _ = try await runtime.instanceRow(key)
+        return WorkflowInstance(runtime: runtime, key: key)
+    }
+
+    private func key(_ id: String) -> InstanceKey {
+        InstanceKey(tenant: tenant, workflow: W.name, id: id)
+    }
+}

@@ -1,0 +1,58 @@
+/// Every limit and tunable of the engine. Each is a setting with the contract's default, not a
+/// constant.
+public struct BrigadeSettings: Sendable {
+    // MARK: Limits (contract §2.2 and §4)
+
+    /// Largest stored step result, in bytes (JSON). Default 1 MiB.
+    public var maxStepResultBytes: Int = 1 << 20
+    /// Largest event payload for `sendEvent`, in bytes (JSON). Default 1 MiB.
+    public var maxEventPayloadBytes: Int = 1 << 20
+    /// Largest instance `params`, in bytes (JSON). Default 1 MiB.
+    public var maxParamsBytes: Int = 1 << 20
+    /// Longest step name, in characters. Default 256.
+    public var maxStepNameLength: Int = 256
+    /// Longest user-supplied instance id. Default 100.
+    public var maxInstanceIdLength: Int = 100
+    /// Longest workflow name. Default 64.
+    public var maxWorkflowNameLength: Int = 64
+    /// Longest event type. Default 100.
+    public var maxEventTypeLength: Int = 100
+    /// Most `step.do` steps one instance may record. Default 10,000.
+    public var maxStepsPerInstance: Int = 10_000
+    /// Most items in one `createBatch`. Default 100.
+    public var maxBatchSize: Int = 100
+    /// Longest `sleep` / `sleepUntil` and `waitForEvent` timeout. Default 365 days.
+    public var maxSleep: Duration = .days(365)
+    /// Most retries a step may configure. Default 10,000.
+    public var maxRetryLimit: Int = 10_000
+
+    // MARK: Retention
+
+    /// How long a `complete` instance is kept (and its id stays taken). Default 30 days.
+    public var successRetention: Duration = .days(30)
+    /// How long an `errored` or `terminated` instance is kept. Default 30 days.
+    public var errorRetention: Duration = .days(30)
+
+    // MARK: Control plane
+
+    /// Running instances per account (tenant). Default 50,000.
+    public var maxRunningPerAccount: Int = 50_000
+    /// SousChef shards per workflow. An instance is assigned to a shard at creation.
+    public var shardsPerWorkflow: Int = 2
+    /// How often each SousChef sweeps the store for due instances it does not know of
+    /// (after a crash, a lost wake-up or a bug). Default 5 s.
+    public var sweepInterval: Duration = .seconds(5)
+    /// How far ahead a SousChef loads due timers into memory. Default 60 s.
+    public var timerHorizon: Duration = .seconds(60)
+
+    // MARK: Engine
+
+    /// Waits shorter than this (sleeps, retry back-offs, event waits) stay in memory and keep the
+    /// instance `running`; longer ones let it hibernate. Default 1 s.
+    public var inMemoryWaitThreshold: Duration = .seconds(1)
+    /// How long an engine whose every branch is parked waits for more step activity before it
+    /// hibernates (real time). Covers branches that are between two steps. Default 5 ms.
+    public var hibernationGrace: Duration = .milliseconds(5)
+
+    public init() {}
+}

@@ -1,0 +1,134 @@
+import Foundation
+
+/// The durable step API handed to ``Workflow/run(_:step:)``.
+///
+/// Each call is a step identified by its kind, its name, and the occurrence of that name in the
+/// run (the second `step.do("fetch")` is `fetch-2`, with a record of its own). On replay a
+/// recorded step returns its stored outcome without running again. Steps may run in parallel with
+/// `async let` or task groups, as long as parallel steps have distinct names.
+public struct WorkflowStep: Sendable {
+    let engine: Engine
+
+    init(engine: Engine) {
+        self.engine = engine
+    }
+
+    // MARK: step.do
+
+    /// Runs `body` as a durable step and returns its result, committed before this returns.
+    ///
+    /// Failed attempts are retried per `config` (default: 5 retries, 10 s, exponential, 10 minutes
+    /// per attempt). When the step fails for good this throws ``StepFailedError``, now and on
+    /// every replay. Throw ``NonRetryableError`` from the body to stop retrying at once.
+    @discardableResult
+    public func `do`<T: Codable & Sendable>(
+        _ name: String,
+        _ config: StepConfig? = nil,
+        _ body: @escaping @Sendable (StepContext) async throws -> T
+    ) async throws -> T {
+        let data = try await engine.runDo(name, config: config) { context in
+            let value = try await body(context)
+            return try JSONCoding.encode(value)
+        }
+        // Return the stored form, so the first run and every replay see the same value.
+        return try decodeStored(T.self, from: data, step: name)
+    }
+
+    /// Runs `body` as a durable step, returning its committed result.
+    @discardableResult
+    public func `do`<T: Codable & Sendable>(
+        _ name: String,
+        _ config: StepConfig? = nil,
+        _ body: @escaping @Sendable () async throws -> T
+    ) async throws -> T {
+        try await self.do(name, config) { (_: StepContext) in try await body() }
+    }
+
+    /// Runs `body` as a durable step that returns nothing.
+    public func `do`(
+        _ name: String,
+        _ config: StepConfig? = nil,
+        _ body: @escaping @Sendable (StepContext) async throws -> Void
+    ) async throws {
+        _ = try await engine.runDo(name, config: config) { context in
+            try await body(context)
+            return Data("null".utf8)
+        }
+    }
+
+    /// Runs `body` as a durable step that returns nothing.
+    public func `do`(
+        _ name: String,
+        _ config: StepConfig? = nil,
+        _ body: @escaping @Sendable () async throws -> Void
+    ) async throws {
+        try await self.do(name, config) { (_: StepContext) in try await body() }
+    }
+
+    // MARK: step.sleep
+
+    /// Sleeps durably for `duration` (at most 365 days). The absolute wake-up time is stored at
+    /// the first execution, so a crash or a hibernation resumes the remainder, never more.
+    public func sleep(_ name: String, for duration: Duration) async throws {
+        try await engine.runSleep(name, duration: duration, until: nil)
+    }
+
+    /// Sleeps durably for a contract duration string such as `"10 seconds"` or `"2 hours"`.
+    public func sleep(_ name: String, for duration: String) async throws {
+        let parsed: Duration
+        do {
+            parsed = try DurationParser.parse(duration)
+        } catch let error as BrigadeError {
+            throw engine.fail(error)
+        }
+        try await sleep(name, for: parsed)
+    }
+
+    /// Sleeps durably until `date` (at most 365 days ahead). A date already past completes at once.
+    public func sleepUntil(_ name: String, _ date: Date) async throws {
+        try await engine.runSleep(name, duration: nil, until: date)
+    }
+
+    // MARK: step.waitForEvent
+
+    /// Waits durably for an event of `type` sent with `sendEvent`, for at most `timeout`
+    /// (1 second to 365 days, default 24 hours).
+    ///
+    /// Events sent before the wait is reached are kept and delivered in order. On timeout this
+    /// throws ``WaitForEventTimeoutError``, which `run` may catch; the timeout is stored and
+    /// re-thrown on replay.
+    public func waitForEvent<Payload: Codable & Sendable>(
+        _ name: String,
+        type: String,
+        timeout: Duration = .hours(24),
+        as payloadType: Payload.Type = JSONValue.self
+    ) async throws -> ReceivedEvent<Payload> {
+        let stored = try await engine.runWaitForEvent(name, type: type, timeout: timeout)
+        let decoded = try decodeStored(StoredEvent<Payload>.self, from: stored, step: name)
+        return ReceivedEvent(
+            type: decoded.type,
+            payload: decoded.payload,
+            timestamp: Date(millisecondsSince1970: decoded.timestamp)
+        )
+    }
+
+    private func decodeStored<T: Decodable>(_ type: T.Type, from data: Data, step: String) throws -> T {
+        do {
+            return try JSONCoding.decode(type, from: data)
+        } catch {
+            throw BrigadeError(
+                .notSerializable,
+                "The stored result of step \"\(step)\" does not decode as \(T.self): \(error). Did the step's result type change while instances were running?",
+                instanceId: engine.instanceId,
+                stepName: step
+            )
+        }
+    }
+}
+
+/// The stored form of a delivered event: `{type, payload, timestamp}`.
+struct StoredEvent<Payload: Codable & Sendable>: Codable, Sendable {
+    var type: String
+    var payload: Payload
+    var timestamp: Int64
+}

@@ -1,0 +1,83 @@
+import Foundation
+
+/// One row of the `instances` table: the Engine's source of truth for an instance.
+public struct InstanceRow: Sendable, Hashable {
+    /// Store-assigned sequence number; the internal primary key.
+    public var seq: Int64
+    public var key: InstanceKey
+    public var status: InstanceStatus
+    /// The creation `params` as JSON.
+    public var params: Data
+    /// The `run` result as JSON, once `complete`.
+    public var output: Data?
+    /// The error, once `errored`.
+    public var error: ErrorInfo?
+    public var createdAt: Int64
+    public var modifiedAt: Int64
+    public var startedAt: Int64?
+    public var endedAt: Int64?
+    public var pausedAt: Int64?
+    /// The alarm: when the instance must next be looked at (creation, a timer, an event).
+    public var dueAt: Int64?
+    public var shard: Int
+    /// The fencing epoch: bumped by every claim and every administrative change. A write that
+    /// carries an older epoch is rejected.
+    public var epoch: Int64
+    public var retention: Retention?
+    /// When the finished instance is purged.
+    public var expiresAt: Int64?
+
+    public init(
+        seq: Int64, key: InstanceKey, status: InstanceStatus, params: Data, output: Data? = nil,
+        error: ErrorInfo? = nil, createdAt: Int64, modifiedAt: Int64, startedAt: Int64? = nil,
+        endedAt: Int64? = nil, pausedAt: Int64? = nil, dueAt: Int64? = nil, shard: Int, epoch: Int64,
+        retention: Retention? = nil, expiresAt: Int64? = nil
+    ) {
+        self.seq = seq
+        self.key = key
+        self.status = status
+        self.params = params
+        self.output = output
+        self.error = error
+        self.createdAt = createdAt
+        self.modifiedAt = modifiedAt
+        self.startedAt = startedAt
+        self.endedAt = endedAt
+        self.pausedAt = pausedAt
+        self.dueAt = dueAt
+        self.shard = shard
+        self.epoch = epoch
+        self.retention = retention
+        self.expiresAt = expiresAt
+    }
+}
+
+/// How long a finished instance is kept, overriding the settings.
+public struct Retention: Sendable, Hashable, Codable {
+    /// For `complete` instances.
+    public var success: Duration?
+    /// For `errored` and `terminated` instances.
+    public var error: Duration?
+
+    public init(success: Duration? = nil, error: Duration? = nil) {
+        self.success = success
+        self.error = error
+    }
+}
+
+/// A new instance, as written by the creation path.
+public struct NewInstance: Sendable {
+    public var key: InstanceKey
+    public var params: Data
+    public var shard: Int
+    public var retention: Retention?
+    public var createdAt: Int64
+
+    public init(key: InstanceKey, params: Data, shard: Int, retention: Retention?, createdAt: Int64) {
+        self.key = key
+        self.params = params
+        self.shard = shard
+        self.retention = retention
+        self.createdAt = createdAt
+    }
+}

@@ -1,0 +1,80 @@
+import Foundation
+
+/// The state of one step record.
+public enum StepStatus: String, Sendable, Hashable, Codable {
+    /// A `step.do` attempt is (or was, before a crash) executing.
+    case running
+    /// A `step.do` attempt failed; the next one is due at `deadline`.
+    case retrying
+    /// A sleep or an event wait is pending until `deadline`.
+    case waiting
+    /// Finished with a value.
+    case complete
+    /// A `step.do` failed for good (retries exhausted or non-retryable).
+    case failed
+    /// A `waitForEvent` timed out.
+    case timedOut
+}
+
+/// One row of the `steps` table. A step is identified by (name, count); its kind is recorded so
+/// that a replay meeting another kind at the same identity is detected as non-determinism.
+public struct StepRecord: Sendable, Hashable {
+    public var name: String
+    public var count: Int
+    public var kind: StepKind
+    /// The order in which steps were first recorded; `restart(from:)` drops this step and later ones.
+    public var position: Int
+    public var status: StepStatus
+    /// Attempts started (for `step.do`).
+    public var attempts: Int
+    /// The resolved ``StepConfig`` as JSON, stored at first execution.
+    public var config: Data?
+    /// The result (JSON) of a complete `do`, or the event (JSON) of a complete wait.
+    public var value: Data?
+    public var error: ErrorInfo?
+    public var nonRetryable: Bool
+    /// Sleep wake-up, wait timeout, or next retry attempt (ms since 1970).
+    public var deadline: Int64?
+    public var eventType: String?
+    public var startedAt: Int64
+    public var endedAt: Int64?
+
+    public init(
+        name: String, count: Int, kind: StepKind, position: Int, status: StepStatus, attempts: Int = 0,
+        config: Data? = nil, value: Data? = nil, error: ErrorInfo? = nil, nonRetryable: Bool = false,
+        deadline: Int64? = nil, eventType: String? = nil, startedAt: Int64, endedAt: Int64? = nil
+    ) {
+        self.name = name
+        self.count = count
+        self.kind = kind
+        self.position = position
+        self.status = status
+        self.attempts = attempts
+        self.config = config
+        self.value = value
+        self.error = error
+        self.nonRetryable = nonRetryable
+        self.deadline = deadline
+        self.eventType = eventType
+        self.startedAt = startedAt
+        self.endedAt = endedAt
+    }
+
+    /// `name-count`, the form the contract's logs and REST views use.
+    public var displayName: String { "\(name)-\(count)" }
+}
+
+/// An event accepted by `sendEvent` and not yet consumed by a wait.
+public struct EventRecord: Sendable, Hashable {
+    public var seq: Int64
+    public var type: String
+    public var payload: Data
+    public var createdAt: Int64
+
+    public init(seq: Int64, type: String, payload: Data, createdAt: Int64) {
+        self.seq = seq
+        self.type = type
+        self.payload = payload
+        self.createdAt = createdAt
+    }
+}

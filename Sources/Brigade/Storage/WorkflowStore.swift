@@ -1,0 +1,136 @@
+import Foundation
+
+/// The storage protocol every backend implements (SQLite now, PostgreSQL next).
+///
+/// All state-changing calls are atomic. Writes made on behalf of an Engine carry its claim epoch
+/// and are rejected with ``FencedWriteError`` once the epoch is stale. Administrative changes
+/// (pause, resume, terminate, restart, delete) bump the epoch, so they fence any engine still
+/// running the instance. Times are milliseconds since 1970 taken from the engine's clock.
+public protocol WorkflowStore: Sendable {
+    /// Creates or upgrades the schema. Migrations are append-only.
+    func migrate() async throws
+
+    /// Inserts new instances (status `queued`, due now, a `workflow_queued` history entry).
+    /// Instances whose retention has expired are purged first so that their ids can be reused.
+    /// - Returns: for each input, its new sequence number, or nil when it was skipped because the
+    ///   id exists. With `skipExisting == false` an existing id throws `instance.already_exists`.
+    func createInstances(_ instances: [NewInstance], skipExisting: Bool) async throws -> [Int64?]
+
+    /// The instance row, or nil.
+    func instance(_ key: InstanceKey) async throws -> InstanceRow?
+
+    /// Claims an instance for an Engine: bumps the epoch and marks it `running`, and returns
+    /// everything a replay needs, read in the same transaction.
+    func claim(seq: Int64, now: Int64) async throws -> ClaimResult
+
+    /// Applies an Engine's write. `awaitCommit == false` queues it for the next commit and
+    /// returns at once (used for records whose loss in a crash is harmless).
+    func write(_ write: InstanceWrite, awaitCommit: Bool) async throws
+
+    /// Non-terminal instances of one shard whose alarm is due before `dueBefore`, oldest first.
+    func dueInstances(_ shard: ShardKey, dueBefore: Int64, limit: Int) async throws -> [DueInstance]
+
+    /// The (tenant, workflow) pairs that have instances not yet finished.
+    func activeWorkflows() async throws -> [ActiveWorkflow]
+
+    /// Stores an event for an instance and, when it is hibernating, makes it due now.
+    func sendEvent(_ key: InstanceKey, type: String, payload: Data, now: Int64) async throws -> SentEvent
+
+    /// Pauses an instance that no engine is running (`waiting`, `running`, `waitingForPause`).
+    /// Queued, paused and finished instances are left alone.
+    func pause(_ key: InstanceKey, now: Int64) async throws -> InstanceRow
+
+    /// Resumes a paused instance: shifts its pending deadlines by the time it was paused and
+    /// queues it. Other statuses are left alone.
+    func resume(_ key: InstanceKey, now: Int64) async throws -> InstanceRow
+
+    /// Terminates a non-terminal instance; throws `instance.cannot_terminate` for a finished one.
+    func terminate(_ key: InstanceKey, now: Int64, expiresAt: Int64) async throws -> InstanceRow
+
+    /// Restarts an instance from any status: all steps are dropped, or only the step `from`
+    /// and those recorded after it. Throws `instance.cannot_restart` if `from` is not in its history.
+    func restart(_ key: InstanceKey, from: StepSelector?, now: Int64) async throws -> InstanceRow
+
+    /// Deletes an instance and everything stored for it.
+    func delete(_ key: InstanceKey) async throws -> InstanceRow
+
+    /// Deletes finished instances whose retention ended before `now`.
+    func purgeExpired(now: Int64, limit: Int) async throws -> Int
+
+    /// The step records of an instance, in recording order.
+    func steps(of key: InstanceKey) async throws -> [StepRecord]
+
+    /// History events of an instance after `afterId`, in id order.
+    func history(of key: InstanceKey, afterId: Int64, limit: Int) async throws -> [HistoryEvent]
+
+    /// Instances of a workflow, newest first (a simple listing; cursor paging comes with the server).
+    func listInstances(tenant: String, workflow: String, limit: Int) async throws -> [InstanceRow]
+}
+
+/// What ``WorkflowStore/claim(seq:now:)`` found.
+public enum ClaimResult: Sendable {
+    /// The engine owns the instance at `snapshot.row.epoch`.
+    case claimed(ReplaySnapshot)
+    /// The instance is not runnable (paused, finished); nothing changed except that an instance
+    /// left `waitingForPause` by a crash is now `paused`.
+    case notRunnable(InstanceStatus)
+    /// The instance no longer exists.
+    case gone
+}
+
+/// Everything a replay needs, read in one transaction.
+public struct ReplaySnapshot: Sendable {
+    public var row: InstanceRow
+    public var steps: [StepRecord]
+    public var events: [EventRecord]
+    /// Whether this is the instance's first start (no `workflow_started` before).
+    public var firstStart: Bool
+
+    public init(row: InstanceRow, steps: [StepRecord], events: [EventRecord], firstStart: Bool) {
+        self.row = row
+        self.steps = steps
+        self.events = events
+        self.firstStart = firstStart
+    }
+}
+
+/// A due instance found by a sweep.
+public struct DueInstance: Sendable, Hashable {
+    public var seq: Int64
+    public var id: String
+    public var status: InstanceStatus
+    public var dueAt: Int64
+
+    public init(seq: Int64, id: String, status: InstanceStatus, dueAt: Int64) {
+        self.seq = seq
+        self.id = id
+        self.status = status
+        self.dueAt = dueAt
+    }
+}
+
+/// A (tenant, workflow) pair with unfinished instances.
+public struct ActiveWorkflow: Sendable, Hashable {
+    public var tenant: String
+    public var workflow: String
+
+    public init(tenant: String, workflow: String) {
+        self.tenant = tenant
+        self.workflow = workflow
+    }
+}
+
+/// The result of ``WorkflowStore/sendEvent(_:type:payload:now:)``.
+public struct SentEvent: Sendable {
+    public var event: EventRecord
+    public var seq: Int64
+    public var shard: Int
+    public var status: InstanceStatus
+
+    public init(event: EventRecord, seq: Int64, shard: Int, status: InstanceStatus) {
+        self.event = event
+        self.seq = seq
+        self.shard = shard
+        self.status = status
+    }
+}

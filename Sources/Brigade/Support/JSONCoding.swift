@@ -1,0 +1,33 @@
+import Foundation
+
+/// The JSON conventions of stored values: dates as milliseconds since 1970, sorted keys for
+/// stable bytes.
+enum JSONCoding {
+    static func encoder() -> JSONEncoder {
+        let encoder = JSONEncoder()
+        encoder.dateEncodingStrategy = .millisecondsSince1970
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return encoder
+    }
+
+    static func decoder() -> JSONDecoder {
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .millisecondsSince1970
+        return decoder
+    }
+
+    static func encode<T: Encodable>(_ value: T) throws -> Data {
+        do {
+            return try encoder().encode(value)
+        } catch {
+            throw BrigadeError(.notSerializable, "The value of type \(T.self) cannot be encoded as JSON: \(error).")
+        }
+    }
+
+    static func decode<T: Decodable>(_ type: T.Type, from data: Data) throws -> T {
+        try decoder().decode(type, from: data)
+    }
+}
+
+/// A placeholder for results that carry nothing (a `step.do` whose body returns `Void`).
+struct Nothing: Codable, Sendable {}

@@ -1,0 +1,160 @@
+import Dispatch
+import Foundation
+import GRDB
+import Synchronization
+
+/// The single writer of a SQLite store: every state change, from every Engine and every API
+/// call, goes through it.
+///
+/// It commits at once when idle and batches while a commit is in flight: submissions that arrive
+/// during a commit are written together in the next transaction, each inside its own savepoint so
+/// that one item's failure (a fenced write, a duplicate id) does not affect the others. A caller of
+/// ``submit(_:)`` resumes only after the transaction holding its item has committed.
+///
+/// Lazy items (``submitLazy(_:)``) never trigger a commit by themselves: they ride along with the
+/// next one, or are flushed after ``lazyFlushDelay``. Items are applied in submission order.
+final class GroupCommitter: Sendable {
+    private struct Item: Sendable {
+        let body: @Sendable (Database) throws -> any Sendable
+        let completion: (@Sendable (Result<any Sendable, any Error>) -> Void)?
+    }
+
+    private struct State: Sendable {
+        var queue: [Item] = []
+        /// Items in `queue` whose submitter waits.
+        var awaited = 0
+        var inFlight = false
+        var flushScheduled = false
+    }
+
+    private let writer: DatabasePool
+    private let state = Mutex(State())
+    private let lazyFlushDelay: Duration
+    private let statistics = Mutex(CommitStatistics())
+
+    init(writer: DatabasePool, lazyFlushDelay: Duration) {
+        self.writer = writer
+        self.lazyFlushDelay = lazyFlushDelay
+    }
+
+    /// Applies `body` in the next transaction and returns its result once that transaction has
+    /// committed. An error thrown by `body` rolls back only this item.
+    func submit<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
+            enqueue(Item(body: { try body($0) }, completion: { result in
+                continuation.resume(with: result.map { $0 as! T })
+            }))
+        }
+    }
+
+    /// Queues `body` for the next commit without waiting for it. Failures are logged by `onError`.
+    func submitLazy(_ body: @escaping @Sendable (Database) throws -> Void) {
+        enqueue(Item(body: { try body($0) }, completion: nil))
+    }
+
+    /// Batches committed so far and items in them.
+    var stats: CommitStatistics { statistics.withLock { $0 } }
+
+    private func enqueue(_ item: Item) {
+        enum Start { case none, commit, scheduleFlush }
+        let start = state.withLock { state -> Start in
+            state.queue.append(item)
+            if item.completion != nil { state.awaited += 1 }
+            if state.inFlight { return .none }
+            if state.awaited > 0 {
+                state.inFlight = true
+                return .commit
+            }
+            if !state.flushScheduled {
+                state.flushScheduled = true
+                return .scheduleFlush
+            }
+            return .none
+        }
+        switch start {
+        case .none: break
+        case .commit: writer.asyncWriteWithoutTransaction { db in self.drain(db, includeLazy: false) }
+        case .scheduleFlush: scheduleFlush()
+        }
+    }
+
+    private func scheduleFlush() {
+        let nanoseconds = max(0, lazyFlushDelay.wholeMilliseconds) * 1_000_000
+        DispatchQueue.global().asyncAfter(deadline: .now() + .nanoseconds(Int(nanoseconds))) {
+            let go = self.state.withLock { state -> Bool in
+                state.flushScheduled = false
+                guard !state.inFlight, !state.queue.isEmpty else { return false }
+                state.inFlight = true
+                return true
+            }
+            if go { self.writer.asyncWriteWithoutTransaction { db in self.drain(db, includeLazy: true) } }
+        }
+    }
+
+    /// Runs on GRDB's writer queue: commits batches until nothing that someone waits for is left.
+    /// Lazy items are committed with them, or on their own when `includeLazy` (a flush).
+    private func drain(_ db: Database, includeLazy: Bool) {
+        var includeLazy = includeLazy
+        while true {
+            enum Next { case commit([Item]), stop(flush: Bool) }
+            let next = state.withLock { state -> Next in
+                if state.awaited > 0 || (includeLazy && !state.queue.isEmpty) {
+                    let batch = state.queue
+                    state.queue.removeAll(keepingCapacity: true)
+                    state.awaited = 0
+                    return .commit(batch)
+                }
+                state.inFlight = false
+                let flush = !state.queue.isEmpty && !state.flushScheduled
+                if flush { state.flushScheduled = true }
+                return .stop(flush: flush)
+            }
+            switch next {
+            case .commit(let batch):
+                commit(batch, db)
+                includeLazy = false
+            case .stop(let flush):
+                if flush { scheduleFlush() }
+                return
+            }
+        }
+    }
+
+    private func commit(_ batch: [Item], _ db: Database) {
+        var results: [Result<any Sendable, any Error>] = []
+        results.reserveCapacity(batch.count)
+        do {
+            try db.inTransaction(.immediate) {
+                for item in batch {
+                    var result: Result<any Sendable, any Error> = .failure(CancellationError())
+                    try db.inSavepoint {
+                        do {
+                            result = .success(try item.body(db))
+                            return .commit
+                        } catch {
+                            result = .failure(error)
+                            return .rollback
+                        }
+                    }
+                    results.append(result)
+                }
+                return .commit
+            }
+        } catch {
+            results = Array(repeating: .failure(error), count: batch.count)
+        }
+        statistics.withLock { stats in
+            stats.batches += 1
+            stats.items += batch.count
+        }
+        for (item, result) in zip(batch, results) {
+            item.completion?(result)
+        }
+    }
+}
+
+/// Counters of the group committer.
+public struct CommitStatistics: Sendable {
+    public var batches = 0
+    public var items = 0
+}

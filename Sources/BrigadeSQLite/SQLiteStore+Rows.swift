@@ -1,0 +1,96 @@
+import Brigade
+import Foundation
+import GRDB
+
+extension InstanceRow {
+    init(row: Row) throws {
+        let statusText: String = row["status"]
+        guard let status = InstanceStatus(rawValue: statusText) else {
+            throw DatabaseError(message: "unknown instance status \(statusText)")
+        }
+        let errorName: String? = row["error_name"]
+        let successRetention: Int64? = row["success_retention_ms"]
+        let errorRetention: Int64? = row["error_retention_ms"]
+        var retention: Retention?
+        if successRetention != nil || errorRetention != nil {
+            retention = Retention(
+                success: successRetention.map { .milliseconds($0) },
+                error: errorRetention.map { .milliseconds($0) }
+            )
+        }
+        self.init(
+            seq: row["seq"],
+            key: InstanceKey(tenant: row["tenant"], workflow: row["workflow"], id: row["id"]),
+            status: status,
+            params: row["params"],
+            output: row["output"],
+            error: errorName.map { ErrorInfo(name: $0, message: row["error_message"] ?? "") },
+            createdAt: row["created_at"],
+            modifiedAt: row["modified_at"],
+            startedAt: row["started_at"],
+            endedAt: row["ended_at"],
+            pausedAt: row["paused_at"],
+            dueAt: row["due_at"],
+            shard: row["shard"],
+            epoch: row["epoch"],
+            retention: retention,
+            expiresAt: row["expires_at"]
+        )
+    }
+}
+
+extension StepRecord {
+    init(row: Row) throws {
+        let kindText: String = row["kind"]
+        let statusText: String = row["status"]
+        guard let kind = StepKind(rawValue: kindText), let status = StepStatus(rawValue: statusText) else {
+            throw DatabaseError(message: "unknown step kind or status \(kindText)/\(statusText)")
+        }
+        let errorName: String? = row["error_name"]
+        self.init(
+            name: row["name"],
+            count: row["count"],
+            kind: kind,
+            position: row["position"],
+            status: status,
+            attempts: row["attempts"],
+            config: row["config"],
+            value: row["value"],
+            error: errorName.map { ErrorInfo(name: $0, message: row["error_message"] ?? "") },
+            nonRetryable: row["non_retryable"],
+            deadline: row["deadline"],
+            eventType: row["event_type"],
+            startedAt: row["started_at"],
+            endedAt: row["ended_at"]
+        )
+    }
+
+    func upsert(instanceSeq: Int64, in db: Database) throws {
+        try db.execute(
+            sql: """
+                INSERT OR REPLACE INTO steps (instance_seq, name, count, kind, position, status, attempts, config,
+                    value, error_name, error_message, non_retryable, deadline, event_type, started_at, ended_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """,
+            arguments: [
+                instanceSeq, name, count, kind.rawValue, position, status.rawValue, attempts, config,
+                value, error?.name, error?.message, nonRetryable, deadline, eventType, startedAt, endedAt,
+            ]
+        )
+    }
+}
+
+extension HistoryEntry {
+    func append(instanceSeq: Int64, in db: Database) throws {
+        var json: String?
+        if !data.isEmpty {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+            json = String(decoding: try encoder.encode(data), as: UTF8.self)
+        }
+        try db.execute(
+            sql: "INSERT INTO history (instance_seq, at, type, step, data) VALUES (?, ?, ?, ?, ?)",
+            arguments: [instanceSeq, at, type.rawValue, step, json]
+        )
+    }
+}

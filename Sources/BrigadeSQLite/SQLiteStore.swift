@@ -1,0 +1,287 @@
+import Brigade
+import Foundation
+import GRDB
+import Logging
+
+/// The embedded store: one SQLite file in WAL mode with `synchronous = FULL` (every commit is
+/// fsynced), written by one ``GroupCommitter`` shared by all engines.
+public final class SQLiteStore: WorkflowStore {
+    let pool: DatabasePool
+    let committer: GroupCommitter
+    let logger: Logger
+    public let path: String
+
+    /// Opens (creating if needed) the database at `path`. Call ``migrate()`` (the runtime does)
+    /// before use.
+    ///
+    /// - Parameter lazyFlushDelay: how long records that need no immediate commit (a step's
+    ///   start, a sleep's start) may wait for the next commit before being flushed on their own.
+    public init(path: String, lazyFlushDelay: Duration = .milliseconds(5), logger: Logger = Logger(label: "brigade.sqlite")) throws {
+        var configuration = Configuration()
+        configuration.busyMode = .timeout(10)
+        configuration.label = "brigade"
+        pool = try DatabasePool(path: path, configuration: configuration)
+        // Durability: fsync the WAL on every commit (GRDB defaults pools to NORMAL).
+        try pool.writeWithoutTransaction { db in
+            try db.execute(sql: "PRAGMA synchronous = FULL")
+        }
+        committer = GroupCommitter(writer: pool, lazyFlushDelay: lazyFlushDelay)
+        self.logger = logger
+        self.path = path
+    }
+
+    public func migrate() async throws {
+        try Self.migrator.migrate(pool)
+    }
+
+    /// Group-commit counters: batches and items.
+    public var commitStatistics: CommitStatistics { committer.stats }
+
+    // MARK: Creation
+
+    public func createInstances(_ instances: [NewInstance], skipExisting: Bool) async throws -> [Int64?] {
+        try await committer.submit { db in
+            var result: [Int64?] = []
+            result.reserveCapacity(instances.count)
+            for instance in instances {
+                let key = instance.key
+                let now = instance.createdAt
+                // An id is taken until its instance is purged; an expired one is purged here.
+                try db.execute(
+                    sql: "DELETE FROM instances WHERE tenant = ? AND workflow = ? AND id = ? AND expires_at IS NOT NULL AND expires_at <= ?",
+                    arguments: [key.tenant, key.workflow, key.id, now]
+                )
+                try db.execute(
+                    sql: """
+                        INSERT INTO instances (tenant, workflow, id, status, params, created_at, modified_at, due_at,
+                            shard, epoch, success_retention_ms, error_retention_ms)
+                        VALUES (?, ?, ?, 'queued', ?, ?, ?, ?, ?, 0, ?, ?)
+                        ON CONFLICT (tenant, workflow, id) DO NOTHING
+                        """,
+                    arguments: [
+                        key.tenant, key.workflow, key.id, instance.params, now, now, now, instance.shard,
+                        instance.retention?.success?.wholeMilliseconds, instance.retention?.error?.wholeMilliseconds,
+                    ]
+                )
+                guard db.changesCount == 1 else {
+                    if skipExisting {
+                        result.append(nil)
+                        continue
+                    }
+                    throw BrigadeError(
+                        .instanceAlreadyExists,
+                        "(instance.already_exists) Instance already exists: \"\(key.id)\" is taken until its retention ends. Use another id, or restart the existing instance.",
+                        instanceId: key.id
+                    )
+                }
+                let seq = db.lastInsertedRowID
+                try HistoryEntry(.workflowQueued, at: now).append(instanceSeq: seq, in: db)
+                result.append(seq)
+            }
+            return result
+        }
+    }
+
+    // MARK: Reads
+
+    public func instance(_ key: InstanceKey) async throws -> InstanceRow? {
+        try await pool.read { db in try Self.fetchInstance(key, db) }
+    }
+
+    static func fetchInstance(_ key: InstanceKey, _ db: Database) throws -> InstanceRow? {
+        try Row.fetchOne(
+            db, sql: "SELECT * FROM instances WHERE tenant = ? AND workflow = ? AND id = ?",
+            arguments: [key.tenant, key.workflow, key.id]
+        ).map(InstanceRow.init(row:))
+    }
+
+    static func fetchInstance(seq: Int64, _ db: Database) throws -> InstanceRow? {
+        try Row.fetchOne(db, sql: "SELECT * FROM instances WHERE seq = ?", arguments: [seq]).map(InstanceRow.init(row:))
+    }
+
+    public func dueInstances(_ shard: ShardKey, dueBefore: Int64, limit: Int) async throws -> [DueInstance] {
+        try await pool.read { db in
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT seq, id, status, due_at FROM instances
+                    WHERE tenant = ? AND workflow = ? AND shard = ? AND due_at IS NOT NULL AND due_at <= ?
+                      AND status IN ('queued', 'running', 'waiting', 'waitingForPause')
+                    ORDER BY due_at LIMIT ?
+                    """,
+                arguments: [shard.tenant, shard.workflow, shard.shard, dueBefore, limit]
+            ).map { row in
+                DueInstance(
+                    seq: row["seq"], id: row["id"],
+                    status: InstanceStatus(rawValue: row["status"]) ?? .queued, dueAt: row["due_at"]
+                )
+            }
+        }
+    }
+
+    public func activeWorkflows() async throws -> [ActiveWorkflow] {
+        try await pool.read { db in
+            try Row.fetchAll(db, sql: "SELECT DISTINCT tenant, workflow FROM instances WHERE due_at IS NOT NULL")
+                .map { ActiveWorkflow(tenant: $0["tenant"], workflow: $0["workflow"]) }
+        }
+    }
+
+    public func steps(of key: InstanceKey) async throws -> [StepRecord] {
+        try await pool.read { db in
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT steps.* FROM steps JOIN instances ON instances.seq = steps.instance_seq
+                    WHERE instances.tenant = ? AND instances.workflow = ? AND instances.id = ?
+                    ORDER BY steps.position
+                    """,
+                arguments: [key.tenant, key.workflow, key.id]
+            ).map(StepRecord.init(row:))
+        }
+    }
+
+    public func history(of key: InstanceKey, afterId: Int64, limit: Int) async throws -> [HistoryEvent] {
+        try await pool.read { db in
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT history.* FROM history JOIN instances ON instances.seq = history.instance_seq
+                    WHERE instances.tenant = ? AND instances.workflow = ? AND instances.id = ? AND history.id > ?
+                    ORDER BY history.id LIMIT ?
+                    """,
+                arguments: [key.tenant, key.workflow, key.id, afterId, limit]
+            ).compactMap { row -> HistoryEvent? in
+                guard let type = HistoryEventType(rawValue: row["type"]) else { return nil }
+                var data: [String: JSONValue] = [:]
+                if let text: String = row["data"] {
+                    data = (try? JSONDecoder().decode([String: JSONValue].self, from: Data(text.utf8))) ?? [:]
+                }
+                return HistoryEvent(id: row["id"], instanceId: key.id, entry: HistoryEntry(type, at: row["at"], step: row["step"], data: data))
+            }
+        }
+    }
+
+    public func listInstances(tenant: String, workflow: String, limit: Int) async throws -> [InstanceRow] {
+        try await pool.read { db in
+            try Row.fetchAll(
+                db,
+                sql: "SELECT * FROM instances WHERE tenant = ? AND workflow = ? ORDER BY created_at DESC, seq DESC LIMIT ?",
+                arguments: [tenant, workflow, limit]
+            ).map(InstanceRow.init(row:))
+        }
+    }
+
+    // MARK: Engine writes
+
+    public func claim(seq: Int64, now: Int64) async throws -> ClaimResult {
+        try await committer.submit { db -> ClaimResult in
+            guard var row = try Self.fetchInstance(seq: seq, db) else { return .gone }
+            switch row.status {
+            case .complete, .errored, .terminated, .paused:
+                return .notRunnable(row.status)
+            case .waitingForPause:
+                // The process died while a pause was pending: nothing runs any more, so the
+                // pause has taken effect.
+                try db.execute(
+                    sql: "UPDATE instances SET status = 'paused', paused_at = ?, due_at = NULL, epoch = epoch + 1, modified_at = ? WHERE seq = ?",
+                    arguments: [now, now, seq]
+                )
+                try HistoryEntry(.workflowPaused, at: now).append(instanceSeq: seq, in: db)
+                return .notRunnable(.paused)
+            case .queued, .running, .waiting:
+                break
+            }
+            let firstStart = row.startedAt == nil
+            try db.execute(
+                sql: """
+                    UPDATE instances SET status = 'running', epoch = epoch + 1, started_at = coalesce(started_at, ?),
+                        due_at = ?, modified_at = ? WHERE seq = ?
+                    """,
+                arguments: [now, now, now, seq]
+            )
+            if firstStart {
+                try HistoryEntry(.workflowStarted, at: now).append(instanceSeq: seq, in: db)
+            }
+            try HistoryEntry(.workflowRunning, at: now).append(instanceSeq: seq, in: db)
+            row.status = .running
+            row.epoch += 1
+            row.startedAt = row.startedAt ?? now
+            row.dueAt = now
+            let steps = try Row.fetchAll(db, sql: "SELECT * FROM steps WHERE instance_seq = ? ORDER BY position", arguments: [seq])
+                .map(StepRecord.init(row:))
+            let events = try Row.fetchAll(
+                db, sql: "SELECT seq, type, payload, created_at FROM events WHERE instance_seq = ? AND consumed = 0 ORDER BY seq",
+                arguments: [seq]
+            ).map { EventRecord(seq: $0["seq"], type: $0["type"], payload: $0["payload"], createdAt: $0["created_at"]) }
+            return .claimed(ReplaySnapshot(row: row, steps: steps, events: events, firstStart: firstStart))
+        }
+    }
+
+    public func write(_ write: InstanceWrite, awaitCommit: Bool) async throws {
+        if awaitCommit {
+            try await committer.submit { db in try Self.apply(write, db) }
+        } else {
+            let logger = self.logger
+            committer.submitLazy { db in
+                do {
+                    try Self.apply(write, db)
+                } catch {
+                    // A fenced lazy write means the engine lost the instance; its next awaited
+                    // write fails the same way and stops it.
+                    logger.debug("lazy write not applied: \(error)")
+                    throw error
+                }
+            }
+        }
+    }
+
+    static func apply(_ write: InstanceWrite, _ db: Database) throws {
+        if let update = write.update {
+            var sql = "UPDATE instances SET modified_at = ?, status = ?, due_at = ?"
+            var arguments: StatementArguments = [write.now, update.status.rawValue, update.dueAt]
+            if let output = update.output {
+                sql += ", output = ?"
+                _ = arguments.append(contentsOf: [output])
+            }
+            if let error = update.error {
+                sql += ", error_name = ?, error_message = ?"
+                _ = arguments.append(contentsOf: [error.name, error.message])
+            }
+            if update.status == .paused {
+                sql += ", paused_at = ?"
+                _ = arguments.append(contentsOf: [update.pausedAt ?? write.now])
+            }
+            if let endedAt = update.endedAt {
+                sql += ", ended_at = ?"
+                _ = arguments.append(contentsOf: [endedAt])
+            }
+            if let expiresAt = update.expiresAt {
+                sql += ", expires_at = ?"
+                _ = arguments.append(contentsOf: [expiresAt])
+            }
+            sql += " WHERE seq = ? AND epoch = ?"
+            _ = arguments.append(contentsOf: [write.seq, write.epoch])
+            try db.execute(sql: sql, arguments: arguments)
+        } else {
+            try db.execute(
+                sql: "UPDATE instances SET modified_at = ? WHERE seq = ? AND epoch = ?",
+                arguments: [write.now, write.seq, write.epoch]
+            )
+        }
+        // The fence: a stale epoch matches no row, and nothing of this write is applied.
+        guard db.changesCount == 1 else { throw FencedWriteError(seq: write.seq, epoch: write.epoch) }
+        for step in write.steps {
+            try step.upsert(instanceSeq: write.seq, in: db)
+        }
+        for event in write.consumedEvents {
+            try db.execute(
+                sql: "UPDATE events SET consumed = 1 WHERE seq = ? AND instance_seq = ? AND consumed = 0",
+                arguments: [event, write.seq]
+            )
+            guard db.changesCount == 1 else { throw FencedWriteError(seq: write.seq, epoch: write.epoch) }
+        }
+        for entry in write.history {
+            try entry.append(instanceSeq: write.seq, in: db)
+        }
+    }
+}

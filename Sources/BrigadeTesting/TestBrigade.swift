@@ -1,0 +1,67 @@
+import Brigade
+import BrigadeSQLite
+import Foundation
+import Logging
+
+/// A runtime on a fresh SQLite file in a temporary directory, driven by a ``ManualClock``.
+public struct TestBrigade: Sendable {
+    public let runtime: BrigadeRuntime
+    public let clock: ManualClock
+    public let store: SQLiteStore
+    /// The database file.
+    public let path: String
+
+    /// Runs `body` with a running runtime, then stops it and deletes the database.
+    ///
+    /// Use ``temporaryDatabasePath()`` and `databasePath` to run several runtimes one after the
+    /// other on one file.
+    ///
+    /// - Parameters:
+    ///   - settings: engine settings (the hibernation grace stays in real time).
+    ///   - register: registers the workflows under test.
+    ///   - databasePath: an existing database to open instead of a fresh one (it is not deleted);
+    ///     with `clock`, this simulates a new process taking over the same file.
+    ///   - clock: the clock to use instead of a new one.
+    public static func run(
+        settings: BrigadeSettings = BrigadeSettings(),
+        databasePath: String? = nil,
+        clock: ManualClock? = nil,
+        register: (BrigadeRuntime) throws -> Void,
+        _ body: (TestBrigade) async throws -> Void
+    ) async throws {
+        let path: String
+        if let databasePath {
+            path = databasePath
+        } else {
+            let directory = FileManager.default.temporaryDirectory.appendingPathComponent("brigade-test-\(UUID().uuidString)")
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+            path = directory.appendingPathComponent("brigade.sqlite").path
+        }
+        defer {
+            if databasePath == nil { try? FileManager.default.removeItem(atPath: (path as NSString).deletingLastPathComponent) }
+        }
+        let store = try SQLiteStore(path: path)
+        let clock = clock ?? ManualClock()
+        let runtime = BrigadeRuntime(store: store, settings: settings, clock: clock, logger: Logger(label: "brigade.test"))
+        try register(runtime)
+        try await store.migrate()
+        let brigade = TestBrigade(runtime: runtime, clock: clock, store: store, path: path)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await runtime.run() }
+            do {
+                try await body(brigade)
+            } catch {
+                group.cancelAll()
+                throw error
+            }
+            group.cancelAll()
+        }
+    }
+
+    /// A path for a database in a new temporary directory (the caller deletes it).
+    public static func temporaryDatabasePath() throws -> String {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("brigade-test-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        return directory.appendingPathComponent("brigade.sqlite").path
+    }
+}
