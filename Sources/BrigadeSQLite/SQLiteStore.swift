@@ -34,6 +34,13 @@ public final class SQLiteStore: WorkflowStore {
         try Self.migrator.migrate(pool)
     }
 
+    /// The journal mode and `synchronous` level of the writer connection (expected: `wal`, 2 = FULL).
+    public func durability() async throws -> (journalMode: String, synchronous: Int) {
+        try await pool.writeWithoutTransaction { db in
+            (try String.fetchOne(db, sql: "PRAGMA journal_mode") ?? "", try Int.fetchOne(db, sql: "PRAGMA synchronous") ?? -1)
+        }
+    }
+
     /// Group-commit counters: batches and items.
     public var commitStatistics: CommitStatistics { committer.stats }
 
@@ -119,10 +126,10 @@ public final class SQLiteStore: WorkflowStore {
         }
     }
 
-    public func activeWorkflows() async throws -> [ActiveWorkflow] {
+    public func activeShards() async throws -> [ShardKey] {
         try await pool.read { db in
-            try Row.fetchAll(db, sql: "SELECT DISTINCT tenant, workflow FROM instances WHERE due_at IS NOT NULL")
-                .map { ActiveWorkflow(tenant: $0["tenant"], workflow: $0["workflow"]) }
+            try Row.fetchAll(db, sql: "SELECT DISTINCT tenant, workflow, shard FROM instances WHERE due_at IS NOT NULL")
+                .map { ShardKey(tenant: $0["tenant"], workflow: $0["workflow"], shard: $0["shard"]) }
         }
     }
 

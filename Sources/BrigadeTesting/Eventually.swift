@@ -4,6 +4,7 @@ import Foundation
 /// Raised when a condition a test waits for does not hold in time.
 public struct TestTimeout: Error, CustomStringConvertible {
     public var description: String
+    public init(description: String) { self.description = description }
 }
 
 /// Polls `condition` (in real time, every millisecond) until it holds, or throws ``TestTimeout``

@@ -46,8 +46,9 @@ extension Engine {
         // An attempt that was running when an earlier lifetime died counts as a failed attempt,
         // so a step that crashes the process cannot retry forever.
         if record.status == .running && record.attempts > 0 {
-            let info = ErrorInfo(name: "WorkflowInternalError", message: "Attempt \(record.attempts) was interrupted: the process running it stopped before it finished.")
-            if let failure = try await recordFailure(&record, info: info, nonRetryable: false, config: config, stepName: stepName) {
+            let info = ErrorInfo(name: "WorkflowInternalError", message: "attempt \(record.attempts) was interrupted: the process running it stopped before it finished")
+            // It counts toward the limit but is retried at once: the crash already cost time.
+            if let failure = try await recordFailure(&record, info: info, nonRetryable: false, config: config, stepName: stepName, retryAt: clock.nowMilliseconds()) {
                 throw failure
             }
         }
@@ -114,7 +115,8 @@ extension Engine {
     /// Records a failed attempt. Returns the error to throw when the step failed for good, or nil
     /// after scheduling the next attempt (`record.deadline`).
     private func recordFailure(
-        _ record: inout StepRecord, info: ErrorInfo, nonRetryable: Bool, config: StepConfig, stepName: String
+        _ record: inout StepRecord, info: ErrorInfo, nonRetryable: Bool, config: StepConfig, stepName: String,
+        retryAt: Int64? = nil
     ) async throws -> StepFailedError? {
         let now = clock.nowMilliseconds()
         let attempt = record.attempts
@@ -141,7 +143,7 @@ extension Engine {
                 errorName: info.name, message: info.message, isNonRetryable: nonRetryable
             )
         }
-        let delay = config.retries.delay(afterAttempt: attempt).wholeMilliseconds
+        let delay = retryAt.map { max(0, $0 - now) } ?? config.retries.delay(afterAttempt: attempt).wholeMilliseconds
         attemptData["retryDelayMs"] = .number(Double(delay))
         record.status = .retrying
         record.deadline = now + delay

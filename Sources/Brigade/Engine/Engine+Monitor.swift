@@ -13,7 +13,7 @@ extension Engine {
             let action = state.withLock { state -> Action in
                 guard let current = state else { return .none }
                 if current.phase == .pausing && current.busy == 0 { return .pause }
-                if current.phase == .running && current.busy == 0 && !current.parked.isEmpty {
+                if current.phase == .running && current.busy == 0 && !current.parked.isEmpty && current.fatal == nil {
                     return .considerHibernation(current.activity)
                 }
                 return .none
@@ -58,7 +58,7 @@ extension Engine {
     /// Hibernates if nothing happened since `activity` and every branch is still parked.
     private func hibernateIfStill(activity: UInt64) async -> Bool {
         let dueAt = state.withLock { state -> Int64? in
-            guard let current = state, current.phase == .running, current.busy == 0,
+            guard let current = state, current.phase == .running, current.busy == 0, current.fatal == nil,
                 current.activity == activity, !current.parked.isEmpty,
                 let due = current.earliestDeadline
             else { return nil }

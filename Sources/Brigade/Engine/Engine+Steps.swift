@@ -19,7 +19,7 @@ extension Engine {
         } catch let error as BrigadeError {
             throw fail(error)
         }
-        enum Admission { case entered(StepEntry), failed(any Error), blocked(UInt64, ParkTicket) }
+        enum Admission { case entered(StepEntry), failed(any Error), fatal(BrigadeError), blocked(UInt64, ParkTicket) }
         while true {
             let admission = state.withLock { state -> Admission in
                 if let fatal = state!.fatal { return .failed(fatal) }
@@ -43,8 +43,7 @@ extension Engine {
                         instanceId: instanceId,
                         stepName: "\(name)-\(count)"
                     )
-                    state!.fatal = error
-                    return .failed(error)
+                    return .fatal(error)
                 }
                 if record == nil {
                     if kind == .do {
@@ -55,8 +54,7 @@ extension Engine {
                                 instanceId: instanceId,
                                 stepName: "\(name)-\(count)"
                             )
-                            state!.fatal = error
-                            return .failed(error)
+                            return .fatal(error)
                         }
                         state!.doSteps += 1
                     }
@@ -72,6 +70,8 @@ extension Engine {
                 return entry
             case .failed(let error):
                 throw error
+            case .fatal(let error):
+                throw fail(error)
             case .blocked(let id, let ticket):
                 // A pause is pending: the step waits until it is cancelled (proceed) or takes
                 // effect (unwind).
@@ -102,10 +102,13 @@ extension Engine {
     }
 
     /// Records a fatal condition: the instance will end `errored` with it, whatever `run` does.
+    /// Parked branches are released with it so that `run` ends promptly.
     func fail(_ error: BrigadeError) -> BrigadeError {
-        state.withLock { state in
+        let tickets = state.withLock { state -> [ParkTicket] in
             if state!.fatal == nil { state!.fatal = error }
+            return state!.drainTickets()
         }
+        for ticket in tickets { ticket.resolve(.failure(error)) }
         return error
     }
 

@@ -84,11 +84,10 @@ public final class BrigadeRuntime: Service, Sendable {
         }
         defer { state.withLock { $0.starter = nil } }
         for chef in existing { starter.yield(chef) }
-        // Every tenant with unfinished instances of a registered workflow needs its SousChefs.
-        for active in try await store.activeWorkflows() {
-            for shard in 0..<settings.shardsPerWorkflow {
-                _ = chef(for: ShardKey(tenant: active.tenant, workflow: active.workflow, shard: shard))
-            }
+        // Every shard holding unfinished instances of a registered workflow needs its SousChef,
+        // including shards beyond the current `shardsPerWorkflow` if the setting shrank.
+        for shard in try await store.activeShards() {
+            _ = chef(for: shard)
         }
         logger.debug("brigade runtime started")
         await withGracefulShutdownHandler {

@@ -30,8 +30,8 @@ public protocol WorkflowStore: Sendable {
     /// Non-terminal instances of one shard whose alarm is due before `dueBefore`, oldest first.
     func dueInstances(_ shard: ShardKey, dueBefore: Int64, limit: Int) async throws -> [DueInstance]
 
-    /// The (tenant, workflow) pairs that have instances not yet finished.
-    func activeWorkflows() async throws -> [ActiveWorkflow]
+    /// The shards (tenant, workflow, shard) that hold instances with an alarm set.
+    func activeShards() async throws -> [ShardKey]
 
     /// Stores an event for an instance and, when it is hibernating, makes it due now.
     func sendEvent(_ key: InstanceKey, type: String, payload: Data, now: Int64) async throws -> SentEvent
@@ -106,17 +106,6 @@ public struct DueInstance: Sendable, Hashable {
         self.id = id
         self.status = status
         self.dueAt = dueAt
-    }
-}
-
-/// A (tenant, workflow) pair with unfinished instances.
-public struct ActiveWorkflow: Sendable, Hashable {
-    public var tenant: String
-    public var workflow: String
-
-    public init(tenant: String, workflow: String) {
-        self.tenant = tenant
-        self.workflow = workflow
     }
 }
 

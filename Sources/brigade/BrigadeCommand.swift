@@ -1,0 +1,11 @@
+import ArgumentParser
+
+@main
+struct BrigadeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "brigade",
+        abstract: "Durable execution for Swift: workflows that survive crashes, sleep for days and wait for events.",
+        subcommands: [DemoCommand.self, CrashProbeCommand.self],
+        defaultSubcommand: nil
+    )
+}

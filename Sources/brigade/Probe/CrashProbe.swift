@@ -1,0 +1,30 @@
+import Brigade
+import Foundation
+
+/// The workflow of `brigade crash-probe`: K sequential steps, each appending a line to a ledger
+/// outside the engine before it returns, with a durable sleep half-way.
+struct CrashProbe: Workflow {
+    static var name: String { "crash-probe" }
+
+    struct Params: Codable, Sendable {
+        var steps: Int
+        var stepMillis: Int
+    }
+
+    let ledger: LedgerFile
+
+    func run(_ event: WorkflowEvent<Params>, step: WorkflowStep) async throws -> Int {
+        var sum = 0
+        for index in 0..<event.payload.steps {
+            sum += try await step.do("step \(index)") { () -> Int in
+                ledger.append("\(event.instanceId)\tstep \(index)\t\(getpid())")
+                try await Task.sleep(for: .milliseconds(event.payload.stepMillis))
+                return index
+            }
+            if index == event.payload.steps / 2 {
+                try await step.sleep("midway", for: .milliseconds(1_200))
+            }
+        }
+        return sum
+    }
+}

@@ -1,0 +1,45 @@
+import ArgumentParser
+import Brigade
+import BrigadeSQLite
+import Foundation
+import Logging
+
+/// `brigade crash-probe` (hidden): the child process of the crash-recovery tests. Creates N
+/// instances (skipping those that exist) and runs until every one has finished.
+struct CrashProbeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "crash-probe",
+        abstract: "Run the crash-recovery probe workflow (used by the test suite).",
+        shouldDisplay: false
+    )
+
+    @Option var db: String
+    @Option var ledger: String
+    @Option var instances: Int = 20
+    @Option var steps: Int = 10
+    @Option var stepMillis: Int = 10
+
+    func run() async throws {
+        var logger = Logger(label: "brigade")
+        logger.logLevel = .warning
+        let store = try SQLiteStore(path: db)
+        try await store.migrate()
+        let runtime = BrigadeRuntime(store: store, logger: logger)
+        try runtime.register(CrashProbe(ledger: try LedgerFile(path: ledger)))
+        let params = try JSONEncoder().encode(CrashProbe.Params(steps: steps, stepMillis: stepMillis))
+        for chunk in stride(from: 0, to: instances, by: 100) {
+            let requests = (chunk..<min(chunk + 100, instances)).map { NewInstanceRequest(id: "probe-\($0)", params: params) }
+            _ = try await runtime.createInstanceBatch(workflow: CrashProbe.name, requests)
+        }
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await runtime.run() }
+            while true {
+                let rows = try await store.listInstances(tenant: BrigadeRuntime.defaultTenant, workflow: CrashProbe.name, limit: instances)
+                if rows.count == instances && rows.allSatisfy({ $0.status.isTerminal }) { break }
+                try await Task.sleep(for: .milliseconds(20))
+            }
+            group.cancelAll()
+        }
+        say("crash-probe: \(instances) instances finished")
+    }
+}

@@ -1,0 +1,141 @@
+import BrigadeTesting
+import Foundation
+import GRDB
+import Testing
+
+/// Crash recovery with real processes: `brigade crash-probe` runs N instances of K steps, each step
+/// body appending a line (instance, step, pid) to a ledger file outside the engine. The test kills
+/// the child with SIGKILL twice mid-run, snapshots which steps the database had committed at each
+/// kill, and lets a third child finish.
+@Suite(.serialized) struct CrashRecoveryTests {
+    static let instances = 30
+    static let steps = 10
+
+    @Test func killedProcessesResumeAndNoCommittedStepRunsAgain() async throws {
+        let binary = try Self.brigadeBinary()
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("brigade-crash-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let db = directory + "/probe.sqlite"
+        let ledger = directory + "/ledger.tsv"
+        let arguments = [
+            "crash-probe", "--db", db, "--ledger", ledger,
+            "--instances", "\(Self.instances)", "--steps", "\(Self.steps)", "--step-millis", "25",
+        ]
+        let total = Self.instances * Self.steps
+
+        var snapshots: [(committed: Set<String>, pidsBefore: Set<String>)] = []
+        var inFlightAtKills = 0
+        for _ in 0..<2 {
+            // Relative to what already ran, so that each child is killed after doing some work.
+            let killAfter = Self.ledgerLines(ledger).count + total / 6
+            let child = try Self.launch(binary, arguments)
+            // Kill at a moment when step bodies are running: started in the ledger, not committed.
+            try await eventually("the child to run \(killAfter) step bodies and be inside some", timeout: .seconds(60)) {
+                let lines = Self.ledgerLines(ledger)
+                guard lines.count >= killAfter else { return false }
+                return !Set(lines.map(\.step)).subtracting(try Self.committedSteps(db)).isEmpty
+            }
+            kill(child.processIdentifier, SIGKILL)
+            child.waitUntilExit()
+            #expect(child.terminationReason == .uncaughtSignal)
+            let committed = try Self.committedSteps(db)
+            #expect(committed.count < total, "the kill must land mid-run, not after everything was done")
+            let linesAtKill = Self.ledgerLines(ledger)
+            // Bodies that started but whose result was not committed when the process died.
+            let started = Set(linesAtKill.map(\.step))
+            inFlightAtKills += started.subtracting(committed).count
+            print("crash recovery: kill after \(linesAtKill.count) body executions, \(committed.count) steps committed")
+            snapshots.append((committed, Set(linesAtKill.map(\.pid))))
+        }
+
+        let last = try Self.launch(binary, arguments)
+        try await eventually("the last child to finish", timeout: .seconds(90)) { !last.isRunning }
+        #expect(last.terminationStatus == 0)
+
+        // Every instance completed with the value a fresh run gives.
+        let queue = try DatabaseQueue(path: db)
+        let outputs = try queue.read { db in
+            try Row.fetchAll(db, sql: "SELECT status, output FROM instances")
+        }
+        #expect(outputs.count == Self.instances)
+        for row in outputs {
+            #expect(row["status"] as String == "complete")
+            #expect(String(decoding: row["output"] as Data, as: UTF8.self) == "\((0..<Self.steps).reduce(0, +))")
+        }
+        #expect(try Self.committedSteps(db).count == total)
+        let integrity = try await queue.read { try String.fetchOne($0, sql: "PRAGMA integrity_check") }
+        #expect(integrity == "ok")
+
+        let lines = Self.ledgerLines(ledger)
+        var executions: [String: Int] = [:]
+        for line in lines { executions[line.step, default: 0] += 1 }
+        #expect(executions.count == total, "every step body ran at least once")
+        // The guarantee: once committed, a step body never runs again.
+        for snapshot in snapshots {
+            let later = lines.filter { !snapshot.pidsBefore.contains($0.pid) }
+            let rerun = later.filter { snapshot.committed.contains($0.step) }
+            #expect(rerun.isEmpty, "committed steps ran again after a kill: \(rerun.prefix(5).map(\.step))")
+        }
+        // Exactly the steps in flight at a kill ran twice: at-least-once, and no more.
+        let repeated = executions.values.reduce(0) { $0 + $1 - 1 }
+        #expect(repeated == inFlightAtKills)
+        #expect(inFlightAtKills <= Self.instances * snapshots.count, "at most one step in flight per instance per kill")
+        #expect(inFlightAtKills > 0, "the kills must hit steps in flight, or this test proves nothing")
+        print("crash recovery: \(total) steps, \(lines.count) body executions, \(repeated) re-run after \(snapshots.count) SIGKILLs")
+    }
+
+    struct LedgerLine {
+        var step: String
+        var pid: String
+    }
+
+    static func ledgerLines(_ path: String) -> [LedgerLine] {
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return [] }
+        return text.split(separator: "\n").compactMap { line in
+            let fields = line.split(separator: "\t")
+            guard fields.count == 3 else { return nil }
+            return LedgerLine(step: "\(fields[0])/\(fields[1])", pid: String(fields[2]))
+        }
+    }
+
+    /// Completed `step.do` records, as "instance/step name", read from the database file.
+    static func committedSteps(_ path: String) throws -> Set<String> {
+        let queue = try DatabaseQueue(path: path)
+        let rows = try queue.read { db in
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT instances.id AS id, steps.name AS name FROM steps JOIN instances ON instances.seq = steps.instance_seq
+                    WHERE steps.kind = 'do' AND steps.status = 'complete'
+                    """
+            )
+        }
+        return Set(rows.map { "\($0["id"] as String)/\($0["name"] as String)" })
+    }
+
+    static func launch(_ binary: URL, _ arguments: [String]) throws -> Process {
+        let process = Process()
+        process.executableURL = binary
+        process.arguments = arguments
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        return process
+    }
+
+    /// The `brigade` executable built next to the tests (`swift build --build-tests` builds it).
+    static func brigadeBinary() throws -> URL {
+        var candidates: [URL] = []
+        if let explicit = ProcessInfo.processInfo.environment["BRIGADE_BIN"] {
+            candidates.append(URL(fileURLWithPath: explicit))
+        }
+        candidates.append(URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("brigade"))
+        candidates.append(Bundle.main.bundleURL.appendingPathComponent("brigade"))
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        candidates.append(root.appendingPathComponent(".build/debug/brigade"))
+        guard let found = candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0.path) }) else {
+            throw TestTimeout(description: "the brigade executable was not found (tried \(candidates.map(\.path))); run `swift build --build-tests` first or set BRIGADE_BIN")
+        }
+        return found
+    }
+}

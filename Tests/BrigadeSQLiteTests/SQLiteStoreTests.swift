@@ -1,0 +1,183 @@
+import Brigade
+import BrigadeSQLite
+import BrigadeTesting
+import Foundation
+import GRDB
+import Testing
+
+/// A fresh store in a temporary directory.
+struct TemporaryStore {
+    let store: SQLiteStore
+    let directory: String
+
+    init() async throws {
+        let path = try TestBrigade.temporaryDatabasePath()
+        directory = (path as NSString).deletingLastPathComponent
+        store = try SQLiteStore(path: path)
+        try await store.migrate()
+    }
+
+    func remove() { try? FileManager.default.removeItem(atPath: directory) }
+
+    func create(_ id: String, now: Int64 = 1_000) async throws -> Int64 {
+        let key = InstanceKey(tenant: "t", workflow: "w", id: id)
+        let seqs = try await store.createInstances(
+            [NewInstance(key: key, params: Data("{}".utf8), shard: 0, retention: nil, createdAt: now)], skipExisting: false
+        )
+        return try #require(seqs[0])
+    }
+}
+
+@Suite struct SQLiteStoreTests {
+    @Test func walModeAndFullSynchronousAreOn() async throws {
+        let temporary = try await TemporaryStore()
+        defer { temporary.remove() }
+        let durability = try await temporary.store.durability()
+        #expect(durability.journalMode == "wal")
+        #expect(durability.synchronous == 2, "every commit is fsynced (synchronous = FULL)")
+    }
+
+    @Test func migrationsAreNamedAndIdempotent() async throws {
+        let temporary = try await TemporaryStore()
+        defer { temporary.remove() }
+        _ = try await temporary.create("kept")
+        // A second open of the same file (a newer process) migrates again without loss.
+        let again = try SQLiteStore(path: temporary.store.path)
+        try await again.migrate()
+        #expect(try await again.instance(InstanceKey(tenant: "t", workflow: "w", id: "kept")) != nil)
+        let queue = try DatabaseQueue(path: temporary.store.path)
+        let applied = try await queue.read { try String.fetchAll($0, sql: "SELECT identifier FROM grdb_migrations") }
+        #expect(applied == ["v1: instances, steps, events, history"])
+    }
+
+    @Test func aWriteWithAStaleEpochIsRejectedWhole() async throws {
+        let temporary = try await TemporaryStore()
+        defer { temporary.remove() }
+        let store = temporary.store
+        let seq = try await temporary.create("fenced")
+        guard case .claimed(let first) = try await store.claim(seq: seq, now: 2_000) else {
+            Issue.record("first claim failed")
+            return
+        }
+        // A second claim (another engine, or a restart) takes ownership.
+        guard case .claimed(let second) = try await store.claim(seq: seq, now: 3_000) else {
+            Issue.record("second claim failed")
+            return
+        }
+        #expect(second.row.epoch == first.row.epoch + 1)
+        var stale = InstanceWrite(seq: seq, epoch: first.row.epoch, now: 4_000)
+        stale.steps = [StepRecord(name: "s", count: 1, kind: .do, position: 0, status: .complete, value: Data("1".utf8), startedAt: 4_000)]
+        stale.update = InstanceUpdate(status: .complete, output: Data("1".utf8))
+        await #expect(throws: FencedWriteError.self) { try await store.write(stale, awaitCommit: true) }
+        let key = InstanceKey(tenant: "t", workflow: "w", id: "fenced")
+        #expect(try await store.steps(of: key).isEmpty, "nothing of the stale write is applied")
+        #expect(try await store.instance(key)?.status == .running)
+
+        var current = InstanceWrite(seq: seq, epoch: second.row.epoch, now: 4_000)
+        current.steps = stale.steps
+        try await store.write(current, awaitCommit: true)
+        #expect(try await store.steps(of: key).count == 1)
+    }
+
+    @Test func administrativeChangesFenceTheEngine() async throws {
+        let temporary = try await TemporaryStore()
+        defer { temporary.remove() }
+        let store = temporary.store
+        let seq = try await temporary.create("admin")
+        guard case .claimed(let claimed) = try await store.claim(seq: seq, now: 2_000) else {
+            Issue.record("claim failed")
+            return
+        }
+        let key = InstanceKey(tenant: "t", workflow: "w", id: "admin")
+        _ = try await store.terminate(key, now: 3_000, expiresAt: 10_000)
+        let late = InstanceWrite(seq: seq, epoch: claimed.row.epoch, now: 4_000)
+        await #expect(throws: FencedWriteError.self) { try await store.write(late, awaitCommit: true) }
+        #expect(try await store.claim(seq: seq, now: 5_000).isNotRunnable)
+    }
+
+    @Test func concurrentWritesAreGroupCommittedAndEachReturnsAfterItsCommit() async throws {
+        let temporary = try await TemporaryStore()
+        defer { temporary.remove() }
+        let store = temporary.store
+        let ids = (0..<200).map { "i\($0)" }
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for id in ids {
+                group.addTask {
+                    let key = InstanceKey(tenant: "t", workflow: "w", id: id)
+                    _ = try await store.createInstances(
+                        [NewInstance(key: key, params: Data("{}".utf8), shard: 0, retention: nil, createdAt: 1)], skipExisting: false
+                    )
+                    // Committed: visible from an independent connection at once.
+                    let reader = try DatabaseQueue(path: store.path)
+                    let found = try await reader.read {
+                        try Int.fetchOne($0, sql: "SELECT count(*) FROM instances WHERE id = ?", arguments: [id])
+                    }
+                    #expect(found == 1)
+                }
+            }
+            try await group.waitForAll()
+        }
+        let stats = store.commitStatistics
+        #expect(stats.items >= 200)
+        #expect(stats.batches < stats.items, "writes arriving during a commit are batched (\(stats.batches) batches for \(stats.items) items)")
+    }
+
+    @Test func aFailingItemDoesNotFailItsBatch() async throws {
+        let temporary = try await TemporaryStore()
+        defer { temporary.remove() }
+        _ = try await temporary.create("dup")
+        let store = temporary.store
+        // Submitted together, so that both are likely in one batch.
+        async let duplicate: Result<Int64, any Error> = { do { return .success(try await temporary.create("dup")) } catch { return .failure(error) } }()
+        async let fresh: Result<Int64, any Error> = { do { return .success(try await temporary.create("fresh")) } catch { return .failure(error) } }()
+        let (duplicateResult, freshResult) = await (duplicate, fresh)
+        #expect(throws: BrigadeError.self) { try duplicateResult.get() }
+        _ = try freshResult.get()
+        #expect(try await store.instance(InstanceKey(tenant: "t", workflow: "w", id: "fresh")) != nil)
+    }
+
+    @Test func lazyWritesAreFlushedWithoutACommitToRideOn() async throws {
+        let temporary = try await TemporaryStore()
+        defer { temporary.remove() }
+        let store = temporary.store
+        let seq = try await temporary.create("lazy")
+        guard case .claimed(let claimed) = try await store.claim(seq: seq, now: 2_000) else {
+            Issue.record("claim failed")
+            return
+        }
+        var write = InstanceWrite(seq: seq, epoch: claimed.row.epoch, now: 3_000)
+        write.steps = [StepRecord(name: "s", count: 1, kind: .sleep, position: 0, status: .waiting, deadline: 9_000, startedAt: 3_000)]
+        try await store.write(write, awaitCommit: false)
+        let key = InstanceKey(tenant: "t", workflow: "w", id: "lazy")
+        try await eventually("the lazy write to be flushed") { try await store.steps(of: key).count == 1 }
+    }
+
+    @Test func eventsAreRejectedForFinishedInstancesAndWakeWaitingOnes() async throws {
+        let temporary = try await TemporaryStore()
+        defer { temporary.remove() }
+        let store = temporary.store
+        let seq = try await temporary.create("ev")
+        let key = InstanceKey(tenant: "t", workflow: "w", id: "ev")
+        guard case .claimed(let claimed) = try await store.claim(seq: seq, now: 2_000) else {
+            Issue.record("claim failed")
+            return
+        }
+        var hibernate = InstanceWrite(seq: seq, epoch: claimed.row.epoch, now: 3_000)
+        hibernate.update = InstanceUpdate(status: .waiting, dueAt: 50_000)
+        try await store.write(hibernate, awaitCommit: true)
+        let sent = try await store.sendEvent(key, type: "go", payload: Data("1".utf8), now: 4_000)
+        #expect(sent.status == .waiting)
+        #expect(try await store.instance(key)?.dueAt == 4_000, "a hibernated instance is due at once")
+        _ = try await store.terminate(key, now: 5_000, expiresAt: 9_000)
+        await #expect { _ = try await store.sendEvent(key, type: "go", payload: Data("1".utf8), now: 6_000) } throws: {
+            ($0 as? BrigadeError)?.code == .instanceFinished
+        }
+    }
+}
+
+extension ClaimResult {
+    var isNotRunnable: Bool {
+        if case .notRunnable = self { return true }
+        return false
+    }
+}
