@@ -41,9 +41,12 @@ final class GroupCommitter: Sendable {
     /// committed. An error thrown by `body` rolls back only this item.
     func submit<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
-            enqueue(Item(body: { try body($0) }, completion: { result in
-                continuation.resume(with: result.map { $0 as! T })
-            }))
+            enqueue(
+                Item(
+                    body: { try body($0) },
+                    completion: { result in
+                        continuation.resume(with: result.map { $0 as! T })
+                    }))
         }
     }
 
@@ -96,7 +99,10 @@ final class GroupCommitter: Sendable {
     private func drain(_ db: Database, includeLazy: Bool) {
         var includeLazy = includeLazy
         while true {
-            enum Next { case commit([Item]), stop(flush: Bool) }
+            enum Next {
+                case commit([Item])
+                case stop(flush: Bool)
+            }
             let next = state.withLock { state -> Next in
                 if state.awaited > 0 || (includeLazy && !state.queue.isEmpty) {
                     let batch = state.queue

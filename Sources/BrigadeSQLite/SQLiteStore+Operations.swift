@@ -7,7 +7,8 @@ import GRDB
 extension SQLiteStore {
     private static func requireInstance(_ key: InstanceKey, _ db: Database) throws -> InstanceRow {
         guard let row = try fetchInstance(key, db) else {
-            throw BrigadeError(.instanceNotFound, "(instance.not_found) No instance \"\(key.id)\" in workflow \"\(key.workflow)\".", instanceId: key.id)
+            throw BrigadeError(
+                .instanceNotFound, "(instance.not_found) No instance \"\(key.id)\" in workflow \"\(key.workflow)\".", instanceId: key.id)
         }
         return row
     }
@@ -43,7 +44,8 @@ extension SQLiteStore {
             var row = try Self.requireInstance(key, db)
             guard [.running, .waiting, .waitingForPause].contains(row.status) else { return row }
             try db.execute(
-                sql: "UPDATE instances SET status = 'paused', paused_at = ?, due_at = NULL, epoch = epoch + 1, modified_at = ? WHERE seq = ?",
+                sql:
+                    "UPDATE instances SET status = 'paused', paused_at = ?, due_at = NULL, epoch = epoch + 1, modified_at = ? WHERE seq = ?",
                 arguments: [now, now, row.seq]
             )
             try HistoryEntry(.workflowPaused, at: now).append(instanceSeq: row.seq, in: db)
@@ -62,12 +64,14 @@ extension SQLiteStore {
             if let pausedAt = row.pausedAt, now > pausedAt {
                 // Sleeps, retry back-offs and event timeouts are frozen while paused.
                 try db.execute(
-                    sql: "UPDATE steps SET deadline = deadline + ? WHERE instance_seq = ? AND deadline IS NOT NULL AND status IN ('waiting', 'retrying')",
+                    sql:
+                        "UPDATE steps SET deadline = deadline + ? WHERE instance_seq = ? AND deadline IS NOT NULL AND status IN ('waiting', 'retrying')",
                     arguments: [now - pausedAt, row.seq]
                 )
             }
             try db.execute(
-                sql: "UPDATE instances SET status = 'queued', paused_at = NULL, due_at = ?, epoch = epoch + 1, modified_at = ? WHERE seq = ?",
+                sql:
+                    "UPDATE instances SET status = 'queued', paused_at = NULL, due_at = ?, epoch = epoch + 1, modified_at = ? WHERE seq = ?",
                 arguments: [now, now, row.seq]
             )
             try HistoryEntry(.workflowQueued, at: now, data: ["resumed": .bool(true)]).append(instanceSeq: row.seq, in: db)
@@ -112,10 +116,12 @@ extension SQLiteStore {
             var row = try Self.requireInstance(key, db)
             var data: [String: JSONValue] = ["restarted": .bool(true)]
             if let from {
-                guard let position = try Int.fetchOne(
-                    db, sql: "SELECT position FROM steps WHERE instance_seq = ? AND name = ? AND count = ? AND kind = ?",
-                    arguments: [row.seq, from.name, from.count, from.kind.rawValue]
-                ) else {
+                guard
+                    let position = try Int.fetchOne(
+                        db, sql: "SELECT position FROM steps WHERE instance_seq = ? AND name = ? AND count = ? AND kind = ?",
+                        arguments: [row.seq, from.name, from.count, from.kind.rawValue]
+                    )
+                else {
                     throw BrigadeError(
                         .cannotRestart,
                         "(instance.cannot_restart) Step \"\(from.name)-\(from.count)\" of type \(from.kind.rawValue) not found in execution history of instance \"\(key.id)\".",
@@ -124,7 +130,9 @@ extension SQLiteStore {
                 }
                 // Steps recorded before the target keep their results; it and later ones re-run.
                 try db.execute(sql: "DELETE FROM steps WHERE instance_seq = ? AND position >= ?", arguments: [row.seq, position])
-                data["from"] = .object(["name": .string(from.name), "count": .number(Double(from.count)), "type": .string(from.kind.rawValue)])
+                data["from"] = .object([
+                    "name": .string(from.name), "count": .number(Double(from.count)), "type": .string(from.kind.rawValue),
+                ])
             } else {
                 try db.execute(sql: "DELETE FROM steps WHERE instance_seq = ?", arguments: [row.seq])
                 try db.execute(sql: "DELETE FROM events WHERE instance_seq = ?", arguments: [row.seq])

@@ -55,7 +55,8 @@ public final class SQLiteStore: WorkflowStore {
                 let now = instance.createdAt
                 // An id is taken until its instance is purged; an expired one is purged here.
                 try db.execute(
-                    sql: "DELETE FROM instances WHERE tenant = ? AND workflow = ? AND id = ? AND expires_at IS NOT NULL AND expires_at <= ?",
+                    sql:
+                        "DELETE FROM instances WHERE tenant = ? AND workflow = ? AND id = ? AND expires_at IS NOT NULL AND expires_at <= ?",
                     arguments: [key.tenant, key.workflow, key.id, now]
                 )
                 try db.execute(
@@ -163,7 +164,8 @@ public final class SQLiteStore: WorkflowStore {
                 if let text: String = row["data"] {
                     data = (try? JSONDecoder().decode([String: JSONValue].self, from: Data(text.utf8))) ?? [:]
                 }
-                return HistoryEvent(id: row["id"], instanceId: key.id, entry: HistoryEntry(type, at: row["at"], step: row["step"], data: data))
+                return HistoryEvent(
+                    id: row["id"], instanceId: key.id, entry: HistoryEntry(type, at: row["at"], step: row["step"], data: data))
             }
         }
     }
@@ -190,7 +192,8 @@ public final class SQLiteStore: WorkflowStore {
                 // The process died while a pause was pending: nothing runs any more, so the
                 // pause has taken effect.
                 try db.execute(
-                    sql: "UPDATE instances SET status = 'paused', paused_at = ?, due_at = NULL, epoch = epoch + 1, modified_at = ? WHERE seq = ?",
+                    sql:
+                        "UPDATE instances SET status = 'paused', paused_at = ?, due_at = NULL, epoch = epoch + 1, modified_at = ? WHERE seq = ?",
                     arguments: [now, now, seq]
                 )
                 try HistoryEntry(.workflowPaused, at: now).append(instanceSeq: seq, in: db)

@@ -13,7 +13,10 @@ extension WorkflowInstance {
                 return last?.status == status
             }
         } catch is TestTimeout {
-            throw TestTimeout(description: "instance \(id) did not become \(status) in \(timeout); last status: \(last.map { "\($0.status)" } ?? "none")\(last?.error.map { ", error: \($0)" } ?? "")")
+            throw TestTimeout(
+                description:
+                    "instance \(id) did not become \(status) in \(timeout); last status: \(last.map { "\($0.status)" } ?? "none")\(last?.error.map { ", error: \($0)" } ?? "")"
+            )
         }
         return last!
     }
@@ -35,7 +38,8 @@ extension WorkflowInstance {
 
     /// Waits until a step's record reaches `status`.
     @discardableResult
-    public func waitForStep(_ name: String, count: Int = 1, status: StepStatus, timeout: Duration = .seconds(10)) async throws -> StepRecord {
+    public func waitForStep(_ name: String, count: Int = 1, status: StepStatus, timeout: Duration = .seconds(10)) async throws -> StepRecord
+    {
         var found: StepRecord?
         try await eventually("step \(name)-\(count) of \(id) to be \(status)", timeout: timeout) {
             found = try await self.stepRecord(name, count: count)

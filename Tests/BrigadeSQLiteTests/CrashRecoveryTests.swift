@@ -134,7 +134,10 @@ import Testing
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         candidates.append(root.appendingPathComponent(".build/debug/brigade"))
         guard let found = candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0.path) }) else {
-            throw TestTimeout(description: "the brigade executable was not found (tried \(candidates.map(\.path))); run `swift build --build-tests` first or set BRIGADE_BIN")
+            throw TestTimeout(
+                description:
+                    "the brigade executable was not found (tried \(candidates.map(\.path))); run `swift build --build-tests` first or set BRIGADE_BIN"
+            )
         }
         return found
     }

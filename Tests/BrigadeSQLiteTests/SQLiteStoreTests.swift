@@ -119,7 +119,8 @@ struct TemporaryStore {
         }
         let stats = store.commitStatistics
         #expect(stats.items >= 200)
-        #expect(stats.batches < stats.items, "writes arriving during a commit are batched (\(stats.batches) batches for \(stats.items) items)")
+        #expect(
+            stats.batches < stats.items, "writes arriving during a commit are batched (\(stats.batches) batches for \(stats.items) items)")
     }
 
     @Test func aFailingItemDoesNotFailItsBatch() async throws {
@@ -128,8 +129,12 @@ struct TemporaryStore {
         _ = try await temporary.create("dup")
         let store = temporary.store
         // Submitted together, so that both are likely in one batch.
-        async let duplicate: Result<Int64, any Error> = { do { return .success(try await temporary.create("dup")) } catch { return .failure(error) } }()
-        async let fresh: Result<Int64, any Error> = { do { return .success(try await temporary.create("fresh")) } catch { return .failure(error) } }()
+        async let duplicate: Result<Int64, any Error> = {
+            do { return .success(try await temporary.create("dup")) } catch { return .failure(error) }
+        }()
+        async let fresh: Result<Int64, any Error> = {
+            do { return .success(try await temporary.create("fresh")) } catch { return .failure(error) }
+        }()
         let (duplicateResult, freshResult) = await (duplicate, fresh)
         #expect(throws: BrigadeError.self) { try duplicateResult.get() }
         _ = try freshResult.get()

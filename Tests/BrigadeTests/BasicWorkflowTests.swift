@@ -4,7 +4,10 @@ import Foundation
 import Testing
 
 struct Adder: Workflow {
-    struct Params: Codable, Sendable { var a: Int; var b: Int }
+    struct Params: Codable, Sendable {
+        var a: Int
+        var b: Int
+    }
     let ledger: Ledger
 
     func run(_ event: WorkflowEvent<Params>, step: WorkflowStep) async throws -> Int {

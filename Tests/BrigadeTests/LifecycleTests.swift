@@ -21,10 +21,11 @@ struct ThreeSteps: Workflow {
     func run(_ event: WorkflowEvent<Empty>, step: WorkflowStep) async throws -> String {
         var parts: [String] = []
         for name in ["a", "b", "c"] {
-            parts.append(try await step.do(name) { () -> String in
-                ledger.record(name)
-                return name.uppercased()
-            })
+            parts.append(
+                try await step.do(name) { () -> String in
+                    ledger.record(name)
+                    return name.uppercased()
+                })
         }
         return parts.joined()
     }

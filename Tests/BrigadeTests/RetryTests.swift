@@ -45,7 +45,8 @@ struct NonRetryable: Workflow {
 struct RecoversAfterFailures: Workflow {
     let ledger: Ledger
     func run(_ event: WorkflowEvent<Empty>, step: WorkflowStep) async throws -> Int {
-        try await step.do("eventually", .init(retries: .init(limit: 3, delay: .milliseconds(10), backoff: .constant))) { (context: StepContext) -> Int in
+        try await step.do("eventually", .init(retries: .init(limit: 3, delay: .milliseconds(10), backoff: .constant))) {
+            (context: StepContext) -> Int in
             ledger.record("try")
             if context.attempt < 3 { throw Boom() }
             return context.attempt

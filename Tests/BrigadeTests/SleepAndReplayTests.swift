@@ -45,8 +45,14 @@ struct SameNameTwice: Workflow {
 struct Parallel: Workflow {
     let ledger: Ledger
     func run(_ event: WorkflowEvent<Empty>, step: WorkflowStep) async throws -> Int {
-        async let a = step.do("a") { () -> Int in ledger.record("a"); return 1 }
-        async let b = step.do("b") { () -> Int in ledger.record("b"); return 2 }
+        async let a = step.do("a") { () -> Int in
+            ledger.record("a")
+            return 1
+        }
+        async let b = step.do("b") { () -> Int in
+            ledger.record("b")
+            return 2
+        }
         let pair = try await a + b
         let more = try await withThrowingTaskGroup(of: Int.self) { group in
             for index in 0..<5 {
@@ -61,7 +67,10 @@ struct Parallel: Workflow {
         }
         // A parallel sleep next to a step: the engine must not hibernate while the step runs.
         async let nap: Void = step.sleep("short nap", for: .hours(1))
-        async let work = step.do("work") { () -> Int in ledger.record("work"); return 100 }
+        async let work = step.do("work") { () -> Int in
+            ledger.record("work")
+            return 100
+        }
         let worked = try await work
         try await nap
         return pair + more + worked

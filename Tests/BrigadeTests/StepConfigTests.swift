@@ -13,7 +13,8 @@ import Testing
 
     @Test func backoffFormulas() {
         let exponential = RetryPolicy(limit: 5, delay: .seconds(10), backoff: .exponential)
-        #expect((1...5).map { exponential.delay(afterAttempt: $0) } == [.seconds(10), .seconds(20), .seconds(40), .seconds(80), .seconds(160)])
+        #expect(
+            (1...5).map { exponential.delay(afterAttempt: $0) } == [.seconds(10), .seconds(20), .seconds(40), .seconds(80), .seconds(160)])
         let linear = RetryPolicy(limit: 5, delay: .seconds(3), backoff: .linear)
         #expect((1...3).map { linear.delay(afterAttempt: $0) } == [.seconds(3), .seconds(6), .seconds(9)])
         let constant = RetryPolicy(limit: 5, delay: .milliseconds(250), backoff: .constant)

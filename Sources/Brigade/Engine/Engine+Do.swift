@@ -46,9 +46,13 @@ extension Engine {
         // An attempt that was running when an earlier lifetime died counts as a failed attempt,
         // so a step that crashes the process cannot retry forever.
         if record.status == .running && record.attempts > 0 {
-            let info = ErrorInfo(name: "WorkflowInternalError", message: "attempt \(record.attempts) was interrupted: the process running it stopped before it finished")
+            let info = ErrorInfo(
+                name: "WorkflowInternalError",
+                message: "attempt \(record.attempts) was interrupted: the process running it stopped before it finished")
             // It counts toward the limit but is retried at once: the crash already cost time.
-            if let failure = try await recordFailure(&record, info: info, nonRetryable: false, config: config, stepName: stepName, retryAt: clock.nowMilliseconds()) {
+            if let failure = try await recordFailure(
+                &record, info: info, nonRetryable: false, config: config, stepName: stepName, retryAt: clock.nowMilliseconds())
+            {
                 throw failure
             }
         }
@@ -93,7 +97,8 @@ extension Engine {
             case .success(let value):
                 let info = ErrorInfo(
                     name: "WorkflowInternalError",
-                    message: "Step \(stepName) output is too large: \(value.count) bytes. Maximum allowed size is \(settings.maxStepResultBytes) bytes."
+                    message:
+                        "Step \(stepName) output is too large: \(value.count) bytes. Maximum allowed size is \(settings.maxStepResultBytes) bytes."
                 )
                 if let failure = try await recordFailure(&record, info: info, nonRetryable: false, config: config, stepName: stepName) {
                     throw failure
@@ -102,7 +107,9 @@ extension Engine {
                 if error is EngineUnwind { throw error }
                 if error is CancellationError && Task.isCancelled { throw error }
                 let nonRetryable = error is NonRetryableError
-                if let failure = try await recordFailure(&record, info: ErrorInfo(error), nonRetryable: nonRetryable, config: config, stepName: stepName) {
+                if let failure = try await recordFailure(
+                    &record, info: ErrorInfo(error), nonRetryable: nonRetryable, config: config, stepName: stepName)
+                {
                     throw failure
                 }
             }
@@ -148,7 +155,8 @@ extension Engine {
         record.status = .retrying
         record.deadline = now + delay
         try await commit([record], history: [HistoryEntry(.attemptErrored, at: now, step: stepName, data: attemptData)], awaitCommit: true)
-        logger.debug("step attempt failed; retrying", metadata: ["step.name": "\(stepName)", "step.attempt": "\(attempt)", "delay.ms": "\(delay)"])
+        logger.debug(
+            "step attempt failed; retrying", metadata: ["step.name": "\(stepName)", "step.attempt": "\(attempt)", "delay.ms": "\(delay)"])
         return nil
     }
 

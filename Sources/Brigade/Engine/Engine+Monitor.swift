@@ -9,7 +9,10 @@ extension Engine {
             await monitorSignal.wait()
             if Task.isCancelled || stopRequested.load(ordering: .acquiring) { return }
 
-            enum Action { case none, pause, considerHibernation(UInt64) }
+            enum Action {
+                case none, pause
+                case considerHibernation(UInt64)
+            }
             let action = state.withLock { state -> Action in
                 guard let current = state else { return .none }
                 if current.phase == .pausing && current.busy == 0 { return .pause }

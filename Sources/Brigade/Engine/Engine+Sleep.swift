@@ -7,7 +7,11 @@ extension Engine {
         let now = clock.nowMilliseconds()
         let maxSleep = settings.maxSleep.wholeMilliseconds
         if let duration, duration < .zero || duration.wholeMilliseconds > maxSleep {
-            throw fail(BrigadeError(.invalidDuration, "Sleep \"\(name)\" lasts \(duration); a sleep must be between 0 and \(settings.maxSleep) (365 days by default).", instanceId: instanceId, stepName: name))
+            throw fail(
+                BrigadeError(
+                    .invalidDuration,
+                    "Sleep \"\(name)\" lasts \(duration); a sleep must be between 0 and \(settings.maxSleep) (365 days by default).",
+                    instanceId: instanceId, stepName: name))
         }
         let entry = try await enterStep(.sleep, name)
         defer { exitStep() }
@@ -24,7 +28,11 @@ extension Engine {
             } else {
                 deadline = date!.millisecondsSince1970
                 if deadline - now > maxSleep {
-                    throw fail(BrigadeError(.invalidDuration, "sleepUntil \"\(name)\" targets \(date!), more than \(settings.maxSleep) ahead; a sleep lasts at most 365 days.", instanceId: instanceId, stepName: stepName))
+                    throw fail(
+                        BrigadeError(
+                            .invalidDuration,
+                            "sleepUntil \"\(name)\" targets \(date!), more than \(settings.maxSleep) ahead; a sleep lasts at most 365 days.",
+                            instanceId: instanceId, stepName: stepName))
                 }
             }
             record = StepRecord(
@@ -35,7 +43,9 @@ extension Engine {
             // can only make the sleep longer, never fire it early.
             try await commit(
                 [record],
-                history: [HistoryEntry(.sleepStarted, at: now, step: stepName, data: ["durationMs": .number(Double(max(0, deadline - now)))])],
+                history: [
+                    HistoryEntry(.sleepStarted, at: now, step: stepName, data: ["durationMs": .number(Double(max(0, deadline - now)))])
+                ],
                 awaitCommit: false
             )
         }

@@ -19,7 +19,12 @@ extension Engine {
         } catch let error as BrigadeError {
             throw fail(error)
         }
-        enum Admission { case entered(StepEntry), failed(any Error), fatal(BrigadeError), blocked(UInt64, ParkTicket) }
+        enum Admission {
+            case entered(StepEntry)
+            case failed(any Error)
+            case fatal(BrigadeError)
+            case blocked(UInt64, ParkTicket)
+        }
         while true {
             let admission = state.withLock { state -> Admission in
                 if let fatal = state!.fatal { return .failed(fatal) }
@@ -117,7 +122,11 @@ extension Engine {
     func park(until deadline: Int64, eventType: String? = nil) async throws -> WakeReason {
         let short = deadline - clock.nowMilliseconds() < settings.inMemoryWaitThreshold.wholeMilliseconds
         let ticket = ParkTicket()
-        enum Registration { case immediate(EventRecord), parked(UInt64, Bool), failed(any Error) }
+        enum Registration {
+            case immediate(EventRecord)
+            case parked(UInt64, Bool)
+            case failed(any Error)
+        }
         let registration = state.withLock { state -> Registration in
             if state!.isUnwinding { return .failed(EngineUnwind(reason: state!.unwindReason)) }
             if let eventType, let event = state!.takeBuffered(type: eventType, notAfter: deadline) {

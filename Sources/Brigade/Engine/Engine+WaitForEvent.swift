@@ -11,7 +11,11 @@ extension Engine {
             throw fail(error)
         }
         if timeout < .seconds(1) || timeout > settings.maxSleep {
-            throw fail(BrigadeError(.invalidDuration, "waitForEvent \"\(name)\" has a timeout of \(timeout); it must be between 1 second and \(settings.maxSleep) (365 days by default).", instanceId: instanceId, stepName: name))
+            throw fail(
+                BrigadeError(
+                    .invalidDuration,
+                    "waitForEvent \"\(name)\" has a timeout of \(timeout); it must be between 1 second and \(settings.maxSleep) (365 days by default).",
+                    instanceId: instanceId, stepName: name))
         }
         let entry = try await enterStep(.waitForEvent, name)
         defer { exitStep() }

@@ -127,7 +127,9 @@ final class Engine: Sendable {
         if fenced || stopRequested.load(ordering: .acquiring) { return .stopped }
         switch phase {
         case .hibernating(let dueAt):
-            if case .success = result { logger.warning("run returned while hibernating: it caught the engine's unwind signal; the result is ignored") }
+            if case .success = result {
+                logger.warning("run returned while hibernating: it caught the engine's unwind signal; the result is ignored")
+            }
             return .hibernated(dueAt: dueAt)
         case .paused:
             return .paused
@@ -157,7 +159,9 @@ final class Engine: Sendable {
                 status: .complete, output: output, endedAt: now,
                 expiresAt: now + (row.retention?.success ?? settings.successRetention).wholeMilliseconds
             )
-            write.history = [HistoryEntry(.workflowCompleted, at: now, data: ["output": .string(String(decoding: output.prefix(4096), as: UTF8.self))])]
+            write.history = [
+                HistoryEntry(.workflowCompleted, at: now, data: ["output": .string(String(decoding: output.prefix(4096), as: UTF8.self))])
+            ]
             do {
                 try await store.write(write, awaitCommit: true)
                 logger.debug("instance complete")
@@ -178,7 +182,10 @@ final class Engine: Sendable {
             status: .errored, error: info, endedAt: now,
             expiresAt: now + (row.retention?.error ?? settings.errorRetention).wholeMilliseconds
         )
-        write.history = [HistoryEntry(.workflowErrored, at: now, data: ["error": .object(["name": .string(info.name), "message": .string(info.message)])])]
+        write.history = [
+            HistoryEntry(
+                .workflowErrored, at: now, data: ["error": .object(["name": .string(info.name), "message": .string(info.message)])])
+        ]
         do {
             try await store.write(write, awaitCommit: true)
             logger.debug("instance errored: \(info)")

@@ -35,7 +35,8 @@ extension BrigadeRuntime {
         tenant: String = BrigadeRuntime.defaultTenant, workflow: String, _ requests: [NewInstanceRequest]
     ) async throws -> [String] {
         guard !requests.isEmpty, requests.count <= settings.maxBatchSize else {
-            throw BrigadeError(.invalidBatch, "A batch holds 1–\(settings.maxBatchSize) instances; this one has \(requests.count). Split it.")
+            throw BrigadeError(
+                .invalidBatch, "A batch holds 1–\(settings.maxBatchSize) instances; this one has \(requests.count). Split it.")
         }
         return try await createInstances(tenant: tenant, workflow: workflow, requests, skipExisting: true)
     }
@@ -45,7 +46,9 @@ extension BrigadeRuntime {
     ) async throws -> [String] {
         try Validation.workflowName(workflow, settings: settings)
         guard isRegistered(workflow) else {
-            throw BrigadeError(.workflowNotRegistered, "No workflow named \"\(workflow)\" is registered with this runtime; call register(_:) with it first.")
+            throw BrigadeError(
+                .workflowNotRegistered,
+                "No workflow named \"\(workflow)\" is registered with this runtime; call register(_:) with it first.")
         }
         let now = clock.nowMilliseconds()
         var seen = Set<String>()
@@ -53,16 +56,18 @@ extension BrigadeRuntime {
         for request in requests {
             let id = request.id ?? UUID().uuidString.lowercased()
             try Validation.instanceId(id, settings: settings)
-            try Validation.payloadSize(request.params.count, limit: settings.maxParamsBytes, what: "params of instance \(id)", instanceId: id)
+            try Validation.payloadSize(
+                request.params.count, limit: settings.maxParamsBytes, what: "params of instance \(id)", instanceId: id)
             // Within one batch the first occurrence of an id wins, as with ids already stored.
             if !seen.insert(id).inserted {
                 if skipExisting { continue }
                 throw BrigadeError(.instanceAlreadyExists, "(instance.already_exists) Instance already exists: \(id)", instanceId: id)
             }
-            instances.append(NewInstance(
-                key: InstanceKey(tenant: tenant, workflow: workflow, id: id), params: request.params,
-                shard: shard(of: id), retention: request.retention, createdAt: now
-            ))
+            instances.append(
+                NewInstance(
+                    key: InstanceKey(tenant: tenant, workflow: workflow, id: id), params: request.params,
+                    shard: shard(of: id), retention: request.retention, createdAt: now
+                ))
         }
         let inserted = try await store.createInstances(instances, skipExisting: skipExisting)
         var ids: [String] = []
@@ -129,7 +134,8 @@ extension BrigadeRuntime {
     /// type consumes it. Throws `instance.finished` for a finished instance.
     public func sendEvent(_ key: InstanceKey, type: String, payload: Data) async throws {
         try Validation.eventType(type, settings: settings)
-        try Validation.payloadSize(payload.count, limit: settings.maxEventPayloadBytes, what: "payload of event \"\(type)\"", instanceId: key.id)
+        try Validation.payloadSize(
+            payload.count, limit: settings.maxEventPayloadBytes, what: "payload of event \"\(type)\"", instanceId: key.id)
         let sent = try await store.sendEvent(key, type: type, payload: payload, now: clock.nowMilliseconds())
         chef(for: ShardKey(tenant: key.tenant, workflow: key.workflow, shard: sent.shard))?
             .eventArrived(seq: sent.seq, id: key.id, event: sent.event, status: sent.status)
@@ -148,6 +154,7 @@ extension BrigadeRuntime {
     }
 
     func notFound(_ key: InstanceKey) -> BrigadeError {
-        BrigadeError(.instanceNotFound, "(instance.not_found) No instance \"\(key.id)\" in workflow \"\(key.workflow)\".", instanceId: key.id)
+        BrigadeError(
+            .instanceNotFound, "(instance.not_found) No instance \"\(key.id)\" in workflow \"\(key.workflow)\".", instanceId: key.id)
     }
 }

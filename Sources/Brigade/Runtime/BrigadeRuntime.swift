@@ -62,7 +62,9 @@ public final class BrigadeRuntime: Service, Sendable {
             return true
         }
         guard added else {
-            throw BrigadeError(.invalidWorkflowName, "A workflow named \"\(W.name)\" is already registered; give each workflow a distinct `static var name`.")
+            throw BrigadeError(
+                .invalidWorkflowName,
+                "A workflow named \"\(W.name)\" is already registered; give each workflow a distinct `static var name`.")
         }
         for shard in 0..<settings.shardsPerWorkflow {
             _ = chef(for: ShardKey(tenant: Self.defaultTenant, workflow: W.name, shard: shard))

@@ -1,3 +1,5 @@
+import Foundation
+
 /// What a `step.do` body learns about its step: its name, the occurrence of that name, the
 /// attempt number and the resolved config.
 public struct StepContext: Sendable {
@@ -20,5 +22,3 @@ public struct ReceivedEvent<Payload: Sendable>: Sendable {
     /// When `sendEvent` accepted it.
     public let timestamp: Date
 }
-
-import Foundation

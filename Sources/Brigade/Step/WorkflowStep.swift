@@ -9,10 +9,6 @@ import Foundation
 public struct WorkflowStep: Sendable {
     let engine: Engine
 
-    init(engine: Engine) {
-        self.engine = engine
-    }
-
     // MARK: step.do
 
     /// Runs `body` as a durable step and returns its result, committed before this returns.

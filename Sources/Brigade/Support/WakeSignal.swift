@@ -1,3 +1,4 @@
+import Foundation
 import Synchronization
 
 /// A level-triggered wake-up for one waiting loop: `signal()` before `wait()` is not lost, and
@@ -57,5 +58,3 @@ final class WakeSignal: Sendable {
         }
     }
 }
-
-import Foundation

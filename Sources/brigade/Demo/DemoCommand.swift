@@ -34,7 +34,8 @@ struct DemoCommand: AsyncParsableCommand {
             instance = try await client.get(previous.key.id)
             say("Resuming instance \(previous.key.id) (\(previous.status.rawValue)) from \(db): committed steps are not run again.\n")
         } else {
-            let number = (try await store.listInstances(tenant: BrigadeRuntime.defaultTenant, workflow: DemoOrder.name, limit: 1_000_000).count) + 1
+            let number =
+                (try await store.listInstances(tenant: BrigadeRuntime.defaultTenant, workflow: DemoOrder.name, limit: 1_000_000).count) + 1
             instance = try await client.create(id: "order-\(number)", params: .init(item: "espresso machine", quantity: 2))
             say("Started instance \(instance.id) of workflow \(DemoOrder.name) in \(db).")
             say("Interrupt with Ctrl-C (or kill -9) at any time, then run `brigade demo` again to resume it.\n")
@@ -42,11 +43,12 @@ struct DemoCommand: AsyncParsableCommand {
         let row = try await runtime.instanceRow(instance.key)
         let timeline = Timeline(start: row.createdAt)
 
-        let group = ServiceGroup(configuration: .init(
-            services: [.init(service: runtime)],
-            gracefulShutdownSignals: [.sigterm, .sigint],
-            logger: logger
-        ))
+        let group = ServiceGroup(
+            configuration: .init(
+                services: [.init(service: runtime)],
+                gracefulShutdownSignals: [.sigterm, .sigint],
+                logger: logger
+            ))
         let finished = try await withThrowingTaskGroup(of: Bool.self) { tasks in
             tasks.addTask {
                 try await group.run()
@@ -108,7 +110,9 @@ struct DemoCommand: AsyncParsableCommand {
             say("  \(name) \(kind) \(state) \(attempts) \(duration)")
         }
         if let output = status.output {
-            say("\nOutput: charge \(output.charge), \(output.totalCents) cents, \(output.bin), approved by \(output.approvedBy), tracking \(output.tracking)")
+            say(
+                "\nOutput: charge \(output.charge), \(output.totalCents) cents, \(output.bin), approved by \(output.approvedBy), tracking \(output.tracking)"
+            )
         }
         if let error = status.error { say("\nError: \(error)") }
     }

@@ -1,3 +1,4 @@
+import ArgumentParser
 import Foundation
 
 /// An append-only file of step executions kept outside the engine: each line is written with one
@@ -19,5 +20,3 @@ final class LedgerFile: Sendable {
 
     deinit { close(descriptor) }
 }
-
-import ArgumentParser
