@@ -61,8 +61,8 @@ extension TestBrigade {
     /// Waits until the instance hibernated: `waiting`, no engine in memory, no slot held.
     func waitForHibernation<W: Workflow>(_ instance: WorkflowInstance<W>) async throws {
         try await instance.waitForStatus(.waiting)
-        try await eventually("no live engine and no leased slot") {
-            runtime.liveInstanceCount == 0 && runtime.leasedSlots() == 0
+        try await eventually("no live engine, no Engine object and no leased slot") {
+            runtime.liveInstanceCount == 0 && runtime.engineObjectCount == 0 && runtime.leasedSlots() == 0
         }
     }
 }

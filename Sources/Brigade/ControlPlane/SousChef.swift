@@ -14,14 +14,16 @@ final class SousChef: Sendable {
     let clock: any WorkflowClock
     let settings: BrigadeSettings
     let logger: Logger
+    let tally: EngineTally
 
     private let state = Mutex(SousChefState())
     private let signal = WakeSignal()
 
     init(
         shard: ShardKey, runner: AnyWorkflowRunner, account: Account, store: any WorkflowStore,
-        clock: any WorkflowClock, settings: BrigadeSettings, logger: Logger
+        clock: any WorkflowClock, settings: BrigadeSettings, logger: Logger, tally: EngineTally
     ) {
+        self.tally = tally
         self.shard = shard
         self.runner = runner
         self.account = account
@@ -40,9 +42,11 @@ final class SousChef: Sendable {
             while !Task.isCancelled {
                 var now = clock.nowMilliseconds()
                 if now >= nextSweep {
+                    // The sweep covers up to `now + horizon`; the next one is due relative to the
+                    // same `now`, so that time moving on during the sweep cannot skip a window.
                     await sweep(now: now)
-                    now = clock.nowMilliseconds()
                     nextSweep = now + settings.sweepInterval.wholeMilliseconds
+                    now = clock.nowMilliseconds()
                 }
                 state.withLock { $0.fireDue(now: now) }
                 startRunnable(in: &group)
@@ -60,7 +64,7 @@ final class SousChef: Sendable {
                 state.startNext { seq, id in
                     Engine(
                         seq: seq, instanceId: id, runner: runner, store: store, clock: clock,
-                        settings: settings, logger: logger
+                        settings: settings, logger: logger, tally: tally
                     )
                 }
             }

@@ -49,10 +49,16 @@ final class Engine: Sendable {
         var row: InstanceRow
     }
 
+    /// Counts this runtime's Engine objects, so that tests can prove a hibernated instance
+    /// leaves none behind.
+    let tally: EngineTally
+
     init(
         seq: Int64, instanceId: String, runner: AnyWorkflowRunner, store: any WorkflowStore,
-        clock: any WorkflowClock, settings: BrigadeSettings, logger: Logger
+        clock: any WorkflowClock, settings: BrigadeSettings, logger: Logger, tally: EngineTally
     ) {
+        self.tally = tally
+        tally.count.add(1, ordering: .relaxed)
         self.seq = seq
         self.instanceId = instanceId
         self.runner = runner
@@ -63,6 +69,10 @@ final class Engine: Sendable {
         logger[metadataKey: "instance.id"] = "\(instanceId)"
         logger[metadataKey: "workflow.name"] = "\(runner.name)"
         self.logger = logger
+    }
+
+    deinit {
+        tally.count.subtract(1, ordering: .relaxed)
     }
 
     /// Runs one lifetime of the instance and reports how it ended.
@@ -280,4 +290,9 @@ final class Engine: Sendable {
         monitorSignal.signal()
         return true
     }
+}
+
+/// The number of Engine objects alive for one runtime.
+final class EngineTally: Sendable {
+    let count = Atomic<Int>(0)
 }

@@ -36,6 +36,7 @@ public final class BrigadeRuntime: Service, Sendable {
     }
 
     let state = Mutex(State())
+    let tally = EngineTally()
 
     /// - Parameters:
     ///   - store: where instances live (for example `SQLiteStore`).
@@ -141,7 +142,7 @@ public final class BrigadeRuntime: Service, Sendable {
             guard let runner = state.workflows[shard.workflow] else { return nil }
             let chef = SousChef(
                 shard: shard, runner: runner, account: account, store: store, clock: clock,
-                settings: settings, logger: logger
+                settings: settings, logger: logger, tally: tally
             )
             state.chefs[shard] = chef
             state.starter?.yield(chef)
@@ -168,6 +169,10 @@ public final class BrigadeRuntime: Service, Sendable {
         let chefs = state.withLock { Array($0.chefs.values) }
         return chefs.reduce(0) { $0 + $1.liveCount }
     }
+
+    /// How many Engine objects of this runtime exist. Zero once every instance has hibernated or
+    /// finished: a hibernated instance holds no memory in the process.
+    public var engineObjectCount: Int { tally.count.load(ordering: .relaxed) }
 
     /// Concurrency slots leased for a tenant (running instances).
     public func leasedSlots(tenant: String = BrigadeRuntime.defaultTenant) -> Int {

@@ -28,6 +28,3 @@ enum JSONCoding {
         try decoder().decode(type, from: data)
     }
 }
-
-/// A placeholder for results that carry nothing (a `step.do` whose body returns `Void`).
-struct Nothing: Codable, Sendable {}

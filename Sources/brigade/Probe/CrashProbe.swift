@@ -2,13 +2,15 @@ import Brigade
 import Foundation
 
 /// The workflow of `brigade crash-probe`: K sequential steps, each appending a line to a ledger
-/// outside the engine before it returns, with a durable sleep half-way.
+/// outside the engine before it returns, with a durable sleep half-way (long enough, by default,
+/// for the instances to hibernate).
 struct CrashProbe: Workflow {
     static var name: String { "crash-probe" }
 
     struct Params: Codable, Sendable {
         var steps: Int
         var stepMillis: Int
+        var sleepMillis: Int
     }
 
     let ledger: LedgerFile
@@ -21,8 +23,8 @@ struct CrashProbe: Workflow {
                 try await Task.sleep(for: .milliseconds(event.payload.stepMillis))
                 return index
             }
-            if index == event.payload.steps / 2 {
-                try await step.sleep("midway", for: .milliseconds(1_200))
+            if index == event.payload.steps / 2 && event.payload.sleepMillis > 0 {
+                try await step.sleep("midway", for: .milliseconds(event.payload.sleepMillis))
             }
         }
         return sum

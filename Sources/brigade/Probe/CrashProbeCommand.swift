@@ -18,6 +18,7 @@ struct CrashProbeCommand: AsyncParsableCommand {
     @Option var instances: Int = 20
     @Option var steps: Int = 10
     @Option var stepMillis: Int = 10
+    @Option(help: "Length of the durable sleep half-way through each instance; 0 for none.") var sleepMillis: Int = 1_200
 
     func run() async throws {
         var logger = Logger(label: "brigade")
@@ -26,7 +27,8 @@ struct CrashProbeCommand: AsyncParsableCommand {
         try await store.migrate()
         let runtime = BrigadeRuntime(store: store, logger: logger)
         try runtime.register(CrashProbe(ledger: try LedgerFile(path: ledger)))
-        let params = try JSONEncoder().encode(CrashProbe.Params(steps: steps, stepMillis: stepMillis))
+        let started = ContinuousClock.now
+        let params = try JSONEncoder().encode(CrashProbe.Params(steps: steps, stepMillis: stepMillis, sleepMillis: sleepMillis))
         for chunk in stride(from: 0, to: instances, by: 100) {
             let requests = (chunk..<min(chunk + 100, instances)).map { NewInstanceRequest(id: "probe-\($0)", params: params) }
             _ = try await runtime.createInstanceBatch(workflow: CrashProbe.name, requests)
@@ -40,6 +42,8 @@ struct CrashProbeCommand: AsyncParsableCommand {
             }
             group.cancelAll()
         }
-        say("crash-probe: \(instances) instances finished")
+        let elapsed = ContinuousClock.now - started
+        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        say("crash-probe: \(instances) instances × \(steps) steps finished in \(String(format: "%.3f", seconds)) s (this run)")
     }
 }
