@@ -23,14 +23,14 @@ extension SQLiteStore {
                     instanceId: key.id
                 )
             }
-            try db.execute(
+            try db.executeCached(
                 sql: "INSERT INTO events (instance_seq, type, payload, created_at) VALUES (?, ?, ?, ?)",
                 arguments: [row.seq, type, payload, now]
             )
             let eventSeq = db.lastInsertedRowID
             if row.status == .waiting {
                 // A hibernated instance wakes now to look at the event.
-                try db.execute(sql: "UPDATE instances SET due_at = ?, modified_at = ? WHERE seq = ?", arguments: [now, now, row.seq])
+                try db.executeCached(sql: "UPDATE instances SET due_at = ?, modified_at = ? WHERE seq = ?", arguments: [now, now, row.seq])
             }
             return SentEvent(
                 event: EventRecord(seq: eventSeq, type: type, payload: payload, createdAt: now),
@@ -43,7 +43,7 @@ extension SQLiteStore {
         try await committer.submit { db -> InstanceRow in
             var row = try Self.requireInstance(key, db)
             guard [.running, .waiting, .waitingForPause].contains(row.status) else { return row }
-            try db.execute(
+            try db.executeCached(
                 sql:
                     "UPDATE instances SET status = 'paused', paused_at = ?, due_at = NULL, epoch = epoch + 1, modified_at = ? WHERE seq = ?",
                 arguments: [now, now, row.seq]
@@ -63,13 +63,13 @@ extension SQLiteStore {
             guard row.status == .paused || row.status == .waitingForPause else { return row }
             if let pausedAt = row.pausedAt, now > pausedAt {
                 // Sleeps, retry back-offs and event timeouts are frozen while paused.
-                try db.execute(
+                try db.executeCached(
                     sql:
                         "UPDATE steps SET deadline = deadline + ? WHERE instance_seq = ? AND deadline IS NOT NULL AND status IN ('waiting', 'retrying')",
                     arguments: [now - pausedAt, row.seq]
                 )
             }
-            try db.execute(
+            try db.executeCached(
                 sql:
                     "UPDATE instances SET status = 'queued', paused_at = NULL, due_at = ?, epoch = epoch + 1, modified_at = ? WHERE seq = ?",
                 arguments: [now, now, row.seq]
@@ -93,7 +93,7 @@ extension SQLiteStore {
                     instanceId: key.id
                 )
             }
-            try db.execute(
+            try db.executeCached(
                 sql: """
                     UPDATE instances SET status = 'terminated', ended_at = ?, due_at = NULL, expires_at = ?,
                         epoch = epoch + 1, modified_at = ? WHERE seq = ?
@@ -129,15 +129,15 @@ extension SQLiteStore {
                     )
                 }
                 // Steps recorded before the target keep their results; it and later ones re-run.
-                try db.execute(sql: "DELETE FROM steps WHERE instance_seq = ? AND position >= ?", arguments: [row.seq, position])
+                try db.executeCached(sql: "DELETE FROM steps WHERE instance_seq = ? AND position >= ?", arguments: [row.seq, position])
                 data["from"] = .object([
                     "name": .string(from.name), "count": .number(Double(from.count)), "type": .string(from.kind.rawValue),
                 ])
             } else {
-                try db.execute(sql: "DELETE FROM steps WHERE instance_seq = ?", arguments: [row.seq])
-                try db.execute(sql: "DELETE FROM events WHERE instance_seq = ?", arguments: [row.seq])
+                try db.executeCached(sql: "DELETE FROM steps WHERE instance_seq = ?", arguments: [row.seq])
+                try db.executeCached(sql: "DELETE FROM events WHERE instance_seq = ?", arguments: [row.seq])
             }
-            try db.execute(
+            try db.executeCached(
                 sql: """
                     UPDATE instances SET status = 'queued', epoch = epoch + 1, due_at = ?, output = NULL,
                         error_name = NULL, error_message = NULL, ended_at = NULL, paused_at = NULL, expires_at = NULL,
@@ -161,14 +161,14 @@ extension SQLiteStore {
     public func delete(_ key: InstanceKey) async throws -> InstanceRow {
         try await committer.submit { db -> InstanceRow in
             let row = try Self.requireInstance(key, db)
-            try db.execute(sql: "DELETE FROM instances WHERE seq = ?", arguments: [row.seq])
+            try db.executeCached(sql: "DELETE FROM instances WHERE seq = ?", arguments: [row.seq])
             return row
         }
     }
 
     public func purgeExpired(now: Int64, limit: Int) async throws -> Int {
         try await committer.submit { db -> Int in
-            try db.execute(
+            try db.executeCached(
                 sql: """
                     DELETE FROM instances WHERE seq IN (
                         SELECT seq FROM instances WHERE expires_at IS NOT NULL AND expires_at <= ? LIMIT ?)

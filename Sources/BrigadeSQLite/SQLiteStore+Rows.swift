@@ -66,7 +66,7 @@ extension StepRecord {
     }
 
     func upsert(instanceSeq: Int64, in db: Database) throws {
-        try db.execute(
+        try db.executeCached(
             sql: """
                 INSERT OR REPLACE INTO steps (instance_seq, name, count, kind, position, status, attempts, config,
                     value, error_name, error_message, non_retryable, deadline, event_type, started_at, ended_at)
@@ -88,7 +88,7 @@ extension HistoryEntry {
             encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
             json = String(decoding: try encoder.encode(data), as: UTF8.self)
         }
-        try db.execute(
+        try db.executeCached(
             sql: "INSERT INTO history (instance_seq, at, type, step, data) VALUES (?, ?, ?, ?, ?)",
             arguments: [instanceSeq, at, type.rawValue, step, json]
         )

@@ -54,12 +54,12 @@ public final class SQLiteStore: WorkflowStore {
                 let key = instance.key
                 let now = instance.createdAt
                 // An id is taken until its instance is purged; an expired one is purged here.
-                try db.execute(
+                try db.executeCached(
                     sql:
                         "DELETE FROM instances WHERE tenant = ? AND workflow = ? AND id = ? AND expires_at IS NOT NULL AND expires_at <= ?",
                     arguments: [key.tenant, key.workflow, key.id, now]
                 )
-                try db.execute(
+                try db.executeCached(
                     sql: """
                         INSERT INTO instances (tenant, workflow, id, status, params, created_at, modified_at, due_at,
                             shard, epoch, success_retention_ms, error_retention_ms)
@@ -191,7 +191,7 @@ public final class SQLiteStore: WorkflowStore {
             case .waitingForPause:
                 // The process died while a pause was pending: nothing runs any more, so the
                 // pause has taken effect.
-                try db.execute(
+                try db.executeCached(
                     sql:
                         "UPDATE instances SET status = 'paused', paused_at = ?, due_at = NULL, epoch = epoch + 1, modified_at = ? WHERE seq = ?",
                     arguments: [now, now, seq]
@@ -202,7 +202,7 @@ public final class SQLiteStore: WorkflowStore {
                 break
             }
             let firstStart = row.startedAt == nil
-            try db.execute(
+            try db.executeCached(
                 sql: """
                     UPDATE instances SET status = 'running', epoch = epoch + 1, started_at = coalesce(started_at, ?),
                         due_at = ?, modified_at = ? WHERE seq = ?
@@ -271,9 +271,9 @@ public final class SQLiteStore: WorkflowStore {
             }
             sql += " WHERE seq = ? AND epoch = ?"
             _ = arguments.append(contentsOf: [write.seq, write.epoch])
-            try db.execute(sql: sql, arguments: arguments)
+            try db.executeCached(sql: sql, arguments: arguments)
         } else {
-            try db.execute(
+            try db.executeCached(
                 sql: "UPDATE instances SET modified_at = ? WHERE seq = ? AND epoch = ?",
                 arguments: [write.now, write.seq, write.epoch]
             )
@@ -284,7 +284,7 @@ public final class SQLiteStore: WorkflowStore {
             try step.upsert(instanceSeq: write.seq, in: db)
         }
         for event in write.consumedEvents {
-            try db.execute(
+            try db.executeCached(
                 sql: "UPDATE events SET consumed = 1 WHERE seq = ? AND instance_seq = ? AND consumed = 0",
                 arguments: [event, write.seq]
             )

@@ -30,7 +30,9 @@ public struct BrigadeError: Error, Sendable, Hashable, CustomStringConvertible {
         public static let runtimeNotRunning = Code(rawValue: "runtime.not_running")
     }
 
+    /// What kind of error this is.
     public var code: Code
+    /// What was wrong and what to do.
     public var message: String
     /// The instance concerned, when there is one.
     public var instanceId: String?

@@ -2,8 +2,11 @@ import Foundation
 
 /// Options for one instance of a batch.
 public struct CreateOptions<Params: Codable & Sendable>: Sendable {
+    /// The instance id; a random UUID when nil.
     public var id: String?
+    /// The instance's parameters.
     public var params: Params
+    /// Overrides the settings' retention for this instance.
     public var retention: Retention?
 
     public init(id: String? = nil, params: Params, retention: Retention? = nil) {
@@ -16,6 +19,7 @@ public struct CreateOptions<Params: Codable & Sendable>: Sendable {
 /// The binding of one workflow: creates instances and gets handles to them.
 public struct WorkflowClient<W: Workflow>: Sendable {
     let runtime: BrigadeRuntime
+    /// The tenant whose instances this client creates and reads.
     public let tenant: String
 
     /// Creates an instance. `id` follows `^[a-zA-Z0-9_][a-zA-Z0-9-_]*$` (≤ 100 characters) and

@@ -38,12 +38,12 @@ struct CrashProbeCommand: AsyncParsableCommand {
             while true {
                 let rows = try await store.listInstances(tenant: BrigadeRuntime.defaultTenant, workflow: CrashProbe.name, limit: instances)
                 if rows.count == instances && rows.allSatisfy({ $0.status.isTerminal }) { break }
-                try await Task.sleep(for: .milliseconds(20))
+                try await Task.sleep(for: .milliseconds(100))
             }
             group.cancelAll()
         }
         let elapsed = ContinuousClock.now - started
         let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-        say("crash-probe: \(instances) instances × \(steps) steps finished in \(String(format: "%.3f", seconds)) s (this run)")
+        say("crash-probe: \(instances) instances × \(steps) steps finished in \(String(format: "%.3f", seconds)) s (this run); \(store.commitStatistics.batches) commits for \(store.commitStatistics.items) writes")
     }
 }
