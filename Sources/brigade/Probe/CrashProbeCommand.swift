@@ -44,6 +44,8 @@ struct CrashProbeCommand: AsyncParsableCommand {
         }
         let elapsed = ContinuousClock.now - started
         let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-        say("crash-probe: \(instances) instances × \(steps) steps finished in \(String(format: "%.3f", seconds)) s (this run); \(store.commitStatistics.batches) commits for \(store.commitStatistics.items) writes")
+        say(
+            "crash-probe: \(instances) instances × \(steps) steps finished in \(String(format: "%.3f", seconds)) s (this run); \(store.commitStatistics.batches) commits for \(store.commitStatistics.items) writes"
+        )
     }
 }
