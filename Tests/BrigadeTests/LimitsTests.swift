@@ -140,3 +140,27 @@ struct ManySteps: Workflow {
         }
     }
 }
+
+struct SleepsTooLong: Workflow {
+    struct Params: Codable, Sendable { var days: Int }
+    func run(_ event: WorkflowEvent<Params>, step: WorkflowStep) async throws -> Bool {
+        try await step.sleep("long", for: .days(event.payload.days))
+        return true
+    }
+}
+
+@Suite struct SleepLimitTests {
+    @Test func sleepsLongerThan365DaysAreRejected() async throws {
+        try await TestBrigade.run(register: { try $0.register(SleepsTooLong()) }) { brigade in
+            let client = brigade.runtime.workflow(SleepsTooLong.self)
+            let tooLong = try await client.create(params: .init(days: 366))
+            let final = try await tooLong.waitForStatus(.errored)
+            #expect(final.error?.name == BrigadeError.Code.invalidDuration.rawValue)
+            #expect(final.error?.message.contains("365 days") == true)
+            let maximal = try await client.create(params: .init(days: 365))
+            try await maximal.waitForStatus(.waiting)
+            brigade.clock.advance(by: .days(365))
+            try await maximal.waitForStatus(.complete)
+        }
+    }
+}

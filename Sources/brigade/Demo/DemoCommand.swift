@@ -49,19 +49,31 @@ struct DemoCommand: AsyncParsableCommand {
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger
             ))
+        // `true` from the follower means the instance finished; `false` from the service group
+        // means a signal stopped it first. Both results are collected: after a normal finish the
+        // follower's shutdown request makes the group return too, in either order.
         let finished = try await withThrowingTaskGroup(of: Bool.self) { tasks in
             tasks.addTask {
                 try await group.run()
                 return false
             }
             tasks.addTask {
-                try await follow(instance, runtime: runtime, timeline: timeline)
+                do {
+                    try await follow(instance, runtime: runtime, timeline: timeline)
+                } catch is CancellationError {
+                    return false
+                }
                 await group.triggerGracefulShutdown()
                 return true
             }
-            let first = try await tasks.next() ?? false
-            tasks.cancelAll()
-            return first
+            var finished = false
+            for try await result in tasks {
+                finished = finished || result
+                // The group ended first (a signal): stop following. After a normal finish the
+                // group is already shutting down gracefully and must not be cancelled.
+                if !result { tasks.cancelAll() }
+            }
+            return finished
         }
         if finished {
             try await printSummary(instance)

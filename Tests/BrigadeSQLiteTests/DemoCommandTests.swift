@@ -1,0 +1,49 @@
+import BrigadeTesting
+import Foundation
+import Testing
+
+/// The README's run command: `brigade demo` runs to completion, and after a SIGKILL mid-run a
+/// second `brigade demo` resumes the same instance.
+@Suite(.serialized) struct DemoCommandTests {
+    @Test func demoResumesAfterKill9() async throws {
+        let binary = try CrashRecoveryTests.brigadeBinary()
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("brigade-demo-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let db = directory + "/demo.sqlite"
+
+        let firstOutput = directory + "/first.txt"
+        _ = FileManager.default.createFile(atPath: firstOutput, contents: nil)
+        let first = Process()
+        first.executableURL = binary
+        first.arguments = ["demo", "--db", db]
+        first.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: firstOutput))
+        try first.run()
+        // Kill it once the parallel steps have started: after the retried charge, before the end.
+        try await eventually("the demo to reach its parallel steps", timeout: .seconds(60)) {
+            (try? String(contentsOfFile: firstOutput, encoding: .utf8))?.contains("reserve stock-1") == true
+        }
+        kill(first.processIdentifier, SIGKILL)
+        first.waitUntilExit()
+        let before = try String(contentsOfFile: firstOutput, encoding: .utf8)
+        #expect(before.contains("Started instance order-1"))
+        #expect(!before.contains("workflow_completed"))
+
+        let secondOutput = directory + "/second.txt"
+        _ = FileManager.default.createFile(atPath: secondOutput, contents: nil)
+        let second = Process()
+        second.executableURL = binary
+        second.arguments = ["demo", "--db", db]
+        second.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: secondOutput))
+        try second.run()
+        try await eventually("the resumed demo to finish", timeout: .seconds(60)) { !second.isRunning }
+        let output = try String(contentsOfFile: secondOutput, encoding: .utf8)
+        #expect(second.terminationStatus == 0)
+        if !output.contains("Instance order-1: complete") { print("second demo run printed:\n\(output)") }
+        #expect(output.contains("Resuming instance order-1"))
+        #expect(output.contains("Instance order-1: complete"))
+        #expect(output.contains("approved by Marguerite"))
+        // The charge, committed before the kill, was not attempted again: 3 attempts in all.
+        #expect(output.contains(#/charge card-1\s+do\s+complete\s+3\s/#))
+    }
+}
