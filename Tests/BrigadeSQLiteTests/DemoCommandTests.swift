@@ -13,12 +13,7 @@ import Testing
         let db = directory + "/demo.sqlite"
 
         let firstOutput = directory + "/first.txt"
-        _ = FileManager.default.createFile(atPath: firstOutput, contents: nil)
-        let first = Process()
-        first.executableURL = binary
-        first.arguments = ["demo", "--db", db]
-        first.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: firstOutput))
-        try first.run()
+        let first = try Self.launchDemo(binary, db: db, output: firstOutput)
         // Kill it once the parallel steps have started: after the retried charge, before the end.
         try await eventually("the demo to reach its parallel steps", timeout: .seconds(60)) {
             (try? String(contentsOfFile: firstOutput, encoding: .utf8))?.contains("reserve stock-1") == true
@@ -30,12 +25,7 @@ import Testing
         #expect(!before.contains("workflow_completed"))
 
         let secondOutput = directory + "/second.txt"
-        _ = FileManager.default.createFile(atPath: secondOutput, contents: nil)
-        let second = Process()
-        second.executableURL = binary
-        second.arguments = ["demo", "--db", db]
-        second.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: secondOutput))
-        try second.run()
+        let second = try Self.launchDemo(binary, db: db, output: secondOutput)
         try await eventually("the resumed demo to finish", timeout: .seconds(60)) { !second.isRunning }
         let output = try String(contentsOfFile: secondOutput, encoding: .utf8)
         #expect(second.terminationStatus == 0)
@@ -45,5 +35,16 @@ import Testing
         #expect(output.contains("approved by Marguerite"))
         // The charge, committed before the kill, was not attempted again: 3 attempts in all.
         #expect(output.contains(#/charge card-1\s+do\s+complete\s+3\s/#))
+    }
+
+    /// Starts `brigade demo` on `db`, its standard output going to the file `output`.
+    static func launchDemo(_ binary: URL, db: String, output: String) throws -> Process {
+        _ = FileManager.default.createFile(atPath: output, contents: nil)
+        let process = Process()
+        process.executableURL = binary
+        process.arguments = ["demo", "--db", db]
+        process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: output))
+        try process.run()
+        return process
     }
 }

@@ -164,21 +164,13 @@ final class Engine: Sendable {
                 )
                 return await writeErrored(ErrorInfo(error), now: now, row: row)
             }
-            var write = InstanceWrite(seq: seq, epoch: currentEpoch, now: now)
-            write.update = InstanceUpdate(
+            let update = InstanceUpdate(
                 status: .complete, output: output, endedAt: now,
                 expiresAt: now + (row.retention?.success ?? settings.successRetention).wholeMilliseconds
             )
-            write.history = [
-                HistoryEntry(.workflowCompleted, at: now, data: ["output": .string(String(decoding: output.prefix(4096), as: UTF8.self))])
-            ]
-            do {
-                try await store.write(write, awaitCommit: true)
-                logger.debug("instance complete")
-                return .completed
-            } catch {
-                return outcomeOfFailedWrite(error)
-            }
+            let entry = HistoryEntry(
+                .workflowCompleted, at: now, data: ["output": .string(String(decoding: output.prefix(4096), as: UTF8.self))])
+            return await writeOutcome(update, entry, now: now, outcome: .completed)
         case .failure(let error):
             if error is EngineUnwind || error is FencedWriteError { return .stopped }
             if error is CancellationError, Task.isCancelled { return .stopped }
@@ -187,19 +179,25 @@ final class Engine: Sendable {
     }
 
     private func writeErrored(_ info: ErrorInfo, now: Int64, row: InstanceRow) async -> EngineOutcome {
-        var write = InstanceWrite(seq: seq, epoch: currentEpoch, now: now)
-        write.update = InstanceUpdate(
+        let update = InstanceUpdate(
             status: .errored, error: info, endedAt: now,
             expiresAt: now + (row.retention?.error ?? settings.errorRetention).wholeMilliseconds
         )
-        write.history = [
-            HistoryEntry(
-                .workflowErrored, at: now, data: ["error": .object(["name": .string(info.name), "message": .string(info.message)])])
-        ]
+        let entry = HistoryEntry(
+            .workflowErrored, at: now, data: ["error": .object(["name": .string(info.name), "message": .string(info.message)])])
+        return await writeOutcome(update, entry, now: now, outcome: .errored)
+    }
+
+    /// Writes the terminal outcome, fenced like every engine write: it is written once, by the
+    /// engine that still owns the instance.
+    private func writeOutcome(_ update: InstanceUpdate, _ entry: HistoryEntry, now: Int64, outcome: EngineOutcome) async -> EngineOutcome {
+        var write = InstanceWrite(seq: seq, epoch: currentEpoch, now: now)
+        write.update = update
+        write.history = [entry]
         do {
             try await store.write(write, awaitCommit: true)
-            logger.debug("instance errored: \(info)")
-            return .errored
+            logger.debug("instance \(update.status.rawValue)")
+            return outcome
         } catch {
             return outcomeOfFailedWrite(error)
         }
