@@ -19,6 +19,14 @@ struct TemporaryStore {
 
     func remove() { try? FileManager.default.removeItem(atPath: directory) }
 
+    /// Claims an instance as an engine would; fails the test if it is not claimable.
+    func claim(_ seq: Int64, now: Int64) async throws -> ReplaySnapshot {
+        guard case .claimed(let snapshot) = try await store.claim(seq: seq, now: now) else {
+            throw TestTimeout(description: "instance #\(seq) could not be claimed")
+        }
+        return snapshot
+    }
+
     func create(_ id: String, now: Int64 = 1_000) async throws -> Int64 {
         let key = InstanceKey(tenant: "t", workflow: "w", id: id)
         let seqs = try await store.createInstances(
@@ -55,15 +63,9 @@ struct TemporaryStore {
         defer { temporary.remove() }
         let store = temporary.store
         let seq = try await temporary.create("fenced")
-        guard case .claimed(let first) = try await store.claim(seq: seq, now: 2_000) else {
-            Issue.record("first claim failed")
-            return
-        }
+        let first = try await temporary.claim(seq, now: 2_000)
         // A second claim (another engine, or a restart) takes ownership.
-        guard case .claimed(let second) = try await store.claim(seq: seq, now: 3_000) else {
-            Issue.record("second claim failed")
-            return
-        }
+        let second = try await temporary.claim(seq, now: 3_000)
         #expect(second.row.epoch == first.row.epoch + 1)
         var stale = InstanceWrite(seq: seq, epoch: first.row.epoch, now: 4_000)
         stale.steps = [StepRecord(name: "s", count: 1, kind: .do, position: 0, status: .complete, value: Data("1".utf8), startedAt: 4_000)]
@@ -84,10 +86,7 @@ struct TemporaryStore {
         defer { temporary.remove() }
         let store = temporary.store
         let seq = try await temporary.create("admin")
-        guard case .claimed(let claimed) = try await store.claim(seq: seq, now: 2_000) else {
-            Issue.record("claim failed")
-            return
-        }
+        let claimed = try await temporary.claim(seq, now: 2_000)
         let key = InstanceKey(tenant: "t", workflow: "w", id: "admin")
         _ = try await store.terminate(key, now: 3_000, expiresAt: 10_000)
         let late = InstanceWrite(seq: seq, epoch: claimed.row.epoch, now: 4_000)
@@ -146,10 +145,7 @@ struct TemporaryStore {
         defer { temporary.remove() }
         let store = temporary.store
         let seq = try await temporary.create("lazy")
-        guard case .claimed(let claimed) = try await store.claim(seq: seq, now: 2_000) else {
-            Issue.record("claim failed")
-            return
-        }
+        let claimed = try await temporary.claim(seq, now: 2_000)
         var write = InstanceWrite(seq: seq, epoch: claimed.row.epoch, now: 3_000)
         write.steps = [StepRecord(name: "s", count: 1, kind: .sleep, position: 0, status: .waiting, deadline: 9_000, startedAt: 3_000)]
         try await store.write(write, awaitCommit: false)
@@ -163,10 +159,7 @@ struct TemporaryStore {
         let store = temporary.store
         let seq = try await temporary.create("ev")
         let key = InstanceKey(tenant: "t", workflow: "w", id: "ev")
-        guard case .claimed(let claimed) = try await store.claim(seq: seq, now: 2_000) else {
-            Issue.record("claim failed")
-            return
-        }
+        let claimed = try await temporary.claim(seq, now: 2_000)
         var hibernate = InstanceWrite(seq: seq, epoch: claimed.row.epoch, now: 3_000)
         hibernate.update = InstanceUpdate(status: .waiting, dueAt: 50_000)
         try await store.write(hibernate, awaitCommit: true)
