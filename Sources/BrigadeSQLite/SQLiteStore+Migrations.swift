@@ -84,6 +84,40 @@ extension SQLiteStore {
                     CREATE INDEX history_instance ON history (instance_seq, id);
                     """)
         }
+        migrator.registerMigration("v2: per-status counts, cursor indexes") { db in
+            // Counts per (tenant, workflow, status), kept exact by triggers on every path that
+            // changes an instance (create, status change, delete, purge): listing counts and the
+            // queued limit read one row instead of counting millions.
+            try db.execute(
+                sql: """
+                    CREATE TABLE instance_counts (
+                        tenant TEXT NOT NULL,
+                        workflow TEXT NOT NULL,
+                        status TEXT NOT NULL,
+                        count INTEGER NOT NULL,
+                        PRIMARY KEY (tenant, workflow, status)
+                    ) WITHOUT ROWID;
+                    INSERT INTO instance_counts (tenant, workflow, status, count)
+                        SELECT tenant, workflow, status, count(*) FROM instances GROUP BY tenant, workflow, status;
+                    CREATE TRIGGER instance_counts_insert AFTER INSERT ON instances BEGIN
+                        INSERT INTO instance_counts (tenant, workflow, status, count) VALUES (NEW.tenant, NEW.workflow, NEW.status, 1)
+                            ON CONFLICT (tenant, workflow, status) DO UPDATE SET count = count + 1;
+                    END;
+                    CREATE TRIGGER instance_counts_update AFTER UPDATE OF status ON instances WHEN OLD.status <> NEW.status BEGIN
+                        UPDATE instance_counts SET count = count - 1
+                            WHERE tenant = OLD.tenant AND workflow = OLD.workflow AND status = OLD.status;
+                        INSERT INTO instance_counts (tenant, workflow, status, count) VALUES (NEW.tenant, NEW.workflow, NEW.status, 1)
+                            ON CONFLICT (tenant, workflow, status) DO UPDATE SET count = count + 1;
+                    END;
+                    CREATE TRIGGER instance_counts_delete AFTER DELETE ON instances BEGIN
+                        UPDATE instance_counts SET count = count - 1
+                            WHERE tenant = OLD.tenant AND workflow = OLD.workflow AND status = OLD.status;
+                    END;
+                    DROP INDEX instances_listing;
+                    CREATE INDEX instances_cursor ON instances (tenant, workflow, created_at, id);
+                    CREATE INDEX instances_status_cursor ON instances (tenant, workflow, status, created_at, id);
+                    """)
+        }
         return migrator
     }
 }

@@ -46,8 +46,9 @@ public final class SQLiteStore: WorkflowStore {
 
     // MARK: Creation
 
-    public func createInstances(_ instances: [NewInstance], skipExisting: Bool) async throws -> [Int64?] {
+    public func createInstances(_ instances: [NewInstance], skipExisting: Bool, maxQueued: Int) async throws -> [Int64?] {
         try await committer.submit { db in
+            try Self.checkQueueRoom(for: instances, maxQueued: maxQueued, db)
             var result: [Int64?] = []
             result.reserveCapacity(instances.count)
             for instance in instances {
@@ -170,13 +171,57 @@ public final class SQLiteStore: WorkflowStore {
         }
     }
 
-    public func listInstances(tenant: String, workflow: String, limit: Int) async throws -> [InstanceRow] {
+    public func listInstances(
+        tenant: String, workflow: String, status: InstanceStatus?, after position: ListingPosition?,
+        direction: InstanceQuery.Direction, limit: Int
+    ) async throws -> [InstanceRow] {
+        // Row-value comparisons on (created_at, id) walk the cursor indexes: a page costs the
+        // same at the ten-millionth instance as at the first.
+        var sql = "SELECT * FROM instances WHERE tenant = ? AND workflow = ?"
+        var arguments: StatementArguments = [tenant, workflow]
+        if let status {
+            sql += " AND status = ?"
+            _ = arguments.append(contentsOf: [status.rawValue])
+        }
+        if let position {
+            sql += direction == .ascending ? " AND (created_at, id) > (?, ?)" : " AND (created_at, id) < (?, ?)"
+            _ = arguments.append(contentsOf: [position.createdAt, position.id])
+        }
+        sql += direction == .ascending ? " ORDER BY created_at, id" : " ORDER BY created_at DESC, id DESC"
+        sql += " LIMIT ?"
+        _ = arguments.append(contentsOf: [limit])
+        let (query, values) = (sql, arguments)
+        return try await pool.read { db in
+            try Row.fetchAll(db.cachedStatement(sql: query), arguments: values).map(InstanceRow.init(row:))
+        }
+    }
+
+    public func instanceCounts(tenant: String, workflow: String) async throws -> [InstanceStatus: Int] {
         try await pool.read { db in
-            try Row.fetchAll(
-                db,
-                sql: "SELECT * FROM instances WHERE tenant = ? AND workflow = ? ORDER BY created_at DESC, seq DESC LIMIT ?",
-                arguments: [tenant, workflow, limit]
-            ).map(InstanceRow.init(row:))
+            var counts: [InstanceStatus: Int] = [:]
+            for row in try Row.fetchAll(
+                db, sql: "SELECT status, count FROM instance_counts WHERE tenant = ? AND workflow = ? AND count > 0",
+                arguments: [tenant, workflow])
+            {
+                if let status = InstanceStatus(rawValue: row["status"]) { counts[status] = row["count"] }
+            }
+            return counts
+        }
+    }
+
+    /// Throws `workflow.queue_full` if creating `instances` (all of one workflow, as the runtime
+    /// creates them) could push that workflow past `maxQueued` queued instances.
+    static func checkQueueRoom(for instances: [NewInstance], maxQueued: Int, _ db: Database) throws {
+        guard let key = instances.first?.key else { return }
+        let queued =
+            try Int.fetchOne(
+                db.cachedStatement(sql: "SELECT count FROM instance_counts WHERE tenant = ? AND workflow = ? AND status = 'queued'"),
+                arguments: [key.tenant, key.workflow]) ?? 0
+        if queued + instances.count > maxQueued {
+            throw BrigadeError(
+                .queueFull,
+                "Workflow \"\(key.workflow)\" already has \(queued) queued instances; the limit is \(maxQueued). Retry later, or raise maxQueuedPerWorkflow."
+            )
         }
     }
 

@@ -1,9 +1,10 @@
 import Brigade
-import BrigadeSQLite
 import BrigadeTesting
 import Foundation
 import GRDB
 import Testing
+
+@testable import BrigadeSQLite
 
 /// A fresh store in a temporary directory.
 struct TemporaryStore {
@@ -30,7 +31,7 @@ struct TemporaryStore {
     func create(_ id: String, now: Int64 = 1_000) async throws -> Int64 {
         let key = InstanceKey(tenant: "t", workflow: "w", id: id)
         let seqs = try await store.createInstances(
-            [NewInstance(key: key, params: Data("{}".utf8), shard: 0, retention: nil, createdAt: now)], skipExisting: false
+            [NewInstance(key: key, params: Data("{}".utf8), shard: 0, retention: nil, createdAt: now)], skipExisting: false, maxQueued: .max
         )
         return try #require(seqs[0])
     }
@@ -45,17 +46,32 @@ struct TemporaryStore {
         #expect(durability.synchronous == 2, "every commit is fsynced (synchronous = FULL)")
     }
 
-    @Test func migrationsAreNamedAndIdempotent() async throws {
-        let temporary = try await TemporaryStore()
-        defer { temporary.remove() }
-        _ = try await temporary.create("kept")
-        // A second open of the same file (a newer process) migrates again without loss.
-        let again = try SQLiteStore(path: temporary.store.path)
-        try await again.migrate()
-        #expect(try await again.instance(InstanceKey(tenant: "t", workflow: "w", id: "kept")) != nil)
-        let queue = try DatabaseQueue(path: temporary.store.path)
-        let applied = try await queue.read { try String.fetchAll($0, sql: "SELECT identifier FROM grdb_migrations") }
-        #expect(applied == ["v1: instances, steps, events, history"])
+    @Test func anOlderDatabaseIsUpgradedWithInstancesInFlight() async throws {
+        let path = try TestBrigade.temporaryDatabasePath()
+        defer { try? FileManager.default.removeItem(atPath: (path as NSString).deletingLastPathComponent) }
+        // A database as the first release left it: only v1, with instances in several states.
+        let old = try DatabaseQueue(path: path)
+        try SQLiteStore.migrator.migrate(old, upTo: "v1: instances, steps, events, history")
+        try await old.write { db in
+            for (index, status) in ["queued", "running", "waiting", "waiting", "complete"].enumerated() {
+                try db.execute(
+                    sql: """
+                        INSERT INTO instances (tenant, workflow, id, status, params, created_at, modified_at, due_at, shard)
+                        VALUES ('t', 'w', ?, ?, '{}', ?, ?, ?, 0)
+                        """,
+                    arguments: ["i\(index)", status, index, index, status == "complete" ? nil : index])
+            }
+        }
+        try old.close()
+
+        let store = try SQLiteStore(path: path)
+        try await store.migrate()
+        try await store.migrate()  // idempotent
+        let counts = try await store.instanceCounts(tenant: "t", workflow: "w")
+        #expect(counts == [.queued: 1, .running: 1, .waiting: 2, .complete: 1])
+        #expect(try await store.instance(InstanceKey(tenant: "t", workflow: "w", id: "i2"))?.status == .waiting)
+        let applied = try await DatabaseQueue(path: path).read { try String.fetchAll($0, sql: "SELECT identifier FROM grdb_migrations") }
+        #expect(applied == ["v1: instances, steps, events, history", "v2: per-status counts, cursor indexes"])
     }
 
     @Test func aWriteWithAStaleEpochIsRejectedWhole() async throws {
@@ -99,15 +115,20 @@ struct TemporaryStore {
         defer { temporary.remove() }
         let store = temporary.store
         let ids = (0..<200).map { "i\($0)" }
+        // An independent connection, as another process would have.
+        var configuration = Configuration()
+        configuration.readonly = true
+        configuration.busyMode = .timeout(10)
+        let reader = try DatabaseQueue(path: store.path, configuration: configuration)
         try await withThrowingTaskGroup(of: Void.self) { group in
             for id in ids {
                 group.addTask {
                     let key = InstanceKey(tenant: "t", workflow: "w", id: id)
                     _ = try await store.createInstances(
-                        [NewInstance(key: key, params: Data("{}".utf8), shard: 0, retention: nil, createdAt: 1)], skipExisting: false
+                        [NewInstance(key: key, params: Data("{}".utf8), shard: 0, retention: nil, createdAt: 1)], skipExisting: false,
+                        maxQueued: .max
                     )
-                    // Committed: visible from an independent connection at once.
-                    let reader = try DatabaseQueue(path: store.path)
+                    // Committed: visible from the independent connection at once.
                     let found = try await reader.read {
                         try Int.fetchOne($0, sql: "SELECT count(*) FROM instances WHERE id = ?", arguments: [id])
                     }

@@ -45,7 +45,7 @@ struct ThreeSteps: Workflow {
             #expect(try await instance.stepRecord("slow")?.status == .complete, "the running step finished")
             try await Task.sleep(for: .milliseconds(30))
             #expect(ledger.count("next") == 0, "no step starts while paused")
-            #expect(brigade.runtime.liveInstanceCount == 0 && brigade.runtime.leasedSlots() == 0)
+            #expect(brigade.runtime.liveInstanceCount == 0 && brigade.runtime.runningSlots() == 0)
 
             try await instance.resume()
             let done = try await instance.waitForStatus(.complete)

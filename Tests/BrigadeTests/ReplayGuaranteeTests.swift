@@ -115,7 +115,7 @@ struct PolicyChanges: Workflow {
             let params = try JSONEncoder().encode(Echo.Params(text: "found"))
             _ = try await brigade.store.createInstances(
                 [NewInstance(key: key, params: params, shard: 0, retention: nil, createdAt: brigade.clock.now().millisecondsSince1970)],
-                skipExisting: false
+                skipExisting: false, maxQueued: .max
             )
             let instance = try await brigade.runtime.workflow(Echo.self).get("orphan")
             try await Task.sleep(for: .milliseconds(30))

@@ -62,7 +62,7 @@ extension TestBrigade {
     func waitForHibernation<W: Workflow>(_ instance: WorkflowInstance<W>) async throws {
         try await instance.waitForStatus(.waiting)
         try await eventually("no live engine, no Engine object and no leased slot") {
-            runtime.liveInstanceCount == 0 && runtime.engineObjectCount == 0 && runtime.leasedSlots() == 0
+            runtime.liveInstanceCount == 0 && runtime.engineObjectCount == 0 && runtime.runningSlots() == 0
         }
     }
 }

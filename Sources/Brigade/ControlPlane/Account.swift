@@ -1,10 +1,57 @@
-/// One tenant's control-plane record: its limits and the Gatekeeper of its concurrency slots.
+import Synchronization
+
+/// One tenant's control-plane record: its limits, the Gatekeeper of its concurrency slots, and
+/// the token buckets of its creation rates (per account and per workflow).
 final class Account: Sendable {
     let tenant: String
     let gatekeeper: Gatekeeper
+    let settings: BrigadeSettings
+
+    private struct Buckets: Sendable {
+        var account: TokenBucket?
+        var workflows: [String: TokenBucket] = [:]
+    }
+
+    private let buckets = Mutex(Buckets())
 
     init(tenant: String, settings: BrigadeSettings) {
         self.tenant = tenant
-        self.gatekeeper = Gatekeeper(capacity: settings.maxRunningPerAccount)
+        self.settings = settings
+        self.gatekeeper = Gatekeeper(tenant: tenant, settings: settings)
+    }
+
+    /// Admits `count` creations (or restarts) of `workflow` at `now`, or throws `rate_limited`
+    /// with the time to wait. Both buckets are charged, or neither.
+    func admitCreations(workflow: String, count: Int, now: Int64) throws {
+        let burst = Double(settings.creationBurst.wholeMilliseconds) / 1_000
+        try buckets.withLock { buckets in
+            var checks: [(String, Double, (allowed: Bool, retryAfterMilliseconds: Int64?))] = []
+            if let rate = settings.creationRatePerAccount {
+                if buckets.account == nil { buckets.account = TokenBucket(rate: rate, capacity: rate * burst, now: now) }
+                checks.append(("account \"\(tenant)\"", rate, buckets.account!.check(count, now: now)))
+            }
+            if let rate = settings.creationRatePerWorkflow {
+                if buckets.workflows[workflow] == nil {
+                    buckets.workflows[workflow] = TokenBucket(rate: rate, capacity: rate * burst, now: now)
+                }
+                checks.append(("workflow \"\(workflow)\"", rate, buckets.workflows[workflow]!.check(count, now: now)))
+            }
+            for (scope, rate, check) in checks where !check.allowed {
+                let rateText = rate == rate.rounded() ? "\(Int(rate))" : "\(rate)"
+                guard let wait = check.retryAfterMilliseconds else {
+                    throw BrigadeError(
+                        .rateLimited,
+                        "Creating \(count) instances at once exceeds what the creation limit of \(scope) (\(rateText) per second) ever allows; send smaller batches."
+                    )
+                }
+                throw BrigadeError(
+                    .rateLimited,
+                    "Too many instance creations for \(scope): the limit is \(rateText) per second. Retry after \(wait) ms.",
+                    retryAfter: .milliseconds(wait)
+                )
+            }
+            if settings.creationRatePerAccount != nil { buckets.account!.take(count) }
+            if settings.creationRatePerWorkflow != nil { buckets.workflows[workflow]!.take(count) }
+        }
     }
 }

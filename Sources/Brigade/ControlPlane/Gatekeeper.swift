@@ -1,49 +1,72 @@
 import Synchronization
 
-/// Leases an account's concurrency slots to its SousChefs. Only `running` instances hold a slot:
-/// an instance that parks, pauses or ends gives it back.
+/// Leases an account's concurrency slots to its SousChefs in cycles. Only `running` instances
+/// hold a slot: an instance that parks, pauses or ends gives it back to its SousChef's lease.
 ///
-/// The policy here is first come, first served, with SousChefs that found no free slot woken
-/// when one is returned. Cycles with batched requests and max-min fair shares are the next
-/// step of the control plane; callers only see `acquire`/`release`, so they will not change.
+/// A SousChef that has a free leased slot starts an instance at once. One that needs more
+/// records a request (its runnable demand, by class); the Gatekeeper reads every request once per
+/// cycle (``BrigadeSettings/gatekeeperCycle``), divides the slots max-min fairly, woken instances
+/// before new ones and within per-workflow caps, takes back idle slots that others need, and wakes
+/// the SousChefs it granted slots to.
 final class Gatekeeper: Sendable {
-    private struct State {
-        var capacity: Int
-        var leased = 0
-        var waiting: [ObjectIdentifier: WakeSignal] = [:]
+    let tenant: String
+    private let cycleLength: Duration
+    private let state: Mutex<GatekeeperState>
+    private let signals = Mutex<[LesseeID: WakeSignal]>([:])
+    private let wake = WakeSignal()
+
+    init(tenant: String, settings: BrigadeSettings) {
+        self.tenant = tenant
+        self.cycleLength = settings.gatekeeperCycle
+        self.state = Mutex(GatekeeperState(capacity: settings.maxRunningPerAccount, workflowCap: settings.maxRunningPerWorkflow))
     }
 
-    private let state: Mutex<State>
-
-    init(capacity: Int) {
-        state = Mutex(State(capacity: capacity))
+    /// Registers a SousChef; `signal` wakes it when it is granted slots.
+    func register(_ id: LesseeID, signal: WakeSignal) {
+        signals.withLock { $0[id] = signal }
+        state.withLock { $0.register(id, workflow: id.shard.workflow) }
     }
 
-    /// Leases one slot to the SousChef behind `signal`, or registers it to be woken when a slot is
-    /// returned.
-    func tryAcquire(for signal: WakeSignal) -> Bool {
-        state.withLock { state in
-            if state.leased < state.capacity {
-                state.leased += 1
-                return true
+    /// Starts an instance on a slot the SousChef already leases. False when it has none free.
+    func tryStart(_ id: LesseeID) -> Bool {
+        state.withLock { $0.tryStart(id) }
+    }
+
+    /// An instance of this SousChef stopped running.
+    func finished(_ id: LesseeID) {
+        let pending = state.withLock { state -> Bool in
+            state.finished(id)
+            return state.pending
+        }
+        if pending { wake.signal() }
+    }
+
+    /// Records what the SousChef is waiting to run; read at the next cycle.
+    func request(_ id: LesseeID, _ demand: GatekeeperState.Demand) {
+        if state.withLock({ $0.request(id, demand) }) { wake.signal() }
+    }
+
+    /// The cycle loop: runs a cycle when something changed, at most once per cycle length.
+    func run() async {
+        let clock = ContinuousClock()
+        var last = clock.now - cycleLength
+        while !Task.isCancelled {
+            await wake.wait()
+            if Task.isCancelled { return }
+            let next = last + cycleLength
+            if clock.now < next {
+                try? await clock.sleep(until: next)
             }
-            state.waiting[ObjectIdentifier(signal)] = signal
-            return false
+            last = clock.now
+            let granted = state.withLock { $0.cycle() }
+            let wakeUp = signals.withLock { signals in granted.compactMap { signals[$0] } }
+            for signal in wakeUp { signal.signal() }
         }
     }
 
-    /// Returns a slot.
-    func release() {
-        let waiting = state.withLock { state -> [WakeSignal] in
-            precondition(state.leased > 0, "Gatekeeper: a slot was returned twice")
-            state.leased -= 1
-            let waiting = Array(state.waiting.values)
-            state.waiting.removeAll()
-            return waiting
-        }
-        for signal in waiting { signal.signal() }
-    }
+    /// Slots currently leased to SousChefs.
+    var leased: Int { state.withLock { $0.leasedTotal } }
 
-    /// Slots currently leased.
-    var leased: Int { state.withLock { $0.leased } }
+    /// Instances currently running on leased slots.
+    var inUse: Int { state.withLock { $0.lessees.values.reduce(0) { $0 + $1.inUse } } }
 }

@@ -18,6 +18,7 @@ final class SousChef: Sendable {
 
     private let state = Mutex(SousChefState())
     private let signal = WakeSignal()
+    private let lessee: LesseeID
 
     init(
         shard: ShardKey, runner: AnyWorkflowRunner, account: Account, store: any WorkflowStore,
@@ -33,6 +34,8 @@ final class SousChef: Sendable {
         var logger = logger
         logger[metadataKey: "shard"] = "\(shard)"
         self.logger = logger
+        self.lessee = LesseeID(shard: shard)
+        account.gatekeeper.register(lessee, signal: signal)
     }
 
     /// The SousChef's loop. Engines run as child tasks; cancelling the loop stops them.
@@ -57,9 +60,11 @@ final class SousChef: Sendable {
         }
     }
 
+    /// Starts runnable instances on the slots this SousChef leases, then tells the Gatekeeper
+    /// what is still waiting (its one request for the next cycle).
     private func startRunnable(in group: inout DiscardingTaskGroup) {
-        while state.withLock({ $0.hasRunnable }) {
-            guard account.gatekeeper.tryAcquire(for: signal) else { return }
+        let gatekeeper = account.gatekeeper
+        while state.withLock({ $0.hasRunnable }), gatekeeper.tryStart(lessee) {
             let started = state.withLock { state in
                 state.startNext { seq, id in
                     Engine(
@@ -69,18 +74,19 @@ final class SousChef: Sendable {
                 }
             }
             guard let (seq, engine) = started else {
-                account.gatekeeper.release()
-                return
+                gatekeeper.finished(lessee)
+                break
             }
             group.addTask {
                 let outcome = await engine.run()
                 self.engineExited(seq: seq, outcome: outcome)
             }
         }
+        gatekeeper.request(lessee, state.withLock { $0.demand })
     }
 
     private func engineExited(seq: Int64, outcome: EngineOutcome) {
-        account.gatekeeper.release()
+        account.gatekeeper.finished(lessee)
         let now = clock.nowMilliseconds()
         let horizon = now + settings.timerHorizon.wholeMilliseconds
         state.withLock { state in

@@ -6,7 +6,7 @@ import HeapModule
 struct SousChefState: Sendable {
     enum Place: Sendable {
         case timer(dueAt: Int64, woken: Bool)
-        case queued
+        case queued(woken: Bool)
         case live(Engine, wakeRequested: Bool)
     }
 
@@ -30,6 +30,23 @@ struct SousChefState: Sendable {
     var woken: Deque<Int64> = []
     /// New instances, oldest first.
     var fresh: Deque<Int64> = []
+    /// Instances in the runnable queue, by class (the queues may hold stale entries).
+    private(set) var demand = GatekeeperState.Demand.zero
+
+    private mutating func enqueue(_ seq: Int64, id: String, woken isWoken: Bool) {
+        entries[seq] = Entry(id: id, place: .queued(woken: isWoken))
+        if isWoken {
+            woken.append(seq)
+            demand.woken += 1
+        } else {
+            fresh.append(seq)
+            demand.fresh += 1
+        }
+    }
+
+    private mutating func dequeued(woken isWoken: Bool) {
+        if isWoken { demand.woken -= 1 } else { demand.fresh -= 1 }
+    }
 
     /// Notes that an instance is due at `dueAt` (a timer, or found by a sweep).
     mutating func schedule(seq: Int64, id: String, dueAt: Int64, woken isWoken: Bool) {
@@ -54,9 +71,8 @@ struct SousChefState: Sendable {
             return false
         case .queued:
             return false
-        default:
-            entries[seq] = Entry(id: id, place: .queued)
-            if isWoken { woken.append(seq) } else { fresh.append(seq) }
+        case .timer?, nil:
+            enqueue(seq, id: id, woken: isWoken)
             return true
         }
     }
@@ -65,9 +81,8 @@ struct SousChefState: Sendable {
     mutating func fireDue(now: Int64) {
         while let top = timers.min, top.dueAt <= now {
             timers.removeMin()
-            guard case .timer(let dueAt, let isWoken)? = entries[top.seq]?.place, dueAt == top.dueAt else { continue }
-            entries[top.seq]!.place = .queued
-            if isWoken { woken.append(top.seq) } else { fresh.append(top.seq) }
+            guard let entry = entries[top.seq], case .timer(let dueAt, let isWoken) = entry.place, dueAt == top.dueAt else { continue }
+            enqueue(top.seq, id: entry.id, woken: isWoken)
         }
     }
 
@@ -85,7 +100,8 @@ struct SousChefState: Sendable {
     /// Takes the next runnable instance (woken before new) and marks it live with `engine`.
     mutating func startNext(_ makeEngine: (Int64, String) -> Engine) -> (Int64, Engine)? {
         while let seq = woken.popFirst() ?? fresh.popFirst() {
-            guard let entry = entries[seq], case .queued = entry.place else { continue }
+            guard let entry = entries[seq], case .queued(let isWoken) = entry.place else { continue }
+            dequeued(woken: isWoken)
             let engine = makeEngine(seq, entry.id)
             entries[seq]!.place = .live(engine, wakeRequested: false)
             return (seq, engine)
@@ -95,7 +111,11 @@ struct SousChefState: Sendable {
 
     /// Forgets an instance that is not live (terminated, deleted, paused through the store).
     mutating func forget(seq: Int64) {
-        if case .live = entries[seq]?.place { return }
+        switch entries[seq]?.place {
+        case .live?: return
+        case .queued(let isWoken)?: dequeued(woken: isWoken)
+        default: break
+        }
         entries[seq] = nil
     }
 

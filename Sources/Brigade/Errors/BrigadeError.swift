@@ -27,7 +27,10 @@ public struct BrigadeError: Error, Sendable, Hashable, CustomStringConvertible {
         public static let nonDeterminism = Code(rawValue: "workflow.non_determinism")
         public static let invalidBatch = Code(rawValue: "batch.invalid")
         public static let notSerializable = Code(rawValue: "value.not_serializable")
-        public static let runtimeNotRunning = Code(rawValue: "runtime.not_running")
+        public static let invalidCursor = Code(rawValue: "listing.invalid_cursor")
+        public static let invalidQuery = Code(rawValue: "listing.invalid_query")
+        public static let queueFull = Code(rawValue: "workflow.queue_full")
+        public static let rateLimited = Code(rawValue: "rate_limited")
     }
 
     /// What kind of error this is.
@@ -38,12 +41,15 @@ public struct BrigadeError: Error, Sendable, Hashable, CustomStringConvertible {
     public var instanceId: String?
     /// The step concerned, when there is one (with its `-N` occurrence suffix).
     public var stepName: String?
+    /// For `rate_limited`: how long to wait before trying again.
+    public var retryAfter: Duration?
 
-    public init(_ code: Code, _ message: String, instanceId: String? = nil, stepName: String? = nil) {
+    public init(_ code: Code, _ message: String, instanceId: String? = nil, stepName: String? = nil, retryAfter: Duration? = nil) {
         self.code = code
         self.message = message
         self.instanceId = instanceId
         self.stepName = stepName
+        self.retryAfter = retryAfter
     }
 
     public var description: String { "(\(code)) \(message)" }

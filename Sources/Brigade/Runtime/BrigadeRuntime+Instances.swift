@@ -69,7 +69,9 @@ extension BrigadeRuntime {
                     shard: shard(of: id), retention: request.retention, createdAt: now
                 ))
         }
-        let inserted = try await store.createInstances(instances, skipExisting: skipExisting)
+        guard !instances.isEmpty else { return [] }
+        try account(for: tenant).admitCreations(workflow: workflow, count: instances.count, now: now)
+        let inserted = try await store.createInstances(instances, skipExisting: skipExisting, maxQueued: settings.maxQueuedPerWorkflow)
         var ids: [String] = []
         for (instance, seq) in zip(instances, inserted) {
             guard let seq else { continue }
@@ -118,6 +120,8 @@ extension BrigadeRuntime {
     /// Restarts an instance from any status: from scratch, or from a recorded step (`from`), reusing
     /// the results of the steps recorded before it.
     public func restart(_ key: InstanceKey, from: StepSelector? = nil) async throws {
+        // A restart counts toward the creation rate, as in the contract.
+        try account(for: key.tenant).admitCreations(workflow: key.workflow, count: 1, now: clock.nowMilliseconds())
         let row = try await store.restart(key, from: from, now: clock.nowMilliseconds())
         let chef = chef(for: ShardKey(tenant: key.tenant, workflow: key.workflow, shard: row.shard))
         chef?.stop(seq: row.seq)
@@ -151,6 +155,34 @@ extension BrigadeRuntime {
     public func history(_ key: InstanceKey, afterId: Int64 = 0, limit: Int = 1_000) async throws -> [HistoryEvent] {
         _ = try await instanceRow(key)
         return try await store.history(of: key, afterId: afterId, limit: limit)
+    }
+
+    /// A page of a workflow's instances, by (creation time, id), optionally of one status.
+    /// Pass the page's `nextCursor` to get the next one.
+    public func listInstances(
+        tenant: String = BrigadeRuntime.defaultTenant, workflow: String, _ query: InstanceQuery = InstanceQuery()
+    ) async throws -> InstancePage {
+        guard (1...1_000).contains(query.limit) else {
+            throw BrigadeError(.invalidQuery, "A page holds 1–1000 instances; \(query.limit) was asked for.")
+        }
+        let position = try query.cursor.map(ListingPosition.init(cursor:))
+        var rows = try await store.listInstances(
+            tenant: tenant, workflow: workflow, status: query.status, after: position, direction: query.direction,
+            limit: query.limit + 1
+        )
+        var next: String?
+        if rows.count > query.limit {
+            rows.removeLast()
+            next = rows.last.map { ListingPosition(createdAt: $0.createdAt, id: $0.key.id).cursor }
+        }
+        return InstancePage(instances: rows, nextCursor: next)
+    }
+
+    /// How many instances of a workflow are in each status. Every status is present (0 if none).
+    public func instanceCounts(tenant: String = BrigadeRuntime.defaultTenant, workflow: String) async throws -> [InstanceStatus: Int] {
+        var counts = try await store.instanceCounts(tenant: tenant, workflow: workflow)
+        for status in InstanceStatus.allCases where counts[status] == nil { counts[status] = 0 }
+        return counts
     }
 
     func notFound(_ key: InstanceKey) -> BrigadeError {

@@ -31,8 +31,8 @@ public final class BrigadeRuntime: Service, Sendable {
         var workflows: [String: AnyWorkflowRunner] = [:]
         var chefs: [ShardKey: SousChef] = [:]
         var accounts: [String: Account] = [:]
-        /// Set while `run()` runs: SousChefs created later are started through it.
-        var starter: AsyncStream<SousChef>.Continuation?
+        /// Set while `run()` runs: SousChefs and Gatekeepers created later are started through it.
+        var starter: AsyncStream<@Sendable () async -> Void>.Continuation?
     }
 
     let state = Mutex(State())
@@ -80,13 +80,14 @@ public final class BrigadeRuntime: Service, Sendable {
     /// Runs the control plane until cancelled or gracefully shut down. Migrates the store first.
     public func run() async throws {
         try await store.migrate()
-        let (starts, starter) = AsyncStream<SousChef>.makeStream()
-        let existing = state.withLock { state -> [SousChef] in
+        let (starts, starter) = AsyncStream<@Sendable () async -> Void>.makeStream()
+        let (chefs, gatekeepers) = state.withLock { state -> ([SousChef], [Gatekeeper]) in
             state.starter = starter
-            return Array(state.chefs.values)
+            return (Array(state.chefs.values), state.accounts.values.map(\.gatekeeper))
         }
         defer { state.withLock { $0.starter = nil } }
-        for chef in existing { starter.yield(chef) }
+        for gatekeeper in gatekeepers { starter.yield { await gatekeeper.run() } }
+        for chef in chefs { starter.yield { await chef.run() } }
         // Every shard holding unfinished instances of a registered workflow needs its SousChef,
         // including shards beyond the current `shardsPerWorkflow` if the setting shrank.
         for shard in try await store.activeShards() {
@@ -96,8 +97,8 @@ public final class BrigadeRuntime: Service, Sendable {
         await withGracefulShutdownHandler {
             await withDiscardingTaskGroup { group in
                 group.addTask { await self.purgeLoop() }
-                for await chef in starts {
-                    group.addTask { await chef.run() }
+                for await start in starts {
+                    group.addTask { await start() }
                 }
                 group.cancelAll()
             }
@@ -129,6 +130,8 @@ public final class BrigadeRuntime: Service, Sendable {
             if let account = state.accounts[tenant] { return account }
             let account = Account(tenant: tenant, settings: settings)
             state.accounts[tenant] = account
+            let gatekeeper = account.gatekeeper
+            state.starter?.yield { await gatekeeper.run() }
             return account
         }
     }
@@ -145,7 +148,7 @@ public final class BrigadeRuntime: Service, Sendable {
                 settings: settings, logger: logger, tally: tally
             )
             state.chefs[shard] = chef
-            state.starter?.yield(chef)
+            state.starter?.yield { await chef.run() }
             return chef
         }
     }
@@ -174,8 +177,8 @@ public final class BrigadeRuntime: Service, Sendable {
     /// finished: a hibernated instance holds no memory in the process.
     public var engineObjectCount: Int { tally.count.load(ordering: .relaxed) }
 
-    /// Concurrency slots leased for a tenant (running instances).
-    public func leasedSlots(tenant: String = BrigadeRuntime.defaultTenant) -> Int {
-        account(for: tenant).gatekeeper.leased
+    /// Concurrency slots in use for a tenant: its running instances.
+    public func runningSlots(tenant: String = BrigadeRuntime.defaultTenant) -> Int {
+        account(for: tenant).gatekeeper.inUse
     }
 }

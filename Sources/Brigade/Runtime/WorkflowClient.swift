@@ -46,6 +46,16 @@ public struct WorkflowClient<W: Workflow>: Sendable {
         return WorkflowInstance(runtime: runtime, key: key)
     }
 
+    /// A page of this workflow's instances; see ``BrigadeRuntime/listInstances(tenant:workflow:_:)``.
+    public func list(_ query: InstanceQuery = InstanceQuery()) async throws -> InstancePage {
+        try await runtime.listInstances(tenant: tenant, workflow: W.name, query)
+    }
+
+    /// How many of this workflow's instances are in each status.
+    public func counts() async throws -> [InstanceStatus: Int] {
+        try await runtime.instanceCounts(tenant: tenant, workflow: W.name)
+    }
+
     private func key(_ id: String) -> InstanceKey {
         InstanceKey(tenant: tenant, workflow: W.name, id: id)
     }

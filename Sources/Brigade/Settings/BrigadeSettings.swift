@@ -35,8 +35,25 @@ public struct BrigadeSettings: Sendable {
 
     // MARK: Control plane
 
-    /// Running instances per account (tenant). Default 50,000.
+    /// Running instances per account (tenant). Default 50,000. Beyond it instances stay queued.
     public var maxRunningPerAccount: Int = 50_000
+    /// Running instances per workflow; nil (the default) for no limit of its own.
+    public var maxRunningPerWorkflow: Int? = nil
+    /// Queued instances per workflow. Default 10,000,000. Beyond it creation fails with
+    /// `workflow.queue_full`.
+    public var maxQueuedPerWorkflow: Int = 10_000_000
+    /// Instance creations (and restarts) per second per account; nil (the default) for no limit.
+    /// Beyond it creation fails with `rate_limited` and a retry-after.
+    public var creationRatePerAccount: Double? = nil
+    /// Instance creations (and restarts) per second per workflow; nil (the default) for no limit.
+    public var creationRatePerWorkflow: Double? = nil
+    /// How many creations a rate limit lets through at once (the token bucket's size), as
+    /// seconds of the rate. Default 1 s.
+    public var creationBurst: Duration = .seconds(1)
+    /// How often the Gatekeeper divides an account's slots among the SousChefs that asked for
+    /// more (real time). An instance whose SousChef already holds a free slot never waits for a
+    /// cycle. Default 2 ms (in-process).
+    public var gatekeeperCycle: Duration = .milliseconds(2)
     /// SousChef shards per workflow. An instance is assigned to a shard at creation.
     public var shardsPerWorkflow: Int = 2
     /// How often each SousChef sweeps the store for due instances it does not know of

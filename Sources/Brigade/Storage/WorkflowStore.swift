@@ -12,9 +12,11 @@ public protocol WorkflowStore: Sendable {
 
     /// Inserts new instances (status `queued`, due now, a `workflow_queued` history entry).
     /// Instances whose retention has expired are purged first so that their ids can be reused.
+    /// Throws `workflow.queue_full` when the workflow would hold more than `maxQueued` queued
+    /// instances.
     /// - Returns: for each input, its new sequence number, or nil when it was skipped because the
     ///   id exists. With `skipExisting == false` an existing id throws `instance.already_exists`.
-    func createInstances(_ instances: [NewInstance], skipExisting: Bool) async throws -> [Int64?]
+    func createInstances(_ instances: [NewInstance], skipExisting: Bool, maxQueued: Int) async throws -> [Int64?]
 
     /// The instance row, or nil.
     func instance(_ key: InstanceKey) async throws -> InstanceRow?
@@ -63,8 +65,15 @@ public protocol WorkflowStore: Sendable {
     /// History events of an instance after `afterId`, in id order.
     func history(of key: InstanceKey, afterId: Int64, limit: Int) async throws -> [HistoryEvent]
 
-    /// Instances of a workflow, newest first (a simple listing; cursor paging comes with the server).
-    func listInstances(tenant: String, workflow: String, limit: Int) async throws -> [InstanceRow]
+    /// Up to `limit` instances of a workflow in (creation time, id) order, strictly after
+    /// `position` in that direction, optionally of one status.
+    func listInstances(
+        tenant: String, workflow: String, status: InstanceStatus?, after position: ListingPosition?,
+        direction: InstanceQuery.Direction, limit: Int
+    ) async throws -> [InstanceRow]
+
+    /// How many instances of a workflow are in each status (statuses with none are absent).
+    func instanceCounts(tenant: String, workflow: String) async throws -> [InstanceStatus: Int]
 }
 
 /// What ``WorkflowStore/claim(seq:now:)`` found.

@@ -29,13 +29,13 @@ struct DemoCommand: AsyncParsableCommand {
         let client = runtime.workflow(DemoOrder.self)
 
         let instance: WorkflowInstance<DemoOrder>
-        let previous = try await store.listInstances(tenant: BrigadeRuntime.defaultTenant, workflow: DemoOrder.name, limit: 1).first
+        let previous = try await client.list(InstanceQuery(limit: 1)).instances.first
         if let previous, !previous.status.isTerminal, !new {
             instance = try await client.get(previous.key.id)
             say("Resuming instance \(previous.key.id) (\(previous.status.rawValue)) from \(db): committed steps are not run again.\n")
         } else {
             let number =
-                (try await store.listInstances(tenant: BrigadeRuntime.defaultTenant, workflow: DemoOrder.name, limit: 1_000_000).count) + 1
+                try await client.counts().values.reduce(0, +) + 1
             instance = try await client.create(id: "order-\(number)", params: .init(item: "espresso machine", quantity: 2))
             say("Started instance \(instance.id) of workflow \(DemoOrder.name) in \(db).")
             say("Interrupt with Ctrl-C (or kill -9) at any time, then run `brigade demo` again to resume it.\n")

@@ -36,9 +36,9 @@ struct CrashProbeCommand: AsyncParsableCommand {
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await runtime.run() }
             while true {
-                let rows = try await store.listInstances(tenant: BrigadeRuntime.defaultTenant, workflow: CrashProbe.name, limit: instances)
-                if rows.count == instances && rows.allSatisfy({ $0.status.isTerminal }) { break }
-                try await Task.sleep(for: .milliseconds(100))
+                let counts = try await runtime.instanceCounts(workflow: CrashProbe.name)
+                if InstanceStatus.allCases.filter(\.isTerminal).reduce(0, { $0 + counts[$1, default: 0] }) >= instances { break }
+                try await Task.sleep(for: .milliseconds(10))
             }
             group.cancelAll()
         }

@@ -1,0 +1,162 @@
+import Testing
+
+@testable import Brigade
+
+@Suite struct GatekeeperTests {
+    func lessee(_ workflow: String, _ shard: Int = 0) -> LesseeID {
+        LesseeID(shard: ShardKey(tenant: "t", workflow: workflow, shard: shard))
+    }
+
+    @Test func waterfillIsMaxMinFair() {
+        #expect(GatekeeperState.waterfill([10, 10_000], capacity: 100) == [10, 90])
+        #expect(GatekeeperState.waterfill([10_000, 10_000], capacity: 100) == [50, 50])
+        let shares = GatekeeperState.waterfill([3, 50, 50, 0], capacity: 100)
+        #expect(shares[0] == 3 && shares[3] == 0 && shares[1] + shares[2] == 97 && abs(shares[1] - shares[2]) <= 1)
+        #expect(GatekeeperState.waterfill([5, 5, 5], capacity: 2).reduce(0, +) == 2)
+        #expect(GatekeeperState.waterfill([1, 2], capacity: 100) == [1, 2], "nobody gets more than it asked for")
+        #expect(GatekeeperState.waterfill([], capacity: 10) == [])
+    }
+
+    @Test func twoWorkflowsWithLongQueuesShareEqually() {
+        var state = GatekeeperState(capacity: 100, workflowCap: nil)
+        let a = lessee("a")
+        let b = lessee("b")
+        state.register(a, workflow: "a")
+        state.register(b, workflow: "b")
+        _ = state.request(a, .init(woken: 0, fresh: 10_000))
+        _ = state.request(b, .init(woken: 0, fresh: 10_000))
+        _ = state.cycle()
+        #expect(state.lessees[a]!.leased == 50 && state.lessees[b]!.leased == 50)
+        #expect(state.check() == nil)
+    }
+
+    @Test func wokenInstancesGoBeforeNewOnes() {
+        var state = GatekeeperState(capacity: 100, workflowCap: nil)
+        let a = lessee("a")
+        let b = lessee("b")
+        state.register(a, workflow: "a")
+        state.register(b, workflow: "b")
+        _ = state.request(a, .init(woken: 80, fresh: 0))
+        _ = state.request(b, .init(woken: 0, fresh: 80))
+        _ = state.cycle()
+        #expect(state.lessees[a]!.leased == 80 && state.lessees[b]!.leased == 20)
+    }
+
+    @Test func aFreeLeasedSlotIsUsedWithoutACycleAndASlotComesBackWhenAnInstanceStops() {
+        var state = GatekeeperState(capacity: 2, workflowCap: nil)
+        let a = lessee("a")
+        state.register(a, workflow: "a")
+        let r1_0 = state.tryStart(a)
+        #expect(!r1_0, "nothing leased yet")
+        _ = state.request(a, .init(woken: 0, fresh: 3))
+        let r2_0 = state.cycle()
+        #expect(r2_0 == [a])
+        let r3_0 = state.tryStart(a)
+        let r3_1 = state.tryStart(a)
+        #expect(r3_0 && r3_1)
+        let r4_0 = state.tryStart(a)
+        #expect(!r4_0, "the capacity is 2")
+        state.finished(a)
+        let r5_0 = state.tryStart(a)
+        #expect(r5_0, "the slot of an instance that parked is reused at once")
+        #expect(state.check() == nil)
+    }
+
+    @Test func aShrinkingShareIsGivenBackAsInstancesStop() {
+        var state = GatekeeperState(capacity: 4, workflowCap: nil)
+        let a = lessee("a")
+        let b = lessee("b")
+        state.register(a, workflow: "a")
+        state.register(b, workflow: "b")
+        _ = state.request(a, .init(woken: 0, fresh: 4))
+        _ = state.cycle()
+        for _ in 0..<4 {
+            let started = state.tryStart(a)
+            #expect(started)
+        }
+        _ = state.request(a, .init(woken: 0, fresh: 10))
+        _ = state.request(b, .init(woken: 0, fresh: 10))
+        let r6_0 = state.cycle()
+        #expect(r6_0.isEmpty, "no slot is free: running instances are never preempted")
+        #expect(state.lessees[a]!.owed == 2)
+        state.finished(a)
+        state.finished(a)
+        let r7_0 = state.tryStart(a)
+        #expect(!r7_0, "a lessee that owes slots starts nothing new")
+        let r8_0 = state.cycle()
+        #expect(r8_0 == [b])
+        #expect(state.lessees[a]!.leased == 2 && state.lessees[b]!.leased == 2)
+        #expect(state.check() == nil)
+    }
+
+    @Test func perWorkflowCapLimitsAWorkflowAcrossItsShards() {
+        var state = GatekeeperState(capacity: 100, workflowCap: 10)
+        let shards = (0..<3).map { lessee("a", $0) }
+        let other = lessee("b")
+        for id in shards { state.register(id, workflow: "a") }
+        state.register(other, workflow: "b")
+        for id in shards { _ = state.request(id, .init(woken: 0, fresh: 100)) }
+        _ = state.request(other, .init(woken: 0, fresh: 5))
+        _ = state.cycle()
+        #expect(shards.map { state.lessees[$0]!.leased }.reduce(0, +) == 10)
+        #expect(state.lessees[other]!.leased == 5)
+    }
+
+    /// Random sequences of requests, starts, stops and cycles never break the accounting, and
+    /// after everything stops the whole capacity can be leased again: no slot is leaked.
+    @Test(arguments: 0..<40)
+    func slotAccountingHoldsUnderRandomOperations(seed: Int) {
+        var random = SplitMix(seed: UInt64(seed))
+        let capacity = Int(random.next() % 12) + 1
+        var state = GatekeeperState(capacity: capacity, workflowCap: random.next() % 2 == 0 ? nil : Int(random.next() % 6) + 1)
+        let ids = (0..<4).map { lessee($0 < 2 ? "a" : "b", $0) }
+        for id in ids { state.register(id, workflow: id.shard.workflow) }
+        var running = Dictionary(uniqueKeysWithValues: ids.map { ($0, 0) })
+        for step in 0..<400 {
+            let id = ids[Int(random.next() % UInt64(ids.count))]
+            switch random.next() % 4 {
+            case 0: _ = state.request(id, .init(woken: Int(random.next() % 5), fresh: Int(random.next() % 8)))
+            case 1: if state.tryStart(id) { running[id]! += 1 }
+            case 2:
+                if running[id]! > 0 {
+                    state.finished(id)
+                    running[id]! -= 1
+                }
+            default: _ = state.cycle()
+            }
+            if let problem = state.check() {
+                Issue.record("seed \(seed), step \(step): \(problem)")
+                return
+            }
+            let consistent = ids.allSatisfy { id in state.lessees[id]?.inUse == running[id] }
+            #expect(consistent, "seed \(seed), step \(step): the Gatekeeper's count of running instances drifted")
+        }
+        for id in ids {
+            while running[id]! > 0 {
+                state.finished(id)
+                running[id]! -= 1
+            }
+            _ = state.request(id, .zero)
+        }
+        let newcomer = lessee("c")
+        state.register(newcomer, workflow: "c")
+        _ = state.request(newcomer, .init(woken: 0, fresh: capacity))
+        _ = state.cycle()
+        _ = state.cycle()
+        #expect(state.lessees[newcomer]!.leased == min(capacity, state.workflowCap ?? capacity), "seed \(seed): slots leaked")
+        #expect(state.check() == nil)
+    }
+}
+
+/// A small deterministic generator for the property tests.
+struct SplitMix {
+    var state: UInt64
+    init(seed: UInt64) { state = seed &+ 0x9E37_79B9_7F4A_7C15 }
+    mutating func next() -> UInt64 {
+        state = state &+ 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
