@@ -138,6 +138,13 @@ import Testing
             }
             _ = state.request(id, .zero)
         }
+        // A sibling shard of a workflow whose other shard holds idle slots gets them back.
+        _ = state.request(ids[1], .init(woken: 0, fresh: capacity))
+        _ = state.cycle()
+        _ = state.cycle()
+        #expect(
+            state.lessees[ids[1]]!.leased == min(capacity, state.workflowCap ?? capacity), "seed \(seed): idle slots of a sibling block it")
+        _ = state.request(ids[1], .zero)
         let newcomer = lessee("c")
         state.register(newcomer, workflow: "c")
         _ = state.request(newcomer, .init(woken: 0, fresh: capacity))

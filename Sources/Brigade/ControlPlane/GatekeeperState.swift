@@ -89,11 +89,19 @@ struct GatekeeperState: Sendable {
         var targets = zip(firstShare, secondShare).map(+)
         // Spare capacity lets lessees keep idle slots, so that the next instance of a quiet
         // shard starts at once instead of waiting for a cycle.
+        // Within the workflow's cap too: idle slots do not block a sibling shard.
         var spare = capacity - targets.reduce(0, +)
+        var workflowSpare: [String: Int] = [:]
+        if let workflowCap {
+            for (index, id) in ids.enumerated() { workflowSpare[lessees[id]!.workflow, default: workflowCap] -= targets[index] }
+        }
         for (index, id) in ids.enumerated() where spare > 0 {
-            let keep = min(max(0, lessees[id]!.leased - targets[index]), spare)
+            let workflow = lessees[id]!.workflow
+            var keep = min(max(0, lessees[id]!.leased - targets[index]), spare)
+            if let room = workflowSpare[workflow] { keep = min(keep, max(0, room)) }
             targets[index] += keep
             spare -= keep
+            workflowSpare[workflow]? -= keep
         }
         // Take back first, so the slots can be granted in the same cycle.
         for (index, id) in ids.enumerated() {
@@ -110,13 +118,18 @@ struct GatekeeperState: Sendable {
             }
             lessees[id] = lessee
         }
+        // A workflow's leases, including slots its lessees still owe, never exceed its cap.
+        var workflowLeased: [String: Int] = [:]
+        for lessee in lessees.values { workflowLeased[lessee.workflow, default: 0] += lessee.leased }
         var granted: [LesseeID] = []
         for (index, id) in ids.enumerated() {
             var lessee = lessees[id]!
-            let missing = min(targets[index] - lessee.leased, capacity - leasedTotal)
+            var missing = min(targets[index] - lessee.leased, capacity - leasedTotal)
+            if let workflowCap { missing = min(missing, workflowCap - workflowLeased[lessee.workflow, default: 0]) }
             if missing > 0 {
                 lessee.leased += missing
                 leasedTotal += missing
+                workflowLeased[lessee.workflow, default: 0] += missing
                 lessees[id] = lessee
                 granted.append(id)
             }
@@ -168,6 +181,13 @@ struct GatekeeperState: Sendable {
             total += lessee.leased
         }
         if total != leasedTotal { return "leased \(total) but counted \(leasedTotal)" }
+        if let workflowCap {
+            var running: [String: Int] = [:]
+            for lessee in lessees.values { running[lessee.workflow, default: 0] += lessee.inUse }
+            if let over = running.first(where: { $0.value > workflowCap }) {
+                return "workflow \(over.key) runs \(over.value) instances; its cap is \(workflowCap)"
+            }
+        }
         if leasedTotal > capacity { return "leased \(leasedTotal) of \(capacity)" }
         return nil
     }
