@@ -41,6 +41,11 @@ public final class SQLiteStore: WorkflowStore {
         }
     }
 
+    /// The version of the SQLite library in use.
+    public func sqliteVersion() async throws -> String {
+        try await pool.read { try String.fetchOne($0, sql: "SELECT sqlite_version()") ?? "unknown" }
+    }
+
     /// Group-commit counters: batches and items.
     public var commitStatistics: CommitStatistics { committer.stats }
 

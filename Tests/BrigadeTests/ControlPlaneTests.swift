@@ -200,3 +200,25 @@ enum Second {}
         }
     }
 }
+
+@Suite struct CompletionTests {
+    @Test func waitForCompletionReturnsWhenTheInstanceFinishesOrIsTerminated() async throws {
+        let board = Board()
+        try await TestBrigade.run(register: { try $0.register(Held<First>(board: board)) }) { brigade in
+            let client = brigade.runtime.workflow(Held<First>.self)
+            let finishing = try await client.create(id: "finishing", params: Empty())
+            let terminated = try await client.create(id: "terminated", params: Empty())
+            async let finished = brigade.runtime.waitForCompletion(finishing.key)
+            async let stopped = brigade.runtime.waitForCompletion(terminated.key)
+            try await eventually("both started") { board.startedIds(Held<First>.name).count == 2 }
+            board.gate("finishing").open()
+            try await terminated.terminate()
+            let (done, ended) = try await (finished, stopped)
+            #expect(done.status == .complete)
+            #expect(ended.status == .terminated)
+            // Already finished: returns at once.
+            #expect(try await brigade.runtime.waitForCompletion(finishing.key).status == .complete)
+            board.gate("terminated").open()
+        }
+    }
+}

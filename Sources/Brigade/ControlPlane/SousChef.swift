@@ -15,6 +15,7 @@ final class SousChef: Sendable {
     let settings: BrigadeSettings
     let logger: Logger
     let tally: EngineTally
+    let completions: CompletionWaiters
 
     private let state = Mutex(SousChefState())
     private let signal = WakeSignal()
@@ -22,9 +23,11 @@ final class SousChef: Sendable {
 
     init(
         shard: ShardKey, runner: AnyWorkflowRunner, account: Account, store: any WorkflowStore,
-        clock: any WorkflowClock, settings: BrigadeSettings, logger: Logger, tally: EngineTally
+        clock: any WorkflowClock, settings: BrigadeSettings, logger: Logger, tally: EngineTally,
+        completions: CompletionWaiters
     ) {
         self.tally = tally
+        self.completions = completions
         self.shard = shard
         self.runner = runner
         self.account = account
@@ -89,8 +92,8 @@ final class SousChef: Sendable {
         account.gatekeeper.finished(lessee)
         let now = clock.nowMilliseconds()
         let horizon = now + settings.timerHorizon.wholeMilliseconds
-        state.withLock { state in
-            guard let entry = state.entries[seq], case .live(_, let wakeRequested) = entry.place else { return }
+        let id = state.withLock { state -> String? in
+            guard let entry = state.entries[seq], case .live(_, let wakeRequested) = entry.place else { return nil }
             state.entries[seq] = nil
             switch outcome {
             case .hibernated(let dueAt) where !wakeRequested:
@@ -102,6 +105,10 @@ final class SousChef: Sendable {
             default:
                 if wakeRequested { state.makeRunnable(seq: seq, id: entry.id, woken: true) }
             }
+            return entry.id
+        }
+        if let id, outcome.isTerminal {
+            completions.finished(InstanceKey(tenant: shard.tenant, workflow: shard.workflow, id: id))
         }
         signal.signal()
     }

@@ -20,6 +20,14 @@ enum EngineOutcome: Sendable {
     case gone
     /// The store failed; try again later.
     case failed
+
+    /// Whether the instance reached a terminal status.
+    var isTerminal: Bool {
+        switch self {
+        case .completed, .errored: true
+        default: false
+        }
+    }
 }
 
 /// Owns one instance while it runs: claims it, replays `run` against its stored steps, executes

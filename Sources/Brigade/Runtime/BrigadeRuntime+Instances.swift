@@ -115,6 +115,7 @@ extension BrigadeRuntime {
         let expiresAt = now + (probe.retention?.error ?? settings.errorRetention).wholeMilliseconds
         let row = try await store.terminate(key, now: now, expiresAt: expiresAt)
         chef(for: ShardKey(tenant: key.tenant, workflow: key.workflow, shard: row.shard))?.stop(seq: row.seq)
+        completions.finished(key)
     }
 
     /// Restarts an instance from any status: from scratch, or from a recorded step (`from`), reusing
@@ -132,6 +133,7 @@ extension BrigadeRuntime {
     public func delete(_ key: InstanceKey) async throws {
         let row = try await store.delete(key)
         chef(for: ShardKey(tenant: key.tenant, workflow: key.workflow, shard: row.shard))?.stop(seq: row.seq)
+        completions.finished(key)
     }
 
     /// Sends an event (JSON payload) to an instance. It is kept until a `waitForEvent` of that
@@ -155,6 +157,28 @@ extension BrigadeRuntime {
     public func history(_ key: InstanceKey, afterId: Int64 = 0, limit: Int = 1_000) async throws -> [HistoryEvent] {
         _ = try await instanceRow(key)
         return try await store.history(of: key, afterId: afterId, limit: limit)
+    }
+
+    /// Waits until the instance is `complete`, `errored` or `terminated`, and returns its row.
+    /// Resumed by the engine that finishes it, without polling.
+    public func waitForCompletion(_ key: InstanceKey) async throws -> InstanceRow {
+        while true {
+            let (token, stream) = completions.register(key)
+            let row: InstanceRow
+            do {
+                row = try await instanceRow(key)
+            } catch {
+                completions.unregister(key, token)
+                throw error
+            }
+            if row.status.isTerminal {
+                completions.unregister(key, token)
+                return row
+            }
+            for await _ in stream { break }
+            completions.unregister(key, token)
+            try Task.checkCancellation()
+        }
     }
 
     /// A page of a workflow's instances, by (creation time, id), optionally of one status.

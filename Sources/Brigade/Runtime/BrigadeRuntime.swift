@@ -37,6 +37,7 @@ public final class BrigadeRuntime: Service, Sendable {
 
     let state = Mutex(State())
     let tally = EngineTally()
+    let completions = CompletionWaiters()
 
     /// - Parameters:
     ///   - store: where instances live (for example `SQLiteStore`).
@@ -145,7 +146,7 @@ public final class BrigadeRuntime: Service, Sendable {
             guard let runner = state.workflows[shard.workflow] else { return nil }
             let chef = SousChef(
                 shard: shard, runner: runner, account: account, store: store, clock: clock,
-                settings: settings, logger: logger, tally: tally
+                settings: settings, logger: logger, tally: tally, completions: completions
             )
             state.chefs[shard] = chef
             state.starter?.yield { await chef.run() }

@@ -1,0 +1,263 @@
+import ArgumentParser
+import Brigade
+import BrigadeSQLite
+import Foundation
+import Logging
+import Synchronization
+
+/// `brigade bench w1|w2|w3`: the workloads of the peer harness (`shared/bench-peers`), run on
+/// Brigade embedded in this process with a SQLite file, fsync on. With `--ctx FILE` it follows the
+/// harness's driver contract, so `BRIGADE_BENCH_CMD="<path>/brigade bench"` puts Brigade in the
+/// same run as the peers; without, it measures the machine itself and appends to
+/// `bench-results.jsonl`.
+struct BenchCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench",
+        abstract: "Run a benchmark workload (w1 throughput, w2 latency, w3 creation and parking) and report it like the peer harness."
+    )
+
+    enum Workload: String, ExpressibleByArgument, CaseIterable {
+        case w1, w2, w3
+    }
+
+    @Argument(help: "w1 (N workflows × K steps, throughput), w2 (sequential latency), w3 (create N that park in a durable sleep).")
+    var workload: Workload
+
+    @Option(help: "The harness's context file (driver contract).")
+    var ctx: String?
+
+    @Option(help: "Workflows to run (default: w1 2000, w2 50, w3 10000).")
+    var n: Int?
+
+    @Option(help: "Steps per workflow for w1 (default 10).")
+    var k: Int?
+
+    @Option(help: "Where to append the JSON result line without --ctx.")
+    var results: String = "bench-results.jsonl"
+
+    func run() async throws {
+        let context = try ctx.map(Self.loadContext) ?? [:]
+        let params = ((context["params"] as? [String: Any])?[workload.rawValue] as? [String: Any]) ?? [:]
+        let dataDirectory: String
+        if let given = context["data_dir"] as? String {
+            dataDirectory = given
+        } else {
+            dataDirectory = FileManager.default.temporaryDirectory.appendingPathComponent("brigade-bench-\(UUID().uuidString)").path
+            try FileManager.default.createDirectory(atPath: dataDirectory, withIntermediateDirectories: true)
+        }
+        defer { if context["data_dir"] == nil { try? FileManager.default.removeItem(atPath: dataDirectory) } }
+        var conditions = (context["conditions"] as? [String: Any]) ?? [:]
+        if context["conditions"] == nil {
+            conditions = [
+                "loadavg_before": ProcessMetrics.loadavg(), "fsync_4k": ProcessMetrics.fsyncProbe(in: dataDirectory),
+                "ncpu": ProcessInfo.processInfo.activeProcessorCount,
+            ]
+        }
+
+        var logger = Logger(label: "brigade")
+        logger.logLevel = .warning
+        let store = try SQLiteStore(path: dataDirectory + "/brigade.sqlite")
+        try await store.migrate()
+        let runtime = BrigadeRuntime(store: store, logger: logger)
+        try runtime.register(BenchSteps())
+        try runtime.register(BenchSleeper())
+
+        // The engine runs beside the workload; leaving this scope cancels it.
+        async let _: Void = runtime.run()
+        let metrics: [String: Any]
+        let workloadParams: [String: Any]
+        switch workload {
+        case .w1:
+            let n = self.n ?? params["n"] as? Int ?? 2_000
+            let k = self.k ?? params["k"] as? Int ?? 10
+            let concurrency = params["client_concurrency"] as? Int ?? 64
+            metrics = try await Self.w1(runtime, n: n, k: k, concurrency: concurrency)
+            workloadParams = ["n": n, "k": k, "client_concurrency": concurrency]
+        case .w2:
+            let n = self.n ?? params["n"] as? Int ?? 50
+            let warmup = params["warmup"] as? Int ?? 3
+            metrics = try await Self.w2(runtime, n: n, k: 10, warmup: warmup)
+            workloadParams = ["n": n, "k": 10, "warmup": warmup]
+        case .w3:
+            let n = self.n ?? params["n"] as? Int ?? 10_000
+            let sleepSeconds = params["sleep_s"] as? Int ?? 3_600
+            let concurrency = params["client_concurrency"] as? Int ?? 64
+            let timeout = params["park_timeout_s"] as? Int ?? 1_200
+            metrics = try await Self.w3(runtime, n: n, sleepSeconds: sleepSeconds, concurrency: concurrency, timeout: timeout)
+            workloadParams = ["n": n, "sleep_s": sleepSeconds, "client_concurrency": concurrency]
+        }
+
+        let stats = store.commitStatistics
+        var line: [String: Any] = [
+            "run_id": context["run_id"] as? String ?? Self.runId(),
+            "ts": ISO8601DateFormatter().string(from: Date()),
+            "engine": context["engine"] as? String ?? "brigade",
+            "variant": context["variant"] as? String ?? "brigade",
+            "workload": workload.rawValue,
+            "params": workloadParams,
+            "metrics": metrics,
+            "conditions": conditions,
+            "versions": (context["versions"] as? [String: Any] ?? [:]).merging(
+                ["brigade": "0.1.0-dev", "sqlite": try await store.sqliteVersion()], uniquingKeysWith: { $1 }),
+        ]
+        var setup = context["setup"] as? [String: Any] ?? [:]
+        setup["brigade"] =
+            "embedded in the driver process (the driver is the engine process); SQLite WAL, synchronous=FULL, group commit "
+            + "(\(stats.batches) commits for \(stats.items) writes); debug logging off"
+        line["setup"] = setup
+        let resultsFile = context["results_file"] as? String ?? results
+        try Self.append(line, to: resultsFile)
+        say(Self.summary(workload, metrics))
+    }
+
+    // MARK: Workloads
+
+    /// Starts `n` instances with at most `concurrency` creations in flight.
+    static func createAll(_ n: Int, concurrency: Int, _ create: @escaping @Sendable (Int) async throws -> Void) async throws {
+        final class Counter: Sendable { let next = Atomic<Int>(0) }
+        let counter = Counter()
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for _ in 0..<min(concurrency, n) {
+                group.addTask {
+                    while true {
+                        let index = counter.next.add(1, ordering: .relaxed).oldValue
+                        if index >= n { return }
+                        try await create(index)
+                    }
+                }
+            }
+            try await group.waitForAll()
+        }
+    }
+
+    static func finished(_ counts: [InstanceStatus: Int]) -> Int {
+        counts[.complete, default: 0] + counts[.errored, default: 0] + counts[.terminated, default: 0]
+    }
+
+    static func w1(_ runtime: BrigadeRuntime, n: Int, k: Int, concurrency: Int) async throws -> [String: Any] {
+        let client = runtime.workflow(BenchSteps.self)
+        let cpu = ProcessMetrics.cpuSeconds()
+        let start = ContinuousClock.now
+        try await createAll(n, concurrency: concurrency) { index in
+            _ = try await client.create(id: "w1-\(index)", params: .init(k: k))
+        }
+        let startPhase = ContinuousClock.now - start
+        var counts = try await client.counts()
+        while finished(counts) < n {
+            try await Task.sleep(for: .milliseconds(2))
+            counts = try await client.counts()
+        }
+        let wall = ProcessMetrics.milliseconds(ContinuousClock.now - start) / 1_000
+        let cpuUsed = ProcessMetrics.cpuSeconds() - cpu
+        return [
+            "workflows": n, "steps_per_workflow": k, "wall_s": ProcessMetrics.round3(wall),
+            "start_phase_s": ProcessMetrics.round3(ProcessMetrics.milliseconds(startPhase) / 1_000),
+            "workflows_per_s": ProcessMetrics.round3(Double(n) / wall), "steps_per_s": ProcessMetrics.round3(Double(n * k) / wall),
+            "failed": counts[.errored, default: 0] + counts[.terminated, default: 0],
+            "engine_cpu_s": ProcessMetrics.round3(cpuUsed),
+            "engine_cpu_ms_per_step": ProcessMetrics.round3(cpuUsed * 1_000 / Double(n * k)),
+        ]
+    }
+
+    static func w2(_ runtime: BrigadeRuntime, n: Int, k: Int, warmup: Int) async throws -> [String: Any] {
+        let client = runtime.workflow(BenchSteps.self)
+        var samples: [Double] = []
+        var cpu = ProcessMetrics.cpuSeconds()
+        for index in 0..<(warmup + n) {
+            if index == warmup { cpu = ProcessMetrics.cpuSeconds() }
+            let start = ContinuousClock.now
+            let instance = try await client.create(id: "w2-\(index)", params: .init(k: k))
+            let row = try await runtime.waitForCompletion(instance.key)
+            let elapsed = ProcessMetrics.milliseconds(ContinuousClock.now - start)
+            guard row.status == .complete else { throw ValidationError("w2 instance \(instance.id) ended \(row.status.rawValue)") }
+            if index >= warmup { samples.append(elapsed) }
+        }
+        let cpuUsed = ProcessMetrics.cpuSeconds() - cpu
+        let p50 = ProcessMetrics.percentile(samples, 50)
+        let p99 = ProcessMetrics.percentile(samples, 99)
+        return [
+            "n": n, "p50_ms": ProcessMetrics.round3(p50), "p99_ms": ProcessMetrics.round3(p99),
+            "mean_ms": ProcessMetrics.round3(samples.reduce(0, +) / Double(samples.count)),
+            "min_ms": ProcessMetrics.round3(samples.min() ?? 0), "max_ms": ProcessMetrics.round3(samples.max() ?? 0),
+            "steps_per_workflow": k, "per_step_p50_ms": ProcessMetrics.round3(p50 / Double(k)),
+            "per_step_p99_ms": ProcessMetrics.round3(p99 / Double(k)), "engine_cpu_s": ProcessMetrics.round3(cpuUsed),
+            "engine_cpu_ms_per_step": ProcessMetrics.round3(cpuUsed * 1_000 / Double(n * k)),
+            "samples_ms": samples.map(ProcessMetrics.round3),
+        ]
+    }
+
+    static func w3(_ runtime: BrigadeRuntime, n: Int, sleepSeconds: Int, concurrency: Int, timeout: Int) async throws -> [String: Any] {
+        let client = runtime.workflow(BenchSleeper.self)
+        let cpu = ProcessMetrics.cpuSeconds()
+        let start = ContinuousClock.now
+        try await createAll(n, concurrency: concurrency) { index in
+            _ = try await client.create(id: "w3-\(index)", params: .init(sleepSeconds: sleepSeconds))
+        }
+        let create = ProcessMetrics.milliseconds(ContinuousClock.now - start) / 1_000
+        // Parked = hibernated: status `waiting` is written after the sleep's record, durably.
+        var counts = try await client.counts()
+        while counts[.waiting, default: 0] < n {
+            if ProcessMetrics.milliseconds(ContinuousClock.now - start) > Double(timeout) * 1_000 {
+                throw ValidationError("w3: only \(counts[.waiting, default: 0]) of \(n) parked after \(timeout) s")
+            }
+            try await Task.sleep(for: .milliseconds(5))
+            counts = try await client.counts()
+        }
+        let parked = ProcessMetrics.milliseconds(ContinuousClock.now - start) / 1_000
+        let cpuUsed = ProcessMetrics.cpuSeconds() - cpu
+        try await Task.sleep(for: .seconds(1))
+        let memory = ProcessMetrics.memoryMiB()
+        return [
+            "workflows": n, "create_s": ProcessMetrics.round3(create), "creations_per_s": ProcessMetrics.round3(Double(n) / create),
+            "parked_s": ProcessMetrics.round3(parked), "parked_per_s": ProcessMetrics.round3(Double(n) / parked),
+            "parked_verified": counts[.waiting, default: 0], "rss_mib": ProcessMetrics.round3(memory.rss),
+            "pss_mib": ProcessMetrics.round3(memory.pss), "engine_processes": 1, "engine_cpu_s": ProcessMetrics.round3(cpuUsed),
+            "parked_detection": "instance_counts status=waiting (written after the sleep record, in the hibernation commit)",
+            "live_engines_after": runtime.liveInstanceCount,
+        ]
+    }
+
+    // MARK: Output
+
+    static func loadContext(_ path: String) throws -> [String: Any] {
+        let data = try Data(contentsOf: URL(fileURLWithPath: path))
+        guard let object = try JSONSerialization.jsonObject(with: data) as? [String: Any] else {
+            throw ValidationError("the context file \(path) is not a JSON object")
+        }
+        return object
+    }
+
+    static func append(_ line: [String: Any], to path: String) throws {
+        var data = try JSONSerialization.data(withJSONObject: line, options: [.sortedKeys])
+        data.append(0x0A)
+        if !FileManager.default.fileExists(atPath: path) {
+            _ = FileManager.default.createFile(atPath: path, contents: nil)
+        }
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
+        defer { try? handle.close() }
+        try handle.seekToEnd()
+        try handle.write(contentsOf: data)
+    }
+
+    static func runId() -> String {
+        let formatter = DateFormatter()
+        formatter.dateFormat = "yyyyMMdd-HHmmss"
+        formatter.timeZone = TimeZone(identifier: "UTC")
+        return formatter.string(from: Date())
+    }
+
+    static func summary(_ workload: Workload, _ metrics: [String: Any]) -> String {
+        func value(_ key: String) -> String { metrics[key].map { "\($0)" } ?? "-" }
+        switch workload {
+        case .w1:
+            return
+                "w1: \(value("workflows")) workflows × \(value("steps_per_workflow")) steps in \(value("wall_s")) s: \(value("steps_per_s")) steps/s, \(value("workflows_per_s")) workflows/s, engine CPU \(value("engine_cpu_ms_per_step")) ms/step, failed \(value("failed"))"
+        case .w2:
+            return
+                "w2: \(value("n")) sequential workflows × \(value("steps_per_workflow")) steps: p50 \(value("p50_ms")) ms, p99 \(value("p99_ms")) ms (per step p50 \(value("per_step_p50_ms")) ms), engine CPU \(value("engine_cpu_ms_per_step")) ms/step"
+        case .w3:
+            return
+                "w3: \(value("workflows")) created in \(value("create_s")) s (\(value("creations_per_s"))/s), all parked after \(value("parked_s")) s, RSS \(value("rss_mib")) MiB, PSS \(value("pss_mib")) MiB"
+        }
+    }
+}

@@ -1,0 +1,28 @@
+import Brigade
+
+/// W1 and W2: K sequential steps, each returning `{"i": <index>}`; the workflow returns K.
+struct BenchSteps: Workflow {
+    static var name: String { "bench-steps" }
+
+    struct Params: Codable, Sendable { var k: Int }
+    struct Step: Codable, Sendable { var i: Int }
+
+    func run(_ event: WorkflowEvent<Params>, step: WorkflowStep) async throws -> Int {
+        for index in 0..<event.payload.k {
+            _ = try await step.do("step \(index)") { Step(i: index) }
+        }
+        return event.payload.k
+    }
+}
+
+/// W3: sleeps durably at once for `sleepSeconds`.
+struct BenchSleeper: Workflow {
+    static var name: String { "bench-sleeper" }
+
+    struct Params: Codable, Sendable { var sleepSeconds: Int }
+
+    func run(_ event: WorkflowEvent<Params>, step: WorkflowStep) async throws -> Int {
+        try await step.sleep("park", for: .seconds(Int64(event.payload.sleepSeconds)))
+        return 0
+    }
+}
