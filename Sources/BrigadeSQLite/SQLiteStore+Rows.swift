@@ -82,12 +82,7 @@ extension StepRecord {
 
 extension HistoryEntry {
     func append(instanceSeq: Int64, in db: Database) throws {
-        var json: String?
-        if !data.isEmpty {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-            json = String(decoding: try encoder.encode(data), as: UTF8.self)
-        }
+        let json = data.isEmpty ? nil : String(decoding: JSONValue.object(data).jsonData(), as: UTF8.self)
         try db.executeCached(
             sql: "INSERT INTO history (instance_seq, at, type, step, data) VALUES (?, ?, ?, ?, ?)",
             arguments: [instanceSeq, at, type.rawValue, step, json]

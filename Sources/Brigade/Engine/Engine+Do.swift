@@ -68,7 +68,7 @@ extension Engine {
             let now = clock.nowMilliseconds()
             var history = [HistoryEntry(.attemptStarted, at: now, step: stepName, data: ["attempt": .number(Double(attempt))])]
             if attempt == 1 {
-                history.insert(HistoryEntry(.stepStarted, at: now, step: stepName, data: ["config": JSONValue(json: record.config)]), at: 0)
+                history.insert(HistoryEntry(.stepStarted, at: now, step: stepName, data: ["config": config.jsonValue]), at: 0)
             }
             // Not awaited: losing this record in a crash only loses the attempt count.
             try await commit([record], history: history, awaitCommit: false)
@@ -199,16 +199,5 @@ extension Engine {
             attempt.cancel()
             outcome.settle(.failure(CancellationError()))
         }
-    }
-}
-
-extension JSONValue {
-    /// Parses JSON bytes; `.null` for nil or invalid input.
-    init(json data: Data?) {
-        guard let data, let value = try? JSONCoding.decode(JSONValue.self, from: data) else {
-            self = .null
-            return
-        }
-        self = value
     }
 }
