@@ -38,7 +38,7 @@ extension Engine {
             }
             record = StepRecord(
                 name: name, count: entry.identity.count, kind: .do, position: entry.position,
-                status: .running, attempts: 0, config: try JSONCoding.encode(config),
+                status: .running, attempts: 0, config: config.jsonValue.jsonData(),
                 startedAt: clock.nowMilliseconds()
             )
         }
