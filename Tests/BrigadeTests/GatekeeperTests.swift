@@ -7,6 +7,14 @@ import Testing
         LesseeID(shard: ShardKey(tenant: "t", workflow: workflow, shard: shard))
     }
 
+    /// Registers one lessee for each of two workflows, "a" and "b".
+    func twoWorkflows(_ state: inout GatekeeperState) -> (LesseeID, LesseeID) {
+        let (a, b) = (lessee("a"), lessee("b"))
+        state.register(a, workflow: "a")
+        state.register(b, workflow: "b")
+        return (a, b)
+    }
+
     @Test func waterfillIsMaxMinFair() {
         #expect(GatekeeperState.waterfill([10, 10_000], capacity: 100) == [10, 90])
         #expect(GatekeeperState.waterfill([10_000, 10_000], capacity: 100) == [50, 50])
@@ -19,10 +27,7 @@ import Testing
 
     @Test func twoWorkflowsWithLongQueuesShareEqually() {
         var state = GatekeeperState(capacity: 100, workflowCap: nil)
-        let a = lessee("a")
-        let b = lessee("b")
-        state.register(a, workflow: "a")
-        state.register(b, workflow: "b")
+        let (a, b) = twoWorkflows(&state)
         _ = state.request(a, .init(woken: 0, fresh: 10_000))
         _ = state.request(b, .init(woken: 0, fresh: 10_000))
         _ = state.cycle()
@@ -32,10 +37,7 @@ import Testing
 
     @Test func wokenInstancesGoBeforeNewOnes() {
         var state = GatekeeperState(capacity: 100, workflowCap: nil)
-        let a = lessee("a")
-        let b = lessee("b")
-        state.register(a, workflow: "a")
-        state.register(b, workflow: "b")
+        let (a, b) = twoWorkflows(&state)
         _ = state.request(a, .init(woken: 80, fresh: 0))
         _ = state.request(b, .init(woken: 0, fresh: 80))
         _ = state.cycle()
@@ -64,10 +66,7 @@ import Testing
 
     @Test func aShrinkingShareIsGivenBackAsInstancesStop() {
         var state = GatekeeperState(capacity: 4, workflowCap: nil)
-        let a = lessee("a")
-        let b = lessee("b")
-        state.register(a, workflow: "a")
-        state.register(b, workflow: "b")
+        let (a, b) = twoWorkflows(&state)
         _ = state.request(a, .init(woken: 0, fresh: 4))
         _ = state.cycle()
         for _ in 0..<4 {
