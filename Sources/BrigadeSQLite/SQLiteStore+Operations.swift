@@ -117,7 +117,9 @@ extension SQLiteStore {
             var data: [String: JSONValue] = ["restarted": .bool(true)]
             if let from {
                 guard
-                    let position = try Int.fetchOne(db.cachedStatement(sql: "SELECT position FROM steps WHERE instance_seq = ? AND name = ? AND count = ? AND kind = ?"),
+                    let position = try Int.fetchOne(
+                        db.cachedStatement(
+                            sql: "SELECT position FROM steps WHERE instance_seq = ? AND name = ? AND count = ? AND kind = ?"),
                         arguments: [row.seq, from.name, from.count, from.kind.rawValue]
                     )
                 else {

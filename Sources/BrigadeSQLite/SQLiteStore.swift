@@ -103,7 +103,8 @@ public final class SQLiteStore: WorkflowStore {
     }
 
     static func fetchInstance(_ key: InstanceKey, _ db: Database) throws -> InstanceRow? {
-        try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM instances WHERE tenant = ? AND workflow = ? AND id = ?"),
+        try Row.fetchOne(
+            db.cachedStatement(sql: "SELECT * FROM instances WHERE tenant = ? AND workflow = ? AND id = ?"),
             arguments: [key.tenant, key.workflow, key.id]
         ).map(InstanceRow.init(row:))
     }
@@ -114,12 +115,14 @@ public final class SQLiteStore: WorkflowStore {
 
     public func dueInstances(_ shard: ShardKey, dueBefore: Int64, limit: Int) async throws -> [DueInstance] {
         try await pool.read { db in
-            try Row.fetchAll(db.cachedStatement(sql: """
-                    SELECT seq, id, status, due_at FROM instances
-                    WHERE tenant = ? AND workflow = ? AND shard = ? AND due_at IS NOT NULL AND due_at <= ?
-                      AND status IN ('queued', 'running', 'waiting', 'waitingForPause')
-                    ORDER BY due_at LIMIT ?
-                    """),
+            try Row.fetchAll(
+                db.cachedStatement(
+                    sql: """
+                        SELECT seq, id, status, due_at FROM instances
+                        WHERE tenant = ? AND workflow = ? AND shard = ? AND due_at IS NOT NULL AND due_at <= ?
+                          AND status IN ('queued', 'running', 'waiting', 'waitingForPause')
+                        ORDER BY due_at LIMIT ?
+                        """),
                 arguments: [shard.tenant, shard.workflow, shard.shard, dueBefore, limit]
             ).map { row in
                 DueInstance(
@@ -139,11 +142,13 @@ public final class SQLiteStore: WorkflowStore {
 
     public func steps(of key: InstanceKey) async throws -> [StepRecord] {
         try await pool.read { db in
-            try Row.fetchAll(db.cachedStatement(sql: """
-                    SELECT steps.* FROM steps JOIN instances ON instances.seq = steps.instance_seq
-                    WHERE instances.tenant = ? AND instances.workflow = ? AND instances.id = ?
-                    ORDER BY steps.position
-                    """),
+            try Row.fetchAll(
+                db.cachedStatement(
+                    sql: """
+                        SELECT steps.* FROM steps JOIN instances ON instances.seq = steps.instance_seq
+                        WHERE instances.tenant = ? AND instances.workflow = ? AND instances.id = ?
+                        ORDER BY steps.position
+                        """),
                 arguments: [key.tenant, key.workflow, key.id]
             ).map(StepRecord.init(row:))
         }
@@ -151,11 +156,13 @@ public final class SQLiteStore: WorkflowStore {
 
     public func history(of key: InstanceKey, afterId: Int64, limit: Int) async throws -> [HistoryEvent] {
         try await pool.read { db in
-            try Row.fetchAll(db.cachedStatement(sql: """
-                    SELECT history.* FROM history JOIN instances ON instances.seq = history.instance_seq
-                    WHERE instances.tenant = ? AND instances.workflow = ? AND instances.id = ? AND history.id > ?
-                    ORDER BY history.id LIMIT ?
-                    """),
+            try Row.fetchAll(
+                db.cachedStatement(
+                    sql: """
+                        SELECT history.* FROM history JOIN instances ON instances.seq = history.instance_seq
+                        WHERE instances.tenant = ? AND instances.workflow = ? AND instances.id = ? AND history.id > ?
+                        ORDER BY history.id LIMIT ?
+                        """),
                 arguments: [key.tenant, key.workflow, key.id, afterId, limit]
             ).compactMap { row -> HistoryEvent? in
                 guard let type = HistoryEventType(rawValue: row["type"]) else { return nil }
@@ -197,7 +204,8 @@ public final class SQLiteStore: WorkflowStore {
     public func instanceCounts(tenant: String, workflow: String) async throws -> [InstanceStatus: Int] {
         try await pool.read { db in
             var counts: [InstanceStatus: Int] = [:]
-            for row in try Row.fetchAll(db.cachedStatement(sql: "SELECT status, count FROM instance_counts WHERE tenant = ? AND workflow = ? AND count > 0"),
+            for row in try Row.fetchAll(
+                db.cachedStatement(sql: "SELECT status, count FROM instance_counts WHERE tenant = ? AND workflow = ? AND count > 0"),
                 arguments: [tenant, workflow])
             {
                 if let status = InstanceStatus(rawValue: row["status"]) { counts[status] = row["count"] }
@@ -259,9 +267,13 @@ public final class SQLiteStore: WorkflowStore {
             row.epoch += 1
             row.startedAt = row.startedAt ?? now
             row.dueAt = now
-            let steps = try Row.fetchAll(db.cachedStatement(sql: "SELECT * FROM steps WHERE instance_seq = ? ORDER BY position"), arguments: [seq])
-                .map(StepRecord.init(row:))
-            let events = try Row.fetchAll(db.cachedStatement(sql: "SELECT seq, type, payload, created_at FROM events WHERE instance_seq = ? AND consumed = 0 ORDER BY seq"),
+            let steps = try Row.fetchAll(
+                db.cachedStatement(sql: "SELECT * FROM steps WHERE instance_seq = ? ORDER BY position"), arguments: [seq]
+            )
+            .map(StepRecord.init(row:))
+            let events = try Row.fetchAll(
+                db.cachedStatement(
+                    sql: "SELECT seq, type, payload, created_at FROM events WHERE instance_seq = ? AND consumed = 0 ORDER BY seq"),
                 arguments: [seq]
             ).map { EventRecord(seq: $0["seq"], type: $0["type"], payload: $0["payload"], createdAt: $0["created_at"]) }
             return .claimed(ReplaySnapshot(row: row, steps: steps, events: events, firstStart: firstStart))

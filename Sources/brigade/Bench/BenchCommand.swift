@@ -17,10 +17,13 @@ struct BenchCommand: AsyncParsableCommand {
     )
 
     enum Workload: String, ExpressibleByArgument, CaseIterable {
-        case w1, w2, w3
+        case w1, w2, w3, fairness
     }
 
-    @Argument(help: "w1 (N workflows × K steps, throughput), w2 (sequential latency), w3 (create N that park in a durable sleep).")
+    @Argument(
+        help:
+            "w1 (N workflows × K steps, throughput), w2 (sequential latency), w3 (create N that park in a durable sleep), fairness (two workflows × N queued sharing 100 slots)."
+    )
     var workload: Workload
 
     @Option(help: "The harness's context file (driver contract).")
@@ -58,8 +61,11 @@ struct BenchCommand: AsyncParsableCommand {
         logger.logLevel = .warning
         let store = try SQLiteStore(path: dataDirectory + "/brigade.sqlite")
         try await store.migrate()
-        let runtime = BrigadeRuntime(store: store, logger: logger)
+        var settings = BrigadeSettings()
+        if workload == .fairness { settings.maxRunningPerAccount = 100 }
+        let runtime = BrigadeRuntime(store: store, settings: settings, logger: logger)
         try runtime.register(BenchSteps())
+        try runtime.register(BenchStepsOther())
         try runtime.register(BenchSleeper())
 
         // The engine runs beside the workload; leaving this scope cancels it.
@@ -85,6 +91,10 @@ struct BenchCommand: AsyncParsableCommand {
             let timeout = params["park_timeout_s"] as? Int ?? 1_200
             metrics = try await Self.w3(runtime, n: n, sleepSeconds: sleepSeconds, concurrency: concurrency, timeout: timeout)
             workloadParams = ["n": n, "sleep_s": sleepSeconds, "client_concurrency": concurrency]
+        case .fairness:
+            let n = self.n ?? 10_000
+            metrics = try await Self.fairness(runtime, n: n, k: self.k ?? 10)
+            workloadParams = ["n_per_workflow": n, "k": self.k ?? 10, "slots": 100]
         }
 
         let stats = store.commitStatistics
@@ -217,6 +227,44 @@ struct BenchCommand: AsyncParsableCommand {
         ]
     }
 
+    /// Two workflows with `n` queued instances each share 100 slots. While both still have
+    /// queued work, the running count of each is sampled every 10 ms: max-min fairness means
+    /// each holds about half.
+    static func fairness(_ runtime: BrigadeRuntime, n: Int, k: Int) async throws -> [String: Any] {
+        let first = runtime.workflow(BenchSteps.self)
+        let second = runtime.workflow(BenchStepsOther.self)
+        let start = ContinuousClock.now
+        try await createAll(2 * n, concurrency: 64) { index in
+            if index % 2 == 0 {
+                _ = try await first.create(id: "a-\(index / 2)", params: .init(k: k))
+            } else {
+                _ = try await second.create(id: "b-\(index / 2)", params: .init(k: k))
+            }
+        }
+        var shares: [Double] = []
+        var totals: [Double] = []
+        while true {
+            let (a, b) = (try await first.counts(), try await second.counts())
+            if finished(a) == n && finished(b) == n { break }
+            if a[.queued, default: 0] > 0 && b[.queued, default: 0] > 0 {
+                let (runningA, runningB) = (Double(a[.running, default: 0]), Double(b[.running, default: 0]))
+                if runningA + runningB > 0 {
+                    shares.append(runningA / (runningA + runningB))
+                    totals.append(runningA + runningB)
+                }
+            }
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        let wall = ProcessMetrics.milliseconds(ContinuousClock.now - start) / 1_000
+        return [
+            "workflows": 2 * n, "wall_s": ProcessMetrics.round3(wall), "samples_both_queued": shares.count,
+            "share_first_mean": ProcessMetrics.round3(shares.reduce(0, +) / Double(max(1, shares.count))),
+            "share_first_p5": ProcessMetrics.round3(ProcessMetrics.percentile(shares, 5)),
+            "share_first_p95": ProcessMetrics.round3(ProcessMetrics.percentile(shares, 95)),
+            "running_total_mean": ProcessMetrics.round3(totals.reduce(0, +) / Double(max(1, totals.count))),
+        ]
+    }
+
     // MARK: Output
 
     static func loadContext(_ path: String) throws -> [String: Any] {
@@ -258,6 +306,9 @@ struct BenchCommand: AsyncParsableCommand {
         case .w3:
             return
                 "w3: \(value("workflows")) created in \(value("create_s")) s (\(value("creations_per_s"))/s), all parked after \(value("parked_s")) s, RSS \(value("rss_mib")) MiB, PSS \(value("pss_mib")) MiB"
+        case .fairness:
+            return
+                "fairness: \(value("workflows")) instances of 2 workflows on 100 slots in \(value("wall_s")) s; while both had queued work (\(value("samples_both_queued")) samples) the first held \(value("share_first_mean")) of the running slots on average (p5 \(value("share_first_p5")), p95 \(value("share_first_p95"))), \(value("running_total_mean")) running on average"
         }
     }
 }

@@ -26,3 +26,15 @@ struct BenchSleeper: Workflow {
         return 0
     }
 }
+
+/// The fairness scenario's second workflow: the same steps under another name.
+struct BenchStepsOther: Workflow {
+    static var name: String { "bench-steps-other" }
+
+    func run(_ event: WorkflowEvent<BenchSteps.Params>, step: WorkflowStep) async throws -> Int {
+        for index in 0..<event.payload.k {
+            _ = try await step.do("step \(index)") { BenchSteps.Step(i: index) }
+        }
+        return event.payload.k
+    }
+}
