@@ -41,6 +41,20 @@ public final class SQLiteStore: WorkflowStore {
         }
     }
 
+    /// For every completed `sleep` step of a workflow: how late it woke, in milliseconds (its
+    /// completion time minus its deadline). A diagnostic for benchmarks.
+    public func sleepLateness(tenant: String, workflow: String) async throws -> [Int64] {
+        try await pool.read { db in
+            try Int64.fetchAll(
+                db,
+                sql: """
+                    SELECT steps.ended_at - steps.deadline FROM steps JOIN instances ON instances.seq = steps.instance_seq
+                    WHERE instances.tenant = ? AND instances.workflow = ? AND steps.kind = 'sleep' AND steps.status = 'complete'
+                    """,
+                arguments: [tenant, workflow])
+        }
+    }
+
     /// The version of the SQLite library in use.
     public func sqliteVersion() async throws -> String {
         try await pool.read { try String.fetchOne($0, sql: "SELECT sqlite_version()") ?? "unknown" }

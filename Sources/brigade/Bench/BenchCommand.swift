@@ -17,12 +17,12 @@ struct BenchCommand: AsyncParsableCommand {
     )
 
     enum Workload: String, ExpressibleByArgument, CaseIterable {
-        case w1, w2, w3, fairness
+        case w1, w2, w3, fairness, hibernated
     }
 
     @Argument(
         help:
-            "w1 (N workflows × K steps, throughput), w2 (sequential latency), w3 (create N that park in a durable sleep), fairness (two workflows × N queued sharing 100 slots)."
+            "w1 (N workflows × K steps, throughput), w2 (sequential latency), w3 (create N that park in a durable sleep), fairness (two workflows × N queued sharing 100 slots), hibernated (N park in a sleep of --sleep-seconds, then wake: memory and wake lateness)."
     )
     var workload: Workload
 
@@ -34,6 +34,9 @@ struct BenchCommand: AsyncParsableCommand {
 
     @Option(help: "Steps per workflow for w1 (default 10).")
     var k: Int?
+
+    @Option(help: "For hibernated: how long each instance sleeps (default 60).")
+    var sleepSeconds: Int = 60
 
     @Option(help: "Where to append the JSON result line without --ctx.")
     var results: String = "bench-results.jsonl"
@@ -95,6 +98,10 @@ struct BenchCommand: AsyncParsableCommand {
             let n = self.n ?? 10_000
             metrics = try await Self.fairness(runtime, n: n, k: self.k ?? 10)
             workloadParams = ["n_per_workflow": n, "k": self.k ?? 10, "slots": 100]
+        case .hibernated:
+            let n = self.n ?? 100_000
+            metrics = try await Self.hibernated(runtime, store: store, n: n, sleepSeconds: sleepSeconds)
+            workloadParams = ["n": n, "sleep_s": sleepSeconds, "client_concurrency": 64]
         }
 
         let stats = store.commitStatistics
@@ -265,6 +272,43 @@ struct BenchCommand: AsyncParsableCommand {
         ]
     }
 
+    /// N instances park in a durable sleep and wake when it ends. Reports the process's memory
+    /// once all are parked, and how late each woke (from the stored sleep records).
+    static func hibernated(_ runtime: BrigadeRuntime, store: SQLiteStore, n: Int, sleepSeconds: Int) async throws -> [String: Any] {
+        let client = runtime.workflow(BenchSleeper.self)
+        let start = ContinuousClock.now
+        try await createAll(n, concurrency: 64) { index in
+            _ = try await client.create(id: "h-\(index)", params: .init(sleepSeconds: sleepSeconds))
+        }
+        let create = ProcessMetrics.milliseconds(ContinuousClock.now - start) / 1_000
+        var counts = try await client.counts()
+        var parkedMemory: (rss: Double, pss: Double)?
+        var liveWhenParked = -1
+        while finished(counts) < n {
+            if parkedMemory == nil && counts[.waiting, default: 0] == n {
+                try await Task.sleep(for: .seconds(1))
+                parkedMemory = ProcessMetrics.memoryMiB()
+                liveWhenParked = runtime.liveInstanceCount
+            }
+            try await Task.sleep(for: .milliseconds(50))
+            counts = try await client.counts()
+        }
+        let wall = ProcessMetrics.milliseconds(ContinuousClock.now - start) / 1_000
+        let lateness = try await store.sleepLateness(tenant: BrigadeRuntime.defaultTenant, workflow: BenchSleeper.name).map(Double.init)
+        return [
+            "workflows": n, "create_s": ProcessMetrics.round3(create), "creations_per_s": ProcessMetrics.round3(Double(n) / create),
+            "all_parked_at_once": parkedMemory != nil,
+            "rss_parked_mib": parkedMemory.map { ProcessMetrics.round3($0.rss) } ?? -1,
+            "pss_parked_mib": parkedMemory.map { ProcessMetrics.round3($0.pss) } ?? -1,
+            "live_engines_when_parked": liveWhenParked,
+            "wake_lateness_p50_ms": ProcessMetrics.round3(ProcessMetrics.percentile(lateness, 50)),
+            "wake_lateness_p99_ms": ProcessMetrics.round3(ProcessMetrics.percentile(lateness, 99)),
+            "wake_lateness_max_ms": ProcessMetrics.round3(lateness.max() ?? .nan),
+            "woken": lateness.count, "early": lateness.filter { $0 < 0 }.count, "wall_s": ProcessMetrics.round3(wall),
+            "rss_end_mib": ProcessMetrics.round3(ProcessMetrics.memoryMiB().rss),
+        ]
+    }
+
     // MARK: Output
 
     static func loadContext(_ path: String) throws -> [String: Any] {
@@ -306,6 +350,9 @@ struct BenchCommand: AsyncParsableCommand {
         case .w3:
             return
                 "w3: \(value("workflows")) created in \(value("create_s")) s (\(value("creations_per_s"))/s), all parked after \(value("parked_s")) s, RSS \(value("rss_mib")) MiB, PSS \(value("pss_mib")) MiB"
+        case .hibernated:
+            return
+                "hibernated: \(value("workflows")) created in \(value("create_s")) s (\(value("creations_per_s"))/s); all parked at once: \(value("all_parked_at_once")), RSS then \(value("rss_parked_mib")) MiB (PSS \(value("pss_parked_mib"))), live engines \(value("live_engines_when_parked")); \(value("woken")) woke, lateness p50 \(value("wake_lateness_p50_ms")) ms, p99 \(value("wake_lateness_p99_ms")) ms, max \(value("wake_lateness_max_ms")) ms, early \(value("early"))"
         case .fairness:
             return
                 "fairness: \(value("workflows")) instances of 2 workflows on 100 slots in \(value("wall_s")) s; while both had queued work (\(value("samples_both_queued")) samples) the first held \(value("share_first_mean")) of the running slots on average (p5 \(value("share_first_p5")), p95 \(value("share_first_p95"))), \(value("running_total_mean")) running on average"
