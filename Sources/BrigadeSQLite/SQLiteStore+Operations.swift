@@ -83,9 +83,10 @@ extension SQLiteStore {
         }
     }
 
-    public func terminate(_ key: InstanceKey, now: Int64, expiresAt: Int64) async throws -> InstanceRow {
+    public func terminate(_ key: InstanceKey, now: Int64, defaultRetention: Duration) async throws -> InstanceRow {
         try await committer.submit { db -> InstanceRow in
             var row = try Self.requireInstance(key, db)
+            let expiresAt = now + (row.retention?.error ?? defaultRetention).wholeMilliseconds
             if row.status.isTerminal {
                 throw BrigadeError(
                     .cannotTerminate,

@@ -73,24 +73,31 @@ public final class SQLiteStore: WorkflowStore {
             for instance in instances {
                 let key = instance.key
                 let now = instance.createdAt
-                // An id is taken until its instance is purged; an expired one is purged here.
-                try db.executeCached(
-                    sql:
-                        "DELETE FROM instances WHERE tenant = ? AND workflow = ? AND id = ? AND expires_at IS NOT NULL AND expires_at <= ?",
-                    arguments: [key.tenant, key.workflow, key.id, now]
-                )
-                try db.executeCached(
-                    sql: """
-                        INSERT INTO instances (tenant, workflow, id, status, params, created_at, modified_at, due_at,
-                            shard, epoch, success_retention_ms, error_retention_ms)
-                        VALUES (?, ?, ?, 'queued', ?, ?, ?, ?, ?, 0, ?, ?)
-                        ON CONFLICT (tenant, workflow, id) DO NOTHING
-                        """,
-                    arguments: [
-                        key.tenant, key.workflow, key.id, instance.params, now, now, now, instance.shard,
-                        instance.retention?.success?.wholeMilliseconds, instance.retention?.error?.wholeMilliseconds,
-                    ]
-                )
+                func insert() throws {
+                    try db.executeCached(
+                        sql: """
+                            INSERT INTO instances (tenant, workflow, id, status, params, created_at, modified_at, due_at,
+                                shard, epoch, success_retention_ms, error_retention_ms)
+                            VALUES (?, ?, ?, 'queued', ?, ?, ?, ?, ?, 0, ?, ?)
+                            ON CONFLICT (tenant, workflow, id) DO NOTHING
+                            """,
+                        arguments: [
+                            key.tenant, key.workflow, key.id, instance.params, now, now, now, instance.shard,
+                            instance.retention?.success?.wholeMilliseconds, instance.retention?.error?.wholeMilliseconds,
+                        ]
+                    )
+                }
+                try insert()
+                if db.changesCount == 0 {
+                    // The id is taken until its instance is purged. Purge it here if its retention
+                    // ended and insert again: only a conflict pays for this.
+                    try db.executeCached(
+                        sql:
+                            "DELETE FROM instances WHERE tenant = ? AND workflow = ? AND id = ? AND expires_at IS NOT NULL AND expires_at <= ?",
+                        arguments: [key.tenant, key.workflow, key.id, now]
+                    )
+                    if db.changesCount == 1 { try insert() }
+                }
                 guard db.changesCount == 1 else {
                     if skipExisting {
                         result.append(nil)
@@ -290,7 +297,7 @@ public final class SQLiteStore: WorkflowStore {
                     sql: "SELECT seq, type, payload, created_at FROM events WHERE instance_seq = ? AND consumed = 0 ORDER BY seq"),
                 arguments: [seq]
             ).map { EventRecord(seq: $0["seq"], type: $0["type"], payload: $0["payload"], createdAt: $0["created_at"]) }
-            return .claimed(ReplaySnapshot(row: row, steps: steps, events: events, firstStart: firstStart))
+            return .claimed(ReplaySnapshot(row: row, steps: steps, events: events))
         }
     }
 

@@ -13,7 +13,7 @@ public struct TestBrigade: Sendable {
 
     /// Runs `body` with a running runtime, then stops it and deletes the database.
     ///
-    /// Use ``temporaryDatabasePath()`` and `databasePath` to run several runtimes one after the
+    /// Use a ``TemporaryDirectory`` and `databasePath` to run several runtimes one after the
     /// other on one file.
     ///
     /// - Parameters:
@@ -29,17 +29,9 @@ public struct TestBrigade: Sendable {
         register: (BrigadeRuntime) throws -> Void,
         _ body: (TestBrigade) async throws -> Void
     ) async throws {
-        let path: String
-        if let databasePath {
-            path = databasePath
-        } else {
-            let directory = FileManager.default.temporaryDirectory.appendingPathComponent("brigade-test-\(UUID().uuidString)")
-            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-            path = directory.appendingPathComponent("brigade.sqlite").path
-        }
-        defer {
-            if databasePath == nil { try? FileManager.default.removeItem(atPath: (path as NSString).deletingLastPathComponent) }
-        }
+        let directory = databasePath == nil ? try TemporaryDirectory() : nil
+        defer { directory?.remove() }
+        let path = databasePath ?? directory!.file("brigade.sqlite")
         let store = try SQLiteStore(path: path)
         let clock = clock ?? ManualClock()
         let runtime = BrigadeRuntime(store: store, settings: settings, clock: clock, logger: Logger(label: "brigade.test"))
@@ -56,12 +48,5 @@ public struct TestBrigade: Sendable {
             }
             group.cancelAll()
         }
-    }
-
-    /// A path for a database in a new temporary directory (the caller deletes it).
-    public static func temporaryDatabasePath() throws -> String {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("brigade-test-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        return directory.appendingPathComponent("brigade.sqlite").path
     }
 }

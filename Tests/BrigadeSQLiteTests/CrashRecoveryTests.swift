@@ -13,11 +13,10 @@ import Testing
 
     @Test func killedProcessesResumeAndNoCommittedStepRunsAgain() async throws {
         let binary = try Self.brigadeBinary()
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("brigade-crash-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: directory) }
-        let db = directory + "/probe.sqlite"
-        let ledger = directory + "/ledger.tsv"
+        let directory = try TemporaryDirectory(prefix: "brigade-crash")
+        defer { directory.remove() }
+        let db = directory.file("probe.sqlite")
+        let ledger = directory.file("ledger.tsv")
         let arguments = [
             "crash-probe", "--db", db, "--ledger", ledger,
             "--instances", "\(Self.instances)", "--steps", "\(Self.steps)", "--step-millis", "25",

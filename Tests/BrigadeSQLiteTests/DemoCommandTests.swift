@@ -7,12 +7,11 @@ import Testing
 @Suite(.serialized) struct DemoCommandTests {
     @Test func demoResumesAfterKill9() async throws {
         let binary = try CrashRecoveryTests.brigadeBinary()
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("brigade-demo-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: directory) }
-        let db = directory + "/demo.sqlite"
+        let directory = try TemporaryDirectory(prefix: "brigade-demo")
+        defer { directory.remove() }
+        let db = directory.file("demo.sqlite")
 
-        let firstOutput = directory + "/first.txt"
+        let firstOutput = directory.file("first.txt")
         let first = try Self.launchDemo(binary, db: db, output: firstOutput)
         // Kill it once the parallel steps have started: after the retried charge, before the end.
         try await eventually("the demo to reach its parallel steps", timeout: .seconds(60)) {
@@ -24,7 +23,7 @@ import Testing
         #expect(before.contains("Started instance order-1"))
         #expect(!before.contains("workflow_completed"))
 
-        let secondOutput = directory + "/second.txt"
+        let secondOutput = directory.file("second.txt")
         let second = try Self.launchDemo(binary, db: db, output: secondOutput)
         try await eventually("the resumed demo to finish", timeout: .seconds(60)) { !second.isRunning }
         let output = try String(contentsOfFile: secondOutput, encoding: .utf8)

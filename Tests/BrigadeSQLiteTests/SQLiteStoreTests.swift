@@ -9,16 +9,15 @@ import Testing
 /// A fresh store in a temporary directory.
 struct TemporaryStore {
     let store: SQLiteStore
-    let directory: String
+    let directory: TemporaryDirectory
 
     init() async throws {
-        let path = try TestBrigade.temporaryDatabasePath()
-        directory = (path as NSString).deletingLastPathComponent
-        store = try SQLiteStore(path: path)
+        directory = try TemporaryDirectory()
+        store = try SQLiteStore(path: directory.file("brigade.sqlite"))
         try await store.migrate()
     }
 
-    func remove() { try? FileManager.default.removeItem(atPath: directory) }
+    func remove() { directory.remove() }
 
     /// Claims an instance as an engine would; fails the test if it is not claimable.
     func claim(_ seq: Int64, now: Int64) async throws -> ReplaySnapshot {
@@ -47,8 +46,9 @@ struct TemporaryStore {
     }
 
     @Test func anOlderDatabaseIsUpgradedWithInstancesInFlight() async throws {
-        let path = try TestBrigade.temporaryDatabasePath()
-        defer { try? FileManager.default.removeItem(atPath: (path as NSString).deletingLastPathComponent) }
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let path = directory.file("brigade.sqlite")
         // A database as the first release left it: only v1, with instances in several states.
         let old = try DatabaseQueue(path: path)
         try SQLiteStore.migrator.migrate(old, upTo: "v1: instances, steps, events, history")
@@ -104,7 +104,7 @@ struct TemporaryStore {
         let seq = try await temporary.create("admin")
         let claimed = try await temporary.claim(seq, now: 2_000)
         let key = InstanceKey(tenant: "t", workflow: "w", id: "admin")
-        _ = try await store.terminate(key, now: 3_000, expiresAt: 10_000)
+        _ = try await store.terminate(key, now: 3_000, defaultRetention: .seconds(7))
         let late = InstanceWrite(seq: seq, epoch: claimed.row.epoch, now: 4_000)
         await #expect(throws: FencedWriteError.self) { try await store.write(late, awaitCommit: true) }
         #expect(try await store.claim(seq: seq, now: 5_000).isNotRunnable)
@@ -187,7 +187,7 @@ struct TemporaryStore {
         let sent = try await store.sendEvent(key, type: "go", payload: Data("1".utf8), now: 4_000)
         #expect(sent.status == .waiting)
         #expect(try await store.instance(key)?.dueAt == 4_000, "a hibernated instance is due at once")
-        _ = try await store.terminate(key, now: 5_000, expiresAt: 9_000)
+        _ = try await store.terminate(key, now: 5_000, defaultRetention: .seconds(4))
         await #expect { _ = try await store.sendEvent(key, type: "go", payload: Data("1".utf8), now: 6_000) } throws: {
             ($0 as? BrigadeError)?.code == .instanceFinished
         }

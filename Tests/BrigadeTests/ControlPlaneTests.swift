@@ -131,8 +131,9 @@ enum Second {}
     }
 
     @Test func aFullQueueRefusesNewInstances() async throws {
-        let path = try TestBrigade.temporaryDatabasePath()
-        defer { try? FileManager.default.removeItem(atPath: (path as NSString).deletingLastPathComponent) }
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let path = directory.file("brigade.sqlite")
         let store = try SQLiteStore(path: path)
         try await store.migrate()
         var settings = BrigadeSettings()

@@ -87,8 +87,9 @@ struct Swallower: Workflow {
     }
 
     @Test func instancesCreatedBeforeTheRuntimeRunsStartWhenItDoes() async throws {
-        let path = try TestBrigade.temporaryDatabasePath()
-        defer { try? FileManager.default.removeItem(atPath: (path as NSString).deletingLastPathComponent) }
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let path = directory.file("brigade.sqlite")
         let clock = ManualClock()
         // A runtime whose control plane is not running: creation writes only the row, due now.
         let store = try SQLiteStore(path: path)

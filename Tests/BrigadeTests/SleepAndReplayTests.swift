@@ -106,8 +106,9 @@ struct Parallel: Workflow {
 
     @Test func aNewRuntimeOnTheSameDatabaseResumesAndKeepsTheDeadline() async throws {
         let ledger = Ledger()
-        let path = try TestBrigade.temporaryDatabasePath()
-        defer { try? FileManager.default.removeItem(atPath: (path as NSString).deletingLastPathComponent) }
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let path = directory.file("brigade.sqlite")
         let clock = ManualClock()
         let start = clock.now()
         try await TestBrigade.run(databasePath: path, clock: clock, register: { try $0.register(SleepsADay(ledger: ledger)) }) { brigade in

@@ -64,9 +64,6 @@ final class Gatekeeper: Sendable {
         }
     }
 
-    /// Slots currently leased to SousChefs.
-    var leased: Int { state.withLock { $0.leasedTotal } }
-
     /// Instances currently running on leased slots.
     var inUse: Int { state.withLock { $0.lessees.values.reduce(0) { $0 + $1.inUse } } }
 }

@@ -50,13 +50,6 @@ final class Engine: Sendable {
     /// Wakes the monitor: quiescence, pause requests and cancellations, stop requests.
     let monitorSignal = WakeSignal()
     let stopRequested = Atomic<Bool>(false)
-    /// Set once from the claim.
-    let context = Mutex<Context?>(nil)
-
-    struct Context: Sendable {
-        var row: InstanceRow
-    }
-
     /// Counts this runtime's Engine objects, so that tests can prove a hibernated instance
     /// leaves none behind.
     let tally: EngineTally
@@ -97,7 +90,6 @@ final class Engine: Sendable {
             return .failed
         }
         state.withLock { $0 = EngineState(snapshot: snapshot) }
-        context.withLock { $0 = Context(row: snapshot.row) }
         logger.debug("engine started", metadata: ["epoch": "\(snapshot.row.epoch)", "steps": "\(snapshot.steps.count)"])
 
         enum Branch: Sendable {
@@ -158,9 +150,9 @@ final class Engine: Sendable {
         }
         guard let result else { return .stopped }
         let now = clock.nowMilliseconds()
-        let row = context.withLock { $0!.row }
+        let retention = state.withLock { $0!.retention }
         if let fatal {
-            return await writeErrored(ErrorInfo(fatal), now: now, row: row)
+            return await writeErrored(ErrorInfo(fatal), now: now, retention: retention)
         }
         switch result {
         case .success(let output):
@@ -170,11 +162,11 @@ final class Engine: Sendable {
                     "The output of run is \(output.count) bytes; the limit is \(settings.maxStepResultBytes) bytes.",
                     instanceId: instanceId
                 )
-                return await writeErrored(ErrorInfo(error), now: now, row: row)
+                return await writeErrored(ErrorInfo(error), now: now, retention: retention)
             }
             let update = InstanceUpdate(
                 status: .complete, output: output, endedAt: now,
-                expiresAt: now + (row.retention?.success ?? settings.successRetention).wholeMilliseconds
+                expiresAt: now + (retention?.success ?? settings.successRetention).wholeMilliseconds
             )
             let entry = HistoryEntry(
                 .workflowCompleted, at: now, data: ["output": .string(String(decoding: output.prefix(4096), as: UTF8.self))])
@@ -182,14 +174,14 @@ final class Engine: Sendable {
         case .failure(let error):
             if error is EngineUnwind || error is FencedWriteError { return .stopped }
             if error is CancellationError, Task.isCancelled { return .stopped }
-            return await writeErrored(ErrorInfo(error), now: now, row: row)
+            return await writeErrored(ErrorInfo(error), now: now, retention: retention)
         }
     }
 
-    private func writeErrored(_ info: ErrorInfo, now: Int64, row: InstanceRow) async -> EngineOutcome {
+    private func writeErrored(_ info: ErrorInfo, now: Int64, retention: Retention?) async -> EngineOutcome {
         let update = InstanceUpdate(
             status: .errored, error: info, endedAt: now,
-            expiresAt: now + (row.retention?.error ?? settings.errorRetention).wholeMilliseconds
+            expiresAt: now + (retention?.error ?? settings.errorRetention).wholeMilliseconds
         )
         let entry = HistoryEntry(
             .workflowErrored, at: now, data: ["error": .object(["name": .string(info.name), "message": .string(info.message)])])

@@ -51,9 +51,12 @@ struct EngineState: Sendable {
     /// A fatal condition (non-determinism, step limit, invalid step): the instance will error.
     var fatal: BrigadeError?
     var fenced = false
+    /// The instance's own retention, for the outcome's expiry.
+    let retention: Retention?
 
     init(snapshot: ReplaySnapshot) {
         epoch = snapshot.row.epoch
+        retention = snapshot.row.retention
         var records: [StepIdentity: StepRecord] = [:]
         var maxPosition = -1
         var doSteps = 0

@@ -110,10 +110,7 @@ extension BrigadeRuntime {
 
     /// Terminates an instance that has not finished; throws `instance.cannot_terminate` otherwise.
     public func terminate(_ key: InstanceKey) async throws {
-        let now = clock.nowMilliseconds()
-        let probe = try await instanceRow(key)
-        let expiresAt = now + (probe.retention?.error ?? settings.errorRetention).wholeMilliseconds
-        let row = try await store.terminate(key, now: now, expiresAt: expiresAt)
+        let row = try await store.terminate(key, now: clock.nowMilliseconds(), defaultRetention: settings.errorRetention)
         chef(for: ShardKey(tenant: key.tenant, workflow: key.workflow, shard: row.shard))?.stop(seq: row.seq)
         completions.finished(key)
     }

@@ -47,7 +47,8 @@ public protocol WorkflowStore: Sendable {
     func resume(_ key: InstanceKey, now: Int64) async throws -> InstanceRow
 
     /// Terminates a non-terminal instance; throws `instance.cannot_terminate` for a finished one.
-    func terminate(_ key: InstanceKey, now: Int64, expiresAt: Int64) async throws -> InstanceRow
+    /// It expires after its own error retention, or `defaultRetention` if it has none.
+    func terminate(_ key: InstanceKey, now: Int64, defaultRetention: Duration) async throws -> InstanceRow
 
     /// Restarts an instance from any status: all steps are dropped, or only the step `from`
     /// and those recorded after it. Throws `instance.cannot_restart` if `from` is not in its history.
@@ -92,14 +93,11 @@ public struct ReplaySnapshot: Sendable {
     public var row: InstanceRow
     public var steps: [StepRecord]
     public var events: [EventRecord]
-    /// Whether this is the instance's first start (no `workflow_started` before).
-    public var firstStart: Bool
 
-    public init(row: InstanceRow, steps: [StepRecord], events: [EventRecord], firstStart: Bool) {
+    public init(row: InstanceRow, steps: [StepRecord], events: [EventRecord]) {
         self.row = row
         self.steps = steps
         self.events = events
-        self.firstStart = firstStart
     }
 }
 

@@ -3,18 +3,23 @@ import Foundation
 /// The JSON conventions of stored values: dates as milliseconds since 1970, sorted keys for
 /// stable bytes.
 enum JSONCoding {
-    static func encoder() -> JSONEncoder {
+    // Shared: they are Sendable and every step encodes and decodes its result.
+    private static let sharedEncoder: JSONEncoder = {
         let encoder = JSONEncoder()
         encoder.dateEncodingStrategy = .millisecondsSince1970
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         return encoder
-    }
+    }()
 
-    static func decoder() -> JSONDecoder {
+    private static let sharedDecoder: JSONDecoder = {
         let decoder = JSONDecoder()
         decoder.dateDecodingStrategy = .millisecondsSince1970
         return decoder
-    }
+    }()
+
+    static func encoder() -> JSONEncoder { sharedEncoder }
+
+    static func decoder() -> JSONDecoder { sharedDecoder }
 
     static func encode<T: Encodable>(_ value: T) throws -> Data {
         do {

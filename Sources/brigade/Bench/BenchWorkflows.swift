@@ -8,10 +8,15 @@ struct BenchSteps: Workflow {
     struct Step: Codable, Sendable { var i: Int }
 
     func run(_ event: WorkflowEvent<Params>, step: WorkflowStep) async throws -> Int {
-        for index in 0..<event.payload.k {
+        try await Self.runSteps(event.payload.k, step)
+    }
+
+    /// K sequential steps; shared with the fairness scenario's second workflow.
+    static func runSteps(_ k: Int, _ step: WorkflowStep) async throws -> Int {
+        for index in 0..<k {
             _ = try await step.do("step \(index)") { Step(i: index) }
         }
-        return event.payload.k
+        return k
     }
 }
 
@@ -32,9 +37,6 @@ struct BenchStepsOther: Workflow {
     static var name: String { "bench-steps-other" }
 
     func run(_ event: WorkflowEvent<BenchSteps.Params>, step: WorkflowStep) async throws -> Int {
-        for index in 0..<event.payload.k {
-            _ = try await step.do("step \(index)") { BenchSteps.Step(i: index) }
-        }
-        return event.payload.k
+        try await BenchSteps.runSteps(event.payload.k, step)
     }
 }
