@@ -28,7 +28,8 @@ public struct SystemClock: WorkflowClock {
         while true {
             let remaining = deadline.timeIntervalSinceNow
             if remaining <= 0 { return }
-            try await Task.sleep(for: .milliseconds(Int64((remaining * 1_000).rounded(.up))))
+            // Not `Task.sleep`: its timer outlives a cancelled sleep (see `SleepScheduler`).
+            try await SleepScheduler.shared.sleep(nanoseconds: UInt64((remaining * 1e9).rounded(.up)))
         }
     }
 }

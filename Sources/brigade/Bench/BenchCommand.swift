@@ -283,11 +283,13 @@ struct BenchCommand: AsyncParsableCommand {
         let create = ProcessMetrics.milliseconds(ContinuousClock.now - start) / 1_000
         var counts = try await client.counts()
         var parkedMemory: (rss: Double, pss: Double)?
+        var parkedBreakdown: [String: Double] = [:]
         var liveWhenParked = -1
         while finished(counts) < n {
             if parkedMemory == nil && counts[.waiting, default: 0] == n {
                 try await Task.sleep(for: .seconds(1))
                 parkedMemory = ProcessMetrics.memoryMiB()
+                parkedBreakdown = ProcessMetrics.memoryBreakdownMiB()
                 liveWhenParked = runtime.liveInstanceCount
             }
             try await Task.sleep(for: .milliseconds(50))
@@ -300,7 +302,7 @@ struct BenchCommand: AsyncParsableCommand {
             "all_parked_at_once": parkedMemory != nil,
             "rss_parked_mib": parkedMemory.map { ProcessMetrics.round3($0.rss) } ?? -1,
             "pss_parked_mib": parkedMemory.map { ProcessMetrics.round3($0.pss) } ?? -1,
-            "live_engines_when_parked": liveWhenParked,
+            "live_engines_when_parked": liveWhenParked, "memory_parked": parkedBreakdown,
             "wake_lateness_p50_ms": ProcessMetrics.round3(ProcessMetrics.percentile(lateness, 50)),
             "wake_lateness_p99_ms": ProcessMetrics.round3(ProcessMetrics.percentile(lateness, 99)),
             "wake_lateness_max_ms": ProcessMetrics.round3(lateness.max() ?? .nan),

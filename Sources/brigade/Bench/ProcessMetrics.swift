@@ -25,6 +25,20 @@ enum ProcessMetrics {
         return (rss / 1024, pss / 1024)
     }
 
+    /// Where the resident memory is: anonymous (heap, stacks) vs file-backed (binary, libraries,
+    /// SQLite's shared WAL index).
+    static func memoryBreakdownMiB() -> [String: Double] {
+        var fields: [String: Double] = [:]
+        if let text = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) {
+            for line in text.split(separator: "\n") {
+                let parts = line.split(whereSeparator: { $0 == " " || $0 == "\t" })
+                guard let key = parts.first, ["RssAnon:", "RssFile:", "RssShmem:"].contains(key), parts.count > 1 else { continue }
+                fields[String(key.dropLast()).lowercased() + "_mib"] = round3((Double(parts[1]) ?? 0) / 1024)
+            }
+        }
+        return fields
+    }
+
     static func loadavg() -> String {
         ((try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8)) ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
     }
