@@ -134,17 +134,19 @@ public final class SQLiteStore: WorkflowStore {
         try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM instances WHERE seq = ?"), arguments: [seq]).map(InstanceRow.init(row:))
     }
 
-    public func dueInstances(_ shard: ShardKey, dueBefore: Int64, limit: Int) async throws -> [DueInstance] {
-        try await pool.read { db in
+    public func dueInstances(_ shard: ShardKey, after: DueInstance.Position?, dueBefore: Int64, limit: Int) async throws -> [DueInstance] {
+        let after = after ?? DueInstance.Position(dueAt: .min, seq: .min)
+        return try await pool.read { db in
             try Row.fetchAll(
                 db.cachedStatement(
                     sql: """
                         SELECT seq, id, status, due_at FROM instances
                         WHERE tenant = ? AND workflow = ? AND shard = ? AND due_at IS NOT NULL AND due_at <= ?
+                          AND (due_at, seq) > (?, ?)
                           AND status IN ('queued', 'running', 'waiting', 'waitingForPause')
-                        ORDER BY due_at LIMIT ?
+                        ORDER BY due_at, seq LIMIT ?
                         """),
-                arguments: [shard.tenant, shard.workflow, shard.shard, dueBefore, limit]
+                arguments: [shard.tenant, shard.workflow, shard.shard, dueBefore, after.dueAt, after.seq, limit]
             ).map { row in
                 DueInstance(
                     seq: row["seq"], id: row["id"],

@@ -47,11 +47,11 @@ final class SousChef: Sendable {
             var nextSweep = Int64.min
             while !Task.isCancelled {
                 var now = clock.nowMilliseconds()
-                if now >= nextSweep {
+                if now >= nextSweep || state.withLock({ $0.heldBack && $0.fresh.isEmpty }) {
                     // The sweep covers up to `now + horizon`; the next one is due relative to the
                     // same `now`, so that time moving on during the sweep cannot skip a window.
-                    await sweep(now: now)
-                    nextSweep = now + settings.sweepInterval.wholeMilliseconds
+                    let sooner = await sweep(now: now)
+                    nextSweep = min(now + settings.sweepInterval.wholeMilliseconds, sooner ?? .max)
                     now = clock.nowMilliseconds()
                 }
                 state.withLock { $0.fireDue(now: now) }
@@ -113,27 +113,58 @@ final class SousChef: Sendable {
         signal.signal()
     }
 
-    /// Loads due instances this SousChef does not know of: the liveness sweep.
-    private func sweep(now: Int64) async {
+    /// Loads due instances this SousChef does not know of: the liveness sweep. Returns when the
+    /// next sweep is needed sooner than the regular interval (a page came back full).
+    ///
+    /// Two cursors page through the store's alarm index, a page each per sweep: the overdue
+    /// alarms (due now or earlier: lost wake-ups, instances left behind by a crash, new
+    /// instances held back because the queue in memory was full), wrapping to the start after
+    /// the last page; and the upcoming alarms of the next `timerHorizon`, which it reads on from
+    /// where the last page ended, so that timers already in memory are not read again and the
+    /// ones beyond them are in memory before they come due.
+    private func sweep(now: Int64) async -> Int64? {
+        let page = max(1, settings.sweepPage)
+        let horizon = now + settings.timerHorizon.wholeMilliseconds
+        let (overdueFrom, upcomingFrom) = state.withLock { state in
+            let floor = DueInstance.Position(dueAt: now, seq: .max)
+            return (state.overdueCursor, max(state.upcomingCursor ?? floor, floor))
+        }
         do {
-            let due = try await store.dueInstances(
-                shard, dueBefore: now + settings.timerHorizon.wholeMilliseconds, limit: 10_000
-            )
-            state.withLock { state in
-                for instance in due {
+            let overdue = try await store.dueInstances(shard, after: overdueFrom, dueBefore: now, limit: page)
+            let upcoming = try await store.dueInstances(shard, after: upcomingFrom, dueBefore: horizon, limit: page)
+            return state.withLock { state -> Int64? in
+                for instance in overdue + upcoming {
                     state.schedule(seq: instance.seq, id: instance.id, dueAt: instance.dueAt, woken: instance.status != .queued)
                 }
+                state.overdueCursor = overdue.count == page ? overdue.last?.position : nil
+                if overdue.count < page { state.heldBack = false }
+                if upcoming.count == page, let last = upcoming.last {
+                    state.upcomingCursor = last.position
+                    // Read the next page well before the last loaded timer comes due.
+                    return max(now + 10, last.dueAt - settings.timerHorizon.wholeMilliseconds / 2)
+                }
+                state.upcomingCursor = DueInstance.Position(dueAt: horizon, seq: .max)
+                return overdue.count == page ? now + 10 : nil
             }
         } catch {
             logger.error("sweeping for due instances failed: \(error)")
+            return nil
         }
     }
 
     // MARK: Notifications from the creation path and the instance operations
 
-    /// A new instance was created in this shard.
+    /// A new instance was created in this shard. Past `sweepPage` queued in memory it stays in
+    /// the store, and the sweep reads it in when the queue has drained.
     func created(seq: Int64, id: String) {
-        if state.withLock({ $0.makeRunnable(seq: seq, id: id, woken: false) }) { signal.signal() }
+        let queued = state.withLock { state -> Bool in
+            if state.fresh.count >= settings.sweepPage {
+                state.heldBack = true
+                return false
+            }
+            return state.makeRunnable(seq: seq, id: id, woken: false)
+        }
+        if queued { signal.signal() }
     }
 
     /// An instance must run again now (resumed, restarted, woken).

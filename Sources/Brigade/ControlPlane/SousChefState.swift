@@ -30,6 +30,12 @@ struct SousChefState: Sendable {
     var woken: Deque<Int64> = []
     /// New instances, oldest first.
     var fresh: Deque<Int64> = []
+    /// Where the next sweep reads on: through the overdue alarms (wrapping to the start after
+    /// the last page), and through the upcoming ones not yet loaded.
+    var overdueCursor: DueInstance.Position?
+    var upcomingCursor: DueInstance.Position?
+    /// New instances were left in the store because the queue in memory was full.
+    var heldBack = false
     /// Instances in the runnable queue, by class (the queues may hold stale entries).
     private(set) var demand = GatekeeperState.Demand.zero
 

@@ -61,6 +61,10 @@ public struct BrigadeSettings: Sendable {
     public var sweepInterval: Duration = .seconds(5)
     /// How far ahead a SousChef loads due timers into memory. Default 60 s.
     public var timerHorizon: Duration = .seconds(60)
+    /// How many instances a SousChef reads from the store per sweep page, and how many new
+    /// instances it holds in its runnable queue in memory; beyond that they wait in the store
+    /// and are read in, oldest first, as the queue drains. Default 10,000.
+    public var sweepPage: Int = 10_000
 
     // MARK: Engine
 

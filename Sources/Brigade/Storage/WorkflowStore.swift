@@ -29,8 +29,9 @@ public protocol WorkflowStore: Sendable {
     /// returns at once (used for records whose loss in a crash is harmless).
     func write(_ write: InstanceWrite, awaitCommit: Bool) async throws
 
-    /// Non-terminal instances of one shard whose alarm is due before `dueBefore`, oldest first.
-    func dueInstances(_ shard: ShardKey, dueBefore: Int64, limit: Int) async throws -> [DueInstance]
+    /// Non-terminal instances of one shard whose alarm is due at or before `dueBefore`, in
+    /// (due time, seq) order, starting after `after` (from the beginning when nil).
+    func dueInstances(_ shard: ShardKey, after: DueInstance.Position?, dueBefore: Int64, limit: Int) async throws -> [DueInstance]
 
     /// The shards (tenant, workflow, shard) that hold instances with an alarm set.
     func activeShards() async throws -> [ShardKey]
@@ -103,10 +104,23 @@ public struct ReplaySnapshot: Sendable {
 
 /// A due instance found by a sweep.
 public struct DueInstance: Sendable, Hashable {
+    /// A place in the order the alarms are read in: by due time, then by `seq`.
+    public struct Position: Sendable, Hashable, Comparable {
+        public var dueAt: Int64
+        public var seq: Int64
+        public init(dueAt: Int64, seq: Int64) {
+            self.dueAt = dueAt
+            self.seq = seq
+        }
+        public static func < (lhs: Position, rhs: Position) -> Bool { (lhs.dueAt, lhs.seq) < (rhs.dueAt, rhs.seq) }
+    }
+
     public var seq: Int64
     public var id: String
     public var status: InstanceStatus
     public var dueAt: Int64
+
+    public var position: Position { Position(dueAt: dueAt, seq: seq) }
 
     public init(seq: Int64, id: String, status: InstanceStatus, dueAt: Int64) {
         self.seq = seq
