@@ -17,12 +17,12 @@ struct BenchCommand: AsyncParsableCommand {
     )
 
     enum Workload: String, ExpressibleByArgument, CaseIterable {
-        case w1, w2, w3, fairness, hibernated
+        case w1, w2, w3, fairness, hibernated, queued
     }
 
     @Argument(
         help:
-            "w1 (N workflows × K steps, throughput), w2 (sequential latency), w3 (create N that park in a durable sleep), fairness (two workflows × N queued sharing 100 slots), hibernated (N park in a sleep of --sleep-seconds, then wake: memory and wake lateness)."
+            "w1 (N workflows × K steps, throughput), w2 (sequential latency), w3 (create N that park in a durable sleep), fairness (two workflows × N queued sharing 100 slots), hibernated (N park in a sleep of --sleep-seconds, then wake: memory and wake lateness), queued (N queued in one workflow capped at 10 running: creation rate at the start vs the end, list and count latency)."
     )
     var workload: Workload
 
@@ -66,10 +66,12 @@ struct BenchCommand: AsyncParsableCommand {
         try await store.migrate()
         var settings = BrigadeSettings()
         if workload == .fairness { settings.maxRunningPerAccount = 100 }
+        if workload == .queued { settings.maxRunningPerWorkflow = 10 }
         let runtime = BrigadeRuntime(store: store, settings: settings, logger: logger)
         try runtime.register(BenchSteps())
         try runtime.register(BenchStepsOther())
         try runtime.register(BenchSleeper())
+        try runtime.register(BenchHolder())
 
         // The engine runs beside the workload; leaving this scope cancels it.
         async let _: Void = runtime.run()
@@ -102,6 +104,10 @@ struct BenchCommand: AsyncParsableCommand {
             let n = self.n ?? 100_000
             metrics = try await Self.hibernated(runtime, store: store, n: n, sleepSeconds: sleepSeconds)
             workloadParams = ["n": n, "sleep_s": sleepSeconds, "client_concurrency": 64]
+        case .queued:
+            let n = self.n ?? 10_000_000
+            metrics = try await Self.queued(runtime, store: store, n: n, dataDirectory: dataDirectory)
+            workloadParams = ["n": n, "batch": 100, "client_concurrency": 4, "running_cap": 10]
         }
 
         let stats = store.commitStatistics
@@ -311,6 +317,82 @@ struct BenchCommand: AsyncParsableCommand {
         ]
     }
 
+    /// N instances of one workflow capped at 10 running: all but ten stay queued. Creates them
+    /// in batches of 100 (the batch API), records the creation rate over the first and the last
+    /// 5 % of them, then times list pages (first, deep through a cursor, filtered by status, both
+    /// directions) and the per-status counts with all N in the store.
+    static func queued(_ runtime: BrigadeRuntime, store: SQLiteStore, n: Int, dataDirectory: String) async throws -> [String: Any] {
+        let client = runtime.workflow(BenchHolder.self)
+        let batch = 100
+        let batches = (n + batch - 1) / batch
+        final class Progress: Sendable { let created = Atomic<Int>(0) }
+        let progress = Progress()
+        let window = max(1, n / 20)
+        let start = ContinuousClock.now
+        let (startRate, endRate): (Double, Double) = try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask {
+                try await createAll(batches, concurrency: 4) { index in
+                    let ids = (index * batch)..<min(n, (index + 1) * batch)
+                    _ = try await client.createBatch(ids.map { CreateOptions(id: "q-\($0)", params: .init(k: 1)) })
+                    progress.created.add(ids.count, ordering: .relaxed)
+                }
+            }
+            // Sample progress every 100 ms to time the first and the last 5 %.
+            var firstWindowAt: ContinuousClock.Instant?
+            var lastWindowFrom: ContinuousClock.Instant?
+            while true {
+                let created = progress.created.load(ordering: .relaxed)
+                let now = ContinuousClock.now
+                if firstWindowAt == nil && created >= window { firstWindowAt = now }
+                if lastWindowFrom == nil && created >= n - window { lastWindowFrom = now }
+                if created >= n { break }
+                try await Task.sleep(for: .milliseconds(100))
+            }
+            try await group.waitForAll()
+            let end = ContinuousClock.now
+            let first = ProcessMetrics.milliseconds(firstWindowAt! - start) / 1_000
+            let last = ProcessMetrics.milliseconds(end - lastWindowFrom!) / 1_000
+            return (Double(window) / first, Double(window) / max(last, 0.001))
+        }
+        let create = ProcessMetrics.milliseconds(ContinuousClock.now - start) / 1_000
+        var counts = try await client.counts()
+        try await Task.sleep(for: .seconds(1))
+        counts = try await client.counts()
+
+        func timed(_ body: () async throws -> Void) async throws -> [String: Double] {
+            var samples: [Double] = []
+            for _ in 0..<25 {
+                let began = ContinuousClock.now
+                try await body()
+                samples.append(ProcessMetrics.milliseconds(ContinuousClock.now - began))
+            }
+            return ["p50_ms": ProcessMetrics.round3(ProcessMetrics.percentile(samples, 50)), "p99_ms": ProcessMetrics.round3(samples.max() ?? .nan)]
+        }
+        var deepCursor: String?
+        var page = try await client.list(InstanceQuery(limit: 100))
+        for _ in 0..<100 {  // 10,000 rows in: a cursor from deep in the listing
+            guard let next = page.nextCursor else { break }
+            deepCursor = next
+            page = try await client.list(InstanceQuery(cursor: next, limit: 100))
+        }
+        let latencies: [String: Any] = [
+            "first_page_50": try await timed { _ = try await client.list(InstanceQuery(limit: 50)) },
+            "first_page_50_ascending": try await timed { _ = try await client.list(InstanceQuery(direction: .ascending, limit: 50)) },
+            "deep_cursor_page_50": try await timed { _ = try await client.list(InstanceQuery(cursor: deepCursor, limit: 50)) },
+            "status_queued_page_50": try await timed { _ = try await client.list(InstanceQuery(status: .queued, limit: 50)) },
+            "status_running_page_50": try await timed { _ = try await client.list(InstanceQuery(status: .running, limit: 50)) },
+            "counts_by_status": try await timed { _ = try await client.counts() },
+        ]
+        let databaseBytes = (try? FileManager.default.attributesOfItem(atPath: dataDirectory + "/brigade.sqlite")[.size] as? Int) ?? -1
+        return [
+            "workflows": n, "create_s": ProcessMetrics.round3(create), "creations_per_s": ProcessMetrics.round3(Double(n) / create),
+            "creations_per_s_first_5pct": ProcessMetrics.round3(startRate), "creations_per_s_last_5pct": ProcessMetrics.round3(endRate),
+            "queued": counts[.queued, default: 0], "running": counts[.running, default: 0],
+            "list_latency": latencies, "database_mib": ProcessMetrics.round3(Double(databaseBytes) / 1_048_576),
+            "rss_mib": ProcessMetrics.round3(ProcessMetrics.memoryMiB().rss), "live_engines": runtime.liveInstanceCount,
+        ]
+    }
+
     // MARK: Output
 
     static func loadContext(_ path: String) throws -> [String: Any] {
@@ -355,6 +437,11 @@ struct BenchCommand: AsyncParsableCommand {
         case .hibernated:
             return
                 "hibernated: \(value("workflows")) created in \(value("create_s")) s (\(value("creations_per_s"))/s); all parked at once: \(value("all_parked_at_once")), RSS then \(value("rss_parked_mib")) MiB (PSS \(value("pss_parked_mib"))), live engines \(value("live_engines_when_parked")); \(value("woken")) woke, lateness p50 \(value("wake_lateness_p50_ms")) ms, p99 \(value("wake_lateness_p99_ms")) ms, max \(value("wake_lateness_max_ms")) ms, early \(value("early"))"
+        case .queued:
+            let latency = metrics["list_latency"] as? [String: [String: Double]] ?? [:]
+            func p50(_ key: String) -> String { latency[key]?["p50_ms"].map { "\($0)" } ?? "-" }
+            return
+                "queued: \(value("workflows")) created in \(value("create_s")) s (\(value("creations_per_s"))/s; first 5 % \(value("creations_per_s_first_5pct"))/s, last 5 % \(value("creations_per_s_last_5pct"))/s); \(value("queued")) queued, \(value("running")) running; list page p50: first \(p50("first_page_50")) ms, deep cursor \(p50("deep_cursor_page_50")) ms, status=queued \(p50("status_queued_page_50")) ms, status=running \(p50("status_running_page_50")) ms; counts \(p50("counts_by_status")) ms; RSS \(value("rss_mib")) MiB, database \(value("database_mib")) MiB"
         case .fairness:
             return
                 "fairness: \(value("workflows")) instances of 2 workflows on 100 slots in \(value("wall_s")) s; while both had queued work (\(value("samples_both_queued")) samples) the first held \(value("share_first_mean")) of the running slots on average (p5 \(value("share_first_p5")), p95 \(value("share_first_p95"))), \(value("running_total_mean")) running on average"
