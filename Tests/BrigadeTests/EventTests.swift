@@ -41,6 +41,28 @@ struct TwoWaits: Workflow {
         }
     }
 
+    /// An event that wakes a parked wait just as the engine is about to hibernate must not be
+    /// dropped with the engine (it used to wait, unconsumed, for the wait's timeout). Events are
+    /// sent while each instance's engine re-runs after a resume, so that many land in that gap.
+    @Test func anEventArrivingAsTheEngineHibernatesIsNotLost() async throws {
+        try await TestBrigade.run(register: { try $0.register(WaitsForApproval()) }) { brigade in
+            let client = brigade.runtime.workflow(WaitsForApproval.self)
+            var instances: [WorkflowInstance<WaitsForApproval>] = []
+            for index in 0..<40 { instances.append(try await client.create(id: "race-\(index)", params: .init(sleepFirst: false))) }
+            for instance in instances { try await instance.waitForStatus(.waiting) }
+            for instance in instances {
+                try await instance.pause()
+                try await instance.resume()
+                try await instance.sendEvent(type: "approved", payload: Approval(approver: instance.id))
+            }
+            // The virtual clock never moves: only a delivered event completes an instance.
+            for instance in instances {
+                let done = try await instance.waitForStatus(.complete, timeout: .seconds(20))
+                #expect(done.output == "approved by \(instance.id)")
+            }
+        }
+    }
+
     @Test func earlyEventIsKeptUntilTheWaitIsReached() async throws {
         try await TestBrigade.run(register: { try $0.register(WaitsForApproval()) }) { brigade in
             let instance = try await brigade.runtime.workflow(WaitsForApproval.self).create(params: .init(sleepFirst: true))

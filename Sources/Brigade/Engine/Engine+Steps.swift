@@ -158,7 +158,9 @@ extension Engine {
                     } catch {
                         return nil
                     }
-                    ticket.resolve(.success(.deadline))
+                    self.state.withLock { state in
+                        if ticket.resolve(.success(.deadline)) { state?.wake(id) }
+                    }
                     return nil
                 }
                 group.addTask { try await ticket.wait() }
@@ -174,11 +176,9 @@ extension Engine {
         } catch {
             result = .failure(error)
         }
-        state.withLock { state in
-            state!.unpark(id)
-            if !short { state!.busy += 1 }
-            state!.activity += 1
-        }
+        // Woken by an event or the deadline: already counted busy by `wake`. Woken otherwise
+        // (cancellation, unwinding): counted here.
+        _ = state.withLock { state in state!.wake(id) }
         return try result.get()
     }
 

@@ -237,6 +237,7 @@ final class Engine: Sendable {
                 queue.removeFirst()
                 state!.waiters[event.type] = queue.isEmpty ? nil : queue
                 if let ticket = state!.parked[id]?.ticket, ticket.resolve(.success(.event(event))) {
+                    state!.wake(id)
                     return true
                 }
             }

@@ -113,6 +113,19 @@ struct EngineState: Sendable {
         }
     }
 
+    /// Counts a parked branch as woken, in the same critical section as the one that resolves
+    /// its ticket: from then on it is busy, so the monitor cannot hibernate the engine in the gap
+    /// before the branch resumes (an event delivered there would be dropped with the engine and
+    /// wait, unconsumed, for the wait's timeout). Returns false if it was woken already.
+    @discardableResult
+    mutating func wake(_ id: UInt64) -> Bool {
+        guard let entry = parked[id] else { return false }
+        unpark(id)
+        if !entry.short { busy += 1 }
+        activity += 1
+        return true
+    }
+
     /// The earliest deadline among parked branches.
     var earliestDeadline: Int64? {
         parked.values.compactMap(\.deadline).min()
