@@ -133,8 +133,21 @@ final class SousChef: Sendable {
             let overdue = try await store.dueInstances(shard, after: overdueFrom, dueBefore: now, limit: page)
             let upcoming = try await store.dueInstances(shard, after: upcomingFrom, dueBefore: horizon, limit: page)
             return state.withLock { state -> Int64? in
+                var skipped = false
                 for instance in overdue + upcoming {
+                    // New instances beyond the queue in memory stay in the store for a later page.
+                    if instance.status == .queued, state.entries[instance.seq] == nil, state.fresh.count >= page {
+                        skipped = true
+                        continue
+                    }
                     state.schedule(seq: instance.seq, id: instance.id, dueAt: instance.dueAt, woken: instance.status != .queued)
+                }
+                if skipped {
+                    // Read again from the start once the queue drains: the skipped rows come first.
+                    state.heldBack = true
+                    state.overdueCursor = nil
+                    state.upcomingCursor = nil
+                    return nil
                 }
                 state.overdueCursor = overdue.count == page ? overdue.last?.position : nil
                 if overdue.count < page { state.heldBack = false }
