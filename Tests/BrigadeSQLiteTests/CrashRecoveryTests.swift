@@ -19,7 +19,7 @@ import Testing
         let ledger = directory.file("ledger.tsv")
         let arguments = [
             "crash-probe", "--db", db, "--ledger", ledger,
-            "--instances", "\(Self.instances)", "--steps", "\(Self.steps)", "--step-millis", "25",
+            "--instances", "\(Self.instances)", "--steps", "\(Self.steps)", "--step-millis", "80",
         ]
         let total = Self.instances * Self.steps
 
@@ -28,12 +28,24 @@ import Testing
         for _ in 0..<2 {
             // Relative to what already ran, so that each child is killed after doing some work.
             let killAfter = Self.ledgerLines(ledger).count + total / 6
-            let child = try Self.launch(binary, arguments)
+            let log = directory.file("child-\(snapshots.count).log")
+            let child = try Self.launch(binary, arguments, log: log)
             // Kill at a moment when step bodies are running: started in the ledger, not committed.
-            try await eventually("the child to run \(killAfter) step bodies and be inside some", timeout: .seconds(60)) {
-                let lines = Self.ledgerLines(ledger)
-                guard lines.count >= killAfter else { return false }
-                return !Set(lines.map(\.step)).subtracting(try Self.committedSteps(db)).isEmpty
+            do {
+                try await eventually("the child to run \(killAfter) step bodies and be inside some", timeout: .seconds(120)) {
+                    let lines = Self.ledgerLines(ledger)
+                    // Step bodies last 80 ms, so the child cannot finish between two looks.
+                    guard child.isRunning else { throw ChildExited() }
+                    guard lines.count >= killAfter else { return false }
+                    return !Set(lines.map(\.step)).subtracting(try Self.committedSteps(db)).isEmpty
+                }
+            } catch {
+                let output = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
+                Issue.record(
+                    "child running: \(child.isRunning), ledger lines: \(Self.ledgerLines(ledger).count), its stderr: \(output.suffix(2_000))"
+                )
+                kill(child.processIdentifier, SIGKILL)
+                throw error
             }
             kill(child.processIdentifier, SIGKILL)
             child.waitUntilExit()
@@ -100,7 +112,11 @@ import Testing
 
     /// Completed `step.do` records, as "instance/step name", read from the database file.
     static func committedSteps(_ path: String) throws -> Set<String> {
-        let queue = try DatabaseQueue(path: path)
+        // The child may hold the write lock (migrating, switching to WAL) as this opens: wait
+        // for it rather than fail with SQLITE_BUSY.
+        var configuration = Configuration()
+        configuration.busyMode = .timeout(10)
+        let queue = try DatabaseQueue(path: path, configuration: configuration)
         let rows = try queue.read { db in
             try Row.fetchAll(
                 db,
@@ -113,11 +129,15 @@ import Testing
         return Set(rows.map { "\($0["id"] as String)/\($0["name"] as String)" })
     }
 
-    static func launch(_ binary: URL, _ arguments: [String]) throws -> Process {
+    static func launch(_ binary: URL, _ arguments: [String], log: String? = nil) throws -> Process {
         let process = Process()
         process.executableURL = binary
         process.arguments = arguments
         process.standardOutput = FileHandle.nullDevice
+        if let log {
+            _ = FileManager.default.createFile(atPath: log, contents: nil)
+            process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
+        }
         try process.run()
         return process
     }
@@ -140,4 +160,8 @@ import Testing
         }
         return found
     }
+}
+
+private struct ChildExited: Error, CustomStringConvertible {
+    var description: String { "the child exited before it could be killed mid-run" }
 }
