@@ -8,6 +8,7 @@ let package = Package(
         .library(name: "Brigade", targets: ["Brigade"]),
         .library(name: "BrigadeSQLite", targets: ["BrigadeSQLite"]),
         .library(name: "BrigadeTesting", targets: ["BrigadeTesting"]),
+        .library(name: "BrigadeServer", targets: ["BrigadeServer"]),
         .executable(name: "brigade", targets: ["brigade"]),
     ],
     dependencies: [
@@ -16,6 +17,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
     ],
     targets: [
         // The programming model, the engine, the control plane and the storage protocol.
@@ -37,6 +40,16 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // The HTTP API (Cloudflare's v4 Workflows routes), tenants and their tokens.
+        .target(
+            name: "BrigadeServer",
+            dependencies: [
+                "Brigade",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .target(
             name: "BrigadeTesting",
             dependencies: ["Brigade", "BrigadeSQLite"]
@@ -46,6 +59,8 @@ let package = Package(
             dependencies: [
                 "Brigade",
                 "BrigadeSQLite",
+                "BrigadeServer",
+                .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -58,6 +73,13 @@ let package = Package(
         .testTarget(
             name: "BrigadeSQLiteTests",
             dependencies: ["Brigade", "BrigadeSQLite", "BrigadeTesting", .product(name: "GRDB", package: "GRDB.swift")]
+        ),
+        .testTarget(
+            name: "BrigadeServerTests",
+            dependencies: [
+                "Brigade", "BrigadeSQLite", "BrigadeServer", "BrigadeTesting",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ]
         ),
     ],
     swiftLanguageModes: [.v6]

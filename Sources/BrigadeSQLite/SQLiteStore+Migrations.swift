@@ -118,6 +118,14 @@ extension SQLiteStore {
                     CREATE INDEX instances_status_cursor ON instances (tenant, workflow, status, created_at, id);
                     """)
         }
+        migrator.registerMigration("v3: tenant tokens") { db in
+            try db.execute(
+                sql: """
+                    ALTER TABLE tenants ADD COLUMN token_hash TEXT;
+                    ALTER TABLE tenants ADD COLUMN token_rotated_at INTEGER;
+                    CREATE UNIQUE INDEX tenants_token ON tenants (token_hash);
+                    """)
+        }
         return migrator
     }
 }

@@ -71,7 +71,15 @@ struct TemporaryStore {
         #expect(counts == [.queued: 1, .running: 1, .waiting: 2, .complete: 1])
         #expect(try await store.instance(InstanceKey(tenant: "t", workflow: "w", id: "i2"))?.status == .waiting)
         let applied = try await DatabaseQueue(path: path).read { try String.fetchAll($0, sql: "SELECT identifier FROM grdb_migrations") }
-        #expect(applied == ["v1: instances, steps, events, history", "v2: per-status counts, cursor indexes"])
+        #expect(applied == ["v1: instances, steps, events, history", "v2: per-status counts, cursor indexes", "v3: tenant tokens"])
+        // v3 on a v1 database: tenants get token hashes, looked up by hash.
+        try await store.createTenant(TenantRecord(id: "acme", tokenHash: "h1", createdAt: 1))
+        #expect(try await store.tenant(tokenHash: "h1")?.id == "acme")
+        await #expect(throws: BrigadeError.self) { try await store.createTenant(TenantRecord(id: "acme", tokenHash: "h2", createdAt: 2)) }
+        try await store.rotateToken(tenant: "acme", tokenHash: "h3", now: 3)
+        #expect(try await store.tenant(tokenHash: "h1") == nil, "the old token stops working")
+        #expect(try await store.tenant(tokenHash: "h3")?.tokenRotatedAt == 3)
+        await #expect(throws: BrigadeError.self) { try await store.rotateToken(tenant: "nobody", tokenHash: "h4", now: 4) }
     }
 
     @Test func aWriteWithAStaleEpochIsRejectedWhole() async throws {

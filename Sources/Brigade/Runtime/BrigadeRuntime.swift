@@ -154,6 +154,11 @@ public final class BrigadeRuntime: Service, Sendable {
         }
     }
 
+    /// The names of the registered workflows.
+    public var workflowNames: [String] {
+        state.withLock { Array($0.workflows.keys) }
+    }
+
     func isRegistered(_ workflow: String) -> Bool {
         state.withLock { $0.workflows[workflow] != nil }
     }

@@ -366,7 +366,10 @@ struct BenchCommand: AsyncParsableCommand {
                 try await body()
                 samples.append(ProcessMetrics.milliseconds(ContinuousClock.now - began))
             }
-            return ["p50_ms": ProcessMetrics.round3(ProcessMetrics.percentile(samples, 50)), "p99_ms": ProcessMetrics.round3(samples.max() ?? .nan)]
+            return [
+                "p50_ms": ProcessMetrics.round3(ProcessMetrics.percentile(samples, 50)),
+                "p99_ms": ProcessMetrics.round3(samples.max() ?? .nan),
+            ]
         }
         var deepCursor: String?
         var page = try await client.list(InstanceQuery(limit: 100))

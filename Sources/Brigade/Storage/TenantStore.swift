@@ -1,0 +1,37 @@
+import Foundation
+
+/// A tenant (a Cloudflare "account" on the wire) and the hash of its bearer token.
+public struct TenantRecord: Sendable, Hashable {
+    /// The account id in API paths: 1–64 of `[a-zA-Z0-9_-]`.
+    public var id: String
+    /// Hex SHA-256 of the token; the token itself is never stored.
+    public var tokenHash: String
+    public var createdAt: Int64
+    public var tokenRotatedAt: Int64?
+
+    public init(id: String, tokenHash: String, createdAt: Int64, tokenRotatedAt: Int64? = nil) {
+        self.id = id
+        self.tokenHash = tokenHash
+        self.createdAt = createdAt
+        self.tokenRotatedAt = tokenRotatedAt
+    }
+}
+
+/// Where tenants and their token hashes are kept (the same database as the instances).
+public protocol TenantStore: Sendable {
+    /// Adds a tenant. Throws `tenant.already_exists` if the id is taken.
+    func createTenant(_ tenant: TenantRecord) async throws
+    /// Every tenant, by id.
+    func tenants() async throws -> [TenantRecord]
+    /// The tenant whose token hashes to `tokenHash`, if any.
+    func tenant(tokenHash: String) async throws -> TenantRecord?
+    /// Replaces a tenant's token hash; the old token stops working at once. Throws
+    /// `tenant.not_found` for an unknown id.
+    func rotateToken(tenant: String, tokenHash: String, now: Int64) async throws
+}
+
+extension BrigadeError.Code {
+    public static let tenantAlreadyExists = Self(rawValue: "tenant.already_exists")
+    public static let tenantNotFound = Self(rawValue: "tenant.not_found")
+    public static let invalidTenantId = Self(rawValue: "tenant.invalid_id")
+}

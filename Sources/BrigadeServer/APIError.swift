@@ -1,0 +1,119 @@
+import Brigade
+import Foundation
+import HTTPTypes
+import Hummingbird
+
+/// An error answered in Cloudflare's v4 envelope: `{success: false, errors: [{code, message}]}`
+/// with the matching HTTP status.
+struct APIError: Error, Sendable {
+    var status: HTTPResponse.Status
+    var code: Int
+    var message: String
+    var retryAfterSeconds: Int?
+
+    static func unauthenticated(_ message: String) -> APIError {
+        APIError(status: .unauthorized, code: 10_000, message: "Authentication error: \(message)")
+    }
+
+    static func notFound(code: Int, _ message: String) -> APIError {
+        APIError(status: .notFound, code: code, message: message)
+    }
+
+    static func badRequest(_ message: String) -> APIError {
+        APIError(status: .badRequest, code: 10_100, message: message)
+    }
+
+    /// The HTTP form of any error a handler let through. Brigade's own errors keep their code
+    /// in the message, as Cloudflare's do (`(instance.not_found) …`); anything else is a 500
+    /// that says nothing of the internals.
+    init(_ error: any Error) {
+        switch error {
+        case let error as APIError:
+            self = error
+        case let error as BrigadeError:
+            let message = error.message.hasPrefix("(") ? error.message : "(\(error.code.rawValue)) \(error.message)"
+            self.init(status: Self.status(of: error.code), code: Self.cloudflareCode(of: error.code), message: message)
+            if let retryAfter = error.retryAfter {
+                let (seconds, attoseconds) = retryAfter.components
+                retryAfterSeconds = max(1, Int(seconds) + (attoseconds > 0 ? 1 : 0))
+            }
+        case let error as HTTPError:
+            switch error.status {
+            case .contentTooLarge:
+                self.init(
+                    status: .contentTooLarge, code: 10_413,
+                    message:
+                        "(payload.too_large) The request body is larger than the server accepts (2 MiB; params and events at most 1 MiB).")
+            case .notFound:
+                self.init(
+                    status: .notFound, code: 10_404, message: "(route.not_found) No such route; see openapi.yaml for the ones there are.")
+            case .methodNotAllowed:
+                self.init(
+                    status: .methodNotAllowed, code: 10_405, message: "(route.method_not_allowed) This route does not take that method.")
+            default:
+                self.init(status: error.status, code: 10_000 + error.status.code, message: error.body ?? error.status.reasonPhrase)
+            }
+        default:
+            self.init(status: .internalServerError, code: 10_001, message: "workflows.api.error.internal_server")
+        }
+    }
+
+    init(status: HTTPResponse.Status, code: Int, message: String, retryAfterSeconds: Int? = nil) {
+        self.status = status
+        self.code = code
+        self.message = message
+        self.retryAfterSeconds = retryAfterSeconds
+    }
+
+    private static func status(of code: BrigadeError.Code) -> HTTPResponse.Status {
+        switch code {
+        case .instanceNotFound, .workflowNotRegistered, .tenantNotFound: .notFound
+        case .instanceAlreadyExists, .tenantAlreadyExists, .cannotTerminate, .cannotRestart, .instanceFinished: .conflict
+        case .payloadTooLarge, .stepOutputTooLarge: .contentTooLarge
+        case .rateLimited, .queueFull: .tooManyRequests
+        default: .badRequest
+        }
+    }
+
+    private static func cloudflareCode(of code: BrigadeError.Code) -> Int {
+        switch code {
+        case .instanceNotFound: 10_400
+        case .workflowNotRegistered: 10_501
+        case .instanceAlreadyExists, .tenantAlreadyExists: 10_409
+        case .cannotTerminate, .cannotRestart, .instanceFinished: 10_410
+        case .payloadTooLarge, .stepOutputTooLarge: 10_413
+        case .rateLimited, .queueFull: 10_429
+        default: 10_100
+        }
+    }
+
+    func response() -> Response {
+        var headers = HTTPFields()
+        headers[.contentType] = "application/json"
+        if let retryAfterSeconds { headers[.retryAfter] = String(retryAfterSeconds) }
+        let body: JSONValue = .object([
+            "success": .bool(false), "errors": .array([.object(["code": .number(Double(code)), "message": .string(message)])]),
+            "messages": .array([]), "result": .null,
+        ])
+        return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: body.jsonData())))
+    }
+}
+
+/// Outermost middleware: every error, including the router's own 404 and 405 and a body over
+/// the limit, leaves as an envelope. Client input never produces a 5xx unless the server is at
+/// fault, and then the detail goes to the log, not the response.
+struct ErrorEnvelopeMiddleware: RouterMiddleware {
+    typealias Context = BrigadeRequestContext
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        do {
+            return try await next(request, context)
+        } catch {
+            let apiError = APIError(error)
+            if apiError.status == .internalServerError {
+                context.logger.error("request failed", metadata: ["error": "\(error)", "path": "\(request.uri.path)"])
+            }
+            return apiError.response()
+        }
+    }
+}

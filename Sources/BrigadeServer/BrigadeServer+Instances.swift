@@ -1,0 +1,221 @@
+import Brigade
+import Foundation
+import Hummingbird
+
+extension BrigadeServer {
+    func addInstanceRoutes(to account: RouterGroup<BrigadeRequestContext>) {
+        // POST …/workflows/{workflow}/instances  {instance_id?, params?, instance_retention?}
+        account.post("workflows/:workflow/instances") { request, context in
+            let tenant = try Self.tenant(context)
+            let workflow = try workflowName(context)
+            let item = try Self.newInstance(try await Self.body(request, context) ?? .object([:]))
+            let id = try await runtime.createInstance(
+                tenant: tenant, workflow: workflow, id: item.id, params: item.params, retention: item.retention)
+            return Self.envelope(Self.created(id: id, workflow: workflow))
+        }
+        // POST …/workflows/{workflow}/instances/batch  [{…}, …]
+        account.post("workflows/:workflow/instances/batch") { request, context in
+            let tenant = try Self.tenant(context)
+            let workflow = try workflowName(context)
+            guard case .array(let items)? = try await Self.body(request, context) else {
+                throw APIError.badRequest("(batch.invalid) The body must be a JSON array of 1–100 instance objects.")
+            }
+            let ids = try await runtime.createInstanceBatch(tenant: tenant, workflow: workflow, try items.map(Self.newInstance))
+            return Self.envelope(.array(ids.map { Self.created(id: $0, workflow: workflow) }))
+        }
+        // GET …/workflows/{workflow}/instances?status&cursor&direction&per_page&page
+        account.get("workflows/:workflow/instances") { request, context in
+            try await listInstances(request, context)
+        }
+        // GET …/workflows/{workflow}/instances/{id}?order=asc|desc&simple=true
+        account.get("workflows/:workflow/instances/:id") { request, context in
+            let key = try instanceKey(context)
+            let row = try await runtime.instanceRow(key)
+            let query = request.uri.queryParameters
+            let simple = query.get("simple") == "true"
+            guard ["asc", "desc", nil].contains(query.get("order")) else {
+                throw APIError.badRequest("(request.invalid_query) order must be asc or desc.")
+            }
+            let steps = try await runtime.steps(key)
+            let history = simple ? [] : try await allHistory(key)
+            return Self.envelope(
+                WireFormat.description(row, steps: steps, history: history, ascending: query.get("order") != "desc", simple: simple))
+        }
+        // GET …/workflows/{workflow}/instances/{id}/step?name=…&type=step|waitForEvent|sleep
+        account.get("workflows/:workflow/instances/:id/step") { request, context in
+            let key = try instanceKey(context)
+            guard let name = request.uri.queryParameters.get("name") else {
+                throw APIError.badRequest(
+                    "(request.invalid_query) name is required: the step's name with its -N counter, as describe shows it.")
+            }
+            let steps = try await runtime.steps(key)
+            guard let step = steps.first(where: { $0.displayName == name || ($0.name == name && $0.count == 1) }) else {
+                throw APIError.notFound(code: 10_404, "(step.not_found) No step \"\(name)\" in instance \"\(key.id)\".")
+            }
+            var result: [String: JSONValue] = [
+                "status": .string(step.status.rawValue), "error": WireFormat.error(step.error), "output": WireFormat.json(step.value),
+            ]
+            if let type = step.eventType { result["event_type"] = .string(type) }
+            return Self.envelope(.object(result))
+        }
+        // PATCH …/workflows/{workflow}/instances/{id}/status  {status, from?}
+        account.patch("workflows/:workflow/instances/:id/status") { request, context in
+            let key = try instanceKey(context)
+            let body = try Self.object(try await Self.body(request, context), "The body")
+            switch try Self.string(body["status"], "status") {
+            case "pause": try await runtime.pause(key)
+            case "resume": try await runtime.resume(key)
+            case "terminate": try await runtime.terminate(key)
+            case "restart": try await runtime.restart(key, from: try Self.stepSelector(body["from"]))
+            default:
+                throw APIError.badRequest("(request.invalid_field) status must be one of pause, resume, terminate, restart.")
+            }
+            let row = try await runtime.instanceRow(key)
+            return Self.envelope(.object(["status": .string(row.status.rawValue), "timestamp": WireFormat.timestamp(row.modifiedAt)]))
+        }
+        // POST …/workflows/{workflow}/instances/{id}/events/{type}  (body: the payload)
+        account.post("workflows/:workflow/instances/:id/events/:type") { request, context in
+            let key = try instanceKey(context)
+            let type = try context.parameters.require("type")
+            let payload = try await Self.body(request, context) ?? .null
+            try await runtime.sendEvent(key, type: type, payload: payload.jsonData())
+            return Self.envelope(.null)
+        }
+        // POST …/workflows/{workflow}/instances/batch/delete  {instances: [ids]}
+        account.post("workflows/:workflow/instances/batch/delete") { request, context in
+            let tenant = try Self.tenant(context)
+            let workflow = try workflowName(context)
+            let body = try Self.object(try await Self.body(request, context), "The body")
+            guard case .array(let values)? = body["instances"], (1...100).contains(values.count) else {
+                throw APIError.badRequest("(batch.invalid) instances must be an array of 1–100 instance ids.")
+            }
+            var deleted = 0
+            var errors: [JSONValue] = []
+            for value in values {
+                guard case .string(let id) = value else {
+                    throw APIError.badRequest("(batch.invalid) every item of instances must be an id string.")
+                }
+                do {
+                    try await runtime.delete(InstanceKey(tenant: tenant, workflow: workflow, id: id))
+                    deleted += 1
+                } catch let error as BrigadeError where error.code == .instanceNotFound {
+                    errors.append(.object(["code": .number(10_400), "message": .string("(instance.not_found) \(id)"), "id": .string(id)]))
+                }
+            }
+            return Self.envelope(.object(["deleted": .number(Double(deleted)), "errors": .array(errors)]))
+        }
+        // PUT …/workflows/{workflow}/instances/terminate?status=…  (terminate all, or all of one status)
+        account.put("workflows/:workflow/instances/terminate") { request, context in
+            let tenant = try Self.tenant(context)
+            let workflow = try workflowName(context)
+            let status = try Self.status(request.uri.queryParameters.get("status"))
+            if let status, [.complete, .errored, .terminated].contains(status) {
+                throw APIError.badRequest(
+                    "(request.invalid_query) Only unfinished instances can be terminated; status \(status.rawValue) is finished.")
+            }
+            var cursor: String?
+            repeat {
+                let page = try await runtime.listInstances(
+                    tenant: tenant, workflow: workflow, InstanceQuery(status: status, cursor: cursor, direction: .ascending, limit: 500))
+                for row in page.instances where !row.status.isTerminal {
+                    do { try await runtime.terminate(row.key) } catch let error as BrigadeError where error.code == .cannotTerminate {}
+                }
+                cursor = page.nextCursor
+            } while cursor != nil
+            return Self.envelope(.object(["status": .string("ok")]))
+        }
+    }
+
+    private func listInstances(_ request: Request, _ context: BrigadeRequestContext) async throws -> Response {
+        let tenant = try Self.tenant(context)
+        let workflow = try workflowName(context)
+        let query = request.uri.queryParameters
+        let perPage = try Self.integer(query.get("per_page"), "per_page", default: 50, range: 1...1_000)
+        let status = try Self.status(query.get("status"))
+        let direction: InstanceQuery.Direction
+        switch query.get("direction") {
+        case nil, "desc": direction = .descending
+        case "asc": direction = .ascending
+        case let other?: throw APIError.badRequest("(request.invalid_query) direction must be asc or desc; got \"\(other)\".")
+        }
+        if query.get("date_start") != nil || query.get("date_end") != nil {
+            throw APIError.badRequest(
+                "(request.invalid_query) date_start and date_end are not supported by this server yet; page with cursor instead.")
+        }
+        var cursor = query.get("cursor")
+        let page = query.get("page")
+        if page != nil && cursor != nil {
+            throw APIError.badRequest("(request.invalid_query) Use either page or cursor, not both.")
+        }
+        // Page numbers walk the cursor from the start, as wrangler does.
+        let pageNumber = try Self.integer(page, "page", default: 1, range: 1...1_000)
+        var result = try await runtime.listInstances(
+            tenant: tenant, workflow: workflow, InstanceQuery(status: status, cursor: cursor, direction: direction, limit: perPage))
+        for _ in 1..<pageNumber {
+            guard let next = result.nextCursor else {
+                result = InstancePage(instances: [], nextCursor: nil)
+                break
+            }
+            cursor = next
+            result = try await runtime.listInstances(
+                tenant: tenant, workflow: workflow, InstanceQuery(status: status, cursor: next, direction: direction, limit: perPage))
+        }
+        var info: [String: JSONValue] = ["per_page": .number(Double(perPage)), "count": .number(Double(result.instances.count))]
+        if page != nil { info["page"] = .number(Double(pageNumber)) }
+        info["cursor"] = result.nextCursor.map(JSONValue.string) ?? .null
+        return Self.envelope(.array(result.instances.map(WireFormat.summary)), resultInfo: .object(info))
+    }
+
+    private func allHistory(_ key: InstanceKey) async throws -> [HistoryEvent] {
+        var events: [HistoryEvent] = []
+        while true {
+            let page = try await runtime.history(key, afterId: events.last?.id ?? 0, limit: 1_000)
+            events += page
+            if page.count < 1_000 { return events }
+        }
+    }
+
+    static func created(id: String, workflow: String) -> JSONValue {
+        .object([
+            "id": .string(id), "status": .string("queued"), "version_id": .string(WireFormat.versionId),
+            "workflow_id": .string(workflow),
+        ])
+    }
+
+    static func newInstance(_ value: JSONValue) throws -> NewInstanceRequest {
+        let object = try object(value, "An instance")
+        let params = object["params"] ?? .object([:])
+        return NewInstanceRequest(
+            id: try string(object["instance_id"] ?? object["id"], "instance_id"), params: params.jsonData(),
+            retention: try retention(object["instance_retention"]))
+    }
+
+    static func status(_ text: String?) throws -> InstanceStatus? {
+        guard let text else { return nil }
+        guard let status = InstanceStatus(rawValue: text) else {
+            throw APIError.badRequest(
+                "(request.invalid_query) status must be one of \(InstanceStatus.allCases.map(\.rawValue).joined(separator: ", ")); got \"\(text)\"."
+            )
+        }
+        return status
+    }
+
+    /// `from: {name, count?, type?}` of a restart.
+    static func stepSelector(_ value: JSONValue?) throws -> StepSelector? {
+        guard let value, value != .null else { return nil }
+        let object = try object(value, "from")
+        guard let name = try string(object["name"], "from.name") else {
+            throw APIError.badRequest("(request.invalid_field) from.name is required: the step to restart from.")
+        }
+        var count = 1
+        if case .number(let number)? = object["count"] { count = Int(number) }
+        let kind: StepKind
+        switch try string(object["type"], "from.type") {
+        case nil, "do", "step": kind = .do
+        case "sleep": kind = .sleep
+        case "waitForEvent": kind = .waitForEvent
+        case let other?: throw APIError.badRequest("(request.invalid_field) from.type must be do, sleep or waitForEvent; got \"\(other)\".")
+        }
+        return StepSelector(name: name, count: count, kind: kind)
+    }
+}

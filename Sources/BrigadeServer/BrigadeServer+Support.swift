@@ -1,0 +1,89 @@
+import Brigade
+import Foundation
+import Hummingbird
+
+extension BrigadeServer {
+    /// A success in Cloudflare's envelope.
+    static func envelope(_ result: JSONValue, resultInfo: JSONValue? = nil) -> Response {
+        var body: [String: JSONValue] = ["success": .bool(true), "errors": .array([]), "messages": .array([]), "result": result]
+        if let resultInfo { body["result_info"] = resultInfo }
+        var headers = HTTPFields()
+        headers[.contentType] = "application/json"
+        return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: JSONValue.object(body).jsonData())))
+    }
+
+    /// The request body as JSON (`nil` for an empty body). The body is read up to the
+    /// context's limit and refused with 413 past it, without buffering the rest.
+    static func body(_ request: Request, _ context: BrigadeRequestContext) async throws -> JSONValue? {
+        let tooLarge = APIError(
+            status: .contentTooLarge, code: 10_413,
+            message:
+                "(payload.too_large) The request body is larger than the server accepts (\(context.maxUploadSize / 1_048_576) MiB; params and event payloads at most 1 MiB)."
+        )
+        if let length = request.headers[.contentLength].flatMap(Int.init), length > context.maxUploadSize { throw tooLarge }
+        let buffer: ByteBuffer
+        do {
+            buffer = try await request.body.collect(upTo: context.maxUploadSize)
+        } catch {
+            // A chunked body that runs past the limit: reading stops there.
+            throw tooLarge
+        }
+        if buffer.readableBytes == 0 { return nil }
+        let data = Data(buffer.readableBytesView)
+        do {
+            return try WireFormat.decoder.decode(JSONValue.self, from: data)
+        } catch {
+            throw APIError.badRequest(
+                "(request.invalid_json) The request body is not valid JSON; send a JSON document with Content-Type: application/json.")
+        }
+    }
+
+    /// The tenant set by ``TenantAuthenticator``.
+    static func tenant(_ context: BrigadeRequestContext) throws -> String {
+        guard let tenant = context.tenant else { throw APIError.unauthenticated("no tenant for this request") }
+        return tenant
+    }
+
+    /// The path's workflow name, which must be registered: 404 otherwise, for every tenant alike.
+    func workflowName(_ context: BrigadeRequestContext) throws -> String {
+        let name = try context.parameters.require("workflow")
+        guard runtime.workflowNames.contains(name) else {
+            throw APIError.notFound(code: 10_501, "(workflow.not_found) No workflow named \"\(name)\"; GET …/workflows lists them.")
+        }
+        return name
+    }
+
+    func instanceKey(_ context: BrigadeRequestContext) throws -> InstanceKey {
+        InstanceKey(tenant: try Self.tenant(context), workflow: try workflowName(context), id: try context.parameters.require("id"))
+    }
+
+    static func string(_ value: JSONValue?, _ field: String) throws -> String? {
+        switch value {
+        case nil, .null?: return nil
+        case .string(let text)?: return text
+        default: throw APIError.badRequest("(request.invalid_field) \"\(field)\" must be a string.")
+        }
+    }
+
+    static func object(_ value: JSONValue?, _ what: String) throws -> [String: JSONValue] {
+        guard case .object(let object)? = value else {
+            throw APIError.badRequest("(request.invalid_body) \(what) must be a JSON object.")
+        }
+        return object
+    }
+
+    /// `instance_retention: {success_retention, error_retention}` as duration strings or seconds.
+    static func retention(_ value: JSONValue?) throws -> Retention? {
+        guard let value, value != .null else { return nil }
+        let object = try object(value, "instance_retention")
+        func duration(_ key: String) throws -> Duration? {
+            switch object[key] {
+            case nil, .null?: return nil
+            case .number(let seconds)?: return .milliseconds(Int64(seconds * 1_000))
+            case .string(let text)?: return try DurationParser.parse(text)
+            default: throw APIError.badRequest("(request.invalid_field) instance_retention.\(key) must be a duration such as \"7 days\".")
+            }
+        }
+        return Retention(success: try duration("success_retention"), error: try duration("error_retention"))
+    }
+}

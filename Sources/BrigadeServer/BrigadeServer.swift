@@ -1,0 +1,49 @@
+import Brigade
+import Foundation
+import Hummingbird
+import Logging
+
+/// Brigade's HTTP API: Cloudflare's v4 Workflows routes under
+/// `/client/v4/accounts/{account_id}/workflows…`, answered by a ``BrigadeRuntime`` for the tenant
+/// the bearer token belongs to.
+///
+/// Use ``application(host:port:)`` for a standalone server, or ``addRoutes(to:)`` to mount the
+/// routes on an embedding program's own router (which must use ``BrigadeRequestContext``).
+public struct BrigadeServer: Sendable {
+    public let runtime: BrigadeRuntime
+    public let tenants: any TenantStore
+    let logger: Logger
+    /// When this server was made: the registered workflows' `created_on`.
+    let startedAt: Int64
+
+    public init(runtime: BrigadeRuntime, tenants: any TenantStore, logger: Logger = Logger(label: "brigade.server")) {
+        self.runtime = runtime
+        self.tenants = tenants
+        self.logger = logger
+        self.startedAt = Date().millisecondsSince1970
+    }
+
+    /// Adds every route, the error envelope and the tenant check to `router`.
+    public func addRoutes(to router: Router<BrigadeRequestContext>) {
+        router.add(middleware: ErrorEnvelopeMiddleware())
+        router.get("/healthz") { _, _ in Response(status: .ok, body: ResponseBody(byteBuffer: ByteBuffer(string: "ok\n"))) }
+        let account = router.group("/client/v4/accounts/:account").add(middleware: TenantAuthenticator(tenants: tenants))
+        addWorkflowRoutes(to: account)
+        addInstanceRoutes(to: account)
+    }
+
+    /// A router with Brigade's routes.
+    public func router() -> Router<BrigadeRequestContext> {
+        let router = Router(context: BrigadeRequestContext.self)
+        addRoutes(to: router)
+        return router
+    }
+
+    /// A Hummingbird application serving the routes: a `Service` to run in the same
+    /// `ServiceGroup` as the runtime, so that SIGTERM stops intake first and lets the engine
+    /// drain.
+    public func application(host: String = "127.0.0.1", port: Int = 8787) -> some ApplicationProtocol {
+        Application(
+            router: router(), configuration: .init(address: .hostname(host, port: port), serverName: "brigade"), logger: logger)
+    }
+}

@@ -1,0 +1,117 @@
+import Brigade
+import Foundation
+
+/// The JSON shapes of Cloudflare's v4 Workflows API, built from Brigade's rows.
+enum WireFormat {
+    static let decoder = JSONDecoder()
+
+    /// ISO 8601 with milliseconds in UTC, as Cloudflare writes timestamps.
+    static func timestamp(_ milliseconds: Int64?) -> JSONValue {
+        guard let milliseconds else { return .null }
+        let date = Date(millisecondsSince1970: milliseconds)
+        return .string(date.formatted(.iso8601.year().month().day().time(includingFractionalSeconds: true).timeZone(separator: .omitted)))
+    }
+
+    /// Stored JSON as a value; stored bytes that do not parse are shown as a string.
+    static func json(_ data: Data?) -> JSONValue {
+        guard let data else { return .null }
+        return (try? decoder.decode(JSONValue.self, from: data)) ?? .string(String(decoding: data, as: UTF8.self))
+    }
+
+    static func error(_ error: ErrorInfo?) -> JSONValue {
+        guard let error else { return .null }
+        return .object(["name": .string(error.name), "message": .string(error.message)])
+    }
+
+    /// An item of `GET …/instances`.
+    static func summary(_ row: InstanceRow) -> JSONValue {
+        .object([
+            "id": .string(row.key.id), "status": .string(row.status.rawValue), "created_on": timestamp(row.createdAt),
+            "modified_on": timestamp(row.modifiedAt), "started_on": timestamp(row.startedAt), "ended_on": timestamp(row.endedAt),
+            "version_id": .string(versionId), "workflow_id": .string(row.key.workflow), "trigger_source": .string("api"),
+        ])
+    }
+
+    /// Brigade runs the code it was started with: one version per workflow.
+    static let versionId = "00000000-0000-0000-0000-000000000001"
+
+    /// `GET …/instances/{id}`: the reference's §3.2 shape; `steps` left out when `simple`.
+    static func description(_ row: InstanceRow, steps: [StepRecord], history: [HistoryEvent], ascending: Bool, simple: Bool) -> JSONValue {
+        var object: [String: JSONValue] = [
+            "status": .string(row.status.rawValue), "params": json(row.params), "trigger": .object(["source": .string("api")]),
+            "versionId": .string(versionId), "queued": timestamp(row.createdAt), "start": timestamp(row.startedAt),
+            "end": timestamp(row.endedAt), "output": json(row.output), "error": error(row.error),
+            "success": row.status == .complete ? .bool(true) : (row.status == .errored || row.status == .terminated ? .bool(false) : .null),
+            "step_count": .number(Double(steps.count)), "rollback": .null,
+        ]
+        if !simple {
+            let ordered = steps.sorted { ascending ? $0.position < $1.position : $0.position > $1.position }
+            let attempts = Dictionary(grouping: history.filter { $0.entry.step != nil }, by: { $0.entry.step! })
+            var described = ordered.map { step(for: $0, history: attempts[$0.displayName] ?? []) }
+            if row.status == .terminated {
+                described.append(.object(["type": .string("termination"), "trigger": .object(["source": .string("api")])]))
+            }
+            object["steps"] = .array(described)
+        }
+        return .object(object)
+    }
+
+    static func step(for record: StepRecord, history: [HistoryEvent]) -> JSONValue {
+        let name = JSONValue.string(record.displayName)
+        switch record.kind {
+        case .sleep:
+            return .object([
+                "type": .string("sleep"), "name": name, "start": timestamp(record.startedAt), "end": timestamp(record.deadline),
+                "finished": .bool(record.status == .complete), "error": .null,
+            ])
+        case .waitForEvent:
+            var object: [String: JSONValue] = [
+                "type": .string("waitForEvent"), "name": name, "start": timestamp(record.startedAt),
+                "end": timestamp(record.endedAt ?? record.deadline),
+                "finished": .bool(record.status == .complete || record.status == .timedOut),
+                "error": record.status == .timedOut
+                    ? error(record.error ?? ErrorInfo(name: "WaitForEventTimeoutError", message: "timed out")) : .null,
+            ]
+            if let type = record.eventType { object["event_type"] = .string(type) }
+            if record.value != nil { object["output"] = json(record.value) }
+            return .object(object)
+        case .do:
+            return .object([
+                "type": .string("step"), "name": name, "start": timestamp(record.startedAt), "end": timestamp(record.endedAt),
+                "success": record.status == .complete ? .bool(true) : (record.status == .failed ? .bool(false) : .null),
+                "output": record.value.map { .string(truncated(String(decoding: $0, as: UTF8.self))) } ?? .null,
+                "config": json(record.config), "attempts": .array(attempts(history)),
+            ])
+        }
+    }
+
+    /// Attempts from the step's history: each `attempt_started` closed by the next
+    /// `attempt_completed` or `attempt_errored` of the same number.
+    static func attempts(_ history: [HistoryEvent]) -> [JSONValue] {
+        var attempts: [(number: Int, value: [String: JSONValue])] = []
+        for event in history {
+            let number = event.entry.data["attempt"].flatMap { value -> Int? in
+                if case .number(let n) = value { return Int(n) }
+                return nil
+            }
+            guard let number else { continue }
+            switch event.entry.type {
+            case .attemptStarted:
+                attempts.append((number, ["start": timestamp(event.entry.at), "end": .null, "success": .null, "error": .null]))
+            case .attemptCompleted, .attemptErrored:
+                guard let index = attempts.lastIndex(where: { $0.number == number }) else { continue }
+                attempts[index].value["end"] = timestamp(event.entry.at)
+                attempts[index].value["success"] = .bool(event.entry.type == .attemptCompleted)
+                if event.entry.type == .attemptErrored { attempts[index].value["error"] = event.entry.data["error"] ?? .null }
+            default:
+                continue
+            }
+        }
+        return attempts.map { .object($0.value) }
+    }
+
+    /// Cloudflare truncates long outputs in `describe`; the step route serves them whole.
+    static func truncated(_ text: String, limit: Int = 1_024) -> String {
+        text.count <= limit ? text : String(text.prefix(limit)) + "[...output truncated]"
+    }
+}

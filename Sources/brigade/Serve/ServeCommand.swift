@@ -1,0 +1,55 @@
+import ArgumentParser
+import Brigade
+import BrigadeSQLite
+import BrigadeServer
+import Foundation
+import Hummingbird
+import Logging
+import ServiceLifecycle
+
+/// `brigade serve`: the engine and the HTTP API in one process, on a SQLite file.
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Run the engine and the Cloudflare-compatible HTTP API (with the example workflows) on a SQLite file."
+    )
+
+    @Option(name: .long, help: "The SQLite database file (env BRIGADE_DB).")
+    var db: String = ProcessInfo.processInfo.environment["BRIGADE_DB"] ?? "brigade.sqlite"
+
+    @Option(name: .long, help: "The address to listen on (env BRIGADE_HOST).")
+    var host: String = ProcessInfo.processInfo.environment["BRIGADE_HOST"] ?? "127.0.0.1"
+
+    @Option(name: .long, help: "The port to listen on (env BRIGADE_PORT).")
+    var port: Int = ProcessInfo.processInfo.environment["BRIGADE_PORT"].flatMap(Int.init) ?? 8787
+
+    func run() async throws {
+        var logger = Logger(label: "brigade")
+        logger.logLevel = ProcessInfo.processInfo.environment["BRIGADE_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .info
+        let store = try SQLiteStore(path: db)
+        try await store.migrate()
+        let runtime = BrigadeRuntime(store: store, logger: logger)
+        try ExampleWorkflows.register(in: runtime)
+
+        let base = "http://\(host):\(port)"
+        if try await store.tenants().isEmpty {
+            let token = try await TenantsCommand.create(id: TenantsCommand.defaultTenant, in: store)
+            say(
+                "Created tenant \"\(TenantsCommand.defaultTenant)\". Its token (shown once; `brigade tenants rotate-token` issues a new one):"
+            )
+            say("  export BRIGADE_URL=\(base) BRIGADE_ACCOUNT=\(TenantsCommand.defaultTenant) BRIGADE_TOKEN=\(token)")
+        }
+        say("Brigade serving \(runtime.workflowNames.sorted().joined(separator: ", ")) on \(base) with \(db)")
+        say("  curl -H \"Authorization: Bearer $BRIGADE_TOKEN\" \(base)/client/v4/accounts/$BRIGADE_ACCOUNT/workflows")
+
+        let server = BrigadeServer(runtime: runtime, tenants: store, logger: logger)
+        // Shut down in reverse order: the HTTP intake stops first, then the engine drains.
+        let group = ServiceGroup(
+            configuration: .init(
+                services: [.init(service: runtime), .init(service: server.application(host: host, port: port))],
+                gracefulShutdownSignals: [.sigterm, .sigint],
+                logger: logger
+            ))
+        try await group.run()
+    }
+}

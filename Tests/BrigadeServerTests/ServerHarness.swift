@@ -1,0 +1,112 @@
+import Brigade
+import BrigadeServer
+import BrigadeTesting
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import Testing
+
+/// Two tenants, `acme` and `globex`, each with a token, and the routes in process.
+struct ServerHarness {
+    let brigade: TestBrigade
+    let client: any TestClientProtocol
+    let acme: String
+    let globex: String
+
+    static func run(
+        settings: BrigadeSettings = BrigadeSettings(),
+        _ body: @Sendable (ServerHarness) async throws -> Void
+    ) async throws {
+        try await TestBrigade.run(
+            settings: settings,
+            register: {
+                try $0.register(Echo())
+                try $0.register(Napper())
+                try $0.register(Listener())
+            }
+        ) { brigade in
+            let acme = TenantToken.generate()
+            let globex = TenantToken.generate()
+            try await brigade.store.createTenant(TenantRecord(id: "acme", tokenHash: TenantToken.hash(acme), createdAt: 0))
+            try await brigade.store.createTenant(TenantRecord(id: "globex", tokenHash: TenantToken.hash(globex), createdAt: 0))
+            let server = BrigadeServer(runtime: brigade.runtime, tenants: brigade.store)
+            let app = Application(router: server.router())
+            try await app.test(.router) { client in
+                try await body(ServerHarness(brigade: brigade, client: client, acme: acme, globex: globex))
+            }
+        }
+    }
+
+    /// Sends a request and returns the status, the headers and the body as JSON.
+    @discardableResult
+    func call(
+        _ method: HTTPRequest.Method, _ path: String, token: String? = nil, json: String? = nil
+    ) async throws -> (status: HTTPResponse.Status, headers: HTTPFields, body: JSONValue) {
+        var headers = HTTPFields()
+        if let token = token ?? Optional(acme) { headers[.authorization] = "Bearer \(token)" }
+        headers[.contentType] = "application/json"
+        return try await client.execute(uri: path, method: method, headers: headers, body: json.map { ByteBuffer(string: $0) }) {
+            response in
+            let data = Data(response.body.readableBytesView)
+            let body = data.isEmpty ? JSONValue.null : try JSONDecoder().decode(JSONValue.self, from: data)
+            return (response.status, response.headers, body)
+        }
+    }
+
+    /// The path of a workflow's routes for `account`.
+    static func workflows(_ account: String = "acme") -> String { "/client/v4/accounts/\(account)/workflows" }
+}
+
+extension JSONValue {
+    subscript(key: String) -> JSONValue? {
+        if case .object(let object) = self { return object[key] }
+        return nil
+    }
+
+    subscript(index: Int) -> JSONValue? {
+        if case .array(let array) = self, array.indices.contains(index) { return array[index] }
+        return nil
+    }
+
+    var string: String? {
+        if case .string(let text) = self { return text }
+        return nil
+    }
+
+    var number: Double? {
+        if case .number(let value) = self { return value }
+        return nil
+    }
+
+    var array: [JSONValue]? {
+        if case .array(let values) = self { return values }
+        return nil
+    }
+}
+
+/// Returns its params after one step.
+struct Echo: Workflow {
+    static var name: String { "echo" }
+    func run(_ event: WorkflowEvent<JSONValue>, step: WorkflowStep) async throws -> JSONValue {
+        try await step.do("echo") { event.payload }
+    }
+}
+
+/// Sleeps an hour (virtual), then completes.
+struct Napper: Workflow {
+    static var name: String { "napper" }
+    func run(_ event: WorkflowEvent<JSONValue>, step: WorkflowStep) async throws -> String {
+        try await step.sleep("nap", for: .hours(1))
+        return "rested"
+    }
+}
+
+/// Waits for an `approval` event and returns its payload.
+struct Listener: Workflow {
+    static var name: String { "listener" }
+    func run(_ event: WorkflowEvent<JSONValue>, step: WorkflowStep) async throws -> JSONValue {
+        let received = try await step.waitForEvent("approval", type: "approval", timeout: .hours(1))
+        return received.payload
+    }
+}
