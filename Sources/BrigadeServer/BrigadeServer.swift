@@ -30,6 +30,7 @@ public struct BrigadeServer: Sendable {
         let account = router.group("/client/v4/accounts/:account").add(middleware: TenantAuthenticator(tenants: tenants))
         addWorkflowRoutes(to: account)
         addInstanceRoutes(to: account)
+        addEventStreamRoute(to: account)
     }
 
     /// A router with Brigade's routes.

@@ -1,0 +1,53 @@
+import Brigade
+import Foundation
+import HTTPTypes
+import Hummingbird
+
+extension BrigadeServer {
+    /// `GET …/workflows/{workflow}/instances/{id}/events`: the instance's history as Server-Sent
+    /// Events, stored events first, then live ones, ending after the terminal event. Each event's
+    /// `id:` is its history id; reconnecting with `Last-Event-ID` (or `?cursor=`) resumes after it.
+    func addEventStreamRoute(to account: RouterGroup<BrigadeRequestContext>) {
+        account.get("workflows/:workflow/instances/:id/events") { request, context in
+            let key = try instanceKey(context)
+            _ = try await runtime.instanceRow(key)  // 404 before the stream starts
+            let resumeFrom = request.headers[Self.lastEventID] ?? request.uri.queryParameters.get("cursor")
+            var cursor: Int64 = 0
+            if let resumeFrom {
+                guard let value = Int64(resumeFrom), value >= 0 else {
+                    throw APIError.badRequest(
+                        "(request.invalid_cursor) Last-Event-ID must be the id of an event this stream sent; got \"\(resumeFrom)\".")
+                }
+                cursor = value
+            }
+            let events = runtime.subscribe(key, cursor: cursor, pollInterval: .milliseconds(50))
+            var headers = HTTPFields()
+            headers[.contentType] = "text/event-stream"
+            headers[.cacheControl] = "no-cache"
+            return Response(
+                status: .ok, headers: headers,
+                body: ResponseBody { writer in
+                    try await writer.write(ByteBuffer(string: "retry: 1000\n\n"))
+                    for try await event in events {
+                        try await writer.write(ByteBuffer(string: Self.serverSentEvent(event)))
+                    }
+                    try await writer.finish(nil)
+                })
+        }
+    }
+
+    /// `Last-Event-ID`, which a reconnecting EventSource sends (HTTPTypes does not name it).
+    static let lastEventID = HTTPField.Name("Last-Event-ID")!
+
+    /// One SSE frame: `id`, `event` (the reference §2.6 type) and the event as JSON in `data`.
+    static func serverSentEvent(_ event: HistoryEvent) -> String {
+        var object: [String: JSONValue] = [
+            "id": .number(Double(event.id)), "type": .string(event.entry.type.rawValue),
+            "timestamp": WireFormat.timestamp(event.entry.at), "instance_id": .string(event.instanceId),
+        ]
+        if let step = event.entry.step { object["step"] = .string(step) }
+        if !event.entry.data.isEmpty { object["data"] = .object(event.entry.data) }
+        let data = String(decoding: JSONValue.object(object).jsonData(), as: UTF8.self)
+        return "id: \(event.id)\nevent: \(event.entry.type.rawValue)\ndata: \(data)\n\n"
+    }
+}

@@ -1,0 +1,74 @@
+import Brigade
+import BrigadeServer
+import BrigadeTesting
+import Foundation
+import HTTPTypes
+import Testing
+
+@Suite struct EventStreamTests {
+    let base = ServerHarness.workflows()
+
+    /// The stream sends the stored history, then live events, and ends after the terminal one;
+    /// reconnecting with Last-Event-ID resumes after that event, with nothing repeated.
+    @Test func historyThenLiveThenResumeWithLastEventID() async throws {
+        try await ServerHarness.run { api in
+            try await api.call(.post, "\(base)/listener/instances", json: #"{"instance_id": "s1"}"#)
+            let key = InstanceKey(tenant: "acme", workflow: "listener", id: "s1")
+            try await eventually("waiting") { try await api.brigade.runtime.instanceRow(key).status == .waiting }
+            // Deliver the event a moment after the stream opens: the rest arrives live.
+            let sender = Task {
+                try await Task.sleep(for: .milliseconds(200))
+                try await api.brigade.runtime.sendEvent(key, type: "approval", payload: Data(#"{"ok":true}"#.utf8))
+            }
+            let frames = try await stream(api, "\(base)/listener/instances/s1/events")
+            try await sender.value
+            let types = frames.map(\.event)
+            #expect(types.first == "workflow_queued")
+            #expect(types.contains("wait_started"))
+            #expect(types.contains("wait_completed"))
+            #expect(types.last == "workflow_completed", "the stream ends after the terminal event")
+            let ids = frames.map(\.id)
+            #expect(ids == ids.sorted() && Set(ids).count == ids.count)
+            #expect(frames.last?.data["instance_id"] == .string("s1"))
+
+            let middle = frames[frames.count / 2]
+            let resumed = try await stream(api, "\(base)/listener/instances/s1/events", lastEventID: middle.id)
+            #expect(resumed.map(\.id) == ids.filter { $0 > middle.id })
+
+            let other = try await api.call(.get, ServerHarness.workflows("globex") + "/listener/instances/s1/events", token: api.globex)
+            #expect(other.status == .notFound)
+            let bad = try await api.client.execute(
+                uri: "\(base)/listener/instances/s1/events", method: .get,
+                headers: [.authorization: "Bearer \(api.acme)", HTTPField.Name("Last-Event-ID")!: "yesterday"]
+            ) { $0.status }
+            #expect(bad == .badRequest)
+        }
+    }
+
+    struct Frame {
+        var id: Int64
+        var event: String
+        var data: JSONValue
+    }
+
+    func stream(_ api: ServerHarness, _ path: String, lastEventID: Int64? = nil) async throws -> [Frame] {
+        var headers: HTTPFields = [.authorization: "Bearer \(api.acme)"]
+        if let lastEventID { headers[HTTPField.Name("Last-Event-ID")!] = String(lastEventID) }
+        let text = try await api.client.execute(uri: path, method: .get, headers: headers) { response in
+            #expect(response.headers[.contentType] == "text/event-stream")
+            return String(buffer: response.body)
+        }
+        return text.components(separatedBy: "\n\n").compactMap { block -> Frame? in
+            var id: Int64?
+            var event: String?
+            var data: JSONValue?
+            for line in block.split(separator: "\n") {
+                if line.hasPrefix("id: ") { id = Int64(line.dropFirst(4)) }
+                if line.hasPrefix("event: ") { event = String(line.dropFirst(7)) }
+                if line.hasPrefix("data: ") { data = try? JSONDecoder().decode(JSONValue.self, from: Data(line.dropFirst(6).utf8)) }
+            }
+            guard let id, let event, let data else { return nil }
+            return Frame(id: id, event: event, data: data)
+        }
+    }
+}
