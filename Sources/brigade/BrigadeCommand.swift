@@ -5,7 +5,8 @@ struct BrigadeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "brigade",
         abstract: "Durable execution for Swift: workflows that survive crashes, sleep for days and wait for events.",
-        subcommands: [ServeCommand.self, TenantsCommand.self, DemoCommand.self, BenchCommand.self, CrashProbeCommand.self],
+        subcommands: [
+            ServeCommand.self, WorkflowsCommand.self, TriggerCommand.self, InstancesCommand.self, TenantsCommand.self, DemoCommand.self, BenchCommand.self, CrashProbeCommand.self],
         defaultSubcommand: nil
     )
 }

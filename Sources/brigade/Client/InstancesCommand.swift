@@ -1,0 +1,218 @@
+import ArgumentParser
+import Brigade
+import Foundation
+
+#if canImport(FoundationNetworking)
+    import FoundationNetworking
+#endif
+
+/// `brigade instances list|describe|pause|resume|terminate|restart|send-event|delete|watch`.
+struct InstancesCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "instances", abstract: "List, inspect and operate on a workflow's instances (`latest` works as an id).",
+        subcommands: [
+            List.self, Describe.self, Pause.self, Resume.self, Terminate.self, Restart.self, SendEvent.self, Delete.self, Watch.self,
+        ])
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List a workflow's instances, newest first.")
+        @Argument(help: "The workflow name.") var name: String
+        @Option(name: .long, help: "Only instances of this status.") var status: String?
+        @Option(name: .long, help: "Page size (1–1000).") var perPage: Int = 50
+        @Option(name: .long, help: "Page number.") var page: Int = 1
+        @Flag(name: .long, help: "Oldest first.") var reverse = false
+        @OptionGroup var options: ClientOptions
+
+        func run() async throws {
+            let client = try options.client()
+            var query = ["per_page": "\(perPage)", "page": "\(page)", "direction": reverse ? "asc" : "desc"]
+            if let status { query["status"] = status }
+            let (result, _) = try await client.call("GET", "\(client.workflowsPath)/\(name)/instances", query: query)
+            if options.json { return say(result.text) }
+            say(
+                Terminal.table(
+                    ["Instance ID", "Status", "Created", "Modified", "Ended"],
+                    result.items.map { item in
+                        [
+                            item["id"]?.text ?? "-", Terminal.status(item["status"]?.text ?? "?"), Terminal.time(item["created_on"]),
+                            Terminal.time(item["modified_on"]), Terminal.time(item["ended_on"]),
+                        ]
+                    }))
+        }
+    }
+
+    struct Describe: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Show an instance: its header and the step timeline with attempts.")
+        @Argument(help: "The workflow name.") var name: String
+        @Argument(help: "The instance id, or latest.") var id: String = "latest"
+        @Option(name: .long, help: "Truncate step outputs to this many characters.") var truncateOutputLimit: Int = 5_000
+        @OptionGroup var options: ClientOptions
+
+        func run() async throws {
+            let client = try options.client()
+            let id = try await client.resolve(id, workflow: name)
+            let (result, _) = try await client.call("GET", "\(client.workflowsPath)/\(name)/instances/\(id)")
+            if options.json { return say(result.text) }
+            say(Self.render(result, workflow: name, id: id, limit: truncateOutputLimit))
+        }
+
+        static func render(_ result: JSONValue, workflow: String, id: String, limit: Int) -> String {
+            var lines: [String] = []
+            func field(_ label: String, _ value: String) { lines.append("\(Terminal.bold(label + ":")) \(value)") }
+            field("Workflow Name", workflow)
+            field("Instance Id", id)
+            field("Status", Terminal.status(result["status"]?.text ?? "?"))
+            field("Trigger", "🌎 API")
+            field("Queued", Terminal.time(result["queued"]))
+            field("Start", Terminal.time(result["start"]))
+            field("End", Terminal.time(result["end"]))
+            field("Duration", Terminal.duration(result["start"] ?? result["queued"], result["end"]))
+            field("Success", result["success"].map { $0 == .bool(true) ? "✅ Yes" : ($0 == .bool(false) ? "❌ No" : "-") } ?? "-")
+            if case .object(let error)? = result["error"] { field("Error", "\(error["name"]?.text ?? "Error"): \(error["message"]?.text ?? "")") }
+            if let output = result["output"], output != .null { field("Output", Terminal.truncated(output.text, limit)) }
+            let steps = result["steps"]?.items ?? []
+            lines.append("")
+            lines.append(Terminal.bold("Steps:"))
+            for step in steps {
+                let type = step["type"]?.text ?? "?"
+                let icon = ["step": "🎯 Step", "sleep": "💤 Sleeping", "waitForEvent": "👀 Waiting for event", "termination": "🚫 Termination"][type] ?? type
+                lines.append("")
+                lines.append("  \(Terminal.bold(step["name"]?.text ?? type))  \(icon)")
+                if type == "termination" { continue }
+                lines.append("    Start: \(Terminal.time(step["start"]))   End: \(Terminal.time(step["end"]))   Duration: \(Terminal.duration(step["start"], step["end"]))")
+                switch type {
+                case "step":
+                    let success = step["success"] == .bool(true) ? "✅ Yes" : (step["success"] == .bool(false) ? "❌ No" : "▶ Running")
+                    lines.append("    Success: \(success)")
+                    if let output = step["output"], output != .null { lines.append("    Output: \(Terminal.truncated(output.text, limit))") }
+                    let attempts = step["attempts"]?.items ?? []
+                    if !attempts.isEmpty {
+                        let rows = attempts.enumerated().map { index, attempt -> [String] in
+                            let state = attempt["success"] == .bool(true) ? "✅ Success" : (attempt["success"] == .bool(false) ? "❌ Error" : "🔄 Working")
+                            let error = attempt["error"].flatMap { $0 == .null ? nil : "\($0["name"]?.text ?? ""): \($0["message"]?.text ?? "")" } ?? ""
+                            return ["\(index + 1)", Terminal.time(attempt["start"]), Terminal.time(attempt["end"]), Terminal.duration(attempt["start"], attempt["end"]), state, error]
+                        }
+                        let table = Terminal.table(["#", "Start", "End", "Duration", "State", "Error"], rows)
+                        lines += table.split(separator: "\n").map { "    " + $0 }
+                    }
+                case "waitForEvent":
+                    lines.append("    Finished: \(step["finished"] == .bool(true) ? "Yes" : "No")   Event type: \(step["event_type"]?.text ?? "-")")
+                    if let output = step["output"], output != .null { lines.append("    Event: \(Terminal.truncated(output.text, limit))") }
+                default:
+                    lines.append("    Finished: \(step["finished"] == .bool(true) ? "Yes" : "No")")
+                }
+            }
+            return lines.joined(separator: "\n")
+        }
+    }
+
+    /// pause, resume and terminate: `PATCH …/status`.
+    struct StatusChange {
+        static func run(_ options: ClientOptions, _ name: String, _ id: String, _ body: [String: JSONValue], verb: String) async throws {
+            let client = try options.client()
+            let id = try await client.resolve(id, workflow: name)
+            let (result, _) = try await client.call("PATCH", "\(client.workflowsPath)/\(name)/instances/\(id)/status", body: .object(body))
+            if options.json { return say(result.text) }
+            say("Instance \"\(id)\" \(verb); status now \(Terminal.status(result["status"]?.text ?? "?"))")
+        }
+    }
+
+    struct Pause: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Pause an instance.")
+        @Argument(help: "The workflow name.") var name: String
+        @Argument(help: "The instance id, or latest.") var id: String
+        @OptionGroup var options: ClientOptions
+        func run() async throws { try await StatusChange.run(options, name, id, ["status": .string("pause")], verb: "paused") }
+    }
+
+    struct Resume: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Resume a paused instance.")
+        @Argument(help: "The workflow name.") var name: String
+        @Argument(help: "The instance id, or latest.") var id: String
+        @OptionGroup var options: ClientOptions
+        func run() async throws { try await StatusChange.run(options, name, id, ["status": .string("resume")], verb: "resumed") }
+    }
+
+    struct Terminate: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Terminate an instance.")
+        @Argument(help: "The workflow name.") var name: String
+        @Argument(help: "The instance id, or latest.") var id: String
+        @OptionGroup var options: ClientOptions
+        func run() async throws { try await StatusChange.run(options, name, id, ["status": .string("terminate")], verb: "terminated") }
+    }
+
+    struct Restart: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Restart an instance, from the start or from a step.")
+        @Argument(help: "The workflow name.") var name: String
+        @Argument(help: "The instance id, or latest.") var id: String
+        @Option(name: .long, help: "Restart from this step (its name, without -N).") var fromStepName: String?
+        @Option(name: .long, help: "Which occurrence of that name (default 1).") var fromStepCount: Int = 1
+        @Option(name: .long, help: "The step's kind: do, sleep or waitForEvent.") var fromStepType: String = "do"
+        @OptionGroup var options: ClientOptions
+
+        func run() async throws {
+            var body: [String: JSONValue] = ["status": .string("restart")]
+            if let fromStepName {
+                body["from"] = .object(["name": .string(fromStepName), "count": .number(Double(fromStepCount)), "type": .string(fromStepType)])
+            }
+            try await StatusChange.run(options, name, id, body, verb: "restarted")
+        }
+    }
+
+    struct SendEvent: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "send-event", abstract: "Send an event to an instance.")
+        @Argument(help: "The workflow name.") var name: String
+        @Argument(help: "The instance id, or latest.") var id: String
+        @Option(name: .long, help: "The event type.") var type: String
+        @Option(name: .long, help: "The payload, as JSON.") var payload: String = "{}"
+        @OptionGroup var options: ClientOptions
+
+        func run() async throws {
+            let client = try options.client()
+            let id = try await client.resolve(id, workflow: name)
+            _ = try await client.call(
+                "POST", "\(client.workflowsPath)/\(name)/instances/\(id)/events/\(type)", body: try JSONValue.parse(payload, what: "--payload"))
+            say("Event \"\(type)\" sent to instance \"\(id)\"")
+        }
+    }
+
+    struct Delete: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Delete instances (1–100 ids; latest allowed).")
+        @Argument(help: "The workflow name.") var name: String
+        @Argument(help: "Instance ids.") var ids: [String]
+        @OptionGroup var options: ClientOptions
+
+        func run() async throws {
+            let client = try options.client()
+            var resolved: [JSONValue] = []
+            for id in ids { resolved.append(.string(try await client.resolve(id, workflow: name))) }
+            let (result, _) = try await client.call(
+                "POST", "\(client.workflowsPath)/\(name)/instances/batch/delete", body: .object(["instances": .array(resolved)]))
+            if options.json { return say(result.text) }
+            say("Deleted \(result["deleted"]?.text ?? "0") instance(s)")
+            for error in result["errors"]?.items ?? [] { say("  \(error["message"]?.text ?? "")") }
+        }
+    }
+
+    struct Watch: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Follow an instance's events live until it finishes.")
+        @Argument(help: "The workflow name.") var name: String
+        @Argument(help: "The instance id, or latest.") var id: String = "latest"
+        @OptionGroup var options: ClientOptions
+
+        func run() async throws {
+            let client = try options.client()
+            let id = try await client.resolve(id, workflow: name)
+            let request = client.request("GET", "\(client.workflowsPath)/\(name)/instances/\(id)/events")
+            for try await frame in EventStreamReader.frames(request) {
+                if options.json {
+                    say(frame.data)
+                    continue
+                }
+                let event = (try? JSONDecoder().decode(JSONValue.self, from: Data(frame.data.utf8))) ?? .null
+                let step = event["step"].map { "  \($0.text)" } ?? ""
+                say("\(Terminal.dim(Terminal.time(event["timestamp"])))  \(Terminal.bold(frame.event))\(step)")
+            }
+        }
+    }
+}
