@@ -12,14 +12,14 @@ import Testing
     static let steps = 10
 
     @Test func killedProcessesResumeAndNoCommittedStepRunsAgain() async throws {
-        let binary = try Self.brigadeBinary()
+        let binary = try BrigadeExecutable.url()
         let directory = try TemporaryDirectory(prefix: "brigade-crash")
         defer { directory.remove() }
         let db = directory.file("probe.sqlite")
         let ledger = directory.file("ledger.tsv")
         let arguments = [
             "crash-probe", "--db", db, "--ledger", ledger,
-            "--instances", "\(Self.instances)", "--steps", "\(Self.steps)", "--step-millis", "80",
+            "--instances", "\(Self.instances)", "--steps", "\(Self.steps)", "--step-millis", "400",
         ]
         let total = Self.instances * Self.steps
 
@@ -34,7 +34,8 @@ import Testing
             do {
                 try await eventually("the child to run \(killAfter) step bodies and be inside some", timeout: .seconds(120)) {
                     let lines = Self.ledgerLines(ledger)
-                    // Step bodies last 80 ms, so the child cannot finish between two looks.
+                    // Step bodies last 400 ms (an instance about 5 s), so the child cannot finish between
+                    // two looks even while the other suites keep this process busy.
                     guard child.isRunning else { throw ChildExited() }
                     guard lines.count >= killAfter else { return false }
                     return !Set(lines.map(\.step)).subtracting(try Self.committedSteps(db)).isEmpty
@@ -142,24 +143,6 @@ import Testing
         return process
     }
 
-    /// The `brigade` executable built next to the tests (`swift build --build-tests` builds it).
-    static func brigadeBinary() throws -> URL {
-        var candidates: [URL] = []
-        if let explicit = ProcessInfo.processInfo.environment["BRIGADE_BIN"] {
-            candidates.append(URL(fileURLWithPath: explicit))
-        }
-        candidates.append(URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("brigade"))
-        candidates.append(Bundle.main.bundleURL.appendingPathComponent("brigade"))
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        candidates.append(root.appendingPathComponent(".build/debug/brigade"))
-        guard let found = candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0.path) }) else {
-            throw TestTimeout(
-                description:
-                    "the brigade executable was not found (tried \(candidates.map(\.path))); run `swift build --build-tests` first or set BRIGADE_BIN"
-            )
-        }
-        return found
-    }
 }
 
 private struct ChildExited: Error, CustomStringConvertible {

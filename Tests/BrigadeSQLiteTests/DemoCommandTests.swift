@@ -6,7 +6,7 @@ import Testing
 /// second `brigade demo` resumes the same instance.
 @Suite(.serialized) struct DemoCommandTests {
     @Test func demoResumesAfterKill9() async throws {
-        let binary = try CrashRecoveryTests.brigadeBinary()
+        let binary = try BrigadeExecutable.url()
         let directory = try TemporaryDirectory(prefix: "brigade-demo")
         defer { directory.remove() }
         let db = directory.file("demo.sqlite")

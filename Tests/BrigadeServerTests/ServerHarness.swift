@@ -49,7 +49,10 @@ struct ServerHarness {
         return try await client.execute(uri: path, method: method, headers: headers, body: json.map { ByteBuffer(string: $0) }) {
             response in
             let data = Data(response.body.readableBytesView)
-            let body = data.isEmpty ? JSONValue.null : try JSONDecoder().decode(JSONValue.self, from: data)
+            // Not every route answers JSON (the SSE stream, /healthz): those come back as a string.
+            let body =
+                data.isEmpty
+                ? JSONValue.null : (try? JSONDecoder().decode(JSONValue.self, from: data)) ?? .string(String(decoding: data, as: UTF8.self))
             return (response.status, response.headers, body)
         }
     }

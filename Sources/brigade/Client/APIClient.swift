@@ -23,7 +23,9 @@ struct ClientOptions: ParsableArguments {
 
     func client() throws -> APIClient {
         guard !token.isEmpty else {
-            throw ValidationError("No token: pass --token or set BRIGADE_TOKEN (brigade serve prints it on first start; `brigade tenants rotate-token` issues one).")
+            throw ValidationError(
+                "No token: pass --token or set BRIGADE_TOKEN (brigade serve prints it on first start; `brigade tenants rotate-token` issues one)."
+            )
         }
         guard let base = URL(string: url), base.scheme == "http" || base.scheme == "https" else {
             throw ValidationError("--url must be an http(s) URL such as http://127.0.0.1:8787; got \"\(url)\".")
@@ -69,7 +71,8 @@ struct APIClient: Sendable {
         do {
             (data, response) = try await URLSession.shared.data(for: request(method, path, query: query, body: body))
         } catch {
-            throw APIFailure(status: 0, message: "cannot reach \(base.absoluteString): \(error.localizedDescription). Is `brigade serve` running?")
+            throw APIFailure(
+                status: 0, message: "cannot reach \(base.absoluteString): \(error.localizedDescription). Is `brigade serve` running?")
         }
         let status = (response as? HTTPURLResponse)?.statusCode ?? 0
         guard let envelope = try? JSONDecoder().decode(JSONValue.self, from: data), case .object(let object) = envelope else {
@@ -77,7 +80,9 @@ struct APIClient: Sendable {
         }
         guard object["success"] == .bool(true) else {
             var message = "request failed"
-            if case .array(let errors)? = object["errors"], case .object(let first)? = errors.first, case .string(let text)? = first["message"] {
+            if case .array(let errors)? = object["errors"], case .object(let first)? = errors.first,
+                case .string(let text)? = first["message"]
+            {
                 message = text
             }
             throw APIFailure(status: status, message: message)

@@ -42,7 +42,8 @@ final class EventStreamReader: NSObject, URLSessionDataDelegate, @unchecked Send
     ) {
         let status = (response as? HTTPURLResponse)?.statusCode ?? 0
         if status != 200 {
-            continuation.finish(throwing: APIFailure(status: status, message: "the event stream could not be opened (wrong workflow, id or token?)"))
+            continuation.finish(
+                throwing: APIFailure(status: status, message: "the event stream could not be opened (wrong workflow, id or token?)"))
             completionHandler(.cancel)
             return
         }

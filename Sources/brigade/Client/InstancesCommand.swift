@@ -68,35 +68,51 @@ struct InstancesCommand: AsyncParsableCommand {
             field("End", Terminal.time(result["end"]))
             field("Duration", Terminal.duration(result["start"] ?? result["queued"], result["end"]))
             field("Success", result["success"].map { $0 == .bool(true) ? "✅ Yes" : ($0 == .bool(false) ? "❌ No" : "-") } ?? "-")
-            if case .object(let error)? = result["error"] { field("Error", "\(error["name"]?.text ?? "Error"): \(error["message"]?.text ?? "")") }
+            if case .object(let error)? = result["error"] {
+                field("Error", "\(error["name"]?.text ?? "Error"): \(error["message"]?.text ?? "")")
+            }
             if let output = result["output"], output != .null { field("Output", Terminal.truncated(output.text, limit)) }
             let steps = result["steps"]?.items ?? []
             lines.append("")
             lines.append(Terminal.bold("Steps:"))
             for step in steps {
                 let type = step["type"]?.text ?? "?"
-                let icon = ["step": "🎯 Step", "sleep": "💤 Sleeping", "waitForEvent": "👀 Waiting for event", "termination": "🚫 Termination"][type] ?? type
+                let icon =
+                    ["step": "🎯 Step", "sleep": "💤 Sleeping", "waitForEvent": "👀 Waiting for event", "termination": "🚫 Termination"][type]
+                    ?? type
                 lines.append("")
                 lines.append("  \(Terminal.bold(step["name"]?.text ?? type))  \(icon)")
                 if type == "termination" { continue }
-                lines.append("    Start: \(Terminal.time(step["start"]))   End: \(Terminal.time(step["end"]))   Duration: \(Terminal.duration(step["start"], step["end"]))")
+                lines.append(
+                    "    Start: \(Terminal.time(step["start"]))   End: \(Terminal.time(step["end"]))   Duration: \(Terminal.duration(step["start"], step["end"]))"
+                )
                 switch type {
                 case "step":
                     let success = step["success"] == .bool(true) ? "✅ Yes" : (step["success"] == .bool(false) ? "❌ No" : "▶ Running")
                     lines.append("    Success: \(success)")
-                    if let output = step["output"], output != .null { lines.append("    Output: \(Terminal.truncated(output.text, limit))") }
+                    if let output = step["output"], output != .null {
+                        lines.append("    Output: \(Terminal.truncated(output.text, limit))")
+                    }
                     let attempts = step["attempts"]?.items ?? []
                     if !attempts.isEmpty {
                         let rows = attempts.enumerated().map { index, attempt -> [String] in
-                            let state = attempt["success"] == .bool(true) ? "✅ Success" : (attempt["success"] == .bool(false) ? "❌ Error" : "🔄 Working")
-                            let error = attempt["error"].flatMap { $0 == .null ? nil : "\($0["name"]?.text ?? ""): \($0["message"]?.text ?? "")" } ?? ""
-                            return ["\(index + 1)", Terminal.time(attempt["start"]), Terminal.time(attempt["end"]), Terminal.duration(attempt["start"], attempt["end"]), state, error]
+                            let state =
+                                attempt["success"] == .bool(true)
+                                ? "✅ Success" : (attempt["success"] == .bool(false) ? "❌ Error" : "🔄 Working")
+                            let error =
+                                attempt["error"].flatMap { $0 == .null ? nil : "\($0["name"]?.text ?? ""): \($0["message"]?.text ?? "")" }
+                                ?? ""
+                            return [
+                                "\(index + 1)", Terminal.time(attempt["start"]), Terminal.time(attempt["end"]),
+                                Terminal.duration(attempt["start"], attempt["end"]), state, error,
+                            ]
                         }
                         let table = Terminal.table(["#", "Start", "End", "Duration", "State", "Error"], rows)
                         lines += table.split(separator: "\n").map { "    " + $0 }
                     }
                 case "waitForEvent":
-                    lines.append("    Finished: \(step["finished"] == .bool(true) ? "Yes" : "No")   Event type: \(step["event_type"]?.text ?? "-")")
+                    lines.append(
+                        "    Finished: \(step["finished"] == .bool(true) ? "Yes" : "No")   Event type: \(step["event_type"]?.text ?? "-")")
                     if let output = step["output"], output != .null { lines.append("    Event: \(Terminal.truncated(output.text, limit))") }
                 default:
                     lines.append("    Finished: \(step["finished"] == .bool(true) ? "Yes" : "No")")
@@ -153,7 +169,9 @@ struct InstancesCommand: AsyncParsableCommand {
         func run() async throws {
             var body: [String: JSONValue] = ["status": .string("restart")]
             if let fromStepName {
-                body["from"] = .object(["name": .string(fromStepName), "count": .number(Double(fromStepCount)), "type": .string(fromStepType)])
+                body["from"] = .object([
+                    "name": .string(fromStepName), "count": .number(Double(fromStepCount)), "type": .string(fromStepType),
+                ])
             }
             try await StatusChange.run(options, name, id, body, verb: "restarted")
         }
@@ -171,7 +189,8 @@ struct InstancesCommand: AsyncParsableCommand {
             let client = try options.client()
             let id = try await client.resolve(id, workflow: name)
             _ = try await client.call(
-                "POST", "\(client.workflowsPath)/\(name)/instances/\(id)/events/\(type)", body: try JSONValue.parse(payload, what: "--payload"))
+                "POST", "\(client.workflowsPath)/\(name)/instances/\(id)/events/\(type)",
+                body: try JSONValue.parse(payload, what: "--payload"))
             say("Event \"\(type)\" sent to instance \"\(id)\"")
         }
     }

@@ -23,6 +23,8 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .long, help: "The port to listen on (env BRIGADE_PORT).")
     var port: Int = ProcessInfo.processInfo.environment["BRIGADE_PORT"].flatMap(Int.init) ?? 8787
 
+    @Option(help: .hidden) var probeLedger: String?
+
     func run() async throws {
         var logger = Logger(label: "brigade")
         logger.logLevel = ProcessInfo.processInfo.environment["BRIGADE_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .info
@@ -30,6 +32,8 @@ struct ServeCommand: AsyncParsableCommand {
         try await store.migrate()
         let runtime = BrigadeRuntime(store: store, logger: logger)
         try ExampleWorkflows.register(in: runtime)
+        // The end-to-end crash test's workflow: step bodies append to a ledger outside the engine.
+        if let probeLedger { try runtime.register(CrashProbe(ledger: try LedgerFile(path: probeLedger))) }
 
         let base = "http://\(host):\(port)"
         if try await store.tenants().isEmpty {

@@ -1,0 +1,35 @@
+extension BrigadeServer {
+    /// A route the server answers, in OpenAPI's spelling (`{name}` for a path parameter).
+    public struct Route: Hashable, Sendable, CustomStringConvertible {
+        public var method: String
+        public var path: String
+        public var description: String { "\(method) \(path)" }
+
+        public init(method: String, path: String) {
+            self.method = method
+            self.path = path
+        }
+    }
+
+    /// Every route ``addRoutes(to:)`` mounts. `openapi.yaml` describes exactly these (a test
+    /// holds the two together, and checks that each is answered).
+    public static let routes: [Route] = {
+        let account = "/client/v4/accounts/{account_id}/workflows"
+        let instance = "\(account)/{workflow_name}/instances/{instance_id}"
+        return [
+            Route(method: "GET", path: "/healthz"),
+            Route(method: "GET", path: account),
+            Route(method: "GET", path: "\(account)/{workflow_name}"),
+            Route(method: "POST", path: "\(account)/{workflow_name}/instances"),
+            Route(method: "GET", path: "\(account)/{workflow_name}/instances"),
+            Route(method: "POST", path: "\(account)/{workflow_name}/instances/batch"),
+            Route(method: "POST", path: "\(account)/{workflow_name}/instances/batch/delete"),
+            Route(method: "PUT", path: "\(account)/{workflow_name}/instances/terminate"),
+            Route(method: "GET", path: instance),
+            Route(method: "GET", path: "\(instance)/step"),
+            Route(method: "PATCH", path: "\(instance)/status"),
+            Route(method: "POST", path: "\(instance)/events/{event_type}"),
+            Route(method: "GET", path: "\(instance)/events"),
+        ]
+    }()
+}

@@ -1,0 +1,153 @@
+import Brigade
+import BrigadeSQLite
+import BrigadeTesting
+import Foundation
+import Synchronization
+import Testing
+
+/// The real `brigade serve` driven by the real CLI: killed with SIGKILL while instances run,
+/// started again on the same file, every instance completes and no committed step runs twice;
+/// then SIGTERM drains and exits cleanly.
+@Suite(.serialized) struct ServeEndToEndTests {
+    static let instances = 12
+    static let steps = 8
+
+    @Test func killedServerResumesEveryInstanceAndRunsNoCommittedStepTwice() async throws {
+        let binary = try BrigadeExecutable.url()
+        let directory = try TemporaryDirectory(prefix: "brigade-e2e")
+        defer { directory.remove() }
+        let db = directory.file("serve.sqlite")
+        let ledger = directory.file("ledger.tsv")
+        let port = 20_000 + Int(getpid() % 20_000)
+
+        var server = try ServerProcess(binary: binary, arguments: ["serve", "--db", db, "--port", "\(port)", "--probe-ledger", ledger])
+        let token = try await server.token()
+        let environment = ["BRIGADE_URL": "http://127.0.0.1:\(port)", "BRIGADE_TOKEN": token, "BRIGADE_ACCOUNT": "default"]
+        for index in 0..<Self.instances {
+            let output = try run(
+                binary,
+                ["trigger", "crash-probe", #"{"steps": \#(Self.steps), "stepMillis": 60, "sleepMillis": 300}"#, "--id", "e2e-\(index)"],
+                environment: environment)
+            #expect(output.contains("queued successfully"), "\(output)")
+        }
+        try await eventually("step bodies to run", timeout: .seconds(60)) { Self.ledger(ledger).count >= 30 }
+        server.kill()
+        let committedAtKill = try await Self.committedSteps(db)
+        let ranAtKill = Self.ledger(ledger)
+        #expect(committedAtKill.count < Self.instances * Self.steps, "the kill must land mid-run")
+
+        server = try ServerProcess(binary: binary, arguments: ["serve", "--db", db, "--port", "\(port)", "--probe-ledger", ledger])
+        _ = try await server.waitForListening()
+        try await eventually("every instance to complete", timeout: .seconds(90)) {
+            let listed = try run(
+                binary, ["instances", "list", "crash-probe", "--status", "complete", "--per-page", "100", "--json"],
+                environment: environment)
+            let items = try JSONDecoder().decode(JSONValue.self, from: Data(listed.utf8))
+            guard case .array(let rows) = items else { return false }
+            return rows.count == Self.instances
+        }
+        let described = try run(binary, ["instances", "describe", "crash-probe", "e2e-0"], environment: environment)
+        #expect(described.contains("complete") && described.contains("step 0-1"))
+
+        // A step committed before the kill never ran again; every step ran at least once.
+        let ran = Self.ledger(ledger)
+        for step in committedAtKill {
+            #expect(ran.filter { $0 == step }.count == 1, "\(step) was committed before the kill and ran again")
+        }
+        #expect(Set(ran).count == Self.instances * Self.steps)
+        print("serve end to end: \(ranAtKill.count) bodies before the kill, \(committedAtKill.count) committed; \(ran.count) in all")
+
+        // SIGTERM: stops intake, lets the engine drain, exits 0.
+        let status = try await server.terminate()
+        #expect(status == 0)
+    }
+
+    static func ledger(_ path: String) -> [String] {
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return [] }
+        return text.split(separator: "\n").compactMap { line in
+            let fields = line.split(separator: "\t")
+            return fields.count == 3 ? "\(fields[0])/\(fields[1])" : nil
+        }
+    }
+
+    static func committedSteps(_ path: String) async throws -> Set<String> {
+        let store = try SQLiteStore(path: path)
+        var committed = Set<String>()
+        for index in 0..<instances {
+            let key = InstanceKey(tenant: "default", workflow: "crash-probe", id: "e2e-\(index)")
+            for step in try await store.steps(of: key) where step.kind == .do && step.status == .complete {
+                committed.insert("e2e-\(index)/\(step.name)")
+            }
+        }
+        return committed
+    }
+
+    /// Runs the CLI to completion and returns its standard output.
+    func run(_ binary: URL, _ arguments: [String], environment: [String: String]) throws -> String {
+        let process = Process()
+        process.executableURL = binary
+        process.arguments = arguments
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        let output = Pipe()
+        process.standardOutput = output
+        try process.run()
+        let data = output.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return String(decoding: data, as: UTF8.self)
+    }
+}
+
+/// `brigade serve` as a child process, its standard output collected as it comes.
+struct ServerProcess {
+    let process = Process()
+    let output = Collected()
+
+    final class Collected: Sendable {
+        let text = Mutex("")
+    }
+
+    init(binary: URL, arguments: [String]) throws {
+        process.executableURL = binary
+        process.arguments = arguments
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        let output = self.output
+        pipe.fileHandleForReading.readabilityHandler = { handle in
+            let chunk = String(decoding: handle.availableData, as: UTF8.self)
+            output.text.withLock { $0 += chunk }
+        }
+        try process.run()
+    }
+
+    /// The token `brigade serve` prints when it creates the default tenant.
+    func token() async throws -> String {
+        var token = ""
+        try await eventually("the server to print its token", timeout: .seconds(60)) {
+            let text = output.text.withLock { $0 }
+            guard let range = text.range(of: "BRIGADE_TOKEN=") else { return false }
+            token = String(text[range.upperBound...].prefix { !$0.isWhitespace })
+            return !token.isEmpty
+        }
+        _ = try await waitForListening()
+        return token
+    }
+
+    func waitForListening() async throws -> Bool {
+        try await eventually("the server to listen", timeout: .seconds(60)) {
+            output.text.withLock { $0.contains("Brigade serving") }
+        }
+        try await Task.sleep(for: .milliseconds(300))
+        return true
+    }
+
+    func kill() {
+        Foundation.kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+    }
+
+    func terminate() async throws -> Int32 {
+        process.terminate()
+        try await eventually("the server to exit after SIGTERM", timeout: .seconds(30)) { !process.isRunning }
+        return process.terminationStatus
+    }
+}
