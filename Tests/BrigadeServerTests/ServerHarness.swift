@@ -62,16 +62,6 @@ struct ServerHarness {
 }
 
 extension JSONValue {
-    subscript(key: String) -> JSONValue? {
-        if case .object(let object) = self { return object[key] }
-        return nil
-    }
-
-    subscript(index: Int) -> JSONValue? {
-        if case .array(let array) = self, array.indices.contains(index) { return array[index] }
-        return nil
-    }
-
     var string: String? {
         if case .string(let text) = self { return text }
         return nil

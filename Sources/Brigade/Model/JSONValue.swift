@@ -36,3 +36,17 @@ public enum JSONValue: Codable, Sendable, Hashable {
         }
     }
 }
+
+extension JSONValue {
+    /// The member `key` of an object; nil for a missing key or a value that is not an object.
+    public subscript(key: String) -> JSONValue? {
+        if case .object(let object) = self { return object[key] }
+        return nil
+    }
+
+    /// The element at `index` of an array; nil out of range or for a value that is not an array.
+    public subscript(index: Int) -> JSONValue? {
+        if case .array(let array) = self, array.indices.contains(index) { return array[index] }
+        return nil
+    }
+}

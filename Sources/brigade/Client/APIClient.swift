@@ -102,16 +102,6 @@ struct APIClient: Sendable {
 }
 
 extension JSONValue {
-    subscript(key: String) -> JSONValue? {
-        if case .object(let object) = self { return object[key] }
-        return nil
-    }
-
-    subscript(index: Int) -> JSONValue? {
-        if case .array(let array) = self, array.indices.contains(index) { return array[index] }
-        return nil
-    }
-
     /// The value as display text: strings bare, null as "-", anything else as JSON.
     var text: String {
         switch self {
