@@ -19,6 +19,15 @@ struct APIError: Error, Sendable {
         APIError(status: .notFound, code: code, message: message)
     }
 
+    /// A body past `limit` bytes, whether announced by Content-Length or found while reading.
+    static func payloadTooLarge(limit: Int) -> APIError {
+        APIError(
+            status: .contentTooLarge, code: 10_413,
+            message:
+                "(payload.too_large) The request body is larger than the server accepts (\(limit / 1_048_576) MiB; params and event payloads at most 1 MiB)."
+        )
+    }
+
     static func badRequest(_ message: String) -> APIError {
         APIError(status: .badRequest, code: 10_100, message: message)
     }
@@ -40,10 +49,7 @@ struct APIError: Error, Sendable {
         case let error as HTTPError:
             switch error.status {
             case .contentTooLarge:
-                self.init(
-                    status: .contentTooLarge, code: 10_413,
-                    message:
-                        "(payload.too_large) The request body is larger than the server accepts (2 MiB; params and events at most 1 MiB).")
+                self = .payloadTooLarge(limit: BrigadeRequestContext.bodyLimit)
             case .notFound:
                 self.init(
                     status: .notFound, code: 10_404, message: "(route.not_found) No such route; see openapi.yaml for the ones there are.")

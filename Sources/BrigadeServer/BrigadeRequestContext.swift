@@ -14,5 +14,8 @@ public struct BrigadeRequestContext: RequestContext {
 
     /// Requests carry JSON of at most 1 MiB params plus envelope; larger bodies are refused
     /// while being read (413), never buffered whole.
-    public var maxUploadSize: Int { 2 * 1_048_576 }
+    public var maxUploadSize: Int { Self.bodyLimit }
+
+    /// The largest request body read: 2 MiB (params and event payloads are at most 1 MiB).
+    public static let bodyLimit = 2 * 1_048_576
 }

@@ -15,18 +15,15 @@ extension BrigadeServer {
     /// The request body as JSON (`nil` for an empty body). The body is read up to the
     /// context's limit and refused with 413 past it, without buffering the rest.
     static func body(_ request: Request, _ context: BrigadeRequestContext) async throws -> JSONValue? {
-        let tooLarge = APIError(
-            status: .contentTooLarge, code: 10_413,
-            message:
-                "(payload.too_large) The request body is larger than the server accepts (\(context.maxUploadSize / 1_048_576) MiB; params and event payloads at most 1 MiB)."
-        )
-        if let length = request.headers[.contentLength].flatMap(Int.init), length > context.maxUploadSize { throw tooLarge }
+        if let length = request.headers[.contentLength].flatMap(Int.init), length > context.maxUploadSize {
+            throw APIError.payloadTooLarge(limit: context.maxUploadSize)
+        }
         let buffer: ByteBuffer
         do {
             buffer = try await request.body.collect(upTo: context.maxUploadSize)
         } catch {
             // A chunked body that runs past the limit: reading stops there.
-            throw tooLarge
+            throw APIError.payloadTooLarge(limit: context.maxUploadSize)
         }
         if buffer.readableBytes == 0 { return nil }
         let data = Data(buffer.readableBytesView)

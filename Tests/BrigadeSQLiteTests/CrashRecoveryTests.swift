@@ -12,7 +12,6 @@ import Testing
     static let steps = 10
 
     @Test func killedProcessesResumeAndNoCommittedStepRunsAgain() async throws {
-        let binary = try BrigadeExecutable.url()
         let directory = try TemporaryDirectory(prefix: "brigade-crash")
         defer { directory.remove() }
         let db = directory.file("probe.sqlite")
@@ -27,13 +26,13 @@ import Testing
         var inFlightAtKills = 0
         for _ in 0..<2 {
             // Relative to what already ran, so that each child is killed after doing some work.
-            let killAfter = Self.ledgerLines(ledger).count + total / 6
+            let killAfter = ProbeLedger.lines(at: ledger).count + total / 6
             let log = directory.file("child-\(snapshots.count).log")
-            let child = try Self.launch(binary, arguments, log: log)
+            let child = try BrigadeExecutable.launch(arguments, standardError: log)
             // Kill at a moment when step bodies are running: started in the ledger, not committed.
             do {
                 try await eventually("the child to run \(killAfter) step bodies and be inside some", timeout: .seconds(120)) {
-                    let lines = Self.ledgerLines(ledger)
+                    let lines = ProbeLedger.lines(at: ledger)
                     // Step bodies last 400 ms (an instance about 5 s), so the child cannot finish between
                     // two looks even while the other suites keep this process busy.
                     guard child.isRunning else { throw ChildExited() }
@@ -43,7 +42,7 @@ import Testing
             } catch {
                 let output = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
                 Issue.record(
-                    "child running: \(child.isRunning), ledger lines: \(Self.ledgerLines(ledger).count), its stderr: \(output.suffix(2_000))"
+                    "child running: \(child.isRunning), ledger lines: \(ProbeLedger.lines(at: ledger).count), its stderr: \(output.suffix(2_000))"
                 )
                 kill(child.processIdentifier, SIGKILL)
                 throw error
@@ -53,7 +52,7 @@ import Testing
             #expect(child.terminationReason == .uncaughtSignal)
             let committed = try Self.committedSteps(db)
             #expect(committed.count < total, "the kill must land mid-run, not after everything was done")
-            let linesAtKill = Self.ledgerLines(ledger)
+            let linesAtKill = ProbeLedger.lines(at: ledger)
             // Bodies that started but whose result was not committed when the process died.
             let started = Set(linesAtKill.map(\.step))
             inFlightAtKills += started.subtracting(committed).count
@@ -61,7 +60,7 @@ import Testing
             snapshots.append((committed, Set(linesAtKill.map(\.pid))))
         }
 
-        let last = try Self.launch(binary, arguments)
+        let last = try BrigadeExecutable.launch(arguments)
         try await eventually("the last child to finish", timeout: .seconds(90)) { !last.isRunning }
         #expect(last.terminationStatus == 0)
 
@@ -79,7 +78,7 @@ import Testing
         let integrity = try await queue.read { try String.fetchOne($0, sql: "PRAGMA integrity_check") }
         #expect(integrity == "ok")
 
-        let lines = Self.ledgerLines(ledger)
+        let lines = ProbeLedger.lines(at: ledger)
         var executions: [String: Int] = [:]
         for line in lines { executions[line.step, default: 0] += 1 }
         #expect(executions.count == total, "every step body ran at least once")
@@ -95,20 +94,6 @@ import Testing
         #expect(inFlightAtKills <= Self.instances * snapshots.count, "at most one step in flight per instance per kill")
         #expect(inFlightAtKills > 0, "the kills must hit steps in flight, or this test proves nothing")
         print("crash recovery: \(total) steps, \(lines.count) body executions, \(repeated) re-run after \(snapshots.count) SIGKILLs")
-    }
-
-    struct LedgerLine {
-        var step: String
-        var pid: String
-    }
-
-    static func ledgerLines(_ path: String) -> [LedgerLine] {
-        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return [] }
-        return text.split(separator: "\n").compactMap { line in
-            let fields = line.split(separator: "\t")
-            guard fields.count == 3 else { return nil }
-            return LedgerLine(step: "\(fields[0])/\(fields[1])", pid: String(fields[2]))
-        }
     }
 
     /// Completed `step.do` records, as "instance/step name", read from the database file.
@@ -128,19 +113,6 @@ import Testing
             )
         }
         return Set(rows.map { "\($0["id"] as String)/\($0["name"] as String)" })
-    }
-
-    static func launch(_ binary: URL, _ arguments: [String], log: String? = nil) throws -> Process {
-        let process = Process()
-        process.executableURL = binary
-        process.arguments = arguments
-        process.standardOutput = FileHandle.nullDevice
-        if let log {
-            _ = FileManager.default.createFile(atPath: log, contents: nil)
-            process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
-        }
-        try process.run()
-        return process
     }
 
 }

@@ -6,13 +6,12 @@ import Testing
 /// second `brigade demo` resumes the same instance.
 @Suite(.serialized) struct DemoCommandTests {
     @Test func demoResumesAfterKill9() async throws {
-        let binary = try BrigadeExecutable.url()
         let directory = try TemporaryDirectory(prefix: "brigade-demo")
         defer { directory.remove() }
         let db = directory.file("demo.sqlite")
 
         let firstOutput = directory.file("first.txt")
-        let first = try Self.launchDemo(binary, db: db, output: firstOutput)
+        let first = try BrigadeExecutable.launch(["demo", "--db", db], standardOutput: firstOutput)
         // Kill it once the parallel steps have started: after the retried charge, before the end.
         try await eventually("the demo to reach its parallel steps", timeout: .seconds(60)) {
             (try? String(contentsOfFile: firstOutput, encoding: .utf8))?.contains("reserve stock-1") == true
@@ -24,7 +23,7 @@ import Testing
         #expect(!before.contains("workflow_completed"))
 
         let secondOutput = directory.file("second.txt")
-        let second = try Self.launchDemo(binary, db: db, output: secondOutput)
+        let second = try BrigadeExecutable.launch(["demo", "--db", db], standardOutput: secondOutput)
         try await eventually("the resumed demo to finish", timeout: .seconds(60)) { !second.isRunning }
         let output = try String(contentsOfFile: secondOutput, encoding: .utf8)
         #expect(second.terminationStatus == 0)
@@ -34,16 +33,5 @@ import Testing
         #expect(output.contains("approved by Marguerite"))
         // The charge, committed before the kill, was not attempted again: 3 attempts in all.
         #expect(output.contains(#/charge card-1\s+do\s+complete\s+3\s/#))
-    }
-
-    /// Starts `brigade demo` on `db`, its standard output going to the file `output`.
-    static func launchDemo(_ binary: URL, db: String, output: String) throws -> Process {
-        _ = FileManager.default.createFile(atPath: output, contents: nil)
-        let process = Process()
-        process.executableURL = binary
-        process.arguments = ["demo", "--db", db]
-        process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: output))
-        try process.run()
-        return process
     }
 }

@@ -30,10 +30,10 @@ import Testing
                 environment: environment)
             #expect(output.contains("queued successfully"), "\(output)")
         }
-        try await eventually("step bodies to run", timeout: .seconds(60)) { Self.ledger(ledger).count >= 30 }
+        try await eventually("step bodies to run", timeout: .seconds(60)) { ProbeLedger.lines(at: ledger).map(\.step).count >= 30 }
         server.kill()
         let committedAtKill = try await Self.committedSteps(db)
-        let ranAtKill = Self.ledger(ledger)
+        let ranAtKill = ProbeLedger.lines(at: ledger).map(\.step)
         #expect(committedAtKill.count < Self.instances * Self.steps, "the kill must land mid-run")
 
         server = try ServerProcess(binary: binary, arguments: ["serve", "--db", db, "--port", "\(port)", "--probe-ledger", ledger])
@@ -50,7 +50,7 @@ import Testing
         #expect(described.contains("complete") && described.contains("step 0-1"))
 
         // A step committed before the kill never ran again; every step ran at least once.
-        let ran = Self.ledger(ledger)
+        let ran = ProbeLedger.lines(at: ledger).map(\.step)
         for step in committedAtKill {
             #expect(ran.filter { $0 == step }.count == 1, "\(step) was committed before the kill and ran again")
         }
@@ -60,14 +60,6 @@ import Testing
         // SIGTERM: stops intake, lets the engine drain, exits 0.
         let status = try await server.terminate()
         #expect(status == 0)
-    }
-
-    static func ledger(_ path: String) -> [String] {
-        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return [] }
-        return text.split(separator: "\n").compactMap { line in
-            let fields = line.split(separator: "\t")
-            return fields.count == 3 ? "\(fields[0])/\(fields[1])" : nil
-        }
     }
 
     static func committedSteps(_ path: String) async throws -> Set<String> {

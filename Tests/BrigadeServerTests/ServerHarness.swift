@@ -44,7 +44,7 @@ struct ServerHarness {
         _ method: HTTPRequest.Method, _ path: String, token: String? = nil, json: String? = nil
     ) async throws -> (status: HTTPResponse.Status, headers: HTTPFields, body: JSONValue) {
         var headers = HTTPFields()
-        if let token = token ?? Optional(acme) { headers[.authorization] = "Bearer \(token)" }
+        headers[.authorization] = "Bearer \(token ?? acme)"
         headers[.contentType] = "application/json"
         return try await client.execute(uri: path, method: method, headers: headers, body: json.map { ByteBuffer(string: $0) }) {
             response in

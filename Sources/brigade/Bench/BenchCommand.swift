@@ -62,8 +62,7 @@ struct BenchCommand: AsyncParsableCommand {
 
         var logger = Logger(label: "brigade")
         logger.logLevel = .warning
-        let store = try SQLiteStore(path: dataDirectory + "/brigade.sqlite")
-        try await store.migrate()
+        let store = try await CommandSupport.openStore(dataDirectory + "/brigade.sqlite")
         var settings = BrigadeSettings()
         if workload == .fairness { settings.maxRunningPerAccount = 100 }
         if workload == .queued { settings.maxRunningPerWorkflow = 10 }

@@ -20,10 +20,8 @@ struct DemoCommand: AsyncParsableCommand {
     var new = false
 
     func run() async throws {
-        var logger = Logger(label: "brigade")
-        logger.logLevel = ProcessInfo.processInfo.environment["BRIGADE_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .warning
-        let store = try SQLiteStore(path: db)
-        try await store.migrate()
+        let logger = CommandSupport.logger(defaultLevel: .warning)
+        let store = try await CommandSupport.openStore(db)
         let runtime = BrigadeRuntime(store: store, logger: logger)
         try runtime.register(DemoOrder())
         let client = runtime.workflow(DemoOrder.self)

@@ -23,8 +23,7 @@ struct CrashProbeCommand: AsyncParsableCommand {
     func run() async throws {
         var logger = Logger(label: "brigade")
         logger.logLevel = .warning
-        let store = try SQLiteStore(path: db)
-        try await store.migrate()
+        let store = try await CommandSupport.openStore(db)
         let runtime = BrigadeRuntime(store: store, logger: logger)
         try runtime.register(CrashProbe(ledger: try LedgerFile(path: ledger)))
         let started = ContinuousClock.now

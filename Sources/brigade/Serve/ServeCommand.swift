@@ -26,10 +26,8 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: .hidden) var probeLedger: String?
 
     func run() async throws {
-        var logger = Logger(label: "brigade")
-        logger.logLevel = ProcessInfo.processInfo.environment["BRIGADE_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .info
-        let store = try SQLiteStore(path: db)
-        try await store.migrate()
+        let logger = CommandSupport.logger(defaultLevel: .info)
+        let store = try await CommandSupport.openStore(db)
         let runtime = BrigadeRuntime(store: store, logger: logger)
         try ExampleWorkflows.register(in: runtime)
         // The end-to-end crash test's workflow: step bodies append to a ledger outside the engine.

@@ -20,9 +20,7 @@ struct TenantsCommand: AsyncParsableCommand {
         var db: String = ProcessInfo.processInfo.environment["BRIGADE_DB"] ?? "brigade.sqlite"
 
         func store() async throws -> SQLiteStore {
-            let store = try SQLiteStore(path: db)
-            try await store.migrate()
-            return store
+            try await CommandSupport.openStore(db)
         }
     }
 
