@@ -1,3 +1,4 @@
+import CoreMetrics
 import Dispatch
 import Foundation
 import GRDB
@@ -31,10 +32,16 @@ final class GroupCommitter: Sendable {
     private let state = Mutex(State())
     private let lazyFlushDelay: Duration
     private let statistics = Mutex(CommitStatistics())
+    /// Items per transaction: how much group commit is saving.
+    private let batchSize: Recorder
+    /// One transaction, from `BEGIN` to the end of its `COMMIT` (the fsync included).
+    private let commitDuration: CoreMetrics.Timer
 
-    init(writer: DatabasePool, lazyFlushDelay: Duration) {
+    init(writer: DatabasePool, lazyFlushDelay: Duration, metricsFactory: any MetricsFactory) {
         self.writer = writer
         self.lazyFlushDelay = lazyFlushDelay
+        batchSize = Recorder(label: "brigade_commit_batch_size", factory: metricsFactory)
+        commitDuration = CoreMetrics.Timer(label: "brigade_commit_duration_seconds", factory: metricsFactory)
     }
 
     /// Applies `body` in the next transaction and returns its result once that transaction has
@@ -129,6 +136,7 @@ final class GroupCommitter: Sendable {
     private func commit(_ batch: [Item], _ db: Database) {
         var results: [Result<any Sendable, any Error>] = []
         results.reserveCapacity(batch.count)
+        let started = DispatchTime.now().uptimeNanoseconds
         do {
             try db.inTransaction(.immediate) {
                 // One savepoint per item, through cached statements: preparing the savepoint
@@ -149,6 +157,8 @@ final class GroupCommitter: Sendable {
         } catch {
             results = Array(repeating: .failure(error), count: batch.count)
         }
+        commitDuration.recordNanoseconds(Int64(DispatchTime.now().uptimeNanoseconds - started))
+        batchSize.record(batch.count)
         statistics.withLock { stats in
             stats.batches += 1
             stats.items += batch.count

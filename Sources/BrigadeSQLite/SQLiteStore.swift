@@ -1,4 +1,5 @@
 import Brigade
+import CoreMetrics
 import Foundation
 import GRDB
 import Logging
@@ -14,9 +15,15 @@ public final class SQLiteStore: WorkflowStore {
     /// Opens (creating if needed) the database at `path`. Call ``migrate()`` (the runtime does)
     /// before use.
     ///
-    /// - Parameter lazyFlushDelay: how long records that need no immediate commit (a step's
-    ///   start, a sleep's start) may wait for the next commit before being flushed on their own.
-    public init(path: String, lazyFlushDelay: Duration = .milliseconds(5), logger: Logger = Logger(label: "brigade.sqlite")) throws {
+    /// - Parameters:
+    ///   - lazyFlushDelay: how long records that need no immediate commit (a step's start, a
+    ///     sleep's start) may wait for the next commit before being flushed on their own.
+    ///   - metricsFactory: where the commit metrics go (`brigade_commit_batch_size`,
+    ///     `brigade_commit_duration_seconds`); the bootstrapped `MetricsSystem` when nil.
+    public init(
+        path: String, lazyFlushDelay: Duration = .milliseconds(5), logger: Logger = Logger(label: "brigade.sqlite"),
+        metricsFactory: (any MetricsFactory)? = nil
+    ) throws {
         var configuration = Configuration()
         configuration.busyMode = .timeout(10)
         configuration.label = "brigade"
@@ -25,7 +32,8 @@ public final class SQLiteStore: WorkflowStore {
         try pool.writeWithoutTransaction { db in
             try db.execute(sql: "PRAGMA synchronous = FULL")
         }
-        committer = GroupCommitter(writer: pool, lazyFlushDelay: lazyFlushDelay)
+        committer = GroupCommitter(
+            writer: pool, lazyFlushDelay: lazyFlushDelay, metricsFactory: metricsFactory ?? MetricsSystem.factory)
         self.logger = logger
         self.path = path
     }
@@ -231,6 +239,16 @@ public final class SQLiteStore: WorkflowStore {
                 db.cachedStatement(sql: "SELECT status, count FROM instance_counts WHERE tenant = ? AND workflow = ? AND count > 0"),
                 arguments: [tenant, workflow])
             {
+                if let status = InstanceStatus(rawValue: row["status"]) { counts[status] = row["count"] }
+            }
+            return counts
+        }
+    }
+
+    public func instanceCountsByStatus() async throws -> [InstanceStatus: Int] {
+        try await pool.read { db in
+            var counts: [InstanceStatus: Int] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT status, sum(count) AS count FROM instance_counts GROUP BY status") {
                 if let status = InstanceStatus(rawValue: row["status"]) { counts[status] = row["count"] }
             }
             return counts

@@ -18,6 +18,7 @@ extension BrigadeServer {
         let instance = "\(account)/{workflow_name}/instances/{instance_id}"
         return [
             Route(method: "GET", path: "/healthz"),
+            Route(method: "GET", path: "/metrics"),
             Route(method: "GET", path: account),
             Route(method: "GET", path: "\(account)/{workflow_name}"),
             Route(method: "POST", path: "\(account)/{workflow_name}/instances"),

@@ -2,6 +2,7 @@ import Brigade
 import Foundation
 import Hummingbird
 import Logging
+import Prometheus
 
 /// Brigade's HTTP API: Cloudflare's v4 Workflows routes under
 /// `/client/v4/accounts/{account_id}/workflows…`, answered by a ``BrigadeRuntime`` for the tenant
@@ -12,13 +13,22 @@ import Logging
 public struct BrigadeServer: Sendable {
     public let runtime: BrigadeRuntime
     public let tenants: any TenantStore
+    /// What `GET /metrics` serves.
+    public let metrics: PrometheusCollectorRegistry
     let logger: Logger
     /// When this server was made: the registered workflows' `created_on`.
     let startedAt: Int64
 
-    public init(runtime: BrigadeRuntime, tenants: any TenantStore, logger: Logger = Logger(label: "brigade.server")) {
+    /// - Parameters:
+    ///   - metrics: the registry `GET /metrics` serves; give the runtime and the store a factory
+    ///     on it (``metricsFactory(registry:)``) for the engine's metrics to appear there.
+    public init(
+        runtime: BrigadeRuntime, tenants: any TenantStore, metrics: PrometheusCollectorRegistry = PrometheusCollectorRegistry(),
+        logger: Logger = Logger(label: "brigade.server")
+    ) {
         self.runtime = runtime
         self.tenants = tenants
+        self.metrics = metrics
         self.logger = logger
         self.startedAt = Date().millisecondsSince1970
     }
@@ -27,6 +37,7 @@ public struct BrigadeServer: Sendable {
     public func addRoutes(to router: Router<BrigadeRequestContext>) {
         router.add(middleware: ErrorEnvelopeMiddleware())
         router.get("/healthz") { _, _ in Response(status: .ok, body: ResponseBody(byteBuffer: ByteBuffer(string: "ok\n"))) }
+        addMetricsRoute(to: router)
         let account = router.group("/client/v4/accounts/:account").add(middleware: TenantAuthenticator(tenants: tenants))
         addWorkflowRoutes(to: account)
         addInstanceRoutes(to: account)
@@ -43,8 +54,14 @@ public struct BrigadeServer: Sendable {
     /// A Hummingbird application serving the routes: a `Service` to run in the same
     /// `ServiceGroup` as the runtime, so that SIGTERM stops intake first and lets the engine
     /// drain.
+    ///
+    /// Its router also records Hummingbird's request metrics (`hb_requests` and friends, by
+    /// route pattern) through the bootstrapped `MetricsSystem`.
     public func application(host: String = "127.0.0.1", port: Int = 8787) -> some ApplicationProtocol {
-        Application(
-            router: router(), configuration: .init(address: .hostname(host, port: port), serverName: "brigade"), logger: logger)
+        let router = Router(context: BrigadeRequestContext.self)
+        router.add(middleware: MetricsMiddleware())
+        addRoutes(to: router)
+        return Application(
+            router: router, configuration: .init(address: .hostname(host, port: port), serverName: "brigade"), logger: logger)
     }
 }

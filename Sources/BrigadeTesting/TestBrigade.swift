@@ -1,5 +1,6 @@
 import Brigade
 import BrigadeSQLite
+import CoreMetrics
 import Foundation
 import Logging
 
@@ -22,19 +23,23 @@ public struct TestBrigade: Sendable {
     ///   - databasePath: an existing database to open instead of a fresh one (it is not deleted);
     ///     with `clock`, this simulates a new process taking over the same file.
     ///   - clock: the clock to use instead of a new one.
+    ///   - metricsFactory: where the runtime's and the store's metrics go (nowhere by default).
     public static func run(
         settings: BrigadeSettings = BrigadeSettings(),
         databasePath: String? = nil,
         clock: ManualClock? = nil,
+        metricsFactory: (any MetricsFactory)? = nil,
         register: (BrigadeRuntime) throws -> Void,
         _ body: (TestBrigade) async throws -> Void
     ) async throws {
         let directory = databasePath == nil ? try TemporaryDirectory() : nil
         defer { directory?.remove() }
         let path = databasePath ?? directory!.file("brigade.sqlite")
-        let store = try SQLiteStore(path: path)
+        let metricsFactory = metricsFactory ?? NOOPMetricsHandler.instance
+        let store = try SQLiteStore(path: path, metricsFactory: metricsFactory)
         let clock = clock ?? ManualClock()
-        let runtime = BrigadeRuntime(store: store, settings: settings, clock: clock, logger: Logger(label: "brigade.test"))
+        let runtime = BrigadeRuntime(
+            store: store, settings: settings, clock: clock, logger: Logger(label: "brigade.test"), metricsFactory: metricsFactory)
         try register(runtime)
         try await store.migrate()
         let brigade = TestBrigade(runtime: runtime, clock: clock, store: store, path: path)

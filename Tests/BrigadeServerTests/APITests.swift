@@ -29,7 +29,7 @@ import Testing
             #expect(list.status == .ok)
             #expect(list.body["success"] == .bool(true))
             let names = list.body["result"]?.array?.compactMap { $0["name"]?.string }
-            #expect(names == ["echo", "listener", "napper"])
+            #expect(names == ["echo", "listener", "napper", "refuser"])
             let one = try await api.call(.get, "\(base)/echo")
             #expect(one.body["result"]?["instances"]?["queued"] != nil)
             let total = ["queued", "running", "complete", "waiting"].compactMap { one.body["result"]?["instances"]?[$0]?.number }.reduce(

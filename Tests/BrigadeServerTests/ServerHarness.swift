@@ -5,6 +5,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
+import Prometheus
 import Testing
 
 /// Two tenants, `acme` and `globex`, each with a token, and the routes in process.
@@ -18,19 +19,22 @@ struct ServerHarness {
         settings: BrigadeSettings = BrigadeSettings(),
         _ body: @Sendable (ServerHarness) async throws -> Void
     ) async throws {
+        let registry = PrometheusCollectorRegistry()
         try await TestBrigade.run(
             settings: settings,
+            metricsFactory: BrigadeServer.metricsFactory(registry: registry),
             register: {
                 try $0.register(Echo())
                 try $0.register(Napper())
                 try $0.register(Listener())
+                try $0.register(Refuser())
             }
         ) { brigade in
             let acme = TenantToken.generate()
             let globex = TenantToken.generate()
             try await brigade.store.createTenant(TenantRecord(id: "acme", tokenHash: TenantToken.hash(acme), createdAt: 0))
             try await brigade.store.createTenant(TenantRecord(id: "globex", tokenHash: TenantToken.hash(globex), createdAt: 0))
-            let server = BrigadeServer(runtime: brigade.runtime, tenants: brigade.store)
+            let server = BrigadeServer(runtime: brigade.runtime, tenants: brigade.store, metrics: registry)
             let app = Application(router: server.router())
             try await app.test(.router) { client in
                 try await body(ServerHarness(brigade: brigade, client: client, acme: acme, globex: globex))
@@ -101,5 +105,13 @@ struct Listener: Workflow {
     func run(_ event: WorkflowEvent<JSONValue>, step: WorkflowStep) async throws -> JSONValue {
         let received = try await step.waitForEvent("approval", type: "approval", timeout: .hours(1))
         return received.payload
+    }
+}
+
+/// Fails its one step for good on the first attempt.
+struct Refuser: Workflow {
+    static var name: String { "refuser" }
+    func run(_ event: WorkflowEvent<JSONValue>, step: WorkflowStep) async throws -> JSONValue {
+        try await step.do("refuse") { () async throws -> JSONValue in throw NonRetryableError("no, never") }
     }
 }

@@ -15,6 +15,7 @@ final class SousChef: Sendable {
     let settings: BrigadeSettings
     let logger: Logger
     let tally: EngineTally
+    let metrics: EngineMetrics
     let completions: CompletionWaiters
 
     private let state = Mutex(SousChefState())
@@ -24,9 +25,10 @@ final class SousChef: Sendable {
     init(
         shard: ShardKey, runner: AnyWorkflowRunner, account: Account, store: any WorkflowStore,
         clock: any WorkflowClock, settings: BrigadeSettings, logger: Logger, tally: EngineTally,
-        completions: CompletionWaiters
+        metrics: EngineMetrics, completions: CompletionWaiters
     ) {
         self.tally = tally
+        self.metrics = metrics
         self.completions = completions
         self.shard = shard
         self.runner = runner
@@ -72,7 +74,7 @@ final class SousChef: Sendable {
                 state.startNext { seq, id in
                     Engine(
                         seq: seq, instanceId: id, runner: runner, store: store, clock: clock,
-                        settings: settings, logger: logger, tally: tally
+                        settings: settings, logger: logger, tally: tally, metrics: metrics
                     )
                 }
             }

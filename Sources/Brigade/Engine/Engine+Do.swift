@@ -93,6 +93,9 @@ extension Engine {
                     ],
                     awaitCommit: true
                 )
+                metrics.attemptsSucceeded.increment()
+                metrics.stepsSucceeded.increment()
+                EngineMetrics.record(metrics.stepDuration, milliseconds: now - record.startedAt)
                 return value
             case .success(let value):
                 let info = ErrorInfo(
@@ -127,6 +130,7 @@ extension Engine {
     ) async throws -> StepFailedError? {
         let now = clock.nowMilliseconds()
         let attempt = record.attempts
+        metrics.attemptsFailed.increment()
         var attemptData: [String: JSONValue] = [
             "attempt": .number(Double(attempt)),
             "error": .object(["name": .string(info.name), "message": .string(info.message)]),
@@ -144,6 +148,8 @@ extension Engine {
                 ],
                 awaitCommit: true
             )
+            metrics.stepsFailed.increment()
+            EngineMetrics.record(metrics.stepDuration, milliseconds: now - record.startedAt)
             logger.debug("step failed", metadata: ["step.name": "\(stepName)", "step.attempt": "\(attempt)"])
             return StepFailedError(
                 stepName: record.name, count: record.count, attempts: attempt,

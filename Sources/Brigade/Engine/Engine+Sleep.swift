@@ -53,6 +53,9 @@ extension Engine {
             try await wait(until: deadline)
         }
         let end = clock.nowMilliseconds()
+        if let deadline = record.deadline {
+            EngineMetrics.record(metrics.wakeLateness, milliseconds: end - deadline)
+        }
         record.status = .complete
         record.endedAt = end
         try await commit([record], history: [HistoryEntry(.sleepCompleted, at: end, step: stepName)], awaitCommit: false)

@@ -53,12 +53,15 @@ final class Engine: Sendable {
     /// Counts this runtime's Engine objects, so that tests can prove a hibernated instance
     /// leaves none behind.
     let tally: EngineTally
+    let metrics: EngineMetrics
 
     init(
         seq: Int64, instanceId: String, runner: AnyWorkflowRunner, store: any WorkflowStore,
-        clock: any WorkflowClock, settings: BrigadeSettings, logger: Logger, tally: EngineTally
+        clock: any WorkflowClock, settings: BrigadeSettings, logger: Logger, tally: EngineTally,
+        metrics: EngineMetrics
     ) {
         self.tally = tally
+        self.metrics = metrics
         tally.count.add(1, ordering: .relaxed)
         self.seq = seq
         self.instanceId = instanceId
@@ -79,8 +82,9 @@ final class Engine: Sendable {
     /// Runs one lifetime of the instance and reports how it ended.
     func run() async -> EngineOutcome {
         let snapshot: ReplaySnapshot
+        let claimedAt = clock.nowMilliseconds()
         do {
-            switch try await store.claim(seq: seq, now: clock.nowMilliseconds()) {
+            switch try await store.claim(seq: seq, now: claimedAt) {
             case .gone: return .gone
             case .notRunnable: return .notRunnable
             case .claimed(let claimed): snapshot = claimed
@@ -88,6 +92,10 @@ final class Engine: Sendable {
         } catch {
             logger.error("claiming the instance failed: \(error)")
             return .failed
+        }
+        // The claim sets `startedAt` only the first time: that claim ends the queue wait.
+        if snapshot.row.startedAt == claimedAt {
+            EngineMetrics.record(metrics.queueWait, milliseconds: claimedAt - snapshot.row.createdAt)
         }
         state.withLock { $0 = EngineState(snapshot: snapshot) }
         logger.debug("engine started", metadata: ["epoch": "\(snapshot.row.epoch)", "steps": "\(snapshot.steps.count)"])

@@ -79,6 +79,7 @@ extension BrigadeRuntime {
             // Telling the SousChef is an optimisation: the row's due time is the alarm.
             chef(for: ShardKey(tenant: tenant, workflow: workflow, shard: instance.shard))?.created(seq: seq, id: instance.key.id)
         }
+        metrics.instancesCreated.increment(by: Int64(ids.count))
         return ids
     }
 
@@ -202,6 +203,14 @@ extension BrigadeRuntime {
     /// How many instances of a workflow are in each status. Every status is present (0 if none).
     public func instanceCounts(tenant: String = BrigadeRuntime.defaultTenant, workflow: String) async throws -> [InstanceStatus: Int] {
         var counts = try await store.instanceCounts(tenant: tenant, workflow: workflow)
+        for status in InstanceStatus.allCases where counts[status] == nil { counts[status] = 0 }
+        return counts
+    }
+
+    /// How many instances are in each status over every tenant and workflow (every status
+    /// present, zero when none): the `brigade_instances` gauge.
+    public func instanceCountsByStatus() async throws -> [InstanceStatus: Int] {
+        var counts = try await store.instanceCountsByStatus()
         for status in InstanceStatus.allCases where counts[status] == nil { counts[status] = 0 }
         return counts
     }

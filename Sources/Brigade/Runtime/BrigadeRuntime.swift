@@ -1,3 +1,4 @@
+import CoreMetrics
 import Foundation
 import Logging
 import ServiceLifecycle
@@ -38,16 +39,20 @@ public final class BrigadeRuntime: Service, Sendable {
     let state = Mutex(State())
     let tally = EngineTally()
     let completions = CompletionWaiters()
+    let metrics: EngineMetrics
 
     /// - Parameters:
     ///   - store: where instances live (for example `SQLiteStore`).
     ///   - settings: limits and tunables; the defaults are the contract's.
     ///   - clock: wall-clock time; inject `ManualClock` in tests.
     ///   - logger: logs at debug and trace level only.
+    ///   - metricsFactory: where the engine's metrics go (see the README's "Metrics"); the
+    ///     process's bootstrapped `MetricsSystem` when nil, which does nothing unless bootstrapped.
     public init(
         store: some WorkflowStore, settings: BrigadeSettings = .init(), clock: some WorkflowClock = SystemClock(),
-        logger: Logger = Logger(label: "brigade")
+        logger: Logger = Logger(label: "brigade"), metricsFactory: (any MetricsFactory)? = nil
     ) {
+        self.metrics = EngineMetrics(factory: metricsFactory ?? MetricsSystem.factory)
         self.store = store
         self.settings = settings
         self.clock = clock
@@ -146,7 +151,7 @@ public final class BrigadeRuntime: Service, Sendable {
             guard let runner = state.workflows[shard.workflow] else { return nil }
             let chef = SousChef(
                 shard: shard, runner: runner, account: account, store: store, clock: clock,
-                settings: settings, logger: logger, tally: tally, completions: completions
+                settings: settings, logger: logger, tally: tally, metrics: metrics, completions: completions
             )
             state.chefs[shard] = chef
             state.starter?.yield { await chef.run() }

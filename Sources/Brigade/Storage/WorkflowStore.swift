@@ -76,6 +76,9 @@ public protocol WorkflowStore: Sendable {
 
     /// How many instances of a workflow are in each status (statuses with none are absent).
     func instanceCounts(tenant: String, workflow: String) async throws -> [InstanceStatus: Int]
+
+    /// How many instances are in each status, over every tenant and workflow (for metrics).
+    func instanceCountsByStatus() async throws -> [InstanceStatus: Int]
 }
 
 /// What ``WorkflowStore/claim(seq:now:)`` found.

@@ -5,6 +5,8 @@ import BrigadeServer
 import Foundation
 import Hummingbird
 import Logging
+import Metrics
+import Prometheus
 import ServiceLifecycle
 
 /// `brigade serve`: the engine and the HTTP API in one process, on a SQLite file.
@@ -27,6 +29,9 @@ struct ServeCommand: AsyncParsableCommand {
 
     func run() async throws {
         let logger = CommandSupport.logger(defaultLevel: .info)
+        // One registry for the engine's, the store's and the HTTP server's metrics: `GET /metrics`.
+        let registry = PrometheusCollectorRegistry()
+        MetricsSystem.bootstrap(BrigadeServer.metricsFactory(registry: registry))
         let store = try await CommandSupport.openStore(db)
         let runtime = BrigadeRuntime(store: store, logger: logger)
         try ExampleWorkflows.register(in: runtime)
@@ -44,7 +49,7 @@ struct ServeCommand: AsyncParsableCommand {
         say("Brigade serving \(runtime.workflowNames.sorted().joined(separator: ", ")) on \(base) with \(db)")
         say("  curl -H \"Authorization: Bearer $BRIGADE_TOKEN\" \(base)/client/v4/accounts/$BRIGADE_ACCOUNT/workflows")
 
-        let server = BrigadeServer(runtime: runtime, tenants: store, logger: logger)
+        let server = BrigadeServer(runtime: runtime, tenants: store, metrics: registry, logger: logger)
         // Shut down in reverse order: the HTTP intake stops first, then the engine drains.
         let group = ServiceGroup(
             configuration: .init(

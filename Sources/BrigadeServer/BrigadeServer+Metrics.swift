@@ -1,0 +1,50 @@
+import Brigade
+import Hummingbird
+import Prometheus
+
+extension BrigadeServer {
+    /// A Prometheus metrics factory on `registry` with histogram buckets fitted to Brigade's
+    /// metrics (steps take microseconds to minutes; commits a fraction of a millisecond to a
+    /// throttled disk's tens). Bootstrap `MetricsSystem` with it, or hand it to
+    /// `BrigadeRuntime(metricsFactory:)` and `SQLiteStore(metricsFactory:)`, and give the same
+    /// registry to the server.
+    public static func metricsFactory(registry: PrometheusCollectorRegistry) -> PrometheusMetricsFactory {
+        var factory = PrometheusMetricsFactory(registry: registry)
+        let fine: [Duration] = [
+            .microseconds(100), .microseconds(250), .microseconds(500), .milliseconds(1), .milliseconds(2), .milliseconds(5),
+            .milliseconds(10), .milliseconds(25), .milliseconds(50), .milliseconds(100), .milliseconds(250), .milliseconds(500),
+            .seconds(1), .seconds(5),
+        ]
+        let long: [Duration] = [
+            .milliseconds(1), .milliseconds(5), .milliseconds(25), .milliseconds(100), .milliseconds(500), .seconds(1),
+            .seconds(5), .seconds(30), .seconds(60), .seconds(300), .seconds(1800), .seconds(3600),
+        ]
+        factory.durationHistogramBuckets = [
+            "brigade_commit_duration_seconds": fine,
+            "brigade_wake_lateness_seconds": fine,
+            "brigade_queue_wait_seconds": long,
+            "brigade_step_duration_seconds": long,
+        ]
+        factory.valueHistogramBuckets = ["brigade_commit_batch_size": [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024]]
+        return factory
+    }
+
+    /// `GET /metrics`: the registry in Prometheus' text format, with `brigade_instances{status}`
+    /// read from the store at scrape time (a count kept by the store, not a table scan).
+    ///
+    /// Open without a token, like most exporters: every series is process-wide (no tenant or
+    /// workflow labels), so it tells no tenant anything about another.
+    func addMetricsRoute(to router: Router<BrigadeRequestContext>) {
+        router.get("/metrics") { _, _ in
+            let instances = MetricNameDescriptor(
+                namespace: "brigade", metricName: "instances", unitName: "",
+                helpText: "Instances in each status, over every tenant and workflow.")
+            for (status, count) in try await runtime.instanceCountsByStatus() {
+                metrics.makeGauge(descriptor: instances, labels: [("status", status.rawValue)]).set(Double(count))
+            }
+            var headers = HTTPFields()
+            headers[.contentType] = "text/plain; version=0.0.4; charset=utf-8"
+            return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: metrics.emitToBuffer())))
+        }
+    }
+}
