@@ -208,7 +208,7 @@ public final class SQLiteStore: WorkflowStore {
     }
 
     public func listInstances(
-        tenant: String, workflow: String, status: InstanceStatus?, after position: ListingPosition?,
+        tenant: String, workflow: String, status: InstanceStatus?, created: ClosedRange<Int64>?, after position: ListingPosition?,
         direction: InstanceQuery.Direction, limit: Int
     ) async throws -> [InstanceRow] {
         // Row-value comparisons on (created_at, id) walk the cursor indexes: a page costs the
@@ -218,6 +218,11 @@ public final class SQLiteStore: WorkflowStore {
         if let status {
             sql += " AND status = ?"
             _ = arguments.append(contentsOf: [status.rawValue])
+        }
+        if let created {
+            // A range on the index's next column after (tenant, workflow[, status]).
+            sql += " AND created_at BETWEEN ? AND ?"
+            _ = arguments.append(contentsOf: [created.lowerBound, created.upperBound])
         }
         if let position {
             sql += direction == .ascending ? " AND (created_at, id) > (?, ?)" : " AND (created_at, id) < (?, ?)"

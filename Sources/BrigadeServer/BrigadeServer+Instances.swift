@@ -138,9 +138,10 @@ extension BrigadeServer {
         case "asc": direction = .ascending
         case let other?: throw APIError.badRequest("(request.invalid_query) direction must be asc or desc; got \"\(other)\".")
         }
-        if query.get("date_start") != nil || query.get("date_end") != nil {
-            throw APIError.badRequest(
-                "(request.invalid_query) date_start and date_end are not supported by this server yet; page with cursor instead.")
+        let dateStart = try Self.date(query.get("date_start"), "date_start")
+        let dateEnd = try Self.date(query.get("date_end"), "date_end")
+        if let dateStart, let dateEnd, dateEnd < dateStart {
+            throw APIError.badRequest("(request.invalid_query) date_end is before date_start.")
         }
         var cursor = query.get("cursor")
         let page = query.get("page")
@@ -149,16 +150,17 @@ extension BrigadeServer {
         }
         // Page numbers walk the cursor from the start, as wrangler does.
         let pageNumber = try Self.integer(page, "page", default: 1, range: 1...1_000)
-        var result = try await runtime.listInstances(
-            tenant: tenant, workflow: workflow, InstanceQuery(status: status, cursor: cursor, direction: direction, limit: perPage))
+        var instanceQuery = InstanceQuery(
+            status: status, cursor: cursor, direction: direction, limit: perPage, createdFrom: dateStart, createdTo: dateEnd)
+        var result = try await runtime.listInstances(tenant: tenant, workflow: workflow, instanceQuery)
         for _ in 1..<pageNumber {
             guard let next = result.nextCursor else {
                 result = InstancePage(instances: [], nextCursor: nil)
                 break
             }
             cursor = next
-            result = try await runtime.listInstances(
-                tenant: tenant, workflow: workflow, InstanceQuery(status: status, cursor: next, direction: direction, limit: perPage))
+            instanceQuery.cursor = next
+            result = try await runtime.listInstances(tenant: tenant, workflow: workflow, instanceQuery)
         }
         var info: [String: JSONValue] = ["per_page": .number(Double(perPage)), "count": .number(Double(result.instances.count))]
         if page != nil { info["page"] = .number(Double(pageNumber)) }
@@ -188,6 +190,21 @@ extension BrigadeServer {
         return NewInstanceRequest(
             id: try string(object["instance_id"] ?? object["id"], "instance_id"), params: params.jsonData(),
             retention: try retention(object["instance_retention"]))
+    }
+
+    /// An ISO 8601 time (`2026-11-23T10:00:00Z`, with or without fractions of a second or an
+    /// offset) or a date (`2026-11-23`, midnight UTC).
+    static func date(_ text: String?, _ name: String) throws -> Date? {
+        guard let text else { return nil }
+        let formatter = ISO8601DateFormatter()
+        for options: ISO8601DateFormatter.Options in [
+            [.withInternetDateTime, .withFractionalSeconds], [.withInternetDateTime], [.withFullDate],
+        ] {
+            formatter.formatOptions = options
+            if let date = formatter.date(from: text) { return date }
+        }
+        throw APIError.badRequest(
+            "(request.invalid_query) \(name) must be an ISO 8601 time such as 2026-11-23T10:00:00Z or a date such as 2026-11-23; got \"\(text.prefix(64))\".")
     }
 
     static func status(_ text: String?) throws -> InstanceStatus? {

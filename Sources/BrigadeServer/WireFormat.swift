@@ -80,9 +80,34 @@ enum WireFormat {
                 "type": .string("step"), "name": name, "start": timestamp(record.startedAt), "end": timestamp(record.endedAt),
                 "success": record.status == .complete ? .bool(true) : (record.status == .failed ? .bool(false) : .null),
                 "output": record.value.map { .string(truncated(String(decoding: $0, as: UTF8.self))) } ?? .null,
-                "config": json(record.config), "attempts": .array(attempts(history)),
+                "config": config(record.config), "attempts": .array(attempts(history)),
             ])
         }
+    }
+
+    /// A step's stored config as Cloudflare shows it: durations as the strings a workflow
+    /// writes (`"10 seconds"`), not the milliseconds Brigade stores.
+    static func config(_ stored: Data?) -> JSONValue {
+        guard let stored, let config = try? JSONDecoder().decode(StepConfig.self, from: stored) else { return json(stored) }
+        return .object([
+            "retries": .object([
+                "limit": .number(Double(config.retries.limit)),
+                "delay": .string(durationString(config.retries.delay.wholeMilliseconds)),
+                "backoff": .string(config.retries.backoff.rawValue),
+            ]),
+            "timeout": .string(durationString(config.timeout.wholeMilliseconds)),
+        ])
+    }
+
+    /// Milliseconds in the largest unit that divides them exactly: `"10 seconds"`, `"1 minute"`,
+    /// `"1500 milliseconds"`.
+    static func durationString(_ milliseconds: Int64) -> String {
+        let units: [(String, Int64)] = [("day", 86_400_000), ("hour", 3_600_000), ("minute", 60_000), ("second", 1_000)]
+        for (unit, size) in units where milliseconds != 0 && milliseconds % size == 0 {
+            let count = milliseconds / size
+            return "\(count) \(unit)\(count == 1 ? "" : "s")"
+        }
+        return "\(milliseconds) millisecond\(milliseconds == 1 ? "" : "s")"
     }
 
     /// Attempts from the step's history: each `attempt_started` closed by the next

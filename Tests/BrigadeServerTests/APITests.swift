@@ -64,6 +64,9 @@ import Testing
             #expect(step["attempts"]?.array?.count == 1)
             #expect(step["attempts"]?[0]?["success"] == .bool(true))
             #expect(step["config"]?["retries"]?["limit"]?.number == 5)
+            #expect(step["config"]?["retries"]?["delay"] == .string("10 seconds"))
+            #expect(step["config"]?["retries"]?["backoff"] == .string("exponential"))
+            #expect(step["config"]?["timeout"] == .string("10 minutes"))
             let simple = try await api.call(.get, "\(base)/echo/instances/first?simple=true")
             #expect(simple.body["result"]?["steps"] == nil)
             let output = try await api.call(.get, "\(base)/echo/instances/first/step?name=echo-1")
@@ -125,6 +128,35 @@ import Testing
             let waiting = try await api.call(.get, "\(base)/napper/instances?status=waiting&per_page=100")
             #expect(waiting.body["result"]?.array?.count == 25)
             #expect(try await api.call(.get, "\(base)/napper/instances?status=complete").body["result"]?.array?.count == 0)
+        }
+    }
+
+    @Test func listingFiltersByCreationDate() async throws {
+        try await ServerHarness.run { api in
+            // Three instances an hour apart on the manual clock.
+            var created: [Date] = []
+            for id in ["a", "b", "c"] {
+                created.append(api.brigade.clock.now())
+                try await api.call(.post, "\(base)/napper/instances", json: #"{"instance_id": "\#(id)"}"#)
+                api.brigade.clock.advance(by: .hours(1))
+            }
+            let iso = ISO8601DateFormatter()
+            iso.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+            func ids(_ query: String) async throws -> [String]? {
+                try await api.call(.get, "\(base)/napper/instances?direction=asc&\(query)").body["result"]?.array?.compactMap {
+                    $0["id"]?.string
+                }
+            }
+            let start = iso.string(from: created[1]).addingPercentEncoding(withAllowedCharacters: .alphanumerics)!
+            let end = iso.string(from: created[1].addingTimeInterval(60)).addingPercentEncoding(withAllowedCharacters: .alphanumerics)!
+            #expect(try await ids("date_start=\(start)") == ["b", "c"])
+            #expect(try await ids("date_end=\(start)") == ["a", "b"])
+            #expect(try await ids("date_start=\(start)&date_end=\(end)") == ["b"])
+            #expect(try await ids("date_start=\(start)&date_end=\(end)&per_page=1&page=2") == [])
+            let bad = try await api.call(.get, "\(base)/napper/instances?date_start=yesterday")
+            #expect(bad.status == .badRequest)
+            #expect(bad.body["errors"]?[0]?["message"]?.string?.contains("ISO 8601") == true)
+            #expect(try await api.call(.get, "\(base)/napper/instances?date_start=\(end)&date_end=\(start)").status == .badRequest)
         }
     }
 

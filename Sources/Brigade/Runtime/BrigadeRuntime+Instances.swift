@@ -189,7 +189,8 @@ extension BrigadeRuntime {
         }
         let position = try query.cursor.map(ListingPosition.init(cursor:))
         var rows = try await store.listInstances(
-            tenant: tenant, workflow: workflow, status: query.status, after: position, direction: query.direction,
+            tenant: tenant, workflow: workflow, status: query.status, created: query.createdRange, after: position,
+            direction: query.direction,
             limit: query.limit + 1
         )
         var next: String?

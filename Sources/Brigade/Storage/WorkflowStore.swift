@@ -68,9 +68,10 @@ public protocol WorkflowStore: Sendable {
     func history(of key: InstanceKey, afterId: Int64, limit: Int) async throws -> [HistoryEvent]
 
     /// Up to `limit` instances of a workflow in (creation time, id) order, strictly after
-    /// `position` in that direction, optionally of one status.
+    /// `position` in that direction, optionally of one status and created within `created`
+    /// (milliseconds, inclusive).
     func listInstances(
-        tenant: String, workflow: String, status: InstanceStatus?, after position: ListingPosition?,
+        tenant: String, workflow: String, status: InstanceStatus?, created: ClosedRange<Int64>?, after position: ListingPosition?,
         direction: InstanceQuery.Direction, limit: Int
     ) async throws -> [InstanceRow]
 
