@@ -20,6 +20,12 @@ extension SQLiteStore: TenantStore {
         }
     }
 
+    public func tenant(id: String) async throws -> TenantRecord? {
+        try await pool.read { db in
+            try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM tenants WHERE id = ?"), arguments: [id]).map(Self.tenant(from:))
+        }
+    }
+
     public func tenant(tokenHash: String) async throws -> TenantRecord? {
         try await pool.read { db in
             try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM tenants WHERE token_hash = ?"), arguments: [tokenHash])

@@ -19,6 +19,9 @@ extension BrigadeServer {
         return [
             Route(method: "GET", path: "/healthz"),
             Route(method: "GET", path: "/metrics"),
+            Route(method: "GET", path: "/admin/v1/tenants"),
+            Route(method: "POST", path: "/admin/v1/tenants"),
+            Route(method: "POST", path: "/admin/v1/tenants/{tenant_id}/token"),
             Route(method: "GET", path: account),
             Route(method: "GET", path: "\(account)/{workflow_name}"),
             Route(method: "POST", path: "\(account)/{workflow_name}/instances"),

@@ -15,6 +15,8 @@ public struct BrigadeServer: Sendable {
     public let tenants: any TenantStore
     /// What `GET /metrics` serves.
     public let metrics: PrometheusCollectorRegistry
+    /// SHA-256 of the admin token, when the server has one.
+    let adminTokenHash: String?
     let logger: Logger
     /// When this server was made: the registered workflows' `created_on`.
     let startedAt: Int64
@@ -22,10 +24,14 @@ public struct BrigadeServer: Sendable {
     /// - Parameters:
     ///   - metrics: the registry `GET /metrics` serves; give the runtime and the store a factory
     ///     on it (``metricsFactory(registry:)``) for the engine's metrics to appear there.
+    ///   - adminToken: the operator's token: it opens the admin routes (`/admin/v1/tenants…`)
+    ///     and acts as any existing account on the Workflows routes. Without one the admin
+    ///     routes answer 403. Only its hash is kept.
     public init(
         runtime: BrigadeRuntime, tenants: any TenantStore, metrics: PrometheusCollectorRegistry = PrometheusCollectorRegistry(),
-        logger: Logger = Logger(label: "brigade.server")
+        adminToken: String? = nil, logger: Logger = Logger(label: "brigade.server")
     ) {
+        self.adminTokenHash = adminToken.map(TenantToken.hash)
         self.runtime = runtime
         self.tenants = tenants
         self.metrics = metrics
@@ -38,7 +44,9 @@ public struct BrigadeServer: Sendable {
         router.add(middleware: ErrorEnvelopeMiddleware())
         router.get("/healthz") { _, _ in Response(status: .ok, body: ResponseBody(byteBuffer: ByteBuffer(string: "ok\n"))) }
         addMetricsRoute(to: router)
-        let account = router.group("/client/v4/accounts/:account").add(middleware: TenantAuthenticator(tenants: tenants))
+        addAdminRoutes(to: router.group("/admin/v1").add(middleware: AdminAuthenticator(adminTokenHash: adminTokenHash)))
+        let account = router.group("/client/v4/accounts/:account").add(
+            middleware: TenantAuthenticator(tenants: tenants, adminTokenHash: adminTokenHash))
         addWorkflowRoutes(to: account)
         addInstanceRoutes(to: account)
         addEventStreamRoute(to: account)

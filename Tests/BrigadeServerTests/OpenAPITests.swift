@@ -46,8 +46,11 @@ import Testing
                 let path = route.path
                     .replacingOccurrences(of: "{account_id}", with: "acme").replacingOccurrences(of: "{workflow_name}", with: "echo")
                     .replacingOccurrences(of: "{instance_id}", with: "doc").replacingOccurrences(of: "{event_type}", with: "ping")
+                    .replacingOccurrences(of: "{tenant_id}", with: "globex")
                 let method = HTTPRequest.Method(route.method)!
-                let response = try await api.call(method, path + (path.hasSuffix("/step") ? "?name=echo-1" : ""), json: "{}")
+                let token = path.hasPrefix("/admin/") ? api.admin : nil
+                let response = try await api.call(
+                    method, path + (path.hasSuffix("/step") ? "?name=echo-1" : ""), token: token, json: "{}")
                 let message = response.body["errors"]?[0]?["message"]?.string ?? ""
                 #expect(!message.contains("route."), "\(route) → \(response.status) \(message)")
                 #expect(response.status != .methodNotAllowed && response.status != .internalServerError, "\(route)")

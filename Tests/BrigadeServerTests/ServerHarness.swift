@@ -8,15 +8,18 @@ import HummingbirdTesting
 import Prometheus
 import Testing
 
-/// Two tenants, `acme` and `globex`, each with a token, and the routes in process.
+/// Two tenants, `acme` and `globex`, each with a token, an admin token, and the routes in process.
 struct ServerHarness {
     let brigade: TestBrigade
     let client: any TestClientProtocol
     let acme: String
     let globex: String
+    /// The server's admin token, nil when it was started without one.
+    let admin: String?
 
     static func run(
         settings: BrigadeSettings = BrigadeSettings(),
+        withAdminToken: Bool = true,
         _ body: @Sendable (ServerHarness) async throws -> Void
     ) async throws {
         let registry = PrometheusCollectorRegistry()
@@ -34,10 +37,11 @@ struct ServerHarness {
             let globex = TenantToken.generate()
             try await brigade.store.createTenant(TenantRecord(id: "acme", tokenHash: TenantToken.hash(acme), createdAt: 0))
             try await brigade.store.createTenant(TenantRecord(id: "globex", tokenHash: TenantToken.hash(globex), createdAt: 0))
-            let server = BrigadeServer(runtime: brigade.runtime, tenants: brigade.store, metrics: registry)
+            let admin = withAdminToken ? TenantToken.generate() : nil
+            let server = BrigadeServer(runtime: brigade.runtime, tenants: brigade.store, metrics: registry, adminToken: admin)
             let app = Application(router: server.router())
             try await app.test(.router) { client in
-                try await body(ServerHarness(brigade: brigade, client: client, acme: acme, globex: globex))
+                try await body(ServerHarness(brigade: brigade, client: client, acme: acme, globex: globex, admin: admin))
             }
         }
     }

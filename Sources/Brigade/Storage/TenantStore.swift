@@ -15,6 +15,14 @@ public struct TenantRecord: Sendable, Hashable {
         self.createdAt = createdAt
         self.tokenRotatedAt = tokenRotatedAt
     }
+
+    /// Throws `tenant.invalid_id` unless `id` is 1–64 of `[a-zA-Z0-9_-]`.
+    public static func validate(id: String) throws {
+        guard (1...64).contains(id.count), id.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_" || $0 == "-") }) else {
+            throw BrigadeError(
+                .invalidTenantId, "A tenant id is 1–64 characters of a-z, A-Z, 0-9, _ and -; \"\(id.prefix(80))\" is not.")
+        }
+    }
 }
 
 /// Where tenants and their token hashes are kept (the same database as the instances).
@@ -23,6 +31,8 @@ public protocol TenantStore: Sendable {
     func createTenant(_ tenant: TenantRecord) async throws
     /// Every tenant, by id.
     func tenants() async throws -> [TenantRecord]
+    /// The tenant with this id, if any.
+    func tenant(id: String) async throws -> TenantRecord?
     /// The tenant whose token hashes to `tokenHash`, if any.
     func tenant(tokenHash: String) async throws -> TenantRecord?
     /// Replaces a tenant's token hash; the old token stops working at once. Throws

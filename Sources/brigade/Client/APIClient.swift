@@ -27,6 +27,10 @@ struct ClientOptions: ParsableArguments {
                 "No token: pass --token or set BRIGADE_TOKEN (brigade serve prints it on first start; `brigade tenants rotate-token` issues one)."
             )
         }
+        return try Self.client(url: url, account: account, token: token)
+    }
+
+    static func client(url: String, account: String, token: String) throws -> APIClient {
         guard let base = URL(string: url), base.scheme == "http" || base.scheme == "https" else {
             throw ValidationError("--url must be an http(s) URL such as http://127.0.0.1:8787; got \"\(url)\".")
         }

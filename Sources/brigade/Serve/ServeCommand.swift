@@ -25,7 +25,19 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .long, help: "The port to listen on (env BRIGADE_PORT).")
     var port: Int = ProcessInfo.processInfo.environment["BRIGADE_PORT"].flatMap(Int.init) ?? 8787
 
+    @Option(
+        name: .long,
+        help: "The operator's token (env BRIGADE_ADMIN_TOKEN, at least 32 characters): opens /admin/v1 and acts as any account.")
+    var adminToken: String = ProcessInfo.processInfo.environment["BRIGADE_ADMIN_TOKEN"] ?? ""
+
     @Option(help: .hidden) var probeLedger: String?
+
+    func validate() throws {
+        if !adminToken.isEmpty, adminToken.count < 32 || adminToken.count > 256 {
+            throw ValidationError(
+                "The admin token must be 32–256 characters (it guards every tenant); `openssl rand -hex 32` makes one.")
+        }
+    }
 
     func run() async throws {
         let logger = CommandSupport.logger(defaultLevel: .info)
@@ -49,7 +61,9 @@ struct ServeCommand: AsyncParsableCommand {
         say("Brigade serving \(runtime.workflowNames.sorted().joined(separator: ", ")) on \(base) with \(db)")
         say("  curl -H \"Authorization: Bearer $BRIGADE_TOKEN\" \(base)/client/v4/accounts/$BRIGADE_ACCOUNT/workflows")
 
-        let server = BrigadeServer(runtime: runtime, tenants: store, metrics: registry, logger: logger)
+        let server = BrigadeServer(
+            runtime: runtime, tenants: store, metrics: registry, adminToken: adminToken.isEmpty ? nil : adminToken, logger: logger)
+        if !adminToken.isEmpty { say("  admin API on (/admin/v1/tenants; the admin token also acts as any account)") }
         // Shut down in reverse order: the HTTP intake stops first, then the engine drains.
         let group = ServiceGroup(
             configuration: .init(

@@ -4,20 +4,40 @@ import BrigadeSQLite
 import BrigadeServer
 import Foundation
 
-/// `brigade tenants create|list|rotate-token`: managed on the database file itself, as an
-/// operator would with the server's own disk.
+/// `brigade tenants create|list|rotate-token`: through a running server's admin API when an
+/// admin token is given, otherwise on the database file itself, as an operator would with the
+/// server's own disk.
 struct TenantsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tenants",
         abstract: "Create and list tenants (accounts) and rotate their bearer tokens.",
+        discussion: """
+            With --admin-token (or BRIGADE_ADMIN_TOKEN) the commands go to the server at --url \
+            (BRIGADE_URL) through its admin API; without, they open the database file --db directly.
+            """,
         subcommands: [Create.self, List.self, RotateToken.self]
     )
 
     static let defaultTenant = "default"
 
     struct Options: ParsableArguments {
-        @Option(name: .long, help: "The SQLite database file (env BRIGADE_DB).")
+        @Option(name: .long, help: "The SQLite database file, when not going through a server (env BRIGADE_DB).")
         var db: String = ProcessInfo.processInfo.environment["BRIGADE_DB"] ?? "brigade.sqlite"
+
+        @Option(name: .long, help: "The server, with --admin-token (env BRIGADE_URL).")
+        var url: String = ProcessInfo.processInfo.environment["BRIGADE_URL"] ?? "http://127.0.0.1:8787"
+
+        @Option(name: .long, help: "The server's admin token: manage tenants over HTTP (env BRIGADE_ADMIN_TOKEN).")
+        var adminToken: String = ProcessInfo.processInfo.environment["BRIGADE_ADMIN_TOKEN"] ?? ""
+
+        @Flag(name: .long, help: "Print JSON.")
+        var json = false
+
+        /// The admin API client, or nil to work on the database file.
+        func client() throws -> APIClient? {
+            guard !adminToken.isEmpty else { return nil }
+            return try ClientOptions.client(url: url, account: "", token: adminToken)
+        }
 
         func store() async throws -> SQLiteStore {
             try await CommandSupport.openStore(db)
@@ -30,7 +50,14 @@ struct TenantsCommand: AsyncParsableCommand {
         @OptionGroup var options: Options
 
         func run() async throws {
-            let token = try await TenantsCommand.create(id: id, in: try await options.store())
+            let token: String
+            if let client = try options.client() {
+                let (result, _) = try await client.call("POST", "/admin/v1/tenants", body: .object(["id": .string(id)]))
+                if options.json { return say(result.text) }
+                token = result["token"]?.text ?? "-"
+            } else {
+                token = try await TenantsCommand.create(id: id, in: try await options.store())
+            }
             say("Created tenant \"\(id)\". Its token, shown once:\n\(token)")
         }
     }
@@ -40,13 +67,17 @@ struct TenantsCommand: AsyncParsableCommand {
         @OptionGroup var options: Options
 
         func run() async throws {
-            let tenants = try await options.store().tenants()
+            let tenants: [JSONValue]
+            if let client = try options.client() {
+                tenants = try await client.call("GET", "/admin/v1/tenants").result.items
+            } else {
+                tenants = try await options.store().tenants().map(BrigadeServer.tenantItem)
+            }
+            if options.json { return say(JSONValue.array(tenants).text) }
             if tenants.isEmpty { say("No tenants; `brigade tenants create ID` adds one.") }
             for tenant in tenants {
-                let created = Date(millisecondsSince1970: tenant.createdAt).formatted(.iso8601)
-                say(
-                    "\(tenant.id)\tcreated \(created)\(tenant.tokenRotatedAt.map { "\ttoken rotated \(Date(millisecondsSince1970: $0).formatted(.iso8601))" } ?? "")"
-                )
+                let rotated = tenant["token_rotated_on"].map { $0 == .null ? "" : "\ttoken rotated \($0.text)" } ?? ""
+                say("\(tenant["id"]?.text ?? "-")\tcreated \(tenant["created_on"]?.text ?? "-")\(rotated)")
             }
         }
     }
@@ -58,16 +89,20 @@ struct TenantsCommand: AsyncParsableCommand {
         @OptionGroup var options: Options
 
         func run() async throws {
-            let token = TenantToken.generate()
-            try await options.store().rotateToken(tenant: id, tokenHash: TenantToken.hash(token), now: Date().millisecondsSince1970)
+            let token: String
+            if let client = try options.client() {
+                let path = "/admin/v1/tenants/\(id.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed) ?? id)/token"
+                token = try await client.call("POST", path).result["token"]?.text ?? "-"
+            } else {
+                token = TenantToken.generate()
+                try await options.store().rotateToken(tenant: id, tokenHash: TenantToken.hash(token), now: Date().millisecondsSince1970)
+            }
             say("New token for tenant \"\(id)\", shown once:\n\(token)")
         }
     }
 
     static func create(id: String, in store: SQLiteStore) async throws -> String {
-        guard (1...64).contains(id.count), id.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_" || $0 == "-") }) else {
-            throw ValidationError("A tenant id is 1–64 characters of a-z, A-Z, 0-9, _ and -; \"\(id)\" is not.")
-        }
+        try TenantRecord.validate(id: id)
         let token = TenantToken.generate()
         try await store.createTenant(TenantRecord(id: id, tokenHash: TenantToken.hash(token), createdAt: Date().millisecondsSince1970))
         return token
