@@ -86,6 +86,19 @@ client.workflows.instances.create("demo-order", account_id=account, instance_id=
 client.workflows.instances.status.edit(doomed, account_id=account, workflow_name="demo-order", status="terminate")
 check(wait_for("demo-order", doomed, {"terminated"}).status == "terminated", "status.edit terminate")
 
+alias = f"sdk-greeter-{run}"
+updated = client.workflows.update(alias, account_id=account, class_name="greeting", script_name="brigade")
+check(updated.name == alias, f"workflows.update binds {alias} to class greeting")
+client.workflows.instances.create(alias, account_id=account, instance_id="via-alias", params={"name": "alias"})
+check(wait_for(alias, "via-alias", {"complete", "errored"}).status == "complete", "an instance of the new workflow completes")
+deleted = client.workflows.delete(alias, account_id=account)
+check(deleted.status == "ok", "workflows.delete")
+try:
+    client.workflows.get(alias, account_id=account)
+    check(False, "a deleted workflow is gone")
+except cloudflare.NotFoundError:
+    check(True, "a deleted workflow answers NotFoundError")
+
 try:
     client.workflows.instances.get("no-such-instance", account_id=account, workflow_name="greeting")
     check(False, "an unknown instance raises")

@@ -126,6 +126,26 @@ extension SQLiteStore {
                     CREATE UNIQUE INDEX tenants_token ON tenants (token_hash);
                     """)
         }
+        migrator.registerMigration("v4: workflow definitions") { db in
+            // A tenant's own workflows (PUT …/workflows/{name}): a name bound to a class of a
+            // script, with defaults for the instances created under it.
+            try db.execute(
+                sql: """
+                    CREATE TABLE workflow_definitions (
+                        tenant TEXT NOT NULL,
+                        name TEXT NOT NULL,
+                        class_name TEXT NOT NULL,
+                        script_name TEXT NOT NULL,
+                        success_retention_ms INTEGER,
+                        error_retention_ms INTEGER,
+                        step_limit INTEGER,
+                        created_at INTEGER NOT NULL,
+                        modified_at INTEGER NOT NULL,
+                        PRIMARY KEY (tenant, name)
+                    ) WITHOUT ROWID;
+                    ALTER TABLE instances ADD COLUMN step_limit INTEGER;
+                    """)
+        }
         return migrator
     }
 }

@@ -34,7 +34,8 @@ extension InstanceRow {
             shard: row["shard"],
             epoch: row["epoch"],
             retention: retention,
-            expiresAt: row["expires_at"]
+            expiresAt: row["expires_at"],
+            stepLimit: row["step_limit"]
         )
     }
 }

@@ -39,7 +39,16 @@ public final class SQLiteStore: WorkflowStore {
     }
 
     public func migrate() async throws {
-        try Self.migrator.migrate(pool)
+        let migrator = Self.migrator
+        // Already current (every start after the first, and the runtime's own call after an
+        // embedder's): no barrier, which would hold up every reader.
+        if try await pool.read({ try migrator.hasCompletedMigrations($0) }) { return }
+        // The barrier waits for in-flight reads; waiting for it must not block a thread of the
+        // cooperative pool (two such waits on a two-core machine starved the readers they
+        // waited for).
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+            migrator.asyncMigrate(pool) { result in continuation.resume(with: result.map { _ in () }) }
+        }
     }
 
     /// The journal mode and `synchronous` level of the writer connection (expected: `wal`, 2 = FULL).
@@ -85,13 +94,14 @@ public final class SQLiteStore: WorkflowStore {
                     try db.executeCached(
                         sql: """
                             INSERT INTO instances (tenant, workflow, id, status, params, created_at, modified_at, due_at,
-                                shard, epoch, success_retention_ms, error_retention_ms)
-                            VALUES (?, ?, ?, 'queued', ?, ?, ?, ?, ?, 0, ?, ?)
+                                shard, epoch, success_retention_ms, error_retention_ms, step_limit)
+                            VALUES (?, ?, ?, 'queued', ?, ?, ?, ?, ?, 0, ?, ?, ?)
                             ON CONFLICT (tenant, workflow, id) DO NOTHING
                             """,
                         arguments: [
                             key.tenant, key.workflow, key.id, instance.params, now, now, now, instance.shard,
                             instance.retention?.success?.wholeMilliseconds, instance.retention?.error?.wholeMilliseconds,
+                            instance.stepLimit,
                         ]
                     )
                 }

@@ -74,7 +74,9 @@ struct APIError: Error, Sendable {
     private static func status(of code: BrigadeError.Code) -> HTTPResponse.Status {
         switch code {
         case .instanceNotFound, .workflowNotRegistered, .tenantNotFound: .notFound
-        case .instanceAlreadyExists, .tenantAlreadyExists, .cannotTerminate, .cannotRestart, .instanceFinished: .conflict
+        case .instanceAlreadyExists, .tenantAlreadyExists, .cannotTerminate, .cannotRestart, .instanceFinished,
+            .workflowCannotDelete, .workflowHasInstances:
+            .conflict
         case .payloadTooLarge, .stepOutputTooLarge: .contentTooLarge
         case .rateLimited, .queueFull: .tooManyRequests
         default: .badRequest
@@ -86,7 +88,7 @@ struct APIError: Error, Sendable {
         case .instanceNotFound: 10_400
         case .workflowNotRegistered: 10_501
         case .instanceAlreadyExists, .tenantAlreadyExists: 10_409
-        case .cannotTerminate, .cannotRestart, .instanceFinished: 10_410
+        case .cannotTerminate, .cannotRestart, .instanceFinished, .workflowCannotDelete, .workflowHasInstances: 10_410
         case .payloadTooLarge, .stepOutputTooLarge: 10_413
         case .rateLimited, .queueFull: 10_429
         default: 10_100

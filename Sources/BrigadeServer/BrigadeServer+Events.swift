@@ -9,7 +9,7 @@ extension BrigadeServer {
     /// `id:` is its history id; reconnecting with `Last-Event-ID` (or `?cursor=`) resumes after it.
     func addEventStreamRoute(to account: RouterGroup<BrigadeRequestContext>) {
         account.get("workflows/:workflow/instances/:id/events") { request, context in
-            let key = try instanceKey(context)
+            let key = try await instanceKey(context)
             _ = try await runtime.instanceRow(key)  // 404 before the stream starts
             let resumeFrom = request.headers[Self.lastEventID] ?? request.uri.queryParameters.get("cursor")
             var cursor: Int64 = 0

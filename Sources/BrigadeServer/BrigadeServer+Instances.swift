@@ -7,7 +7,7 @@ extension BrigadeServer {
         // POST …/workflows/{workflow}/instances  {instance_id?, params?, instance_retention?}
         account.post("workflows/:workflow/instances") { request, context in
             let tenant = try Self.tenant(context)
-            let workflow = try workflowName(context)
+            let workflow = try await workflowName(context)
             let item = try Self.newInstance(try await Self.body(request, context) ?? .object([:]))
             let id = try await runtime.createInstance(
                 tenant: tenant, workflow: workflow, id: item.id, params: item.params, retention: item.retention)
@@ -16,7 +16,7 @@ extension BrigadeServer {
         // POST …/workflows/{workflow}/instances/batch  [{…}, …]
         account.post("workflows/:workflow/instances/batch") { request, context in
             let tenant = try Self.tenant(context)
-            let workflow = try workflowName(context)
+            let workflow = try await workflowName(context)
             guard case .array(let items)? = try await Self.body(request, context) else {
                 throw APIError.badRequest("(batch.invalid) The body must be a JSON array of 1–100 instance objects.")
             }
@@ -29,7 +29,7 @@ extension BrigadeServer {
         }
         // GET …/workflows/{workflow}/instances/{id}?order=asc|desc&simple=true
         account.get("workflows/:workflow/instances/:id") { request, context in
-            let key = try instanceKey(context)
+            let key = try await instanceKey(context)
             let row = try await runtime.instanceRow(key)
             let query = request.uri.queryParameters
             let simple = query.get("simple") == "true"
@@ -43,7 +43,7 @@ extension BrigadeServer {
         }
         // GET …/workflows/{workflow}/instances/{id}/step?name=…&type=step|waitForEvent|sleep
         account.get("workflows/:workflow/instances/:id/step") { request, context in
-            let key = try instanceKey(context)
+            let key = try await instanceKey(context)
             guard let name = request.uri.queryParameters.get("name") else {
                 throw APIError.badRequest(
                     "(request.invalid_query) name is required: the step's name with its -N counter, as describe shows it.")
@@ -60,7 +60,7 @@ extension BrigadeServer {
         }
         // PATCH …/workflows/{workflow}/instances/{id}/status  {status, from?}
         account.patch("workflows/:workflow/instances/:id/status") { request, context in
-            let key = try instanceKey(context)
+            let key = try await instanceKey(context)
             let body = try Self.object(try await Self.body(request, context), "The body")
             switch try Self.string(body["status"], "status") {
             case "pause": try await runtime.pause(key)
@@ -75,7 +75,7 @@ extension BrigadeServer {
         }
         // POST …/workflows/{workflow}/instances/{id}/events/{type}  (body: the payload)
         account.post("workflows/:workflow/instances/:id/events/:type") { request, context in
-            let key = try instanceKey(context)
+            let key = try await instanceKey(context)
             let type = try context.parameters.require("type")
             let payload = try await Self.body(request, context) ?? .null
             try await runtime.sendEvent(key, type: type, payload: payload.jsonData())
@@ -84,7 +84,7 @@ extension BrigadeServer {
         // POST …/workflows/{workflow}/instances/batch/delete  {instances: [ids]}
         account.post("workflows/:workflow/instances/batch/delete") { request, context in
             let tenant = try Self.tenant(context)
-            let workflow = try workflowName(context)
+            let workflow = try await workflowName(context)
             let body = try Self.object(try await Self.body(request, context), "The body")
             guard case .array(let values)? = body["instances"], (1...100).contains(values.count) else {
                 throw APIError.badRequest("(batch.invalid) instances must be an array of 1–100 instance ids.")
@@ -107,7 +107,7 @@ extension BrigadeServer {
         // PUT …/workflows/{workflow}/instances/terminate?status=…  (terminate all, or all of one status)
         account.put("workflows/:workflow/instances/terminate") { request, context in
             let tenant = try Self.tenant(context)
-            let workflow = try workflowName(context)
+            let workflow = try await workflowName(context)
             let status = try Self.status(request.uri.queryParameters.get("status"))
             if let status, [.complete, .errored, .terminated].contains(status) {
                 throw APIError.badRequest(
@@ -128,7 +128,7 @@ extension BrigadeServer {
 
     private func listInstances(_ request: Request, _ context: BrigadeRequestContext) async throws -> Response {
         let tenant = try Self.tenant(context)
-        let workflow = try workflowName(context)
+        let workflow = try await workflowName(context)
         let query = request.uri.queryParameters
         let perPage = try Self.integer(query.get("per_page"), "per_page", default: 50, range: 1...1_000)
         let status = try Self.status(query.get("status"))

@@ -24,6 +24,8 @@ extension BrigadeServer {
             Route(method: "POST", path: "/admin/v1/tenants/{tenant_id}/token"),
             Route(method: "GET", path: account),
             Route(method: "GET", path: "\(account)/{workflow_name}"),
+            Route(method: "PUT", path: "\(account)/{workflow_name}"),
+            Route(method: "DELETE", path: "\(account)/{workflow_name}"),
             Route(method: "POST", path: "\(account)/{workflow_name}/instances"),
             Route(method: "GET", path: "\(account)/{workflow_name}/instances"),
             Route(method: "POST", path: "\(account)/{workflow_name}/instances/batch"),

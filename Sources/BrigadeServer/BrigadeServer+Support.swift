@@ -41,17 +41,16 @@ extension BrigadeServer {
         return tenant
     }
 
-    /// The path's workflow name, which must be registered: 404 otherwise, for every tenant alike.
-    func workflowName(_ context: BrigadeRequestContext) throws -> String {
+    /// The path's workflow name, which must be one of the tenant's workflows (registered in
+    /// Swift, or its own definition): 404 otherwise, exactly as for a name no one has.
+    func workflowName(_ context: BrigadeRequestContext) async throws -> String {
         let name = try context.parameters.require("workflow")
-        guard runtime.workflowNames.contains(name) else {
-            throw APIError.notFound(code: 10_501, "(workflow.not_found) No workflow named \"\(name)\"; GET …/workflows lists them.")
-        }
+        _ = try await runtime.workflow(tenant: try Self.tenant(context), named: name)
         return name
     }
 
-    func instanceKey(_ context: BrigadeRequestContext) throws -> InstanceKey {
-        InstanceKey(tenant: try Self.tenant(context), workflow: try workflowName(context), id: try context.parameters.require("id"))
+    func instanceKey(_ context: BrigadeRequestContext) async throws -> InstanceKey {
+        InstanceKey(tenant: try Self.tenant(context), workflow: try await workflowName(context), id: try context.parameters.require("id"))
     }
 
     static func string(_ value: JSONValue?, _ field: String) throws -> String? {
@@ -70,15 +69,15 @@ extension BrigadeServer {
     }
 
     /// `instance_retention: {success_retention, error_retention}` as duration strings or seconds.
-    static func retention(_ value: JSONValue?) throws -> Retention? {
+    static func retention(_ value: JSONValue?, field: String = "instance_retention") throws -> Retention? {
         guard let value, value != .null else { return nil }
-        let object = try object(value, "instance_retention")
+        let object = try object(value, field)
         func duration(_ key: String) throws -> Duration? {
             switch object[key] {
             case nil, .null?: return nil
             case .number(let seconds)?: return .milliseconds(Int64(seconds * 1_000))
             case .string(let text)?: return try DurationParser.parse(text)
-            default: throw APIError.badRequest("(request.invalid_field) instance_retention.\(key) must be a duration such as \"7 days\".")
+            default: throw APIError.badRequest("(request.invalid_field) \(field).\(key) must be a duration such as \"7 days\".")
             }
         }
         return Retention(success: try duration("success_retention"), error: try duration("error_retention"))

@@ -10,33 +10,69 @@ extension BrigadeServer {
             let page = try Self.integer(request.uri.queryParameters.get("page"), "page", default: 1, range: 1...100_000)
             let perPage = try Self.integer(request.uri.queryParameters.get("per_page"), "per_page", default: 10, range: 1...100)
             let search = request.uri.queryParameters.get("search")?.lowercased()
-            let names = runtime.workflowNames.sorted().filter { search == nil || $0.lowercased().contains(search!) }
-            let slice = names.dropFirst((page - 1) * perPage).prefix(perPage)
+            let workflows = try await runtime.workflows(tenant: tenant).filter { search == nil || $0.name.lowercased().contains(search!) }
+            let slice = workflows.dropFirst((page - 1) * perPage).prefix(perPage)
             var items: [JSONValue] = []
-            for name in slice { items.append(try await workflowItem(tenant: tenant, name: name)) }
+            for workflow in slice { items.append(try await workflowItem(workflow)) }
             return Self.envelope(
                 .array(items),
                 resultInfo: .object([
                     "page": .number(Double(page)), "per_page": .number(Double(perPage)), "count": .number(Double(items.count)),
-                    "total_count": .number(Double(names.count)),
+                    "total_count": .number(Double(workflows.count)),
                 ]))
         }
         // GET …/workflows/{workflow}
         account.get("workflows/:workflow") { _, context in
-            Self.envelope(try await workflowItem(tenant: try Self.tenant(context), name: try workflowName(context)))
+            let name = try context.parameters.require("workflow")
+            return Self.envelope(try await workflowItem(try await runtime.workflow(tenant: try Self.tenant(context), named: name)))
+        }
+        // PUT …/workflows/{workflow} {class_name, script_name?, default_retention?, limits?{steps}}
+        account.put("workflows/:workflow") { request, context in
+            let name = try context.parameters.require("workflow")
+            let body = try Self.object(try await Self.body(request, context) ?? .null, "The request body")
+            guard let className = try Self.string(body["class_name"], "class_name") else {
+                throw APIError.badRequest(
+                    "(workflow.invalid_definition) Send {\"class_name\": \"<workflow class>\", \"script_name\": \"\(WorkflowDefinition.hostScript)\"}.")
+            }
+            var stepLimit: Int?
+            if let limits = body["limits"], limits != .null {
+                switch try Self.object(limits, "limits")["steps"] {
+                case nil, .null?: break
+                case .number(let steps)? where steps == steps.rounded() && abs(steps) < 1e9: stepLimit = Int(steps)
+                default: throw APIError.badRequest("(workflow.invalid_definition) limits.steps must be a whole number.")
+                }
+            }
+            let definition = try await runtime.putWorkflow(
+                tenant: try Self.tenant(context), name: name, className: className,
+                scriptName: try Self.string(body["script_name"], "script_name") ?? WorkflowDefinition.hostScript,
+                retention: try Self.retention(body["default_retention"], field: "default_retention"), stepLimit: stepLimit)
+            return Self.envelope(try await workflowItem(definition))
+        }
+        // DELETE …/workflows/{workflow}: the tenant's own workflow and all its instances.
+        account.delete("workflows/:workflow") { _, context in
+            try await runtime.deleteWorkflow(tenant: try Self.tenant(context), named: try context.parameters.require("workflow"))
+            return Self.envelope(.object(["status": .string("ok"), "success": .bool(true)]))
         }
     }
 
     /// A workflow as Cloudflare lists it, with this tenant's instance counts per status.
-    func workflowItem(tenant: String, name: String) async throws -> JSONValue {
-        let counts = try await runtime.instanceCounts(tenant: tenant, workflow: name)
+    func workflowItem(_ workflow: WorkflowDefinition) async throws -> JSONValue {
+        let counts = try await runtime.instanceCounts(tenant: workflow.tenant, workflow: workflow.name)
         var instances: [String: JSONValue] = [:]
         for (status, count) in counts { instances[status.rawValue] = .number(Double(count)) }
-        let started = WireFormat.timestamp(startedAt)
-        return .object([
-            "id": .string(name), "name": .string(name), "class_name": .string(name), "script_name": .string("brigade"),
-            "created_on": started, "modified_on": started, "triggered_on": .null, "instances": .object(instances),
-        ])
+        var item: [String: JSONValue] = [
+            "id": .string(workflow.name), "name": .string(workflow.name), "class_name": .string(workflow.className),
+            "script_name": .string(workflow.scriptName), "created_on": WireFormat.timestamp(workflow.createdAt),
+            "modified_on": WireFormat.timestamp(workflow.modifiedAt), "triggered_on": .null, "instances": .object(instances),
+        ]
+        if let stepLimit = workflow.stepLimit { item["limits"] = .object(["steps": .number(Double(stepLimit))]) }
+        if let retention = workflow.retention {
+            item["default_retention"] = .object([
+                "success_retention": retention.success.map { .string(WireFormat.durationString($0.wholeMilliseconds)) } ?? .null,
+                "error_retention": retention.error.map { .string(WireFormat.durationString($0.wholeMilliseconds)) } ?? .null,
+            ])
+        }
+        return .object(item)
     }
 
     static func integer(_ text: String?, _ name: String, default value: Int, range: ClosedRange<Int>) throws -> Int {

@@ -18,8 +18,6 @@ public struct BrigadeServer: Sendable {
     /// SHA-256 of the admin token, when the server has one.
     let adminTokenHash: String?
     let logger: Logger
-    /// When this server was made: the registered workflows' `created_on`.
-    let startedAt: Int64
 
     /// - Parameters:
     ///   - metrics: the registry `GET /metrics` serves; give the runtime and the store a factory
@@ -36,7 +34,6 @@ public struct BrigadeServer: Sendable {
         self.tenants = tenants
         self.metrics = metrics
         self.logger = logger
-        self.startedAt = Date().millisecondsSince1970
     }
 
     /// Adds every route, the error envelope and the tenant check to `router`.

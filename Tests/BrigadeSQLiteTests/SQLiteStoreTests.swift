@@ -71,7 +71,23 @@ struct TemporaryStore {
         #expect(counts == [.queued: 1, .running: 1, .waiting: 2, .complete: 1])
         #expect(try await store.instance(InstanceKey(tenant: "t", workflow: "w", id: "i2"))?.status == .waiting)
         let applied = try await DatabaseQueue(path: path).read { try String.fetchAll($0, sql: "SELECT identifier FROM grdb_migrations") }
-        #expect(applied == ["v1: instances, steps, events, history", "v2: per-status counts, cursor indexes", "v3: tenant tokens"])
+        #expect(
+            applied == [
+                "v1: instances, steps, events, history", "v2: per-status counts, cursor indexes", "v3: tenant tokens",
+                "v4: workflow definitions",
+            ])
+        // v4: the old rows read with no step limit of their own; definitions are stored.
+        #expect(try await store.instance(InstanceKey(tenant: "t", workflow: "w", id: "i0"))?.stepLimit == nil)
+        let definition = WorkflowDefinition(tenant: "t", name: "alias", className: "w", stepLimit: 7, createdAt: 1, modifiedAt: 1)
+        #expect(try await store.putWorkflowDefinition(definition) == definition)
+        var renamed = definition
+        renamed.className = "w2"
+        renamed.createdAt = 99
+        renamed.modifiedAt = 2
+        #expect(try await store.putWorkflowDefinition(renamed).createdAt == 1, "an update keeps the first creation time")
+        #expect(try await store.workflowDefinitions().map(\.className) == ["w2"])
+        #expect(try await store.deleteWorkflowDefinition(tenant: "t", name: "alias"))
+        #expect(try await store.deleteWorkflowDefinition(tenant: "t", name: "alias") == false)
         // v3 on a v1 database: tenants get token hashes, looked up by hash.
         try await store.createTenant(TenantRecord(id: "acme", tokenHash: "h1", createdAt: 1))
         #expect(try await store.tenant(tokenHash: "h1")?.id == "acme")

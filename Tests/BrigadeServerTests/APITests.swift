@@ -41,6 +41,47 @@ import Testing
         }
     }
 
+    @Test func putAndDeleteATenantsOwnWorkflow() async throws {
+        try await ServerHarness.run { api in
+            let put = try await api.call(
+                .put, "\(base)/billing",
+                json: #"{"class_name": "echo", "script_name": "brigade", "default_retention": {"success_retention": "2 days"}, "limits": {"steps": 50}}"#)
+            #expect(put.status == .ok)
+            #expect(put.body["result"]?["name"] == .string("billing"))
+            #expect(put.body["result"]?["class_name"] == .string("echo"))
+            #expect(put.body["result"]?["limits"]?["steps"]?.number == 50)
+            #expect(put.body["result"]?["default_retention"]?["success_retention"] == .string("2 days"))
+            let names = try await api.call(.get, base).body["result"]?.array?.compactMap { $0["name"]?.string }
+            #expect(names == ["billing", "echo", "listener", "napper", "refuser"])
+            try await api.call(.post, "\(base)/billing/instances", json: #"{"instance_id": "b1", "params": "paid"}"#)
+            let row = try await api.brigade.runtime.waitForCompletion(InstanceKey(tenant: "acme", workflow: "billing", id: "b1"))
+            #expect(row.status == .complete && row.stepLimit == 50 && row.retention?.success == .days(2))
+            // globex has no billing: 404 on the workflow and its instances, absent from its list.
+            let globex = ServerHarness.workflows("globex")
+            #expect(try await api.call(.get, "\(globex)/billing", token: api.globex).status == .notFound)
+            #expect(try await api.call(.get, "\(globex)/billing/instances/b1", token: api.globex).status == .notFound)
+            #expect(try await api.call(.delete, "\(globex)/billing", token: api.globex).status == .notFound)
+            let theirs = try await api.call(.get, globex, token: api.globex).body["result"]?.array?.compactMap { $0["name"]?.string }
+            #expect(theirs?.contains("billing") == false)
+
+            let unknownClass = try await api.call(.put, "\(base)/other", json: #"{"class_name": "Nope"}"#)
+            #expect(unknownClass.status == .badRequest)
+            #expect(unknownClass.body["errors"]?[0]?["message"]?.string?.contains("workflow.class_not_found") == true)
+            #expect(try await api.call(.put, "\(base)/other", json: #"{"script_name": "brigade"}"#).status == .badRequest)
+            #expect(try await api.call(.put, "\(base)/other", json: #"{"class_name": "echo", "limits": {"steps": 0}}"#).status == .badRequest)
+            #expect(try await api.call(.delete, "\(base)/echo").status == .conflict)
+
+            let deleted = try await api.call(.delete, "\(base)/billing")
+            #expect(deleted.status == .ok)
+            #expect(deleted.body["result"]?["status"] == .string("ok"))
+            #expect(try await api.call(.get, "\(base)/billing").status == .notFound)
+            #expect(try await api.call(.delete, "\(base)/billing").status == .notFound)
+            await #expect(throws: BrigadeError.self) {
+                try await api.brigade.runtime.instanceRow(InstanceKey(tenant: "acme", workflow: "billing", id: "b1"))
+            }
+        }
+    }
+
     @Test func createDescribeAndStepOutput() async throws {
         try await ServerHarness.run { api in
             let created = try await api.call(

@@ -8,7 +8,9 @@ import Synchronization
 /// wake-up or a bug).
 final class SousChef: Sendable {
     let shard: ShardKey
-    let runner: AnyWorkflowRunner
+    private let currentRunner: Mutex<AnyWorkflowRunner>
+    /// What new Engines run: the workflow's class, which a tenant's definition can rebind.
+    var runner: AnyWorkflowRunner { currentRunner.withLock { $0 } }
     let account: Account
     let store: any WorkflowStore
     let clock: any WorkflowClock
@@ -31,7 +33,7 @@ final class SousChef: Sendable {
         self.metrics = metrics
         self.completions = completions
         self.shard = shard
-        self.runner = runner
+        self.currentRunner = Mutex(runner)
         self.account = account
         self.store = store
         self.clock = clock
@@ -171,6 +173,12 @@ final class SousChef: Sendable {
 
     /// A new instance was created in this shard. Past `sweepPage` queued in memory it stays in
     /// the store, and the sweep reads it in when the queue has drained.
+    /// Rebinds the workflow to another class (a tenant's `PUT …/workflows/{name}` while no
+    /// instance of it is unfinished).
+    func replaceRunner(_ runner: AnyWorkflowRunner) {
+        currentRunner.withLock { $0 = runner }
+    }
+
     func created(seq: Int64, id: String) {
         let queued = state.withLock { state -> Bool in
             if state.fresh.count >= settings.sweepPage {

@@ -52,10 +52,11 @@ extension Engine {
                 }
                 if record == nil {
                     if kind == .do {
-                        if state!.doSteps >= settings.maxStepsPerInstance {
+                        let limit = state!.stepLimit ?? settings.maxStepsPerInstance
+                        if state!.doSteps >= limit {
                             let error = BrigadeError(
                                 .stepLimitExceeded,
-                                "The limit of \(settings.maxStepsPerInstance) steps has been reached for this instance; step \"\(name)-\(count)\" cannot run. Split the work over several instances or raise maxStepsPerInstance.",
+                                "The limit of \(limit) steps has been reached for this instance; step \"\(name)-\(count)\" cannot run. Split the work over several instances or raise the limit (the workflow's limits.steps, or maxStepsPerInstance).",
                                 instanceId: instanceId,
                                 stepName: "\(name)-\(count)"
                             )

@@ -53,10 +53,13 @@ struct EngineState: Sendable {
     var fenced = false
     /// The instance's own retention, for the outcome's expiry.
     let retention: Retention?
+    /// The instance's own step limit, if it has one.
+    let stepLimit: Int?
 
     init(snapshot: ReplaySnapshot) {
         epoch = snapshot.row.epoch
         retention = snapshot.row.retention
+        stepLimit = snapshot.row.stepLimit
         var records: [StepIdentity: StepRecord] = [:]
         var maxPosition = -1
         var doSteps = 0

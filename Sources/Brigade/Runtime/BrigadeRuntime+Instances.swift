@@ -45,10 +45,14 @@ extension BrigadeRuntime {
         tenant: String, workflow: String, _ requests: [NewInstanceRequest], skipExisting: Bool
     ) async throws -> [String] {
         try Validation.workflowName(workflow, settings: settings)
-        guard isRegistered(workflow) else {
+        try await loadDefinitions()
+        let (known, definition) = state.withLock { state in
+            (state.runner(tenant: tenant, workflow: workflow) != nil, state.definitions?[DefinitionKey(tenant, workflow)])
+        }
+        guard known else {
             throw BrigadeError(
                 .workflowNotRegistered,
-                "No workflow named \"\(workflow)\" is registered with this runtime; call register(_:) with it first.")
+                "No workflow named \"\(workflow)\" is registered with this runtime; call register(_:) with it first, or PUT a definition for it.")
         }
         let now = clock.nowMilliseconds()
         var seen = Set<String>()
@@ -66,7 +70,8 @@ extension BrigadeRuntime {
             instances.append(
                 NewInstance(
                     key: InstanceKey(tenant: tenant, workflow: workflow, id: id), params: request.params,
-                    shard: shard(of: id), retention: request.retention, createdAt: now
+                    shard: shard(of: id), retention: request.retention ?? definition?.retention, createdAt: now,
+                    stepLimit: definition?.stepLimit
                 ))
         }
         guard !instances.isEmpty else { return [] }

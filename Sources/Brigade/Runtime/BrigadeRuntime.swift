@@ -30,6 +30,8 @@ public final class BrigadeRuntime: Service, Sendable {
 
     struct State: Sendable {
         var workflows: [String: AnyWorkflowRunner] = [:]
+        /// Every tenant's workflow definitions, once loaded from the store.
+        var definitions: [DefinitionKey: WorkflowDefinition]?
         var chefs: [ShardKey: SousChef] = [:]
         var accounts: [String: Account] = [:]
         /// Set while `run()` runs: SousChefs and Gatekeepers created later are started through it.
@@ -40,6 +42,8 @@ public final class BrigadeRuntime: Service, Sendable {
     let tally = EngineTally()
     let completions = CompletionWaiters()
     let metrics: EngineMetrics
+    /// When this runtime was made: the `created_on` of the workflows registered in Swift.
+    let madeAt: Int64
 
     /// - Parameters:
     ///   - store: where instances live (for example `SQLiteStore`).
@@ -56,6 +60,7 @@ public final class BrigadeRuntime: Service, Sendable {
         self.store = store
         self.settings = settings
         self.clock = clock
+        self.madeAt = clock.nowMilliseconds()
         self.logger = logger
     }
 
@@ -86,6 +91,8 @@ public final class BrigadeRuntime: Service, Sendable {
     /// Runs the control plane until cancelled or gracefully shut down. Migrates the store first.
     public func run() async throws {
         try await store.migrate()
+        // Before any SousChef: a shard of a tenant's own workflow finds its class through them.
+        try await loadDefinitions()
         let (starts, starter) = AsyncStream<@Sendable () async -> Void>.makeStream()
         let (chefs, gatekeepers) = state.withLock { state -> ([SousChef], [Gatekeeper]) in
             state.starter = starter
@@ -148,7 +155,7 @@ public final class BrigadeRuntime: Service, Sendable {
         let account = account(for: shard.tenant)
         return state.withLock { state -> SousChef? in
             if let chef = state.chefs[shard] { return chef }
-            guard let runner = state.workflows[shard.workflow] else { return nil }
+            guard let runner = state.runner(tenant: shard.tenant, workflow: shard.workflow) else { return nil }
             let chef = SousChef(
                 shard: shard, runner: runner, account: account, store: store, clock: clock,
                 settings: settings, logger: logger, tally: tally, metrics: metrics, completions: completions
@@ -159,13 +166,9 @@ public final class BrigadeRuntime: Service, Sendable {
         }
     }
 
-    /// The names of the registered workflows.
+    /// The names of the workflows registered in Swift (every tenant has them).
     public var workflowNames: [String] {
         state.withLock { Array($0.workflows.keys) }
-    }
-
-    func isRegistered(_ workflow: String) -> Bool {
-        state.withLock { $0.workflows[workflow] != nil }
     }
 
     /// The shard an instance id belongs to (FNV-1a of the id).

@@ -26,13 +26,17 @@ public struct InstanceRow: Sendable, Hashable {
     public var retention: Retention?
     /// When the finished instance is purged.
     public var expiresAt: Int64?
+    /// Its own limit on `step.do` calls (its workflow definition's `limits.steps` when it was
+    /// created); nil for the `maxStepsPerInstance` setting.
+    public var stepLimit: Int?
 
     public init(
         seq: Int64, key: InstanceKey, status: InstanceStatus, params: Data, output: Data? = nil,
         error: ErrorInfo? = nil, createdAt: Int64, modifiedAt: Int64, startedAt: Int64? = nil,
         endedAt: Int64? = nil, pausedAt: Int64? = nil, dueAt: Int64? = nil, shard: Int, epoch: Int64,
-        retention: Retention? = nil, expiresAt: Int64? = nil
+        retention: Retention? = nil, expiresAt: Int64? = nil, stepLimit: Int? = nil
     ) {
+        self.stepLimit = stepLimit
         self.seq = seq
         self.key = key
         self.status = status
@@ -72,8 +76,11 @@ public struct NewInstance: Sendable {
     public var shard: Int
     public var retention: Retention?
     public var createdAt: Int64
+    /// Its own step limit, or nil for the setting.
+    public var stepLimit: Int?
 
-    public init(key: InstanceKey, params: Data, shard: Int, retention: Retention?, createdAt: Int64) {
+    public init(key: InstanceKey, params: Data, shard: Int, retention: Retention?, createdAt: Int64, stepLimit: Int? = nil) {
+        self.stepLimit = stepLimit
         self.key = key
         self.params = params
         self.shard = shard

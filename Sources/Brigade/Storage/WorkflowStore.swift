@@ -80,6 +80,16 @@ public protocol WorkflowStore: Sendable {
 
     /// How many instances are in each status, over every tenant and workflow (for metrics).
     func instanceCountsByStatus() async throws -> [InstanceStatus: Int]
+
+    /// Creates or replaces a tenant's workflow definition, keeping the first `createdAt`.
+    /// Returns what is stored.
+    func putWorkflowDefinition(_ definition: WorkflowDefinition) async throws -> WorkflowDefinition
+
+    /// Every tenant's workflow definitions (the runtime keeps them in memory).
+    func workflowDefinitions() async throws -> [WorkflowDefinition]
+
+    /// Removes a definition; false if there was none.
+    func deleteWorkflowDefinition(tenant: String, name: String) async throws -> Bool
 }
 
 /// What ``WorkflowStore/claim(seq:now:)`` found.
