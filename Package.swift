@@ -78,7 +78,10 @@ let package = Package(
         ),
         .testTarget(
             name: "BrigadeTests",
-            dependencies: ["Brigade", "BrigadeSQLite", "BrigadeTesting"]
+            dependencies: [
+                "Brigade", "BrigadeSQLite", "BrigadeTesting",
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
         ),
         .testTarget(
             name: "BrigadeSQLiteTests",

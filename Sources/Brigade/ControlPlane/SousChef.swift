@@ -23,6 +23,7 @@ final class SousChef: Sendable {
     private let state = Mutex(SousChefState())
     private let signal = WakeSignal()
     private let lessee: LesseeID
+    private let draining = Atomic<Bool>(false)
 
     init(
         shard: ShardKey, runner: AnyWorkflowRunner, account: Account, store: any WorkflowStore,
@@ -70,6 +71,7 @@ final class SousChef: Sendable {
     /// Starts runnable instances on the slots this SousChef leases, then tells the Gatekeeper
     /// what is still waiting (its one request for the next cycle).
     private func startRunnable(in group: inout DiscardingTaskGroup) {
+        if draining.load(ordering: .acquiring) { return }
         let gatekeeper = account.gatekeeper
         while state.withLock({ $0.hasRunnable }), gatekeeper.tryStart(lessee) {
             let started = state.withLock { state in
@@ -173,6 +175,18 @@ final class SousChef: Sendable {
 
     /// A new instance was created in this shard. Past `sweepPage` queued in memory it stays in
     /// the store, and the sweep reads it in when the queue has drained.
+    /// Graceful shutdown: starts no more engines and drains the live ones.
+    func drain() {
+        draining.store(true, ordering: .releasing)
+        let engines = state.withLock { state in
+            state.entries.values.compactMap { entry -> Engine? in
+                if case .live(let engine, _) = entry.place { return engine }
+                return nil
+            }
+        }
+        for engine in engines { engine.drain() }
+    }
+
     /// Rebinds the workflow to another class (a tenant's `PUT …/workflows/{name}` while no
     /// instance of it is unfinished).
     func replaceRunner(_ runner: AnyWorkflowRunner) {

@@ -10,11 +10,15 @@ extension Engine {
             if Task.isCancelled || stopRequested.load(ordering: .acquiring) { return }
 
             enum Action {
-                case none, pause
+                case none, pause, drain
                 case considerHibernation(UInt64)
             }
             let action = state.withLock { state -> Action in
                 guard let current = state else { return .none }
+                if current.draining && current.busy == 0 && !current.isUnwinding {
+                    state!.phase = .stopping
+                    return .drain
+                }
                 if current.phase == .pausing && current.busy == 0 { return .pause }
                 if current.phase == .running && current.busy == 0 && !current.parked.isEmpty && current.fatal == nil {
                     return .considerHibernation(current.activity)
@@ -24,6 +28,12 @@ extension Engine {
             switch action {
             case .none:
                 continue
+            case .drain:
+                // Every attempt that was running has committed its outcome; the instance stays
+                // `running` in the store and the next start resumes it from there.
+                logger.debug("engine drained for shutdown")
+                unwindParked()
+                return
             case .pause:
                 if await pauseNow() { return }
             case .considerHibernation(let activity):

@@ -29,7 +29,7 @@ extension Engine {
             let admission = state.withLock { state -> Admission in
                 if let fatal = state!.fatal { return .failed(fatal) }
                 if state!.isUnwinding { return .failed(EngineUnwind(reason: state!.unwindReason)) }
-                if state!.phase == .pausing {
+                if state!.phase == .pausing || state!.draining {
                     let ticket = ParkTicket()
                     let id = state!.nextParkID
                     state!.nextParkID += 1

@@ -50,6 +50,8 @@ final class Engine: Sendable {
     /// Wakes the monitor: quiescence, pause requests and cancellations, stop requests.
     let monitorSignal = WakeSignal()
     let stopRequested = Atomic<Bool>(false)
+    /// Set by ``drain()``, possibly before the claim made the state.
+    let drainRequested = Atomic<Bool>(false)
     /// Counts this runtime's Engine objects, so that tests can prove a hibernated instance
     /// leaves none behind.
     let tally: EngineTally
@@ -97,7 +99,11 @@ final class Engine: Sendable {
         if snapshot.row.startedAt == claimedAt {
             EngineMetrics.record(metrics.queueWait, milliseconds: claimedAt - snapshot.row.createdAt)
         }
-        state.withLock { $0 = EngineState(snapshot: snapshot) }
+        state.withLock {
+            $0 = EngineState(snapshot: snapshot)
+            $0!.draining = drainRequested.load(ordering: .acquiring)
+        }
+        if drainRequested.load(ordering: .acquiring) { return .stopped }
         logger.debug("engine started", metadata: ["epoch": "\(snapshot.row.epoch)", "steps": "\(snapshot.steps.count)"])
 
         enum Branch: Sendable {
@@ -223,6 +229,14 @@ final class Engine: Sendable {
 
     /// Stops this lifetime at once (terminate, restart, delete, shutdown). Running step bodies are
     /// cancelled; nothing more is written.
+    /// Graceful shutdown: lets step bodies that are running finish and commit, starts no new
+    /// step, then stops (see ``EngineState/draining``).
+    func drain() {
+        drainRequested.store(true, ordering: .releasing)
+        state.withLock { state in state?.draining = true }
+        monitorSignal.signal()
+    }
+
     func stop() {
         stopRequested.store(true, ordering: .releasing)
         let tickets = state.withLock { state -> [ParkTicket] in

@@ -51,6 +51,9 @@ struct EngineState: Sendable {
     /// A fatal condition (non-determinism, step limit, invalid step): the instance will error.
     var fatal: BrigadeError?
     var fenced = false
+    /// The process is shutting down gracefully: no new step starts; once no step body runs,
+    /// the engine stops and leaves the instance to the next start.
+    var draining = false
     /// The instance's own retention, for the outcome's expiry.
     let retention: Retention?
     /// The instance's own step limit, if it has one.
@@ -95,7 +98,7 @@ struct EngineState: Sendable {
     /// Whether the monitor should look at the engine: nothing executing, and either branches
     /// parked (hibernation candidate) or a pause pending.
     var isQuiescent: Bool {
-        busy == 0 && (phase == .pausing || !parked.isEmpty)
+        busy == 0 && (phase == .pausing || draining || !parked.isEmpty)
     }
 
     /// Takes the oldest buffered event of `type` sent no later than `notAfter`.

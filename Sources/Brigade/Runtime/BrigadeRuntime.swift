@@ -113,6 +113,10 @@ public final class BrigadeRuntime: Service, Sendable {
                 for await start in starts {
                     group.addTask { await start() }
                 }
+                // Intake stopped. On a graceful shutdown, running step bodies get up to
+                // `shutdownGrace` to finish and commit; whatever still runs then is cancelled
+                // and runs again on the next start.
+                if !Task.isCancelled { await self.drain() }
                 group.cancelAll()
             }
         } onGracefulShutdown: {
@@ -121,6 +125,18 @@ public final class BrigadeRuntime: Service, Sendable {
             starter.finish()
         }
         logger.debug("brigade runtime stopped")
+    }
+
+    /// Drains every SousChef's engines, waiting (in real time) until none is live or the grace
+    /// has passed.
+    private func drain() async {
+        let chefs = state.withLock { Array($0.chefs.values) }
+        for chef in chefs { chef.drain() }
+        let deadline = ContinuousClock.now + settings.shutdownGrace
+        while liveInstanceCount > 0, ContinuousClock.now < deadline {
+            try? await Task.sleep(for: .milliseconds(5))
+        }
+        logger.debug("runtime drained", metadata: ["still.live": "\(liveInstanceCount)"])
     }
 
     /// Purges finished instances whose retention ended.

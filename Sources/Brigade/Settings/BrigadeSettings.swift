@@ -74,6 +74,9 @@ public struct BrigadeSettings: Sendable {
     /// How long an engine whose every branch is parked waits for more step activity before it
     /// hibernates (real time). Covers branches that are between two steps. Default 5 ms.
     public var hibernationGrace: Duration = .milliseconds(5)
+    /// On a graceful shutdown, how long step bodies that are running get to finish and commit
+    /// before they are cancelled (real time). No new step starts meanwhile. Default 10 s.
+    public var shutdownGrace: Duration = .seconds(10)
 
     public init() {}
 }

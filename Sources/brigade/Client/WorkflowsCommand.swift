@@ -2,11 +2,11 @@ import ArgumentParser
 import Brigade
 import Foundation
 
-/// `brigade workflows list|describe`, like `wrangler workflows`.
+/// `brigade workflows list|describe|put|delete`, like `wrangler workflows`.
 struct WorkflowsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "workflows", abstract: "List workflows and describe one, on a running server.",
-        subcommands: [List.self, Describe.self])
+        commandName: "workflows", abstract: "List, describe, define and delete workflows on a running server.",
+        subcommands: [List.self, Describe.self, Put.self, Delete.self])
 
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List the workflows with their instance counts.")
@@ -19,8 +19,10 @@ struct WorkflowsCommand: AsyncParsableCommand {
             let statuses = ["queued", "running", "waiting", "paused", "complete", "errored", "terminated"]
             say(
                 Terminal.table(
-                    ["Name"] + statuses.map { $0.capitalized },
-                    result.items.map { item in [item["name"]?.text ?? "-"] + statuses.map { item["instances"]?[$0]?.text ?? "0" } }))
+                    ["Name", "Class"] + statuses.map { $0.capitalized },
+                    result.items.map { item in
+                        [item["name"]?.text ?? "-", item["class_name"]?.text ?? "-"] + statuses.map { item["instances"]?[$0]?.text ?? "0" }
+                    }))
         }
     }
 
@@ -34,11 +36,59 @@ struct WorkflowsCommand: AsyncParsableCommand {
             let (result, _) = try await client.call("GET", "\(client.workflowsPath)/\(name)")
             if options.json { return say(result.text) }
             say("\(Terminal.bold("Name:")) \(result["name"]?.text ?? name)")
+            say("\(Terminal.bold("Class:")) \(result["class_name"]?.text ?? "-") (script \(result["script_name"]?.text ?? "-"))")
             say("\(Terminal.bold("Created:")) \(Terminal.time(result["created_on"]))")
+            say("\(Terminal.bold("Modified:")) \(Terminal.time(result["modified_on"]))")
+            if let steps = result["limits"]?["steps"] { say("\(Terminal.bold("Step limit:")) \(steps.text)") }
+            if let retention = result["default_retention"] {
+                say(
+                    "\(Terminal.bold("Default retention:")) success \(retention["success_retention"]?.text ?? "-"), error \(retention["error_retention"]?.text ?? "-")"
+                )
+            }
             say(Terminal.bold("Instances:"))
             if case .object(let counts)? = result["instances"] {
                 for (status, count) in counts.sorted(by: { $0.key < $1.key }) { say("  \(Terminal.status(status))  \(count.text)") }
             }
+        }
+    }
+
+    struct Put: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Create or update one of your workflows: a name bound to a class, with defaults for new instances.")
+        @Argument(help: "The workflow name.") var name: String
+        @Option(name: .customLong("class"), help: "The class it runs (a workflow the server registered).") var className: String
+        @Option(name: .long, help: "The script holding the class.") var script = "brigade"
+        @Option(name: .long, help: "Step limit of its new instances.") var steps: Int?
+        @Option(name: .long, help: "How long its completed instances are kept, such as \"7 days\".") var successRetention: String?
+        @Option(name: .long, help: "How long its errored and terminated instances are kept.") var errorRetention: String?
+        @OptionGroup var options: ClientOptions
+
+        func run() async throws {
+            let client = try options.client()
+            var body: [String: JSONValue] = ["class_name": .string(className), "script_name": .string(script)]
+            if let steps { body["limits"] = .object(["steps": .number(Double(steps))]) }
+            if successRetention != nil || errorRetention != nil {
+                body["default_retention"] = .object([
+                    "success_retention": successRetention.map(JSONValue.string) ?? .null,
+                    "error_retention": errorRetention.map(JSONValue.string) ?? .null,
+                ])
+            }
+            let (result, _) = try await client.call("PUT", "\(client.workflowsPath)/\(name)", body: .object(body))
+            if options.json { return say(result.text) }
+            say("Workflow \"\(name)\" runs class \"\(result["class_name"]?.text ?? className)\"")
+        }
+    }
+
+    struct Delete: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Delete one of your workflows and all its instances.")
+        @Argument(help: "The workflow name.") var name: String
+        @OptionGroup var options: ClientOptions
+
+        func run() async throws {
+            let client = try options.client()
+            let (result, _) = try await client.call("DELETE", "\(client.workflowsPath)/\(name)")
+            if options.json { return say(result.text) }
+            say("Workflow \"\(name)\" has been deleted")
         }
     }
 }
