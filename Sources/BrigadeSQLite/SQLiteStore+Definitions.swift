@@ -40,13 +40,8 @@ extension SQLiteStore {
     }
 
     private static func definition(from row: Row) -> WorkflowDefinition {
-        let success: Int64? = row["success_retention_ms"]
-        let error: Int64? = row["error_retention_ms"]
-        let retention =
-            success == nil && error == nil
-            ? nil : Retention(success: success.map { .milliseconds($0) }, error: error.map { .milliseconds($0) })
-        return WorkflowDefinition(
+        WorkflowDefinition(
             tenant: row["tenant"], name: row["name"], className: row["class_name"], scriptName: row["script_name"],
-            retention: retention, stepLimit: row["step_limit"], createdAt: row["created_at"], modifiedAt: row["modified_at"])
+            retention: Retention(columnsOf: row), stepLimit: row["step_limit"], createdAt: row["created_at"], modifiedAt: row["modified_at"])
     }
 }

@@ -9,15 +9,7 @@ extension InstanceRow {
             throw DatabaseError(message: "unknown instance status \(statusText)")
         }
         let errorName: String? = row["error_name"]
-        let successRetention: Int64? = row["success_retention_ms"]
-        let errorRetention: Int64? = row["error_retention_ms"]
-        var retention: Retention?
-        if successRetention != nil || errorRetention != nil {
-            retention = Retention(
-                success: successRetention.map { .milliseconds($0) },
-                error: errorRetention.map { .milliseconds($0) }
-            )
-        }
+        let retention = Retention(columnsOf: row)
         self.init(
             seq: row["seq"],
             key: InstanceKey(tenant: row["tenant"], workflow: row["workflow"], id: row["id"]),
@@ -88,5 +80,15 @@ extension HistoryEntry {
             sql: "INSERT INTO history (instance_seq, at, type, step, data) VALUES (?, ?, ?, ?, ?)",
             arguments: [instanceSeq, at, type.rawValue, step, json]
         )
+    }
+}
+
+extension Retention {
+    /// The `success_retention_ms` and `error_retention_ms` columns of a row, nil when both are.
+    init?(columnsOf row: Row) {
+        let success: Int64? = row["success_retention_ms"]
+        let error: Int64? = row["error_retention_ms"]
+        if success == nil && error == nil { return nil }
+        self.init(success: success.map { .milliseconds($0) }, error: error.map { .milliseconds($0) })
     }
 }
