@@ -1,8 +1,11 @@
 import ArgumentParser
 import Brigade
 import BrigadeSQLite
+import BrigadeServer
 import Foundation
 import Logging
+import Metrics
+import Prometheus
 import Synchronization
 
 /// `brigade bench w1|w2|w3`: the workloads of the peer harness (`shared/bench-peers`), run on
@@ -41,6 +44,11 @@ struct BenchCommand: AsyncParsableCommand {
     @Option(help: "Where to append the JSON result line without --ctx.")
     var results: String = "bench-results.jsonl"
 
+    @Flag(
+        name: .customLong("metrics"), inversion: .prefixedNo,
+        help: "Record the engine's and the store's metrics into a Prometheus registry, as brigade serve does.")
+    var recordMetrics = true
+
     func run() async throws {
         let context = try ctx.map(Self.loadContext) ?? [:]
         let params = ((context["params"] as? [String: Any])?[workload.rawValue] as? [String: Any]) ?? [:]
@@ -62,6 +70,7 @@ struct BenchCommand: AsyncParsableCommand {
 
         var logger = Logger(label: "brigade")
         logger.logLevel = .warning
+        if recordMetrics { MetricsSystem.bootstrap(BrigadeServer.metricsFactory(registry: PrometheusCollectorRegistry())) }
         let store = try await CommandSupport.openStore(dataDirectory + "/brigade.sqlite")
         var settings = BrigadeSettings()
         if workload == .fairness { settings.maxRunningPerAccount = 100 }
