@@ -105,6 +105,22 @@ struct ManySteps: Workflow {
         }
     }
 
+    @Test(arguments: [
+        (#"{}"#, "the field `text` is missing"),
+        (#"{"text":5}"#, "`text` is not a string"),
+        (#"{"text":null}"#, "`text` is null where a string is expected"),
+    ])
+    func paramsThatDoNotDecodeErrorTheInstanceSayingWhatIsWrong(_ params: String, _ expected: String) async throws {
+        try await TestBrigade.run(register: { try $0.register(Echo()) }) { brigade in
+            let id = try await brigade.runtime.createInstance(workflow: Echo.name, params: Data(params.utf8))
+            let final = try await brigade.runtime.workflow(Echo.self).get(id).waitForStatus(.errored)
+            #expect(final.error?.name == BrigadeError.Code.notSerializable.rawValue)
+            let message = final.error?.message ?? ""
+            #expect(message.contains(expected), "\(message)")
+            #expect(!message.contains("CodingKeys"), "no decoder internals in \(message)")
+        }
+    }
+
     @Test func stepNameLongerThan256IsFatal() async throws {
         try await TestBrigade.run(register: { try $0.register(LongStepName()) }) { brigade in
             let instance = try await brigade.runtime.workflow(LongStepName.self).create(params: Empty())

@@ -20,7 +20,7 @@ struct AnyWorkflowRunner: Sendable {
             } catch {
                 throw BrigadeError(
                     .notSerializable,
-                    "The params of instance \(meta.instanceId) do not decode as \(W.Params.self): \(error).",
+                    "The params of instance \(meta.instanceId) do not decode as \(W.Params.self): \(JSONCoding.describe(error)).",
                     instanceId: meta.instanceId
                 )
             }

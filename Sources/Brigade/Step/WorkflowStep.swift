@@ -114,7 +114,7 @@ public struct WorkflowStep: Sendable {
         } catch {
             throw BrigadeError(
                 .notSerializable,
-                "The stored result of step \"\(step)\" does not decode as \(T.self): \(error). Did the step's result type change while instances were running?",
+                "The stored result of step \"\(step)\" does not decode as \(T.self): \(JSONCoding.describe(error)). Did the step's result type change while instances were running?",
                 instanceId: engine.instanceId,
                 stepName: step
             )

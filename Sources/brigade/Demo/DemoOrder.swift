@@ -11,6 +11,19 @@ struct DemoOrder: Workflow {
     struct Params: Codable, Sendable {
         var item: String
         var quantity: Int
+
+        init(item: String, quantity: Int) {
+            self.item = item
+            self.quantity = quantity
+        }
+
+        // Both fields optional on the wire, so `brigade trigger demo-order` with no params (as a
+        // new user of `brigade serve` tries first) orders one espresso machine.
+        init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            item = try container.decodeIfPresent(String.self, forKey: .item) ?? "espresso machine"
+            quantity = try container.decodeIfPresent(Int.self, forKey: .quantity) ?? 1
+        }
     }
 
     struct Approval: Codable, Sendable {
