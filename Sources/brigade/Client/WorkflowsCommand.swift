@@ -28,6 +28,7 @@ struct WorkflowsCommand: AsyncParsableCommand {
 
     struct Describe: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Show one workflow and its instance counts per status.")
+        static let statusOrder = ["queued", "running", "waiting", "waitingForPause", "paused", "complete", "errored", "terminated"]
         @Argument(help: "The workflow name.") var name: String
         @OptionGroup var options: ClientOptions
 
@@ -47,7 +48,10 @@ struct WorkflowsCommand: AsyncParsableCommand {
             }
             say(Terminal.bold("Instances:"))
             if case .object(let counts)? = result["instances"] {
-                for (status, count) in counts.sorted(by: { $0.key < $1.key }) { say("  \(Terminal.status(status))  \(count.text)") }
+                // In lifecycle order, as the list's columns; a status the server adds later goes last.
+                let known = Self.statusOrder.filter { counts[$0] != nil }
+                let rest = counts.keys.filter { !Self.statusOrder.contains($0) }.sorted()
+                say(Terminal.table(["Status", "Count"], (known + rest).map { [$0, counts[$0]?.text ?? "0"] }))
             }
         }
     }
