@@ -9,6 +9,7 @@ let package = Package(
         .library(name: "BrigadeSQLite", targets: ["BrigadeSQLite"]),
         .library(name: "BrigadeTesting", targets: ["BrigadeTesting"]),
         .library(name: "BrigadeServer", targets: ["BrigadeServer"]),
+        .library(name: "BrigadeJS", targets: ["BrigadeJS"]),
         .executable(name: "brigade", targets: ["brigade"]),
     ],
     dependencies: [
@@ -58,6 +59,17 @@ let package = Package(
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ]
         ),
+        // JavaScriptCore's C API (Debian: libjavascriptcoregtk-4.1-dev).
+        .systemLibrary(
+            name: "CJavaScriptCore",
+            pkgConfig: "javascriptcoregtk-4.1",
+            providers: [.apt(["libjavascriptcoregtk-4.1-dev"])]
+        ),
+        // Dynamic workflows: tenant JavaScript in JavaScriptCore behind Brigade's WorkflowSandbox.
+        .target(
+            name: "BrigadeJS",
+            dependencies: ["Brigade", "CJavaScriptCore"]
+        ),
         .target(
             name: "BrigadeTesting",
             dependencies: ["Brigade", "BrigadeSQLite", .product(name: "CoreMetrics", package: "swift-metrics")]
@@ -86,6 +98,10 @@ let package = Package(
         .testTarget(
             name: "BrigadeSQLiteTests",
             dependencies: ["Brigade", "BrigadeSQLite", "BrigadeTesting", .product(name: "GRDB", package: "GRDB.swift")]
+        ),
+        .testTarget(
+            name: "BrigadeJSTests",
+            dependencies: ["Brigade", "BrigadeJS", "BrigadeSQLite", "BrigadeTesting"]
         ),
         .testTarget(
             name: "BrigadeServerTests",

@@ -5,12 +5,5 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="/opt/swift/usr/bin:$PATH"
-if ! dpkg -s libsqlite3-dev >/dev/null 2>&1; then
-    if [ "$(id -u)" -eq 0 ]; then
-        apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libsqlite3-dev
-    else
-        echo "libsqlite3-dev is missing: sudo apt-get install libsqlite3-dev" >&2
-        exit 1
-    fi
-fi
+bash scripts/install-deps.sh
 exec swift run brigade serve "$@"

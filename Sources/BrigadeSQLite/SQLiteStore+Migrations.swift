@@ -146,6 +146,26 @@ extension SQLiteStore {
                     ALTER TABLE instances ADD COLUMN step_limit INTEGER;
                     """)
         }
+        migrator.registerMigration("v5: tenant code") { db in
+            // Dynamic workflows: every deployed version of a tenant's code, kept while its
+            // workflow exists (instances run the version they were created with).
+            try db.execute(
+                sql: """
+                    CREATE TABLE workflow_code (
+                        tenant TEXT NOT NULL,
+                        workflow TEXT NOT NULL,
+                        version INTEGER NOT NULL,
+                        version_id TEXT NOT NULL,
+                        language TEXT NOT NULL,
+                        source TEXT NOT NULL,
+                        script TEXT NOT NULL,
+                        env TEXT NOT NULL,
+                        created_at INTEGER NOT NULL,
+                        PRIMARY KEY (tenant, workflow, version)
+                    ) WITHOUT ROWID;
+                    ALTER TABLE workflow_definitions ADD COLUMN code_version INTEGER;
+                    """)
+        }
         return migrator
     }
 }

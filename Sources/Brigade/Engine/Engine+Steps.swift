@@ -67,6 +67,11 @@ extension Engine {
                     position = state!.nextPosition
                     state!.nextPosition += 1
                 }
+                if let record, record.status == .complete || record.status == .failed || record.status == .timedOut {
+                    // Answered from the journal: still replaying.
+                } else {
+                    state!.replaying = false
+                }
                 state!.busy += 1
                 state!.activity += 1
                 return .entered(StepEntry(identity: identity, record: record, position: position))

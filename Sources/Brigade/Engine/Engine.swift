@@ -116,6 +116,7 @@ final class Engine: Sendable {
                 let meta = AnyWorkflowRunner.EventMeta(
                     instanceId: snapshot.row.key.id,
                     workflowName: snapshot.row.key.workflow,
+                    tenant: snapshot.row.key.tenant,
                     createdAt: snapshot.row.createdAt
                 )
                 do {

@@ -58,6 +58,11 @@ struct EngineState: Sendable {
     let retention: Retention?
     /// The instance's own step limit, if it has one.
     let stepLimit: Int?
+    /// True while `run` is only re-reaching steps this instance already finished: logs written
+    /// outside steps are then repeats of an earlier lifetime's and are not stored again.
+    var replaying: Bool
+    /// Log lines stored by this lifetime (bounded by ``BrigadeSettings/maxLogLinesPerRun``).
+    var logLines = 0
 
     init(snapshot: ReplaySnapshot) {
         epoch = snapshot.row.epoch
@@ -72,6 +77,7 @@ struct EngineState: Sendable {
             if step.kind == .do { doSteps += 1 }
         }
         self.records = records
+        self.replaying = !records.isEmpty
         self.nextPosition = maxPosition + 1
         self.doSteps = doSteps
         for event in snapshot.events {

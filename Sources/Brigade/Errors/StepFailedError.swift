@@ -82,6 +82,8 @@ public struct ErrorInfo: Codable, Sendable, Hashable, CustomStringConvertible {
             self.init(name: "WaitForEventTimeoutError", message: error.description)
         case let error as WorkflowTimeoutError:
             self.init(name: "WorkflowTimeoutError", message: error.description)
+        case let error as any NamedError:
+            self.init(name: error.errorName, message: error.errorMessage)
         default:
             self.init(name: String(describing: type(of: error)), message: String(describing: error))
         }

@@ -13,11 +13,17 @@ public struct WorkflowEvent<Payload: Sendable>: Sendable {
     public let instanceId: String
     /// The workflow's name.
     public let workflowName: String
+    /// The tenant (account) that owns the instance: the one whose credential created it.
+    public let tenant: String
 
-    public init(payload: Payload, timestamp: Date, instanceId: String, workflowName: String) {
+    public init(
+        payload: Payload, timestamp: Date, instanceId: String, workflowName: String,
+        tenant: String = BrigadeRuntime.defaultTenant
+    ) {
         self.payload = payload
         self.timestamp = timestamp
         self.instanceId = instanceId
         self.workflowName = workflowName
+        self.tenant = tenant
     }
 }

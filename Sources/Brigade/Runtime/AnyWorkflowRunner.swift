@@ -8,6 +8,7 @@ struct AnyWorkflowRunner: Sendable {
     struct EventMeta: Sendable {
         var instanceId: String
         var workflowName: String
+        var tenant: String
         var createdAt: Int64
     }
 
@@ -28,7 +29,8 @@ struct AnyWorkflowRunner: Sendable {
                 payload: payload,
                 timestamp: Date(millisecondsSince1970: meta.createdAt),
                 instanceId: meta.instanceId,
-                workflowName: meta.workflowName
+                workflowName: meta.workflowName,
+                tenant: meta.tenant
             )
             let output = try await workflow.run(event, step: step)
             return try JSONCoding.encode(output)

@@ -41,8 +41,9 @@ extension BrigadeRuntime {
         return try await createInstances(tenant: tenant, workflow: workflow, requests, skipExisting: true)
     }
 
-    private func createInstances(
-        tenant: String, workflow: String, _ requests: [NewInstanceRequest], skipExisting: Bool
+    func createInstances(
+        tenant: String, workflow: String, _ requests: [NewInstanceRequest], skipExisting: Bool,
+        dispatcherMetadata: [String: JSONValue]? = nil
     ) async throws -> [String] {
         try Validation.workflowName(workflow, settings: settings)
         try await loadDefinitions()
@@ -54,10 +55,24 @@ extension BrigadeRuntime {
                 .workflowNotRegistered,
                 "No workflow named \"\(workflow)\" is registered with this runtime; call register(_:) with it first, or PUT a definition for it.")
         }
+        // A tenant's deployed code: every create is tagged with the version it will run (until it
+        // ends) and the tenant it belongs to, in the dispatcher's envelope.
+        var routing = dispatcherMetadata
+        if let version = definition?.codeVersion {
+            routing = (dispatcherMetadata ?? [:]).merging(
+                ["tenantId": .string(tenant), "workflow": .string(workflow), "version": .number(Double(version))]
+            ) { _, ours in ours }
+        }
+        let envelopePrefix = try routing.map { metadata -> Data in
+            var prefix = Data("{\"\(DispatcherEnvelope.metadataKey)\":".utf8)
+            prefix.append(try JSONCoding.encode(JSONValue.object(metadata)))
+            prefix.append(contentsOf: Array(",\"\(DispatcherEnvelope.paramsKey)\":".utf8))
+            return prefix
+        }
         let now = clock.nowMilliseconds()
         var seen = Set<String>()
         var instances: [NewInstance] = []
-        for request in requests {
+        for var request in requests {
             let id = request.id ?? UUID().uuidString.lowercased()
             try Validation.instanceId(id, settings: settings)
             try Validation.payloadSize(
@@ -66,6 +81,12 @@ extension BrigadeRuntime {
             if !seen.insert(id).inserted {
                 if skipExisting { continue }
                 throw BrigadeError(.instanceAlreadyExists, "(instance.already_exists) Instance already exists: \(id)", instanceId: id)
+            }
+            if let envelopePrefix {
+                var wrapped = envelopePrefix
+                wrapped.append(request.params.isEmpty ? Data("null".utf8) : request.params)
+                wrapped.append(UInt8(ascii: "}"))
+                request.params = wrapped
             }
             instances.append(
                 NewInstance(

@@ -25,6 +25,13 @@ public struct BrigadeSettings: Sendable {
     public var maxSleep: Duration = .days(365)
     /// Most retries a step may configure. Default 10,000.
     public var maxRetryLimit: Int = 10_000
+    /// Largest tenant code upload (source as uploaded), in bytes. Default 1 MiB.
+    public var maxTenantCodeBytes: Int = 1 << 20
+    /// Most log lines (`step.log`, a JavaScript tenant's `console`) one engine lifetime stores in
+    /// the history; later ones are dropped after a line saying so. Default 1,000.
+    public var maxLogLinesPerRun: Int = 1_000
+    /// Longest stored log line, in UTF-8 bytes; longer ones are cut. Default 4 KiB.
+    public var maxLogLineBytes: Int = 4_096
 
     // MARK: Retention
 

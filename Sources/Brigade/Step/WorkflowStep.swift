@@ -108,6 +108,46 @@ public struct WorkflowStep: Sendable {
         )
     }
 
+    // MARK: Logging
+
+    /// Logs a line into the instance's history and live stream (type `log`, with `level` and
+    /// `message`). Pass the step's context when logging from inside a `step.do` body, so the
+    /// line is attributed to it.
+    ///
+    /// `run` is re-executed from the top when an instance resumes; lines logged outside steps
+    /// while it re-reaches steps it already finished are not stored a second time.
+    public func log(_ message: String, level: LogLevel = .info, in context: StepContext? = nil) async {
+        await engine.appendLog(level, message, step: context.map { "\($0.name)-\($0.count)" })
+    }
+
+    // MARK: For sandboxes
+
+    /// `step.do` with the result as JSON bytes, for runners that speak JSON already (a
+    /// JavaScript sandbox): no decoding into Swift values and back.
+    @_spi(Sandbox)
+    public func doJSON(
+        _ name: String, _ config: StepConfig?, _ body: @escaping @Sendable (StepContext) async throws -> Data
+    ) async throws -> Data {
+        try await engine.runDo(name, config: config, body: body)
+    }
+
+    /// `step.waitForEvent` returning the stored `{type, payload, timestamp}` as JSON bytes.
+    @_spi(Sandbox)
+    public func waitForEventJSON(_ name: String, type: String, timeout: Duration) async throws -> Data {
+        try await engine.runWaitForEvent(name, type: type, timeout: timeout)
+    }
+
+    /// Ends the instance `errored` with `error`, whatever `run` does next (as an invalid step
+    /// name or a non-deterministic replay do). Returns the error to throw.
+    @_spi(Sandbox)
+    public func fail(_ error: BrigadeError) -> BrigadeError {
+        engine.fail(error)
+    }
+
+    /// The instance this step API belongs to.
+    @_spi(Sandbox)
+    public var instanceId: String { engine.instanceId }
+
     private func decodeStored<T: Decodable>(_ type: T.Type, from data: Data, step: String) throws -> T {
         do {
             return try JSONCoding.decode(type, from: data)

@@ -22,6 +22,9 @@ public enum HistoryEventType: String, Sendable, Hashable, Codable, CaseIterable 
     case waitStarted = "wait_started"
     case waitCompleted = "wait_completed"
     case waitTimedOut = "wait_timed_out"
+    /// Brigade's own: a line the workflow logged (`step.log`, a JavaScript tenant's `console`),
+    /// with `level` and `message`.
+    case log = "log"
 }
 
 /// An entry to append to an instance's history.

@@ -18,13 +18,16 @@ public struct WorkflowDefinition: Sendable, Hashable {
     public var retention: Retention?
     /// `limits.steps`: the step limit of instances created under this definition.
     public var stepLimit: Int?
+    /// For a tenant's deployed code (a dynamic workflow): the version new instances run.
+    public var codeVersion: Int?
     public var createdAt: Int64
     public var modifiedAt: Int64
 
     public init(
         tenant: String, name: String, className: String, scriptName: String = WorkflowDefinition.hostScript,
-        retention: Retention? = nil, stepLimit: Int? = nil, createdAt: Int64, modifiedAt: Int64
+        retention: Retention? = nil, stepLimit: Int? = nil, codeVersion: Int? = nil, createdAt: Int64, modifiedAt: Int64
     ) {
+        self.codeVersion = codeVersion
         self.tenant = tenant
         self.name = name
         self.className = className

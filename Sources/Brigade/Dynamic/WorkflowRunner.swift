@@ -1,0 +1,8 @@
+/// Where a ``DynamicWorkflow`` forwards a run: tenant code in a sandbox, or any Swift value.
+///
+/// `run` is called the same way a ``Workflow``'s is — from the top on every resumption, with the
+/// engine's real ``WorkflowStep`` — and with the params the instance was created with, unwrapped
+/// from the dispatcher's envelope.
+public protocol WorkflowRunner: Sendable {
+    func run(_ event: WorkflowEvent<JSONValue>, step: WorkflowStep) async throws -> JSONValue
+}

@@ -1,0 +1,51 @@
+import Foundation
+
+extension Engine {
+    /// Stores a log line in the history (lazily: it rides the next commit). Lines logged outside
+    /// a step while `run` is still replaying finished steps were stored by an earlier lifetime
+    /// and are dropped; so are lines past the per-lifetime limit, after one line saying so.
+    func appendLog(_ level: LogLevel, _ message: String, step: String?) async {
+        enum Admission { case drop, store, storeLimitNotice }
+        let admission = state.withLock { state -> Admission in
+            guard let current = state, !current.isUnwinding else { return .drop }
+            if step == nil && current.replaying { return .drop }
+            if current.logLines > settings.maxLogLinesPerRun { return .drop }
+            state!.logLines += 1
+            return current.logLines == settings.maxLogLinesPerRun ? .storeLimitNotice : .store
+        }
+        let now = clock.nowMilliseconds()
+        let entry: HistoryEntry
+        switch admission {
+        case .drop:
+            return
+        case .store:
+            entry = HistoryEntry(
+                .log, at: now, step: step,
+                data: ["level": .string(level.rawValue), "message": .string(Self.truncated(message, to: settings.maxLogLineBytes))])
+        case .storeLimitNotice:
+            entry = HistoryEntry(
+                .log, at: now, step: step,
+                data: [
+                    "level": .string(LogLevel.warn.rawValue),
+                    "message": .string(
+                        "log limit reached: \(settings.maxLogLinesPerRun) lines in this run of the instance; later lines are dropped until it next resumes"),
+                ])
+        }
+        // Losing a log line in a crash is acceptable; failing the workflow over one is not.
+        try? await commit([], history: [entry], awaitCommit: false)
+    }
+
+    static func truncated(_ message: String, to bytes: Int) -> String {
+        let utf8 = message.utf8
+        guard utf8.count > bytes else { return message }
+        var end = utf8.index(utf8.startIndex, offsetBy: bytes)
+        // Back off to a character boundary.
+        while end > utf8.startIndex && String.Index(end, within: message) == nil { end = utf8.index(before: end) }
+        return String(message[..<end]) + "… [\(utf8.count - bytes) more bytes]"
+    }
+}
+
+/// The level of a logged line.
+public enum LogLevel: String, Sendable, Hashable, Codable, CaseIterable {
+    case debug, info, log, warn, error
+}

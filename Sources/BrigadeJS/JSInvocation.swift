@@ -1,0 +1,72 @@
+@_spi(Sandbox) import Brigade
+import CJavaScriptCore
+import Foundation
+
+/// What tenant code asked the host to do; performed by the invocation's task group with the
+/// engine's real `WorkflowStep`.
+enum HostRequest: Sendable {
+    enum DurationArgument: Sendable {
+        case milliseconds(Double)
+        case text(String)
+    }
+
+    case step(name: String, config: String?, fnId: Int, promise: Int)
+    case sleep(name: String, duration: DurationArgument, promise: Int)
+    case sleepUntil(name: String, milliseconds: Double, promise: Int)
+    case waitForEvent(name: String, type: String, timeout: DurationArgument?, promise: Int)
+    case log(level: LogLevel, message: String, context: StepContext?)
+}
+
+/// One call of the tenant's `run(event, step)`: one engine lifetime of one instance.
+///
+/// Every mutable field is touched only on the runner's queue.
+final class JSInvocation: @unchecked Sendable {
+    let id: Int
+    let step: WorkflowStep
+    let requests: AsyncStream<HostRequest>.Continuation
+
+    /// Set once: how `run` ended (JSON of its value), or why it was abandoned.
+    var result: Result<Data, any Error>?
+    /// Promises handed to the tenant's code for step calls in flight: their resolve and reject
+    /// functions, protected from the collector until used.
+    var resolvers: [Int: (resolve: JSObjectRef, reject: JSObjectRef)] = [:]
+    var nextPromise = 0
+    /// Step calls started and not yet answered.
+    var opsInFlight = 0
+    /// Step calls ever started (to see whether an entry started any).
+    var opsStarted = 0
+    /// `step.do` functions being called, waiting for their promise to settle.
+    var fnCalls: [Int: CheckedContinuation<Data, any Error>] = [:]
+    var nextCall = 0
+
+    init(id: Int, step: WorkflowStep, requests: AsyncStream<HostRequest>.Continuation) {
+        self.id = id
+        self.step = step
+        self.requests = requests
+    }
+}
+
+/// An error thrown by tenant JavaScript, kept with its own name (`TypeError`, `Error`, …).
+struct JavaScriptError: NamedError, CustomStringConvertible {
+    var errorName: String
+    var errorMessage: String
+    var stack: String?
+
+    var description: String { "\(errorName): \(errorMessage)" }
+
+    /// From the prelude's `{name, message, stack, nonRetryable}` JSON: a ``NonRetryableError``
+    /// when the tenant threw one, so the engine stops retrying.
+    static func from(json: String) -> any Error {
+        struct Shape: Decodable {
+            var name: String?
+            var message: String?
+            var stack: String?
+            var nonRetryable: Bool?
+        }
+        let shape = (try? JSONDecoder().decode(Shape.self, from: Data(json.utf8))) ?? Shape(name: "Error", message: json)
+        let name = shape.name ?? "Error"
+        let message = shape.message ?? ""
+        if shape.nonRetryable == true { return NonRetryableError(message, name: name) }
+        return JavaScriptError(errorName: name, errorMessage: message, stack: shape.stack)
+    }
+}

@@ -1,0 +1,113 @@
+@_spi(Sandbox) import Brigade
+import Foundation
+
+extension JSRunner {
+    /// Performs one step call of the tenant's code with the engine's `WorkflowStep` and settles
+    /// its promise with the outcome. Errors the workflow can see (a step that failed for good, a
+    /// wait that timed out) reject the promise; anything else — the engine hibernating, pausing
+    /// or stopping the instance, a fatal error — abandons the invocation, as it unwinds a Swift
+    /// workflow.
+    func perform(_ request: HostRequest, for invocation: JSInvocation) async {
+        let step = invocation.step
+        do {
+            switch request {
+            case .log(let level, let message, let context):
+                await step.log(message, level: level, in: context)
+
+            case .step(let name, let configText, let fnId, let promise):
+                let config = try configText.map { try Self.stepConfig($0, step: name) }
+                do {
+                    let data = try await step.doJSON(name, config) { context in
+                        try await self.callFunction(invocation, fnId: fnId, context: context)
+                    }
+                    await onQueue { self.resolve(invocation, promise: promise, json: data) }
+                } catch let failure as StepFailedError {
+                    await onQueue {
+                        self.reject(
+                            invocation, promise: promise, name: failure.errorName, message: failure.message,
+                            nonRetryable: failure.isNonRetryable)
+                    }
+                }
+
+            case .sleep(let name, let duration, let promise):
+                try await step.sleep(name, for: try Self.duration(duration, what: "the duration of step.sleep(\"\(name)\")"))
+                await onQueue { self.resolve(invocation, promise: promise, json: nil) }
+
+            case .sleepUntil(let name, let milliseconds, let promise):
+                guard milliseconds.isFinite else {
+                    throw BrigadeError(.invalidDuration, "step.sleepUntil(\"\(name)\") needs a Date, a timestamp in milliseconds or an ISO 8601 string.")
+                }
+                try await step.sleepUntil(name, Date(timeIntervalSince1970: milliseconds / 1_000))
+                await onQueue { self.resolve(invocation, promise: promise, json: nil) }
+
+            case .waitForEvent(let name, let type, let timeout, let promise):
+                let limit = try timeout.map { try Self.duration($0, what: "the timeout of step.waitForEvent(\"\(name)\")") } ?? .hours(24)
+                do {
+                    let data = try await step.waitForEventJSON(name, type: type, timeout: limit)
+                    await onQueue { self.resolve(invocation, promise: promise, json: data) }
+                } catch let timedOut as WaitForEventTimeoutError {
+                    await onQueue {
+                        self.reject(invocation, promise: promise, name: "WaitForEventTimeoutError", message: timedOut.description, nonRetryable: false)
+                    }
+                }
+            }
+        } catch let error as BrigadeError where error.code == .invalidDuration || error.code == .invalidStepConfig {
+            // Bad arguments are fatal for the instance, as they are for a Swift workflow.
+            let fatal = step.fail(error)
+            await onQueue { self.settle(invocation, .failure(fatal)) }
+        } catch {
+            await onQueue { self.settle(invocation, .failure(error)) }
+        }
+    }
+
+    static func duration(_ argument: HostRequest.DurationArgument, what: String) throws -> Duration {
+        switch argument {
+        case .milliseconds(let value):
+            guard value.isFinite, value >= 0 else { throw BrigadeError(.invalidDuration, "\(what) must be a positive number of milliseconds or a string such as \"10 seconds\"; got \(value).") }
+            return .milliseconds(Int64(value))
+        case .text(let text):
+            do {
+                return try DurationParser.parse(text)
+            } catch let error as BrigadeError {
+                throw BrigadeError(.invalidDuration, "\(what): \(error.message)")
+            }
+        }
+    }
+
+    /// A `step.do` config as JavaScript gives it: `{retries: {limit, delay, backoff}, timeout}`,
+    /// durations as milliseconds or strings; what is missing takes the contract's default.
+    static func stepConfig(_ text: String, step: String) throws -> StepConfig {
+        func invalid(_ reason: String) -> BrigadeError {
+            BrigadeError(.invalidStepConfig, "The config of step.do(\"\(step)\") is invalid: \(reason).", stepName: step)
+        }
+        guard case .object(let fields)? = try? JSONDecoder().decode(JSONValue.self, from: Data(text.utf8)) else {
+            throw invalid("it must be an object like { retries: { limit: 3, delay: \"5 seconds\", backoff: \"exponential\" }, timeout: \"1 minute\" }")
+        }
+        func duration(_ value: JSONValue, _ what: String) throws -> Duration {
+            switch value {
+            case .number(let number): return try Self.duration(.milliseconds(number), what: "\(what) of step.do(\"\(step)\")")
+            case .string(let string): return try Self.duration(.text(string), what: "\(what) of step.do(\"\(step)\")")
+            default: throw invalid("\(what) must be a number of milliseconds or a string such as \"10 seconds\"")
+            }
+        }
+        var config = StepConfig()
+        if let timeout = fields["timeout"], timeout != .null { config.timeout = try duration(timeout, "timeout") }
+        if let retries = fields["retries"], retries != .null {
+            guard case .object(let policy) = retries else { throw invalid("retries must be an object") }
+            if let limit = policy["limit"] {
+                guard case .number(let number) = limit, number == number.rounded(), number >= 0 else {
+                    throw invalid("retries.limit must be a whole number, 0 or more")
+                }
+                config.retries.limit = Int(number)
+            }
+            if let delay = policy["delay"] { config.retries.delay = try duration(delay, "retries.delay") }
+            if let backoff = policy["backoff"] {
+                guard case .string(let name) = backoff, let parsed = Backoff(rawValue: name) else {
+                    throw invalid("retries.backoff must be \"constant\", \"linear\" or \"exponential\"")
+                }
+                config.retries.backoff = parsed
+            }
+        }
+        return config
+    }
+}

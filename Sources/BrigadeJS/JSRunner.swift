@@ -1,0 +1,388 @@
+@_spi(Sandbox) import Brigade
+import CJavaScriptCore
+import Foundation
+import Synchronization
+
+/// One version of one tenant's workflow code, loaded in its own JavaScriptCore VM (a context
+/// group: its own heap, its own CPU-time watchdog), serving every instance of that version.
+///
+/// All JavaScript runs on the runner's serial dispatch queue — never on a Swift concurrency
+/// thread, so a tenant at its CPU limit holds one queue thread and no engine thread. A call of
+/// `run` is an invocation: the tenant's `run(event, step)` starts on the queue; each `step.*`
+/// it calls becomes a request that the invocation's task group performs with the engine's real
+/// `WorkflowStep`, and the answer (the step's stored result, a failure, a delivered event)
+/// settles the promise the tenant awaits, back on the queue. Replay, retries, hibernation and
+/// the journal are the engine's: an invocation whose instance hibernates is simply abandoned.
+final class JSRunner: WorkflowRunner, @unchecked Sendable {
+    let code: TenantCode
+    let settings: JavaScriptSandbox.Settings
+    let queue: DispatchQueue
+    /// Set when a limit stopped tenant code: the loader boots a fresh VM for the next run.
+    private let retiredFlag = Atomic<Bool>(false)
+    private static let invocationIds = Atomic<Int>(0)
+
+    // Queue-confined.
+    private let group: JSContextGroupRef
+    private let context: JSGlobalContextRef
+    private var control: JSObjectRef?
+    private let watchdog: Watchdog
+    private var invocations: [Int: JSInvocation] = [:]
+    private var current: JSInvocation?
+    private var currentStep: StepContext?
+    private let envText: String
+
+    var isRetired: Bool { retiredFlag.load(ordering: .relaxed) }
+
+    private init(code: TenantCode, settings: JavaScriptSandbox.Settings, queue: DispatchQueue) {
+        self.code = code
+        self.settings = settings
+        self.queue = queue
+        group = JSContextGroupCreate()
+        context = JSGlobalContextCreateInGroup(group, nil)
+        watchdog = Watchdog(cpuLimit: settings.cpuTimeLimit, memoryLimit: settings.memoryLimit)
+        watchdog.install(on: group, checkInterval: settings.checkInterval)
+        envText = (try? String(decoding: JSONEncoder().encode(JSONValue.object(code.env)), as: UTF8.self)) ?? "{}"
+    }
+
+    deinit {
+        if let control { JSValueUnprotect(context, control) }
+        JSGlobalContextRelease(context)
+        JSContextGroupClearExecutionTimeLimit(group)
+        JSContextGroupRelease(group)
+    }
+
+    /// A new VM with the prelude and `code` loaded. Throws `code.invalid` when the code does not
+    /// evaluate or has no `TenantWorkflow` class.
+    static func boot(_ code: TenantCode, settings: JavaScriptSandbox.Settings) async throws -> JSRunner {
+        let queue = DispatchQueue(label: "brigade.js.\(code.tenant).\(code.workflow).v\(code.version)")
+        return try await withCheckedThrowingContinuation { continuation in
+            queue.async {
+                let runner = JSRunner(code: code, settings: settings, queue: queue)
+                do {
+                    try runner.load()
+                    continuation.resume(returning: runner)
+                } catch {
+                    continuation.resume(throwing: error)
+                }
+            }
+        }
+    }
+
+    private func load() throws {
+        let global = JSContextGetGlobalObject(context)!
+        let host = JSObjectMake(context, nil, nil)!
+        installHostFunctions(on: host)
+        JS.setProperty(global, "__brigadeHost", host, in: context)
+
+        watchdog.begin()
+        let (prelude, preludeError) = evaluate(Prelude.source, url: "brigade-prelude.js")
+        if let preludeError {
+            throw BrigadeError(.codeInvalid, "The sandbox prelude failed: \(JS.describe(exception: preludeError, in: context).message)")
+        }
+        guard let prelude, let object = JSValueToObject(context, prelude, nil) else {
+            throw BrigadeError(.codeInvalid, "The sandbox prelude returned no control object.")
+        }
+        JSValueProtect(context, object)
+        control = object
+
+        let (_, scriptError) = evaluate(code.script, url: "tenant.js")
+        if let limit = watchdog.end() {
+            throw BrigadeError(.codeInvalid, "Loading the code was stopped: \(limit).")
+        }
+        if let scriptError {
+            let (message, line, column) = JS.describe(exception: scriptError, in: context)
+            let place = line.map { " (line \($0)\(column.map { ", column \($0)" } ?? "") of the compiled module)" } ?? ""
+            throw BrigadeError(.codeInvalid, "The code threw while loading: \(message)\(place).")
+        }
+        let exports = JS.property(global, "__tenant", in: context) ?? JSValueMakeUndefined(context)
+        let (bound, bindError) = JS.call(object, "bind", [exports], in: context)
+        if let bindError { throw BrigadeError(.codeInvalid, JS.describe(exception: bindError, in: context).message) }
+        if let bound, JSValueIsString(context, bound) {
+            throw BrigadeError(.codeInvalid, "In the code of \"\(code.workflow)\": \(JS.text(bound, in: context)).")
+        }
+    }
+
+    private func evaluate(_ source: String, url: String) -> (JSValueRef?, JSValueRef?) {
+        let script = JSStringCreateWithUTF8CString(source)
+        let sourceURL = JSStringCreateWithUTF8CString(url)
+        defer {
+            JSStringRelease(script)
+            JSStringRelease(sourceURL)
+        }
+        var exception: JSValueRef?
+        let value = JSEvaluateScript(context, script, nil, sourceURL, 1, &exception)
+        return (value, exception)
+    }
+
+    // MARK: run
+
+    func run(_ event: WorkflowEvent<JSONValue>, step: WorkflowStep) async throws -> JSONValue {
+        let (requests, continuation) = AsyncStream.makeStream(of: HostRequest.self)
+        let invocation = JSInvocation(id: Self.invocationIds.add(1, ordering: .relaxed).newValue, step: step, requests: continuation)
+        let eventObject: JSONValue = .object([
+            "payload": event.payload, "timestamp": .number(event.timestamp.timeIntervalSince1970 * 1_000),
+            "instanceId": .string(event.instanceId),
+        ])
+        let eventText = String(decoding: try JSONEncoder().encode(eventObject), as: UTF8.self)
+        queue.async { self.start(invocation, eventText: eventText) }
+        await withTaskCancellationHandler {
+            await withTaskGroup(of: Void.self) { group in
+                for await request in requests {
+                    group.addTask { await self.perform(request, for: invocation) }
+                }
+                // The invocation settled: whatever is still in flight is abandoned.
+                group.cancelAll()
+            }
+        } onCancel: {
+            self.queue.async { self.settle(invocation, .failure(CancellationError())) }
+        }
+        let result = await onQueue { invocation.result ?? .failure(CancellationError()) }
+        let data = try result.get()
+        return try JSONDecoder().decode(JSONValue.self, from: data)
+    }
+
+    private func start(_ invocation: JSInvocation, eventText: String) {
+        guard let control else { return settle(invocation, .failure(BrigadeError(.codeInvalid, "The runner has no code loaded."))) }
+        invocations[invocation.id] = invocation
+        enter(invocation) { context in
+            JS.call(
+                control, "start",
+                [JSValueMakeNumber(context, Double(invocation.id)), JS.value(eventText, in: context), JS.value(envText, in: context)],
+                in: context
+            ).exception
+        }
+    }
+
+    func onQueue<T: Sendable>(_ body: @escaping @Sendable () -> T) async -> T {
+        await withCheckedContinuation { continuation in
+            queue.async { continuation.resume(returning: body()) }
+        }
+    }
+
+    // MARK: Entries
+
+    /// Runs `body` — one entry into the VM on behalf of `invocation` — and then looks at what it
+    /// left behind: a limit that stopped it, an exception, or an invocation that can no longer
+    /// make progress.
+    func enter(_ invocation: JSInvocation, step: StepContext? = nil, _ body: (JSContextRef) -> JSValueRef?) {
+        current = invocation
+        currentStep = step
+        watchdog.begin()
+        let exception = body(context)
+        current = nil
+        currentStep = nil
+        if let limit = watchdog.end() {
+            retiredFlag.store(true, ordering: .relaxed)
+            let error = BrigadeError(
+                .sandboxLimit,
+                "The workflow's JavaScript was stopped: \(limit). The instance ends here; fix the code and deploy a new version.",
+                instanceId: invocation.step.instanceId)
+            settle(invocation, .failure(invocation.step.fail(error)))
+            return
+        }
+        if let exception, invocation.result == nil {
+            let message = JS.describe(exception: exception, in: context).message
+            settle(invocation, .failure(JavaScriptError(errorName: "WorkflowSandboxError", errorMessage: message)))
+            return
+        }
+        if invocation.result == nil && invocation.opsInFlight == 0 {
+            settle(
+                invocation,
+                .failure(
+                    JavaScriptError(
+                        errorName: "WorkflowNeverSettlesError",
+                        errorMessage:
+                            "run(event, step) is awaiting a promise that nothing will settle: between steps only step.do, step.sleep, step.sleepUntil and step.waitForEvent can be awaited (there is no setTimeout or fetch outside a step)"
+                    )))
+        }
+    }
+
+    /// Ends an invocation once: records how, releases what its promises held, and ends its
+    /// request stream so that `run` returns.
+    func settle(_ invocation: JSInvocation, _ result: Result<Data, any Error>) {
+        guard invocation.result == nil else { return }
+        invocation.result = result
+        invocations[invocation.id] = nil
+        for (_, pair) in invocation.resolvers {
+            JSValueUnprotect(context, pair.resolve)
+            JSValueUnprotect(context, pair.reject)
+        }
+        invocation.resolvers = [:]
+        let failure: any Error
+        if case .failure(let error) = result { failure = error } else { failure = CancellationError() }
+        for (_, call) in invocation.fnCalls { call.resume(throwing: failure) }
+        invocation.fnCalls = [:]
+        if let control {
+            _ = JS.call(control, "abandon", [JSValueMakeNumber(context, Double(invocation.id))], in: context)
+        }
+        invocation.requests.finish()
+    }
+
+    // MARK: Host functions
+
+    private func installHostFunctions(on host: JSObjectRef) {
+        func define(_ name: String, _ body: @escaping HostFunction.Body) {
+            JS.setProperty(host, name, HostFunction.make(in: context, body), in: context)
+        }
+        // The closures hold the runner weakly: the VM they live in belongs to it.
+        define("log") { [weak self] context, arguments in
+            guard let self, let invocation = self.current, arguments.count >= 2 else { return nil }
+            let level = LogLevel(rawValue: JS.text(arguments[0], in: context)) ?? .log
+            invocation.requests.yield(.log(level: level, message: JS.text(arguments[1], in: context), context: self.currentStep))
+            return nil
+        }
+        define("stepDo") { [weak self] context, arguments in
+            guard let self, arguments.count >= 4 else { throw HostFunction.Failure(message: "stepDo: bad arguments") }
+            let config = JSValueIsNull(context, arguments[2]) ? nil : JS.text(arguments[2], in: context)
+            return self.request(arguments[0], in: context) { promise in
+                .step(name: JS.text(arguments[1], in: context), config: config, fnId: Int(JSValueToNumber(context, arguments[3], nil)), promise: promise)
+            }
+        }
+        define("sleep") { [weak self] context, arguments in
+            guard let self, arguments.count >= 3 else { throw HostFunction.Failure(message: "sleep: bad arguments") }
+            let duration = Self.duration(arguments[2], in: context)
+            return self.request(arguments[0], in: context) { promise in
+                .sleep(name: JS.text(arguments[1], in: context), duration: duration, promise: promise)
+            }
+        }
+        define("sleepUntil") { [weak self] context, arguments in
+            guard let self, arguments.count >= 3 else { throw HostFunction.Failure(message: "sleepUntil: bad arguments") }
+            let milliseconds = JSValueToNumber(context, arguments[2], nil)
+            return self.request(arguments[0], in: context) { promise in
+                .sleepUntil(name: JS.text(arguments[1], in: context), milliseconds: milliseconds, promise: promise)
+            }
+        }
+        define("waitForEvent") { [weak self] context, arguments in
+            guard let self, arguments.count >= 4 else { throw HostFunction.Failure(message: "waitForEvent: bad arguments") }
+            let timeout = JSValueIsNull(context, arguments[3]) ? nil : Self.duration(arguments[3], in: context)
+            return self.request(arguments[0], in: context) { promise in
+                .waitForEvent(name: JS.text(arguments[1], in: context), type: JS.text(arguments[2], in: context), timeout: timeout, promise: promise)
+            }
+        }
+        define("runSettled") { [weak self] context, arguments in
+            guard let self, arguments.count >= 3, let invocation = self.invocation(arguments[0], in: context) else { return nil }
+            let text = JS.text(arguments[2], in: context)
+            self.settle(invocation, JSValueToBoolean(context, arguments[1]) ? .success(Data(text.utf8)) : .failure(JavaScriptError.from(json: text)))
+            return nil
+        }
+        define("fnSettled") { [weak self] context, arguments in
+            guard let self, arguments.count >= 4, let invocation = self.invocation(arguments[0], in: context) else { return nil }
+            let callId = Int(JSValueToNumber(context, arguments[1], nil))
+            guard let call = invocation.fnCalls.removeValue(forKey: callId) else { return nil }
+            let text = JS.text(arguments[3], in: context)
+            if JSValueToBoolean(context, arguments[2]) {
+                call.resume(returning: Data(text.utf8))
+            } else {
+                call.resume(throwing: JavaScriptError.from(json: text))
+            }
+            return nil
+        }
+    }
+
+    private static func duration(_ value: JSValueRef, in context: JSContextRef) -> HostRequest.DurationArgument {
+        JSValueIsNumber(context, value) ? .milliseconds(JSValueToNumber(context, value, nil)) : .text(JS.text(value, in: context))
+    }
+
+    private func invocation(_ id: JSValueRef, in context: JSContextRef) -> JSInvocation? {
+        invocations[Int(JSValueToNumber(context, id, nil))]
+    }
+
+    /// Makes the promise a step call returns and queues the request that will settle it.
+    private func request(_ id: JSValueRef, in context: JSContextRef, _ make: (Int) -> HostRequest) -> JSValueRef? {
+        var resolve: JSObjectRef?
+        var reject: JSObjectRef?
+        guard let promise = JSObjectMakeDeferredPromise(context, &resolve, &reject, nil), let resolve, let reject else { return nil }
+        // An invocation that has ended (or another runner's id) gets a promise that never settles.
+        guard let invocation = invocation(id, in: context), invocation.result == nil else { return promise }
+        JSValueProtect(context, resolve)
+        JSValueProtect(context, reject)
+        let number = invocation.nextPromise
+        invocation.nextPromise += 1
+        invocation.resolvers[number] = (resolve, reject)
+        invocation.opsInFlight += 1
+        invocation.opsStarted += 1
+        invocation.requests.yield(make(number))
+        return promise
+    }
+
+    // MARK: Answers
+
+    /// Settles a step call's promise with a JSON value (nil: `undefined`).
+    func resolve(_ invocation: JSInvocation, promise: Int, json: Data?) {
+        guard invocation.result == nil, let pair = invocation.resolvers.removeValue(forKey: promise) else { return }
+        invocation.opsInFlight -= 1
+        enter(invocation) { context in
+            let value = json.flatMap { JS.parse(String(decoding: $0, as: UTF8.self), in: context) } ?? JSValueMakeUndefined(context)
+            var exception: JSValueRef?
+            JSObjectCallAsFunction(context, pair.resolve, nil, 1, [value], &exception)
+            return exception
+        }
+        JSValueUnprotect(context, pair.resolve)
+        JSValueUnprotect(context, pair.reject)
+    }
+
+    /// Rejects a step call's promise with an error of that name (a `NonRetryableError` if it was one).
+    func reject(_ invocation: JSInvocation, promise: Int, name: String, message: String, nonRetryable: Bool) {
+        guard invocation.result == nil, let control, let pair = invocation.resolvers.removeValue(forKey: promise) else { return }
+        invocation.opsInFlight -= 1
+        enter(invocation) { context in
+            let (error, failure) = JS.call(
+                control, "makeError", [JS.value(name, in: context), JS.value(message, in: context), JSValueMakeBoolean(context, nonRetryable)],
+                in: context)
+            if let failure { return failure }
+            var exception: JSValueRef?
+            JSObjectCallAsFunction(context, pair.reject, nil, 1, [error], &exception)
+            return exception
+        }
+        JSValueUnprotect(context, pair.resolve)
+        JSValueUnprotect(context, pair.reject)
+    }
+
+    /// Calls the function of a `step.do` for one attempt and waits for its promise.
+    func callFunction(_ invocation: JSInvocation, fnId: Int, context stepContext: StepContext) async throws -> Data {
+        let contextText =
+            "{\"attempt\":\(stepContext.attempt),\"name\":\(JSRunner.quoted(stepContext.name)),\"count\":\(stepContext.count)}"
+        let callId = Mutex<Int?>(nil)
+        return try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Data, any Error>) in
+                queue.async {
+                    guard invocation.result == nil, let control = self.control else {
+                        continuation.resume(throwing: CancellationError())
+                        return
+                    }
+                    let id = invocation.nextCall
+                    invocation.nextCall += 1
+                    callId.withLock { $0 = id }
+                    invocation.fnCalls[id] = continuation
+                    let started = invocation.opsStarted
+                    self.enter(invocation, step: stepContext) { context in
+                        JS.call(
+                            control, "callFn",
+                            [
+                                JSValueMakeNumber(context, Double(invocation.id)), JSValueMakeNumber(context, Double(fnId)),
+                                JSValueMakeNumber(context, Double(id)), JS.value(contextText, in: context),
+                            ], in: context
+                        ).exception
+                    }
+                    // Still pending, and it started no step it could be waiting for: nothing can
+                    // ever settle it.
+                    if invocation.opsStarted == started, let pending = invocation.fnCalls.removeValue(forKey: id) {
+                        pending.resume(
+                            throwing: NonRetryableError(
+                                "the function of step \"\(stepContext.name)\" returned a promise that nothing will settle (there is no setTimeout or fetch in the sandbox)",
+                                name: "StepNeverSettlesError"))
+                    }
+                }
+            }
+        } onCancel: {
+            queue.async {
+                guard let id = callId.withLock({ $0 }), let pending = invocation.fnCalls.removeValue(forKey: id) else { return }
+                pending.resume(throwing: CancellationError())
+            }
+        }
+    }
+
+    static func quoted(_ text: String) -> String {
+        String(decoding: (try? JSONEncoder().encode(text)) ?? Data("\"\"".utf8), as: UTF8.self)
+    }
+}

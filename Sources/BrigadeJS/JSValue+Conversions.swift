@@ -1,0 +1,77 @@
+import CJavaScriptCore
+
+/// Small conversions at the JavaScriptCore boundary. Every function here must be called on the
+/// runner's queue (the context is not thread-safe for our own state).
+enum JS {
+    static func string(_ text: String) -> JSStringRef {
+        JSStringCreateWithUTF8CString(text)
+    }
+
+    static func value(_ text: String, in context: JSContextRef) -> JSValueRef {
+        let string = JSStringCreateWithUTF8CString(text)
+        defer { JSStringRelease(string) }
+        return JSValueMakeString(context, string)
+    }
+
+    /// `value` converted to a Swift string (`String(value)` in JavaScript).
+    static func text(_ value: JSValueRef?, in context: JSContextRef) -> String {
+        guard let value, let string = JSValueToStringCopy(context, value, nil) else { return "" }
+        defer { JSStringRelease(string) }
+        return text(string)
+    }
+
+    static func text(_ string: JSStringRef) -> String {
+        let capacity = JSStringGetMaximumUTF8CStringSize(string)
+        var buffer = [CChar](repeating: 0, count: capacity)
+        let written = JSStringGetUTF8CString(string, &buffer, capacity)
+        guard written > 0 else { return "" }
+        return String(decoding: buffer[..<(written - 1)].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
+    /// Parses JSON text into a value; nil if it does not parse.
+    static func parse(_ json: String, in context: JSContextRef) -> JSValueRef? {
+        let string = JSStringCreateWithUTF8CString(json)
+        defer { JSStringRelease(string) }
+        return JSValueMakeFromJSONString(context, string)
+    }
+
+    static func property(_ object: JSObjectRef, _ name: String, in context: JSContextRef) -> JSValueRef? {
+        let key = JSStringCreateWithUTF8CString(name)
+        defer { JSStringRelease(key) }
+        return JSObjectGetProperty(context, object, key, nil)
+    }
+
+    static func setProperty(_ object: JSObjectRef, _ name: String, _ value: JSValueRef, in context: JSContextRef) {
+        let key = JSStringCreateWithUTF8CString(name)
+        defer { JSStringRelease(key) }
+        JSObjectSetProperty(context, object, key, value, JSPropertyAttributes(kJSPropertyAttributeNone), nil)
+    }
+
+    /// Calls `object[name](arguments…)`; the exception, if one was thrown, is returned beside.
+    static func call(
+        _ object: JSObjectRef, _ name: String, _ arguments: [JSValueRef?], in context: JSContextRef
+    ) -> (JSValueRef?, exception: JSValueRef?) {
+        guard let function = property(object, name, in: context), let callee = JSValueToObject(context, function, nil) else {
+            return (nil, JS.value("no function \(name)", in: context))
+        }
+        var exception: JSValueRef?
+        let result = arguments.withUnsafeBufferPointer { buffer in
+            JSObjectCallAsFunction(context, callee, object, buffer.count, buffer.baseAddress, &exception)
+        }
+        return (result, exception)
+    }
+
+    /// An exception as `name: message (line L, column C)`, reading the properties JavaScriptCore
+    /// sets on errors it throws.
+    static func describe(exception: JSValueRef, in context: JSContextRef) -> (message: String, line: Int?, column: Int?) {
+        guard JSValueIsObject(context, exception), let object = JSValueToObject(context, exception, nil) else {
+            return (text(exception, in: context), nil, nil)
+        }
+        let message = text(exception, in: context)
+        func number(_ name: String) -> Int? {
+            guard let value = property(object, name, in: context), JSValueIsNumber(context, value) else { return nil }
+            return Int(JSValueToNumber(context, value, nil))
+        }
+        return (message, number("line"), number("column"))
+    }
+}

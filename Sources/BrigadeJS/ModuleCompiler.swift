@@ -1,0 +1,80 @@
+import Brigade
+import Foundation
+
+/// Turns an uploaded module (JavaScript or TypeScript, `import`/`export` syntax) into a classic
+/// script JavaScriptCore can evaluate, with Debian's `esbuild`: one bundled IIFE whose exports
+/// land in the global `__tenant`. `cloudflare:*` imports stay external and are served by the
+/// prelude's `require`; any other import fails here. esbuild does not type-check TypeScript, it
+/// strips the types.
+struct ModuleCompiler: Sendable {
+    var executable: String
+
+    func compile(_ source: String, language: CodeLanguage) async throws -> String {
+        let fileName = language == .typescript ? "tenant.ts" : "tenant.js"
+        let arguments = [
+            "--bundle", "--format=iife", "--global-name=__tenant", "--target=es2022", "--external:cloudflare:*",
+            "--loader=\(language == .typescript ? "ts" : "js")", "--sourcefile=\(fileName)", "--log-level=error", "--log-limit=3",
+            "--color=false", "--charset=utf8",
+        ]
+        let (status, output, errors) = try await run(arguments, input: Data(source.utf8))
+        guard status == 0 else { throw Self.compileError(errors, fileName: fileName) }
+        return String(decoding: output, as: UTF8.self)
+    }
+
+    /// esbuild reports `✘ [ERROR] message` followed by `    tenant.js:LINE:COLUMN:` (column
+    /// from 0); this says it as `line L, column C: message`.
+    static func compileError(_ stderr: Data, fileName: String) -> BrigadeError {
+        let text = String(decoding: stderr, as: UTF8.self)
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        var message = lines.first { $0.contains("[ERROR]") }.map { String($0[$0.range(of: "[ERROR]")!.upperBound...]).trimmingCharacters(in: .whitespaces) }
+        var place = ""
+        if let location = lines.first(where: { $0.trimmingCharacters(in: .whitespaces).hasPrefix("\(fileName):") }) {
+            let parts = location.trimmingCharacters(in: .whitespaces).split(separator: ":")
+            if parts.count >= 3, let line = Int(parts[1]), let column = Int(parts[2]) {
+                place = "line \(line), column \(column + 1): "
+            }
+        }
+        if message == nil { message = text.trimmingCharacters(in: .whitespacesAndNewlines) }
+        return BrigadeError(.codeInvalid, "The code does not compile: \(place)\(message ?? "esbuild failed").")
+    }
+
+    private func run(_ arguments: [String], input: Data) async throws -> (Int32, Data, Data) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: try resolve(executable))
+        process.arguments = arguments
+        let stdin = Pipe()
+        let stdout = Pipe()
+        let stderr = Pipe()
+        process.standardInput = stdin
+        process.standardOutput = stdout
+        process.standardError = stderr
+        return try await withCheckedThrowingContinuation { continuation in
+            // Blocking pipe I/O belongs on a thread of its own, not on the Swift concurrency pool.
+            Thread.detachNewThread {
+                do {
+                    try process.run()
+                    // esbuild reads all of its input before it writes; errors are few (--log-limit).
+                    stdin.fileHandleForWriting.write(input)
+                    try? stdin.fileHandleForWriting.close()
+                    let output = stdout.fileHandleForReading.readDataToEndOfFile()
+                    let errors = stderr.fileHandleForReading.readDataToEndOfFile()
+                    process.waitUntilExit()
+                    continuation.resume(returning: (process.terminationStatus, output, errors))
+                } catch {
+                    continuation.resume(throwing: BrigadeError(.codeInvalid, "esbuild could not be started (\(error)); install it: apt-get install esbuild."))
+                }
+            }
+        }
+    }
+
+    private func resolve(_ name: String) throws -> String {
+        if name.contains("/") { return name }
+        let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
+        for directory in path.split(separator: ":") {
+            let candidate = "\(directory)/\(name)"
+            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
+        }
+        throw BrigadeError(
+            .codeInvalid, "esbuild is not installed, and tenant code is compiled with it at upload: apt-get install esbuild (or set its path).")
+    }
+}

@@ -1,0 +1,185 @@
+/// The JavaScript evaluated in every tenant context before the tenant's code.
+///
+/// It gives tenant code the seed's programming model — `WorkflowEntrypoint`, `NonRetryableError`,
+/// `cloudflare:workers` / `cloudflare:workflows` imports, `console` — and a `step` object whose
+/// every method is one call into the host, where the engine's real `WorkflowStep` runs it.
+/// Nothing about replay, retries or durability is decided here: this file only marshals.
+///
+/// The host functions are captured by this closure and removed from the global object, so tenant
+/// code cannot call them with forged invocation ids. The value of the script is the control
+/// object the host keeps (`start`, `callFn`, `abandon`, `makeError`, `bind`).
+enum Prelude {
+    static let source = #"""
+    (function (host) {
+      "use strict";
+      delete globalThis.__brigadeHost;
+      // Tenant code gets no WebAssembly: its CPU time could not be bounded the same way.
+      delete globalThis.WebAssembly;
+
+      class NonRetryableError extends Error {
+        constructor(message, name) {
+          super(message);
+          this.name = name === undefined ? "NonRetryableError" : String(name);
+        }
+      }
+      class WorkflowEntrypoint {
+        constructor(ctx, env) {
+          this.ctx = ctx;
+          this.env = env;
+        }
+      }
+      const modules = {
+        "cloudflare:workers": Object.freeze({ WorkflowEntrypoint, NonRetryableError }),
+        "cloudflare:workflows": Object.freeze({ NonRetryableError }),
+      };
+      function require(name) {
+        const found = modules[name];
+        if (found === undefined) {
+          throw new Error(`Cannot import "${name}": tenant code is a single module, and only cloudflare:workers and cloudflare:workflows can be imported`);
+        }
+        return found;
+      }
+
+      function describe(value) {
+        if (typeof value === "string") return value;
+        if (value instanceof Error) return value.stack ? `${value.name}: ${value.message}\n${value.stack}` : `${value.name}: ${value.message}`;
+        try {
+          const text = JSON.stringify(value);
+          return text === undefined ? String(value) : text;
+        } catch (e) {
+          return String(value);
+        }
+      }
+      const console = {};
+      for (const level of ["debug", "info", "log", "warn", "error"]) {
+        console[level] = (...args) => { host.log(level, args.map(describe).join(" ")); };
+      }
+
+      function errorJSON(error) {
+        const isError = error instanceof Error;
+        const name = isError ? error.name : (error !== null && typeof error === "object" && error.name !== undefined ? String(error.name) : "Error");
+        const message = isError ? error.message : (error !== null && typeof error === "object" && error.message !== undefined ? error.message : describe(error));
+        return JSON.stringify({
+          name: String(name),
+          message: String(message),
+          stack: isError && error.stack ? String(error.stack) : undefined,
+          nonRetryable: error instanceof NonRetryableError || name === "NonRetryableError",
+        });
+      }
+      function serialize(value, what) {
+        const text = JSON.stringify(value);
+        return text === undefined ? "null" : text;
+      }
+      function durationArgument(duration) {
+        return typeof duration === "number" ? duration : String(duration);
+      }
+
+      const invocations = new Map();
+      let TenantWorkflow = undefined;
+
+      function makeStep(id) {
+        return Object.freeze({
+          do(name, second, third) {
+            const fn = typeof second === "function" ? second : third;
+            const config = typeof second === "function" ? undefined : second;
+            if (typeof fn !== "function") {
+              return Promise.reject(new TypeError(`step.do("${name}"): pass the step's function as the last argument`));
+            }
+            const state = invocations.get(id);
+            if (state === undefined) return new Promise(() => {});
+            const fnId = state.nextFn++;
+            state.fns.set(fnId, fn);
+            const configText = config === undefined || config === null ? null : JSON.stringify(config);
+            return host.stepDo(id, String(name), configText, fnId).finally(() => { state.fns.delete(fnId); });
+          },
+          sleep(name, duration) {
+            return host.sleep(id, String(name), durationArgument(duration));
+          },
+          sleepUntil(name, timestamp) {
+            const ms = timestamp instanceof Date ? timestamp.getTime() : typeof timestamp === "number" ? timestamp : Date.parse(String(timestamp));
+            return host.sleepUntil(id, String(name), ms);
+          },
+          waitForEvent(name, options) {
+            const o = options === undefined || options === null ? {} : options;
+            const timeout = o.timeout === undefined || o.timeout === null ? null : durationArgument(o.timeout);
+            return host.waitForEvent(id, String(name), o.type === undefined ? "" : String(o.type), timeout)
+              .then((e) => ({ type: e.type, payload: e.payload, timestamp: new Date(e.timestamp) }));
+          },
+        });
+      }
+
+      globalThis.require = require;
+      globalThis.console = console;
+      globalThis.WorkflowEntrypoint = WorkflowEntrypoint;
+      globalThis.NonRetryableError = NonRetryableError;
+
+      return Object.freeze({
+        // Called once after the tenant's script ran: finds its TenantWorkflow class.
+        bind(exports) {
+          const found = exports === undefined || exports === null ? undefined : exports.TenantWorkflow;
+          if (typeof found !== "function") {
+            const names = exports === undefined || exports === null ? [] : Object.keys(exports);
+            return `the module does not export a class named TenantWorkflow (its exports: ${names.length ? names.join(", ") : "none"}); declare \`export class TenantWorkflow { async run(event, step) { … } }\``;
+          }
+          if (typeof found.prototype.run !== "function") {
+            return "class TenantWorkflow has no run(event, step) method";
+          }
+          TenantWorkflow = found;
+          return null;
+        },
+        start(id, eventText, envText) {
+          invocations.set(id, { nextFn: 0, fns: new Map() });
+          const raw = JSON.parse(eventText);
+          const event = Object.freeze({ payload: raw.payload, timestamp: new Date(raw.timestamp), instanceId: raw.instanceId });
+          const env = JSON.parse(envText);
+          const step = makeStep(id);
+          Promise.resolve()
+            .then(() => {
+              const workflow = new TenantWorkflow({}, env);
+              if (workflow.env === undefined) workflow.env = env;
+              return workflow.run(event, step);
+            })
+            .then(
+              (value) => {
+                let text;
+                try { text = serialize(value); } catch (e) {
+                  host.runSettled(id, false, errorJSON(new TypeError(`run returned a value that is not JSON: ${e.message}`)));
+                  return;
+                }
+                host.runSettled(id, true, text);
+              },
+              (error) => { host.runSettled(id, false, errorJSON(error)); });
+        },
+        callFn(id, fnId, callId, contextText) {
+          const state = invocations.get(id);
+          const fn = state === undefined ? undefined : state.fns.get(fnId);
+          if (fn === undefined) {
+            host.fnSettled(id, callId, false, errorJSON(new Error("the step's function is no longer available")));
+            return;
+          }
+          const context = JSON.parse(contextText);
+          Promise.resolve()
+            .then(() => fn(context))
+            .then(
+              (value) => {
+                let text;
+                try { text = serialize(value); } catch (e) {
+                  host.fnSettled(id, callId, false, errorJSON(new NonRetryableError(`the step returned a value that is not JSON: ${e.message}`, "TypeError")));
+                  return;
+                }
+                host.fnSettled(id, callId, true, text);
+              },
+              (error) => { host.fnSettled(id, callId, false, errorJSON(error)); });
+        },
+        abandon(id) {
+          invocations.delete(id);
+        },
+        makeError(name, message, nonRetryable) {
+          const error = nonRetryable ? new NonRetryableError(message, name) : new Error(message);
+          error.name = name;
+          return error;
+        },
+      });
+    })(globalThis.__brigadeHost)
+    """#
+}

@@ -1,0 +1,158 @@
+import Brigade
+import BrigadeJS
+import BrigadeTesting
+import Foundation
+import Testing
+
+let everyPrimitiveSource = """
+    import { WorkflowEntrypoint } from 'cloudflare:workers';
+    import { NonRetryableError } from 'cloudflare:workflows';
+
+    export class TenantWorkflow extends WorkflowEntrypoint {
+      async run(event, step) {
+        console.log('starting', event.instanceId, event.timestamp instanceof Date);
+        const configured = await step.do('configured', { retries: { limit: 2, delay: '1 second', backoff: 'constant' }, timeout: '1 minute' }, async (ctx) => {
+          if (ctx.attempt < 2) throw new TypeError('flaky attempt ' + ctx.attempt);
+          console.warn('configured ran on attempt', ctx.attempt);
+          return { n: event.payload.n, greeting: this.env.GREETING };
+        });
+        await step.sleep('nap', '1 hour');
+        await step.sleepUntil('alarm', new Date(event.timestamp.getTime() + 3 * 3600 * 1000));
+        const approval = await step.waitForEvent('approval', { type: 'approved', timeout: '1 day' });
+        let refused = null;
+        try {
+          await step.do('refuse', async () => { throw new NonRetryableError('no way', 'PolicyError'); });
+        } catch (e) {
+          refused = `${e.name}: ${e.message}`;
+        }
+        let timedOut = null;
+        try {
+          await step.waitForEvent('never', { type: 'never', timeout: '1 second' });
+        } catch (e) {
+          timedOut = e.name;
+        }
+        return { configured, approver: approval.payload.by, type: approval.type, isDate: approval.timestamp instanceof Date, refused, timedOut };
+      }
+    }
+    """
+
+@Suite struct PrimitivesTests {
+    @Test func everyPrimitiveRunsOnTheEnginesStep() async throws {
+        try await JSTest.run { test in
+            try await test.deploy(everyPrimitiveSource, env: ["GREETING": "hi"])
+            let key = try await test.create(params: ["n": 7])
+            // Drive the clock until the instance waits for its approval event. It only moves while
+            // the instance is parked (a retry delay, a sleep), never under a running attempt.
+            try await eventually("the approval wait") {
+                let steps = try await test.runtime.steps(key)
+                if steps.contains(where: { $0.name == "approval" && $0.status == .waiting }) { return true }
+                let parked = try await test.runtime.instanceRow(key).status == .waiting
+                if parked || steps.contains(where: { $0.status == .retrying }) {
+                    test.brigade.clock.advance(by: .seconds(30 * 60))
+                }
+                return false
+            }
+            try await test.wait(key, for: .waiting)
+            try await test.runtime.sendEvent(key, type: "approved", payload: Data(#"{"by":"Ada"}"#.utf8))
+            try await eventually("the timed-out wait") {
+                let status = try await test.runtime.instanceRow(key).status
+                if status == .complete { return true }
+                if status == .waiting { test.brigade.clock.advance(by: .seconds(1)) }
+                return false
+            }
+            let row = try await test.wait(key, for: .complete)
+            #expect(
+                try test.output(row)
+                    == [
+                        "configured": ["n": 7, "greeting": "hi"], "approver": "Ada", "type": "approved", "isDate": true,
+                        "refused": "PolicyError: no way", "timedOut": "WaitForEventTimeoutError",
+                    ])
+            let steps = try await test.runtime.steps(key)
+            let configured = try #require(steps.first { $0.name == "configured" })
+            #expect(configured.attempts == 2, "one retry after the TypeError")
+            let config = try JSONDecoder().decode(StepConfig.self, from: try #require(configured.config))
+            #expect(config.retries == RetryPolicy(limit: 2, delay: .seconds(1), backoff: .constant))
+            #expect(config.timeout == .seconds(60))
+            let refused = try #require(steps.first { $0.name == "refuse" })
+            #expect(refused.attempts == 1 && refused.nonRetryable, "NonRetryableError stops retries")
+            #expect(refused.error?.name == "PolicyError")
+            let history = try await test.runtime.history(key)
+            let failedAttempt = try #require(history.first { $0.entry.type == .attemptErrored })
+            #expect("\(failedAttempt.entry.data)".contains("TypeError"), "\(failedAttempt.entry.data)")
+            // console lines are in the history once each, although run replayed several times.
+            let logs = try await test.logs(key)
+            #expect(logs.filter { $0.hasPrefix("starting") } == ["starting \(key.id) true"])
+            #expect(logs.contains("configured ran on attempt 2"))
+            let warn = try #require(history.first { $0.entry.type == .log && $0.entry.step == "configured-1" })
+            #expect(warn.entry.data["level"] == "warn")
+        }
+    }
+
+    @Test func parallelStepsWithPromiseAll() async throws {
+        let source = """
+            export class TenantWorkflow {
+              async run(event, step) {
+                const names = ['a', 'b', 'c', 'd'];
+                const results = await Promise.all(names.map((name) => step.do(name, async () => name.toUpperCase())));
+                const total = await step.do('join', async () => results.join(''));
+                return { total, env: this.env.REGION };
+              }
+            }
+            """
+        try await JSTest.run { test in
+            try await test.deploy(source, env: ["REGION": "eu"])
+            let keys = try await (0..<5).asyncMap { _ in try await test.create() }
+            for key in keys {
+                let row = try await test.wait(key, for: .complete)
+                #expect(try test.output(row) == ["total": "ABCD", "env": "eu"], "a class without extends gets env too")
+                #expect(try await test.runtime.steps(key).count == 5)
+            }
+        }
+    }
+
+    @Test func aStepThatExhaustsItsRetriesErrorsTheInstanceWithTheJavaScriptError() async throws {
+        let source = """
+            export class TenantWorkflow {
+              async run(event, step) {
+                await step.do('always fails', { retries: { limit: 1, delay: 0 } }, async () => { null.boom; });
+                return 'unreachable';
+              }
+            }
+            """
+        try await JSTest.run { test in
+            try await test.deploy(source)
+            let key = try await test.create()
+            let row = try await test.wait(key, for: .errored)
+            #expect(row.error?.name == "TypeError")
+            let step = try #require(try await test.runtime.steps(key).first)
+            #expect(step.attempts == 2)
+            #expect(step.status == .failed)
+        }
+    }
+
+    @Test func awaitingSomethingThatNeverSettlesIsAnErrorNotAHang() async throws {
+        let source = """
+            export class TenantWorkflow {
+              async run(event, step) {
+                if (event.payload.where === 'run') await new Promise(() => {});
+                return step.do('stuck', { retries: { limit: 0 } }, () => new Promise(() => {}));
+              }
+            }
+            """
+        try await JSTest.run { test in
+            try await test.deploy(source)
+            let inRun = try await test.create(params: ["where": "run"])
+            #expect(try await test.wait(inRun, for: .errored).error?.name == "WorkflowNeverSettlesError")
+            let inStep = try await test.create(params: ["where": "step"])
+            #expect(try await test.wait(inStep, for: .errored).error?.name == "StepNeverSettlesError")
+        }
+    }
+}
+
+extension Sequence {
+    func asyncMap<T>(_ transform: (Element) async throws -> T) async rethrows -> [T] {
+        var results: [T] = []
+        for element in self { results.append(try await transform(element)) }
+        return results
+    }
+}

@@ -1,0 +1,162 @@
+import Brigade
+import BrigadeJS
+import BrigadeTesting
+import Foundation
+import Testing
+
+@Suite struct UploadAndLimitsTests {
+    @Test func aSyntaxErrorIsRefusedAtUploadWithItsLineAndColumn() async throws {
+        try await JSTest.run { test in
+            let source = "export class TenantWorkflow {\n  async run(event, step) {\n    return step.do('x', async () => { return 1 +; });\n  }\n}\n"
+            await #expect { try await test.deploy(source) } throws: { error in
+                let error = error as? BrigadeError
+                return error?.code == .codeInvalid && error?.message.contains("line 3, column 49") == true
+                    && error?.message.contains("Unexpected \";\"") == true
+            }
+            let workflows = try await test.runtime.workflows()
+            #expect(!workflows.contains { $0.name == "flow" }, "nothing was stored")
+        }
+    }
+
+    @Test func aModuleWithoutTenantWorkflowIsRefusedSayingWhatItExports() async throws {
+        try await JSTest.run { test in
+            await #expect { try await test.deploy("export class MyWorkflow { async run() {} }\nexport const helper = 1;") } throws: { error in
+                let error = error as? BrigadeError
+                return error?.code == .codeInvalid && error?.message.contains("TenantWorkflow") == true
+                    && error?.message.contains("MyWorkflow, helper") == true
+            }
+            await #expect { try await test.deploy("export class TenantWorkflow { go() {} }") } throws: { error in
+                (error as? BrigadeError)?.message.contains("no run(event, step) method") == true
+            }
+            await #expect { try await test.deploy("import fs from 'node:fs';\nexport class TenantWorkflow { async run() {} }") } throws: { error in
+                (error as? BrigadeError)?.message.contains("line 1") == true
+            }
+            await #expect { try await test.deploy("throw new Error('top-level boom');\nexport class TenantWorkflow { async run() {} }") } throws: { error in
+                (error as? BrigadeError)?.message.contains("top-level boom") == true
+            }
+        }
+    }
+
+    @Test func typeScriptIsCompiledAtUpload() async throws {
+        let source = """
+            import { WorkflowEntrypoint } from 'cloudflare:workers';
+            interface Params { name: string; times: number }
+            export class TenantWorkflow extends WorkflowEntrypoint {
+              async run(event: { payload: Params }, step: any): Promise<string> {
+                const parts: string[] = [];
+                for (let i = 0; i < event.payload.times; i++) {
+                  parts.push(await step.do(`part ${i}`, async (): Promise<string> => event.payload.name));
+                }
+                return parts.join(' ');
+              }
+            }
+            """
+        try await JSTest.run { test in
+            let code = try await test.deploy(source, language: .typescript)
+            #expect(code.source == source, "the upload is kept as it was")
+            #expect(!code.script.contains("interface"), "the script is the compiled JavaScript")
+            let key = try await test.create(params: ["name": "ts", "times": 3])
+            #expect(try test.output(try await test.wait(key, for: .complete)) == "ts ts ts")
+        }
+    }
+
+    @Test func codeLargerThanTheLimitIsRefused() async throws {
+        var settings = BrigadeSettings()
+        settings.maxTenantCodeBytes = 1_000
+        try await JSTest.run(settings: settings) { test in
+            let source = "export class TenantWorkflow { async run() { return '\(String(repeating: "x", count: 1_000))'; } }"
+            await #expect { try await test.deploy(source) } throws: { error in
+                (error as? BrigadeError)?.code == .codeTooLarge
+            }
+        }
+    }
+
+    @Test func aBusyLoopIsStoppedAndOtherTenantsCarryOn() async throws {
+        var sandbox = JavaScriptSandbox.Settings()
+        sandbox.cpuTimeLimit = .milliseconds(50)
+        let busy = """
+            export class TenantWorkflow {
+              async run(event, step) {
+                const where = event.payload.where;
+                if (where === 'run') { for (;;) {} }
+                return step.do('spin', async () => { while (true) {} });
+              }
+            }
+            """
+        try await JSTest.run(sandbox: sandbox) { test in
+            try await test.deploy(busy, tenant: "spinner", workflow: "busy")
+            try await test.deploy(greetSource, tenant: "neighbour", workflow: "greet")
+            let inStep = try await test.create("busy", tenant: "spinner", params: ["where": "step"])
+            let inRun = try await test.create("busy", tenant: "spinner", params: ["where": "run"])
+            let neighbour = try await test.create("greet", tenant: "neighbour", params: ["name": "Bob"])
+            for key in [inStep, inRun] {
+                let row = try await test.wait(key, for: .errored)
+                #expect(row.error?.name == BrigadeError.Code.sandboxLimit.rawValue)
+                #expect(row.error?.message.contains("CPU time limit of 50 ms") == true, "\(String(describing: row.error))")
+            }
+            #expect(try test.output(try await test.wait(neighbour, for: .complete)) == "Hello, Bob!")
+            // The stopped VM is retired; the tenant's next instance gets a fresh one and runs.
+            try await test.deploy(greetSource, tenant: "spinner", workflow: "busy")
+            let next = try await test.create("busy", tenant: "spinner", params: ["name": "again"])
+            #expect(try test.output(try await test.wait(next, for: .complete)) == "Hello, again!")
+        }
+    }
+
+    @Test func aMemoryBombIsStoppedAtTheHeapLimit() async throws {
+        var sandbox = JavaScriptSandbox.Settings()
+        sandbox.memoryLimit = 32 << 20
+        sandbox.cpuTimeLimit = .seconds(10)
+        let bomb = """
+            export class TenantWorkflow {
+              async run(event, step) {
+                return step.do('hoard', async () => {
+                  const hoard = [];
+                  for (;;) hoard.push(new Array(100000).fill(hoard.length));
+                });
+              }
+            }
+            """
+        try await JSTest.run(sandbox: sandbox) { test in
+            try await test.deploy(bomb, tenant: "hoarder", workflow: "bomb")
+            try await test.deploy(greetSource, tenant: "neighbour", workflow: "greet")
+            let key = try await test.create("bomb", tenant: "hoarder")
+            let row = try await test.wait(key, for: .errored, timeout: .seconds(30))
+            #expect(row.error?.name == BrigadeError.Code.sandboxLimit.rawValue)
+            #expect(row.error?.message.contains("memory limit of 32 MiB") == true, "\(String(describing: row.error))")
+            let neighbour = try await test.create("greet", tenant: "neighbour", params: ["name": "Bob"])
+            #expect(try test.output(try await test.wait(neighbour, for: .complete)) == "Hello, Bob!")
+        }
+    }
+
+    @Test func theSandboxHasNoHostAccess() async throws {
+        let probe = """
+            export class TenantWorkflow {
+              async run(event, step) {
+                return step.do('probe', async () => ({
+                  require: (() => { try { require('fs'); return 'loaded'; } catch (e) { return e.message; } })(),
+                  globals: ['process', 'fetch', 'setTimeout', 'XMLHttpRequest', 'WebAssembly', 'Deno', 'Bun', '__brigadeHost', 'print', 'readFile']
+                    .filter((name) => typeof globalThis[name] !== 'undefined'),
+                }));
+              }
+            }
+            """
+        try await JSTest.run { test in
+            try await test.deploy(probe)
+            let row = try await test.wait(try await test.create(), for: .complete)
+            let output = try #require(try test.output(row))
+            #expect(output.objectValue?["globals"] == [])
+            #expect(output.objectValue?["require"]?.stringValue?.contains("Cannot import \"fs\"") == true)
+        }
+    }
+}
+
+extension JSONValue {
+    var objectValue: [String: JSONValue]? {
+        if case .object(let value) = self { return value }
+        return nil
+    }
+    var stringValue: String? {
+        if case .string(let value) = self { return value }
+        return nil
+    }
+}
