@@ -54,13 +54,17 @@ struct JSTest: Sendable {
         do {
             try await eventually("\(key) to be \(status)", timeout: timeout) {
                 last = try await runtime.instanceRow(key)
-                return last?.status == status
+                // A finished instance will not change any more: stop waiting.
+                return last?.status == status || last?.status.isTerminal == true
             }
         } catch is TestTimeout {
             throw TestTimeout(
                 description: "\(key) did not become \(status); last: \(last.map { "\($0.status)" } ?? "none") \(last?.error.map { "\($0)" } ?? "")")
         }
-        return last!
+        guard let row = last, row.status == status else {
+            throw TestTimeout(description: "\(key) ended \(last.map { "\($0.status)" } ?? "?") instead of \(status): \(last?.error.map { "\($0)" } ?? "")")
+        }
+        return row
     }
 
     func output(_ row: InstanceRow) throws -> JSONValue? {
