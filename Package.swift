@@ -78,6 +78,7 @@ let package = Package(
             name: "brigade",
             dependencies: [
                 "Brigade",
+                "BrigadeJS",
                 "BrigadeSQLite",
                 "BrigadeServer",
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -106,7 +107,7 @@ let package = Package(
         .testTarget(
             name: "BrigadeServerTests",
             dependencies: [
-                "Brigade", "BrigadeSQLite", "BrigadeServer", "BrigadeTesting",
+                "Brigade", "BrigadeJS", "BrigadeSQLite", "BrigadeServer", "BrigadeTesting",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Prometheus", package: "swift-prometheus"),

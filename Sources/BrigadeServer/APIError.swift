@@ -73,11 +73,11 @@ struct APIError: Error, Sendable {
 
     private static func status(of code: BrigadeError.Code) -> HTTPResponse.Status {
         switch code {
-        case .instanceNotFound, .workflowNotRegistered, .tenantNotFound: .notFound
+        case .instanceNotFound, .workflowNotRegistered, .tenantNotFound, .codeNotFound: .notFound
         case .instanceAlreadyExists, .tenantAlreadyExists, .cannotTerminate, .cannotRestart, .instanceFinished,
-            .workflowCannotDelete, .workflowHasInstances:
+            .workflowCannotDelete, .workflowHasInstances, .workflowNameTaken:
             .conflict
-        case .payloadTooLarge, .stepOutputTooLarge: .contentTooLarge
+        case .payloadTooLarge, .stepOutputTooLarge, .codeTooLarge: .contentTooLarge
         case .rateLimited, .queueFull: .tooManyRequests
         default: .badRequest
         }
@@ -88,8 +88,8 @@ struct APIError: Error, Sendable {
         case .instanceNotFound: 10_400
         case .workflowNotRegistered: 10_501
         case .instanceAlreadyExists, .tenantAlreadyExists: 10_409
-        case .cannotTerminate, .cannotRestart, .instanceFinished, .workflowCannotDelete, .workflowHasInstances: 10_410
-        case .payloadTooLarge, .stepOutputTooLarge: 10_413
+        case .cannotTerminate, .cannotRestart, .instanceFinished, .workflowCannotDelete, .workflowHasInstances, .workflowNameTaken: 10_410
+        case .payloadTooLarge, .stepOutputTooLarge, .codeTooLarge: 10_413
         case .rateLimited, .queueFull: 10_429
         default: 10_100
         }

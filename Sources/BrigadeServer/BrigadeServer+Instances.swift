@@ -11,7 +11,7 @@ extension BrigadeServer {
             let item = try Self.newInstance(try await Self.body(request, context) ?? .object([:]))
             let id = try await runtime.createInstance(
                 tenant: tenant, workflow: workflow, id: item.id, params: item.params, retention: item.retention)
-            return Self.envelope(Self.created(id: id, workflow: workflow))
+            return Self.envelope(Self.created(id: id, workflow: workflow, versionId: try await currentVersionId(tenant, workflow)))
         }
         // POST …/workflows/{workflow}/instances/batch  [{…}, …]
         account.post("workflows/:workflow/instances/batch") { request, context in
@@ -21,7 +21,8 @@ extension BrigadeServer {
                 throw APIError.badRequest("(batch.invalid) The body must be a JSON array of 1–100 instance objects.")
             }
             let ids = try await runtime.createInstanceBatch(tenant: tenant, workflow: workflow, try items.map(Self.newInstance))
-            return Self.envelope(.array(ids.map { Self.created(id: $0, workflow: workflow) }))
+            let versionId = try await currentVersionId(tenant, workflow)
+            return Self.envelope(.array(ids.map { Self.created(id: $0, workflow: workflow, versionId: versionId) }))
         }
         // GET …/workflows/{workflow}/instances?status&cursor&direction&per_page&page
         account.get("workflows/:workflow/instances") { request, context in
@@ -39,7 +40,9 @@ extension BrigadeServer {
             let steps = try await runtime.steps(key)
             let history = simple ? [] : try await allHistory(key)
             return Self.envelope(
-                WireFormat.description(row, steps: steps, history: history, ascending: query.get("order") != "desc", simple: simple))
+                WireFormat.description(
+                    row, steps: steps, history: history, ascending: query.get("order") != "desc", simple: simple,
+                    versions: try await codeVersions(key.tenant, key.workflow)))
         }
         // GET …/workflows/{workflow}/instances/{id}/step?name=…&type=step|waitForEvent|sleep
         account.get("workflows/:workflow/instances/:id/step") { request, context in
@@ -165,7 +168,8 @@ extension BrigadeServer {
         var info: [String: JSONValue] = ["per_page": .number(Double(perPage)), "count": .number(Double(result.instances.count))]
         if page != nil { info["page"] = .number(Double(pageNumber)) }
         info["cursor"] = result.nextCursor.map(JSONValue.string) ?? .null
-        return Self.envelope(.array(result.instances.map(WireFormat.summary)), resultInfo: .object(info))
+        let versions = try await codeVersions(try Self.tenant(context), try context.parameters.require("workflow"))
+        return Self.envelope(.array(result.instances.map { WireFormat.summary($0, versions: versions) }), resultInfo: .object(info))
     }
 
     private func allHistory(_ key: InstanceKey) async throws -> [HistoryEvent] {
@@ -177,9 +181,9 @@ extension BrigadeServer {
         }
     }
 
-    static func created(id: String, workflow: String) -> JSONValue {
+    static func created(id: String, workflow: String, versionId: String) -> JSONValue {
         .object([
-            "id": .string(id), "status": .string("queued"), "version_id": .string(WireFormat.versionId),
+            "id": .string(id), "status": .string("queued"), "version_id": .string(versionId),
             "workflow_id": .string(workflow),
         ])
     }

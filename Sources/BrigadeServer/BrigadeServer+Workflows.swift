@@ -65,6 +65,7 @@ extension BrigadeServer {
             "script_name": .string(workflow.scriptName), "created_on": WireFormat.timestamp(workflow.createdAt),
             "modified_on": WireFormat.timestamp(workflow.modifiedAt), "triggered_on": .null, "instances": .object(instances),
         ]
+        if let version = workflow.codeVersion { item["code_version"] = .number(Double(version)) }
         if let stepLimit = workflow.stepLimit { item["limits"] = .object(["steps": .number(Double(stepLimit))]) }
         if let retention = workflow.retention {
             item["default_retention"] = .object([

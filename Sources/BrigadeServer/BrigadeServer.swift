@@ -15,6 +15,8 @@ public struct BrigadeServer: Sendable {
     public let tenants: any TenantStore
     /// What `GET /metrics` serves.
     public let metrics: PrometheusCollectorRegistry
+    /// Runs tenants' uploaded code (dynamic workflows); without one, uploads answer 404.
+    public let sandbox: (any WorkflowSandbox)?
     /// SHA-256 of the admin token, when the server has one.
     let adminTokenHash: String?
     let logger: Logger
@@ -25,10 +27,14 @@ public struct BrigadeServer: Sendable {
     ///   - adminToken: the operator's token: it opens the admin routes (`/admin/v1/tenants…`)
     ///     and acts as any existing account on the Workflows routes. Without one the admin
     ///     routes answer 403. Only its hash is kept.
+    ///   - sandbox: runs the code tenants upload (`PUT …/workflows/{name}/code`); the runtime
+    ///     must have a ``DynamicWorkflow`` registered that loads it (see
+    ///     ``BrigadeRuntime/codeDispatcher(loader:)``).
     public init(
         runtime: BrigadeRuntime, tenants: any TenantStore, metrics: PrometheusCollectorRegistry = PrometheusCollectorRegistry(),
-        adminToken: String? = nil, logger: Logger = Logger(label: "brigade.server")
+        adminToken: String? = nil, sandbox: (any WorkflowSandbox)? = nil, logger: Logger = Logger(label: "brigade.server")
     ) {
+        self.sandbox = sandbox
         self.adminTokenHash = adminToken.map(TenantToken.hash)
         self.runtime = runtime
         self.tenants = tenants
@@ -45,6 +51,7 @@ public struct BrigadeServer: Sendable {
         let account = router.group("/client/v4/accounts/:account").add(
             middleware: TenantAuthenticator(tenants: tenants, adminTokenHash: adminTokenHash))
         addWorkflowRoutes(to: account)
+        addCodeRoutes(to: account)
         addInstanceRoutes(to: account)
         addEventStreamRoute(to: account)
     }

@@ -24,26 +24,56 @@ enum WireFormat {
     }
 
     /// An item of `GET …/instances`.
-    static func summary(_ row: InstanceRow) -> JSONValue {
-        .object([
+    static func summary(_ row: InstanceRow, versions: CodeVersions = .none) -> JSONValue {
+        var object: [String: JSONValue] = [
             "id": .string(row.key.id), "status": .string(row.status.rawValue), "created_on": timestamp(row.createdAt),
             "modified_on": timestamp(row.modifiedAt), "started_on": timestamp(row.startedAt), "ended_on": timestamp(row.endedAt),
-            "version_id": .string(versionId), "workflow_id": .string(row.key.workflow), "trigger_source": .string("api"),
-        ])
+            "version_id": .string(versions.id(of: row)), "workflow_id": .string(row.key.workflow), "trigger_source": .string("api"),
+        ]
+        if let version = CodeVersions.number(of: row) { object["code_version"] = .number(Double(version)) }
+        return .object(object)
     }
 
-    /// Brigade runs the code it was started with: one version per workflow.
+    /// The one version of a workflow registered in Swift: it runs the code of the process.
     static let versionId = "00000000-0000-0000-0000-000000000001"
 
+    /// Version ids of a dynamic workflow's code, by version number; an instance's version is in
+    /// its dispatcher envelope.
+    struct CodeVersions: Sendable {
+        var ids: [Int: String]
+        static let none = CodeVersions(ids: [:])
+
+        init(ids: [Int: String]) { self.ids = ids }
+
+        init(_ versions: [TenantCodeVersion]) {
+            ids = Dictionary(versions.map { ($0.version, $0.versionId) }, uniquingKeysWith: { first, _ in first })
+        }
+
+        func id(of row: InstanceRow) -> String {
+            CodeVersions.number(of: row).flatMap { ids[$0] } ?? WireFormat.versionId
+        }
+
+        static func number(of row: InstanceRow) -> Int? {
+            guard row.params.starts(with: Data("{\"\(DispatcherEnvelope.metadataKey)\"".utf8)),
+                let (metadata, _) = DispatcherEnvelope.unwrap(json(row.params)),
+                case .number(let version)? = metadata["version"]
+            else { return nil }
+            return Int(version)
+        }
+    }
+
     /// `GET …/instances/{id}`: the reference's §3.2 shape; `steps` left out when `simple`.
-    static func description(_ row: InstanceRow, steps: [StepRecord], history: [HistoryEvent], ascending: Bool, simple: Bool) -> JSONValue {
+    static func description(
+        _ row: InstanceRow, steps: [StepRecord], history: [HistoryEvent], ascending: Bool, simple: Bool, versions: CodeVersions = .none
+    ) -> JSONValue {
         var object: [String: JSONValue] = [
             "status": .string(row.status.rawValue), "params": json(row.params), "trigger": .object(["source": .string("api")]),
-            "versionId": .string(versionId), "queued": timestamp(row.createdAt), "start": timestamp(row.startedAt),
+            "versionId": .string(versions.id(of: row)), "queued": timestamp(row.createdAt), "start": timestamp(row.startedAt),
             "end": timestamp(row.endedAt), "output": json(row.output), "error": error(row.error),
             "success": row.status == .complete ? .bool(true) : (row.status == .errored || row.status == .terminated ? .bool(false) : .null),
             "step_count": .number(Double(steps.count)), "rollback": .null,
         ]
+        if let version = CodeVersions.number(of: row) { object["code_version"] = .number(Double(version)) }
         if !simple {
             let ordered = steps.sorted { ascending ? $0.position < $1.position : $0.position > $1.position }
             let attempts = Dictionary(grouping: history.filter { $0.entry.step != nil }, by: { $0.entry.step! })

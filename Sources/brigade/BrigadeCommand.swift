@@ -6,7 +6,7 @@ struct BrigadeCommand: AsyncParsableCommand {
         commandName: "brigade",
         abstract: "Durable execution for Swift: workflows that survive crashes, sleep for days and wait for events.",
         subcommands: [
-            ServeCommand.self, WorkflowsCommand.self, TriggerCommand.self, InstancesCommand.self, TenantsCommand.self, DemoCommand.self,
+            ServeCommand.self, DeployCommand.self, WorkflowsCommand.self, TriggerCommand.self, InstancesCommand.self, TenantsCommand.self, DemoCommand.self,
             BenchCommand.self, CrashProbeCommand.self,
         ],
         defaultSubcommand: nil

@@ -74,7 +74,7 @@ struct TemporaryStore {
         #expect(
             applied == [
                 "v1: instances, steps, events, history", "v2: per-status counts, cursor indexes", "v3: tenant tokens",
-                "v4: workflow definitions",
+                "v4: workflow definitions", "v5: tenant code",
             ])
         // v4: the old rows read with no step limit of their own; definitions are stored.
         #expect(try await store.instance(InstanceKey(tenant: "t", workflow: "w", id: "i0"))?.stepLimit == nil)
@@ -88,6 +88,21 @@ struct TemporaryStore {
         #expect(try await store.workflowDefinitions().map(\.className) == ["w2"])
         #expect(try await store.deleteWorkflowDefinition(tenant: "t", name: "alias"))
         #expect(try await store.deleteWorkflowDefinition(tenant: "t", name: "alias") == false)
+        // v5: tenant code is versioned from 1 per workflow, and the definition points at the newest.
+        let code = TenantCode(
+            tenant: "t", workflow: "js", version: 0, versionId: "v-a", language: .typescript, source: "let x: number = 1", script: "x=1",
+            env: ["K": "v"], createdAt: 5)
+        let dynamic = WorkflowDefinition(tenant: "t", name: "js", className: "DynamicWorkflow", createdAt: 5, modifiedAt: 5)
+        let (first, pointed) = try await store.deployCode(code, definition: dynamic)
+        #expect(first.version == 1 && pointed.codeVersion == 1)
+        var next = code
+        next.versionId = "v-b"
+        #expect(try await store.deployCode(next, definition: dynamic).1.codeVersion == 2)
+        #expect(try await store.tenantCode(tenant: "t", workflow: "js", version: 1) == first)
+        #expect(try await store.tenantCodeVersions(tenant: "t", workflow: "js").map(\.versionId) == ["v-b", "v-a"])
+        #expect(try await store.tenantCodeVersions(tenant: "t", workflow: "js").first?.size == 17)
+        #expect(try await store.deleteWorkflowDefinition(tenant: "t", name: "js"))
+        #expect(try await store.tenantCode(tenant: "t", workflow: "js", version: 1) == nil, "its code went with it")
         // v3 on a v1 database: tenants get token hashes, looked up by hash.
         try await store.createTenant(TenantRecord(id: "acme", tokenHash: "h1", createdAt: 1))
         #expect(try await store.tenant(tokenHash: "h1")?.id == "acme")

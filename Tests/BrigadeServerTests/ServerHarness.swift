@@ -1,4 +1,5 @@
 import Brigade
+import BrigadeJS
 import BrigadeServer
 import BrigadeTesting
 import Foundation
@@ -23,6 +24,9 @@ struct ServerHarness {
         _ body: @Sendable (ServerHarness) async throws -> Void
     ) async throws {
         let registry = PrometheusCollectorRegistry()
+        var sandboxSettings = JavaScriptSandbox.Settings()
+        sandboxSettings.cpuTimeLimit = .milliseconds(200)
+        let sandbox = JavaScriptSandbox(settings: sandboxSettings)
         try await TestBrigade.run(
             settings: settings,
             metricsFactory: BrigadeServer.metricsFactory(registry: registry),
@@ -31,6 +35,8 @@ struct ServerHarness {
                 try $0.register(Napper())
                 try $0.register(Listener())
                 try $0.register(Refuser())
+                // Dynamic workflows: tenants' JavaScript.
+                try $0.register(BrigadeRuntime.codeDispatcher(loader: $0.makeCodeLoader(sandbox: sandbox)))
             }
         ) { brigade in
             let acme = TenantToken.generate()
@@ -38,7 +44,8 @@ struct ServerHarness {
             try await brigade.store.createTenant(TenantRecord(id: "acme", tokenHash: TenantToken.hash(acme), createdAt: 0))
             try await brigade.store.createTenant(TenantRecord(id: "globex", tokenHash: TenantToken.hash(globex), createdAt: 0))
             let admin = withAdminToken ? TenantToken.generate() : nil
-            let server = BrigadeServer(runtime: brigade.runtime, tenants: brigade.store, metrics: registry, adminToken: admin)
+            let server = BrigadeServer(
+                runtime: brigade.runtime, tenants: brigade.store, metrics: registry, adminToken: admin, sandbox: sandbox)
             let app = Application(router: server.router())
             try await app.test(.router) { client in
                 try await body(ServerHarness(brigade: brigade, client: client, acme: acme, globex: globex, admin: admin))

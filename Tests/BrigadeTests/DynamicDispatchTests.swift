@@ -39,13 +39,16 @@ struct GreetingRunner: WorkflowRunner {
         }
     }
 
-    @Test func anInstanceCreatedWithoutTheEnvelopeErrorsSayingWhy() async throws {
+    @Test func creatingWithoutTheBindingIsRefusedSayingWhy() async throws {
         try await TestBrigade.run(register: { try $0.register(DynamicWorkflow { _ in GreetingRunner(tenant: "x") }) }) { brigade in
-            let id = try await brigade.runtime.createInstance(workflow: DynamicWorkflow.name, params: Data(#"{"name":"Bob"}"#.utf8))
-            let row = try await brigade.runtime.waitForCompletion(InstanceKey(tenant: BrigadeRuntime.defaultTenant, workflow: DynamicWorkflow.name, id: id))
-            #expect(row.status == .errored)
-            #expect(row.error?.name == BrigadeError.Code.notDispatched.rawValue)
-            #expect(row.error?.message.contains("__dispatcherMetadata") == true)
+            await #expect {
+                try await brigade.runtime.createInstance(workflow: DynamicWorkflow.name, params: Data(#"{"name":"Bob"}"#.utf8))
+            } throws: { error in
+                let error = error as? BrigadeError
+                return error?.code == .notDispatched && error?.message.contains("wrapped binding") == true
+            }
+            let listed = try await brigade.runtime.workflows().map(\.name)
+            #expect(!listed.contains(DynamicWorkflow.name), "the dispatcher is not a workflow tenants see")
         }
     }
 }

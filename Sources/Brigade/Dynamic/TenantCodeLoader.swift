@@ -29,12 +29,16 @@ public final class TenantCodeLoader: Service, Sendable {
 
     private struct Entry {
         var runner: Task<any WorkflowRunner, any Error>
+        /// When it was last handed out (for idle eviction).
         var lastUsed: Int64
+        /// The order it was last handed out in (for least-recently-used eviction; times can tie).
+        var recency: UInt64
     }
 
     private struct State {
         var entries: [Key: Entry] = [:]
         var boots = 0
+        var uses: UInt64 = 0
     }
 
     public let sandbox: any WorkflowSandbox
@@ -62,8 +66,10 @@ public final class TenantCodeLoader: Service, Sendable {
         let key = Key(tenant: tenant, workflow: workflow, version: version)
         let time = now()
         let task = state.withLock { state -> Task<any WorkflowRunner, any Error> in
+            state.uses += 1
             if let entry = state.entries[key] {
                 state.entries[key]!.lastUsed = time
+                state.entries[key]!.recency = state.uses
                 return entry.runner
             }
             let sandbox = self.sandbox
@@ -76,7 +82,7 @@ public final class TenantCodeLoader: Service, Sendable {
                 }
                 return try await sandbox.boot(code)
             }
-            state.entries[key] = Entry(runner: boot, lastUsed: time)
+            state.entries[key] = Entry(runner: boot, lastUsed: time, recency: state.uses)
             state.boots += 1
             Self.evictLeastRecentlyUsed(&state, keeping: settings.maxCached)
             return boot
@@ -124,7 +130,7 @@ public final class TenantCodeLoader: Service, Sendable {
     private static func evictLeastRecentlyUsed(_ state: inout State, keeping limit: Int) {
         let excess = state.entries.count - max(1, limit)
         guard excess > 0 else { return }
-        let oldest = state.entries.sorted { $0.value.lastUsed < $1.value.lastUsed }.prefix(excess).map(\.key)
+        let oldest = state.entries.sorted { $0.value.recency < $1.value.recency }.prefix(excess).map(\.key)
         for key in oldest { state.entries[key] = nil }
     }
 }

@@ -3,6 +3,8 @@ import Foundation
 /// A registered workflow with its types erased: JSON params in, JSON output out.
 struct AnyWorkflowRunner: Sendable {
     let name: String
+    /// A ``DynamicWorkflow``: its instances must be created with dispatcher metadata.
+    let isDispatcher: Bool
     let run: @Sendable (_ params: Data, _ meta: EventMeta, _ step: WorkflowStep) async throws -> Data
 
     struct EventMeta: Sendable {
@@ -14,6 +16,7 @@ struct AnyWorkflowRunner: Sendable {
 
     init<W: Workflow>(_ workflow: W) {
         name = W.name
+        isDispatcher = W.self == DynamicWorkflow.self
         run = { params, meta, step in
             let payload: W.Params
             do {

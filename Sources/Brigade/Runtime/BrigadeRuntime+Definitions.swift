@@ -38,7 +38,8 @@ extension BrigadeRuntime {
         try await loadDefinitions()
         return state.withLock { state in
             var byName: [String: WorkflowDefinition] = [:]
-            for name in state.workflows.keys {
+            // The dispatcher of tenant code is machinery, not a workflow a tenant runs by name.
+            for (name, runner) in state.workflows where !runner.isDispatcher {
                 byName[name] = WorkflowDefinition(tenant: tenant, name: name, className: name, createdAt: madeAt, modifiedAt: madeAt)
             }
             for (key, definition) in state.definitions ?? [:] where key.tenant == tenant {

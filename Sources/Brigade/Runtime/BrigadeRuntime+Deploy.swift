@@ -32,12 +32,11 @@ extension BrigadeRuntime {
                 "This runtime has no \(DynamicWorkflow.name) registered, so it cannot run tenant code; register DynamicWorkflow(loadRunner:) (brigade serve does).")
         }
         if registeredName {
-            throw BrigadeError(
-                .workflowClassNotFound, "\"\(name)\" is a workflow of the hosting program; deploy your code under another name.")
+            throw BrigadeError(.workflowNameTaken, "\"\(name)\" is a workflow of the hosting program; deploy your code under another name.")
         }
         if let existing, existing.className != DynamicWorkflow.name {
             throw BrigadeError(
-                .workflowHasInstances,
+                .workflowNameTaken,
                 "\"\(name)\" is bound to class \"\(existing.className)\"; delete that workflow first (DELETE …/workflows/\(name)) or deploy under another name.")
         }
         let script = try await sandbox.compile(source, language: language)

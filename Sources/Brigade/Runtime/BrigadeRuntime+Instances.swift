@@ -47,10 +47,10 @@ extension BrigadeRuntime {
     ) async throws -> [String] {
         try Validation.workflowName(workflow, settings: settings)
         try await loadDefinitions()
-        let (known, definition) = state.withLock { state in
-            (state.runner(tenant: tenant, workflow: workflow) != nil, state.definitions?[DefinitionKey(tenant, workflow)])
+        let (runner, definition) = state.withLock { state in
+            (state.runner(tenant: tenant, workflow: workflow), state.definitions?[DefinitionKey(tenant, workflow)])
         }
-        guard known else {
+        guard let runner else {
             throw BrigadeError(
                 .workflowNotRegistered,
                 "No workflow named \"\(workflow)\" is registered with this runtime; call register(_:) with it first, or PUT a definition for it.")
@@ -62,6 +62,11 @@ extension BrigadeRuntime {
             routing = (dispatcherMetadata ?? [:]).merging(
                 ["tenantId": .string(tenant), "workflow": .string(workflow), "version": .number(Double(version))]
             ) { _, ours in ours }
+        }
+        if runner.isDispatcher && routing == nil {
+            throw BrigadeError(
+                .notDispatched,
+                "\"\(workflow)\" dispatches to tenant code, so its instances need routing metadata: create them through a wrapped binding (wrapWorkflowBinding), or deploy code under a name of your own and create instances of that.")
         }
         let envelopePrefix = try routing.map { metadata -> Data in
             var prefix = Data("{\"\(DispatcherEnvelope.metadataKey)\":".utf8)

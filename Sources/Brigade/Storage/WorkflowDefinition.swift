@@ -44,4 +44,6 @@ extension BrigadeError.Code {
     public static let workflowScriptNotFound = Self(rawValue: "workflow.script_not_found")
     public static let workflowCannotDelete = Self(rawValue: "workflow.cannot_delete")
     public static let workflowHasInstances = Self(rawValue: "workflow.has_instances")
+    /// The name is bound to something else (a Swift workflow, or a definition of another class).
+    public static let workflowNameTaken = Self(rawValue: "workflow.name_taken")
 }

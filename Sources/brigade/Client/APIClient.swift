@@ -12,7 +12,7 @@ struct ClientOptions: ParsableArguments {
     @Option(name: .long, help: "The server (env BRIGADE_URL).")
     var url: String = ProcessInfo.processInfo.environment["BRIGADE_URL"] ?? "http://127.0.0.1:8787"
 
-    @Option(name: .long, help: "The account (tenant) id (env BRIGADE_ACCOUNT).")
+    @Option(name: [.long, .customLong("tenant")], help: "The account (tenant) id (env BRIGADE_ACCOUNT).")
     var account: String = ProcessInfo.processInfo.environment["BRIGADE_ACCOUNT"] ?? "default"
 
     @Option(name: .long, help: "The tenant's bearer token (env BRIGADE_TOKEN).")

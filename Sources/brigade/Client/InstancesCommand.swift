@@ -63,6 +63,7 @@ struct InstancesCommand: AsyncParsableCommand {
             field("Instance Id", id)
             field("Status", Terminal.status(result["status"]?.text ?? "?"))
             field("Trigger", "🌎 API")
+            if let version = result["code_version"] { field("Version", "\(version.text) (\(result["versionId"]?.text ?? "-"))") }
             field("Queued", Terminal.time(result["queued"]))
             field("Start", Terminal.time(result["start"]))
             field("End", Terminal.time(result["end"]))
@@ -230,7 +231,9 @@ struct InstancesCommand: AsyncParsableCommand {
                 }
                 let event = (try? JSONDecoder().decode(JSONValue.self, from: Data(frame.data.utf8))) ?? .null
                 let step = event["step"].map { "  \($0.text)" } ?? ""
-                say("\(Terminal.dim(Terminal.time(event["timestamp"])))  \(Terminal.bold(frame.event))\(step)")
+                // A logged line (console.log, step.log) shows its level and text.
+                let message = frame.event == "log" ? "  [\(event["data"]?["level"]?.text ?? "log")] \(event["data"]?["message"]?.text ?? "")" : ""
+                say("\(Terminal.dim(Terminal.time(event["timestamp"])))  \(Terminal.bold(frame.event))\(step)\(message)")
             }
         }
     }

@@ -6,7 +6,28 @@ import Foundation
 struct WorkflowsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "workflows", abstract: "List, describe, define and delete workflows on a running server.",
-        subcommands: [List.self, Describe.self, Put.self, Delete.self])
+        subcommands: [List.self, Describe.self, Versions.self, Put.self, Delete.self])
+
+    struct Versions: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List the deployed versions of a workflow's code, newest first.")
+        @Argument(help: "The workflow name.") var name: String
+        @OptionGroup var options: ClientOptions
+
+        func run() async throws {
+            let client = try options.client()
+            let (result, _) = try await client.call("GET", "\(client.workflowsPath)/\(name)/versions")
+            if options.json { return say(result.text) }
+            say(
+                Terminal.table(
+                    ["Version", "Id", "Language", "Size", "Created"],
+                    result.items.map { item in
+                        [
+                            item["version"]?.text ?? "-", item["id"]?.text ?? "-", item["language"]?.text ?? "swift",
+                            item["size"].map { "\($0.text) B" } ?? "-", Terminal.time(item["created_on"]),
+                        ]
+                    }))
+        }
+    }
 
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List the workflows with their instance counts.")
@@ -40,6 +61,7 @@ struct WorkflowsCommand: AsyncParsableCommand {
             say("\(Terminal.bold("Class:")) \(result["class_name"]?.text ?? "-") (script \(result["script_name"]?.text ?? "-"))")
             say("\(Terminal.bold("Created:")) \(Terminal.time(result["created_on"]))")
             say("\(Terminal.bold("Modified:")) \(Terminal.time(result["modified_on"]))")
+            if let version = result["code_version"] { say("\(Terminal.bold("Code version:")) \(version.text) (brigade workflows versions \(name))") }
             if let steps = result["limits"]?["steps"] { say("\(Terminal.bold("Step limit:")) \(steps.text)") }
             if let retention = result["default_retention"] {
                 say(

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Brigade
+import BrigadeJS
 import BrigadeSQLite
 import BrigadeServer
 import Foundation
@@ -30,6 +31,18 @@ struct ServeCommand: AsyncParsableCommand {
         help: "The operator's token (env BRIGADE_ADMIN_TOKEN, at least 32 characters): opens /admin/v1 and acts as any account.")
     var adminToken: String = ProcessInfo.processInfo.environment["BRIGADE_ADMIN_TOKEN"] ?? ""
 
+    @Option(name: .long, help: "CPU time one entry into tenant JavaScript may use, in milliseconds (env BRIGADE_JS_CPU_MS).")
+    var jsCpuMs: Int = ProcessInfo.processInfo.environment["BRIGADE_JS_CPU_MS"].flatMap(Int.init) ?? 1_000
+
+    @Option(name: .long, help: "Heap limit of one tenant's JavaScript VM, in MiB (env BRIGADE_JS_MEMORY_MB).")
+    var jsMemoryMb: Int = ProcessInfo.processInfo.environment["BRIGADE_JS_MEMORY_MB"].flatMap(Int.init) ?? 64
+
+    @Option(name: .long, help: "Most tenant code runners kept booted (env BRIGADE_RUNNER_CACHE).")
+    var runnerCache: Int = ProcessInfo.processInfo.environment["BRIGADE_RUNNER_CACHE"].flatMap(Int.init) ?? 256
+
+    @Option(name: .long, help: "Seconds an unused tenant code runner is kept (env BRIGADE_RUNNER_IDLE_SECONDS).")
+    var runnerIdleSeconds: Int = ProcessInfo.processInfo.environment["BRIGADE_RUNNER_IDLE_SECONDS"].flatMap(Int.init) ?? 300
+
     @Option(help: .hidden) var probeLedger: String?
 
     func validate() throws {
@@ -37,6 +50,10 @@ struct ServeCommand: AsyncParsableCommand {
             throw ValidationError(
                 "The admin token must be 32–256 characters (it guards every tenant); `openssl rand -hex 32` makes one.")
         }
+        guard (10...600_000).contains(jsCpuMs) else { throw ValidationError("--js-cpu-ms must be from 10 to 600000.") }
+        guard (8...16_384).contains(jsMemoryMb) else { throw ValidationError("--js-memory-mb must be from 8 to 16384.") }
+        guard (1...1_000_000).contains(runnerCache) else { throw ValidationError("--runner-cache must be from 1 to 1000000.") }
+        guard runnerIdleSeconds >= 1 else { throw ValidationError("--runner-idle-seconds must be at least 1.") }
     }
 
     func run() async throws {
@@ -47,6 +64,14 @@ struct ServeCommand: AsyncParsableCommand {
         let store = try await CommandSupport.openStore(db)
         let runtime = BrigadeRuntime(store: store, logger: logger)
         try ExampleWorkflows.register(in: runtime)
+        // Dynamic workflows: tenants' JavaScript, each version in its own JavaScriptCore VM.
+        var sandboxSettings = JavaScriptSandbox.Settings()
+        sandboxSettings.cpuTimeLimit = .milliseconds(jsCpuMs)
+        sandboxSettings.memoryLimit = jsMemoryMb << 20
+        let sandbox = JavaScriptSandbox(settings: sandboxSettings)
+        let loader = runtime.makeCodeLoader(
+            sandbox: sandbox, settings: TenantCodeLoader.Settings(idleTime: .seconds(runnerIdleSeconds), maxCached: runnerCache))
+        try runtime.register(BrigadeRuntime.codeDispatcher(loader: loader))
         // The end-to-end crash test's workflow: step bodies append to a ledger outside the engine.
         if let probeLedger { try runtime.register(CrashProbe(ledger: try LedgerFile(path: probeLedger))) }
 
@@ -58,16 +83,20 @@ struct ServeCommand: AsyncParsableCommand {
             )
             say("  export BRIGADE_URL=\(base) BRIGADE_ACCOUNT=\(TenantsCommand.defaultTenant) BRIGADE_TOKEN=\(token)")
         }
-        say("Brigade serving \(runtime.workflowNames.sorted().joined(separator: ", ")) on \(base) with \(db)")
+        say(
+            "Brigade serving \(ExampleWorkflows.names.joined(separator: ", ")) and tenants' JavaScript (brigade deploy) on \(base) with \(db)")
         say("  curl -H \"Authorization: Bearer $BRIGADE_TOKEN\" \(base)/client/v4/accounts/$BRIGADE_ACCOUNT/workflows")
 
         let server = BrigadeServer(
-            runtime: runtime, tenants: store, metrics: registry, adminToken: adminToken.isEmpty ? nil : adminToken, logger: logger)
+            runtime: runtime, tenants: store, metrics: registry, adminToken: adminToken.isEmpty ? nil : adminToken, sandbox: sandbox,
+            logger: logger)
         if !adminToken.isEmpty { say("  admin API on (/admin/v1/tenants; the admin token also acts as any account)") }
         // Shut down in reverse order: the HTTP intake stops first, then the engine drains.
         let group = ServiceGroup(
             configuration: .init(
-                services: [.init(service: runtime), .init(service: server.application(host: host, port: port))],
+                services: [
+                    .init(service: loader), .init(service: runtime), .init(service: server.application(host: host, port: port)),
+                ],
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger
             ))

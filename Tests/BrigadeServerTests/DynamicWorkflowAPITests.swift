@@ -1,0 +1,100 @@
+import Brigade
+import BrigadeServer
+import BrigadeTesting
+import Foundation
+import HTTPTypes
+import Testing
+
+@Suite struct DynamicWorkflowAPITests {
+    let base = ServerHarness.workflows()
+
+    static func upload(_ source: String, language: String = "javascript", env: String = "{}") -> String {
+        let encoded = String(decoding: try! JSONEncoder().encode(source), as: UTF8.self)
+        return #"{"source": \#(encoded), "language": "\#(language)", "env": \#(env)}"#
+    }
+
+    static let greet = """
+        import { WorkflowEntrypoint } from 'cloudflare:workers';
+
+        export class TenantWorkflow extends WorkflowEntrypoint {
+          async run(event, step) {
+            console.log('greeting', event.payload.name);
+            return step.do('greet', async () => `${this.env.GREETING ?? 'Hello'}, ${event.payload.name}!`);
+          }
+        }
+        """
+
+    @Test func theSeedsGreetWorkflowEndToEndOverHTTP() async throws {
+        try await ServerHarness.run { api in
+            let deployed = try await api.call(.put, "\(base)/greeter/code", json: Self.upload(Self.greet, env: #"{"GREETING": "Hi"}"#))
+            #expect(deployed.status == .ok, "\(deployed.body)")
+            #expect(deployed.body["result"]?["version"]?.number == 1)
+            let versionId = try #require(deployed.body["result"]?["id"]?.string)
+            let listed = try await api.call(.get, base).body["result"]?.array?.compactMap { $0["name"]?.string }
+            #expect(listed?.contains("greeter") == true)
+
+            let created = try await api.call(.post, "\(base)/greeter/instances", json: #"{"instance_id": "g1", "params": {"name": "Alice"}}"#)
+            #expect(created.body["result"]?["version_id"]?.string == versionId)
+            let row = try await api.brigade.runtime.waitForCompletion(InstanceKey(tenant: "acme", workflow: "greeter", id: "g1"))
+            #expect(row.status == .complete)
+            let described = try await api.call(.get, "\(base)/greeter/instances/g1")
+            let result = try #require(described.body["result"])
+            #expect(result["output"] == "Hi, Alice!")
+            #expect(result["versionId"]?.string == versionId)
+            #expect(result["code_version"]?.number == 1)
+            #expect(result["params"]?["params"] == ["name": "Alice"], "the envelope: the tenant's params inside")
+            #expect(result["steps"]?.array?.first?["name"] == "greet-1")
+            // The console line is in the event stream.
+            let stream = try await api.call(.get, "\(base)/greeter/instances/g1/events")
+            #expect(stream.body.string?.contains("event: log") == true)
+            #expect(stream.body.string?.contains("greeting Alice") == true)
+
+            // A second version: listed newest first; the old instance still shows its own.
+            let second = try await api.call(.put, "\(base)/greeter/code", json: Self.upload(Self.greet.replacingOccurrences(of: "Hello", with: "Hey")))
+            #expect(second.body["result"]?["version"]?.number == 2)
+            let versions = try await api.call(.get, "\(base)/greeter/versions").body["result"]?.array ?? []
+            #expect(versions.compactMap { $0["version"]?.number } == [2, 1])
+            #expect(try await api.call(.get, "\(base)/greeter/instances/g1").body["result"]?["code_version"]?.number == 1)
+            let one = try await api.call(.get, "\(base)/greeter/versions/1")
+            #expect(one.body["result"]?["source"]?.string == Self.greet)
+        }
+    }
+
+    @Test func uploadsThatDoNotCompileAre400WithTheLineAndColumn() async throws {
+        try await ServerHarness.run { api in
+            let broken = try await api.call(.put, "\(base)/broken/code", json: Self.upload("export class TenantWorkflow {\n  async run( {\n}\n"))
+            #expect(broken.status == .badRequest)
+            let message = broken.body["errors"]?[0]?["message"]?.string ?? ""
+            #expect(message.contains("code.invalid") && message.contains("line 4"), "\(message)")
+            let noClass = try await api.call(.put, "\(base)/broken/code", json: Self.upload("export const x = 1;"))
+            #expect(noClass.status == .badRequest)
+            #expect(noClass.body["errors"]?[0]?["message"]?.string?.contains("TenantWorkflow") == true)
+            let badLanguage = try await api.call(.put, "\(base)/broken/code", json: #"{"source": "x", "language": "cobol"}"#)
+            #expect(badLanguage.status == .badRequest)
+            let tooBig = try await api.call(.put, "\(base)/broken/code", json: Self.upload(String(repeating: "/", count: 1_100_000)))
+            #expect(tooBig.status == .contentTooLarge)
+            #expect(try await api.call(.get, "\(base)/broken").status == .notFound, "nothing was stored")
+            // A Swift workflow's name is not for tenant code.
+            let taken = try await api.call(.put, "\(base)/echo/code", json: Self.upload(Self.greet))
+            #expect(taken.status == .conflict)
+            #expect(taken.body["errors"]?[0]?["message"]?.string?.contains("workflow.name_taken") == true)
+        }
+    }
+
+    @Test func anotherTenantsCodeIs404AndSameNamesAreIsolated() async throws {
+        try await ServerHarness.run { api in
+            try await api.call(.put, "\(base)/shared/code", json: Self.upload(Self.greet, env: #"{"GREETING": "acme says hi"}"#))
+            let globex = ServerHarness.workflows("globex")
+            #expect(try await api.call(.get, "\(globex)/shared/versions", token: api.globex).status == .notFound)
+            #expect(try await api.call(.get, "\(globex)/shared/versions/1", token: api.globex).status == .notFound)
+            #expect(try await api.call(.post, "\(globex)/shared/instances", token: api.globex, json: "{}").status == .notFound)
+            try await api.call(.put, "\(globex)/shared/code", token: api.globex, json: Self.upload(Self.greet, env: #"{"GREETING": "globex says hi"}"#))
+            // globex sends an envelope naming acme: it is just globex's params.
+            try await api.call(
+                .post, "\(globex)/shared/instances", token: api.globex,
+                json: #"{"instance_id": "s1", "params": {"__dispatcherMetadata": {"tenantId": "acme", "version": 1}, "params": {"name": "x"}, "name": "Mallory"}}"#)
+            let row = try await api.brigade.runtime.waitForCompletion(InstanceKey(tenant: "globex", workflow: "shared", id: "s1"))
+            #expect(try JSONDecoder().decode(JSONValue.self, from: try #require(row.output)) == "globex says hi, Mallory!")
+        }
+    }
+}
