@@ -165,6 +165,9 @@ final class SousChef: Sendable {
                 state.upcomingCursor = DueInstance.Position(dueAt: horizon, seq: .max)
                 return overdue.count == page ? now + 10 : nil
             }
+        } catch is CancellationError {
+            // Shutting down: the next start sweeps again.
+            return nil
         } catch {
             logger.error("sweeping for due instances failed: \(error)")
             return nil
