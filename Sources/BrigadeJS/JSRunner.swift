@@ -3,10 +3,10 @@ import CJavaScriptCore
 import Foundation
 import Synchronization
 
-/// One version of one tenant's workflow code, loaded in its own JavaScriptCore VM (a context
-/// group: its own heap, its own CPU-time watchdog), serving every instance of that version.
+/// One version of one tenant's workflow code, loaded in its own global context of a shared
+/// JavaScriptCore VM (a ``JSMachine``), serving every instance of that version.
 ///
-/// All JavaScript runs on the runner's serial dispatch queue — never on a Swift concurrency
+/// All JavaScript runs on the machine's serial dispatch queue — never on a Swift concurrency
 /// thread, so a tenant at its CPU limit holds one queue thread and no engine thread. A call of
 /// `run` is an invocation: the tenant's `run(event, step)` starts on the queue; each `step.*`
 /// it calls becomes a request that the invocation's task group performs with the engine's real
@@ -16,50 +16,64 @@ import Synchronization
 final class JSRunner: WorkflowRunner, @unchecked Sendable {
     let code: TenantCode
     let settings: JavaScriptSandbox.Settings
-    let queue: DispatchQueue
-    /// Set when a limit stopped tenant code: the loader boots a fresh VM for the next run.
+    let machine: JSMachine
+    var queue: DispatchQueue { machine.queue }
+    /// Set when a limit stopped tenant code: the loader boots a fresh context for the next run.
     private let retiredFlag = Atomic<Bool>(false)
     private static let invocationIds = Atomic<Int>(0)
 
     // Queue-confined.
-    private let group: JSContextGroupRef
     private let context: JSGlobalContextRef
     private var control: JSObjectRef?
-    private let watchdog: Watchdog
+    private var watchdog: Watchdog { machine.watchdog }
     private var invocations: [Int: JSInvocation] = [:]
     private var current: JSInvocation?
     private var currentStep: StepContext?
     private let envText: String
 
-    var isRetired: Bool { retiredFlag.load(ordering: .relaxed) }
+    var isRetired: Bool { retiredFlag.load(ordering: .relaxed) || machine.isRetired }
 
-    private init(code: TenantCode, settings: JavaScriptSandbox.Settings, queue: DispatchQueue) {
+    /// On the machine's queue.
+    private init(code: TenantCode, settings: JavaScriptSandbox.Settings, machine: JSMachine) {
         self.code = code
         self.settings = settings
-        self.queue = queue
-        group = JSContextGroupCreate()
-        context = JSGlobalContextCreateInGroup(group, nil)
-        watchdog = Watchdog(cpuLimit: settings.cpuTimeLimit, memoryLimit: settings.memoryLimit)
-        watchdog.install(on: group, checkInterval: settings.checkInterval)
+        self.machine = machine
+        context = JSGlobalContextCreateInGroup(machine.group, nil)
         envText = (try? String(decoding: JSONEncoder().encode(JSONValue.object(code.env)), as: UTF8.self)) ?? "{}"
+        machine.countBoot()
     }
 
     deinit {
-        if let control { JSValueUnprotect(context, control) }
-        JSGlobalContextRelease(context)
-        JSContextGroupClearExecutionTimeLimit(group)
-        JSContextGroupRelease(group)
+        // The context is released on the machine's queue, so that no two threads ever use the VM
+        // at once; the closure keeps the machine (and its VM) alive until then.
+        let release = ContextRelease(context: context, control: control, machine: machine)
+        machine.queue.async { release.run() }
     }
 
-    /// A new VM with the prelude and `code` loaded. Throws `code.invalid` when the code does not
-    /// evaluate or has no `TenantWorkflow` class.
-    static func boot(_ code: TenantCode, settings: JavaScriptSandbox.Settings) async throws -> JSRunner {
-        let queue = DispatchQueue(label: "brigade.js.\(code.tenant).\(code.workflow).v\(code.version)")
+    private struct ContextRelease: @unchecked Sendable {
+        let context: JSGlobalContextRef
+        let control: JSObjectRef?
+        let machine: JSMachine
+
+        func run() {
+            if let control { JSValueUnprotect(context, control) }
+            JSGlobalContextRelease(context)
+            machine.runnerCount.subtract(1, ordering: .relaxed)
+        }
+    }
+
+    /// A new context with the prelude and `code` loaded, in the pool's least loaded VM. Throws
+    /// `code.invalid` when the code does not evaluate or has no `TenantWorkflow` class.
+    static func boot(_ code: TenantCode, settings: JavaScriptSandbox.Settings, pool: JSMachinePool) async throws -> JSRunner {
+        let machine = pool.machine()
         return try await withCheckedThrowingContinuation { continuation in
-            queue.async {
-                let runner = JSRunner(code: code, settings: settings, queue: queue)
+            machine.queue.async {
+                let started = Counters.monotonicNanos()
+                let runner = JSRunner(code: code, settings: settings, machine: machine)
                 do {
                     try runner.load()
+                    Counters.boots.add(1, ordering: .relaxed)
+                    Counters.bootNanos.add(Counters.monotonicNanos() - started, ordering: .relaxed)
                     continuation.resume(returning: runner)
                 } catch {
                     continuation.resume(throwing: error)
@@ -87,7 +101,8 @@ final class JSRunner: WorkflowRunner, @unchecked Sendable {
 
         let (_, scriptError) = evaluate(code.script, url: "tenant.js")
         if let limit = watchdog.end() {
-            throw BrigadeError(.codeInvalid, "Loading the code was stopped: \(limit).")
+            if limit.memory { machine.retire() }
+            throw BrigadeError(.codeInvalid, "Loading the code was stopped: \(limit.reason).")
         }
         if let scriptError {
             let (message, line, column) = JS.describe(exception: scriptError, in: context)
@@ -167,15 +182,23 @@ final class JSRunner: WorkflowRunner, @unchecked Sendable {
     func enter(_ invocation: JSInvocation, step: StepContext? = nil, _ body: (JSContextRef) -> JSValueRef?) {
         current = invocation
         currentStep = step
+        let started = Counters.monotonicNanos()
         watchdog.begin()
         let exception = body(context)
+        Counters.entries.add(1, ordering: .relaxed)
+        Counters.entryNanos.add(Counters.monotonicNanos() - started, ordering: .relaxed)
         current = nil
         currentStep = nil
+        machine.survey(in: context)
         if let limit = watchdog.end() {
+            Counters.limitStops.add(1, ordering: .relaxed)
             retiredFlag.store(true, ordering: .relaxed)
+            // What a tenant stopped for memory allocated is garbage in the shared heap: retire the
+            // VM, so that it is freed once its other runners have moved on.
+            if limit.memory { machine.retire() }
             let error = BrigadeError(
                 .sandboxLimit,
-                "The workflow's JavaScript was stopped: \(limit). The instance ends here; fix the code and deploy a new version.",
+                "The workflow's JavaScript was stopped: \(limit.reason). The instance ends here; fix the code and deploy a new version.",
                 instanceId: invocation.step.instanceId)
             settle(invocation, .failure(invocation.step.fail(error)))
             return
@@ -234,29 +257,33 @@ final class JSRunner: WorkflowRunner, @unchecked Sendable {
         define("stepDo") { [weak self] context, arguments in
             guard let self, arguments.count >= 4 else { throw HostFunction.Failure(message: "stepDo: bad arguments") }
             let config = JSValueIsNull(context, arguments[2]) ? nil : JS.text(arguments[2], in: context)
-            return self.request(arguments[0], in: context) { promise in
-                .step(name: JS.text(arguments[1], in: context), config: config, fnId: Int(JSValueToNumber(context, arguments[3], nil)), promise: promise)
+            let name = JS.text(arguments[1], in: context)
+            return self.request(arguments[0], in: context, journal: (.do, name)) { promise in
+                .step(name: name, config: config, fnId: Int(JSValueToNumber(context, arguments[3], nil)), promise: promise)
             }
         }
         define("sleep") { [weak self] context, arguments in
             guard let self, arguments.count >= 3 else { throw HostFunction.Failure(message: "sleep: bad arguments") }
             let duration = Self.duration(arguments[2], in: context)
-            return self.request(arguments[0], in: context) { promise in
-                .sleep(name: JS.text(arguments[1], in: context), duration: duration, promise: promise)
+            let name = JS.text(arguments[1], in: context)
+            return self.request(arguments[0], in: context, journal: (.sleep, name)) { promise in
+                .sleep(name: name, duration: duration, promise: promise)
             }
         }
         define("sleepUntil") { [weak self] context, arguments in
             guard let self, arguments.count >= 3 else { throw HostFunction.Failure(message: "sleepUntil: bad arguments") }
             let milliseconds = JSValueToNumber(context, arguments[2], nil)
-            return self.request(arguments[0], in: context) { promise in
-                .sleepUntil(name: JS.text(arguments[1], in: context), milliseconds: milliseconds, promise: promise)
+            let name = JS.text(arguments[1], in: context)
+            return self.request(arguments[0], in: context, journal: (.sleep, name)) { promise in
+                .sleepUntil(name: name, milliseconds: milliseconds, promise: promise)
             }
         }
         define("waitForEvent") { [weak self] context, arguments in
             guard let self, arguments.count >= 4 else { throw HostFunction.Failure(message: "waitForEvent: bad arguments") }
             let timeout = JSValueIsNull(context, arguments[3]) ? nil : Self.duration(arguments[3], in: context)
-            return self.request(arguments[0], in: context) { promise in
-                .waitForEvent(name: JS.text(arguments[1], in: context), type: JS.text(arguments[2], in: context), timeout: timeout, promise: promise)
+            let name = JS.text(arguments[1], in: context)
+            return self.request(arguments[0], in: context, journal: (.waitForEvent, name)) { promise in
+                .waitForEvent(name: name, type: JS.text(arguments[2], in: context), timeout: timeout, promise: promise)
             }
         }
         define("runSettled") { [weak self] context, arguments in
@@ -287,13 +314,33 @@ final class JSRunner: WorkflowRunner, @unchecked Sendable {
         invocations[Int(JSValueToNumber(context, id, nil))]
     }
 
-    /// Makes the promise a step call returns and queues the request that will settle it.
-    private func request(_ id: JSValueRef, in context: JSContextRef, _ make: (Int) -> HostRequest) -> JSValueRef? {
+    /// Makes the promise a step call returns and queues the request that will settle it — or,
+    /// when the step finished in an earlier lifetime, settles it at once from the journal, so a
+    /// resumed instance replays its finished steps within this one entry into the VM.
+    private func request(
+        _ id: JSValueRef, in context: JSContextRef, journal: (kind: StepKind, name: String), _ make: (Int) -> HostRequest
+    ) -> JSValueRef? {
         var resolve: JSObjectRef?
         var reject: JSObjectRef?
         guard let promise = JSObjectMakeDeferredPromise(context, &resolve, &reject, nil), let resolve, let reject else { return nil }
         // An invocation that has ended (or another runner's id) gets a promise that never settles.
         guard let invocation = invocation(id, in: context), invocation.result == nil else { return promise }
+        if let outcome = invocation.step.journaled(journal.kind, journal.name) {
+            Counters.journalAnswers.add(1, ordering: .relaxed)
+            switch outcome {
+            case .value(let json):
+                let value = json.flatMap { JS.parse(String(decoding: $0, as: UTF8.self), in: context) } ?? JSValueMakeUndefined(context)
+                JSObjectCallAsFunction(context, resolve, nil, 1, [value], nil)
+            case .failed(let name, let message, let nonRetryable):
+                if let control {
+                    let (error, _) = JS.call(
+                        control, "makeError",
+                        [JS.value(name, in: context), JS.value(message, in: context), JSValueMakeBoolean(context, nonRetryable)], in: context)
+                    JSObjectCallAsFunction(context, reject, nil, 1, [error ?? JSValueMakeUndefined(context)], nil)
+                }
+            }
+            return promise
+        }
         JSValueProtect(context, resolve)
         JSValueProtect(context, reject)
         let number = invocation.nextPromise

@@ -3,17 +3,33 @@ import Foundation
 
 /// Tenant workflows in JavaScript (or TypeScript, compiled at upload), on JavaScriptCore.
 ///
-/// Each runner is its own VM: its own heap and CPU watchdog, no file system, process or network
-/// API (JavaScriptCore's C API exposes none; `WebAssembly` is removed), and only what `env`
-/// carries from the platform.
+/// Each runner (a tenant's workflow, one version) is its own global context — own global object
+/// and built-ins — in one of a few shared VMs (``Settings/machines``), which bound the CPU time
+/// and memory of every entry into tenant code. There is no file system, process or network API
+/// (JavaScriptCore's C API exposes none; `WebAssembly` is removed), and only what `env` carries
+/// from the platform.
 public struct JavaScriptSandbox: WorkflowSandbox {
     public struct Settings: Sendable {
         /// CPU time one entry into tenant code may use — `run` up to its next step, or one call
         /// of a step's function — before it is stopped and the instance errors. Default 1 s.
         public var cpuTimeLimit: Duration = .seconds(1)
-        /// The VM's heap (plus memory its objects own, such as array buffers) above which tenant
-        /// code is stopped. Checked every `checkInterval` of CPU time while code runs. Default 64 MiB.
+        /// How much one entry into tenant code may grow the process's memory before it is
+        /// stopped (the instance errors, the VM is retired). Checked every `checkInterval` of CPU
+        /// time from the entry's first check on, so an entry can overshoot by what it allocates in
+        /// one interval (or in one huge allocation). Default 64 MiB.
         public var memoryLimit: Int = 64 << 20
+        /// The heap (all its tenants' objects, and the memory they own such as array buffers) above
+        /// which a VM is retired: no new runner goes into it and its runners are booted again in
+        /// a fresh VM at their next run. Measured at most once a second, between entries.
+        /// Default 256 MiB.
+        public var machineMemoryLimit: Int = 256 << 20
+        /// Runners a VM hosts over its life before it is retired (see ``JSMachine``). Default 1,000.
+        public var machineLifetime: Int = 1_000
+        /// VMs kept at least (runners are spread over them); entries into one VM run one at a
+        /// time. Default: the number of cores, at least 2.
+        public var machines: Int = max(2, ProcessInfo.processInfo.activeProcessorCount)
+        /// Runners a VM holds before the next one gets a new VM. Default 32.
+        public var runnersPerMachine: Int = 32
         /// How often, in CPU time, a running entry is checked against both limits. Default 5 ms.
         public var checkInterval: Duration = .milliseconds(5)
         /// The esbuild executable (a name looked up in PATH, or a path). Default `esbuild`.
@@ -23,12 +39,17 @@ public struct JavaScriptSandbox: WorkflowSandbox {
     }
 
     public let settings: Settings
+    private let pool: JSMachinePool
 
     public init(settings: Settings = Settings()) {
         self.settings = settings
+        pool = JSMachinePool(settings: settings)
     }
 
     public var engineName: String { "javascriptcore" }
+
+    /// VMs in the pool now.
+    var liveMachineCount: Int { pool.liveCount }
 
     public func compile(_ source: String, language: CodeLanguage) async throws -> String {
         let script = try await ModuleCompiler(executable: settings.esbuild).compile(source, language: language)
@@ -37,11 +58,11 @@ public struct JavaScriptSandbox: WorkflowSandbox {
         let probe = TenantCode(
             tenant: "upload-check", workflow: "upload-check", version: 0, versionId: "", language: language, source: source,
             script: script, env: [:], createdAt: 0)
-        _ = try await JSRunner.boot(probe, settings: settings)
+        _ = try await JSRunner.boot(probe, settings: settings, pool: pool)
         return script
     }
 
     public func boot(_ code: TenantCode) async throws -> any WorkflowRunner {
-        try await JSRunner.boot(code, settings: settings)
+        try await JSRunner.boot(code, settings: settings, pool: pool)
     }
 }

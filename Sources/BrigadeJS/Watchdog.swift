@@ -1,19 +1,28 @@
 import CJavaScriptCore
 import Foundation
 
-/// Enforces a runner's CPU-time and memory limits while tenant code runs.
+/// Enforces the CPU-time and memory limits of each entry into tenant code in one VM.
 ///
 /// JavaScriptCore's (exported, unpublished) execution-time limit calls back every
 /// `checkInterval` of CPU time spent inside one entry into the VM. The callback compares the
-/// entry's thread CPU time with the limit and the VM's heap (JavaScript objects plus the memory
-/// they own outside it, such as array buffers) with the memory limit, and asks the VM to stop the
-/// code when either is over. The code then ends with an uncatchable termination.
+/// entry's thread CPU time with the CPU limit, and the growth of the process's resident memory
+/// since the entry's first check with the memory limit, and asks the VM to stop the code when
+/// either is over; the code then ends with an uncatchable termination. Resident memory is read
+/// from `/proc/self/statm` (a few microseconds) because the VM's own heap statistics walk every
+/// object of every tenant in it — too slow to take every few milliseconds.
 final class Watchdog: @unchecked Sendable {
     let cpuLimitNanos: UInt64
     let memoryLimit: Int
     // Touched only on the runner's queue (the callback runs on the thread of the entry).
     private var entryStart: UInt64 = 0
-    private(set) var reason: String?
+    private var residentBaseline: Int?
+    /// Why an entry was stopped.
+    struct Stop {
+        var reason: String
+        /// Stopped for memory (rather than CPU time).
+        var memory: Bool
+    }
+    private(set) var stop: Stop?
     private(set) var checks = 0
 
     init(cpuLimit: Duration, memoryLimit: Int) {
@@ -43,32 +52,52 @@ final class Watchdog: @unchecked Sendable {
     }
 
     func begin() {
-        reason = nil
+        stop = nil
+        residentBaseline = nil
         entryStart = Self.threadCPUNanos()
     }
 
-    /// The reason the entry was stopped, if it was.
-    func end() -> String? {
-        defer { reason = nil }
-        return reason
+    /// Why the entry was stopped, if it was.
+    func end() -> Stop? {
+        defer { stop = nil }
+        return stop
     }
 
     private func shouldTerminate(_ context: JSContextRef?) -> Bool {
         checks += 1
         let used = Self.threadCPUNanos() &- entryStart
         if used > cpuLimitNanos {
-            reason = "it ran for more than its CPU time limit of \(cpuLimitNanos / 1_000_000) ms without yielding (a busy loop?)"
+            stop = Stop(reason: "it ran for more than its CPU time limit of \(cpuLimitNanos / 1_000_000) ms without yielding (a busy loop?)", memory: false)
             return true
         }
-        if let context {
-            let bytes = Self.heapBytes(context)
-            if bytes > memoryLimit {
-                reason = "its heap grew to \(bytes >> 20) MiB, over its memory limit of \(memoryLimit >> 20) MiB"
-                return true
-            }
+        // Entries shorter than one interval are never measured; a long one from its first check.
+        let resident = Self.residentBytes()
+        guard let baseline = residentBaseline else {
+            residentBaseline = resident
+            return false
+        }
+        if resident - baseline > memoryLimit {
+            stop = Stop(reason: "it grew the process's memory by \((resident - baseline) >> 20) MiB while it ran, over its memory limit of \(memoryLimit >> 20) MiB", memory: true)
+            return true
         }
         return false
     }
+
+    /// The process's resident set, from `/proc/self/statm` (0 where it cannot be read).
+    static func residentBytes() -> Int {
+        let file = open("/proc/self/statm", O_RDONLY)
+        guard file >= 0 else { return 0 }
+        defer { close(file) }
+        var buffer = [UInt8](repeating: 0, count: 96)
+        let count = buffer.withUnsafeMutableBytes { read(file, $0.baseAddress, $0.count) }
+        guard count > 0 else { return 0 }
+        // "size resident shared …", in pages.
+        let fields = buffer[..<count].split(separator: UInt8(ascii: " "), maxSplits: 2)
+        guard fields.count >= 2, let pages = Int(String(decoding: fields[1], as: UTF8.self)) else { return 0 }
+        return pages * Self.pageSize
+    }
+
+    private static let pageSize = sysconf(Int32(_SC_PAGESIZE))
 
     /// The VM's heap size plus the memory its objects own outside it.
     static func heapBytes(_ context: JSContextRef) -> Int {

@@ -33,6 +33,46 @@ func whoAmI(_ owner: String, version: String = "v1") -> String {
         }
     }
 
+    @Test func tenantsSharingOneVMSeeNeitherEachOthersGlobalsNorPatchedBuiltIns() async throws {
+        var sandbox = JavaScriptSandbox.Settings()
+        sandbox.machines = 1
+        // Loaded first, into the only VM: it plants a global and patches built-ins everywhere it can.
+        let polluter = """
+            globalThis.planted = 'alpha-secret';
+            Array.prototype.includes = () => true;
+            Object.prototype.polluted = 'yes';
+            JSON.stringify = () => '"hijacked"';
+            export class TenantWorkflow {
+              async run(event, step) {
+                return step.do('plant', async () => ({ planted: globalThis.planted, includes: [].includes(1) }));
+              }
+            }
+            """
+        let observer = """
+            export class TenantWorkflow {
+              async run(event, step) {
+                return step.do('look', async () => ({
+                  planted: typeof globalThis.planted, includes: [].includes(1), polluted: typeof ({}).polluted,
+                  stringify: JSON.stringify({ a: 1 }),
+                }));
+              }
+            }
+            """
+        try await JSTest.run(sandbox: sandbox) { test in
+            try await test.deploy(polluter, tenant: "alpha", workflow: "probe")
+            let planted = try await test.create("probe", tenant: "alpha")
+            // The polluter's JSON.stringify is its own: it even corrupts its own step's output.
+            #expect(try test.output(try await test.wait(planted, for: .complete)) == "hijacked")
+            try await test.deploy(observer, tenant: "beta", workflow: "probe")
+            let looked = try await test.create("probe", tenant: "beta")
+            let output = try #require(try test.output(try await test.wait(looked, for: .complete))?.objectValue)
+            #expect(output["planted"] == "undefined")
+            #expect(output["includes"] == false)
+            #expect(output["polluted"] == "undefined")
+            #expect(output["stringify"] == "{\"a\":1}")
+        }
+    }
+
     @Test func metadataNamingAnotherTenantIsIgnored() async throws {
         try await JSTest.run { test in
             try await test.deploy(whoAmI("victim"), tenant: "victim", workflow: "pipeline")
@@ -66,7 +106,7 @@ func whoAmI(_ owner: String, version: String = "v1") -> String {
             #expect(try test.output(try await test.wait(old, for: .complete))?.objectValue?["said"] == "t v1", "finished on its own version")
             let versions = try await test.runtime.tenantCodeVersions(workflow: "flow")
             #expect(versions.map(\.version) == [2, 1])
-            #expect(try await test.loader.bootCount == 2, "one runner per version, reused across the old instance's lifetimes")
+            #expect(test.loader.bootCount == 2, "one runner per version, reused across the old instance's lifetimes")
         }
     }
 
@@ -101,7 +141,7 @@ func whoAmI(_ owner: String, version: String = "v1") -> String {
             try await test.deploy(source)
             key = try await test.create()
             try await test.wait(key!, for: .waiting)
-            #expect(try await test.loader.cachedCount == 1)
+            #expect(test.loader.cachedCount == 1)
         }
         // A new process on the same file: the runner is booted again from the stored code.
         clock.advance(by: .seconds(8 * 3_600))

@@ -41,13 +41,18 @@ let everyPrimitiveSource = """
         try await JSTest.run { test in
             try await test.deploy(everyPrimitiveSource, env: ["GREETING": "hi"])
             let key = try await test.create(params: ["n": 7])
-            // Drive the clock until the instance waits for its approval event. It only moves while
-            // the instance is parked (a retry delay, a sleep), never under a running attempt.
+            // Drive the clock until the instance waits for its approval event. Until "configured"
+            // has completed it moves a second at a time: a poll can see the retry delay after the
+            // second attempt started, and a big jump then would time that attempt out (1 minute).
+            // After, only sleeps are left, and it moves half an hour at a time.
             try await eventually("the approval wait") {
                 let steps = try await test.runtime.steps(key)
                 if steps.contains(where: { $0.name == "approval" && $0.status == .waiting }) { return true }
                 let parked = try await test.runtime.instanceRow(key).status == .waiting
-                if parked || steps.contains(where: { $0.status == .retrying }) {
+                let configuredDone = steps.contains { $0.name == "configured" && $0.status == .complete }
+                if !configuredDone, parked || steps.contains(where: { $0.status == .retrying }) {
+                    test.brigade.clock.advance(by: .seconds(1))
+                } else if configuredDone, parked {
                     test.brigade.clock.advance(by: .seconds(30 * 60))
                 }
                 return false

@@ -79,7 +79,8 @@ import Testing
               async run(event, step) {
                 const where = event.payload.where;
                 if (where === 'run') { for (;;) {} }
-                return step.do('spin', async () => { while (true) {} });
+                if (where === 'step') return step.do('spin', async () => { while (true) {} });
+                return step.do('calm', async () => 'calm');
               }
             }
             """
@@ -95,17 +96,20 @@ import Testing
                 #expect(row.error?.message.contains("CPU time limit of 50 ms") == true, "\(String(describing: row.error))")
             }
             #expect(try test.output(try await test.wait(neighbour, for: .complete)) == "Hello, Bob!")
-            // The stopped VM is retired; the tenant's next instance gets a fresh one and runs.
-            try await test.deploy(greetSource, tenant: "spinner", workflow: "busy")
-            let next = try await test.create("busy", tenant: "spinner", params: ["name": "again"])
-            #expect(try test.output(try await test.wait(next, for: .complete)) == "Hello, again!")
+            // The stopped runner is retired (its VM serves on): the next instance boots a fresh one.
+            let boots = test.loader.bootCount
+            let next = try await test.create("busy", tenant: "spinner", params: ["where": "nowhere"])
+            #expect(try test.output(try await test.wait(next, for: .complete)) == "calm")
+            #expect(test.loader.bootCount == boots + 1, "a fresh runner for the same version")
         }
     }
 
-    @Test func aMemoryBombIsStoppedAtTheHeapLimit() async throws {
+    @Test func aMemoryBombIsStoppedAndItsVMIsReplacedUnderItsNeighbours() async throws {
         var sandbox = JavaScriptSandbox.Settings()
         sandbox.memoryLimit = 32 << 20
         sandbox.cpuTimeLimit = .seconds(10)
+        // One VM, so the bomb goes off next to its neighbour.
+        sandbox.machines = 1
         let bomb = """
             export class TenantWorkflow {
               async run(event, step) {
@@ -116,15 +120,32 @@ import Testing
               }
             }
             """
+        let patient = """
+            export class TenantWorkflow {
+              async run(event, step) {
+                const first = await step.do('before', async () => 'before');
+                const event2 = await step.waitForEvent('go', { type: 'go' });
+                return step.do('after', async () => first + ' and after ' + event2.payload.n);
+              }
+            }
+            """
         try await JSTest.run(sandbox: sandbox) { test in
             try await test.deploy(bomb, tenant: "hoarder", workflow: "bomb")
-            try await test.deploy(greetSource, tenant: "neighbour", workflow: "greet")
+            try await test.deploy(patient, tenant: "neighbour", workflow: "patient")
+            let neighbour = try await test.create("patient", tenant: "neighbour")
+            _ = try await test.wait(neighbour, for: .waiting)
+            let retiredBefore = SandboxStatistics.current.vmsRetired
+            let bootsBefore = test.loader.bootCount
             let key = try await test.create("bomb", tenant: "hoarder")
             let row = try await test.wait(key, for: .errored, timeout: .seconds(30))
             #expect(row.error?.name == BrigadeError.Code.sandboxLimit.rawValue)
             #expect(row.error?.message.contains("memory limit of 32 MiB") == true, "\(String(describing: row.error))")
-            let neighbour = try await test.create("greet", tenant: "neighbour", params: ["name": "Bob"])
-            #expect(try test.output(try await test.wait(neighbour, for: .complete)) == "Hello, Bob!")
+            #expect(SandboxStatistics.current.vmsRetired > retiredBefore, "the VM the bomb filled is retired")
+            // The neighbour's runner lived in that VM: its wake boots it again in a fresh one and
+            // replays its finished step from the journal.
+            try await test.runtime.sendEvent(neighbour, type: "go", payload: Data("{\"n\":1}".utf8))
+            #expect(try test.output(try await test.wait(neighbour, for: .complete)) == "before and after 1")
+            #expect(test.loader.bootCount > bootsBefore + 1, "the neighbour was booted again")
         }
     }
 

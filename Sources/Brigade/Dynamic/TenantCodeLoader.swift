@@ -61,9 +61,21 @@ public final class TenantCodeLoader: Service, Sendable {
         self.now = now
     }
 
-    /// The runner for a version of a tenant's workflow, booting it if it is not cached.
+    /// The runner for a version of a tenant's workflow, booting it if it is not cached (or if the
+    /// cached one was retired).
     public func runner(tenant: String, workflow: String, version: Int) async throws -> any WorkflowRunner {
         let key = Key(tenant: tenant, workflow: workflow, version: version)
+        let (task, runner) = try await cachedOrBooted(key)
+        guard runner.isRetired else { return runner }
+        state.withLock { state in
+            // Only if no one replaced it already.
+            if state.entries[key]?.runner == task { state.entries[key] = nil }
+        }
+        return try await cachedOrBooted(key).1
+    }
+
+    private func cachedOrBooted(_ key: Key) async throws -> (Task<any WorkflowRunner, any Error>, any WorkflowRunner) {
+        let (tenant, workflow, version) = (key.tenant, key.workflow, key.version)
         let time = now()
         let task = state.withLock { state -> Task<any WorkflowRunner, any Error> in
             state.uses += 1
@@ -88,7 +100,7 @@ public final class TenantCodeLoader: Service, Sendable {
             return boot
         }
         do {
-            return try await task.value
+            return (task, try await task.value)
         } catch {
             // A failed boot is not cached: the next run tries again (the code may be readable then).
             state.withLock { state in
@@ -108,6 +120,11 @@ public final class TenantCodeLoader: Service, Sendable {
             for key in idle { state.entries[key] = nil }
             return idle.count
         }
+    }
+
+    /// Drops every cached runner (the next run of each boots a fresh one).
+    public func evictAll() {
+        state.withLock { $0.entries.removeAll() }
     }
 
     /// Runners cached now.

@@ -5,4 +5,12 @@
 /// from the dispatcher's envelope.
 public protocol WorkflowRunner: Sendable {
     func run(_ event: WorkflowEvent<JSONValue>, step: WorkflowStep) async throws -> JSONValue
+
+    /// True once the runner must not be used for new runs (a sandbox stopped its code at a
+    /// limit): the loader drops it and boots a fresh one.
+    var isRetired: Bool { get }
+}
+
+extension WorkflowRunner {
+    public var isRetired: Bool { false }
 }

@@ -137,6 +137,15 @@ public struct WorkflowStep: Sendable {
         try await engine.runWaitForEvent(name, type: type, timeout: timeout)
     }
 
+    /// The answer of a step call that finished in an earlier lifetime, taken from the journal
+    /// without suspending — nil when the call must go the normal way (`doJSON`, `sleep`,
+    /// `waitForEventJSON`). A sandbox replays a resumed instance's finished steps inside one
+    /// entry into its VM this way, instead of one round trip per step.
+    @_spi(Sandbox)
+    public func journaled(_ kind: StepKind, _ name: String) -> JournaledOutcome? {
+        engine.answerFromJournal(kind, name)
+    }
+
     /// Ends the instance `errored` with `error`, whatever `run` does next (as an invalid step
     /// name or a non-deterministic replay do). Returns the error to throw.
     @_spi(Sandbox)

@@ -34,8 +34,17 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .long, help: "CPU time one entry into tenant JavaScript may use, in milliseconds (env BRIGADE_JS_CPU_MS).")
     var jsCpuMs: Int = ProcessInfo.processInfo.environment["BRIGADE_JS_CPU_MS"].flatMap(Int.init) ?? 1_000
 
-    @Option(name: .long, help: "Heap limit of one tenant's JavaScript VM, in MiB (env BRIGADE_JS_MEMORY_MB).")
+    @Option(name: .long, help: "Memory one entry into tenant JavaScript may add, in MiB (env BRIGADE_JS_MEMORY_MB).")
     var jsMemoryMb: Int = ProcessInfo.processInfo.environment["BRIGADE_JS_MEMORY_MB"].flatMap(Int.init) ?? 64
+
+    @Option(name: .long, help: "Heap of one shared JavaScript VM (all its tenants) past which it is replaced, in MiB (env BRIGADE_JS_VM_MEMORY_MB).")
+    var jsVmMemoryMb: Int = ProcessInfo.processInfo.environment["BRIGADE_JS_VM_MEMORY_MB"].flatMap(Int.init) ?? 256
+
+    @Option(name: .long, help: "JavaScript VMs kept at least, tenants spread over them (env BRIGADE_JS_VMS; default: cores, at least 2).")
+    var jsVms: Int = ProcessInfo.processInfo.environment["BRIGADE_JS_VMS"].flatMap(Int.init) ?? max(2, ProcessInfo.processInfo.activeProcessorCount)
+
+    @Option(name: .long, help: "Tenant code runners one JavaScript VM holds before another VM is started (env BRIGADE_JS_RUNNERS_PER_VM).")
+    var jsRunnersPerVm: Int = ProcessInfo.processInfo.environment["BRIGADE_JS_RUNNERS_PER_VM"].flatMap(Int.init) ?? 32
 
     @Option(name: .long, help: "Most tenant code runners kept booted (env BRIGADE_RUNNER_CACHE).")
     var runnerCache: Int = ProcessInfo.processInfo.environment["BRIGADE_RUNNER_CACHE"].flatMap(Int.init) ?? 256
@@ -52,6 +61,9 @@ struct ServeCommand: AsyncParsableCommand {
         }
         guard (10...600_000).contains(jsCpuMs) else { throw ValidationError("--js-cpu-ms must be from 10 to 600000.") }
         guard (8...16_384).contains(jsMemoryMb) else { throw ValidationError("--js-memory-mb must be from 8 to 16384.") }
+        guard (16...65_536).contains(jsVmMemoryMb) else { throw ValidationError("--js-vm-memory-mb must be from 16 to 65536.") }
+        guard (1...256).contains(jsVms) else { throw ValidationError("--js-vms must be from 1 to 256.") }
+        guard (1...10_000).contains(jsRunnersPerVm) else { throw ValidationError("--js-runners-per-vm must be from 1 to 10000.") }
         guard (1...1_000_000).contains(runnerCache) else { throw ValidationError("--runner-cache must be from 1 to 1000000.") }
         guard runnerIdleSeconds >= 1 else { throw ValidationError("--runner-idle-seconds must be at least 1.") }
     }
@@ -64,10 +76,14 @@ struct ServeCommand: AsyncParsableCommand {
         let store = try await CommandSupport.openStore(db)
         let runtime = BrigadeRuntime(store: store, logger: logger)
         try ExampleWorkflows.register(in: runtime)
-        // Dynamic workflows: tenants' JavaScript, each version in its own JavaScriptCore VM.
+        // Dynamic workflows: tenants' JavaScript, each version in its own context of a shared
+        // JavaScriptCore VM.
         var sandboxSettings = JavaScriptSandbox.Settings()
         sandboxSettings.cpuTimeLimit = .milliseconds(jsCpuMs)
         sandboxSettings.memoryLimit = jsMemoryMb << 20
+        sandboxSettings.machineMemoryLimit = jsVmMemoryMb << 20
+        sandboxSettings.machines = jsVms
+        sandboxSettings.runnersPerMachine = jsRunnersPerVm
         let sandbox = JavaScriptSandbox(settings: sandboxSettings)
         let loader = runtime.makeCodeLoader(
             sandbox: sandbox, settings: TenantCodeLoader.Settings(idleTime: .seconds(runnerIdleSeconds), maxCached: runnerCache))

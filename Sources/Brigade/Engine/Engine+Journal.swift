@@ -1,0 +1,48 @@
+import Foundation
+
+/// How a step that finished in an earlier lifetime answers when `run` reaches it again.
+@_spi(Sandbox)
+public enum JournaledOutcome: Sendable, Equatable {
+    /// A `step.do`'s stored result or a delivered event (JSON); nil for a finished sleep.
+    case value(Data?)
+    /// A `step.do` that failed for good, or a wait that timed out: the error `run` sees.
+    case failed(name: String, message: String, nonRetryable: Bool)
+}
+
+extension Engine {
+    /// Answers a step call from the journal without suspending, when the step it reaches
+    /// finished in an earlier lifetime — the same answer, occurrence count and
+    /// non-determinism check as ``enterStep(_:_:)`` followed by the replay branch of
+    /// `runDo`/`runSleep`/`runWaitForEvent`, in one critical section.
+    ///
+    /// Returns nil, having changed nothing, whenever the slow path has more to say: the step has
+    /// no finished record, its kind differs (the slow path reports the non-determinism), a
+    /// pause or drain is pending (the slow path blocks), or the engine is unwinding or failed.
+    /// Arguments are not validated again: they were when the step first ran.
+    func answerFromJournal(_ kind: StepKind, _ name: String) -> JournaledOutcome? {
+        guard (try? Validation.stepName(name, settings: settings)) != nil else { return nil }
+        return state.withLock { state -> JournaledOutcome? in
+            guard state!.fatal == nil, !state!.isUnwinding, state!.phase == .running, !state!.draining else { return nil }
+            let count = (state!.counters[name] ?? 0) + 1
+            guard let record = state!.records[StepIdentity(name: name, count: count)], record.kind == kind else { return nil }
+            let outcome: JournaledOutcome
+            switch (kind, record.status) {
+            case (.do, .complete), (.waitForEvent, .complete):
+                outcome = .value(record.value ?? Data("null".utf8))
+            case (.sleep, .complete):
+                outcome = .value(nil)
+            case (.do, .failed), (.do, .timedOut):
+                outcome = .failed(
+                    name: record.error?.name ?? "Error", message: record.error?.message ?? "", nonRetryable: record.nonRetryable)
+            case (.waitForEvent, .failed), (.waitForEvent, .timedOut):
+                let error = WaitForEventTimeoutError(stepName: name, count: count, eventType: record.eventType ?? "")
+                outcome = .failed(name: "WaitForEventTimeoutError", message: error.description, nonRetryable: false)
+            default:
+                return nil
+            }
+            state!.counters[name] = count
+            state!.activity += 1
+            return outcome
+        }
+    }
+}

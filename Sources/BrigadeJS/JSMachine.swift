@@ -1,0 +1,77 @@
+import CJavaScriptCore
+import Foundation
+import Synchronization
+
+/// One JavaScriptCore VM (a context group) that many tenants' runners share, each in its own
+/// global context, with the serial queue all of its JavaScript runs on and the watchdog that
+/// bounds every entry into it.
+///
+/// Why shared: a VM of its own costs a tenant ~2 ms to boot and runs the prelude, promise
+/// machinery and its own code cold in the interpreter on every wake; in a VM that other tenants
+/// already ran, a new context boots in a fraction of that and reuses the VM's compiled code
+/// (measured in BENCHMARKS.md). Contexts do not share objects: each has its own global object and
+/// built-ins, and the host never hands a value from one context to another. What they do share is
+/// the heap, the JIT and the garbage collector — the isolation of realms in one engine, not of
+/// processes.
+///
+/// Entries run one at a time on ``queue``, so the watchdog's CPU clock and memory baseline belong
+/// to the tenant whose code is running.
+final class JSMachine: @unchecked Sendable {
+    let group: JSContextGroupRef
+    let queue: DispatchQueue
+    let watchdog: Watchdog
+    let number: Int
+    private let settings: JavaScriptSandbox.Settings
+    private let retiredFlag = Atomic<Bool>(false)
+    /// Runners booted into this VM and not yet released (placement picks the least loaded).
+    let runnerCount = Atomic<Int>(0)
+    /// Runners ever booted into this VM.
+    private let bootCount = Atomic<Int>(0)
+    // Queue-confined.
+    private var lastSurvey: UInt64 = 0
+
+    init(number: Int, settings: JavaScriptSandbox.Settings) {
+        self.number = number
+        self.settings = settings
+        group = JSContextGroupCreate()
+        queue = DispatchQueue(label: "brigade.js.vm\(number)")
+        watchdog = Watchdog(cpuLimit: settings.cpuTimeLimit, memoryLimit: settings.memoryLimit)
+        watchdog.install(on: group, checkInterval: settings.checkInterval)
+        lastSurvey = Counters.monotonicNanos()
+    }
+
+    deinit {
+        JSContextGroupClearExecutionTimeLimit(group)
+        JSContextGroupRelease(group)
+    }
+
+    /// Set once the VM may hold garbage a tenant left over a limit, grew past
+    /// ``JavaScriptSandbox/Settings/machineMemoryLimit``, or hosted
+    /// ``JavaScriptSandbox/Settings/machineLifetime`` runners: no new runner is booted into it, and the
+    /// runners in it are booted again elsewhere at their next run. It is freed when the last of
+    /// them is released.
+    var isRetired: Bool { retiredFlag.load(ordering: .relaxed) }
+
+    func retire() {
+        if !retiredFlag.exchange(true, ordering: .relaxed) { Counters.machinesRetired.add(1, ordering: .relaxed) }
+    }
+
+    /// Counts a runner booted into the VM. A VM keeps what every tenant it ever ran left in it —
+    /// compiled code in its code cache, interned names, a fragmented heap — after their contexts
+    /// are gone, so after ``JavaScriptSandbox/Settings/machineLifetime`` runners it is retired
+    /// and its runners booted again in a fresh one: memory then depends on the tenants cached,
+    /// not on how many ever ran.
+    func countBoot() {
+        if bootCount.add(1, ordering: .relaxed).newValue >= settings.machineLifetime { retire() }
+    }
+
+    /// Called on the queue after each entry: at most once a second, measures the VM's heap (an
+    /// expensive walk, so not per entry) and retires the VM when all its tenants together hold
+    /// more than the machine limit.
+    func survey(in context: JSContextRef) {
+        let now = Counters.monotonicNanos()
+        guard now &- lastSurvey >= 1_000_000_000 else { return }
+        lastSurvey = now
+        if Watchdog.heapBytes(context) > settings.machineMemoryLimit { retire() }
+    }
+}

@@ -1,0 +1,53 @@
+import Foundation
+import Synchronization
+
+/// Counters of the JavaScript sandbox in this process, for benchmarks and operators: runners
+/// booted and the time it took, entries into tenant code and the time spent in them.
+public struct SandboxStatistics: Sendable, Hashable {
+    /// Runners booted (a new context in a shared VM, the prelude and the tenant's code loaded).
+    public var boots: Int
+    public var bootNanoseconds: UInt64
+    /// Entries into tenant code: `run` starting, a step's promise settling, a step's function.
+    public var entries: Int
+    public var entryNanoseconds: UInt64
+    /// Entries stopped by a limit.
+    public var limitStops: Int
+    /// Step calls answered from the journal inside the entry that made them (a resumed
+    /// instance replaying steps that finished in an earlier lifetime).
+    public var journalAnswers: Int
+    /// Shared VMs retired: one a tenant was stopped in for memory, or one whose heap grew past
+    /// its limit.
+    public var vmsRetired: Int
+
+    /// Since the process started; subtract two snapshots to measure an interval.
+    public static var current: SandboxStatistics {
+        SandboxStatistics(
+            boots: Counters.boots.load(ordering: .relaxed), bootNanoseconds: Counters.bootNanos.load(ordering: .relaxed),
+            entries: Counters.entries.load(ordering: .relaxed), entryNanoseconds: Counters.entryNanos.load(ordering: .relaxed),
+            limitStops: Counters.limitStops.load(ordering: .relaxed), journalAnswers: Counters.journalAnswers.load(ordering: .relaxed),
+            vmsRetired: Counters.machinesRetired.load(ordering: .relaxed))
+    }
+
+    public static func - (lhs: SandboxStatistics, rhs: SandboxStatistics) -> SandboxStatistics {
+        SandboxStatistics(
+            boots: lhs.boots - rhs.boots, bootNanoseconds: lhs.bootNanoseconds &- rhs.bootNanoseconds, entries: lhs.entries - rhs.entries,
+            entryNanoseconds: lhs.entryNanoseconds &- rhs.entryNanoseconds, limitStops: lhs.limitStops - rhs.limitStops,
+            journalAnswers: lhs.journalAnswers - rhs.journalAnswers, vmsRetired: lhs.vmsRetired - rhs.vmsRetired)
+    }
+}
+
+enum Counters {
+    static let boots = Atomic<Int>(0)
+    static let bootNanos = Atomic<UInt64>(0)
+    static let entries = Atomic<Int>(0)
+    static let entryNanos = Atomic<UInt64>(0)
+    static let limitStops = Atomic<Int>(0)
+    static let journalAnswers = Atomic<Int>(0)
+    static let machinesRetired = Atomic<Int>(0)
+
+    static func monotonicNanos() -> UInt64 {
+        var time = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &time)
+        return UInt64(time.tv_sec) * 1_000_000_000 + UInt64(time.tv_nsec)
+    }
+}

@@ -1,0 +1,95 @@
+import Brigade
+import BrigadeJS
+import BrigadeTesting
+import Foundation
+import Testing
+
+/// A resumed instance's finished steps are answered from the journal inside the VM entry that
+/// reaches them: the same values, the same errors, the same occurrence counts as the engine's
+/// normal replay, and no step function runs again.
+@Suite struct JournalReplayTests {
+    static let source = """
+        import { NonRetryableError } from 'cloudflare:workflows';
+
+        export class TenantWorkflow {
+          async run(event, step) {
+            const seen = [];
+            seen.push(await step.do('fetch', async () => ({ n: 1 })));
+            try {
+              await step.do('doomed', async () => { throw new NonRetryableError('no way', 'Refused'); });
+            } catch (e) {
+              seen.push(`${e.name}: ${e.message}`);
+            }
+            try {
+              await step.waitForEvent('nobody', { type: 'never', timeout: '1 second' });
+            } catch (e) {
+              seen.push(e.name);
+            }
+            seen.push(await Promise.all([step.do('fetch', async () => 2), step.do('fetch', async () => 3)]));
+            await step.sleep('nap', '1 hour');
+            const go = await step.waitForEvent('go', { type: 'go', timeout: '1 day' });
+            seen.push(go.payload);
+            await step.sleep('second nap', '1 hour');
+            return seen;
+          }
+        }
+        """
+
+    @Test func finishedStepsReplayFromTheJournalWithTheirValuesAndErrors() async throws {
+        try await JSTest.run { test in
+            try await test.deploy(Self.source)
+            let key = try await test.create()
+            try await test.runtime.sendEvent(key, type: "go", payload: Data(#"{"by":"Ada"}"#.utf8))
+            // Advance the clock only while the instance is parked: it times out the 1-second wait
+            // and ends both naps, each ending in a new lifetime that replays what came before.
+            var journalAnswers = 0
+            try await eventually("the instance to complete", timeout: .seconds(20)) {
+                let status = try await test.runtime.instanceRow(key).status
+                if status == .complete || status.isTerminal { return true }
+                let steps = try await test.runtime.steps(key)
+                if status == .waiting || steps.contains(where: { $0.name == "nobody" && $0.status == .waiting }) {
+                    let before = SandboxStatistics.current
+                    test.brigade.clock.advance(by: .seconds(3_600))
+                    if steps.contains(where: { $0.name == "second nap" }) {
+                        // The last lifetime replays fetch ×3, doomed, nobody, nap and go.
+                        try await test.wait(key, for: .complete)
+                        journalAnswers = (SandboxStatistics.current - before).journalAnswers
+                    }
+                }
+                return false
+            }
+            let row = try await test.wait(key, for: .complete)
+            #expect(try test.output(row) == [["n": 1], "Refused: no way", "WaitForEventTimeoutError", [2, 3], ["by": "Ada"]])
+            // Other tests may run tenant code at the same time: at least this instance's seven.
+            #expect(journalAnswers >= 7, "finished steps answered inside the VM entry, not one round trip each")
+            let steps = try await test.runtime.steps(key)
+            #expect(steps.filter { $0.kind == .do }.allSatisfy { $0.attempts == 1 }, "no step function ran twice")
+            #expect(Set(steps.map { "\($0.name)-\($0.count)" }).isSuperset(of: ["fetch-1", "fetch-2", "fetch-3", "doomed-1"]))
+        }
+    }
+
+    @Test func aReplayThatReachesADifferentKindOfStepIsStillNonDeterministic() async throws {
+        // Module state survives between runs in the cached VM: the second lifetime sleeps where
+        // the first did a step, as code that branches on something other than its inputs would.
+        let source = """
+            let runs = 0;
+            export class TenantWorkflow {
+              async run(event, step) {
+                runs += 1;
+                if (runs === 1) await step.do('check', async () => 1);
+                else await step.sleep('check', 1);
+                await step.sleep('rest', '1 hour');
+                return 'done';
+              }
+            }
+            """
+        try await JSTest.run { test in
+            try await test.deploy(source)
+            let key = try await test.create()
+            try await test.wait(key, for: .waiting)
+            test.brigade.clock.advance(by: .seconds(3_600))
+            let row = try await test.wait(key, for: .errored)
+            #expect(row.error?.message.contains("Non-deterministic replay at step \"check-1\"") == true, "\(String(describing: row.error))")
+        }
+    }
+}
