@@ -1,5 +1,6 @@
 import ArgumentParser
 import Brigade
+import BrigadeJS
 import BrigadeSQLite
 import BrigadeServer
 import Foundation
@@ -21,11 +22,12 @@ struct BenchCommand: AsyncParsableCommand {
 
     enum Workload: String, ExpressibleByArgument, CaseIterable {
         case w1, w2, w3, fairness, hibernated, queued
+        case w1js = "w1-js", jsReplay = "js-replay", jsTenants = "js-tenants"
     }
 
     @Argument(
         help:
-            "w1 (N workflows × K steps, throughput), w2 (sequential latency), w3 (create N that park in a durable sleep), fairness (two workflows × N queued sharing 100 slots), hibernated (N park in a sleep of --sleep-seconds, then wake: memory and wake lateness), queued (N queued in one workflow capped at 10 running: creation rate at the start vs the end, list and count latency)."
+            "w1 (N workflows × K steps, throughput), w2 (sequential latency), w3 (create N that park in a durable sleep), fairness (two workflows × N queued sharing 100 slots), hibernated (N park in a sleep of --sleep-seconds, then wake: memory and wake lateness), queued (N queued in one workflow capped at 10 running: creation rate at the start vs the end, list and count latency), w1-js (W1 with the workflow in tenant JavaScript), js-replay (cold and warm wake of a 10-step JavaScript workflow for N tenants, beside Swift), js-tenants (boot N tenants' runners through a loader capped at --k: memory)."
     )
     var workload: Workload
 
@@ -40,6 +42,12 @@ struct BenchCommand: AsyncParsableCommand {
 
     @Option(help: "For hibernated: how long each instance sleeps (default 60).")
     var sleepSeconds: Int = 60
+
+    @Option(help: "For the JavaScript workloads: VMs kept at least (default: the sandbox's).")
+    var jsVms: Int?
+
+    @Option(help: "For the JavaScript workloads: runners per VM before another is started (default: the sandbox's).")
+    var jsRunnersPerVm: Int?
 
     @Option(help: "Where to append the JSON result line without --ctx.")
     var results: String = "bench-results.jsonl"
@@ -80,6 +88,13 @@ struct BenchCommand: AsyncParsableCommand {
         try runtime.register(BenchStepsOther())
         try runtime.register(BenchSleeper())
         try runtime.register(BenchHolder())
+        try runtime.register(BenchWaiter())
+        var sandboxSettings = JavaScriptSandbox.Settings()
+        if let jsVms { sandboxSettings.machines = jsVms }
+        if let jsRunnersPerVm { sandboxSettings.runnersPerMachine = jsRunnersPerVm }
+        let sandbox = JavaScriptSandbox(settings: sandboxSettings)
+        let loader = runtime.makeCodeLoader(sandbox: sandbox, settings: .init(idleTime: .seconds(3_600), maxCached: 10_000))
+        try runtime.register(BrigadeRuntime.codeDispatcher(loader: loader))
 
         // The engine runs beside the workload; leaving this scope cancels it.
         async let _: Void = runtime.run()
@@ -112,6 +127,21 @@ struct BenchCommand: AsyncParsableCommand {
             let n = self.n ?? 100_000
             metrics = try await Self.hibernated(runtime, store: store, n: n, sleepSeconds: sleepSeconds)
             workloadParams = ["n": n, "sleep_s": sleepSeconds, "client_concurrency": 64]
+        case .w1js:
+            let n = self.n ?? params["n"] as? Int ?? 2_000
+            let k = self.k ?? params["k"] as? Int ?? 10
+            let concurrency = params["client_concurrency"] as? Int ?? 64
+            metrics = try await Self.w1JavaScript(runtime, sandbox: sandbox, n: n, k: k, concurrency: concurrency)
+            workloadParams = ["n": n, "k": k, "client_concurrency": concurrency, "language": "javascript"]
+        case .jsReplay:
+            let tenants = self.n ?? 200
+            metrics = try await Self.jsReplay(runtime, loader: loader, sandbox: sandbox, tenants: tenants)
+            workloadParams = ["tenants": tenants, "steps": 10]
+        case .jsTenants:
+            let tenants = self.n ?? 10_000
+            let cache = self.k ?? 256
+            metrics = try await Self.jsTenants(sandbox: sandbox, tenants: tenants, cache: cache)
+            workloadParams = ["tenants": tenants, "cache": cache]
         case .queued:
             let n = self.n ?? 10_000_000
             metrics = try await Self.queued(runtime, store: store, n: n, dataDirectory: dataDirectory)
@@ -453,6 +483,15 @@ struct BenchCommand: AsyncParsableCommand {
             func p50(_ key: String) -> String { latency[key]?["p50_ms"].map { "\($0)" } ?? "-" }
             return
                 "queued: \(value("workflows")) created in \(value("create_s")) s (\(value("creations_per_s"))/s; first 5 % \(value("creations_per_s_first_5pct"))/s, last 5 % \(value("creations_per_s_last_5pct"))/s); \(value("queued")) queued, \(value("running")) running; list page p50: first \(p50("first_page_50")) ms, deep cursor \(p50("deep_cursor_page_50")) ms, status=queued \(p50("status_queued_page_50")) ms, status=running \(p50("status_running_page_50")) ms; counts \(p50("counts_by_status")) ms; RSS \(value("rss_mib")) MiB, database \(value("database_mib")) MiB"
+        case .w1js:
+            return
+                "w1-js: \(value("workflows")) JavaScript workflows × \(value("steps_per_workflow")) steps in \(value("wall_s")) s: \(value("steps_per_s")) steps/s, engine CPU \(value("engine_cpu_ms_per_step")) ms/step of which in JavaScript \(value("in_js_ms_per_step")) ms, failed \(value("failed"))"
+        case .jsReplay:
+            return
+                "js-replay, \(value("tenants")) tenants, 10 steps: cold wake p50 \(value("cold_wake_p50_ms")) ms (boot \(value("cold_boot_p50_ms")) + in JS \(value("cold_in_js_p50_ms")) ms), warm wake p50 \(value("warm_wake_p50_ms")) ms (in JS \(value("warm_in_js_p50_ms")) ms, p99 \(value("warm_in_js_p99_ms")); \(value("warm_entries_per_wake")) entries, \(value("warm_journal_answers_per_wake")) steps from the journal per wake), Swift wake p50 \(value("swift_wake_p50_ms")) ms; context boot alone p50 \(value("boot_only_p50_ms")) ms"
+        case .jsTenants:
+            return
+                "js-tenants: \(value("tenants")) tenants booted through a loader capped at \(value("cache")) (\(value("boot_mean_ms")) ms each): RSS MiB by tenants booted \(value("rss_mib_by_tenants_booted")), \(value("cached_after")) cached at the end"
         case .fairness:
             return
                 "fairness: \(value("workflows")) instances of 2 workflows on 100 slots in \(value("wall_s")) s; while both had queued work (\(value("samples_both_queued")) samples) the first held \(value("share_first_mean")) of the running slots on average (p5 \(value("share_first_p5")), p95 \(value("share_first_p95"))), \(value("running_total_mean")) running on average"

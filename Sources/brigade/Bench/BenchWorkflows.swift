@@ -53,3 +53,54 @@ struct BenchHolder: Workflow {
         return 0
     }
 }
+
+/// The JavaScript benchmarks' Swift twin: ten steps, then a wait for a `go` event.
+struct BenchWaiter: Workflow {
+    static var name: String { "bench-waiter" }
+
+    func run(_ event: WorkflowEvent<JSONValue>, step: WorkflowStep) async throws -> Int {
+        var total = 0
+        for index in 0..<10 {
+            total += try await step.do("step \(index)") { index }
+        }
+        _ = try await step.waitForEvent("go", type: "go", timeout: .hours(1))
+        return total
+    }
+}
+
+/// Tenant JavaScript for the benchmarks.
+enum BenchScripts {
+    /// Ten steps then a wait for `go` (the shape of ``BenchWaiter``); `salt` makes each
+    /// tenant's code distinct.
+    static func waiter(salt: Int) -> String {
+        """
+        export class TenantWorkflow {
+          async run(event, step) {
+            const salt = \(salt);
+            let total = 0;
+            for (let i = 0; i < 10; i++) total += await step.do(`step ${i}`, async () => i);
+            await step.waitForEvent('go', { type: 'go', timeout: '1 hour' });
+            return total + salt * 0;
+          }
+        }
+        """
+    }
+
+    /// W1's workflow in JavaScript: K sequential steps each returning {i}.
+    static let steps = """
+        export class TenantWorkflow {
+          async run(event, step) {
+            const k = event.payload.k;
+            for (let i = 0; i < k; i++) await step.do(`step ${i}`, async () => ({ i }));
+            return k;
+          }
+        }
+        """
+
+    /// A compiled (IIFE) module with distinct code, for booting many tenants without esbuild.
+    static func compiledWaiter(salt: Int) -> String {
+        "var __tenant = (() => { class TenantWorkflow { async run(event, step) { const salt = \(salt); "
+            + "let total = 0; for (let i = 0; i < 10; i++) total += await step.do(`step ${i}`, async () => i + salt * 0); "
+            + "return total; } } return { TenantWorkflow }; })();"
+    }
+}

@@ -1,0 +1,161 @@
+import ArgumentParser
+import Brigade
+import BrigadeJS
+import Foundation
+
+/// The dynamic-workflow benchmarks: tenant JavaScript on JavaScriptCore.
+extension BenchCommand {
+    /// Cold and warm replay of a ten-step tenant workflow, beside its Swift twin.
+    ///
+    /// Each of `tenants` tenants has distinct code (ten steps, then a wait for `go`). One instance
+    /// per tenant runs to the wait and hibernates; then, one at a time, `go` is sent and the
+    /// instance's wake is measured until it completes: the engine claims it, `run` replays the
+    /// ten journaled steps and receives the event. Cold: the loader's cache was emptied, so the
+    /// wake boots a context and loads the code first. Warm: the tenant's context is cached. The Swift twin
+    /// does the same with a registered workflow. The sandbox's own counters split each wake into
+    /// booting and time inside tenant code.
+    static func jsReplay(_ runtime: BrigadeRuntime, loader: TenantCodeLoader, sandbox: JavaScriptSandbox, tenants: Int) async throws
+        -> [String: Any]
+    {
+        for index in 0..<tenants {
+            try await runtime.deployWorkflow(
+                tenant: "t\(index)", name: "waiter", source: BenchScripts.waiter(salt: index), language: .javascript, sandbox: sandbox)
+        }
+        func park(_ keys: [InstanceKey]) async throws {
+            for key in keys {
+                while try await runtime.instanceRow(key).status != .waiting { try await Task.sleep(for: .milliseconds(1)) }
+            }
+        }
+        /// Wakes each parked instance in turn: (wall ms, boot ms, ms inside tenant code) per wake.
+        var entries = 0
+        var journalAnswers = 0
+        func wakeEach(_ keys: [InstanceKey]) async throws -> [(Double, Double, Double)] {
+            var samples: [(Double, Double, Double)] = []
+            for key in keys {
+                let before = SandboxStatistics.current
+                let start = ContinuousClock.now
+                try await runtime.sendEvent(key, type: "go", payload: Data("{}".utf8))
+                let row = try await runtime.waitForCompletion(key)
+                let wall = ProcessMetrics.milliseconds(ContinuousClock.now - start)
+                guard row.status == .complete else { throw ValidationError("\(key) ended \(row.status.rawValue): \(String(describing: row.error))") }
+                let used = SandboxStatistics.current - before
+                samples.append((wall, Double(used.bootNanoseconds) / 1e6, Double(used.entryNanoseconds) / 1e6))
+                entries += used.entries
+                journalAnswers += used.journalAnswers
+            }
+            return samples
+        }
+        func create(_ round: String) async throws -> [InstanceKey] {
+            try await (0..<tenants).asyncMap { index in
+                let id = try await runtime.createInstance(tenant: "t\(index)", workflow: "waiter", id: "\(round)-\(index)", params: Data("{}".utf8))
+                return InstanceKey(tenant: "t\(index)", workflow: "waiter", id: id)
+            }
+        }
+        // Cold: every runner evicted before the wakes.
+        let coldKeys = try await create("cold")
+        try await park(coldKeys)
+        loader.evictAll()
+        let cold = try await wakeEach(coldKeys)
+        // Warm: the same tenants, runners cached (the first run of each instance booted nothing).
+        let warmKeys = try await create("warm")
+        try await park(warmKeys)
+        entries = 0
+        journalAnswers = 0
+        let warm = try await wakeEach(warmKeys)
+        let warmEntries = Double(entries) / Double(tenants)
+        let warmJournalAnswers = Double(journalAnswers) / Double(tenants)
+        // The Swift twin.
+        let swiftKeys = try await (0..<tenants).asyncMap { index in
+            InstanceKey(
+                tenant: BrigadeRuntime.defaultTenant, workflow: BenchWaiter.name,
+                id: try await runtime.createInstance(workflow: BenchWaiter.name, id: "swift-\(index)", params: Data("{}".utf8)))
+        }
+        try await park(swiftKeys)
+        let swift = try await wakeEach(swiftKeys).map(\.0)
+
+        // A sandbox-only measure, engine excluded: boot a context and run the first entry of a fresh
+        // tenant's code (its class constructed, run started), as a cold start costs at least that.
+        var boots: [Double] = []
+        for index in 0..<tenants {
+            let code = TenantCode(
+                tenant: "boot\(index)", workflow: "w", version: 1, versionId: "", language: .javascript, source: "",
+                script: BenchScripts.compiledWaiter(salt: index), env: [:], createdAt: 0)
+            let start = ContinuousClock.now
+            _ = try await sandbox.boot(code)
+            boots.append(ProcessMetrics.milliseconds(ContinuousClock.now - start))
+        }
+        func p(_ values: [Double], _ q: Double) -> Double { ProcessMetrics.round3(ProcessMetrics.percentile(values, q)) }
+        return [
+            "tenants": tenants,
+            "cold_wake_p50_ms": p(cold.map(\.0), 50), "cold_wake_p99_ms": p(cold.map(\.0), 99),
+            "cold_boot_p50_ms": p(cold.map(\.1), 50), "cold_boot_p99_ms": p(cold.map(\.1), 99),
+            "cold_in_js_p50_ms": p(cold.map(\.2), 50), "cold_in_js_p99_ms": p(cold.map(\.2), 99),
+            "cold_boot_plus_js_p50_ms": p(cold.map { $0.1 + $0.2 }, 50),
+            "warm_wake_p50_ms": p(warm.map(\.0), 50), "warm_wake_p99_ms": p(warm.map(\.0), 99),
+            "warm_in_js_p50_ms": p(warm.map(\.2), 50), "warm_in_js_p99_ms": p(warm.map(\.2), 99),
+            "warm_entries_per_wake": ProcessMetrics.round3(warmEntries), "warm_journal_answers_per_wake": ProcessMetrics.round3(warmJournalAnswers),
+            "swift_wake_p50_ms": p(swift, 50), "swift_wake_p99_ms": p(swift, 99),
+            "boot_only_p50_ms": p(boots, 50), "boot_only_p99_ms": p(boots, 99),
+        ]
+    }
+
+    /// Boots `tenants` runners with distinct code through a loader capped at `cache`, and samples the
+    /// process's memory as it goes: what the loader holds is bounded by its cache, not by tenants.
+    static func jsTenants(sandbox: JavaScriptSandbox, tenants: Int, cache: Int) async throws -> [String: Any] {
+        let loader = TenantCodeLoader(sandbox: sandbox, settings: .init(idleTime: .seconds(3_600), maxCached: cache)) { tenant, workflow, version in
+            let salt = Int(tenant.dropFirst()) ?? 0
+            return TenantCode(
+                tenant: tenant, workflow: workflow, version: version, versionId: "", language: .javascript, source: "",
+                script: BenchScripts.compiledWaiter(salt: salt), env: [:], createdAt: 0)
+        }
+        var samples: [String: Double] = ["0": ProcessMetrics.memoryMiB().rss]
+        let checkpoints = Set([cache, 1_000, 2_000, 5_000, tenants].filter { $0 <= tenants })
+        let start = ContinuousClock.now
+        for index in 0..<tenants {
+            _ = try await loader.runner(tenant: "t\(index)", workflow: "w", version: 1)
+            if checkpoints.contains(index + 1) { samples["\(index + 1)"] = ProcessMetrics.round3(ProcessMetrics.memoryMiB().rss) }
+        }
+        let wall = ProcessMetrics.milliseconds(ContinuousClock.now - start)
+        return [
+            "tenants": tenants, "cache": cache, "cached_after": loader.cachedCount, "boots": loader.bootCount,
+            "boot_mean_ms": ProcessMetrics.round3(wall / Double(tenants)), "rss_mib_by_tenants_booted": samples,
+        ]
+    }
+
+    /// W1 with the workflow in JavaScript: `n` instances of one tenant workflow of `k` steps.
+    static func w1JavaScript(_ runtime: BrigadeRuntime, sandbox: JavaScriptSandbox, n: Int, k: Int, concurrency: Int) async throws
+        -> [String: Any]
+    {
+        try await runtime.deployWorkflow(name: "bench-js", source: BenchScripts.steps, language: .javascript, sandbox: sandbox)
+        let cpu = ProcessMetrics.cpuSeconds()
+        let before = SandboxStatistics.current
+        let start = ContinuousClock.now
+        try await createAll(n, concurrency: concurrency) { index in
+            try await runtime.createInstance(workflow: "bench-js", id: "w1js-\(index)", params: Data("{\"k\":\(k)}".utf8))
+        }
+        var counts = try await runtime.instanceCounts(workflow: "bench-js")
+        while finished(counts) < n {
+            try await Task.sleep(for: .milliseconds(2))
+            counts = try await runtime.instanceCounts(workflow: "bench-js")
+        }
+        let wall = ProcessMetrics.milliseconds(ContinuousClock.now - start) / 1_000
+        let cpuUsed = ProcessMetrics.cpuSeconds() - cpu
+        let used = SandboxStatistics.current - before
+        return [
+            "workflows": n, "steps_per_workflow": k, "wall_s": ProcessMetrics.round3(wall),
+            "workflows_per_s": ProcessMetrics.round3(Double(n) / wall), "steps_per_s": ProcessMetrics.round3(Double(n * k) / wall),
+            "failed": counts[.errored, default: 0] + counts[.terminated, default: 0], "engine_cpu_s": ProcessMetrics.round3(cpuUsed),
+            "engine_cpu_ms_per_step": ProcessMetrics.round3(cpuUsed * 1_000 / Double(n * k)),
+            "in_js_ms_per_step": ProcessMetrics.round3(Double(used.entryNanoseconds) / 1e6 / Double(n * k)),
+            "vms_booted": used.boots,
+        ]
+    }
+}
+
+extension Sequence {
+    func asyncMap<T>(_ transform: (Element) async throws -> T) async rethrows -> [T] {
+        var results: [T] = []
+        for element in self { results.append(try await transform(element)) }
+        return results
+    }
+}
