@@ -141,6 +141,9 @@ import Testing
             #expect(row.error?.name == BrigadeError.Code.sandboxLimit.rawValue)
             #expect(row.error?.message.contains("memory limit of 32 MiB") == true, "\(String(describing: row.error))")
             #expect(SandboxStatistics.current.vmsRetired > retiredBefore, "the VM the bomb filled is retired")
+            // The idle sweep lets go of both runners of the retired VM at once, so it can be freed.
+            #expect(test.loader.evictIdle() == 2)
+            #expect(test.loader.cachedCount == 0)
             // The neighbour's runner lived in that VM: its wake boots it again in a fresh one and
             // replays its finished step from the journal.
             try await test.runtime.sendEvent(neighbour, type: "go", payload: Data("{\"n\":1}".utf8))

@@ -29,6 +29,8 @@ public final class TenantCodeLoader: Service, Sendable {
 
     private struct Entry {
         var runner: Task<any WorkflowRunner, any Error>
+        /// The runner, once booted (to see that it was retired without awaiting the task).
+        var booted: (any WorkflowRunner)?
         /// When it was last handed out (for idle eviction).
         var lastUsed: Int64
         /// The order it was last handed out in (for least-recently-used eviction; times can tie).
@@ -100,7 +102,11 @@ public final class TenantCodeLoader: Service, Sendable {
             return boot
         }
         do {
-            return (task, try await task.value)
+            let runner = try await task.value
+            state.withLock { state in
+                if state.entries[key]?.runner == task, state.entries[key]?.booted == nil { state.entries[key]?.booted = runner }
+            }
+            return (task, runner)
         } catch {
             // A failed boot is not cached: the next run tries again (the code may be readable then).
             state.withLock { state in
@@ -110,13 +116,14 @@ public final class TenantCodeLoader: Service, Sendable {
         }
     }
 
-    /// Drops runners unused for ``Settings/idleTime``. Instances running on one keep it alive
+    /// Drops runners unused for ``Settings/idleTime``, and retired ones (what a sandbox holds for
+    /// them is freed now rather than at their next use). Instances running on one keep it alive
     /// until they let go; the next one boots a fresh runner.
     @discardableResult
     public func evictIdle() -> Int {
         let cutoff = now() - settings.idleTime.wholeMilliseconds
         return state.withLock { state in
-            let idle = state.entries.filter { $0.value.lastUsed <= cutoff }.map(\.key)
+            let idle = state.entries.filter { $0.value.lastUsed <= cutoff || $0.value.booted?.isRetired == true }.map(\.key)
             for key in idle { state.entries[key] = nil }
             return idle.count
         }
