@@ -30,8 +30,12 @@ final class JSMachine: @unchecked Sendable {
     // Queue-confined.
     private var lastSurvey: UInt64 = 0
 
-    init(number: Int, settings: JavaScriptSandbox.Settings) {
+    /// Told when the VM is retired (the pool lets go of it then, so it is freed with its last runner).
+    private let onRetire: @Sendable (JSMachine) -> Void
+
+    init(number: Int, settings: JavaScriptSandbox.Settings, onRetire: @escaping @Sendable (JSMachine) -> Void = { _ in }) {
         self.number = number
+        self.onRetire = onRetire
         self.settings = settings
         group = JSContextGroupCreate()
         queue = DispatchQueue(label: "brigade.js.vm\(number)")
@@ -53,7 +57,9 @@ final class JSMachine: @unchecked Sendable {
     var isRetired: Bool { retiredFlag.load(ordering: .relaxed) }
 
     func retire() {
-        if !retiredFlag.exchange(true, ordering: .relaxed) { Counters.machinesRetired.add(1, ordering: .relaxed) }
+        guard !retiredFlag.exchange(true, ordering: .relaxed) else { return }
+        Counters.machinesRetired.add(1, ordering: .relaxed)
+        onRetire(self)
     }
 
     /// Counts a runner booted into the VM. A VM keeps what every tenant it ever ran left in it —

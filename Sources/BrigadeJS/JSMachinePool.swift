@@ -38,11 +38,15 @@ final class JSMachinePool: Sendable {
                 return least
             }
             state.made += 1
-            let machine = JSMachine(number: state.made, settings: settings)
+            let machine = JSMachine(number: state.made, settings: settings) { [weak self] retired in self?.remove(retired) }
             state.machines.append(machine)
             machine.runnerCount.add(1, ordering: .relaxed)
             return machine
         }
+    }
+
+    private func remove(_ machine: JSMachine) {
+        state.withLock { $0.machines.removeAll { $0 === machine } }
     }
 
     /// VMs live in the pool now (retired ones that runners still hold are not counted).
