@@ -4,13 +4,12 @@ import Synchronization
 /// The JavaScriptCore VMs a sandbox boots tenant runners into. A runner goes to the VM with the
 /// fewest runners; a new VM is made when there are fewer than
 /// ``JavaScriptSandbox/Settings/machines`` or when every VM holds
-/// ``JavaScriptSandbox/Settings/runnersPerMachine``. Retired VMs, and empty ones beyond the
-/// minimum, leave the pool at the next boot (a VM lives on while its runners do).
+/// ``JavaScriptSandbox/Settings/runnersPerMachine``. A retired VM leaves the pool when it is
+/// retired, an empty one beyond the minimum at the next boot; either lives on while its runners do.
 ///
-/// Why a cap per VM: each context compiles and profiles its own copy of the code, and a VM's
-/// garbage collections get slower with every context in it, so a warm wake in a crowded VM costs
-/// more (measured in BENCHMARKS.md); a VM's boot, shared by the runners in it, is what the cap
-/// trades against.
+/// Why a cap per VM: each context links and profiles its own copy of the code, and the more
+/// contexts a VM holds the slower a warm wake in it (measured in BENCHMARKS.md); a VM's boot,
+/// shared by the runners in it, is what the cap trades against.
 final class JSMachinePool: Sendable {
     private let settings: JavaScriptSandbox.Settings
     private struct State {
@@ -27,7 +26,6 @@ final class JSMachinePool: Sendable {
     /// boots at the same time spread out); the runner's release gives the count back.
     func machine() -> JSMachine {
         state.withLock { state -> JSMachine in
-            state.machines.removeAll { $0.isRetired }
             let minimum = max(1, settings.machines)
             while state.machines.count > minimum, let empty = state.machines.firstIndex(where: { $0.runnerCount.load(ordering: .relaxed) == 0 }) {
                 state.machines.remove(at: empty)
