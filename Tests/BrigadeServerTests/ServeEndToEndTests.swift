@@ -62,6 +62,49 @@ import Testing
         #expect(status == 0)
     }
 
+    /// A tenant's JavaScript workflow, deployed with the CLI, survives SIGKILL while it sleeps:
+    /// the server started again on the same file wakes it, boots the tenant's code again, and
+    /// it takes the event sent after the restart.
+    @Test func aJavaScriptWorkflowSleepingThroughAKilledServerFinishesAfterTheRestart() async throws {
+        let binary = try BrigadeExecutable.url()
+        let directory = try TemporaryDirectory(prefix: "brigade-e2e-js")
+        defer { directory.remove() }
+        let db = directory.file("serve.sqlite")
+        let source = directory.file("sleeper.js")
+        try """
+            export class TenantWorkflow {
+              async run(event, step) {
+                const before = await step.do('before', async () => event.payload.name);
+                await step.sleep('nap', '2 seconds');
+                const go = await step.waitForEvent('go', { type: 'go', timeout: '1 hour' });
+                return step.do('after', async () => `${before} woke and got ${go.payload.n}`);
+              }
+            }
+            """.write(toFile: source, atomically: true, encoding: .utf8)
+        let port = 20_000 + Int((getpid() + 7_919) % 20_000)
+        var server = try ServerProcess(binary: binary, arguments: ["serve", "--db", db, "--port", "\(port)"])
+        let token = try await server.token()
+        let environment = ["BRIGADE_URL": "http://127.0.0.1:\(port)", "BRIGADE_TOKEN": token, "BRIGADE_ACCOUNT": "default"]
+        let deployed = try run(binary, ["deploy", source, "--workflow", "sleeper"], environment: environment)
+        #expect(deployed.contains("version 1"), "\(deployed)")
+        let triggered = try run(binary, ["trigger", "sleeper", #"{"name":"Ada"}"#, "--id", "js-1"], environment: environment)
+        #expect(triggered.contains("queued successfully"), "\(triggered)")
+        func describe() throws -> String { try run(binary, ["instances", "describe", "sleeper", "js-1", "--json"], environment: environment) }
+        try await eventually("the instance to sleep", timeout: .seconds(30)) { try describe().contains("\"nap-1\"") }
+        server.kill()
+
+        server = try ServerProcess(binary: binary, arguments: ["serve", "--db", db, "--port", "\(port)"])
+        _ = try await server.waitForListening()
+        try await eventually("the nap to end and the wait to start", timeout: .seconds(30)) { try describe().contains("\"go-1\"") }
+        let sent = try run(
+            binary, ["instances", "send-event", "sleeper", "js-1", "--type", "go", "--payload", #"{"n":2}"#], environment: environment)
+        #expect(sent.contains("sent"), "\(sent)")
+        try await eventually("the instance to complete", timeout: .seconds(30)) { try describe().contains("\"complete\"") }
+        let described = try describe()
+        #expect(described.contains("Ada woke and got 2"), "\(described)")
+        #expect(try await server.terminate() == 0)
+    }
+
     static func committedSteps(_ path: String) async throws -> Set<String> {
         let store = try SQLiteStore(path: path)
         var committed = Set<String>()
