@@ -47,6 +47,6 @@ final class JSMachinePool: Sendable {
         state.withLock { $0.machines.removeAll { $0 === machine } }
     }
 
-    /// VMs live in the pool now (retired ones that runners still hold are not counted).
-    var liveCount: Int { state.withLock { $0.machines.filter { !$0.isRetired }.count } }
+    /// VMs in the pool now (retired ones, which leave it when retired, are not counted).
+    var liveCount: Int { state.withLock { $0.machines.count } }
 }

@@ -15,7 +15,6 @@ import Synchronization
 /// the journal are the engine's: an invocation whose instance hibernates is simply abandoned.
 final class JSRunner: WorkflowRunner, @unchecked Sendable {
     let code: TenantCode
-    let settings: JavaScriptSandbox.Settings
     let machine: JSMachine
     var queue: DispatchQueue { machine.queue }
     /// Set when a limit stopped tenant code: the loader boots a fresh context for the next run.
@@ -34,9 +33,8 @@ final class JSRunner: WorkflowRunner, @unchecked Sendable {
     var isRetired: Bool { retiredFlag.load(ordering: .relaxed) || machine.isRetired }
 
     /// On the machine's queue.
-    private init(code: TenantCode, settings: JavaScriptSandbox.Settings, machine: JSMachine) {
+    private init(code: TenantCode, machine: JSMachine) {
         self.code = code
-        self.settings = settings
         self.machine = machine
         context = JSGlobalContextCreateInGroup(machine.group, nil)
         envText = (try? String(decoding: JSONEncoder().encode(JSONValue.object(code.env)), as: UTF8.self)) ?? "{}"
@@ -64,12 +62,12 @@ final class JSRunner: WorkflowRunner, @unchecked Sendable {
 
     /// A new context with the prelude and `code` loaded, in the pool's least loaded VM. Throws
     /// `code.invalid` when the code does not evaluate or has no `TenantWorkflow` class.
-    static func boot(_ code: TenantCode, settings: JavaScriptSandbox.Settings, pool: JSMachinePool) async throws -> JSRunner {
+    static func boot(_ code: TenantCode, pool: JSMachinePool) async throws -> JSRunner {
         let machine = pool.machine()
         return try await withCheckedThrowingContinuation { continuation in
             machine.queue.async {
                 let started = Counters.monotonicNanos()
-                let runner = JSRunner(code: code, settings: settings, machine: machine)
+                let runner = JSRunner(code: code, machine: machine)
                 do {
                     try runner.load()
                     Counters.boots.add(1, ordering: .relaxed)

@@ -58,11 +58,11 @@ public struct JavaScriptSandbox: WorkflowSandbox {
         let probe = TenantCode(
             tenant: "upload-check", workflow: "upload-check", version: 0, versionId: "", language: language, source: source,
             script: script, env: [:], createdAt: 0)
-        _ = try await JSRunner.boot(probe, settings: settings, pool: pool)
+        _ = try await JSRunner.boot(probe, pool: pool)
         return script
     }
 
     public func boot(_ code: TenantCode) async throws -> any WorkflowRunner {
-        try await JSRunner.boot(code, settings: settings, pool: pool)
+        try await JSRunner.boot(code, pool: pool)
     }
 }

@@ -22,7 +22,7 @@ import Testing
 
         var server = try ServerProcess(binary: binary, arguments: ["serve", "--db", db, "--port", "\(port)", "--probe-ledger", ledger])
         let token = try await server.token()
-        let environment = ["BRIGADE_URL": "http://127.0.0.1:\(port)", "BRIGADE_TOKEN": token, "BRIGADE_ACCOUNT": "default"]
+        let environment = Self.cliEnvironment(port: port, token: token)
         for index in 0..<Self.instances {
             let output = try run(
                 binary,
@@ -84,7 +84,7 @@ import Testing
         let port = 20_000 + Int((getpid() + 7_919) % 20_000)
         var server = try ServerProcess(binary: binary, arguments: ["serve", "--db", db, "--port", "\(port)"])
         let token = try await server.token()
-        let environment = ["BRIGADE_URL": "http://127.0.0.1:\(port)", "BRIGADE_TOKEN": token, "BRIGADE_ACCOUNT": "default"]
+        let environment = Self.cliEnvironment(port: port, token: token)
         let deployed = try run(binary, ["deploy", source, "--workflow", "sleeper"], environment: environment)
         #expect(deployed.contains("version 1"), "\(deployed)")
         let triggered = try run(binary, ["trigger", "sleeper", #"{"name":"Ada"}"#, "--id", "js-1"], environment: environment)
@@ -103,6 +103,11 @@ import Testing
         let described = try describe()
         #expect(described.contains("Ada woke and got 2"), "\(described)")
         #expect(try await server.terminate() == 0)
+    }
+
+    /// What the CLI needs to talk to the server as the default tenant.
+    static func cliEnvironment(port: Int, token: String) -> [String: String] {
+        ["BRIGADE_URL": "http://127.0.0.1:\(port)", "BRIGADE_TOKEN": token, "BRIGADE_ACCOUNT": "default"]
     }
 
     static func committedSteps(_ path: String) async throws -> Set<String> {

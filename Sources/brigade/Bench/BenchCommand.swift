@@ -197,16 +197,26 @@ struct BenchCommand: AsyncParsableCommand {
 
     static func w1(_ runtime: BrigadeRuntime, n: Int, k: Int, concurrency: Int) async throws -> [String: Any] {
         let client = runtime.workflow(BenchSteps.self)
+        return try await throughput(
+            n: n, k: k, concurrency: concurrency,
+            create: { index in _ = try await client.create(id: "w1-\(index)", params: .init(k: k)) },
+            counts: { try await client.counts() })
+    }
+
+    /// W1's measure, for any workflow of `k` steps: creates `n` instances (`concurrency` in
+    /// flight) and polls the per-status counts until all have finished.
+    static func throughput(
+        n: Int, k: Int, concurrency: Int, create: @escaping @Sendable (Int) async throws -> Void,
+        counts: () async throws -> [InstanceStatus: Int]
+    ) async throws -> [String: Any] {
         let cpu = ProcessMetrics.cpuSeconds()
         let start = ContinuousClock.now
-        try await createAll(n, concurrency: concurrency) { index in
-            _ = try await client.create(id: "w1-\(index)", params: .init(k: k))
-        }
+        try await createAll(n, concurrency: concurrency, create)
         let startPhase = ContinuousClock.now - start
-        var counts = try await client.counts()
-        while finished(counts) < n {
+        var current = try await counts()
+        while finished(current) < n {
             try await Task.sleep(for: .milliseconds(2))
-            counts = try await client.counts()
+            current = try await counts()
         }
         let wall = ProcessMetrics.milliseconds(ContinuousClock.now - start) / 1_000
         let cpuUsed = ProcessMetrics.cpuSeconds() - cpu
@@ -214,7 +224,7 @@ struct BenchCommand: AsyncParsableCommand {
             "workflows": n, "steps_per_workflow": k, "wall_s": ProcessMetrics.round3(wall),
             "start_phase_s": ProcessMetrics.round3(ProcessMetrics.milliseconds(startPhase) / 1_000),
             "workflows_per_s": ProcessMetrics.round3(Double(n) / wall), "steps_per_s": ProcessMetrics.round3(Double(n * k) / wall),
-            "failed": counts[.errored, default: 0] + counts[.terminated, default: 0],
+            "failed": current[.errored, default: 0] + current[.terminated, default: 0],
             "engine_cpu_s": ProcessMetrics.round3(cpuUsed),
             "engine_cpu_ms_per_step": ProcessMetrics.round3(cpuUsed * 1_000 / Double(n * k)),
         ]
