@@ -10,7 +10,7 @@ enum HostRequest: Sendable {
         case text(String)
     }
 
-    case step(name: String, config: String?, fnId: Int, promise: Int)
+    case step(name: String, config: String?, promise: Int)
     case sleep(name: String, duration: DurationArgument, promise: Int)
     case sleepUntil(name: String, milliseconds: Double, promise: Int)
     case waitForEvent(name: String, type: String, timeout: DurationArgument?, promise: Int)
@@ -35,6 +35,12 @@ final class JSInvocation: @unchecked Sendable {
     var opsInFlight = 0
     /// Step calls ever started (to see whether an entry started any).
     var opsStarted = 0
+    /// Requests made during the current entry into the VM, handed to the task group when it
+    /// ends: waking the group's thread mid-entry would only make it compete with the tenant's code.
+    var outbox: [HostRequest] = []
+    /// The functions of `step.do` calls in flight, by promise number, protected from the
+    /// collector until their step is over (a step the journal answers never holds one).
+    var functions: [Int: JSObjectRef] = [:]
     /// `step.do` functions being called, waiting for their promise to settle.
     var fnCalls: [Int: CheckedContinuation<Data, any Error>] = [:]
     var nextCall = 0

@@ -14,15 +14,19 @@ extension JSRunner {
             case .log(let level, let message, let context):
                 await step.log(message, level: level, in: context)
 
-            case .step(let name, let configText, let fnId, let promise):
+            case .step(let name, let configText, let promise):
                 let config = try configText.map { try Self.stepConfig($0, step: name) }
                 do {
                     let data = try await step.doJSON(name, config) { context in
-                        try await self.callFunction(invocation, fnId: fnId, context: context)
+                        try await self.callFunction(invocation, promise: promise, context: context)
                     }
-                    await onQueue { self.resolve(invocation, promise: promise, json: data) }
+                    await onQueue {
+                        self.releaseFunction(invocation, promise: promise)
+                        self.resolve(invocation, promise: promise, json: data)
+                    }
                 } catch let failure as StepFailedError {
                     await onQueue {
+                        self.releaseFunction(invocation, promise: promise)
                         self.reject(
                             invocation, promise: promise, name: failure.errorName, message: failure.message,
                             nonRetryable: failure.isNonRetryable)
@@ -44,7 +48,7 @@ extension JSRunner {
                 let limit = try timeout.map { try Self.duration($0, what: "the timeout of step.waitForEvent(\"\(name)\")") } ?? .hours(24)
                 do {
                     let data = try await step.waitForEventJSON(name, type: type, timeout: limit)
-                    await onQueue { self.resolve(invocation, promise: promise, json: data) }
+                    await onQueue { self.resolve(invocation, promise: promise, json: data, event: true) }
                 } catch let timedOut as WaitForEventTimeoutError {
                     await onQueue {
                         self.reject(invocation, promise: promise, name: "WaitForEventTimeoutError", message: timedOut.description, nonRetryable: false)

@@ -178,6 +178,7 @@ final class JSRunner: WorkflowRunner, @unchecked Sendable {
     /// left behind: a limit that stopped it, an exception, or an invocation that can no longer
     /// make progress.
     func enter(_ invocation: JSInvocation, step: StepContext? = nil, _ body: (JSContextRef) -> JSValueRef?) {
+        defer { post(invocation) }
         current = invocation
         currentStep = step
         let started = Counters.monotonicNanos()
@@ -218,10 +219,19 @@ final class JSRunner: WorkflowRunner, @unchecked Sendable {
         }
     }
 
+    /// Hands the requests of the last entry to the invocation's task group, in order.
+    private func post(_ invocation: JSInvocation) {
+        guard !invocation.outbox.isEmpty else { return }
+        for request in invocation.outbox { invocation.requests.yield(request) }
+        invocation.outbox.removeAll(keepingCapacity: true)
+    }
+
     /// Ends an invocation once: records how, releases what its promises held, and ends its
-    /// request stream so that `run` returns.
+    /// request stream so that `run` returns (after the requests already made, such as the logs
+    /// of its last entry).
     func settle(_ invocation: JSInvocation, _ result: Result<Data, any Error>) {
         guard invocation.result == nil else { return }
+        post(invocation)
         invocation.result = result
         invocations[invocation.id] = nil
         for (_, pair) in invocation.resolvers {
@@ -229,13 +239,12 @@ final class JSRunner: WorkflowRunner, @unchecked Sendable {
             JSValueUnprotect(context, pair.reject)
         }
         invocation.resolvers = [:]
+        for (_, function) in invocation.functions { JSValueUnprotect(context, function) }
+        invocation.functions = [:]
         let failure: any Error
         if case .failure(let error) = result { failure = error } else { failure = CancellationError() }
         for (_, call) in invocation.fnCalls { call.resume(throwing: failure) }
         invocation.fnCalls = [:]
-        if let control {
-            _ = JS.call(control, "abandon", [JSValueMakeNumber(context, Double(invocation.id))], in: context)
-        }
         invocation.requests.finish()
     }
 
@@ -249,22 +258,27 @@ final class JSRunner: WorkflowRunner, @unchecked Sendable {
         define("log") { [weak self] context, arguments in
             guard let self, let invocation = self.current, arguments.count >= 2 else { return nil }
             let level = LogLevel(rawValue: JS.text(arguments[0], in: context)) ?? .log
-            invocation.requests.yield(.log(level: level, message: JS.text(arguments[1], in: context), context: self.currentStep))
+            invocation.outbox.append(.log(level: level, message: JS.text(arguments[1], in: context), context: self.currentStep))
             return nil
         }
         define("stepDo") { [weak self] context, arguments in
             guard let self, arguments.count >= 4 else { throw HostFunction.Failure(message: "stepDo: bad arguments") }
             let config = JSValueIsNull(context, arguments[2]) ? nil : JS.text(arguments[2], in: context)
             let name = JS.text(arguments[1], in: context)
-            return self.request(arguments[0], in: context, journal: (.do, name)) { promise in
-                .step(name: name, config: config, fnId: Int(JSValueToNumber(context, arguments[3], nil)), promise: promise)
+            let function = JSValueToObject(context, arguments[3], nil)
+            return self.request(arguments[0], in: context, journal: (.do, name)) { invocation, promise in
+                if let function {
+                    JSValueProtect(context, function)
+                    invocation.functions[promise] = function
+                }
+                return .step(name: name, config: config, promise: promise)
             }
         }
         define("sleep") { [weak self] context, arguments in
             guard let self, arguments.count >= 3 else { throw HostFunction.Failure(message: "sleep: bad arguments") }
             let duration = Self.duration(arguments[2], in: context)
             let name = JS.text(arguments[1], in: context)
-            return self.request(arguments[0], in: context, journal: (.sleep, name)) { promise in
+            return self.request(arguments[0], in: context, journal: (.sleep, name)) { _, promise in
                 .sleep(name: name, duration: duration, promise: promise)
             }
         }
@@ -272,7 +286,7 @@ final class JSRunner: WorkflowRunner, @unchecked Sendable {
             guard let self, arguments.count >= 3 else { throw HostFunction.Failure(message: "sleepUntil: bad arguments") }
             let milliseconds = JSValueToNumber(context, arguments[2], nil)
             let name = JS.text(arguments[1], in: context)
-            return self.request(arguments[0], in: context, journal: (.sleep, name)) { promise in
+            return self.request(arguments[0], in: context, journal: (.sleep, name)) { _, promise in
                 .sleepUntil(name: name, milliseconds: milliseconds, promise: promise)
             }
         }
@@ -280,7 +294,7 @@ final class JSRunner: WorkflowRunner, @unchecked Sendable {
             guard let self, arguments.count >= 4 else { throw HostFunction.Failure(message: "waitForEvent: bad arguments") }
             let timeout = JSValueIsNull(context, arguments[3]) ? nil : Self.duration(arguments[3], in: context)
             let name = JS.text(arguments[1], in: context)
-            return self.request(arguments[0], in: context, journal: (.waitForEvent, name)) { promise in
+            return self.request(arguments[0], in: context, journal: (.waitForEvent, name)) { _, promise in
                 .waitForEvent(name: name, type: JS.text(arguments[2], in: context), timeout: timeout, promise: promise)
             }
         }
@@ -316,7 +330,7 @@ final class JSRunner: WorkflowRunner, @unchecked Sendable {
     /// when the step finished in an earlier lifetime, settles it at once from the journal, so a
     /// resumed instance replays its finished steps within this one entry into the VM.
     private func request(
-        _ id: JSValueRef, in context: JSContextRef, journal: (kind: StepKind, name: String), _ make: (Int) -> HostRequest
+        _ id: JSValueRef, in context: JSContextRef, journal: (kind: StepKind, name: String), _ make: (JSInvocation, Int) -> HostRequest
     ) -> JSValueRef? {
         var resolve: JSObjectRef?
         var reject: JSObjectRef?
@@ -327,8 +341,7 @@ final class JSRunner: WorkflowRunner, @unchecked Sendable {
             Counters.journalAnswers.add(1, ordering: .relaxed)
             switch outcome {
             case .value(let json):
-                let value = json.flatMap { JS.parse(String(decoding: $0, as: UTF8.self), in: context) } ?? JSValueMakeUndefined(context)
-                JSObjectCallAsFunction(context, resolve, nil, 1, [value], nil)
+                JSObjectCallAsFunction(context, resolve, nil, 1, [Self.answer(json, event: journal.kind == .waitForEvent, in: context)], nil)
             case .failed(let name, let message, let nonRetryable):
                 if let control {
                     let (error, _) = JS.call(
@@ -346,18 +359,38 @@ final class JSRunner: WorkflowRunner, @unchecked Sendable {
         invocation.resolvers[number] = (resolve, reject)
         invocation.opsInFlight += 1
         invocation.opsStarted += 1
-        invocation.requests.yield(make(number))
+        invocation.outbox.append(make(invocation, number))
         return promise
     }
 
     // MARK: Answers
 
-    /// Settles a step call's promise with a JSON value (nil: `undefined`).
-    func resolve(_ invocation: JSInvocation, promise: Int, json: Data?) {
+    /// What a step call's promise resolves to: its JSON value (nil: `undefined`), or for an
+    /// event the seed's `{ type, payload, timestamp }` with the timestamp as a `Date`.
+    static func answer(_ json: Data?, event: Bool, in context: JSContextRef) -> JSValueRef {
+        guard let json, let value = JS.parse(String(decoding: json, as: UTF8.self), in: context) else { return JSValueMakeUndefined(context) }
+        guard event, let stored = JSValueToObject(context, value, nil) else { return value }
+        let object = JSObjectMake(context, nil, nil)!
+        for key in ["type", "payload"] {
+            JS.setProperty(object, key, JS.property(stored, key, in: context) ?? JSValueMakeUndefined(context), in: context)
+        }
+        let milliseconds: JSValueRef? = JS.property(stored, "timestamp", in: context) ?? JSValueMakeNumber(context, 0)
+        let date: JSValueRef? = JSObjectMakeDate(context, 1, [milliseconds], nil) ?? milliseconds
+        JS.setProperty(object, "timestamp", date ?? JSValueMakeUndefined(context), in: context)
+        return object
+    }
+
+    /// Lets go of a `step.do`'s function once its step is over.
+    func releaseFunction(_ invocation: JSInvocation, promise: Int) {
+        if let function = invocation.functions.removeValue(forKey: promise) { JSValueUnprotect(context, function) }
+    }
+
+    /// Settles a step call's promise with a JSON value (nil: `undefined`; `event`: see ``answer(_:event:in:)``).
+    func resolve(_ invocation: JSInvocation, promise: Int, json: Data?, event: Bool = false) {
         guard invocation.result == nil, let pair = invocation.resolvers.removeValue(forKey: promise) else { return }
         invocation.opsInFlight -= 1
         enter(invocation) { context in
-            let value = json.flatMap { JS.parse(String(decoding: $0, as: UTF8.self), in: context) } ?? JSValueMakeUndefined(context)
+            let value = Self.answer(json, event: event, in: context)
             var exception: JSValueRef?
             JSObjectCallAsFunction(context, pair.resolve, nil, 1, [value], &exception)
             return exception
@@ -384,7 +417,7 @@ final class JSRunner: WorkflowRunner, @unchecked Sendable {
     }
 
     /// Calls the function of a `step.do` for one attempt and waits for its promise.
-    func callFunction(_ invocation: JSInvocation, fnId: Int, context stepContext: StepContext) async throws -> Data {
+    func callFunction(_ invocation: JSInvocation, promise: Int, context stepContext: StepContext) async throws -> Data {
         let contextText =
             "{\"attempt\":\(stepContext.attempt),\"name\":\(JSRunner.quoted(stepContext.name)),\"count\":\(stepContext.count)}"
         let callId = Mutex<Int?>(nil)
@@ -404,7 +437,7 @@ final class JSRunner: WorkflowRunner, @unchecked Sendable {
                         JS.call(
                             control, "callFn",
                             [
-                                JSValueMakeNumber(context, Double(invocation.id)), JSValueMakeNumber(context, Double(fnId)),
+                                JSValueMakeNumber(context, Double(invocation.id)), invocation.functions[promise] ?? JSValueMakeUndefined(context),
                                 JSValueMakeNumber(context, Double(id)), JS.value(contextText, in: context),
                             ], in: context
                         ).exception

@@ -22,10 +22,12 @@ enum JS {
 
     static func text(_ string: JSStringRef) -> String {
         let capacity = JSStringGetMaximumUTF8CStringSize(string)
-        var buffer = [CChar](repeating: 0, count: capacity)
-        let written = JSStringGetUTF8CString(string, &buffer, capacity)
-        guard written > 0 else { return "" }
-        return String(decoding: buffer[..<(written - 1)].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        // Step names and JSON answers cross here on every step call: no array, no copy.
+        return withUnsafeTemporaryAllocation(of: CChar.self, capacity: capacity) { buffer in
+            let written = JSStringGetUTF8CString(string, buffer.baseAddress, capacity)
+            guard written > 0 else { return "" }
+            return String(decoding: UnsafeRawBufferPointer(start: buffer.baseAddress, count: written - 1), as: UTF8.self)
+        }
     }
 
     /// Parses JSON text into a value; nil if it does not parse.

@@ -7,7 +7,7 @@
 ///
 /// The host functions are captured by this closure and removed from the global object, so tenant
 /// code cannot call them with forged invocation ids. The value of the script is the control
-/// object the host keeps (`start`, `callFn`, `abandon`, `makeError`, `bind`).
+/// object the host keeps (`start`, `callFn`, `makeError`, `bind`).
 enum Prelude {
     static let source = #"""
     (function (host) {
@@ -74,23 +74,19 @@ enum Prelude {
         return typeof duration === "number" ? duration : String(duration);
       }
 
-      const invocations = new Map();
       let TenantWorkflow = undefined;
 
       function makeStep(id) {
         return Object.freeze({
           do(name, second, third) {
             const fn = typeof second === "function" ? second : third;
-            const config = typeof second === "function" ? undefined : second;
             if (typeof fn !== "function") {
               return Promise.reject(new TypeError(`step.do("${name}"): pass the step's function as the last argument`));
             }
-            const state = invocations.get(id);
-            if (state === undefined) return new Promise(() => {});
-            const fnId = state.nextFn++;
-            state.fns.set(fnId, fn);
-            const configText = config === undefined || config === null ? null : JSON.stringify(config);
-            return host.stepDo(id, String(name), configText, fnId).finally(() => { state.fns.delete(fnId); });
+            const config = typeof second === "function" ? undefined : second;
+            // The host keeps fn only while the step can still call it (never for a step the
+            // journal answers), so nothing here tracks it.
+            return host.stepDo(id, String(name), config === undefined || config === null ? null : JSON.stringify(config), fn);
           },
           sleep(name, duration) {
             return host.sleep(id, String(name), durationArgument(duration));
@@ -102,8 +98,8 @@ enum Prelude {
           waitForEvent(name, options) {
             const o = options === undefined || options === null ? {} : options;
             const timeout = o.timeout === undefined || o.timeout === null ? null : durationArgument(o.timeout);
-            return host.waitForEvent(id, String(name), o.type === undefined ? "" : String(o.type), timeout)
-              .then((e) => ({ type: e.type, payload: e.payload, timestamp: new Date(e.timestamp) }));
+            // The host answers { type, payload, timestamp: Date } itself.
+            return host.waitForEvent(id, String(name), o.type === undefined ? "" : String(o.type), timeout);
           },
         });
       }
@@ -128,51 +124,51 @@ enum Prelude {
           return null;
         },
         start(id, eventText, envText) {
-          invocations.set(id, { nextFn: 0, fns: new Map() });
           const raw = JSON.parse(eventText);
           const event = Object.freeze({ payload: raw.payload, timestamp: new Date(raw.timestamp), instanceId: raw.instanceId });
           const env = JSON.parse(envText);
           const step = makeStep(id);
-          Promise.resolve()
-            .then(() => {
-              const workflow = new TenantWorkflow({}, env);
-              if (workflow.env === undefined) workflow.env = env;
-              return workflow.run(event, step);
-            })
-            .then(
-              (value) => {
-                let text;
-                try { text = serialize(value); } catch (e) {
-                  host.runSettled(id, false, errorJSON(new TypeError(`run returned a value that is not JSON: ${e.message}`)));
-                  return;
-                }
-                host.runSettled(id, true, text);
-              },
-              (error) => { host.runSettled(id, false, errorJSON(error)); });
+          // No microtask before run: a throwing constructor is caught here instead.
+          let result;
+          try {
+            const workflow = new TenantWorkflow({}, env);
+            if (workflow.env === undefined) workflow.env = env;
+            result = workflow.run(event, step);
+          } catch (error) {
+            result = Promise.reject(error);
+          }
+          Promise.resolve(result).then(
+            (value) => {
+              let text;
+              try { text = serialize(value); } catch (e) {
+                host.runSettled(id, false, errorJSON(new TypeError(`run returned a value that is not JSON: ${e.message}`)));
+                return;
+              }
+              host.runSettled(id, true, text);
+            },
+            (error) => { host.runSettled(id, false, errorJSON(error)); });
         },
-        callFn(id, fnId, callId, contextText) {
-          const state = invocations.get(id);
-          const fn = state === undefined ? undefined : state.fns.get(fnId);
-          if (fn === undefined) {
+        callFn(id, fn, callId, contextText) {
+          if (typeof fn !== "function") {
             host.fnSettled(id, callId, false, errorJSON(new Error("the step's function is no longer available")));
             return;
           }
-          const context = JSON.parse(contextText);
-          Promise.resolve()
-            .then(() => fn(context))
-            .then(
-              (value) => {
-                let text;
-                try { text = serialize(value); } catch (e) {
-                  host.fnSettled(id, callId, false, errorJSON(new NonRetryableError(`the step returned a value that is not JSON: ${e.message}`, "TypeError")));
-                  return;
-                }
-                host.fnSettled(id, callId, true, text);
-              },
-              (error) => { host.fnSettled(id, callId, false, errorJSON(error)); });
-        },
-        abandon(id) {
-          invocations.delete(id);
+          let result;
+          try {
+            result = fn(JSON.parse(contextText));
+          } catch (error) {
+            result = Promise.reject(error);
+          }
+          Promise.resolve(result).then(
+            (value) => {
+              let text;
+              try { text = serialize(value); } catch (e) {
+                host.fnSettled(id, callId, false, errorJSON(new NonRetryableError(`the step returned a value that is not JSON: ${e.message}`, "TypeError")));
+                return;
+              }
+              host.fnSettled(id, callId, true, text);
+            },
+            (error) => { host.fnSettled(id, callId, false, errorJSON(error)); });
         },
         makeError(name, message, nonRetryable) {
           const error = nonRetryable ? new NonRetryableError(message, name) : new Error(message);
