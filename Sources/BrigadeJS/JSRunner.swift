@@ -186,6 +186,7 @@ final class JSRunner: WorkflowRunner, @unchecked Sendable {
         let exception = body(context)
         Counters.entries.add(1, ordering: .relaxed)
         Counters.entryNanos.add(Counters.monotonicNanos() - started, ordering: .relaxed)
+        Counters.entryCPUNanos.add(watchdog.cpuUsed(), ordering: .relaxed)
         current = nil
         currentStep = nil
         machine.survey(in: context)

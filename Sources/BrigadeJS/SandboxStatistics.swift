@@ -10,6 +10,8 @@ public struct SandboxStatistics: Sendable, Hashable {
     /// Entries into tenant code: `run` starting, a step's promise settling, a step's function.
     public var entries: Int
     public var entryNanoseconds: UInt64
+    /// CPU time of the threads running those entries (wall time less preemption by other work).
+    public var entryCPUNanoseconds: UInt64
     /// Entries stopped by a limit.
     public var limitStops: Int
     /// Step calls answered from the journal inside the entry that made them (a resumed
@@ -24,6 +26,7 @@ public struct SandboxStatistics: Sendable, Hashable {
         SandboxStatistics(
             boots: Counters.boots.load(ordering: .relaxed), bootNanoseconds: Counters.bootNanos.load(ordering: .relaxed),
             entries: Counters.entries.load(ordering: .relaxed), entryNanoseconds: Counters.entryNanos.load(ordering: .relaxed),
+            entryCPUNanoseconds: Counters.entryCPUNanos.load(ordering: .relaxed),
             limitStops: Counters.limitStops.load(ordering: .relaxed), journalAnswers: Counters.journalAnswers.load(ordering: .relaxed),
             vmsRetired: Counters.machinesRetired.load(ordering: .relaxed))
     }
@@ -31,7 +34,8 @@ public struct SandboxStatistics: Sendable, Hashable {
     public static func - (lhs: SandboxStatistics, rhs: SandboxStatistics) -> SandboxStatistics {
         SandboxStatistics(
             boots: lhs.boots - rhs.boots, bootNanoseconds: lhs.bootNanoseconds &- rhs.bootNanoseconds, entries: lhs.entries - rhs.entries,
-            entryNanoseconds: lhs.entryNanoseconds &- rhs.entryNanoseconds, limitStops: lhs.limitStops - rhs.limitStops,
+            entryNanoseconds: lhs.entryNanoseconds &- rhs.entryNanoseconds,
+            entryCPUNanoseconds: lhs.entryCPUNanoseconds &- rhs.entryCPUNanoseconds, limitStops: lhs.limitStops - rhs.limitStops,
             journalAnswers: lhs.journalAnswers - rhs.journalAnswers, vmsRetired: lhs.vmsRetired - rhs.vmsRetired)
     }
 }
@@ -41,6 +45,7 @@ enum Counters {
     static let bootNanos = Atomic<UInt64>(0)
     static let entries = Atomic<Int>(0)
     static let entryNanos = Atomic<UInt64>(0)
+    static let entryCPUNanos = Atomic<UInt64>(0)
     static let limitStops = Atomic<Int>(0)
     static let journalAnswers = Atomic<Int>(0)
     static let machinesRetired = Atomic<Int>(0)

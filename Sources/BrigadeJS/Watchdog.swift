@@ -57,6 +57,9 @@ final class Watchdog: @unchecked Sendable {
         entryStart = Self.threadCPUNanos()
     }
 
+    /// Thread CPU time since ``begin()``.
+    func cpuUsed() -> UInt64 { Self.threadCPUNanos() &- entryStart }
+
     /// Why the entry was stopped, if it was.
     func end() -> Stop? {
         defer { stop = nil }
