@@ -2,17 +2,21 @@ import Brigade
 import Foundation
 
 /// Turns an uploaded module (JavaScript or TypeScript, `import`/`export` syntax) into a classic
-/// script JavaScriptCore can evaluate, with Debian's `esbuild`: one bundled IIFE whose exports
-/// land in the global `__tenant`. `cloudflare:*` imports stay external and are served by the
-/// prelude's `require`; any other import fails here. esbuild does not type-check TypeScript, it
-/// strips the types.
+/// script JavaScriptCore can evaluate, with Debian's `esbuild`: an IIFE whose exports land in the
+/// global `__tenant`. esbuild does not type-check TypeScript, it strips the types.
+///
+/// esbuild transforms the module and never bundles it: bundling resolves imports on the server's
+/// file system, and `import secrets from "/etc/…/config.json"` would copy a server file into the
+/// tenant's code. Transformed, every import is a `require` call that the prelude answers for
+/// `cloudflare:workers` and `cloudflare:workflows` and refuses for anything else — when the code
+/// is loaded, which the upload does once (see ``importError(_:source:)``).
 struct ModuleCompiler: Sendable {
     var executable: String
 
     func compile(_ source: String, language: CodeLanguage) async throws -> String {
         let fileName = language == .typescript ? "tenant.ts" : "tenant.js"
         let arguments = [
-            "--bundle", "--format=iife", "--global-name=__tenant", "--target=es2022", "--external:cloudflare:*",
+            "--format=iife", "--global-name=__tenant", "--target=es2022",
             "--loader=\(language == .typescript ? "ts" : "js")", "--sourcefile=\(fileName)", "--log-level=error", "--log-limit=3",
             "--color=false", "--charset=utf8",
         ]
@@ -36,6 +40,26 @@ struct ModuleCompiler: Sendable {
         }
         if message == nil { message = text.trimmingCharacters(in: .whitespacesAndNewlines) }
         return BrigadeError(.codeInvalid, "The code does not compile: \(place)\(message ?? "esbuild failed").")
+    }
+
+    /// The upload's error for a module whose load failed on an import the prelude refuses,
+    /// placed at the import in the uploaded source (the failure itself happens in the compiled
+    /// script, whose lines are not the tenant's); nil for any other failure.
+    static func importError(_ error: BrigadeError, source: String) -> BrigadeError? {
+        guard let start = error.message.range(of: "Cannot import \""),
+            let end = error.message[start.upperBound...].firstIndex(of: "\"")
+        else { return nil }
+        let specifier = String(error.message[start.upperBound..<end])
+        var place = ""
+        for (index, line) in source.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            if let found = ["\"", "'", "`"].lazy.compactMap({ line.range(of: "\($0)\(specifier)\($0)") }).first {
+                place = "line \(index + 1), column \(line.distance(from: line.startIndex, to: found.lowerBound) + 1): "
+                break
+            }
+        }
+        return BrigadeError(
+            .codeInvalid,
+            "The code cannot be loaded: \(place)it imports \"\(specifier)\"; tenant code is a single module, and only cloudflare:workers and cloudflare:workflows can be imported.")
     }
 
     private func run(_ arguments: [String], input: Data) async throws -> (Int32, Data, Data) {

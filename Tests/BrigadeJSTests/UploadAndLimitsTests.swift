@@ -28,12 +28,36 @@ import Testing
             await #expect { try await test.deploy("export class TenantWorkflow { go() {} }") } throws: { error in
                 (error as? BrigadeError)?.message.contains("no run(event, step) method") == true
             }
-            await #expect { try await test.deploy("import fs from 'node:fs';\nexport class TenantWorkflow { async run() {} }") } throws: { error in
-                (error as? BrigadeError)?.message.contains("line 1") == true
+            await #expect { try await test.deploy("// reads a file\nimport fs from 'node:fs';\nexport class TenantWorkflow { async run() {} }") } throws: { error in
+                let message = (error as? BrigadeError)?.message ?? ""
+                return message.contains("line 2, column 16") && message.contains("imports \"node:fs\"")
             }
             await #expect { try await test.deploy("throw new Error('top-level boom');\nexport class TenantWorkflow { async run() {} }") } throws: { error in
                 (error as? BrigadeError)?.message.contains("top-level boom") == true
             }
+        }
+    }
+
+    /// Upload compiles with esbuild on the server: a module must not be able to make it read a
+    /// file of the server into the tenant's code (a bundler resolves imports on the disk).
+    @Test func anImportOfAServerFileIsRefusedAndItsContentIsNeverRead() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("brigade-secret-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let secret = directory.appendingPathComponent("config.json")
+        try Data(#"{"password":"hunter2-server-only"}"#.utf8).write(to: secret)
+        try await JSTest.run { test in
+            for specifier in [secret.path, "./config.json", "../\(directory.lastPathComponent)/config.json"] {
+                let source = "import config from \"\(specifier)\";\nexport class TenantWorkflow { async run() { return config; } }"
+                await #expect {
+                    try await test.deploy(source)
+                } throws: { error in
+                    let message = (error as? BrigadeError)?.message ?? ""
+                    return message.contains("line 1, column 20") && message.contains("imports \"\(specifier)\"") && !message.contains("hunter2")
+                }
+            }
+            let workflows = try await test.runtime.workflows()
+            #expect(!workflows.contains { $0.name == "flow" }, "nothing was stored")
         }
     }
 
