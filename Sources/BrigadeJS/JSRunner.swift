@@ -23,7 +23,7 @@ final class JSRunner: WorkflowRunner, @unchecked Sendable {
 
     // Queue-confined.
     private let context: JSGlobalContextRef
-    private var control: JSObjectRef?
+    private let control: JSObjectRef
     private var watchdog: Watchdog { machine.watchdog }
     private var invocations: [Int: JSInvocation] = [:]
     private var current: JSInvocation?
@@ -32,13 +32,15 @@ final class JSRunner: WorkflowRunner, @unchecked Sendable {
 
     var isRetired: Bool { retiredFlag.load(ordering: .relaxed) || machine.isRetired }
 
-    /// On the machine's queue.
-    private init(code: TenantCode, machine: JSMachine) {
+    /// On the machine's queue: adopts `prepared` for `code`.
+    private init(code: TenantCode, machine: JSMachine, prepared: PreparedContext) {
         self.code = code
         self.machine = machine
-        context = JSGlobalContextCreateInGroup(machine.group, nil)
+        context = prepared.context
+        control = prepared.control
         envText = (try? String(decoding: JSONEncoder().encode(JSONValue.object(code.env)), as: UTF8.self)) ?? "{}"
         machine.countBoot()
+        prepared.binding.runner = self
     }
 
     deinit {
@@ -50,30 +52,42 @@ final class JSRunner: WorkflowRunner, @unchecked Sendable {
 
     private struct ContextRelease: @unchecked Sendable {
         let context: JSGlobalContextRef
-        let control: JSObjectRef?
+        let control: JSObjectRef
         let machine: JSMachine
 
         func run() {
-            if let control { JSValueUnprotect(context, control) }
+            JSValueUnprotect(context, control)
             JSGlobalContextRelease(context)
             machine.runnerCount.subtract(1, ordering: .relaxed)
         }
     }
 
-    /// A new context with the prelude and `code` loaded, in the pool's least loaded VM. Throws
-    /// `code.invalid` when the code does not evaluate or has no `TenantWorkflow` class.
+    /// A context with the prelude and `code` loaded, in the pool's least loaded VM: its standby
+    /// context if it has one (see ``PreparedContext``), a new one otherwise. Throws `code.invalid`
+    /// when the code does not evaluate or has no `TenantWorkflow` class.
     static func boot(_ code: TenantCode, pool: JSMachinePool) async throws -> JSRunner {
         let machine = pool.machine()
         return try await withCheckedThrowingContinuation { continuation in
             machine.queue.async {
                 let started = Counters.monotonicNanos()
-                let runner = JSRunner(code: code, machine: machine)
+                let prepared: PreparedContext
                 do {
+                    prepared = try machine.takePrepared()
+                } catch {
+                    // No runner will give back the place `pool.machine()` counted for it.
+                    machine.runnerCount.subtract(1, ordering: .relaxed)
+                    machine.replenish()
+                    continuation.resume(throwing: error)
+                    return
+                }
+                do {
+                    let runner = JSRunner(code: code, machine: machine, prepared: prepared)
                     try runner.load()
                     Counters.boots.add(1, ordering: .relaxed)
                     Counters.bootNanos.add(Counters.monotonicNanos() - started, ordering: .relaxed)
                     continuation.resume(returning: runner)
                 } catch {
+                    machine.replenish()
                     continuation.resume(throwing: error)
                 }
             }
@@ -81,22 +95,7 @@ final class JSRunner: WorkflowRunner, @unchecked Sendable {
     }
 
     private func load() throws {
-        let global = JSContextGetGlobalObject(context)!
-        let host = JSObjectMake(context, nil, nil)!
-        installHostFunctions(on: host)
-        JS.setProperty(global, "__brigadeHost", host, in: context)
-
         watchdog.begin()
-        let (prelude, preludeError) = evaluate(Prelude.source, url: "brigade-prelude.js")
-        if let preludeError {
-            throw BrigadeError(.codeInvalid, "The sandbox prelude failed: \(JS.describe(exception: preludeError, in: context).message)")
-        }
-        guard let prelude, let object = JSValueToObject(context, prelude, nil) else {
-            throw BrigadeError(.codeInvalid, "The sandbox prelude returned no control object.")
-        }
-        JSValueProtect(context, object)
-        control = object
-
         let (_, scriptError) = evaluate(code.script, url: "tenant.js")
         if let limit = watchdog.end() {
             if limit.memory { machine.retire() }
@@ -107,8 +106,9 @@ final class JSRunner: WorkflowRunner, @unchecked Sendable {
             let place = line.map { " (line \($0)\(column.map { ", column \($0)" } ?? "") of the compiled module)" } ?? ""
             throw BrigadeError(.codeInvalid, "The code threw while loading: \(message)\(place).")
         }
+        let global = JSContextGetGlobalObject(context)!
         let exports = JS.property(global, "__tenant", in: context) ?? JSValueMakeUndefined(context)
-        let (bound, bindError) = JS.call(object, "bind", [exports], in: context)
+        let (bound, bindError) = JS.call(control, "bind", [exports], in: context)
         if let bindError { throw BrigadeError(.codeInvalid, JS.describe(exception: bindError, in: context).message) }
         if let bound, JSValueIsString(context, bound) {
             throw BrigadeError(.codeInvalid, "In the code of \"\(code.workflow)\": \(JS.text(bound, in: context)).")
@@ -155,7 +155,6 @@ final class JSRunner: WorkflowRunner, @unchecked Sendable {
     }
 
     private func start(_ invocation: JSInvocation, eventText: String) {
-        guard let control else { return settle(invocation, .failure(BrigadeError(.codeInvalid, "The runner has no code loaded."))) }
         invocations[invocation.id] = invocation
         enter(invocation) { context in
             JS.call(
@@ -247,27 +246,29 @@ final class JSRunner: WorkflowRunner, @unchecked Sendable {
         for (_, call) in invocation.fnCalls { call.resume(throwing: failure) }
         invocation.fnCalls = [:]
         invocation.requests.finish()
+        machine.replenish()
     }
 
     // MARK: Host functions
 
-    private func installHostFunctions(on host: JSObjectRef) {
+    /// Installs the functions the prelude calls on `host`. They find their runner through
+    /// `binding` (see ``PreparedContext``); before a runner adopts the context they do nothing.
+    static func installHostFunctions(on host: JSObjectRef, in context: JSContextRef, binding: PreparedContext.HostBinding) {
         func define(_ name: String, _ body: @escaping HostFunction.Body) {
             JS.setProperty(host, name, HostFunction.make(in: context, body), in: context)
         }
-        // The closures hold the runner weakly: the VM they live in belongs to it.
-        define("log") { [weak self] context, arguments in
-            guard let self, let invocation = self.current, arguments.count >= 2 else { return nil }
+        define("log") { [binding] context, arguments in
+            guard let runner = binding.runner, let invocation = runner.current, arguments.count >= 2 else { return nil }
             let level = LogLevel(rawValue: JS.text(arguments[0], in: context)) ?? .log
-            invocation.outbox.append(.log(level: level, message: JS.text(arguments[1], in: context), context: self.currentStep))
+            invocation.outbox.append(.log(level: level, message: JS.text(arguments[1], in: context), context: runner.currentStep))
             return nil
         }
-        define("stepDo") { [weak self] context, arguments in
-            guard let self, arguments.count >= 4 else { throw HostFunction.Failure(message: "stepDo: bad arguments") }
+        define("stepDo") { [binding] context, arguments in
+            guard let runner = binding.runner, arguments.count >= 4 else { throw HostFunction.Failure(message: "stepDo: bad arguments") }
             let config = JSValueIsNull(context, arguments[2]) ? nil : JS.text(arguments[2], in: context)
             let name = JS.text(arguments[1], in: context)
             let function = JSValueToObject(context, arguments[3], nil)
-            return self.request(arguments[0], in: context, journal: (.do, name)) { invocation, promise in
+            return runner.request(arguments[0], in: context, journal: (.do, name)) { invocation, promise in
                 if let function {
                     JSValueProtect(context, function)
                     invocation.functions[promise] = function
@@ -275,38 +276,38 @@ final class JSRunner: WorkflowRunner, @unchecked Sendable {
                 return .step(name: name, config: config, promise: promise)
             }
         }
-        define("sleep") { [weak self] context, arguments in
-            guard let self, arguments.count >= 3 else { throw HostFunction.Failure(message: "sleep: bad arguments") }
+        define("sleep") { [binding] context, arguments in
+            guard let runner = binding.runner, arguments.count >= 3 else { throw HostFunction.Failure(message: "sleep: bad arguments") }
             let duration = Self.duration(arguments[2], in: context)
             let name = JS.text(arguments[1], in: context)
-            return self.request(arguments[0], in: context, journal: (.sleep, name)) { _, promise in
+            return runner.request(arguments[0], in: context, journal: (.sleep, name)) { _, promise in
                 .sleep(name: name, duration: duration, promise: promise)
             }
         }
-        define("sleepUntil") { [weak self] context, arguments in
-            guard let self, arguments.count >= 3 else { throw HostFunction.Failure(message: "sleepUntil: bad arguments") }
+        define("sleepUntil") { [binding] context, arguments in
+            guard let runner = binding.runner, arguments.count >= 3 else { throw HostFunction.Failure(message: "sleepUntil: bad arguments") }
             let milliseconds = JSValueToNumber(context, arguments[2], nil)
             let name = JS.text(arguments[1], in: context)
-            return self.request(arguments[0], in: context, journal: (.sleep, name)) { _, promise in
+            return runner.request(arguments[0], in: context, journal: (.sleep, name)) { _, promise in
                 .sleepUntil(name: name, milliseconds: milliseconds, promise: promise)
             }
         }
-        define("waitForEvent") { [weak self] context, arguments in
-            guard let self, arguments.count >= 4 else { throw HostFunction.Failure(message: "waitForEvent: bad arguments") }
+        define("waitForEvent") { [binding] context, arguments in
+            guard let runner = binding.runner, arguments.count >= 4 else { throw HostFunction.Failure(message: "waitForEvent: bad arguments") }
             let timeout = JSValueIsNull(context, arguments[3]) ? nil : Self.duration(arguments[3], in: context)
             let name = JS.text(arguments[1], in: context)
-            return self.request(arguments[0], in: context, journal: (.waitForEvent, name)) { _, promise in
+            return runner.request(arguments[0], in: context, journal: (.waitForEvent, name)) { _, promise in
                 .waitForEvent(name: name, type: JS.text(arguments[2], in: context), timeout: timeout, promise: promise)
             }
         }
-        define("runSettled") { [weak self] context, arguments in
-            guard let self, arguments.count >= 3, let invocation = self.invocation(arguments[0], in: context) else { return nil }
+        define("runSettled") { [binding] context, arguments in
+            guard let runner = binding.runner, arguments.count >= 3, let invocation = runner.invocation(arguments[0], in: context) else { return nil }
             let text = JS.text(arguments[2], in: context)
-            self.settle(invocation, JSValueToBoolean(context, arguments[1]) ? .success(Data(text.utf8)) : .failure(JavaScriptError.from(json: text)))
+            runner.settle(invocation, JSValueToBoolean(context, arguments[1]) ? .success(Data(text.utf8)) : .failure(JavaScriptError.from(json: text)))
             return nil
         }
-        define("fnSettled") { [weak self] context, arguments in
-            guard let self, arguments.count >= 4, let invocation = self.invocation(arguments[0], in: context) else { return nil }
+        define("fnSettled") { [binding] context, arguments in
+            guard let runner = binding.runner, arguments.count >= 4, let invocation = runner.invocation(arguments[0], in: context) else { return nil }
             let callId = Int(JSValueToNumber(context, arguments[1], nil))
             guard let call = invocation.fnCalls.removeValue(forKey: callId) else { return nil }
             let text = JS.text(arguments[3], in: context)
@@ -344,12 +345,10 @@ final class JSRunner: WorkflowRunner, @unchecked Sendable {
             case .value(let json):
                 JSObjectCallAsFunction(context, resolve, nil, 1, [Self.answer(json, event: journal.kind == .waitForEvent, in: context)], nil)
             case .failed(let name, let message, let nonRetryable):
-                if let control {
-                    let (error, _) = JS.call(
-                        control, "makeError",
-                        [JS.value(name, in: context), JS.value(message, in: context), JSValueMakeBoolean(context, nonRetryable)], in: context)
-                    JSObjectCallAsFunction(context, reject, nil, 1, [error ?? JSValueMakeUndefined(context)], nil)
-                }
+                let (error, _) = JS.call(
+                    control, "makeError",
+                    [JS.value(name, in: context), JS.value(message, in: context), JSValueMakeBoolean(context, nonRetryable)], in: context)
+                JSObjectCallAsFunction(context, reject, nil, 1, [error ?? JSValueMakeUndefined(context)], nil)
             }
             return promise
         }
@@ -402,7 +401,7 @@ final class JSRunner: WorkflowRunner, @unchecked Sendable {
 
     /// Rejects a step call's promise with an error of that name (a `NonRetryableError` if it was one).
     func reject(_ invocation: JSInvocation, promise: Int, name: String, message: String, nonRetryable: Bool) {
-        guard invocation.result == nil, let control, let pair = invocation.resolvers.removeValue(forKey: promise) else { return }
+        guard invocation.result == nil, let pair = invocation.resolvers.removeValue(forKey: promise) else { return }
         invocation.opsInFlight -= 1
         enter(invocation) { context in
             let (error, failure) = JS.call(
@@ -425,7 +424,7 @@ final class JSRunner: WorkflowRunner, @unchecked Sendable {
         return try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Data, any Error>) in
                 queue.async {
-                    guard invocation.result == nil, let control = self.control else {
+                    guard invocation.result == nil else {
                         continuation.resume(throwing: CancellationError())
                         return
                     }
@@ -436,7 +435,7 @@ final class JSRunner: WorkflowRunner, @unchecked Sendable {
                     let started = invocation.opsStarted
                     self.enter(invocation, step: stepContext) { context in
                         JS.call(
-                            control, "callFn",
+                            self.control, "callFn",
                             [
                                 JSValueMakeNumber(context, Double(invocation.id)), invocation.functions[promise] ?? JSValueMakeUndefined(context),
                                 JSValueMakeNumber(context, Double(id)), JS.value(contextText, in: context),

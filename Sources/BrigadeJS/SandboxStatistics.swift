@@ -7,6 +7,8 @@ public struct SandboxStatistics: Sendable, Hashable {
     /// Runners booted (a new context in a shared VM, the prelude and the tenant's code loaded).
     public var boots: Int
     public var bootNanoseconds: UInt64
+    /// Boots that adopted their VM's standby context instead of making one (see `PreparedContext`).
+    public var standbyBoots: Int
     /// Entries into tenant code: `run` starting, a step's promise settling, a step's function.
     public var entries: Int
     public var entryNanoseconds: UInt64
@@ -25,6 +27,7 @@ public struct SandboxStatistics: Sendable, Hashable {
     public static var current: SandboxStatistics {
         SandboxStatistics(
             boots: Counters.boots.load(ordering: .relaxed), bootNanoseconds: Counters.bootNanos.load(ordering: .relaxed),
+            standbyBoots: Counters.standbyBoots.load(ordering: .relaxed),
             entries: Counters.entries.load(ordering: .relaxed), entryNanoseconds: Counters.entryNanos.load(ordering: .relaxed),
             entryCPUNanoseconds: Counters.entryCPUNanos.load(ordering: .relaxed),
             limitStops: Counters.limitStops.load(ordering: .relaxed), journalAnswers: Counters.journalAnswers.load(ordering: .relaxed),
@@ -33,7 +36,8 @@ public struct SandboxStatistics: Sendable, Hashable {
 
     public static func - (lhs: SandboxStatistics, rhs: SandboxStatistics) -> SandboxStatistics {
         SandboxStatistics(
-            boots: lhs.boots - rhs.boots, bootNanoseconds: lhs.bootNanoseconds &- rhs.bootNanoseconds, entries: lhs.entries - rhs.entries,
+            boots: lhs.boots - rhs.boots, bootNanoseconds: lhs.bootNanoseconds &- rhs.bootNanoseconds,
+            standbyBoots: lhs.standbyBoots - rhs.standbyBoots, entries: lhs.entries - rhs.entries,
             entryNanoseconds: lhs.entryNanoseconds &- rhs.entryNanoseconds,
             entryCPUNanoseconds: lhs.entryCPUNanoseconds &- rhs.entryCPUNanoseconds, limitStops: lhs.limitStops - rhs.limitStops,
             journalAnswers: lhs.journalAnswers - rhs.journalAnswers, vmsRetired: lhs.vmsRetired - rhs.vmsRetired)
@@ -43,6 +47,7 @@ public struct SandboxStatistics: Sendable, Hashable {
 enum Counters {
     static let boots = Atomic<Int>(0)
     static let bootNanos = Atomic<UInt64>(0)
+    static let standbyBoots = Atomic<Int>(0)
     static let entries = Atomic<Int>(0)
     static let entryNanos = Atomic<UInt64>(0)
     static let entryCPUNanos = Atomic<UInt64>(0)

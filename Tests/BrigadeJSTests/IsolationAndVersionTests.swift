@@ -33,6 +33,29 @@ func whoAmI(_ owner: String, version: String = "v1") -> String {
         }
     }
 
+    /// A VM prepares a standby context when a run ends, and the next boot in it adopts it: its
+    /// host functions must answer the tenant that adopted it, not whoever came before.
+    @Test func aRunnerBootedIntoAStandbyContextRunsItsOwnTenantsCode() async throws {
+        var sandbox = JavaScriptSandbox.Settings()
+        sandbox.machines = 1
+        try await JSTest.run(sandbox: sandbox) { test in
+            try await test.deploy(whoAmI("alpha"), tenant: "alpha", workflow: "pipeline")
+            try await test.deploy(whoAmI("beta"), tenant: "beta", workflow: "pipeline")
+            let a = try await test.create("pipeline", tenant: "alpha")
+            #expect(try test.output(try await test.wait(a, for: .complete))?.objectValue?["said"] == "alpha v1")
+            // alpha's run ended: the only VM has a standby context now, and beta's runner takes it.
+            let before = SandboxStatistics.current
+            let b = try await test.create("pipeline", tenant: "beta", params: ["rest": 0])
+            let row = try await test.wait(b, for: .complete)
+            #expect(try test.output(row)?.objectValue?["said"] == "beta v1")
+            #expect(try test.output(row)?.objectValue?["payload"] == ["rest": 0])
+            #expect((SandboxStatistics.current - before).standbyBoots >= 1)
+            // And alpha, run again on its cached runner, is still alpha.
+            let again = try await test.create("pipeline", tenant: "alpha")
+            #expect(try test.output(try await test.wait(again, for: .complete))?.objectValue?["said"] == "alpha v1")
+        }
+    }
+
     @Test func tenantsSharingOneVMSeeNeitherEachOthersGlobalsNorPatchedBuiltIns() async throws {
         var sandbox = JavaScriptSandbox.Settings()
         sandbox.machines = 1
