@@ -35,9 +35,6 @@ final class JSInvocation: @unchecked Sendable {
     var opsInFlight = 0
     /// Step calls ever started (to see whether an entry started any).
     var opsStarted = 0
-    /// Requests made during the current entry into the VM, handed to the task group when it
-    /// ends: waking the group's thread mid-entry would only make it compete with the tenant's code.
-    var outbox: [HostRequest] = []
     /// The functions of `step.do` calls in flight, by promise number, protected from the
     /// collector until their step is over (a step the journal answers never holds one).
     var functions: [Int: JSObjectRef] = [:]

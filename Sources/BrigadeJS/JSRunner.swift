@@ -28,6 +28,14 @@ final class JSRunner: WorkflowRunner, @unchecked Sendable {
     private var invocations: [Int: JSInvocation] = [:]
     private var current: JSInvocation?
     private var currentStep: StepContext?
+    /// Entries into the VM under way on this runner (an entry never starts another, but nothing
+    /// depends on that).
+    private var entryDepth = 0
+    /// What the current entry asked to hand to other threads — requests for the task group, the
+    /// end of an invocation, a step function's result — done in order once the entry is over:
+    /// each is a thread wake-up (a futex call), and a thread woken mid-entry competes with the
+    /// tenant's code for the cores.
+    private var handoffs: [() -> Void] = []
     private let envText: String
 
     var isRetired: Bool { retiredFlag.load(ordering: .relaxed) || machine.isRetired }
@@ -177,7 +185,11 @@ final class JSRunner: WorkflowRunner, @unchecked Sendable {
     /// left behind: a limit that stopped it, an exception, or an invocation that can no longer
     /// make progress.
     func enter(_ invocation: JSInvocation, step: StepContext? = nil, _ body: (JSContextRef) -> JSValueRef?) {
-        defer { post(invocation) }
+        entryDepth += 1
+        defer {
+            entryDepth -= 1
+            if entryDepth == 0 { flushHandoffs() }
+        }
         current = invocation
         currentStep = step
         let started = Counters.monotonicNanos()
@@ -219,11 +231,16 @@ final class JSRunner: WorkflowRunner, @unchecked Sendable {
         }
     }
 
-    /// Hands the requests of the last entry to the invocation's task group, in order.
-    private func post(_ invocation: JSInvocation) {
-        guard !invocation.outbox.isEmpty else { return }
-        for request in invocation.outbox { invocation.requests.yield(request) }
-        invocation.outbox.removeAll(keepingCapacity: true)
+    /// Runs `handoff` now, or after the entry under way if there is one (see ``handoffs``).
+    private func handOff(_ handoff: @escaping () -> Void) {
+        if entryDepth > 0 { handoffs.append(handoff) } else { handoff() }
+    }
+
+    private func flushHandoffs() {
+        guard !handoffs.isEmpty else { return }
+        let pending = handoffs
+        handoffs.removeAll(keepingCapacity: true)
+        for handoff in pending { handoff() }
     }
 
     /// Ends an invocation once: records how, releases what its promises held, and ends its
@@ -231,7 +248,6 @@ final class JSRunner: WorkflowRunner, @unchecked Sendable {
     /// of its last entry).
     func settle(_ invocation: JSInvocation, _ result: Result<Data, any Error>) {
         guard invocation.result == nil else { return }
-        post(invocation)
         invocation.result = result
         invocations[invocation.id] = nil
         for (_, pair) in invocation.resolvers {
@@ -243,9 +259,12 @@ final class JSRunner: WorkflowRunner, @unchecked Sendable {
         invocation.functions = [:]
         let failure: any Error
         if case .failure(let error) = result { failure = error } else { failure = CancellationError() }
-        for (_, call) in invocation.fnCalls { call.resume(throwing: failure) }
+        let calls = invocation.fnCalls.values
         invocation.fnCalls = [:]
-        invocation.requests.finish()
+        handOff {
+            for call in calls { call.resume(throwing: failure) }
+            invocation.requests.finish()
+        }
         machine.replenish()
     }
 
@@ -260,7 +279,8 @@ final class JSRunner: WorkflowRunner, @unchecked Sendable {
         define("log") { [binding] context, arguments in
             guard let runner = binding.runner, let invocation = runner.current, arguments.count >= 2 else { return nil }
             let level = LogLevel(rawValue: JS.text(arguments[0], in: context)) ?? .log
-            invocation.outbox.append(.log(level: level, message: JS.text(arguments[1], in: context), context: runner.currentStep))
+            let request = HostRequest.log(level: level, message: JS.text(arguments[1], in: context), context: runner.currentStep)
+            runner.handOff { invocation.requests.yield(request) }
             return nil
         }
         define("stepDo") { [binding] context, arguments in
@@ -311,11 +331,8 @@ final class JSRunner: WorkflowRunner, @unchecked Sendable {
             let callId = Int(JSValueToNumber(context, arguments[1], nil))
             guard let call = invocation.fnCalls.removeValue(forKey: callId) else { return nil }
             let text = JS.text(arguments[3], in: context)
-            if JSValueToBoolean(context, arguments[2]) {
-                call.resume(returning: Data(text.utf8))
-            } else {
-                call.resume(throwing: JavaScriptError.from(json: text))
-            }
+            let outcome: Result<Data, any Error> = JSValueToBoolean(context, arguments[2]) ? .success(Data(text.utf8)) : .failure(JavaScriptError.from(json: text))
+            runner.handOff { call.resume(with: outcome) }
             return nil
         }
     }
@@ -359,7 +376,8 @@ final class JSRunner: WorkflowRunner, @unchecked Sendable {
         invocation.resolvers[number] = (resolve, reject)
         invocation.opsInFlight += 1
         invocation.opsStarted += 1
-        invocation.outbox.append(make(invocation, number))
+        let request = make(invocation, number)
+        handOff { invocation.requests.yield(request) }
         return promise
     }
 
