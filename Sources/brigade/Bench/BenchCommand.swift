@@ -37,7 +37,7 @@ struct BenchCommand: AsyncParsableCommand {
     @Option(help: "Workflows to run (default: w1 2000, w2 50, w3 10000).")
     var n: Int?
 
-    @Option(help: "Steps per workflow for w1 (default 10).")
+    @Option(help: "Steps per workflow for w1 and w1-js (default 10); for js-tenants the loader's cache (default 256); for js-replay the warm rounds (default 4).")
     var k: Int?
 
     @Option(help: "For hibernated: how long each instance sleeps (default 60).")
@@ -135,8 +135,9 @@ struct BenchCommand: AsyncParsableCommand {
             workloadParams = ["n": n, "k": k, "client_concurrency": concurrency, "language": "javascript"]
         case .jsReplay:
             let tenants = self.n ?? 200
-            metrics = try await Self.jsReplay(runtime, loader: loader, sandbox: sandbox, tenants: tenants)
-            workloadParams = ["tenants": tenants, "steps": 10]
+            let rounds = max(1, self.k ?? 4)
+            metrics = try await Self.jsReplay(runtime, loader: loader, sandbox: sandbox, tenants: tenants, warmRounds: rounds)
+            workloadParams = ["tenants": tenants, "steps": 10, "warm_rounds": rounds]
         case .jsTenants:
             let tenants = self.n ?? 10_000
             let cache = self.k ?? 256
