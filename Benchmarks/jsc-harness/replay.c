@@ -1,0 +1,119 @@
+// The JavaScript of a warm wake, engine excluded: N tenant contexts in one JavaScriptCore VM,
+// each with the real prelude (extracted from Sources/BrigadeJS/Prelude.swift by run.sh) and its
+// own copy of the bench's 10-step waiter. Each round starts `run` in every context: the ten
+// step.do calls are answered at once through native deferred promises, as the journal answers
+// them in Brigade (entry 1), then the pending waitForEvent is resolved (entry 2). It prints the
+// median of each entry per round, so the cost of the sandbox's JavaScript can be told apart from
+// the engine's and the host's in `brigade bench js-replay`.
+//
+// usage: replay CONTEXTS TIME_LIMIT(0|1) ROUNDS PRELUDE.js
+#include <JavaScriptCore/JavaScript.h>
+#include "shim.h"
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static double now_us(void) { struct timespec t; clock_gettime(CLOCK_MONOTONIC, &t); return t.tv_sec * 1e6 + t.tv_nsec / 1e3; }
+static char *slurp(const char *p) { FILE *f = fopen(p, "r"); fseek(f, 0, SEEK_END); long n = ftell(f); rewind(f); char *b = malloc(n + 1); fread(b, 1, n, f); b[n] = 0; fclose(f); return b; }
+
+static JSObjectRef pendingResolve[4096];
+static int current = 0;
+static int settled[4096];
+
+static JSValueRef stepDo(JSContextRef ctx, JSObjectRef f, JSObjectRef t, size_t argc, const JSValueRef argv[], JSValueRef *exc) {
+    JSObjectRef res, rej;
+    JSObjectRef p = JSObjectMakeDeferredPromise(ctx, &res, &rej, NULL);
+    // name -> string (as the host does)
+    JSStringRef s = JSValueToStringCopy(ctx, argv[1], NULL);
+    char buf[256]; JSStringGetUTF8CString(s, buf, sizeof buf); JSStringRelease(s);
+    // The journal's answers are JSON, parsed as the host parses them.
+    JSStringRef j = JSStringCreateWithUTF8CString("3");
+    JSValueRef v = JSValueMakeFromJSONString(ctx, j);
+    JSStringRelease(j);
+    JSObjectCallAsFunction(ctx, res, NULL, 1, &v, NULL);
+    return p;
+}
+static JSValueRef waitForEvent(JSContextRef ctx, JSObjectRef f, JSObjectRef t, size_t argc, const JSValueRef argv[], JSValueRef *exc) {
+    JSObjectRef res, rej;
+    JSObjectRef p = JSObjectMakeDeferredPromise(ctx, &res, &rej, NULL);
+    JSValueProtect(ctx, res);
+    pendingResolve[current] = res;
+    return p;
+}
+static JSValueRef runSettled(JSContextRef ctx, JSObjectRef f, JSObjectRef t, size_t argc, const JSValueRef argv[], JSValueRef *exc) {
+    settled[current]++;
+    return JSValueMakeUndefined(ctx);
+}
+static JSValueRef noop(JSContextRef ctx, JSObjectRef f, JSObjectRef t, size_t argc, const JSValueRef argv[], JSValueRef *exc) { return JSValueMakeUndefined(ctx); }
+
+static void def(JSContextRef ctx, JSObjectRef o, const char *name, JSObjectCallAsFunctionCallback cb) {
+    JSStringRef n = JSStringCreateWithUTF8CString(name);
+    JSObjectSetProperty(ctx, o, n, JSObjectMakeFunctionWithCallback(ctx, n, cb), 0, NULL);
+    JSStringRelease(n);
+}
+static bool cb(JSContextRef c, void *d) { return false; }
+static int cmp(const void *a, const void *b) { double x = *(double *)a, y = *(double *)b; return x < y ? -1 : x > y; }
+
+int main(int argc, char **argv) {
+    int n = argc > 1 ? atoi(argv[1]) : 200;
+    int limit = argc > 2 ? atoi(argv[2]) : 1;
+    int rounds = argc > 3 ? atoi(argv[3]) : 4;
+    const char *preludePath = argc > 4 ? argv[4] : "prelude.js";
+    char *prelude = slurp(preludePath);
+    JSContextGroupRef g = JSContextGroupCreate();
+    if (limit) JSContextGroupSetExecutionTimeLimit(g, 0.005, cb, NULL);
+    JSGlobalContextRef ctxs[4096]; JSObjectRef controls[4096];
+    double t0 = now_us();
+    for (int i = 0; i < n; i++) {
+        JSGlobalContextRef c = JSGlobalContextCreateInGroup(g, NULL);
+        ctxs[i] = c;
+        JSObjectRef host = JSObjectMake(c, NULL, NULL);
+        def(c, host, "stepDo", stepDo); def(c, host, "waitForEvent", waitForEvent); def(c, host, "runSettled", runSettled);
+        def(c, host, "log", noop); def(c, host, "sleep", noop); def(c, host, "sleepUntil", noop); def(c, host, "fnSettled", noop);
+        JSStringRef hn = JSStringCreateWithUTF8CString("__brigadeHost");
+        JSObjectSetProperty(c, JSContextGetGlobalObject(c), hn, host, 0, NULL); JSStringRelease(hn);
+        JSStringRef ps = JSStringCreateWithUTF8CString(prelude);
+        JSValueRef exc = NULL;
+        JSValueRef ctl = JSEvaluateScript(c, ps, NULL, NULL, 1, &exc); JSStringRelease(ps);
+        if (exc) { fprintf(stderr, "prelude threw\n"); return 1; }
+        controls[i] = JSValueToObject(c, ctl, NULL); JSValueProtect(c, controls[i]);
+        char code[1024];
+        snprintf(code, sizeof code, "var __tenant = (() => { class TenantWorkflow { async run(event, step) { const salt = %d; "
+                 "let total = 0; for (let i = 0; i < 10; i++) total += await step.do(`step ${i}`, async () => i + salt * 0); "
+                 "await step.waitForEvent('go', { type: 'go', timeout: '1 hour' }); return total; } } return { TenantWorkflow }; })();", i);
+        JSStringRef cs = JSStringCreateWithUTF8CString(code);
+        JSEvaluateScript(c, cs, NULL, NULL, 1, &exc); JSStringRelease(cs);
+        JSStringRef bn = JSStringCreateWithUTF8CString("bind"), tn = JSStringCreateWithUTF8CString("__tenant");
+        JSObjectRef bind = JSValueToObject(c, JSObjectGetProperty(c, controls[i], bn, NULL), NULL);
+        JSValueRef ex = JSObjectGetProperty(c, JSContextGetGlobalObject(c), tn, NULL);
+        JSObjectCallAsFunction(c, bind, controls[i], 1, &ex, NULL);
+        JSStringRelease(bn); JSStringRelease(tn);
+    }
+    printf("boot mean %.1f us\n", (now_us() - t0) / n);
+    double *e1 = malloc(sizeof(double) * n), *e2 = malloc(sizeof(double) * n);
+    JSStringRef sn = JSStringCreateWithUTF8CString("start");
+    for (int r = 0; r < rounds; r++) {
+        for (int i = 0; i < n; i++) {
+            JSGlobalContextRef c = ctxs[i]; current = i;
+            double a = now_us();
+            JSObjectRef start = JSValueToObject(c, JSObjectGetProperty(c, controls[i], sn, NULL), NULL);
+            JSStringRef ev = JSStringCreateWithUTF8CString("{\"payload\":{},\"timestamp\":0,\"instanceId\":\"x\"}");
+            JSStringRef en = JSStringCreateWithUTF8CString("{}");
+            JSValueRef args[3] = { JSValueMakeNumber(c, r * 10000 + i), JSValueMakeString(c, ev), JSValueMakeString(c, en) };
+            JSStringRelease(ev); JSStringRelease(en);
+            JSObjectCallAsFunction(c, start, controls[i], 3, args, NULL);
+            double b = now_us();
+            JSStringRef j = JSStringCreateWithUTF8CString("{\"type\":\"go\",\"payload\":{},\"timestamp\":0}");
+            JSValueRef v = JSValueMakeFromJSONString(c, j); JSStringRelease(j);
+            JSObjectCallAsFunction(c, pendingResolve[i], NULL, 1, &v, NULL);
+            JSValueUnprotect(c, pendingResolve[i]);
+            double d = now_us();
+            e1[i] = b - a; e2[i] = d - b;
+        }
+        qsort(e1, n, sizeof(double), cmp); qsort(e2, n, sizeof(double), cmp);
+        int ok = 0; for (int i = 0; i < n; i++) ok += settled[i] == r + 1;
+        printf("round %d: entry1 p50 %.1f us, entry2 p50 %.1f us, settled %d/%d\n", r + 1, e1[n / 2], e2[n / 2], ok, n);
+    }
+    return 0;
+}

@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Builds and runs replay.c against Debian's JavaScriptCore with the prelude Brigade ships.
+# usage: Benchmarks/jsc-harness/run.sh [CONTEXTS] [TIME_LIMIT 0|1] [ROUNDS]
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+work="$(mktemp -d)"
+trap 'rm -rf "$work"' EXIT
+python3 - "$here/../../Sources/BrigadeJS/Prelude.swift" "$work/prelude.js" <<'PY'
+import sys
+source = open(sys.argv[1]).read()
+start = source.index('#"""') + 4
+open(sys.argv[2], "w").write(source[start:source.index('"""#')])
+PY
+cc -O2 -I"$here/../../Sources/CJavaScriptCore" -o "$work/replay" "$here/replay.c" $(pkg-config --cflags --libs javascriptcoregtk-4.1)
+"$work/replay" "${1:-200}" "${2:-1}" "${3:-5}" "$work/prelude.js"
