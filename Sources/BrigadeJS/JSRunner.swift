@@ -271,7 +271,8 @@ final class JSRunner: WorkflowRunner, @unchecked Sendable {
     // MARK: Host functions
 
     /// Installs the functions the prelude calls on `host`. They find their runner through
-    /// `binding` (see ``PreparedContext``); before a runner adopts the context they do nothing.
+    /// `binding` (see ``PreparedContext``); the prelude calls none of them while it loads, before a
+    /// runner has adopted the context.
     static func installHostFunctions(on host: JSObjectRef, in context: JSContextRef, binding: PreparedContext.HostBinding) {
         func define(_ name: String, _ body: @escaping HostFunction.Body) {
             JS.setProperty(host, name, HostFunction.make(in: context, body), in: context)

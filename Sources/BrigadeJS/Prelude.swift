@@ -66,9 +66,24 @@ enum Prelude {
           nonRetryable: error instanceof NonRetryableError || name === "NonRetryableError",
         });
       }
-      function serialize(value, what) {
+      function serialize(value) {
         const text = JSON.stringify(value);
         return text === undefined ? "null" : text;
+      }
+      // Waits for what run or a step's function returned (a value, a promise, or a throw turned
+      // into a rejection by the caller) and reports it as JSON; `notJSON` makes the error for a
+      // value JSON cannot carry.
+      function report(result, settled, notJSON) {
+        Promise.resolve(result).then(
+          (value) => {
+            let text;
+            try { text = serialize(value); } catch (e) {
+              settled(false, errorJSON(notJSON(e)));
+              return;
+            }
+            settled(true, text);
+          },
+          (error) => { settled(false, errorJSON(error)); });
       }
       function durationArgument(duration) {
         return typeof duration === "number" ? duration : String(duration);
@@ -137,16 +152,8 @@ enum Prelude {
           } catch (error) {
             result = Promise.reject(error);
           }
-          Promise.resolve(result).then(
-            (value) => {
-              let text;
-              try { text = serialize(value); } catch (e) {
-                host.runSettled(id, false, errorJSON(new TypeError(`run returned a value that is not JSON: ${e.message}`)));
-                return;
-              }
-              host.runSettled(id, true, text);
-            },
-            (error) => { host.runSettled(id, false, errorJSON(error)); });
+          report(result, (ok, text) => host.runSettled(id, ok, text),
+            (e) => new TypeError(`run returned a value that is not JSON: ${e.message}`));
         },
         callFn(id, fn, callId, contextText) {
           if (typeof fn !== "function") {
@@ -159,16 +166,8 @@ enum Prelude {
           } catch (error) {
             result = Promise.reject(error);
           }
-          Promise.resolve(result).then(
-            (value) => {
-              let text;
-              try { text = serialize(value); } catch (e) {
-                host.fnSettled(id, callId, false, errorJSON(new NonRetryableError(`the step returned a value that is not JSON: ${e.message}`, "TypeError")));
-                return;
-              }
-              host.fnSettled(id, callId, true, text);
-            },
-            (error) => { host.fnSettled(id, callId, false, errorJSON(error)); });
+          report(result, (ok, text) => host.fnSettled(id, callId, ok, text),
+            (e) => new NonRetryableError(`the step returned a value that is not JSON: ${e.message}`, "TypeError"));
         },
         makeError(name, message, nonRetryable) {
           const error = nonRetryable ? new NonRetryableError(message, name) : new Error(message);
