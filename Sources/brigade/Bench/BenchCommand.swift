@@ -99,7 +99,7 @@ struct BenchCommand: AsyncParsableCommand {
         // The engine runs beside the workload; leaving this scope cancels it.
         async let _: Void = runtime.run()
         let metrics: [String: Any]
-        let workloadParams: [String: Any]
+        var workloadParams: [String: Any]
         switch workload {
         case .w1:
             let n = self.n ?? params["n"] as? Int ?? 2_000
@@ -149,6 +149,11 @@ struct BenchCommand: AsyncParsableCommand {
             workloadParams = ["n": n, "batch": 100, "client_concurrency": 4, "running_cap": 10]
         }
 
+        if [.w1js, .jsReplay, .jsTenants].contains(workload) {
+            // The VM pool the figures were taken with: its shape changes them (BENCHMARKS.md).
+            workloadParams["js_vms"] = sandbox.settings.machines
+            workloadParams["js_runners_per_vm"] = sandbox.settings.runnersPerMachine
+        }
         let stats = store.commitStatistics
         var line: [String: Any] = [
             "run_id": context["run_id"] as? String ?? Self.runId(),
