@@ -104,7 +104,7 @@ final class JSRunner: WorkflowRunner, @unchecked Sendable {
 
     private func load() throws {
         watchdog.begin()
-        let (_, scriptError) = evaluate(code.script, url: "tenant.js")
+        let (_, scriptError) = JS.evaluate(code.script, url: "tenant.js", in: context)
         if let limit = watchdog.end() {
             if limit.memory { machine.retire() }
             throw BrigadeError(.codeInvalid, "Loading the code was stopped: \(limit.reason).")
@@ -121,18 +121,6 @@ final class JSRunner: WorkflowRunner, @unchecked Sendable {
         if let bound, JSValueIsString(context, bound) {
             throw BrigadeError(.codeInvalid, "In the code of \"\(code.workflow)\": \(JS.text(bound, in: context)).")
         }
-    }
-
-    private func evaluate(_ source: String, url: String) -> (JSValueRef?, JSValueRef?) {
-        let script = JSStringCreateWithUTF8CString(source)
-        let sourceURL = JSStringCreateWithUTF8CString(url)
-        defer {
-            JSStringRelease(script)
-            JSStringRelease(sourceURL)
-        }
-        var exception: JSValueRef?
-        let value = JSEvaluateScript(context, script, nil, sourceURL, 1, &exception)
-        return (value, exception)
     }
 
     // MARK: run

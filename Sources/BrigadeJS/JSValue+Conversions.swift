@@ -30,6 +30,19 @@ enum JS {
         }
     }
 
+    /// Evaluates a classic script: its completion value, or the exception it threw.
+    static func evaluate(_ source: String, url: String, in context: JSContextRef) -> (value: JSValueRef?, exception: JSValueRef?) {
+        let script = JSStringCreateWithUTF8CString(source)
+        let sourceURL = JSStringCreateWithUTF8CString(url)
+        defer {
+            JSStringRelease(script)
+            JSStringRelease(sourceURL)
+        }
+        var exception: JSValueRef?
+        let value = JSEvaluateScript(context, script, nil, sourceURL, 1, &exception)
+        return (value, exception)
+    }
+
     /// Parses JSON text into a value; nil if it does not parse.
     static func parse(_ json: String, in context: JSContextRef) -> JSValueRef? {
         let string = JSStringCreateWithUTF8CString(json)
