@@ -27,17 +27,20 @@ final class JSInvocation: @unchecked Sendable {
 
     /// Set once: how `run` ended (JSON of its value), or why it was abandoned.
     var result: Result<Data, any Error>?
-    /// Promises handed to the tenant's code for step calls in flight: their resolve and reject
-    /// functions, protected from the collector until used.
-    var resolvers: [Int: (resolve: JSObjectRef, reject: JSObjectRef)] = [:]
+    /// A step call's promise in flight: its resolve and reject functions and, for `step.do`, the
+    /// step's function — all protected from the collector until the step is answered.
+    struct Pending {
+        var resolve: JSObjectRef
+        var reject: JSObjectRef
+        var function: JSObjectRef?
+    }
+    /// Step calls in flight, by promise number.
+    var pending: [Int: Pending] = [:]
     var nextPromise = 0
     /// Step calls started and not yet answered.
     var opsInFlight = 0
     /// Step calls ever started (to see whether an entry started any).
     var opsStarted = 0
-    /// The functions of `step.do` calls in flight, by promise number, protected from the
-    /// collector until their step is over (a step the journal answers never holds one).
-    var functions: [Int: JSObjectRef] = [:]
     /// `step.do` functions being called, waiting for their promise to settle.
     var fnCalls: [Int: CheckedContinuation<Data, any Error>] = [:]
     var nextCall = 0

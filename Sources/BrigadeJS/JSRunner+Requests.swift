@@ -20,13 +20,9 @@ extension JSRunner {
                     let data = try await step.doJSON(name, config) { context in
                         try await self.callFunction(invocation, promise: promise, context: context)
                     }
-                    await onQueue {
-                        self.releaseFunction(invocation, promise: promise)
-                        self.resolve(invocation, promise: promise, json: data)
-                    }
+                    await onQueue { self.resolve(invocation, promise: promise, json: data) }
                 } catch let failure as StepFailedError {
                     await onQueue {
-                        self.releaseFunction(invocation, promise: promise)
                         self.reject(
                             invocation, promise: promise, name: failure.errorName, message: failure.message,
                             nonRetryable: failure.isNonRetryable)

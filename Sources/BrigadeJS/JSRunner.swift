@@ -22,8 +22,10 @@ final class JSRunner: WorkflowRunner, @unchecked Sendable {
     private static let invocationIds = Atomic<Int>(0)
 
     // Queue-confined.
-    private let context: JSGlobalContextRef
-    private let control: JSObjectRef
+    /// The adopted context; its global context and the prelude's control object are used on every entry.
+    private let prepared: PreparedContext
+    private var context: JSGlobalContextRef { prepared.context }
+    private var control: JSObjectRef { prepared.control }
     private var watchdog: Watchdog { machine.watchdog }
     private var invocations: [Int: JSInvocation] = [:]
     private var current: JSInvocation?
@@ -44,8 +46,7 @@ final class JSRunner: WorkflowRunner, @unchecked Sendable {
     private init(code: TenantCode, machine: JSMachine, prepared: PreparedContext) {
         self.code = code
         self.machine = machine
-        context = prepared.context
-        control = prepared.control
+        self.prepared = prepared
         envText = (try? String(decoding: JSONEncoder().encode(JSONValue.object(code.env)), as: UTF8.self)) ?? "{}"
         machine.countBoot()
         prepared.binding.runner = self
@@ -54,18 +55,16 @@ final class JSRunner: WorkflowRunner, @unchecked Sendable {
     deinit {
         // The context is released on the machine's queue, so that no two threads ever use the VM
         // at once; the closure keeps the machine (and its VM) alive until then.
-        let release = ContextRelease(context: context, control: control, machine: machine)
+        let release = ContextRelease(prepared: prepared, machine: machine)
         machine.queue.async { release.run() }
     }
 
     private struct ContextRelease: @unchecked Sendable {
-        let context: JSGlobalContextRef
-        let control: JSObjectRef
+        let prepared: PreparedContext
         let machine: JSMachine
 
         func run() {
-            JSValueUnprotect(context, control)
-            JSGlobalContextRelease(context)
+            prepared.release()
             machine.runnerCount.subtract(1, ordering: .relaxed)
         }
     }
@@ -110,6 +109,11 @@ final class JSRunner: WorkflowRunner, @unchecked Sendable {
             throw BrigadeError(.codeInvalid, "Loading the code was stopped: \(limit.reason).")
         }
         if let scriptError {
+            if let object = JSValueToObject(context, scriptError, nil), let specifier = JS.property(object, "refusedImport", in: context),
+                JSValueIsString(context, specifier)
+            {
+                throw ModuleCompiler.refusedImport(JS.text(specifier, in: context), source: code.source)
+            }
             let (message, line, column) = JS.describe(exception: scriptError, in: context)
             let place = line.map { " (line \($0)\(column.map { ", column \($0)" } ?? "") of the compiled module)" } ?? ""
             throw BrigadeError(.codeInvalid, "The code threw while loading: \(message)\(place).")
@@ -238,13 +242,8 @@ final class JSRunner: WorkflowRunner, @unchecked Sendable {
         guard invocation.result == nil else { return }
         invocation.result = result
         invocations[invocation.id] = nil
-        for (_, pair) in invocation.resolvers {
-            JSValueUnprotect(context, pair.resolve)
-            JSValueUnprotect(context, pair.reject)
-        }
-        invocation.resolvers = [:]
-        for (_, function) in invocation.functions { JSValueUnprotect(context, function) }
-        invocation.functions = [:]
+        for (_, pending) in invocation.pending { release(pending) }
+        invocation.pending = [:]
         let failure: any Error
         if case .failure(let error) = result { failure = error } else { failure = CancellationError() }
         let calls = invocation.fnCalls.values
@@ -276,20 +275,15 @@ final class JSRunner: WorkflowRunner, @unchecked Sendable {
             guard let runner = binding.runner, arguments.count >= 4 else { throw HostFunction.Failure(message: "stepDo: bad arguments") }
             let config = JSValueIsNull(context, arguments[2]) ? nil : JS.text(arguments[2], in: context)
             let name = JS.text(arguments[1], in: context)
-            let function = JSValueToObject(context, arguments[3], nil)
-            return runner.request(arguments[0], in: context, journal: (.do, name)) { invocation, promise in
-                if let function {
-                    JSValueProtect(context, function)
-                    invocation.functions[promise] = function
-                }
-                return .step(name: name, config: config, promise: promise)
+            return runner.request(arguments[0], in: context, journal: (.do, name), function: JSValueToObject(context, arguments[3], nil)) { promise in
+                .step(name: name, config: config, promise: promise)
             }
         }
         define("sleep") { [binding] context, arguments in
             guard let runner = binding.runner, arguments.count >= 3 else { throw HostFunction.Failure(message: "sleep: bad arguments") }
             let duration = Self.duration(arguments[2], in: context)
             let name = JS.text(arguments[1], in: context)
-            return runner.request(arguments[0], in: context, journal: (.sleep, name)) { _, promise in
+            return runner.request(arguments[0], in: context, journal: (.sleep, name)) { promise in
                 .sleep(name: name, duration: duration, promise: promise)
             }
         }
@@ -297,7 +291,7 @@ final class JSRunner: WorkflowRunner, @unchecked Sendable {
             guard let runner = binding.runner, arguments.count >= 3 else { throw HostFunction.Failure(message: "sleepUntil: bad arguments") }
             let milliseconds = JSValueToNumber(context, arguments[2], nil)
             let name = JS.text(arguments[1], in: context)
-            return runner.request(arguments[0], in: context, journal: (.sleep, name)) { _, promise in
+            return runner.request(arguments[0], in: context, journal: (.sleep, name)) { promise in
                 .sleepUntil(name: name, milliseconds: milliseconds, promise: promise)
             }
         }
@@ -305,7 +299,7 @@ final class JSRunner: WorkflowRunner, @unchecked Sendable {
             guard let runner = binding.runner, arguments.count >= 4 else { throw HostFunction.Failure(message: "waitForEvent: bad arguments") }
             let timeout = JSValueIsNull(context, arguments[3]) ? nil : Self.duration(arguments[3], in: context)
             let name = JS.text(arguments[1], in: context)
-            return runner.request(arguments[0], in: context, journal: (.waitForEvent, name)) { _, promise in
+            return runner.request(arguments[0], in: context, journal: (.waitForEvent, name)) { promise in
                 .waitForEvent(name: name, type: JS.text(arguments[2], in: context), timeout: timeout, promise: promise)
             }
         }
@@ -338,7 +332,8 @@ final class JSRunner: WorkflowRunner, @unchecked Sendable {
     /// when the step finished in an earlier lifetime, settles it at once from the journal, so a
     /// resumed instance replays its finished steps within this one entry into the VM.
     private func request(
-        _ id: JSValueRef, in context: JSContextRef, journal: (kind: StepKind, name: String), _ make: (JSInvocation, Int) -> HostRequest
+        _ id: JSValueRef, in context: JSContextRef, journal: (kind: StepKind, name: String), function: JSObjectRef? = nil,
+        _ make: (Int) -> HostRequest
     ) -> JSValueRef? {
         var resolve: JSObjectRef?
         var reject: JSObjectRef?
@@ -358,14 +353,17 @@ final class JSRunner: WorkflowRunner, @unchecked Sendable {
             }
             return promise
         }
+        // Held until the step is answered; a step the journal answers (above) never holds its function.
+        let pending = JSInvocation.Pending(resolve: resolve, reject: reject, function: function)
         JSValueProtect(context, resolve)
         JSValueProtect(context, reject)
+        if let function { JSValueProtect(context, function) }
         let number = invocation.nextPromise
         invocation.nextPromise += 1
-        invocation.resolvers[number] = (resolve, reject)
+        invocation.pending[number] = pending
         invocation.opsInFlight += 1
         invocation.opsStarted += 1
-        let request = make(invocation, number)
+        let request = make(number)
         handOff { invocation.requests.yield(request) }
         return promise
     }
@@ -387,28 +385,29 @@ final class JSRunner: WorkflowRunner, @unchecked Sendable {
         return object
     }
 
-    /// Lets go of a `step.do`'s function once its step is over.
-    func releaseFunction(_ invocation: JSInvocation, promise: Int) {
-        if let function = invocation.functions.removeValue(forKey: promise) { JSValueUnprotect(context, function) }
+    /// Lets go of what a step call's promise held once it is answered (or its invocation ended).
+    private func release(_ pending: JSInvocation.Pending) {
+        JSValueUnprotect(context, pending.resolve)
+        JSValueUnprotect(context, pending.reject)
+        if let function = pending.function { JSValueUnprotect(context, function) }
     }
 
     /// Settles a step call's promise with a JSON value (nil: `undefined`; `event`: see ``answer(_:event:in:)``).
     func resolve(_ invocation: JSInvocation, promise: Int, json: Data?, event: Bool = false) {
-        guard invocation.result == nil, let pair = invocation.resolvers.removeValue(forKey: promise) else { return }
+        guard invocation.result == nil, let answered = invocation.pending.removeValue(forKey: promise) else { return }
         invocation.opsInFlight -= 1
         enter(invocation) { context in
             let value = Self.answer(json, event: event, in: context)
             var exception: JSValueRef?
-            JSObjectCallAsFunction(context, pair.resolve, nil, 1, [value], &exception)
+            JSObjectCallAsFunction(context, answered.resolve, nil, 1, [value], &exception)
             return exception
         }
-        JSValueUnprotect(context, pair.resolve)
-        JSValueUnprotect(context, pair.reject)
+        release(answered)
     }
 
     /// Rejects a step call's promise with an error of that name (a `NonRetryableError` if it was one).
     func reject(_ invocation: JSInvocation, promise: Int, name: String, message: String, nonRetryable: Bool) {
-        guard invocation.result == nil, let pair = invocation.resolvers.removeValue(forKey: promise) else { return }
+        guard invocation.result == nil, let answered = invocation.pending.removeValue(forKey: promise) else { return }
         invocation.opsInFlight -= 1
         enter(invocation) { context in
             let (error, failure) = JS.call(
@@ -416,11 +415,10 @@ final class JSRunner: WorkflowRunner, @unchecked Sendable {
                 in: context)
             if let failure { return failure }
             var exception: JSValueRef?
-            JSObjectCallAsFunction(context, pair.reject, nil, 1, [error], &exception)
+            JSObjectCallAsFunction(context, answered.reject, nil, 1, [error], &exception)
             return exception
         }
-        JSValueUnprotect(context, pair.resolve)
-        JSValueUnprotect(context, pair.reject)
+        release(answered)
     }
 
     /// Calls the function of a `step.do` for one attempt and waits for its promise.
@@ -444,7 +442,7 @@ final class JSRunner: WorkflowRunner, @unchecked Sendable {
                         JS.call(
                             self.control, "callFn",
                             [
-                                JSValueMakeNumber(context, Double(invocation.id)), invocation.functions[promise] ?? JSValueMakeUndefined(context),
+                                JSValueMakeNumber(context, Double(invocation.id)), invocation.pending[promise]?.function ?? JSValueMakeUndefined(context),
                                 JSValueMakeNumber(context, Double(id)), JS.value(contextText, in: context),
                             ], in: context
                         ).exception

@@ -58,11 +58,7 @@ public struct JavaScriptSandbox: WorkflowSandbox {
         let probe = TenantCode(
             tenant: "upload-check", workflow: "upload-check", version: 0, versionId: "", language: language, source: source,
             script: script, env: [:], createdAt: 0)
-        do {
-            _ = try await JSRunner.boot(probe, pool: pool)
-        } catch let error as BrigadeError {
-            throw ModuleCompiler.importError(error, source: source) ?? error
-        }
+        _ = try await JSRunner.boot(probe, pool: pool)
         return script
     }
 

@@ -9,7 +9,7 @@ import Foundation
 /// file system, and `import secrets from "/etc/…/config.json"` would copy a server file into the
 /// tenant's code. Transformed, every import is a `require` call that the prelude answers for
 /// `cloudflare:workers` and `cloudflare:workflows` and refuses for anything else — when the code
-/// is loaded, which the upload does once (see ``importError(_:source:)``).
+/// is loaded, which the upload does once (see ``refusedImport(_:source:)``).
 struct ModuleCompiler: Sendable {
     var executable: String
 
@@ -42,14 +42,10 @@ struct ModuleCompiler: Sendable {
         return BrigadeError(.codeInvalid, "The code does not compile: \(place)\(message ?? "esbuild failed").")
     }
 
-    /// The upload's error for a module whose load failed on an import the prelude refuses,
-    /// placed at the import in the uploaded source (the failure itself happens in the compiled
-    /// script, whose lines are not the tenant's); nil for any other failure.
-    static func importError(_ error: BrigadeError, source: String) -> BrigadeError? {
-        guard let start = error.message.range(of: "Cannot import \""),
-            let end = error.message[start.upperBound...].firstIndex(of: "\"")
-        else { return nil }
-        let specifier = String(error.message[start.upperBound..<end])
+    /// The error for a module whose load stopped at an import the prelude refuses, placed at the
+    /// import in the uploaded source (the failure itself happens in the compiled script, whose
+    /// lines are not the tenant's).
+    static func refusedImport(_ specifier: String, source: String) -> BrigadeError {
         var place = ""
         for (index, line) in source.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
             if let found = ["\"", "'", "`"].lazy.compactMap({ line.range(of: "\($0)\(specifier)\($0)") }).first {

@@ -35,7 +35,10 @@ enum Prelude {
       function require(name) {
         const found = modules[name];
         if (found === undefined) {
-          throw new Error(`Cannot import "${name}": tenant code is a single module, and only cloudflare:workers and cloudflare:workflows can be imported`);
+          const error = new Error(`Cannot import "${name}": tenant code is a single module, and only cloudflare:workers and cloudflare:workflows can be imported`);
+          // The host reports a refused import at its line in the uploaded source.
+          error.refusedImport = String(name);
+          throw error;
         }
         return found;
       }

@@ -49,7 +49,8 @@ struct PreparedContext: @unchecked Sendable {
         self.binding = binding
     }
 
-    /// On the machine's queue: lets go of a context no runner adopted.
+    /// On the machine's queue: lets go of the context (a standby no runner adopted, or a
+    /// runner's when the runner goes).
     func release() {
         JSValueUnprotect(context, control)
         JSGlobalContextRelease(context)

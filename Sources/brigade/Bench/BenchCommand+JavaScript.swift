@@ -69,17 +69,16 @@ extension BenchCommand {
         // Warm: the same tenants, runners cached (the first run of each instance booted nothing),
         // round after round.
         var rounds: [[(Double, Double, Double, Double)]] = []
-        var warmEntries = 0.0
-        var warmJournalAnswers = 0.0
         for round in 0..<max(1, warmRounds) {
             let warmKeys = try await create("warm\(round)")
             try await park(warmKeys)
             entries = 0
             journalAnswers = 0
             rounds.append(try await wakeEach(warmKeys))
-            warmEntries = Double(entries) / Double(tenants)
-            warmJournalAnswers = Double(journalAnswers) / Double(tenants)
         }
+        // Of the last round (the counts are reset before each).
+        let warmEntries = Double(entries) / Double(tenants)
+        let warmJournalAnswers = Double(journalAnswers) / Double(tenants)
         let warm = rounds[0]
         let steady = rounds[rounds.count - 1]
         // The Swift twin.
