@@ -23,6 +23,8 @@ enum HostFunction {
         definition.callAsFunction = { context, function, _, count, arguments, exception in
             guard let context, let function, let raw = JSObjectGetPrivate(function) else { return nil }
             let box = Unmanaged<Box>.fromOpaque(raw).takeUnretainedValue()
+            let started = Counters.monotonicNanos()
+            defer { Counters.hostNanos.add(Counters.monotonicNanos() - started, ordering: .relaxed) }
             let values = (0..<count).compactMap { arguments?[$0] }
             do {
                 return try box.body(context, values) ?? JSValueMakeUndefined(context)

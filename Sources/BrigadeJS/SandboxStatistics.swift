@@ -14,6 +14,9 @@ public struct SandboxStatistics: Sendable, Hashable {
     public var entryNanoseconds: UInt64
     /// CPU time of the threads running those entries (wall time less preemption by other work).
     public var entryCPUNanoseconds: UInt64
+    /// Of the entries' wall time, the part spent in the host functions tenant code called (the
+    /// engine's journal, marshalling values); the rest is JavaScriptCore's.
+    public var hostNanoseconds: UInt64
     /// Entries stopped by a limit.
     public var limitStops: Int
     /// Step calls answered from the journal inside the entry that made them (a resumed
@@ -29,7 +32,7 @@ public struct SandboxStatistics: Sendable, Hashable {
             boots: Counters.boots.load(ordering: .relaxed), bootNanoseconds: Counters.bootNanos.load(ordering: .relaxed),
             standbyBoots: Counters.standbyBoots.load(ordering: .relaxed),
             entries: Counters.entries.load(ordering: .relaxed), entryNanoseconds: Counters.entryNanos.load(ordering: .relaxed),
-            entryCPUNanoseconds: Counters.entryCPUNanos.load(ordering: .relaxed),
+            entryCPUNanoseconds: Counters.entryCPUNanos.load(ordering: .relaxed), hostNanoseconds: Counters.hostNanos.load(ordering: .relaxed),
             limitStops: Counters.limitStops.load(ordering: .relaxed), journalAnswers: Counters.journalAnswers.load(ordering: .relaxed),
             vmsRetired: Counters.machinesRetired.load(ordering: .relaxed))
     }
@@ -39,7 +42,8 @@ public struct SandboxStatistics: Sendable, Hashable {
             boots: lhs.boots - rhs.boots, bootNanoseconds: lhs.bootNanoseconds &- rhs.bootNanoseconds,
             standbyBoots: lhs.standbyBoots - rhs.standbyBoots, entries: lhs.entries - rhs.entries,
             entryNanoseconds: lhs.entryNanoseconds &- rhs.entryNanoseconds,
-            entryCPUNanoseconds: lhs.entryCPUNanoseconds &- rhs.entryCPUNanoseconds, limitStops: lhs.limitStops - rhs.limitStops,
+            entryCPUNanoseconds: lhs.entryCPUNanoseconds &- rhs.entryCPUNanoseconds, hostNanoseconds: lhs.hostNanoseconds &- rhs.hostNanoseconds,
+            limitStops: lhs.limitStops - rhs.limitStops,
             journalAnswers: lhs.journalAnswers - rhs.journalAnswers, vmsRetired: lhs.vmsRetired - rhs.vmsRetired)
     }
 }
@@ -51,6 +55,7 @@ enum Counters {
     static let entries = Atomic<Int>(0)
     static let entryNanos = Atomic<UInt64>(0)
     static let entryCPUNanos = Atomic<UInt64>(0)
+    static let hostNanos = Atomic<UInt64>(0)
     static let limitStops = Atomic<Int>(0)
     static let journalAnswers = Atomic<Int>(0)
     static let machinesRetired = Atomic<Int>(0)
