@@ -6,7 +6,12 @@
 // median of each entry per round, so the cost of the sandbox's JavaScript can be told apart from
 // the engine's and the host's in `brigade bench js-replay`.
 //
-// usage: replay CONTEXTS TIME_LIMIT(0|1) ROUNDS PRELUDE.js
+// THRASH_LINES > 0 touches that many random cache lines of a 256 MiB buffer before each context's
+// entry (outside the timed part): a stand-in for what an engine does between two wakes of one
+// tenant (other tenants' wakes, SQLite, the runtime), which leaves the processor's caches and
+// TLB holding other data when the tenant's context is entered again.
+//
+// usage: replay CONTEXTS TIME_LIMIT(0|1) ROUNDS PRELUDE.js [THRASH_LINES]
 #include <JavaScriptCore/JavaScript.h>
 #include "shim.h"
 #include <stdio.h>
@@ -53,6 +58,17 @@ static void def(JSContextRef ctx, JSObjectRef o, const char *name, JSObjectCallA
     JSStringRelease(n);
 }
 static bool cb(JSContextRef c, void *d) { return false; }
+static char *junk;
+static const size_t junkSize = (size_t)256 << 20;
+static unsigned long long seed = 88172645463325252ULL;
+static void thrash(long lines) {
+    if (lines <= 0) return;
+    if (!junk) { junk = malloc(junkSize); memset(junk, 1, junkSize); }
+    for (long i = 0; i < lines; i++) {
+        seed ^= seed << 13; seed ^= seed >> 7; seed ^= seed << 17;
+        junk[(seed % junkSize) & ~(size_t)63]++;
+    }
+}
 static int cmp(const void *a, const void *b) { double x = *(double *)a, y = *(double *)b; return x < y ? -1 : x > y; }
 
 int main(int argc, char **argv) {
@@ -60,6 +76,7 @@ int main(int argc, char **argv) {
     int limit = argc > 2 ? atoi(argv[2]) : 1;
     int rounds = argc > 3 ? atoi(argv[3]) : 4;
     const char *preludePath = argc > 4 ? argv[4] : "prelude.js";
+    long thrashLines = argc > 5 ? atol(argv[5]) : 0;
     char *prelude = slurp(preludePath);
     JSContextGroupRef g = JSContextGroupCreate();
     if (limit) JSContextGroupSetExecutionTimeLimit(g, 0.005, cb, NULL);
@@ -96,6 +113,7 @@ int main(int argc, char **argv) {
     for (int r = 0; r < rounds; r++) {
         for (int i = 0; i < n; i++) {
             JSGlobalContextRef c = ctxs[i]; current = i;
+            thrash(thrashLines);
             double a = now_us();
             JSObjectRef start = JSValueToObject(c, JSObjectGetProperty(c, controls[i], sn, NULL), NULL);
             JSStringRef ev = JSStringCreateWithUTF8CString("{\"payload\":{},\"timestamp\":0,\"instanceId\":\"x\"}");

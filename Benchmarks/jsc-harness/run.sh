@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds and runs replay.c against Debian's JavaScriptCore with the prelude Brigade ships.
-# usage: Benchmarks/jsc-harness/run.sh [CONTEXTS] [TIME_LIMIT 0|1] [ROUNDS]
+# usage: Benchmarks/jsc-harness/run.sh [CONTEXTS] [TIME_LIMIT 0|1] [ROUNDS] [THRASH_LINES]
+# THRASH_LINES: random cache lines touched before each entry (see replay.c); 0 by default.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 work="$(mktemp -d)"
@@ -12,4 +13,4 @@ start = source.index('#"""') + 4
 open(sys.argv[2], "w").write(source[start:source.index('"""#')])
 PY
 cc -O2 -I"$here/../../Sources/CJavaScriptCore" -o "$work/replay" "$here/replay.c" $(pkg-config --cflags --libs javascriptcoregtk-4.1)
-"$work/replay" "${1:-200}" "${2:-1}" "${3:-5}" "$work/prelude.js"
+"$work/replay" "${1:-200}" "${2:-1}" "${3:-5}" "$work/prelude.js" "${4:-0}"
