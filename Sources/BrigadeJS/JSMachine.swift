@@ -84,8 +84,8 @@ final class JSMachine: @unchecked Sendable {
         return try PreparedContext(machine: self)
     }
 
-    /// On the queue, when an invocation has ended: prepares the next standby context, if a boot
-    /// took the last one. Not at the boot itself — the booted tenant's first entries would queue
+    /// On the queue, when an invocation has ended or a runner was released: prepares the next
+    /// standby context, if a boot took the last one. Not at the boot itself — the booted tenant's first entries would queue
     /// behind it; an invocation's end is the first moment the tenant no longer waits on this queue.
     func replenish() {
         guard standbyWanted else { return }
@@ -94,6 +94,11 @@ final class JSMachine: @unchecked Sendable {
             guard standby == nil, !isRetired else { return }
             standby = try? PreparedContext(machine: self)
         }
+    }
+
+    /// Whether a standby context is ready now. Not on the queue (it waits for it).
+    func hasStandbyContext() -> Bool {
+        queue.sync { standby != nil }
     }
 
     /// Counts a runner booted into the VM. A VM keeps what every tenant it ever ran left in it —

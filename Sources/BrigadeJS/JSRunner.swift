@@ -66,6 +66,9 @@ final class JSRunner: WorkflowRunner, @unchecked Sendable {
         func run() {
             prepared.release()
             machine.runnerCount.subtract(1, ordering: .relaxed)
+            // A runner that never ran (the upload check's, or one evicted before its first run)
+            // took the standby context without an invocation's end to replace it.
+            machine.replenish()
         }
     }
 

@@ -34,6 +34,22 @@ import Testing
         #expect(sandbox.liveMachineCount == 1)
     }
 
+    @Test func aRunnerReleasedWithoutEverRunningLeavesItsVMAStandbyContext() async throws {
+        // What the upload check does: boot the code to see that it loads, then let it go.
+        var settings = JavaScriptSandbox.Settings()
+        settings.machines = 1
+        let sandbox = JavaScriptSandbox(settings: settings)
+        var probe: JSRunner? = try #require(try await sandbox.boot(code("probe")) as? JSRunner)
+        let machine = try #require(probe?.machine)
+        #expect(!machine.hasStandbyContext(), "the boot took the context it was given")
+        probe = nil
+        for _ in 0..<200 where !machine.hasStandbyContext() { try await Task.sleep(for: .milliseconds(5)) }
+        #expect(machine.hasStandbyContext(), "the released runner's VM prepared the next boot's context")
+        let next = try #require(try await sandbox.boot(code("next")) as? JSRunner)
+        #expect(next.machine === machine)
+        #expect(!machine.hasStandbyContext(), "the next boot adopted it")
+    }
+
     @Test func aVMIsRetiredAfterItsLifetimeOfRunnersAndItsRunnersWithIt() async throws {
         var settings = JavaScriptSandbox.Settings()
         settings.machines = 1
