@@ -85,8 +85,9 @@ final class JSMachine: @unchecked Sendable {
     }
 
     /// On the queue, when an invocation has ended or a runner was released: prepares the next
-    /// standby context, if a boot took the last one. Not at the boot itself — the booted tenant's first entries would queue
-    /// behind it; an invocation's end is the first moment the tenant no longer waits on this queue.
+    /// standby context, if a boot took the last one. Not at the boot itself — the booted tenant's
+    /// first entries would queue behind it; an invocation's end is the first moment the tenant no
+    /// longer waits on this queue.
     func replenish() {
         guard standbyWanted else { return }
         standbyWanted = false

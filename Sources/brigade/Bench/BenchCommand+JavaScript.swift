@@ -65,9 +65,10 @@ extension BenchCommand {
             }
             return samples
         }
-        func create(_ round: String, tenant: ((Int) -> String)? = nil) async throws -> [InstanceKey] {
+        /// One instance per tenant, or `tenants` instances of `tenant`.
+        func create(_ round: String, tenant: String? = nil) async throws -> [InstanceKey] {
             try await (0..<tenants).asyncMap { index in
-                let name = tenant?(index) ?? "t\(index)"
+                let name = tenant ?? "t\(index)"
                 let id = try await runtime.createInstance(tenant: name, workflow: "waiter", id: "\(round)-\(index)", params: Data("{}".utf8))
                 return InstanceKey(tenant: name, workflow: "waiter", id: id)
             }
@@ -94,7 +95,7 @@ extension BenchCommand {
         let warm = rounds[0]
         let steady = rounds[rounds.count - 1]
         // One tenant's instances, back to back.
-        let oneTenantKeys = try await create("one", tenant: { _ in "t0" })
+        let oneTenantKeys = try await create("one", tenant: "t0")
         try await park(oneTenantKeys)
         let oneTenant = try await wakeEach(oneTenantKeys)
         // The Swift twin.
@@ -107,15 +108,17 @@ extension BenchCommand {
         let swift = try await wakeEach(swiftKeys).map(\.wall)
 
         // A sandbox-only measure, engine excluded: boots of fresh tenants' code back to back. None
-        // of these runners runs, and a VM prepares its next standby context when a run ends, so
-        // each boot makes its context and evaluates the prelude: a cold start without a standby.
+        // of these runners runs or is released (both make a VM prepare its next standby context),
+        // so each boot makes its context and evaluates the prelude: a cold start without a standby.
         var boots: [Double] = []
+        var booted: [any WorkflowRunner] = []
+        defer { withExtendedLifetime(booted) {} }
         for index in 0..<tenants {
             let code = TenantCode(
                 tenant: "boot\(index)", workflow: "w", version: 1, versionId: "", language: .javascript, source: "",
                 script: BenchScripts.compiledWaiter(salt: index), env: [:], createdAt: 0)
             let start = ContinuousClock.now
-            _ = try await sandbox.boot(code)
+            booted.append(try await sandbox.boot(code))
             boots.append(ProcessMetrics.milliseconds(ContinuousClock.now - start))
         }
         func p(_ values: [Double], _ q: Double) -> Double { ProcessMetrics.round3(ProcessMetrics.percentile(values, q)) }
