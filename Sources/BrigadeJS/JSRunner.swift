@@ -97,7 +97,7 @@ final class JSRunner: WorkflowRunner, @unchecked Sendable {
                     Counters.bootNanos.add(Counters.monotonicNanos() - started, ordering: .relaxed)
                     continuation.resume(returning: runner)
                 } catch {
-                    machine.replenish()
+                    // The runner that failed to load is released on this queue, which replenishes.
                     continuation.resume(throwing: error)
                 }
             }

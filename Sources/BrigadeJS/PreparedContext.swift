@@ -8,8 +8,9 @@ import Foundation
 ///
 /// Why a separate stage: creating the global object and evaluating the prelude are two thirds of
 /// a boot, and neither depends on the tenant. A ``JSMachine`` keeps one prepared context on
-/// standby, made when a run in it ends (see ``JSMachine/replenish()``), so that a tenant's cold
-/// start pays only for its own code (measured in BENCHMARKS.md).
+/// standby, made when a run in it ends or a runner in it is released (see
+/// ``JSMachine/replenish()``), so that a tenant's cold start pays only for its own code
+/// (measured in BENCHMARKS.md).
 ///
 /// Made, adopted and released on the machine's queue.
 struct PreparedContext: @unchecked Sendable {
