@@ -42,6 +42,19 @@ struct NonRetryable: Workflow {
     }
 }
 
+/// Errors that say where they were thrown, as a JavaScript tenant's do.
+struct ThrowsWithStacks: Workflow {
+    struct Located: StackTracedError {
+        var stackTrace: String?
+    }
+    func run(_ event: WorkflowEvent<Empty>, step: WorkflowStep) async throws -> String {
+        do {
+            try await step.do("charge") { throw NonRetryableError("card declined", stackTrace: "charge@shop.js:3:9") }
+        } catch is StepFailedError {}
+        throw Located(stackTrace: "run@shop.js:12:5\nmain@shop.js:20:1")
+    }
+}
+
 struct RecoversAfterFailures: Workflow {
     let ledger: Ledger
     func run(_ event: WorkflowEvent<Empty>, step: WorkflowStep) async throws -> Int {
@@ -127,6 +140,22 @@ struct RecoversAfterFailures: Workflow {
             let final = try await instance.waitForStatus(.errored)
             #expect(final.error == ErrorInfo(name: "CardDeclined", message: "card declined"), "the original name and message are kept")
             #expect(ledger.count("charge") == 1)
+        }
+    }
+
+    @Test func aStackTraceIsKeptInTheHistoryNotInTheStoredError() async throws {
+        try await TestBrigade.run(register: { try $0.register(ThrowsWithStacks()) }) { brigade in
+            let instance = try await brigade.runtime.workflow(ThrowsWithStacks.self).create(params: Empty())
+            let final = try await instance.waitForStatus(.errored)
+            #expect(final.error?.name == "Located", "the stored error is {name, message} as before")
+            let history = try await brigade.runtime.history(instance.key)
+            let attempt = history.first { $0.entry.type == .attemptErrored }?.entry.data
+            #expect(attempt?["stack"] == .string("charge@shop.js:3:9"))
+            #expect(attempt?["error"]?["name"] == .string("NonRetryableError"))
+            let errored = history.first { $0.entry.type == .workflowErrored }?.entry.data
+            #expect(errored?["stack"] == .string("run@shop.js:12:5\nmain@shop.js:20:1"))
+            let stepErrored = history.first { $0.entry.type == .stepErrored }?.entry.data
+            #expect(stepErrored?["stack"] == nil, "the step's summary event repeats the error, not the stack")
         }
     }
 

@@ -189,17 +189,18 @@ final class Engine: Sendable {
         case .failure(let error):
             if error is EngineUnwind || error is FencedWriteError { return .stopped }
             if error is CancellationError, Task.isCancelled { return .stopped }
-            return await writeErrored(ErrorInfo(error), now: now, retention: retention)
+            return await writeErrored(ErrorInfo(error), stackTrace: (error as? any StackTracedError)?.stackTrace, now: now, retention: retention)
         }
     }
 
-    private func writeErrored(_ info: ErrorInfo, now: Int64, retention: Retention?) async -> EngineOutcome {
+    private func writeErrored(_ info: ErrorInfo, stackTrace: String? = nil, now: Int64, retention: Retention?) async -> EngineOutcome {
         let update = InstanceUpdate(
             status: .errored, error: info, endedAt: now,
             expiresAt: now + (retention?.error ?? settings.errorRetention).wholeMilliseconds
         )
-        let entry = HistoryEntry(
-            .workflowErrored, at: now, data: ["error": .object(["name": .string(info.name), "message": .string(info.message)])])
+        var data: [String: JSONValue] = ["error": .object(["name": .string(info.name), "message": .string(info.message)])]
+        if let stackTrace { data["stack"] = .string(String(stackTrace.prefix(HistoryEntry.maxStackCharacters))) }
+        let entry = HistoryEntry(.workflowErrored, at: now, data: data)
         return await writeOutcome(update, entry, now: now, outcome: .errored)
     }
 

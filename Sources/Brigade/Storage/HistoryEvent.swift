@@ -36,6 +36,10 @@ public struct HistoryEntry: Sendable, Hashable {
     /// Event details as a JSON object.
     public var data: [String: JSONValue]
 
+    /// The longest stack trace kept with a failure's event (see ``StackTracedError``): a deep
+    /// recursion's trace is cut, not stored whole with every attempt.
+    public static let maxStackCharacters = 4_096
+
     public init(_ type: HistoryEventType, at: Int64, step: String? = nil, data: [String: JSONValue] = [:]) {
         self.type = type
         self.at = at
