@@ -52,17 +52,19 @@ final class JSInvocation: @unchecked Sendable {
     }
 }
 
-/// An error thrown by tenant JavaScript, kept with its own name (`TypeError`, `Error`, …).
-struct JavaScriptError: NamedError, CustomStringConvertible {
+/// An error thrown by tenant JavaScript, kept with its own name (`TypeError`, `Error`, …) and
+/// its stack, in the uploaded module's lines.
+struct JavaScriptError: NamedError, StackTracedError, CustomStringConvertible {
     var errorName: String
     var errorMessage: String
-    var stack: String?
+    var stackTrace: String?
 
     var description: String { "\(errorName): \(errorMessage)" }
 
     /// From the prelude's `{name, message, stack, nonRetryable}` JSON: a ``NonRetryableError``
-    /// when the tenant threw one, so the engine stops retrying.
-    static func from(json: String) -> any Error {
+    /// when the tenant threw one, so the engine stops retrying. `translate` maps the stack's
+    /// positions to the uploaded module (see ``SourceMap``).
+    static func from(json: String, translate: (String) -> String = { $0 }) -> any Error {
         struct Shape: Decodable {
             var name: String?
             var message: String?
@@ -72,7 +74,9 @@ struct JavaScriptError: NamedError, CustomStringConvertible {
         let shape = (try? JSONDecoder().decode(Shape.self, from: Data(json.utf8))) ?? Shape(name: "Error", message: json)
         let name = shape.name ?? "Error"
         let message = shape.message ?? ""
-        if shape.nonRetryable == true { return NonRetryableError(message, name: name) }
-        return JavaScriptError(errorName: name, errorMessage: message, stack: shape.stack)
+        // A stack of prelude frames only (an error the host made, such as a failed step's) says nothing.
+        let stack = shape.stack.map(translate).flatMap { $0.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty ? nil : $0 }
+        if shape.nonRetryable == true { return NonRetryableError(message, name: name, stackTrace: stack) }
+        return JavaScriptError(errorName: name, errorMessage: message, stackTrace: stack)
     }
 }

@@ -39,6 +39,8 @@ final class JSRunner: WorkflowRunner, @unchecked Sendable {
     /// tenant's code for the cores.
     private var handoffs: [() -> Void] = []
     private let envText: String
+    /// The script's source map, read the first time an error or a log line needs it.
+    private lazy var sourceMap: SourceMap? = SourceMap(script: code.script)
 
     var isRetired: Bool { retiredFlag.load(ordering: .relaxed) || machine.isRetired }
 
@@ -106,7 +108,7 @@ final class JSRunner: WorkflowRunner, @unchecked Sendable {
 
     private func load() throws {
         watchdog.begin()
-        let (_, scriptError) = JS.evaluate(code.script, url: "tenant.js", in: context)
+        let (_, scriptError) = JS.evaluate(code.script, url: SourceMap.scriptURL, in: context)
         if let limit = watchdog.end() {
             if limit.memory { machine.retire() }
             throw BrigadeError(.codeInvalid, "Loading the code was stopped: \(limit.reason).")
@@ -118,7 +120,12 @@ final class JSRunner: WorkflowRunner, @unchecked Sendable {
                 throw ModuleCompiler.refusedImport(JS.text(specifier, in: context), source: code.source)
             }
             let (message, line, column) = JS.describe(exception: scriptError, in: context)
-            let place = line.map { " (line \($0)\(column.map { ", column \($0)" } ?? "") of the compiled module)" } ?? ""
+            let place: String
+            if let line, let column, let map = sourceMap, let original = map.original(line: line, column: column) {
+                place = " (line \(original.line), column \(original.column) of \(map.sourceName))"
+            } else {
+                place = line.map { " (line \($0)\(column.map { ", column \($0)" } ?? "") of the compiled module)" } ?? ""
+            }
             throw BrigadeError(.codeInvalid, "The code threw while loading: \(message)\(place).")
         }
         let global = JSContextGetGlobalObject(context)!
@@ -270,7 +277,9 @@ final class JSRunner: WorkflowRunner, @unchecked Sendable {
         define("log") { [binding] context, arguments in
             guard let runner = binding.runner, let invocation = runner.current, arguments.count >= 2 else { return nil }
             let level = LogLevel(rawValue: JS.text(arguments[0], in: context)) ?? .log
-            let request = HostRequest.log(level: level, message: JS.text(arguments[1], in: context), context: runner.currentStep)
+            // An error logged with its stack names the tenant's lines, not the compiled script's.
+            let message = runner.translate(JS.text(arguments[1], in: context))
+            let request = HostRequest.log(level: level, message: message, context: runner.currentStep)
             runner.handOff { invocation.requests.yield(request) }
             return nil
         }
@@ -309,7 +318,10 @@ final class JSRunner: WorkflowRunner, @unchecked Sendable {
         define("runSettled") { [binding] context, arguments in
             guard let runner = binding.runner, arguments.count >= 3, let invocation = runner.invocation(arguments[0], in: context) else { return nil }
             let text = JS.text(arguments[2], in: context)
-            runner.settle(invocation, JSValueToBoolean(context, arguments[1]) ? .success(Data(text.utf8)) : .failure(JavaScriptError.from(json: text)))
+            let outcome: Result<Data, any Error> =
+                JSValueToBoolean(context, arguments[1])
+                ? .success(Data(text.utf8)) : .failure(JavaScriptError.from(json: text, translate: runner.translate))
+            runner.settle(invocation, outcome)
             return nil
         }
         define("fnSettled") { [binding] context, arguments in
@@ -317,10 +329,18 @@ final class JSRunner: WorkflowRunner, @unchecked Sendable {
             let callId = Int(JSValueToNumber(context, arguments[1], nil))
             guard let call = invocation.fnCalls.removeValue(forKey: callId) else { return nil }
             let text = JS.text(arguments[3], in: context)
-            let outcome: Result<Data, any Error> = JSValueToBoolean(context, arguments[2]) ? .success(Data(text.utf8)) : .failure(JavaScriptError.from(json: text))
+            let outcome: Result<Data, any Error> =
+                JSValueToBoolean(context, arguments[2])
+                ? .success(Data(text.utf8)) : .failure(JavaScriptError.from(json: text, translate: runner.translate))
             runner.handOff { call.resume(with: outcome) }
             return nil
         }
+    }
+
+    /// `text` with the compiled script's positions replaced by the uploaded module's (see ``SourceMap``).
+    private func translate(_ text: String) -> String {
+        guard text.contains(SourceMap.scriptURL) || text.contains(SourceMap.preludeURL) else { return text }
+        return SourceMap.translate(text, map: sourceMap)
     }
 
     private static func duration(_ value: JSValueRef, in context: JSContextRef) -> HostRequest.DurationArgument {

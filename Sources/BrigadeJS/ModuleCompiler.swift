@@ -10,6 +10,9 @@ import Foundation
 /// tenant's code. Transformed, every import is a `require` call that the prelude answers for
 /// `cloudflare:workers` and `cloudflare:workflows` and refuses for anything else — when the code
 /// is loaded, which the upload does once (see ``refusedImport(_:source:)``).
+///
+/// The script ends with its source map (without the source, which is stored beside it), so that
+/// errors can name the tenant's own lines (see ``SourceMap``).
 struct ModuleCompiler: Sendable {
     var executable: String
 
@@ -18,7 +21,7 @@ struct ModuleCompiler: Sendable {
         let arguments = [
             "--format=iife", "--global-name=__tenant", "--target=es2022",
             "--loader=\(language == .typescript ? "ts" : "js")", "--sourcefile=\(fileName)", "--log-level=error", "--log-limit=3",
-            "--color=false", "--charset=utf8",
+            "--color=false", "--charset=utf8", "--sourcemap=inline", "--sources-content=false",
         ]
         let (status, output, errors) = try await run(arguments, input: Data(source.utf8))
         guard status == 0 else { throw Self.compileError(errors, fileName: fileName) }
