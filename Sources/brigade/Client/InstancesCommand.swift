@@ -231,10 +231,24 @@ struct InstancesCommand: AsyncParsableCommand {
                 }
                 let event = (try? JSONDecoder().decode(JSONValue.self, from: Data(frame.data.utf8))) ?? .null
                 let step = event["step"].map { "  \($0.text)" } ?? ""
-                // A logged line (console.log, step.log) shows its level and text.
-                let message = frame.event == "log" ? "  [\(event["data"]?["level"]?.text ?? "log")] \(event["data"]?["message"]?.text ?? "")" : ""
-                say("\(Terminal.dim(Terminal.time(event["timestamp"])))  \(Terminal.bold(frame.event))\(step)\(message)")
+                say("\(Terminal.dim(Terminal.time(event["timestamp"])))  \(Terminal.bold(frame.event))\(step)\(Self.detail(event))")
             }
+        }
+
+        /// What follows an event's type on its line: a logged line's level and text, a failure's
+        /// error and, below it, where it was thrown.
+        static func detail(_ event: JSONValue) -> String {
+            let data = event["data"]
+            if event["type"]?.text == "log" {
+                return "  [\(data?["level"]?.text ?? "log")] \(data?["message"]?.text ?? "")"
+            }
+            guard let error = data?["error"], error != .null else { return "" }
+            var text = "  \(error["name"]?.text ?? "Error"): \(error["message"]?.text ?? "")"
+            if case .number(let retry)? = data?["retryDelayMs"] { text += Terminal.dim(" (next attempt in \(Int(retry)) ms)") }
+            if let stack = data?["stack"]?.text, !stack.isEmpty {
+                text += stack.split(separator: "\n").map { "\n      " + Terminal.dim(String($0)) }.joined()
+            }
+            return text
         }
     }
 }
