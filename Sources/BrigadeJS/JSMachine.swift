@@ -3,8 +3,8 @@ import Foundation
 import Synchronization
 
 /// One JavaScriptCore VM (a context group) that many tenants' runners share, each in its own
-/// global context, with the serial queue all of its JavaScript runs on and the watchdog that
-/// bounds every entry into it.
+/// global context, with the thread all of its JavaScript runs on (``queue``, a ``VMThread``) and
+/// the watchdog that bounds every entry into it.
 ///
 /// Why shared: a VM of its own costs a tenant ~2 ms to boot and runs the prelude, promise
 /// machinery and its own code cold in the interpreter on every wake; in a VM that other tenants
@@ -18,7 +18,7 @@ import Synchronization
 /// to the tenant whose code is running.
 final class JSMachine: @unchecked Sendable {
     let group: JSContextGroupRef
-    let queue: DispatchQueue
+    let queue: VMThread
     let watchdog: Watchdog
     let number: Int
     private let settings: JavaScriptSandbox.Settings
@@ -42,7 +42,7 @@ final class JSMachine: @unchecked Sendable {
         self.onRetire = onRetire
         self.settings = settings
         group = JSContextGroupCreate()
-        queue = DispatchQueue(label: "brigade.js.vm\(number)")
+        queue = VMThread(name: "brigade.js.vm\(number)")
         watchdog = Watchdog(cpuLimit: settings.cpuTimeLimit, memoryLimit: settings.memoryLimit)
         watchdog.install(on: group, checkInterval: settings.checkInterval)
         lastSurvey = Counters.monotonicNanos()
@@ -53,6 +53,7 @@ final class JSMachine: @unchecked Sendable {
         standby?.release()
         JSContextGroupClearExecutionTimeLimit(group)
         JSContextGroupRelease(group)
+        queue.stop()
     }
 
     /// Set once the VM may hold garbage a tenant left over a limit, grew past
@@ -99,7 +100,7 @@ final class JSMachine: @unchecked Sendable {
 
     /// Whether a standby context is ready now. Not on the queue (it waits for it).
     func hasStandbyContext() -> Bool {
-        queue.sync { standby != nil }
+        queue.sync { [self] in standby != nil }
     }
 
     /// Counts a runner booted into the VM. A VM keeps what every tenant it ever ran left in it —

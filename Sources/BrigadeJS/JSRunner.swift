@@ -6,8 +6,9 @@ import Synchronization
 /// One version of one tenant's workflow code, loaded in its own global context of a shared
 /// JavaScriptCore VM (a ``JSMachine``), serving every instance of that version.
 ///
-/// All JavaScript runs on the machine's serial dispatch queue — never on a Swift concurrency
-/// thread, so a tenant at its CPU limit holds one queue thread and no engine thread. A call of
+/// All JavaScript runs on the machine's own thread (its ``VMThread``, called `queue` here) —
+/// never on a Swift concurrency thread, so a tenant at its CPU limit holds the VM's thread and
+/// no engine thread. A call of
 /// `run` is an invocation: the tenant's `run(event, step)` starts on the queue; each `step.*`
 /// it calls becomes a request that the invocation's task group performs with the engine's real
 /// `WorkflowStep`, and the answer (the step's stored result, a failure, a delivered event)
@@ -16,7 +17,7 @@ import Synchronization
 final class JSRunner: WorkflowRunner, @unchecked Sendable {
     let code: TenantCode
     let machine: JSMachine
-    var queue: DispatchQueue { machine.queue }
+    var queue: VMThread { machine.queue }
     /// Set when a limit stopped tenant code: the loader boots a fresh context for the next run.
     private let retiredFlag = Atomic<Bool>(false)
     private static let invocationIds = Atomic<Int>(0)

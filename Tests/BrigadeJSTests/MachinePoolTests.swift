@@ -1,6 +1,8 @@
 import Brigade
+import BrigadeTesting
 @testable import BrigadeJS
 import Foundation
+import Synchronization
 import Testing
 
 /// How runners are placed in shared VMs, and when a VM is retired.
@@ -48,6 +50,48 @@ import Testing
         let next = try #require(try await sandbox.boot(code("next")) as? JSRunner)
         #expect(next.machine === machine)
         #expect(!machine.hasStandbyContext(), "the next boot adopted it")
+    }
+
+    @Test func aVMsThreadRunsItsWorkInOrderOnOneThreadAndEndsWhenStopped() async throws {
+        let vm = VMThread(name: "test.vm")
+        let seen = Mutex<[Int]>([])
+        let threads = Mutex<Set<UInt>>([])
+        for index in 0..<100 {
+            vm.async {
+                seen.withLock { $0.append(index) }
+                threads.withLock { _ = $0.insert(UInt(bitPattern: Int(bitPattern: pthread_self()))) }
+            }
+        }
+        #expect(vm.sync { seen.withLock { $0.count } } == 100, "sync runs after what was given before")
+        #expect(seen.withLock { $0 } == Array(0..<100))
+        #expect(threads.withLock { $0.count } == 1)
+        #expect(!threads.withLock { $0 }.contains(UInt(bitPattern: Int(bitPattern: pthread_self()))))
+        struct Handle: @unchecked Sendable { let thread: Thread }
+        let handle = vm.sync { Handle(thread: Thread.current) }
+        #expect(!handle.thread.isFinished)
+        vm.stop()
+        try await eventually("the VM's thread to end once stopped") { handle.thread.isFinished }
+    }
+
+    @Test func aVMThatLeavesThePoolEndsItsThread() async throws {
+        var settings = JavaScriptSandbox.Settings()
+        settings.machines = 1
+        settings.runnersPerMachine = 1
+        let sandbox = JavaScriptSandbox(settings: settings)
+        var a: JSRunner? = try #require(try await sandbox.boot(code("a")) as? JSRunner)
+        let b = try #require(try await sandbox.boot(code("b")) as? JSRunner)
+        struct Handle: @unchecked Sendable { let thread: Thread }
+        let handle = try #require(a).machine.queue.sync { Handle(thread: Thread.current) }
+        // Held weakly: the VM must be free to go.
+        weak let machine = a?.machine
+        #expect(b.machine !== machine)
+        a = nil
+        try await eventually("a's context to be released") { (machine?.runnerCount.load(ordering: .relaxed) ?? 0) == 0 }
+        // The next boot drops the empty VM (beyond the minimum of one); with its last reference gone
+        // the VM is freed, and its thread ends.
+        _ = try await sandbox.boot(code("c"))
+        try await eventually("the dropped VM's thread to end") { handle.thread.isFinished }
+        #expect(sandbox.liveMachineCount == 2)
     }
 
     @Test func aVMIsRetiredAfterItsLifetimeOfRunnersAndItsRunnersWithIt() async throws {

@@ -1,0 +1,79 @@
+import Foundation
+
+/// The one thread a VM's JavaScript runs on: closures run on it one at a time, in the order
+/// they were given, like a serial dispatch queue.
+///
+/// Why not a serial dispatch queue: its closures run on whichever worker thread of the pool is
+/// free, each with its own stack, and JavaScriptCore registers every thread that ever entered
+/// the VM with its collector. One thread keeps the VM on one stack, and the scheduler keeps a
+/// thread that wakes often on the core it last ran on, where the VM's memory may still be cached.
+final class VMThread: @unchecked Sendable {
+    /// A condition rather than a `Mutex`: the thread sleeps on it while there is nothing to run.
+    private let condition = NSCondition()
+    // Guarded by `condition`.
+    private var pending: [@Sendable () -> Void] = []
+    private var stopping = false
+
+    init(name: String) {
+        let thread = Thread { [self] in loop() }
+        thread.name = name
+        // JavaScriptCore bounds recursion by the stack it finds; give it the size a main thread has.
+        thread.stackSize = 8 << 20
+        thread.start()
+    }
+
+    /// Runs `work` on the thread after what was given before.
+    func async(_ work: @escaping @Sendable () -> Void) {
+        condition.lock()
+        pending.append(work)
+        condition.signal()
+        condition.unlock()
+    }
+
+    /// Runs `body` on the thread and waits for it. Never from the thread itself.
+    func sync<T: Sendable>(_ body: @escaping @Sendable () -> T) -> T {
+        let box = SyncResult<T>()
+        async {
+            let value = body()
+            box.done.lock()
+            box.result = .init(value: value)
+            box.done.signal()
+            box.done.unlock()
+        }
+        box.done.lock()
+        while box.result == nil { box.done.wait() }
+        defer { box.done.unlock() }
+        return box.result!.value
+    }
+
+    /// Lets the thread end once what was given has run.
+    func stop() {
+        condition.lock()
+        stopping = true
+        condition.signal()
+        condition.unlock()
+    }
+
+    private func loop() {
+        var batch: [@Sendable () -> Void] = []
+        while true {
+            condition.lock()
+            while pending.isEmpty && !stopping { condition.wait() }
+            if pending.isEmpty && stopping {
+                condition.unlock()
+                return
+            }
+            swap(&batch, &pending)
+            condition.unlock()
+            for work in batch { work() }
+            batch.removeAll(keepingCapacity: true)
+        }
+    }
+}
+
+/// What ``VMThread/sync(_:)`` waits for (boxed, so that an optional `T` is told from no result).
+private final class SyncResult<T: Sendable>: @unchecked Sendable {
+    struct Value { var value: T }
+    let done = NSCondition()
+    var result: Value?
+}
