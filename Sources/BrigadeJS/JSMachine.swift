@@ -44,7 +44,7 @@ final class JSMachine: @unchecked Sendable {
         group = JSContextGroupCreate()
         queue = VMThread(name: "brigade.js.vm\(number)")
         watchdog = Watchdog(cpuLimit: settings.cpuTimeLimit, memoryLimit: settings.memoryLimit)
-        watchdog.install(on: group, checkInterval: settings.checkInterval)
+        watchdog.install(on: group, firstCheck: settings.firstCheck, checkInterval: settings.checkInterval)
         lastSurvey = Counters.monotonicNanos()
     }
 

@@ -3,19 +3,24 @@ import Foundation
 
 /// Enforces the CPU-time and memory limits of each entry into tenant code in one VM.
 ///
-/// JavaScriptCore's (exported, unpublished) execution-time limit calls back every
-/// `checkInterval` of CPU time spent inside one entry into the VM. The callback compares the
-/// entry's thread CPU time with the CPU limit, and the growth of the process's resident memory
-/// since the entry's first check with the memory limit, and asks the VM to stop the code when
-/// either is over; the code then ends with an uncatchable termination. Resident memory is read
-/// from `/proc/self/statm` (a few microseconds) because the VM's own heap statistics walk every
+/// JavaScriptCore's (exported, unpublished) execution-time limit calls back once an entry into
+/// the VM has used `firstCheck` of CPU time, and every `checkInterval` after that. The callback
+/// compares the entry's thread CPU time with the CPU limit, and the growth of the process's
+/// resident memory since the entry began with the memory limit, and asks the VM to stop the code
+/// when either is over; the code then ends with an uncatchable termination. Resident memory is
+/// read from `/proc/self/statm` (one `pread`) because the VM's own heap statistics walk every
 /// object of every tenant in it — too slow to take every few milliseconds.
+///
+/// Why the first check comes later than the next: JavaScriptCore arms a timer on another thread
+/// at every entry that finds the last one expired, and when it fires between entries the next
+/// entry takes its slow path. A 5 ms limit expired between nearly every two wakes and cost a warm
+/// wake a fifth of its time (BENCHMARKS.md); most entries end long before 25 ms.
 final class Watchdog: @unchecked Sendable {
     let cpuLimitNanos: UInt64
     let memoryLimit: Int
     // Touched only on the runner's queue (the callback runs on the thread of the entry).
     private var entryStart: UInt64 = 0
-    private var residentBaseline: Int?
+    private var residentBaseline = 0
     /// Why an entry was stopped.
     struct Stop {
         var reason: String
@@ -31,29 +36,37 @@ final class Watchdog: @unchecked Sendable {
     }
 
     private var group: JSContextGroupRef?
+    private var firstCheck = 0.025
     private var interval = 0.005
+    /// The limit JavaScriptCore's timer is armed with now: `firstCheck` at the start of an entry,
+    /// `interval` once the entry has been checked.
+    private var armed = 0.0
 
-    func install(on group: JSContextGroupRef, checkInterval: Duration) {
+    func install(on group: JSContextGroupRef, firstCheck: Duration, checkInterval: Duration) {
         self.group = group
+        self.firstCheck = Double(firstCheck.wholeMilliseconds) / 1_000
         interval = Double(checkInterval.wholeMilliseconds) / 1_000
-        arm()
+        arm(self.firstCheck)
     }
 
-    private func arm() {
+    private func arm(_ seconds: Double) {
         guard let group else { return }
-        JSContextGroupSetExecutionTimeLimit(group, interval, { context, raw in
+        armed = seconds
+        JSContextGroupSetExecutionTimeLimit(group, seconds, { context, raw in
             guard let raw else { return false }
             let watchdog = Unmanaged<Watchdog>.fromOpaque(raw).takeUnretainedValue()
             if watchdog.shouldTerminate(context) { return true }
             // The VM does not call back a second time by itself: arm it for the next interval.
-            watchdog.arm()
+            watchdog.arm(watchdog.interval)
             return false
         }, Unmanaged.passUnretained(self).toOpaque())
     }
 
     func begin() {
         stop = nil
-        residentBaseline = nil
+        // After an entry that ran long enough to be checked, the next starts from the first check again.
+        if armed != firstCheck { arm(firstCheck) }
+        residentBaseline = Self.residentBytes()
         entryStart = Self.threadCPUNanos()
     }
 
@@ -73,31 +86,37 @@ final class Watchdog: @unchecked Sendable {
             stop = Stop(reason: "it ran for more than its CPU time limit of \(cpuLimitNanos / 1_000_000) ms without yielding (a busy loop?)", memory: false)
             return true
         }
-        // Entries shorter than one interval are never measured; a long one from its first check.
         let resident = Self.residentBytes()
-        guard let baseline = residentBaseline else {
-            residentBaseline = resident
-            return false
-        }
-        if resident - baseline > memoryLimit {
-            stop = Stop(reason: "it grew the process's memory by \((resident - baseline) >> 20) MiB while it ran, over its memory limit of \(memoryLimit >> 20) MiB", memory: true)
+        if resident - residentBaseline > memoryLimit {
+            stop = Stop(reason: "it grew the process's memory by \((resident - residentBaseline) >> 20) MiB while it ran, over its memory limit of \(memoryLimit >> 20) MiB", memory: true)
             return true
         }
         return false
     }
 
+    /// `/proc/self/statm`, open for the life of the process: read at the start of every entry,
+    /// one `pread` instead of an open, a read and a close.
+    private static let statm = open("/proc/self/statm", O_RDONLY)
+
     /// The process's resident set, from `/proc/self/statm` (0 where it cannot be read).
     static func residentBytes() -> Int {
-        let file = open("/proc/self/statm", O_RDONLY)
-        guard file >= 0 else { return 0 }
-        defer { close(file) }
-        var buffer = [UInt8](repeating: 0, count: 96)
-        let count = buffer.withUnsafeMutableBytes { read(file, $0.baseAddress, $0.count) }
-        guard count > 0 else { return 0 }
-        // "size resident shared …", in pages.
-        let fields = buffer[..<count].split(separator: UInt8(ascii: " "), maxSplits: 2)
-        guard fields.count >= 2, let pages = Int(String(decoding: fields[1], as: UTF8.self)) else { return 0 }
-        return pages * Self.pageSize
+        guard statm >= 0 else { return 0 }
+        return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 96) { buffer -> Int in
+            let count = pread(statm, buffer.baseAddress, buffer.count, 0)
+            guard count > 0 else { return 0 }
+            // "size resident shared …", in pages: the second field.
+            var field = 0
+            var pages = 0
+            for byte in buffer[..<count] {
+                if byte == UInt8(ascii: " ") {
+                    field += 1
+                    if field == 2 { break }
+                } else if field == 1, byte >= UInt8(ascii: "0"), byte <= UInt8(ascii: "9") {
+                    pages = pages * 10 + Int(byte - UInt8(ascii: "0"))
+                }
+            }
+            return pages * Self.pageSize
+        }
     }
 
     private static let pageSize = sysconf(Int32(_SC_PAGESIZE))

@@ -94,6 +94,36 @@ import Testing
         #expect(sandbox.liveMachineCount == 2)
     }
 
+    /// An entry is checked against the limits only once it has used `firstCheck` of CPU time, then
+    /// every `checkInterval`; the next entry starts from the first check again. The loops are
+    /// CPU-bound, so a busy host stretches their wall time, not the CPU time the checks count:
+    /// 4 million iterations take ~15 ms here, 50 million ~190 ms.
+    @Test func anEntryIsFirstCheckedAfterFirstCheckThenEveryInterval() async throws {
+        var settings = JavaScriptSandbox.Settings()
+        settings.machines = 1
+        settings.firstCheck = .milliseconds(50)
+        settings.checkInterval = .milliseconds(5)
+        let sandbox = JavaScriptSandbox(settings: settings)
+        var loaded = 0
+        func load(looping iterations: Int) async throws -> Int {
+            loaded += 1
+            let code = TenantCode(
+                tenant: "loop\(loaded)", workflow: "w", version: 1, versionId: "", language: .javascript, source: "",
+                script:
+                    "var __tenant = (() => { let x = 0; for (let i = 0; i < \(iterations); i++) x += i; return { TenantWorkflow: class { async run() { return x; } } }; })();",
+                env: [:], createdAt: 0)
+            let runner = try #require(try await sandbox.boot(code) as? JSRunner)
+            let machine = runner.machine
+            return machine.queue.sync { machine.watchdog.checks }
+        }
+        let before = try await load(looping: 1)
+        #expect(try await load(looping: 4_000_000) == before, "an entry shorter than the first check is never checked")
+        let afterLong = try await load(looping: 50_000_000)
+        // ~28 at one check every 5 ms after the first; ~3 if the interval were the first check's.
+        #expect(afterLong - before >= 10, "after the first check, one every 5 ms: \(afterLong - before) checks")
+        #expect(try await load(looping: 4_000_000) == afterLong, "the next entry starts from the first check again")
+    }
+
     @Test func aVMIsRetiredAfterItsLifetimeOfRunnersAndItsRunnersWithIt() async throws {
         var settings = JavaScriptSandbox.Settings()
         settings.machines = 1
