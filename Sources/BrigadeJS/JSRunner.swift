@@ -284,36 +284,37 @@ final class JSRunner: WorkflowRunner, @unchecked Sendable {
             runner.handOff { invocation.requests.yield(request) }
             return nil
         }
+        // The step calls read only the invocation and the name before the journal is asked: a step
+        // it answers (every step of a replay) converts nothing else, and each conversion is a
+        // round of JavaScriptCore's lock.
         define("stepDo") { [binding] context, arguments in
             guard let runner = binding.runner, arguments.count >= 4 else { throw HostFunction.Failure(message: "stepDo: bad arguments") }
-            let config = JSValueIsNull(context, arguments[2]) ? nil : JS.text(arguments[2], in: context)
             let name = JS.text(arguments[1], in: context)
             return runner.request(arguments[0], in: context, journal: (.do, name), function: JSValueToObject(context, arguments[3], nil)) { promise in
-                .step(name: name, config: config, promise: promise)
+                .step(name: name, config: JSValueIsNull(context, arguments[2]) ? nil : JS.text(arguments[2], in: context), promise: promise)
             }
         }
         define("sleep") { [binding] context, arguments in
             guard let runner = binding.runner, arguments.count >= 3 else { throw HostFunction.Failure(message: "sleep: bad arguments") }
-            let duration = Self.duration(arguments[2], in: context)
             let name = JS.text(arguments[1], in: context)
             return runner.request(arguments[0], in: context, journal: (.sleep, name)) { promise in
-                .sleep(name: name, duration: duration, promise: promise)
+                .sleep(name: name, duration: Self.duration(arguments[2], in: context), promise: promise)
             }
         }
         define("sleepUntil") { [binding] context, arguments in
             guard let runner = binding.runner, arguments.count >= 3 else { throw HostFunction.Failure(message: "sleepUntil: bad arguments") }
-            let milliseconds = JSValueToNumber(context, arguments[2], nil)
             let name = JS.text(arguments[1], in: context)
             return runner.request(arguments[0], in: context, journal: (.sleep, name)) { promise in
-                .sleepUntil(name: name, milliseconds: milliseconds, promise: promise)
+                .sleepUntil(name: name, milliseconds: JSValueToNumber(context, arguments[2], nil), promise: promise)
             }
         }
         define("waitForEvent") { [binding] context, arguments in
             guard let runner = binding.runner, arguments.count >= 4 else { throw HostFunction.Failure(message: "waitForEvent: bad arguments") }
-            let timeout = JSValueIsNull(context, arguments[3]) ? nil : Self.duration(arguments[3], in: context)
             let name = JS.text(arguments[1], in: context)
             return runner.request(arguments[0], in: context, journal: (.waitForEvent, name)) { promise in
-                .waitForEvent(name: name, type: JS.text(arguments[2], in: context), timeout: timeout, promise: promise)
+                .waitForEvent(
+                    name: name, type: JS.text(arguments[2], in: context),
+                    timeout: JSValueIsNull(context, arguments[3]) ? nil : Self.duration(arguments[3], in: context), promise: promise)
             }
         }
         define("runSettled") { [binding] context, arguments in
@@ -352,32 +353,38 @@ final class JSRunner: WorkflowRunner, @unchecked Sendable {
         invocations[Int(JSValueToNumber(context, id, nil))]
     }
 
-    /// Makes the promise a step call returns and queues the request that will settle it — or,
-    /// when the step finished in an earlier lifetime, settles it at once from the journal, so a
-    /// resumed instance replays its finished steps within this one entry into the VM.
+    /// What a step call returns to the prelude: when the step finished in an earlier lifetime, its
+    /// outcome from the journal at once — the value itself (the prelude makes it a settled
+    /// promise), or a rejected promise — so a resumed instance replays its finished steps within
+    /// this one entry into the VM; otherwise a promise, and the request that will settle it.
     private func request(
-        _ id: JSValueRef, in context: JSContextRef, journal: (kind: StepKind, name: String), function: JSObjectRef? = nil,
-        _ make: (Int) -> HostRequest
+        _ id: JSValueRef, in context: JSContextRef, journal: (kind: StepKind, name: String),
+        function: @autoclosure () -> JSObjectRef? = nil, _ make: (Int) -> HostRequest
     ) -> JSValueRef? {
-        var resolve: JSObjectRef?
-        var reject: JSObjectRef?
-        guard let promise = JSObjectMakeDeferredPromise(context, &resolve, &reject, nil), let resolve, let reject else { return nil }
         // An invocation that has ended (or another runner's id) gets a promise that never settles.
-        guard let invocation = invocation(id, in: context), invocation.result == nil else { return promise }
+        guard let invocation = invocation(id, in: context), invocation.result == nil else {
+            return JSObjectMakeDeferredPromise(context, nil, nil, nil)
+        }
         if let outcome = invocation.step.journaled(journal.kind, journal.name) {
             Counters.journalAnswers.add(1, ordering: .relaxed)
             switch outcome {
             case .value(let json):
-                JSObjectCallAsFunction(context, resolve, nil, 1, [Self.answer(json, event: journal.kind == .waitForEvent, in: context)], nil)
+                return Self.answer(json, event: journal.kind == .waitForEvent, in: context)
             case .failed(let name, let message, let nonRetryable):
+                var reject: JSObjectRef?
+                guard let promise = JSObjectMakeDeferredPromise(context, nil, &reject, nil), let reject else { return nil }
                 let (error, _) = JS.call(
                     control, "makeError",
                     [JS.value(name, in: context), JS.value(message, in: context), JSValueMakeBoolean(context, nonRetryable)], in: context)
                 JSObjectCallAsFunction(context, reject, nil, 1, [error ?? JSValueMakeUndefined(context)], nil)
+                return promise
             }
-            return promise
         }
+        var resolve: JSObjectRef?
+        var reject: JSObjectRef?
+        guard let promise = JSObjectMakeDeferredPromise(context, &resolve, &reject, nil), let resolve, let reject else { return nil }
         // Held until the step is answered; a step the journal answers (above) never holds its function.
+        let function = function()
         let pending = JSInvocation.Pending(resolve: resolve, reject: reject, function: function)
         JSValueProtect(context, resolve)
         JSValueProtect(context, reject)
@@ -397,7 +404,7 @@ final class JSRunner: WorkflowRunner, @unchecked Sendable {
     /// What a step call's promise resolves to: its JSON value (nil: `undefined`), or for an
     /// event the seed's `{ type, payload, timestamp }` with the timestamp as a `Date`.
     static func answer(_ json: Data?, event: Bool, in context: JSContextRef) -> JSValueRef {
-        guard let json, let value = JS.parse(String(decoding: json, as: UTF8.self), in: context) else { return JSValueMakeUndefined(context) }
+        guard let json, let value = JS.parse(json, in: context) else { return JSValueMakeUndefined(context) }
         guard event, let stored = JSValueToObject(context, value, nil) else { return value }
         let object = JSObjectMake(context, nil, nil)!
         for key in ["type", "payload"] {

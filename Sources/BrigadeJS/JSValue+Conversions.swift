@@ -1,4 +1,5 @@
 import CJavaScriptCore
+import Foundation
 
 /// Small conversions at the JavaScriptCore boundary. Every function here must be called on the
 /// runner's queue (the context is not thread-safe for our own state).
@@ -46,6 +47,20 @@ enum JS {
     /// Parses JSON text into a value; nil if it does not parse.
     static func parse(_ json: String, in context: JSContextRef) -> JSValueRef? {
         let string = JSStringCreateWithUTF8CString(json)
+        defer { JSStringRelease(string) }
+        return JSValueMakeFromJSONString(context, string)
+    }
+
+    /// Parses UTF-8 JSON into a value; nil if it does not parse. A journaled answer crosses here
+    /// on every replayed step: its bytes go to JavaScriptCore without a Swift string between.
+    static func parse(_ json: Data, in context: JSContextRef) -> JSValueRef? {
+        let string = json.withUnsafeBytes { bytes in
+            withUnsafeTemporaryAllocation(of: CChar.self, capacity: bytes.count + 1) { buffer in
+                _ = buffer.initialize(from: bytes.lazy.map { CChar(bitPattern: $0) })
+                buffer[bytes.count] = 0
+                return JSStringCreateWithUTF8CString(buffer.baseAddress)
+            }
+        }
         defer { JSStringRelease(string) }
         return JSValueMakeFromJSONString(context, string)
     }

@@ -93,6 +93,11 @@ enum Prelude {
       }
 
       let TenantWorkflow = undefined;
+      // A step the journal answers comes back from the host as its value, a step still to run as
+      // a promise: Promise.resolve makes the first a settled promise and returns the second as
+      // it is, so the tenant always gets a promise, with the same ticks as before. Captured now,
+      // before tenant code can replace it.
+      const settledWith = Promise.resolve.bind(Promise);
 
       function makeStep(id) {
         return Object.freeze({
@@ -104,20 +109,20 @@ enum Prelude {
             const config = typeof second === "function" ? undefined : second;
             // The host keeps fn only while the step can still call it (never for a step the
             // journal answers), so nothing here tracks it.
-            return host.stepDo(id, String(name), config === undefined || config === null ? null : JSON.stringify(config), fn);
+            return settledWith(host.stepDo(id, String(name), config === undefined || config === null ? null : JSON.stringify(config), fn));
           },
           sleep(name, duration) {
-            return host.sleep(id, String(name), durationArgument(duration));
+            return settledWith(host.sleep(id, String(name), durationArgument(duration)));
           },
           sleepUntil(name, timestamp) {
             const ms = timestamp instanceof Date ? timestamp.getTime() : typeof timestamp === "number" ? timestamp : Date.parse(String(timestamp));
-            return host.sleepUntil(id, String(name), ms);
+            return settledWith(host.sleepUntil(id, String(name), ms));
           },
           waitForEvent(name, options) {
             const o = options === undefined || options === null ? {} : options;
             const timeout = o.timeout === undefined || o.timeout === null ? null : durationArgument(o.timeout);
             // The host answers { type, payload, timestamp: Date } itself.
-            return host.waitForEvent(id, String(name), o.type === undefined ? "" : String(o.type), timeout);
+            return settledWith(host.waitForEvent(id, String(name), o.type === undefined ? "" : String(o.type), timeout));
           },
         });
       }
