@@ -8,11 +8,10 @@ import Synchronization
 ///
 /// All JavaScript runs on the machine's own thread (its ``VMThread``, called `queue` here) —
 /// never on a Swift concurrency thread, so a tenant at its CPU limit holds the VM's thread and
-/// no engine thread. A call of
-/// `run` is an invocation: the tenant's `run(event, step)` starts on the queue; each `step.*`
-/// it calls becomes a request that the invocation's task group performs with the engine's real
-/// `WorkflowStep`, and the answer (the step's stored result, a failure, a delivered event)
-/// settles the promise the tenant awaits, back on the queue. Replay, retries, hibernation and
+/// no engine thread. A call of `run` is an invocation: the tenant's `run(event, step)` starts on
+/// the queue; each `step.*` it calls becomes a request that the invocation's task group performs
+/// with the engine's real `WorkflowStep`, and the answer (the step's stored result, a failure, a
+/// delivered event) settles the promise the tenant awaits, back on the queue. Replay, retries, hibernation and
 /// the journal are the engine's: an invocation whose instance hibernates is simply abandoned.
 final class JSRunner: WorkflowRunner, @unchecked Sendable {
     let code: TenantCode
