@@ -102,6 +102,28 @@ import Testing
         try await eventually("the instance to complete", timeout: .seconds(30)) { try describe().contains("\"complete\"") }
         let described = try describe()
         #expect(described.contains("Ada woke and got 2"), "\(described)")
+
+        // A failure says where it was thrown, in the uploaded file, in describe and in watch.
+        let failing = directory.file("failing.js")
+        try """
+            export class TenantWorkflow {
+              async run(event, step) {
+                return check(event.payload);
+              }
+            }
+            function check(payload) {
+              throw new Error('bad payload ' + payload.n);
+            }
+            """.write(toFile: failing, atomically: true, encoding: .utf8)
+        _ = try run(binary, ["deploy", failing, "--workflow", "failing"], environment: environment)
+        _ = try run(binary, ["trigger", "failing", #"{"n":1}"#, "--id", "f-1"], environment: environment)
+        try await eventually("the failing instance to error", timeout: .seconds(30)) {
+            try run(binary, ["instances", "describe", "failing", "f-1", "--json"], environment: environment).contains("\"errored\"")
+        }
+        let failure = try run(binary, ["instances", "describe", "failing", "f-1"], environment: environment)
+        #expect(failure.contains("Error: bad payload 1") && failure.contains("check@tenant.js:7:"), "\(failure)")
+        let watched = try run(binary, ["instances", "watch", "failing", "f-1"], environment: environment)
+        #expect(watched.contains("workflow_errored  Error: bad payload 1") && watched.contains("check@tenant.js:7:"), "\(watched)")
         #expect(try await server.terminate() == 0)
     }
 

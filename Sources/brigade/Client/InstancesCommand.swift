@@ -53,10 +53,26 @@ struct InstancesCommand: AsyncParsableCommand {
             let id = try await client.resolve(id, workflow: name)
             let (result, _) = try await client.call("GET", "\(client.workflowsPath)/\(name)/instances/\(id)")
             if options.json { return say(result.text) }
-            say(Self.render(result, workflow: name, id: id, limit: truncateOutputLimit))
+            // Where the error was thrown is in the history (the API's error is {name, message}).
+            let stack = result["status"]?.text == "errored" ? await Self.errorStack(client, workflow: name, id: id) : nil
+            say(Self.render(result, workflow: name, id: id, limit: truncateOutputLimit, stack: stack))
         }
 
-        static func render(_ result: JSONValue, workflow: String, id: String, limit: Int) -> String {
+        /// The stack of the `workflow_errored` event, read from the instance's event stream (which
+        /// ends after that event for a finished instance); nil when there is none or it cannot be read.
+        static func errorStack(_ client: APIClient, workflow: String, id: String) async -> String? {
+            let request = client.request("GET", "\(client.workflowsPath)/\(workflow)/instances/\(id)/events")
+            do {
+                for try await frame in EventStreamReader.frames(request) where frame.event == "workflow_errored" {
+                    let event = try JSONDecoder().decode(JSONValue.self, from: Data(frame.data.utf8))
+                    if case .string(let stack)? = event["data"]?["stack"], !stack.isEmpty { return stack }
+                    return nil
+                }
+            } catch {}
+            return nil
+        }
+
+        static func render(_ result: JSONValue, workflow: String, id: String, limit: Int, stack: String? = nil) -> String {
             var lines: [String] = []
             func field(_ label: String, _ value: String) { lines.append("\(Terminal.bold(label + ":")) \(value)") }
             field("Workflow Name", workflow)
@@ -71,6 +87,7 @@ struct InstancesCommand: AsyncParsableCommand {
             field("Success", result["success"].map { $0 == .bool(true) ? "✅ Yes" : ($0 == .bool(false) ? "❌ No" : "-") } ?? "-")
             if case .object(let error)? = result["error"] {
                 field("Error", "\(error["name"]?.text ?? "Error"): \(error["message"]?.text ?? "")")
+                for frame in stack?.split(separator: "\n") ?? [] { lines.append("       " + Terminal.dim(String(frame))) }
             }
             if let output = result["output"], output != .null { field("Output", Terminal.truncated(output.text, limit)) }
             let steps = result["steps"]?.items ?? []
