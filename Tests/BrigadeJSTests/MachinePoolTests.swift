@@ -5,8 +5,21 @@ import Foundation
 import Synchronization
 import Testing
 
+/// A thread handed out of the closure it was read in (Foundation's `Thread` is not `Sendable`).
+private struct Handle: @unchecked Sendable {
+    let thread: Thread
+}
+
 /// How runners are placed in shared VMs, and when a VM is retired.
 @Suite struct MachinePoolTests {
+    /// A sandbox of one VM (at least), with `configure` applied to its settings.
+    func makeSandbox(_ configure: (inout JavaScriptSandbox.Settings) -> Void = { _ in }) -> JavaScriptSandbox {
+        var settings = JavaScriptSandbox.Settings()
+        settings.machines = 1
+        configure(&settings)
+        return JavaScriptSandbox(settings: settings)
+    }
+
     func code(_ tenant: String) -> TenantCode {
         TenantCode(
             tenant: tenant, workflow: "w", version: 1, versionId: "", language: .javascript, source: "",
@@ -14,10 +27,7 @@ import Testing
     }
 
     @Test func runnersFillAVMUpToItsCapThenANewOneIsStartedAndEmptyOnesLeave() async throws {
-        var settings = JavaScriptSandbox.Settings()
-        settings.machines = 1
-        settings.runnersPerMachine = 2
-        let sandbox = JavaScriptSandbox(settings: settings)
+        let sandbox = makeSandbox { $0.runnersPerMachine = 2 }
         var a: JSRunner? = try #require(try await sandbox.boot(code("a")) as? JSRunner)
         var b: JSRunner? = try #require(try await sandbox.boot(code("b")) as? JSRunner)
         let c = try #require(try await sandbox.boot(code("c")) as? JSRunner)
@@ -38,9 +48,7 @@ import Testing
 
     @Test func aRunnerReleasedWithoutEverRunningLeavesItsVMAStandbyContext() async throws {
         // What the upload check does: boot the code to see that it loads, then let it go.
-        var settings = JavaScriptSandbox.Settings()
-        settings.machines = 1
-        let sandbox = JavaScriptSandbox(settings: settings)
+        let sandbox = makeSandbox()
         var probe: JSRunner? = try #require(try await sandbox.boot(code("probe")) as? JSRunner)
         let machine = try #require(probe?.machine)
         #expect(!machine.hasStandbyContext(), "the boot took the context it was given")
@@ -66,7 +74,6 @@ import Testing
         #expect(seen.withLock { $0 } == Array(0..<100))
         #expect(threads.withLock { $0.count } == 1)
         #expect(!threads.withLock { $0 }.contains(UInt(bitPattern: Int(bitPattern: pthread_self()))))
-        struct Handle: @unchecked Sendable { let thread: Thread }
         let handle = vm.sync { Handle(thread: Thread.current) }
         #expect(!handle.thread.isFinished)
         vm.stop()
@@ -74,13 +81,9 @@ import Testing
     }
 
     @Test func aVMThatLeavesThePoolEndsItsThread() async throws {
-        var settings = JavaScriptSandbox.Settings()
-        settings.machines = 1
-        settings.runnersPerMachine = 1
-        let sandbox = JavaScriptSandbox(settings: settings)
+        let sandbox = makeSandbox { $0.runnersPerMachine = 1 }
         var a: JSRunner? = try #require(try await sandbox.boot(code("a")) as? JSRunner)
         let b = try #require(try await sandbox.boot(code("b")) as? JSRunner)
-        struct Handle: @unchecked Sendable { let thread: Thread }
         let handle = try #require(a).machine.queue.sync { Handle(thread: Thread.current) }
         // Held weakly: the VM must be free to go.
         weak let machine = a?.machine
@@ -99,11 +102,10 @@ import Testing
     /// CPU-bound, so a busy host stretches their wall time, not the CPU time the checks count:
     /// 4 million iterations take ~15 ms here, 50 million ~190 ms.
     @Test func anEntryIsFirstCheckedAfterFirstCheckThenEveryInterval() async throws {
-        var settings = JavaScriptSandbox.Settings()
-        settings.machines = 1
-        settings.firstCheck = .milliseconds(50)
-        settings.checkInterval = .milliseconds(5)
-        let sandbox = JavaScriptSandbox(settings: settings)
+        let sandbox = makeSandbox {
+            $0.firstCheck = .milliseconds(50)
+            $0.checkInterval = .milliseconds(5)
+        }
         var loaded = 0
         func load(looping iterations: Int) async throws -> Int {
             loaded += 1
@@ -125,10 +127,7 @@ import Testing
     }
 
     @Test func aVMIsRetiredAfterItsLifetimeOfRunnersAndItsRunnersWithIt() async throws {
-        var settings = JavaScriptSandbox.Settings()
-        settings.machines = 1
-        settings.machineLifetime = 3
-        let sandbox = JavaScriptSandbox(settings: settings)
+        let sandbox = makeSandbox { $0.machineLifetime = 3 }
         let first = try #require(try await sandbox.boot(code("a")) as? JSRunner)
         _ = try await sandbox.boot(code("b"))
         #expect(!first.isRetired)
