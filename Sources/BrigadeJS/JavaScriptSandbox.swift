@@ -33,7 +33,8 @@ public struct JavaScriptSandbox: WorkflowSandbox {
         public var runnersPerMachine: Int = 32
         /// The CPU time an entry runs before it is first checked against both limits. Later than
         /// the next checks because arming the check costs every entry that finds it expired
-        /// (see ``Watchdog``); a warm wake's entries take well under a millisecond. Default 25 ms.
+        /// (see ``Watchdog``); a warm wake's entries take well under a millisecond. A
+        /// `cpuTimeLimit` shorter than this is checked when it runs out. Default 25 ms.
         public var firstCheck: Duration = .milliseconds(25)
         /// How often, in CPU time, a running entry is checked against both limits after its first
         /// check. Default 5 ms.

@@ -44,7 +44,8 @@ final class Watchdog: @unchecked Sendable {
 
     func install(on group: JSContextGroupRef, firstCheck: Duration, checkInterval: Duration) {
         self.group = group
-        self.firstCheck = Double(firstCheck.wholeMilliseconds) / 1_000
+        // A CPU limit shorter than the first check is checked when it runs out.
+        self.firstCheck = Double(min(firstCheck.wholeMilliseconds, Int64(cpuLimitNanos / 1_000_000))) / 1_000
         interval = Double(checkInterval.wholeMilliseconds) / 1_000
         arm(self.firstCheck)
     }

@@ -126,6 +126,22 @@ private struct Handle: @unchecked Sendable {
         #expect(try await load(looping: 4_000_000) == afterLong, "the next entry starts from the first check again")
     }
 
+    /// A CPU limit shorter than the first check is enforced when it runs out: 6 million iterations
+    /// (~22 ms of CPU here) pass a 10 ms limit only if the first check waits for 50 ms.
+    @Test func aCPULimitShorterThanTheFirstCheckIsCheckedWhenItRunsOut() async throws {
+        let sandbox = makeSandbox {
+            $0.firstCheck = .milliseconds(50)
+            $0.cpuTimeLimit = .milliseconds(10)
+        }
+        let code = TenantCode(
+            tenant: "loop", workflow: "w", version: 1, versionId: "", language: .javascript, source: "",
+            script: "var __tenant = (() => { let x = 0; for (let i = 0; i < 6000000; i++) x += i; return { TenantWorkflow: class { async run() { return x; } } }; })();",
+            env: [:], createdAt: 0)
+        await #expect { _ = try await sandbox.boot(code) } throws: { error in
+            (error as? BrigadeError)?.message.contains("CPU time limit of 10 ms") == true
+        }
+    }
+
     @Test func aVMIsRetiredAfterItsLifetimeOfRunnersAndItsRunnersWithIt() async throws {
         let sandbox = makeSandbox { $0.machineLifetime = 3 }
         let first = try #require(try await sandbox.boot(code("a")) as? JSRunner)
