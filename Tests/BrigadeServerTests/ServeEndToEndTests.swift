@@ -124,6 +124,24 @@ import Testing
         #expect(failure.contains("Error: bad payload 1") && failure.contains("check@tenant.js:7:"), "\(failure)")
         let watched = try run(binary, ["instances", "watch", "failing", "f-1"], environment: environment)
         #expect(watched.contains("workflow_errored  Error: bad payload 1") && watched.contains("check@tenant.js:7:"), "\(watched)")
+        // A step that failed for good and errored the instance: the place is its last attempt's.
+        let stepFailing = directory.file("step-failing.js")
+        try """
+            export class TenantWorkflow {
+              async run(event, step) {
+                return step.do('charge', { retries: { limit: 0, delay: 1 } }, async () => {
+                  throw new Error('card declined');
+                });
+              }
+            }
+            """.write(toFile: stepFailing, atomically: true, encoding: .utf8)
+        _ = try run(binary, ["deploy", stepFailing, "--workflow", "step-failing"], environment: environment)
+        _ = try run(binary, ["trigger", "step-failing", "{}", "--id", "s-1"], environment: environment)
+        try await eventually("the step-failing instance to error", timeout: .seconds(30)) {
+            try run(binary, ["instances", "describe", "step-failing", "s-1", "--json"], environment: environment).contains("\"errored\"")
+        }
+        let stepFailure = try run(binary, ["instances", "describe", "step-failing", "s-1"], environment: environment)
+        #expect(stepFailure.contains("Error: card declined") && stepFailure.contains("@tenant.js:4:"), "\(stepFailure)")
         #expect(try await server.terminate() == 0)
     }
 

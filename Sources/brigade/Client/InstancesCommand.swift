@@ -58,15 +58,24 @@ struct InstancesCommand: AsyncParsableCommand {
             say(Self.render(result, workflow: name, id: id, limit: truncateOutputLimit, stack: stack))
         }
 
-        /// The stack of the `workflow_errored` event, read from the instance's event stream (which
-        /// ends after that event for a finished instance); nil when there is none or it cannot be read.
+        /// Where the instance's error was thrown, read from its event stream (which ends after the
+        /// terminal event for a finished instance): the stack of `workflow_errored`, or — when `run`
+        /// let a failed step's error through, which carries no stack of its own — that of the last
+        /// failed attempt with the same error. Nil when there is none or the stream cannot be read.
         static func errorStack(_ client: APIClient, workflow: String, id: String) async -> String? {
             let request = client.request("GET", "\(client.workflowsPath)/\(workflow)/instances/\(id)/events")
+            var lastAttempt: (error: JSONValue?, stack: String)?
             do {
-                for try await frame in EventStreamReader.frames(request) where frame.event == "workflow_errored" {
-                    let event = try JSONDecoder().decode(JSONValue.self, from: Data(frame.data.utf8))
-                    if case .string(let stack)? = event["data"]?["stack"], !stack.isEmpty { return stack }
-                    return nil
+                for try await frame in EventStreamReader.frames(request) where frame.event == "attempt_errored" || frame.event == "workflow_errored" {
+                    let data = try JSONDecoder().decode(JSONValue.self, from: Data(frame.data.utf8))["data"]
+                    let stack: String? = if case .string(let text)? = data?["stack"], !text.isEmpty { text } else { nil }
+                    if frame.event == "attempt_errored" {
+                        lastAttempt = stack.map { (data?["error"], $0) }
+                        continue
+                    }
+                    if let stack { return stack }
+                    guard let lastAttempt, lastAttempt.error == data?["error"] else { return nil }
+                    return lastAttempt.stack
                 }
             } catch {}
             return nil
