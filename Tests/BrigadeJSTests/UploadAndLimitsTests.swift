@@ -128,7 +128,13 @@ import Testing
         }
     }
 
-    @Test func aMemoryBombIsStoppedAndItsVMIsReplacedUnderItsNeighbours() async throws {
+    /// Memory held by the collected heap (arrays), outside it (typed arrays' buffers) and made by
+    /// native code in a tight loop (strings): each is stopped at the limit.
+    @Test(arguments: [
+        "new Array(100000).fill(hoard.length)", "new Uint8Array(1 << 20).fill(hoard.length & 255)",
+        "('x' + hoard.length).repeat(1 << 19)",
+    ])
+    func aMemoryBombIsStoppedAndItsVMIsReplacedUnderItsNeighbours(_ allocation: String) async throws {
         var sandbox = JavaScriptSandbox.Settings()
         sandbox.memoryLimit = 32 << 20
         sandbox.cpuTimeLimit = .seconds(10)
@@ -139,7 +145,7 @@ import Testing
               async run(event, step) {
                 return step.do('hoard', async () => {
                   const hoard = [];
-                  for (;;) hoard.push(new Array(100000).fill(hoard.length));
+                  for (;;) hoard.push(\(allocation));
                 });
               }
             }
