@@ -340,8 +340,7 @@ final class JSRunner: WorkflowRunner, @unchecked Sendable {
 
     /// `text` with the compiled script's positions replaced by the uploaded module's (see ``SourceMap``).
     private func translate(_ text: String) -> String {
-        guard text.contains(SourceMap.scriptURL) || text.contains(SourceMap.preludeURL) else { return text }
-        return SourceMap.translate(text, map: sourceMap)
+        SourceMap.translate(text) { sourceMap }
     }
 
     private static func duration(_ value: JSValueRef, in context: JSContextRef) -> HostRequest.DurationArgument {

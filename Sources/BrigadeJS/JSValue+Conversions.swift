@@ -44,19 +44,12 @@ enum JS {
         return (value, exception)
     }
 
-    /// Parses JSON text into a value; nil if it does not parse.
-    static func parse(_ json: String, in context: JSContextRef) -> JSValueRef? {
-        let string = JSStringCreateWithUTF8CString(json)
-        defer { JSStringRelease(string) }
-        return JSValueMakeFromJSONString(context, string)
-    }
-
     /// Parses UTF-8 JSON into a value; nil if it does not parse. A journaled answer crosses here
     /// on every replayed step: its bytes go to JavaScriptCore without a Swift string between.
     static func parse(_ json: Data, in context: JSContextRef) -> JSValueRef? {
         let string = json.withUnsafeBytes { bytes in
             withUnsafeTemporaryAllocation(of: CChar.self, capacity: bytes.count + 1) { buffer in
-                _ = buffer.initialize(from: bytes.lazy.map { CChar(bitPattern: $0) })
+                UnsafeMutableRawBufferPointer(buffer).copyMemory(from: bytes)
                 buffer[bytes.count] = 0
                 return JSStringCreateWithUTF8CString(buffer.baseAddress)
             }

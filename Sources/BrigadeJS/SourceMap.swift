@@ -62,19 +62,19 @@ struct SourceMap: Sendable {
     /// `text` (a stack trace, or a logged line holding one) with every `tenant-compiled.js:LINE:COLUMN`
     /// replaced by its place in the uploaded module, and the prelude's frames left out.
     func translate(_ text: String) -> String {
-        Self.translate(text) { line, column in
-            original(line: line, column: column).map { "\(sourceName):\($0.line):\($0.column)" }
-        }
+        Self.translate(text) { self }
     }
 
-    /// Without a map: only the prelude's frames are left out.
-    static func translate(_ text: String, map: SourceMap?) -> String {
-        if let map { return map.translate(text) }
-        return translate(text) { _, _ in nil }
-    }
-
-    private static func translate(_ text: String, place: (Int, Int) -> String?) -> String {
+    /// The same with the map `map` gives, asked only when `text` names a position at all (a
+    /// runner reads its map the first time it needs it); without one, only the prelude's frames
+    /// are left out.
+    static func translate(_ text: String, map: () -> SourceMap?) -> String {
         guard text.contains(scriptURL) || text.contains(preludeURL) else { return text }
+        let map = map()
+        let place = { (line: Int, column: Int) -> String? in
+            guard let map, let original = map.original(line: line, column: column) else { return nil }
+            return "\(map.sourceName):\(original.line):\(original.column)"
+        }
         let lines = text.split(separator: "\n", omittingEmptySubsequences: false).filter { !$0.contains(preludeURL) }
         return lines.map { line -> String in
             var output = ""

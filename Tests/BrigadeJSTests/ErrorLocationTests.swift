@@ -79,6 +79,6 @@ import Testing
         let stack = "f@tenant-compiled.js:2:7\ncallFn@brigade-prelude.js:156:20\ng@tenant-compiled.js:9:1"
         #expect(map.translate(stack) == "f@tenant.ts:2:5\ng@tenant-compiled.js:9:1")
         #expect(SourceMap(script: "var a = 1;") == nil, "a script of an older version has no map")
-        #expect(SourceMap.translate(stack, map: nil) == "f@tenant-compiled.js:2:7\ng@tenant-compiled.js:9:1")
+        #expect(SourceMap.translate(stack) { nil } == "f@tenant-compiled.js:2:7\ng@tenant-compiled.js:9:1")
     }
 }

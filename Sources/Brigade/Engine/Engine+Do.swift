@@ -111,8 +111,8 @@ extension Engine {
                 if error is CancellationError && Task.isCancelled { throw error }
                 let nonRetryable = error is NonRetryableError
                 if let failure = try await recordFailure(
-                    &record, info: ErrorInfo(error), stackTrace: (error as? any StackTracedError)?.stackTrace, nonRetryable: nonRetryable,
-                    config: config, stepName: stepName)
+                    &record, info: ErrorInfo(error), stack: HistoryEntry.stack(of: error), nonRetryable: nonRetryable, config: config,
+                    stepName: stepName)
                 {
                     throw failure
                 }
@@ -126,7 +126,7 @@ extension Engine {
     /// Records a failed attempt. Returns the error to throw when the step failed for good, or nil
     /// after scheduling the next attempt (`record.deadline`).
     private func recordFailure(
-        _ record: inout StepRecord, info: ErrorInfo, stackTrace: String? = nil, nonRetryable: Bool, config: StepConfig, stepName: String,
+        _ record: inout StepRecord, info: ErrorInfo, stack: JSONValue? = nil, nonRetryable: Bool, config: StepConfig, stepName: String,
         retryAt: Int64? = nil
     ) async throws -> StepFailedError? {
         let now = clock.nowMilliseconds()
@@ -136,7 +136,7 @@ extension Engine {
             "attempt": .number(Double(attempt)),
             "error": .object(["name": .string(info.name), "message": .string(info.message)]),
         ]
-        if let stackTrace { attemptData["stack"] = .string(String(stackTrace.prefix(HistoryEntry.maxStackCharacters))) }
+        if let stack { attemptData["stack"] = stack }
         record.error = info
         if nonRetryable || attempt > config.retries.limit {
             record.status = .failed

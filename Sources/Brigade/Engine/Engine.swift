@@ -189,17 +189,17 @@ final class Engine: Sendable {
         case .failure(let error):
             if error is EngineUnwind || error is FencedWriteError { return .stopped }
             if error is CancellationError, Task.isCancelled { return .stopped }
-            return await writeErrored(ErrorInfo(error), stackTrace: (error as? any StackTracedError)?.stackTrace, now: now, retention: retention)
+            return await writeErrored(ErrorInfo(error), stack: HistoryEntry.stack(of: error), now: now, retention: retention)
         }
     }
 
-    private func writeErrored(_ info: ErrorInfo, stackTrace: String? = nil, now: Int64, retention: Retention?) async -> EngineOutcome {
+    private func writeErrored(_ info: ErrorInfo, stack: JSONValue? = nil, now: Int64, retention: Retention?) async -> EngineOutcome {
         let update = InstanceUpdate(
             status: .errored, error: info, endedAt: now,
             expiresAt: now + (retention?.error ?? settings.errorRetention).wholeMilliseconds
         )
         var data: [String: JSONValue] = ["error": .object(["name": .string(info.name), "message": .string(info.message)])]
-        if let stackTrace { data["stack"] = .string(String(stackTrace.prefix(HistoryEntry.maxStackCharacters))) }
+        if let stack { data["stack"] = stack }
         let entry = HistoryEntry(.workflowErrored, at: now, data: data)
         return await writeOutcome(update, entry, now: now, outcome: .errored)
     }

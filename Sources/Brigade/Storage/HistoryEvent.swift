@@ -40,6 +40,13 @@ public struct HistoryEntry: Sendable, Hashable {
     /// recursion's trace is cut, not stored whole with every attempt.
     public static let maxStackCharacters = 4_096
 
+    /// The `stack` of a failure's event data for `error`: its trace, cut at
+    /// ``maxStackCharacters``; nil when it carries none.
+    static func stack(of error: any Error) -> JSONValue? {
+        guard let trace = (error as? any StackTracedError)?.stackTrace else { return nil }
+        return .string(String(trace.prefix(maxStackCharacters)))
+    }
+
     public init(_ type: HistoryEventType, at: Int64, step: String? = nil, data: [String: JSONValue] = [:]) {
         self.type = type
         self.at = at

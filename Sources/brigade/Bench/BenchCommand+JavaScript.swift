@@ -24,6 +24,7 @@ extension BenchCommand {
     ) async throws
         -> [String: Any]
     {
+        precondition(warmRounds >= 1, "js-replay needs at least one warm round")
         for index in 0..<tenants {
             try await runtime.deployWorkflow(
                 tenant: "t\(index)", name: "waiter", source: BenchScripts.waiter(salt: index), language: .javascript, sandbox: sandbox)
@@ -82,7 +83,7 @@ extension BenchCommand {
         // Warm: the same tenants, runners cached (the first run of each instance booted nothing),
         // round after round.
         var rounds: [[Wake]] = []
-        for round in 0..<max(1, warmRounds) {
+        for round in 0..<warmRounds {
             let warmKeys = try await create("warm\(round)")
             try await park(warmKeys)
             entries = 0

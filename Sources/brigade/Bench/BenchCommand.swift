@@ -135,9 +135,9 @@ struct BenchCommand: AsyncParsableCommand {
             workloadParams = ["n": n, "k": k, "client_concurrency": concurrency, "language": "javascript"]
         case .jsReplay:
             let tenants = self.n ?? 200
-            let rounds = self.k ?? 4
+            let rounds = max(1, self.k ?? 4)
             metrics = try await Self.jsReplay(runtime, loader: loader, sandbox: sandbox, tenants: tenants, warmRounds: rounds)
-            workloadParams = ["tenants": tenants, "steps": 10, "warm_rounds": max(1, rounds)]
+            workloadParams = ["tenants": tenants, "steps": 10, "warm_rounds": rounds]
         case .jsTenants:
             let tenants = self.n ?? 10_000
             let cache = self.k ?? 256
