@@ -42,7 +42,8 @@ final class JSMachine: @unchecked Sendable {
         self.onRetire = onRetire
         self.settings = settings
         group = JSContextGroupCreate()
-        queue = VMThread(name: "brigade.js.vm\(number)")
+        // At most 15 characters, what Linux keeps of a thread's name.
+        queue = VMThread(name: "js-vm-\(number)")
         watchdog = Watchdog(cpuLimit: settings.cpuTimeLimit, memoryLimit: settings.memoryLimit)
         watchdog.install(on: group, firstCheck: settings.firstCheck, checkInterval: settings.checkInterval)
         lastSurvey = Counters.monotonicNanos()

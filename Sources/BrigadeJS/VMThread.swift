@@ -15,7 +15,12 @@ final class VMThread: @unchecked Sendable {
     private var stopping = false
 
     init(name: String) {
-        let thread = Thread { [self] in loop() }
+        let thread = Thread { [self] in
+            // Named from the thread itself: on Linux, Foundation gives the system (`top -H`,
+            // `perf`, `/proc`) a name set before the thread starts only on its own `Thread` object.
+            Thread.current.name = name
+            loop()
+        }
         thread.name = name
         // JavaScriptCore bounds recursion by the stack it finds; give it the size a main thread has.
         thread.stackSize = 8 << 20

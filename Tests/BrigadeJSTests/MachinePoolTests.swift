@@ -74,6 +74,8 @@ private struct Handle: @unchecked Sendable {
         #expect(seen.withLock { $0 } == Array(0..<100))
         #expect(threads.withLock { $0.count } == 1)
         #expect(!threads.withLock { $0 }.contains(UInt(bitPattern: Int(bitPattern: pthread_self()))))
+        let systemName = vm.sync { (try? String(contentsOfFile: "/proc/thread-self/comm", encoding: .utf8)) ?? "" }
+        #expect(systemName.trimmingCharacters(in: .whitespacesAndNewlines) == "test.vm", "profilers and top show the VM's name")
         let handle = vm.sync { Handle(thread: Thread.current) }
         #expect(!handle.thread.isFinished)
         vm.stop()
