@@ -109,6 +109,8 @@ final class JSRunner: WorkflowRunner, @unchecked Sendable {
     private func load() throws {
         watchdog.begin()
         let (_, scriptError) = JS.evaluate(code.script, url: SourceMap.scriptURL, in: context)
+        // A module can fill the heap as it loads, as well as when it runs.
+        machine.survey(in: context)
         if let limit = watchdog.end() {
             if limit.memory { machine.retire() }
             throw BrigadeError(.codeInvalid, "Loading the code was stopped: \(limit.reason).")

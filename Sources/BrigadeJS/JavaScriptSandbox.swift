@@ -21,9 +21,13 @@ public struct JavaScriptSandbox: WorkflowSandbox {
         public var memoryLimit: Int = 64 << 20
         /// The heap (all its tenants' objects, and the memory they own such as array buffers) above
         /// which a VM is retired: no new runner goes into it and its runners are booted again in
-        /// a fresh VM at their next run. Measured at most once a second, between entries.
-        /// Default 256 MiB.
+        /// a fresh VM at their next run. Measured between entries, at most once per
+        /// `surveyInterval`, and only while the process's resident memory is above this limit
+        /// (below it no VM can be over it; the measure walks the VM's whole heap). Default 256 MiB.
         public var machineMemoryLimit: Int = 256 << 20
+        /// How often at most a VM's heap is measured against `machineMemoryLimit`; a measure that
+        /// takes longer than 1% of this puts the next off further. Default 1 s.
+        public var surveyInterval: Duration = .seconds(1)
         /// Runners a VM hosts over its life before it is retired (see ``JSMachine``). Default 1,000.
         public var machineLifetime: Int = 1_000
         /// VMs kept at least (runners are spread over them); entries into one VM run one at a

@@ -25,6 +25,9 @@ public struct SandboxStatistics: Sendable, Hashable {
     /// Shared VMs retired: one a tenant was stopped in for memory, or one whose heap grew past
     /// its limit.
     public var vmsRetired: Int
+    /// Times a VM's heap was walked to measure it against its limit (see
+    /// `JavaScriptSandbox.Settings.machineMemoryLimit`).
+    public var heapSurveys: Int
 
     /// Since the process started; subtract two snapshots to measure an interval.
     public static var current: SandboxStatistics {
@@ -34,7 +37,7 @@ public struct SandboxStatistics: Sendable, Hashable {
             entries: Counters.entries.load(ordering: .relaxed), entryNanoseconds: Counters.entryNanos.load(ordering: .relaxed),
             entryCPUNanoseconds: Counters.entryCPUNanos.load(ordering: .relaxed), hostNanoseconds: Counters.hostNanos.load(ordering: .relaxed),
             limitStops: Counters.limitStops.load(ordering: .relaxed), journalAnswers: Counters.journalAnswers.load(ordering: .relaxed),
-            vmsRetired: Counters.machinesRetired.load(ordering: .relaxed))
+            vmsRetired: Counters.machinesRetired.load(ordering: .relaxed), heapSurveys: Counters.heapSurveys.load(ordering: .relaxed))
     }
 
     public static func - (lhs: SandboxStatistics, rhs: SandboxStatistics) -> SandboxStatistics {
@@ -44,7 +47,8 @@ public struct SandboxStatistics: Sendable, Hashable {
             entryNanoseconds: lhs.entryNanoseconds &- rhs.entryNanoseconds,
             entryCPUNanoseconds: lhs.entryCPUNanoseconds &- rhs.entryCPUNanoseconds, hostNanoseconds: lhs.hostNanoseconds &- rhs.hostNanoseconds,
             limitStops: lhs.limitStops - rhs.limitStops,
-            journalAnswers: lhs.journalAnswers - rhs.journalAnswers, vmsRetired: lhs.vmsRetired - rhs.vmsRetired)
+            journalAnswers: lhs.journalAnswers - rhs.journalAnswers, vmsRetired: lhs.vmsRetired - rhs.vmsRetired,
+            heapSurveys: lhs.heapSurveys - rhs.heapSurveys)
     }
 }
 
@@ -59,6 +63,7 @@ enum Counters {
     static let limitStops = Atomic<Int>(0)
     static let journalAnswers = Atomic<Int>(0)
     static let machinesRetired = Atomic<Int>(0)
+    static let heapSurveys = Atomic<Int>(0)
 
     static func monotonicNanos() -> UInt64 {
         var time = timespec()

@@ -155,4 +155,47 @@ private struct Handle: @unchecked Sendable {
         #expect(next.machine !== first.machine)
         #expect(!next.isRetired)
     }
+
+    /// A module that holds `megabytes` MiB of doubles in a global when it has loaded. Kept small:
+    /// an entry's memory limit is measured on the whole process, which other tests share.
+    func hoarding(_ tenant: String, megabytes: Int) -> TenantCode {
+        TenantCode(
+            tenant: tenant, workflow: "w", version: 1, versionId: "", language: .javascript, source: "",
+            script: "globalThis.hoard = new Array(\(megabytes << 17)).fill(1.5); var __tenant = { TenantWorkflow: class { async run() { return 1; } } };",
+            env: [:], createdAt: 0)
+    }
+
+    @Test func aVMWhoseHeapPassesItsLimitIsRetired() async throws {
+        let sandbox = makeSandbox {
+            $0.machineMemoryLimit = 6 << 20
+            $0.surveyInterval = .zero
+        }
+        let runner = try #require(try await sandbox.boot(hoarding("big", megabytes: 8)) as? JSRunner)
+        let machine = runner.machine
+        #expect(machine.queue.sync { machine.surveys } == 1, "the process holds more than 6 MiB, so the heap was measured")
+        #expect(runner.isRetired, "its tenants hold more than 6 MiB")
+        let next = try #require(try await sandbox.boot(code("next")) as? JSRunner)
+        #expect(next.machine !== machine)
+    }
+
+    /// Measuring a heap walks every object in it, which stalls every tenant of the VM: it is not
+    /// done while the whole process holds less than the limit.
+    @Test func aVMsHeapIsNotWalkedWhileTheProcessHoldsLessThanItsLimit() async throws {
+        let sandbox = makeSandbox {
+            $0.machineMemoryLimit = 1 << 40
+            $0.surveyInterval = .zero
+        }
+        let runner = try #require(try await sandbox.boot(hoarding("big", megabytes: 8)) as? JSRunner)
+        _ = try await sandbox.boot(hoarding("bigger", megabytes: 8))
+        let machine = runner.machine
+        #expect(machine.queue.sync { machine.surveys } == 0)
+        #expect(!runner.isRetired)
+    }
+
+    @Test func aSlowHeapMeasureSpacesTheNextOutToAHundredTimesItsLength() {
+        let second: UInt64 = 1_000_000_000
+        #expect(JSMachine.nextSurvey(after: 5, took: 2_000_000, interval: second) == 5 + second, "2 ms: the interval")
+        #expect(JSMachine.nextSurvey(after: 5, took: 50_000_000, interval: second) == 5 + 5 * second, "50 ms: 5 s later")
+        #expect(JSMachine.nextSurvey(after: 5, took: .max / 10, interval: second) > 5 + second, "no overflow")
+    }
 }

@@ -25,6 +25,7 @@ extension BenchCommand {
         -> [String: Any]
     {
         precondition(warmRounds >= 1, "js-replay needs at least one warm round")
+        let atStart = SandboxStatistics.current
         for index in 0..<tenants {
             try await runtime.deployWorkflow(
                 tenant: "t\(index)", name: "waiter", source: BenchScripts.waiter(salt: index), language: .javascript, sandbox: sandbox)
@@ -144,6 +145,7 @@ extension BenchCommand {
             "warm_entries_per_wake": ProcessMetrics.round3(warmEntries), "warm_journal_answers_per_wake": ProcessMetrics.round3(warmJournalAnswers),
             "swift_wake_p50_ms": p(swift, 50), "swift_wake_p99_ms": p(swift, 99),
             "boot_only_p50_ms": p(boots, 50), "boot_only_p99_ms": p(boots, 99),
+            "heap_surveys": (SandboxStatistics.current - atStart).heapSurveys,
         ]
     }
 
