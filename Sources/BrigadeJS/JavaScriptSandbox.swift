@@ -15,8 +15,9 @@ public struct JavaScriptSandbox: WorkflowSandbox {
         public var cpuTimeLimit: Duration = .seconds(1)
         /// How much one entry into tenant code may grow the process's memory before it is
         /// stopped (the instance errors, the VM is retired). Measured from the start of the entry,
-        /// checked after `firstCheck` of CPU time and every `checkInterval` after that, so an
-        /// entry can overshoot by what it allocates before the next check (or in one huge
+        /// counting only memory its own thread made resident (not other tenants' or the
+        /// engine's), checked after `firstCheck` of CPU time and every `checkInterval` after that,
+        /// so an entry can overshoot by what it allocates before the next check (or in one huge
         /// allocation). Default 64 MiB.
         public var memoryLimit: Int = 64 << 20
         /// The heap (all its tenants' objects, and the memory they own such as array buffers) above

@@ -11,6 +11,15 @@ import Foundation
 /// read from `/proc/self/statm` (one `pread`) because the VM's own heap statistics walk every
 /// object of every tenant in it — too slow to take every few milliseconds.
 ///
+/// The process's memory is shared: other VMs' tenants and the engine grow it too, and an entry
+/// must not be stopped for what they allocated while it ran. Memory becomes resident when a
+/// thread first touches a page (a page fault, counted per thread), and tenant code allocates on
+/// the thread of its entry. So an entry is stopped for memory only when the process grew by more
+/// than the limit *and* the entry's own thread faulted in more than the limit. Faults also count
+/// pages touched again after being given back, never fewer than were added — except for huge
+/// pages, so where transparent huge pages are `always` on, a fault is counted as a huge page
+/// (and the check falls back to the process's growth alone).
+///
 /// Why the first check comes later than the next: JavaScriptCore arms a timer on another thread
 /// at every entry that finds the last one expired, and when it fires between entries the next
 /// entry takes its slow path. A 5 ms limit expired between nearly every two wakes and cost a warm
@@ -21,6 +30,7 @@ final class Watchdog: @unchecked Sendable {
     // Touched only on the runner's queue (the callback runs on the thread of the entry).
     private var entryStart: UInt64 = 0
     private var residentBaseline = 0
+    private var faultBaseline = 0
     /// Why an entry was stopped.
     struct Stop {
         var reason: String
@@ -68,11 +78,13 @@ final class Watchdog: @unchecked Sendable {
         // After an entry that ran long enough to be checked, the next starts from the first check again.
         if armed != firstCheck { arm(firstCheck) }
         residentBaseline = Self.residentBytes()
-        entryStart = Self.threadCPUNanos()
+        let usage = ThreadUsage.now()
+        entryStart = usage.cpuNanos
+        faultBaseline = usage.faults
     }
 
     /// Thread CPU time since ``begin()``.
-    func cpuUsed() -> UInt64 { Self.threadCPUNanos() &- entryStart }
+    func cpuUsed() -> UInt64 { ThreadUsage.now().cpuNanos &- entryStart }
 
     /// Why the entry was stopped, if it was.
     func end() -> Stop? {
@@ -82,18 +94,44 @@ final class Watchdog: @unchecked Sendable {
 
     private func shouldTerminate(_ context: JSContextRef?) -> Bool {
         checks += 1
-        let used = Self.threadCPUNanos() &- entryStart
-        if used > cpuLimitNanos {
+        let usage = ThreadUsage.now()
+        if usage.cpuNanos &- entryStart > cpuLimitNanos {
             stop = Stop(reason: "it ran for more than its CPU time limit of \(cpuLimitNanos / 1_000_000) ms without yielding (a busy loop?)", memory: false)
             return true
         }
-        let resident = Self.residentBytes()
-        if resident - residentBaseline > memoryLimit {
-            stop = Stop(reason: "it grew the process's memory by \((resident - residentBaseline) >> 20) MiB while it ran, over its memory limit of \(memoryLimit >> 20) MiB", memory: true)
+        // The smaller of the two is what this entry can have added (see the type's comment).
+        let grown = min(Self.residentBytes() - residentBaseline, (usage.faults - faultBaseline) * Self.faultBytes)
+        if grown > memoryLimit {
+            stop = Stop(reason: "it grew the process's memory by \(grown >> 20) MiB while it ran, over its memory limit of \(memoryLimit >> 20) MiB", memory: true)
             return true
         }
         return false
     }
+
+    /// The calling thread's CPU time and page faults, in one system call.
+    struct ThreadUsage {
+        var cpuNanos: UInt64
+        /// Minor page faults: pages the thread made resident (or touched again after they were given back).
+        var faults: Int
+
+        static func now() -> ThreadUsage {
+            var usage = rusage()
+            // RUSAGE_THREAD (Linux): the calling thread only. Glibc declares it only for _GNU_SOURCE.
+            getrusage(__rusage_who_t(1), &usage)
+            func nanos(_ time: timeval) -> UInt64 { UInt64(time.tv_sec) * 1_000_000_000 + UInt64(time.tv_usec) * 1_000 }
+            return ThreadUsage(cpuNanos: nanos(usage.ru_utime) + nanos(usage.ru_stime), faults: usage.ru_minflt)
+        }
+    }
+
+    /// What one page fault can make resident: a page, or a huge page where transparent huge pages
+    /// are always on (so that faults never under-count a tenant's growth).
+    static let faultBytes: Int = {
+        let mode = (try? String(contentsOfFile: "/sys/kernel/mm/transparent_hugepage/enabled", encoding: .utf8)) ?? ""
+        guard mode.contains("[always]") else { return pageSize }
+        let huge = (try? String(contentsOfFile: "/sys/kernel/mm/transparent_hugepage/hpage_pmd_size", encoding: .utf8))
+            .flatMap { Int($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
+        return huge ?? 2 << 20
+    }()
 
     /// `/proc/self/statm`, open for the life of the process: read at the start of every entry,
     /// one `pread` instead of an open, a read and a close.
@@ -132,9 +170,4 @@ final class Watchdog: @unchecked Sendable {
         return number("heapSize") + number("extraMemorySize")
     }
 
-    static func threadCPUNanos() -> UInt64 {
-        var time = timespec()
-        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &time)
-        return UInt64(time.tv_sec) * 1_000_000_000 + UInt64(time.tv_nsec)
-    }
 }

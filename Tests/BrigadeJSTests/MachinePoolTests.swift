@@ -198,4 +198,39 @@ private struct Handle: @unchecked Sendable {
         #expect(JSMachine.nextSurvey(after: 5, took: 50_000_000, interval: second) == 5 + 5 * second, "50 ms: 5 s later")
         #expect(JSMachine.nextSurvey(after: 5, took: .max / 10, interval: second) > 5 + second, "no overflow")
     }
+
+    /// The process's memory is shared: an entry that is checked while something else grows it
+    /// (another VM's tenant, the engine; here the test itself) is not stopped for that growth.
+    /// The module loops for a second of wall time (the other tests share the cores), checked every
+    /// 5 ms of CPU time, while 96 MiB — over its 32 MiB limit — are allocated and touched on
+    /// another thread in its first ~150 ms.
+    @Test func anEntryIsNotStoppedForMemoryThatAnotherThreadAllocated() async throws {
+        let sandbox = makeSandbox {
+            $0.memoryLimit = 32 << 20
+            $0.cpuTimeLimit = .seconds(10)
+            $0.firstCheck = .milliseconds(5)
+        }
+        let code = TenantCode(
+            tenant: "steady", workflow: "w", version: 1, versionId: "", language: .javascript, source: "",
+            script: """
+                var __tenant = (() => {
+                  let x = 0;
+                  const end = Date.now() + 1000;
+                  while (Date.now() < end) { for (let i = 0; i < 100000; i++) x += i; }
+                  return { TenantWorkflow: class { async run() { return x; } } };
+                })();
+                """,
+            env: [:], createdAt: 0)
+        let boot = Task { try await sandbox.boot(code) as? JSRunner }
+        try await Task.sleep(for: .milliseconds(50))
+        let size = 96 << 20
+        let elsewhere = UnsafeMutableRawBufferPointer.allocate(byteCount: size, alignment: 4096)
+        defer { elsewhere.deallocate() }
+        // Touch every page, so that it is resident.
+        for offset in stride(from: 0, to: size, by: 4096) { elsewhere[offset] = 1 }
+        let runner = try #require(try await boot.value)
+        let machine = runner.machine
+        #expect(machine.queue.sync { machine.watchdog.checks } > 10, "the module was checked while the memory grew")
+        #expect(!runner.isRetired)
+    }
 }
