@@ -11,13 +11,21 @@
 // tenant (other tenants' wakes, SQLite, the runtime), which leaves the processor's caches and
 // TLB holding other data when the tenant's context is entered again.
 //
-// usage: replay CONTEXTS TIME_LIMIT(0|1) ROUNDS PRELUDE.js [THRASH_LINES]
+// IDLE_US > 0 sleeps that long before each context's entry (outside the timed part), as a VM's
+// thread waits between wakes in an engine: on this project's host (a KVM guest whose idle vCPUs
+// halt at once) the thread then starts its entry on caches and branch predictors that other work
+// of the host has used meanwhile, with no memory traffic of this process in between.
+//
+// STEPS (default 10) sets how many journaled steps the waiter replays.
+//
+// usage: replay CONTEXTS TIME_LIMIT(0|1) ROUNDS PRELUDE.js [THRASH_LINES] [IDLE_US] [STEPS]
 #include <JavaScriptCore/JavaScript.h>
 #include "shim.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 static double now_us(void) { struct timespec t; clock_gettime(CLOCK_MONOTONIC, &t); return t.tv_sec * 1e6 + t.tv_nsec / 1e3; }
 static char *slurp(const char *p) { FILE *f = fopen(p, "r"); fseek(f, 0, SEEK_END); long n = ftell(f); rewind(f); char *b = malloc(n + 1); fread(b, 1, n, f); b[n] = 0; fclose(f); return b; }
@@ -76,6 +84,8 @@ int main(int argc, char **argv) {
     int rounds = argc > 3 ? atoi(argv[3]) : 4;
     const char *preludePath = argc > 4 ? argv[4] : "prelude.js";
     long thrashLines = argc > 5 ? atol(argv[5]) : 0;
+    useconds_t idle = argc > 6 ? (useconds_t)atol(argv[6]) : 0;
+    int steps = argc > 7 ? atoi(argv[7]) : 10;
     char *prelude = slurp(preludePath);
     JSContextGroupRef g = JSContextGroupCreate();
     // Armed as Brigade arms it: a first check after 25 ms of CPU (see Watchdog.swift).
@@ -97,8 +107,8 @@ int main(int argc, char **argv) {
         controls[i] = JSValueToObject(c, ctl, NULL); JSValueProtect(c, controls[i]);
         char code[1024];
         snprintf(code, sizeof code, "var __tenant = (() => { class TenantWorkflow { async run(event, step) { const salt = %d; "
-                 "let total = 0; for (let i = 0; i < 10; i++) total += await step.do(`step ${i}`, async () => i + salt * 0); "
-                 "await step.waitForEvent('go', { type: 'go', timeout: '1 hour' }); return total; } } return { TenantWorkflow }; })();", i);
+                 "let total = 0; for (let i = 0; i < %d; i++) total += await step.do(`step ${i}`, async () => i + salt * 0); "
+                 "await step.waitForEvent('go', { type: 'go', timeout: '1 hour' }); return total; } } return { TenantWorkflow }; })();", i, steps);
         JSStringRef cs = JSStringCreateWithUTF8CString(code);
         JSEvaluateScript(c, cs, NULL, NULL, 1, &exc); JSStringRelease(cs);
         JSStringRef bn = JSStringCreateWithUTF8CString("bind"), tn = JSStringCreateWithUTF8CString("__tenant");
@@ -114,6 +124,7 @@ int main(int argc, char **argv) {
         for (int i = 0; i < n; i++) {
             JSGlobalContextRef c = ctxs[i]; current = i;
             thrash(thrashLines);
+            if (idle) usleep(idle);
             double a = now_us();
             JSObjectRef start = JSValueToObject(c, JSObjectGetProperty(c, controls[i], sn, NULL), NULL);
             JSStringRef ev = JSStringCreateWithUTF8CString("{\"payload\":{},\"timestamp\":0,\"instanceId\":\"x\"}");
