@@ -169,5 +169,4 @@ final class Watchdog: @unchecked Sendable {
         }
         return number("heapSize") + number("extraMemorySize")
     }
-
 }
