@@ -21,6 +21,8 @@ final class JSMachine: @unchecked Sendable {
     let queue: VMThread
     let watchdog: Watchdog
     let number: Int
+    /// The VM isolated tenants are booted into (see ``JSMachinePool``).
+    let isIsolation: Bool
     private let settings: JavaScriptSandbox.Settings
     private let retiredFlag = Atomic<Bool>(false)
     /// Runners booted into this VM and not yet released (placement picks the least loaded).
@@ -31,6 +33,8 @@ final class JSMachine: @unchecked Sendable {
     /// When ``survey(in:)`` may next look at the VM's heap (monotonic nanoseconds).
     private var nextSurvey: UInt64 = 0
     private let surveyInterval: UInt64
+    /// ``JavaScriptSandbox/Settings/isolationThreshold``, in nanoseconds of CPU time.
+    let isolationThreshold: UInt64
     /// Times ``survey(in:)`` walked the heap.
     private(set) var surveys = 0
     /// The context the next boot adopts (see ``PreparedContext``).
@@ -41,8 +45,12 @@ final class JSMachine: @unchecked Sendable {
     /// Told when the VM is retired (the pool lets go of it then, so it is freed with its last runner).
     private let onRetire: @Sendable (JSMachine) -> Void
 
-    init(number: Int, settings: JavaScriptSandbox.Settings, onRetire: @escaping @Sendable (JSMachine) -> Void = { _ in }) {
+    init(
+        number: Int, settings: JavaScriptSandbox.Settings, isolation: Bool = false,
+        onRetire: @escaping @Sendable (JSMachine) -> Void = { _ in }
+    ) {
         self.number = number
+        isIsolation = isolation
         self.onRetire = onRetire
         self.settings = settings
         group = JSContextGroupCreate()
@@ -51,6 +59,7 @@ final class JSMachine: @unchecked Sendable {
         watchdog = Watchdog(cpuLimit: settings.cpuTimeLimit, memoryLimit: settings.memoryLimit)
         watchdog.install(on: group, firstCheck: settings.firstCheck, checkInterval: settings.checkInterval)
         surveyInterval = UInt64(max(0, settings.surveyInterval.wholeMilliseconds)) * 1_000_000
+        isolationThreshold = UInt64(max(0, settings.isolationThreshold.wholeMilliseconds)) * 1_000_000
         nextSurvey = Counters.monotonicNanos() &+ surveyInterval
     }
 

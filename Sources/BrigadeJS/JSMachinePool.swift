@@ -10,22 +10,42 @@ import Synchronization
 /// Why a cap per VM: each context links and profiles its own copy of the code, and the more
 /// contexts a VM holds the slower a warm wake in it (measured in BENCHMARKS.md); a VM's boot,
 /// shared by the runners in it, is what the cap trades against.
+///
+/// Heavy tenants are kept apart. A VM runs one entry at a time, so a tenant whose entry computes
+/// for a second holds up every other tenant in its VM for that second. A tenant with an entry
+/// that used more than ``JavaScriptSandbox/Settings/isolationThreshold`` of CPU time, or that a
+/// limit stopped, is isolated for ``JavaScriptSandbox/Settings/isolationTime``: its runners are
+/// booted into a VM of their own kind (one, shared by all isolated tenants), where it slows down
+/// only other heavy tenants.
 final class JSMachinePool: Sendable {
     private let settings: JavaScriptSandbox.Settings
+    private let now: @Sendable () -> UInt64
     private struct State {
         var machines: [JSMachine] = []
         var made = 0
+        /// The VM isolated tenants are booted into, made when the first one is.
+        var isolation: JSMachine?
+        /// Isolated tenants, until when (``now`` nanoseconds).
+        var isolated: [String: UInt64] = [:]
     }
     private let state = Mutex(State())
 
-    init(settings: JavaScriptSandbox.Settings) {
+    /// `now`: a monotonic clock in nanoseconds (tests pass their own).
+    init(settings: JavaScriptSandbox.Settings, now: @escaping @Sendable () -> UInt64 = Counters.monotonicNanos) {
         self.settings = settings
+        self.now = now
     }
 
-    /// The VM the next runner should live in, counted in its ``JSMachine/runnerCount`` now (so that
-    /// boots at the same time spread out); the runner's release gives the count back.
-    func machine() -> JSMachine {
-        state.withLock { state -> JSMachine in
+    /// The VM the next runner of `tenant` should live in, counted in its
+    /// ``JSMachine/runnerCount`` now (so that boots at the same time spread out); the runner's
+    /// release gives the count back.
+    func machine(for tenant: String) -> JSMachine {
+        let time = now()
+        return state.withLock { state -> JSMachine in
+            if let until = state.isolated[tenant] {
+                if time < until { return isolationMachine(&state) }
+                state.isolated[tenant] = nil
+            }
             let minimum = max(1, settings.machines)
             while state.machines.count > minimum, let empty = state.machines.firstIndex(where: { $0.runnerCount.load(ordering: .relaxed) == 0 }) {
                 state.machines.remove(at: empty)
@@ -35,18 +55,57 @@ final class JSMachinePool: Sendable {
                 least.runnerCount.add(1, ordering: .relaxed)
                 return least
             }
-            state.made += 1
-            let machine = JSMachine(number: state.made, settings: settings) { [weak self] retired in self?.remove(retired) }
+            let machine = makeMachine(&state, isolation: false)
             state.machines.append(machine)
-            machine.runnerCount.add(1, ordering: .relaxed)
             return machine
         }
     }
 
-    private func remove(_ machine: JSMachine) {
-        state.withLock { $0.machines.removeAll { $0 === machine } }
+    /// Isolates `tenant` from now for ``JavaScriptSandbox/Settings/isolationTime`` (see the type's
+    /// comment). Its runners in other VMs are retired by their caller.
+    func isolate(_ tenant: String) {
+        let time = now()
+        let until = time &+ UInt64(max(0, settings.isolationTime.wholeMilliseconds)) * 1_000_000
+        state.withLock { state in
+            // Bounded by the tenants that ran heavy code in the last isolation time; the expired
+            // go when there are many.
+            if state.isolated.count >= 10_000 { state.isolated = state.isolated.filter { $0.value > time } }
+            if (state.isolated[tenant] ?? 0) <= time { Counters.tenantsIsolated.add(1, ordering: .relaxed) }
+            state.isolated[tenant] = until
+        }
     }
 
-    /// VMs in the pool now (retired ones, which leave it when retired, are not counted).
-    var liveCount: Int { state.withLock { $0.machines.count } }
+    /// Whether `tenant` is isolated now.
+    func isIsolated(_ tenant: String) -> Bool {
+        let time = now()
+        return state.withLock { state in state.isolated[tenant].map { time < $0 } ?? false }
+    }
+
+    private func isolationMachine(_ state: inout State) -> JSMachine {
+        if let machine = state.isolation, !machine.isRetired {
+            machine.runnerCount.add(1, ordering: .relaxed)
+            return machine
+        }
+        let machine = makeMachine(&state, isolation: true)
+        state.isolation = machine
+        return machine
+    }
+
+    private func makeMachine(_ state: inout State, isolation: Bool) -> JSMachine {
+        state.made += 1
+        let machine = JSMachine(number: state.made, settings: settings, isolation: isolation) { [weak self] retired in self?.remove(retired) }
+        machine.runnerCount.add(1, ordering: .relaxed)
+        return machine
+    }
+
+    private func remove(_ machine: JSMachine) {
+        state.withLock { state in
+            state.machines.removeAll { $0 === machine }
+            if state.isolation === machine { state.isolation = nil }
+        }
+    }
+
+    /// VMs in the pool now, the isolation VM included (retired ones, which leave it when
+    /// retired, are not counted).
+    var liveCount: Int { state.withLock { $0.machines.count + ($0.isolation == nil ? 0 : 1) } }
 }

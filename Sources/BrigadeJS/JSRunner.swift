@@ -16,6 +16,8 @@ import Synchronization
 final class JSRunner: WorkflowRunner, @unchecked Sendable {
     let code: TenantCode
     let machine: JSMachine
+    /// Told when an entry was heavy (see ``JSMachinePool``).
+    private weak let pool: JSMachinePool?
     var queue: VMThread { machine.queue }
     /// Set when a limit stopped tenant code: the loader boots a fresh context for the next run.
     private let retiredFlag = Atomic<Bool>(false)
@@ -42,12 +44,20 @@ final class JSRunner: WorkflowRunner, @unchecked Sendable {
     /// The script's source map, read the first time an error or a log line needs it.
     private lazy var sourceMap: SourceMap? = SourceMap(script: code.script)
 
-    var isRetired: Bool { retiredFlag.load(ordering: .relaxed) || machine.isRetired }
+    /// Whether the loader should boot this runner again rather than run it: a limit stopped it,
+    /// its VM was retired, or it is on the wrong side of its tenant's isolation (see
+    /// ``JSMachinePool``).
+    var isRetired: Bool {
+        if retiredFlag.load(ordering: .relaxed) || machine.isRetired { return true }
+        guard let pool else { return false }
+        return pool.isIsolated(code.tenant) != machine.isIsolation
+    }
 
     /// On the machine's queue: adopts `prepared` for `code`.
-    private init(code: TenantCode, machine: JSMachine, prepared: PreparedContext) {
+    private init(code: TenantCode, machine: JSMachine, pool: JSMachinePool, prepared: PreparedContext) {
         self.code = code
         self.machine = machine
+        self.pool = pool
         self.prepared = prepared
         envText = (try? String(decoding: JSONEncoder().encode(JSONValue.object(code.env)), as: UTF8.self)) ?? "{}"
         machine.countBoot()
@@ -78,7 +88,7 @@ final class JSRunner: WorkflowRunner, @unchecked Sendable {
     /// context if it has one (see ``PreparedContext``), a new one otherwise. Throws `code.invalid`
     /// when the code does not evaluate or has no `TenantWorkflow` class.
     static func boot(_ code: TenantCode, pool: JSMachinePool) async throws -> JSRunner {
-        let machine = pool.machine()
+        let machine = pool.machine(for: code.tenant)
         return try await withCheckedThrowingContinuation { continuation in
             machine.queue.async {
                 let started = Counters.monotonicNanos()
@@ -86,14 +96,14 @@ final class JSRunner: WorkflowRunner, @unchecked Sendable {
                 do {
                     prepared = try machine.takePrepared()
                 } catch {
-                    // No runner will give back the place `pool.machine()` counted for it.
+                    // No runner will give back the place `pool.machine(for:)` counted for it.
                     machine.runnerCount.subtract(1, ordering: .relaxed)
                     machine.replenish()
                     continuation.resume(throwing: error)
                     return
                 }
                 do {
-                    let runner = JSRunner(code: code, machine: machine, prepared: prepared)
+                    let runner = JSRunner(code: code, machine: machine, pool: pool, prepared: prepared)
                     try runner.load()
                     Counters.boots.add(1, ordering: .relaxed)
                     Counters.bootNanos.add(Counters.monotonicNanos() - started, ordering: .relaxed)
@@ -199,13 +209,16 @@ final class JSRunner: WorkflowRunner, @unchecked Sendable {
         let started = Counters.monotonicNanos()
         watchdog.begin()
         let exception = body(context)
+        let cpu = watchdog.cpuUsed()
         Counters.entries.add(1, ordering: .relaxed)
         Counters.entryNanos.add(Counters.monotonicNanos() - started, ordering: .relaxed)
-        Counters.entryCPUNanos.add(watchdog.cpuUsed(), ordering: .relaxed)
+        Counters.entryCPUNanos.add(cpu, ordering: .relaxed)
         current = nil
         currentStep = nil
         machine.survey(in: context)
-        if let limit = watchdog.end() {
+        let limit = watchdog.end()
+        if limit != nil || cpu > machine.isolationThreshold { pool?.isolate(code.tenant) }
+        if let limit {
             Counters.limitStops.add(1, ordering: .relaxed)
             retiredFlag.store(true, ordering: .relaxed)
             // What a tenant stopped for memory allocated is garbage in the shared heap: retire the

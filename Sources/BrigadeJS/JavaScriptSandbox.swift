@@ -36,6 +36,14 @@ public struct JavaScriptSandbox: WorkflowSandbox {
         public var machines: Int = max(2, ProcessInfo.processInfo.activeProcessorCount)
         /// Runners a VM holds before the next one gets a new VM. Default 32.
         public var runnersPerMachine: Int = 32
+        /// The CPU time of one entry into tenant code above which its tenant is isolated: its
+        /// runners move to a VM shared only with other isolated tenants, so that its long entries
+        /// no longer hold up the tenants of a shared VM (entries into one VM run one at a time).
+        /// An entry a limit stopped isolates its tenant too. Default 100 ms.
+        public var isolationThreshold: Duration = .milliseconds(100)
+        /// How long a tenant stays isolated after its last heavy entry; its next boot after that
+        /// goes back to the shared VMs. Default 10 minutes.
+        public var isolationTime: Duration = .minutes(10)
         /// The CPU time an entry runs before it is first checked against both limits. Later than
         /// the next checks because arming the check costs every entry that finds it expired
         /// (see ``Watchdog``); a warm wake's entries take well under a millisecond. A
@@ -51,11 +59,16 @@ public struct JavaScriptSandbox: WorkflowSandbox {
     }
 
     public let settings: Settings
-    private let pool: JSMachinePool
+    let pool: JSMachinePool
 
     public init(settings: Settings = Settings()) {
+        self.init(settings: settings, now: Counters.monotonicNanos)
+    }
+
+    /// `now`: the monotonic clock (nanoseconds) tenant isolation is timed with; tests pass their own.
+    init(settings: Settings, now: @escaping @Sendable () -> UInt64) {
         self.settings = settings
-        pool = JSMachinePool(settings: settings)
+        pool = JSMachinePool(settings: settings, now: now)
     }
 
     public var engineName: String { "javascriptcore" }

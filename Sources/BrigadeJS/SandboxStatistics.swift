@@ -28,6 +28,9 @@ public struct SandboxStatistics: Sendable, Hashable {
     /// Times a VM's heap was walked to measure it against its limit (see
     /// `JavaScriptSandbox.Settings.machineMemoryLimit`).
     public var heapSurveys: Int
+    /// Tenants isolated because an entry of theirs ran long or was stopped (see
+    /// `JavaScriptSandbox.Settings.isolationThreshold`), counted when their isolation began.
+    public var tenantsIsolated: Int
 
     /// Since the process started; subtract two snapshots to measure an interval.
     public static var current: SandboxStatistics {
@@ -37,7 +40,8 @@ public struct SandboxStatistics: Sendable, Hashable {
             entries: Counters.entries.load(ordering: .relaxed), entryNanoseconds: Counters.entryNanos.load(ordering: .relaxed),
             entryCPUNanoseconds: Counters.entryCPUNanos.load(ordering: .relaxed), hostNanoseconds: Counters.hostNanos.load(ordering: .relaxed),
             limitStops: Counters.limitStops.load(ordering: .relaxed), journalAnswers: Counters.journalAnswers.load(ordering: .relaxed),
-            vmsRetired: Counters.machinesRetired.load(ordering: .relaxed), heapSurveys: Counters.heapSurveys.load(ordering: .relaxed))
+            vmsRetired: Counters.machinesRetired.load(ordering: .relaxed), heapSurveys: Counters.heapSurveys.load(ordering: .relaxed),
+            tenantsIsolated: Counters.tenantsIsolated.load(ordering: .relaxed))
     }
 
     public static func - (lhs: SandboxStatistics, rhs: SandboxStatistics) -> SandboxStatistics {
@@ -48,7 +52,7 @@ public struct SandboxStatistics: Sendable, Hashable {
             entryCPUNanoseconds: lhs.entryCPUNanoseconds &- rhs.entryCPUNanoseconds, hostNanoseconds: lhs.hostNanoseconds &- rhs.hostNanoseconds,
             limitStops: lhs.limitStops - rhs.limitStops,
             journalAnswers: lhs.journalAnswers - rhs.journalAnswers, vmsRetired: lhs.vmsRetired - rhs.vmsRetired,
-            heapSurveys: lhs.heapSurveys - rhs.heapSurveys)
+            heapSurveys: lhs.heapSurveys - rhs.heapSurveys, tenantsIsolated: lhs.tenantsIsolated - rhs.tenantsIsolated)
     }
 }
 
@@ -64,6 +68,7 @@ enum Counters {
     static let journalAnswers = Atomic<Int>(0)
     static let machinesRetired = Atomic<Int>(0)
     static let heapSurveys = Atomic<Int>(0)
+    static let tenantsIsolated = Atomic<Int>(0)
 
     static func monotonicNanos() -> UInt64 {
         var time = timespec()
