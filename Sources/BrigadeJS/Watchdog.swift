@@ -102,7 +102,9 @@ final class Watchdog: @unchecked Sendable {
         // The smaller of the two is what this entry can have added (see the type's comment).
         let grown = min(Self.residentBytes() - residentBaseline, (usage.faults - faultBaseline) * Self.faultBytes)
         if grown > memoryLimit {
-            stop = Stop(reason: "it grew the process's memory by \(grown >> 20) MiB while it ran, over its memory limit of \(memoryLimit >> 20) MiB", memory: true)
+            // Rounded up: a growth just over the limit does not read as equal to it.
+            let mebibytes = (grown + (1 << 20) - 1) >> 20
+            stop = Stop(reason: "it grew the process's memory by \(mebibytes) MiB while it ran, over its memory limit of \(memoryLimit >> 20) MiB", memory: true)
             return true
         }
         return false
