@@ -102,12 +102,16 @@ final class Watchdog: @unchecked Sendable {
         // The smaller of the two is what this entry can have added (see the type's comment).
         let grown = min(Self.residentBytes() - residentBaseline, (usage.faults - faultBaseline) * Self.faultBytes)
         if grown > memoryLimit {
-            // Rounded up: a growth just over the limit does not read as equal to it.
-            let mebibytes = (grown + (1 << 20) - 1) >> 20
-            stop = Stop(reason: "it grew the process's memory by \(mebibytes) MiB while it ran, over its memory limit of \(memoryLimit >> 20) MiB", memory: true)
+            stop = Stop(reason: Self.memoryReason(grown: grown, limit: memoryLimit), memory: true)
             return true
         }
         return false
+    }
+
+    /// Why an entry that grew memory by `grown` bytes was stopped. Rounded up, so that a growth
+    /// just over the limit does not read as equal to it.
+    static func memoryReason(grown: Int, limit: Int) -> String {
+        "it grew the process's memory by \((grown + (1 << 20) - 1) >> 20) MiB while it ran, over its memory limit of \(limit >> 20) MiB"
     }
 
     /// The calling thread's CPU time and page faults, in one system call.

@@ -291,4 +291,9 @@ private struct Handle: @unchecked Sendable {
             #expect(try test.output(try await test.wait(second, for: .complete)) == true)
         }
     }
+
+    @Test func aMemoryStopNamesAGrowthOverTheLimit() {
+        #expect(Watchdog.memoryReason(grown: (32 << 20) + 1, limit: 32 << 20).contains("by 33 MiB"))
+        #expect(Watchdog.memoryReason(grown: 40 << 20, limit: 32 << 20).contains("by 40 MiB"))
+    }
 }

@@ -170,6 +170,8 @@ import Testing
             let row = try await test.wait(key, for: .errored, timeout: .seconds(30))
             #expect(row.error?.name == BrigadeError.Code.sandboxLimit.rawValue)
             #expect(row.error?.message.contains("memory limit of 32 MiB") == true, "\(String(describing: row.error))")
+            let grown = row.error?.message.firstMatch(of: /grew the process's memory by (\d+) MiB/).flatMap { Int($0.1) }
+            #expect((grown ?? 0) > 32, "the growth it names is over the limit: \(String(describing: row.error))")
             #expect(SandboxStatistics.current.vmsRetired > retiredBefore, "the VM the bomb filled is retired")
             // The idle sweep lets go of both runners of the retired VM at once, so it can be freed.
             #expect(test.loader.evictIdle() == 2)
