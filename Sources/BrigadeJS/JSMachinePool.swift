@@ -31,7 +31,7 @@ final class JSMachinePool: Sendable {
     private let state = Mutex(State())
 
     /// `now`: a monotonic clock in nanoseconds (tests pass their own).
-    init(settings: JavaScriptSandbox.Settings, now: @escaping @Sendable () -> UInt64 = Counters.monotonicNanos) {
+    init(settings: JavaScriptSandbox.Settings, now: @escaping @Sendable () -> UInt64) {
         self.settings = settings
         self.now = now
     }
@@ -42,10 +42,7 @@ final class JSMachinePool: Sendable {
     func machine(for tenant: String) -> JSMachine {
         let time = now()
         return state.withLock { state -> JSMachine in
-            if let until = state.isolated[tenant] {
-                if time < until { return isolationMachine(&state) }
-                state.isolated[tenant] = nil
-            }
+            if Self.isIsolated(tenant, at: time, in: &state) { return isolationMachine(&state) }
             let minimum = max(1, settings.machines)
             while state.machines.count > minimum, let empty = state.machines.firstIndex(where: { $0.runnerCount.load(ordering: .relaxed) == 0 }) {
                 state.machines.remove(at: empty)
@@ -70,7 +67,7 @@ final class JSMachinePool: Sendable {
             // Bounded by the tenants that ran heavy code in the last isolation time; the expired
             // go when there are many.
             if state.isolated.count >= 10_000 { state.isolated = state.isolated.filter { $0.value > time } }
-            if (state.isolated[tenant] ?? 0) <= time { Counters.tenantsIsolated.add(1, ordering: .relaxed) }
+            if !Self.isIsolated(tenant, at: time, in: &state) { Counters.tenantsIsolated.add(1, ordering: .relaxed) }
             state.isolated[tenant] = until
         }
     }
@@ -78,7 +75,15 @@ final class JSMachinePool: Sendable {
     /// Whether `tenant` is isolated now.
     func isIsolated(_ tenant: String) -> Bool {
         let time = now()
-        return state.withLock { state in state.isolated[tenant].map { time < $0 } ?? false }
+        return state.withLock { state in Self.isIsolated(tenant, at: time, in: &state) }
+    }
+
+    /// Whether `tenant` is isolated at `time`; an isolation that has ended is forgotten.
+    private static func isIsolated(_ tenant: String, at time: UInt64, in state: inout State) -> Bool {
+        guard let until = state.isolated[tenant] else { return false }
+        if time < until { return true }
+        state.isolated[tenant] = nil
+        return false
     }
 
     private func isolationMachine(_ state: inout State) -> JSMachine {
