@@ -84,11 +84,22 @@ public final class ManualClock: WorkflowClock {
     }
 
     /// Waits (in real time) until a sleeper's deadline is at or before `date`: the engine has
-    /// reached the sleep the test wants to skip.
+    /// reached the sleep the test wants to skip. The runtime's own loops sleep on the clock too
+    /// (the purge sweep, every `sweepInterval`), so only a `date` closer than those tells the
+    /// sleep apart; otherwise use ``waitForSleeper(at:timeout:)``.
     public func waitForSleeper(until date: Date, timeout: Duration = .seconds(10)) async throws {
         let target = date.millisecondsSince1970
         try await eventually("a task sleeping on the clock until \(date)", timeout: timeout) {
             self.state.withLock { $0.sleepers.values.contains { $0.deadline <= target } }
+        }
+    }
+
+    /// Waits (in real time) until something sleeps until exactly `date` (to the millisecond): the
+    /// engine has reached the sleep, timeout or back-off that ends then.
+    public func waitForSleeper(at date: Date, timeout: Duration = .seconds(10)) async throws {
+        let target = date.millisecondsSince1970
+        try await eventually("a task sleeping on the clock until exactly \(date)", timeout: timeout) {
+            self.state.withLock { $0.sleepers.values.contains { $0.deadline == target } }
         }
     }
 }

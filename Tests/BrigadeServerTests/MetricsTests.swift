@@ -24,7 +24,9 @@ import Testing
             _ = try await runtime.waitForCompletion(InstanceKey(tenant: "acme", workflow: "echo", id: "e1"))
             _ = try await runtime.waitForCompletion(InstanceKey(tenant: "acme", workflow: "refuser", id: "r1"))
             let napper = InstanceKey(tenant: "acme", workflow: "napper", id: "n1")
-            try await api.brigade.clock.waitForSleeper(until: api.brigade.clock.now().addingTimeInterval(3_600))
+            // Parked on its nap (not merely some task sleeping on the clock: the engine's own
+            // timers sleep on it too, and an hour passed before the nap began would never end it).
+            try await eventually("the napper to park") { try await runtime.instanceRow(napper).status == .waiting }
             api.brigade.clock.advance(by: .hours(1))
             _ = try await runtime.waitForCompletion(napper)
 

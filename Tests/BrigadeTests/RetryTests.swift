@@ -122,7 +122,7 @@ struct RecoversAfterFailures: Workflow {
             let start = brigade.clock.now()
             let instance = try await brigade.runtime.workflow(TimesOut.self).create(params: Empty())
             try await eventually("the body started") { ledger.count("slow") == 1 }
-            try await brigade.clock.waitForSleeper(until: start.addingTimeInterval(60))
+            try await brigade.clock.waitForSleeper(at: start.addingTimeInterval(60))
             brigade.clock.advance(by: .seconds(59))
             try await Task.sleep(for: .milliseconds(20))
             #expect(try await instance.status().status == .running, "the timeout must not fire early")
