@@ -1,6 +1,7 @@
 @_spi(Sandbox) import Brigade
 import CJavaScriptCore
 import Foundation
+import Synchronization
 
 /// What tenant code asked the host to do; performed by the invocation's task group with the
 /// engine's real `WorkflowStep`.
@@ -19,7 +20,7 @@ enum HostRequest: Sendable {
 
 /// One call of the tenant's `run(event, step)`: one engine lifetime of one instance.
 ///
-/// Every mutable field is touched only on the runner's queue.
+/// Every mutable field but ``outcome`` is touched only on the runner's queue.
 final class JSInvocation: @unchecked Sendable {
     let id: Int
     let step: WorkflowStep
@@ -27,6 +28,9 @@ final class JSInvocation: @unchecked Sendable {
 
     /// Set once: how `run` ended (JSON of its value), or why it was abandoned.
     var result: Result<Data, any Error>?
+    /// `result`, for `run` to read off the queue once the request stream has ended (it is set
+    /// before the stream ends). The one field not confined to the queue.
+    let outcome = Mutex<Result<Data, any Error>?>(nil)
     /// A step call's promise in flight: its resolve and reject functions and, for `step.do`, the
     /// step's function — all protected from the collector until the step is answered.
     struct Pending {

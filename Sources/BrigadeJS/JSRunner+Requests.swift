@@ -7,6 +7,10 @@ extension JSRunner {
     /// wait that timed out) reject the promise; anything else — the engine hibernating, pausing
     /// or stopping the instance, a fatal error — abandons the invocation, as it unwinds a Swift
     /// workflow.
+    ///
+    /// The answer is handed to the queue without waiting for it: nothing here needs it done, and
+    /// awaiting it kept the task group (and so `run`'s return) waiting for one more thread
+    /// wake-up after the tenant's last entry.
     func perform(_ request: HostRequest, for invocation: JSInvocation) async {
         let step = invocation.step
         do {
@@ -20,9 +24,9 @@ extension JSRunner {
                     let data = try await step.doJSON(name, config) { context in
                         try await self.callFunction(invocation, promise: promise, context: context)
                     }
-                    await onQueue { self.resolve(invocation, promise: promise, json: data) }
+                    queue.async { self.resolve(invocation, promise: promise, json: data) }
                 } catch let failure as StepFailedError {
-                    await onQueue {
+                    queue.async {
                         self.reject(
                             invocation, promise: promise, name: failure.errorName, message: failure.message,
                             nonRetryable: failure.isNonRetryable)
@@ -31,22 +35,22 @@ extension JSRunner {
 
             case .sleep(let name, let duration, let promise):
                 try await step.sleep(name, for: try Self.duration(duration, what: "the duration of step.sleep(\"\(name)\")"))
-                await onQueue { self.resolve(invocation, promise: promise, json: nil) }
+                queue.async { self.resolve(invocation, promise: promise, json: nil) }
 
             case .sleepUntil(let name, let milliseconds, let promise):
                 guard milliseconds.isFinite else {
                     throw BrigadeError(.invalidDuration, "step.sleepUntil(\"\(name)\") needs a Date, a timestamp in milliseconds or an ISO 8601 string.")
                 }
                 try await step.sleepUntil(name, Date(timeIntervalSince1970: milliseconds / 1_000))
-                await onQueue { self.resolve(invocation, promise: promise, json: nil) }
+                queue.async { self.resolve(invocation, promise: promise, json: nil) }
 
             case .waitForEvent(let name, let type, let timeout, let promise):
                 let limit = try timeout.map { try Self.duration($0, what: "the timeout of step.waitForEvent(\"\(name)\")") } ?? .hours(24)
                 do {
                     let data = try await step.waitForEventJSON(name, type: type, timeout: limit)
-                    await onQueue { self.resolve(invocation, promise: promise, json: data, event: true) }
+                    queue.async { self.resolve(invocation, promise: promise, json: data, event: true) }
                 } catch let timedOut as WaitForEventTimeoutError {
-                    await onQueue {
+                    queue.async {
                         self.reject(invocation, promise: promise, name: "WaitForEventTimeoutError", message: timedOut.description, nonRetryable: false)
                     }
                 }
@@ -54,9 +58,9 @@ extension JSRunner {
         } catch let error as BrigadeError where error.code == .invalidDuration || error.code == .invalidStepConfig {
             // Bad arguments are fatal for the instance, as they are for a Swift workflow.
             let fatal = step.fail(error)
-            await onQueue { self.settle(invocation, .failure(fatal)) }
+            queue.async { self.settle(invocation, .failure(fatal)) }
         } catch {
-            await onQueue { self.settle(invocation, .failure(error)) }
+            queue.async { self.settle(invocation, .failure(error)) }
         }
     }
 
