@@ -24,7 +24,7 @@ import Testing
         let token = try await server.token()
         let environment = Self.cliEnvironment(port: port, token: token)
         for index in 0..<Self.instances {
-            let output = try run(
+            let output = try await run(
                 binary,
                 ["trigger", "crash-probe", #"{"steps": \#(Self.steps), "stepMillis": 60, "sleepMillis": 300}"#, "--id", "e2e-\(index)"],
                 environment: environment)
@@ -39,14 +39,14 @@ import Testing
         server = try ServerProcess(binary: binary, arguments: ["serve", "--db", db, "--port", "\(port)", "--probe-ledger", ledger])
         _ = try await server.waitForListening()
         try await eventually("every instance to complete", timeout: .seconds(90)) {
-            let listed = try run(
+            let listed = try await run(
                 binary, ["instances", "list", "crash-probe", "--status", "complete", "--per-page", "100", "--json"],
                 environment: environment)
             let items = try JSONDecoder().decode(JSONValue.self, from: Data(listed.utf8))
             guard case .array(let rows) = items else { return false }
             return rows.count == Self.instances
         }
-        let described = try run(binary, ["instances", "describe", "crash-probe", "e2e-0"], environment: environment)
+        let described = try await run(binary, ["instances", "describe", "crash-probe", "e2e-0"], environment: environment)
         #expect(described.contains("complete") && described.contains("step 0-1"))
 
         // A step committed before the kill never ran again; every step ran at least once.
@@ -85,22 +85,22 @@ import Testing
         var server = try ServerProcess(binary: binary, arguments: ["serve", "--db", db, "--port", "\(port)"])
         let token = try await server.token()
         let environment = Self.cliEnvironment(port: port, token: token)
-        let deployed = try run(binary, ["deploy", source, "--workflow", "sleeper"], environment: environment)
+        let deployed = try await run(binary, ["deploy", source, "--workflow", "sleeper"], environment: environment)
         #expect(deployed.contains("version 1"), "\(deployed)")
-        let triggered = try run(binary, ["trigger", "sleeper", #"{"name":"Ada"}"#, "--id", "js-1"], environment: environment)
+        let triggered = try await run(binary, ["trigger", "sleeper", #"{"name":"Ada"}"#, "--id", "js-1"], environment: environment)
         #expect(triggered.contains("queued successfully"), "\(triggered)")
-        func describe() throws -> String { try run(binary, ["instances", "describe", "sleeper", "js-1", "--json"], environment: environment) }
-        try await eventually("the instance to sleep", timeout: .seconds(30)) { try describe().contains("\"nap-1\"") }
+        func describe() async throws -> String { try await run(binary, ["instances", "describe", "sleeper", "js-1", "--json"], environment: environment) }
+        try await eventually("the instance to sleep", timeout: .seconds(30)) { try await describe().contains("\"nap-1\"") }
         server.kill()
 
         server = try ServerProcess(binary: binary, arguments: ["serve", "--db", db, "--port", "\(port)"])
         _ = try await server.waitForListening()
-        try await eventually("the nap to end and the wait to start", timeout: .seconds(30)) { try describe().contains("\"go-1\"") }
-        let sent = try run(
+        try await eventually("the nap to end and the wait to start", timeout: .seconds(30)) { try await describe().contains("\"go-1\"") }
+        let sent = try await run(
             binary, ["instances", "send-event", "sleeper", "js-1", "--type", "go", "--payload", #"{"n":2}"#], environment: environment)
         #expect(sent.contains("sent"), "\(sent)")
-        try await eventually("the instance to complete", timeout: .seconds(30)) { try describe().contains("\"complete\"") }
-        let described = try describe()
+        try await eventually("the instance to complete", timeout: .seconds(30)) { try await describe().contains("\"complete\"") }
+        let described = try await describe()
         #expect(described.contains("Ada woke and got 2"), "\(described)")
 
         // A failure says where it was thrown, in the uploaded file, in describe and in watch.
@@ -115,14 +115,14 @@ import Testing
               throw new Error('bad payload ' + payload.n);
             }
             """.write(toFile: failing, atomically: true, encoding: .utf8)
-        _ = try run(binary, ["deploy", failing, "--workflow", "failing"], environment: environment)
-        _ = try run(binary, ["trigger", "failing", #"{"n":1}"#, "--id", "f-1"], environment: environment)
+        _ = try await run(binary, ["deploy", failing, "--workflow", "failing"], environment: environment)
+        _ = try await run(binary, ["trigger", "failing", #"{"n":1}"#, "--id", "f-1"], environment: environment)
         try await eventually("the failing instance to error", timeout: .seconds(30)) {
-            try run(binary, ["instances", "describe", "failing", "f-1", "--json"], environment: environment).contains("\"errored\"")
+            try await run(binary, ["instances", "describe", "failing", "f-1", "--json"], environment: environment).contains("\"errored\"")
         }
-        let failure = try run(binary, ["instances", "describe", "failing", "f-1"], environment: environment)
+        let failure = try await run(binary, ["instances", "describe", "failing", "f-1"], environment: environment)
         #expect(failure.contains("Error: bad payload 1") && failure.contains("check@tenant.js:7:"), "\(failure)")
-        let watched = try run(binary, ["instances", "watch", "failing", "f-1"], environment: environment)
+        let watched = try await run(binary, ["instances", "watch", "failing", "f-1"], environment: environment)
         #expect(watched.contains("workflow_errored  Error: bad payload 1") && watched.contains("check@tenant.js:7:"), "\(watched)")
         // A step that failed for good and errored the instance: the place is its last attempt's.
         let stepFailing = directory.file("step-failing.js")
@@ -135,12 +135,12 @@ import Testing
               }
             }
             """.write(toFile: stepFailing, atomically: true, encoding: .utf8)
-        _ = try run(binary, ["deploy", stepFailing, "--workflow", "step-failing"], environment: environment)
-        _ = try run(binary, ["trigger", "step-failing", "{}", "--id", "s-1"], environment: environment)
+        _ = try await run(binary, ["deploy", stepFailing, "--workflow", "step-failing"], environment: environment)
+        _ = try await run(binary, ["trigger", "step-failing", "{}", "--id", "s-1"], environment: environment)
         try await eventually("the step-failing instance to error", timeout: .seconds(30)) {
-            try run(binary, ["instances", "describe", "step-failing", "s-1", "--json"], environment: environment).contains("\"errored\"")
+            try await run(binary, ["instances", "describe", "step-failing", "s-1", "--json"], environment: environment).contains("\"errored\"")
         }
-        let stepFailure = try run(binary, ["instances", "describe", "step-failing", "s-1"], environment: environment)
+        let stepFailure = try await run(binary, ["instances", "describe", "step-failing", "s-1"], environment: environment)
         #expect(stepFailure.contains("Error: card declined") && stepFailure.contains("@tenant.js:4:"), "\(stepFailure)")
         #expect(try await server.terminate() == 0)
     }
@@ -162,18 +162,10 @@ import Testing
         return committed
     }
 
-    /// Runs the CLI to completion and returns its standard output.
-    func run(_ binary: URL, _ arguments: [String], environment: [String: String]) throws -> String {
-        let process = Process()
-        process.executableURL = binary
-        process.arguments = arguments
-        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-        let output = Pipe()
-        process.standardOutput = output
-        try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return String(decoding: data, as: UTF8.self)
+    /// Runs the CLI to completion (on a thread of its own, see `onOwnThread`) and returns its
+    /// standard output.
+    func run(_ binary: URL, _ arguments: [String], environment: [String: String]) async throws -> String {
+        try await runToEnd(binary, arguments, environment: ProcessInfo.processInfo.environment.merging(environment) { $1 }).output
     }
 }
 
