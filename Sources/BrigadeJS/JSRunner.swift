@@ -119,9 +119,14 @@ final class JSRunner: WorkflowRunner, @unchecked Sendable {
     private func load() throws {
         watchdog.begin()
         let (_, scriptError) = JS.evaluate(code.script, url: SourceMap.scriptURL, in: context)
+        let cpu = watchdog.cpuUsed()
         // A module can fill the heap as it loads, as well as when it runs.
         machine.survey(in: context)
-        if let limit = watchdog.end() {
+        let limit = watchdog.end()
+        // A module that computes as it loads holds up its VM's other tenants at every boot, as a
+        // long entry does at every run (this runner is then booted again in the isolation VM).
+        if limit != nil || cpu > machine.isolationThreshold { pool?.isolate(code.tenant) }
+        if let limit {
             if limit.memory { machine.retire() }
             throw BrigadeError(.codeInvalid, "Loading the code was stopped: \(limit.reason).")
         }

@@ -36,8 +36,8 @@ public struct JavaScriptSandbox: WorkflowSandbox {
         public var machines: Int = max(2, ProcessInfo.processInfo.activeProcessorCount)
         /// Runners a VM holds before the next one gets a new VM. Default 32.
         public var runnersPerMachine: Int = 32
-        /// The CPU time of one entry into tenant code (`run` up to its next step, or one call of a
-        /// step's function; not the module's load) above which its tenant is isolated: its
+        /// The CPU time of one entry into tenant code (`run` up to its next step, one call of a
+        /// step's function, or the module's load) above which its tenant is isolated: its
         /// runners move to a VM shared only with other isolated tenants, so that its long entries
         /// no longer hold up the tenants of a shared VM (entries into one VM run one at a time).
         /// An entry a limit stopped isolates its tenant too. Default 100 ms.

@@ -217,6 +217,8 @@ private struct Handle: @unchecked Sendable {
             $0.memoryLimit = 32 << 20
             $0.cpuTimeLimit = .seconds(10)
             $0.firstCheck = .milliseconds(5)
+            // A second-long load would isolate the tenant (and retire this runner) otherwise.
+            $0.isolationThreshold = .seconds(60)
         }
         let code = TenantCode(
             tenant: "steady", workflow: "w", version: 1, versionId: "", language: .javascript, source: "",
@@ -298,6 +300,36 @@ private struct Handle: @unchecked Sendable {
             let second = try await test.create(tenant: "heavy")
             #expect(try test.output(try await test.wait(second, for: .complete)) == true)
         }
+    }
+
+    /// A module that computes as it loads isolates its tenant as a long entry does: the runner it
+    /// loaded in a shared VM is booted again in the isolation VM, where the next boot goes. A
+    /// module that loads quickly isolates nobody. 20 million iterations take ~75 ms of CPU here,
+    /// against a 20 ms threshold.
+    @Test func aModuleThatComputesAsItLoadsIsolatesItsTenant() async throws {
+        var settings = JavaScriptSandbox.Settings()
+        settings.machines = 1
+        settings.isolationThreshold = .milliseconds(20)
+        let sandbox = JavaScriptSandbox(settings: settings)
+        // The script as the compiler leaves it: the module's exports in the global `__tenant`.
+        let heavyLoad = """
+            var seed = 0;
+            for (let i = 0; i < 20000000; i++) seed += i;
+            var __tenant = { TenantWorkflow: class { async run() { return seed; } } };
+            """
+        let light = try #require(try await sandbox.boot(code("light")) as? JSRunner)
+        #expect(!sandbox.pool.isIsolated("light"))
+        let first = try #require(
+            try await sandbox.boot(
+                TenantCode(
+                    tenant: "heavy", workflow: "w", version: 1, versionId: "", language: .javascript, source: "",
+                    script: heavyLoad, env: [:], createdAt: 0)) as? JSRunner)
+        #expect(sandbox.pool.isIsolated("heavy"))
+        #expect(!first.machine.isIsolation)
+        #expect(first.isRetired, "booted again, in the isolation VM, at its next run")
+        #expect(!light.isRetired)
+        let again = try #require(try await sandbox.boot(code("heavy")) as? JSRunner)
+        #expect(again.machine.isIsolation)
     }
 
     @Test func aMemoryStopNamesAGrowthOverTheLimit() {
