@@ -20,17 +20,17 @@ enum HostRequest: Sendable {
 
 /// One call of the tenant's `run(event, step)`: one engine lifetime of one instance.
 ///
-/// Every mutable field but ``outcome`` is touched only on the runner's queue.
+/// Every mutable field is touched only on the runner's queue; ``outcome`` is read off it too.
 final class JSInvocation: @unchecked Sendable {
     let id: Int
     let step: WorkflowStep
     let requests: AsyncStream<HostRequest>.Continuation
 
-    /// Set once: how `run` ended (JSON of its value), or why it was abandoned.
-    var result: Result<Data, any Error>?
-    /// `result`, for `run` to read off the queue once the request stream has ended (it is set
-    /// before the stream ends). The one field not confined to the queue.
+    /// Set once, on the queue: how `run` ended (JSON of its value), or why it was abandoned.
+    /// Under a lock, the one field not confined to the queue: `run` reads it once the request
+    /// stream has ended (it is set before the stream ends), without a trip to the queue.
     let outcome = Mutex<Result<Data, any Error>?>(nil)
+    var result: Result<Data, any Error>? { outcome.withLock { $0 } }
     /// A step call's promise in flight: its resolve and reject functions and, for `step.do`, the
     /// step's function — all protected from the collector until the step is answered.
     struct Pending {

@@ -14,9 +14,10 @@ import Synchronization
 /// Heavy tenants are kept apart. A VM runs one entry at a time, so a tenant whose entry computes
 /// for a second holds up every other tenant in its VM for that second. A tenant with an entry
 /// (its module's load included) that used more than
-/// ``JavaScriptSandbox/Settings/isolationThreshold`` of CPU time, or that a limit stopped, is isolated for ``JavaScriptSandbox/Settings/isolationTime``: its runners are
-/// booted into a VM of their own kind (one, shared by all isolated tenants), where it slows down
-/// only other heavy tenants.
+/// ``JavaScriptSandbox/Settings/isolationThreshold`` of CPU time, or that a limit stopped, is
+/// isolated for ``JavaScriptSandbox/Settings/isolationTime``: its runners are booted into a VM of
+/// their own kind (one, shared by all isolated tenants), where it slows down only other heavy
+/// tenants.
 final class JSMachinePool: Sendable {
     private let settings: JavaScriptSandbox.Settings
     private let now: @Sendable () -> UInt64

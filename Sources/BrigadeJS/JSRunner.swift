@@ -178,8 +178,8 @@ final class JSRunner: WorkflowRunner, @unchecked Sendable {
         } onCancel: {
             self.queue.async { self.settle(invocation, .failure(CancellationError())) }
         }
-        // Set before the stream ended (see `settle`): read here without a trip to the queue.
-        let result = invocation.outcome.withLock { $0 } ?? .failure(CancellationError())
+        // Set before the stream ended (see `settle`).
+        let result = invocation.result ?? .failure(CancellationError())
         let data = try result.get()
         return try JSONDecoder().decode(JSONValue.self, from: data)
     }
@@ -267,7 +267,6 @@ final class JSRunner: WorkflowRunner, @unchecked Sendable {
     /// of its last entry).
     func settle(_ invocation: JSInvocation, _ result: Result<Data, any Error>) {
         guard invocation.result == nil else { return }
-        invocation.result = result
         invocation.outcome.withLock { $0 = result }
         invocations[invocation.id] = nil
         for (_, pending) in invocation.pending { release(pending) }
