@@ -30,7 +30,8 @@ extension BrigadeServer {
     }
 
     /// `GET /metrics`: the registry in Prometheus' text format, with `brigade_instances{status}`
-    /// read from the store at scrape time (a count kept by the store, not a table scan).
+    /// read from the store at scrape time (a count kept by the store, not a table scan), and the
+    /// sandbox's ``SandboxMetric``s after it.
     ///
     /// Open without a token, like most exporters: every series is process-wide (no tenant or
     /// workflow labels), so it tells no tenant anything about another.
@@ -44,7 +45,21 @@ extension BrigadeServer {
             }
             var headers = HTTPFields()
             headers[.contentType] = "text/plain; version=0.0.4; charset=utf-8"
-            return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: metrics.emitToBuffer())))
+            var body = metrics.emitToBuffer()
+            body.append(contentsOf: Self.exposition(sandbox?.metrics ?? []).utf8)
+            return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: body)))
         }
+    }
+
+    /// `metrics` in Prometheus' text format. Written here rather than kept in the registry: the
+    /// sandbox's counters are totals read when scraped, and the registry's counters only grow by
+    /// increments.
+    static func exposition(_ metrics: [SandboxMetric]) -> String {
+        var text = ""
+        for metric in metrics {
+            let value = metric.value == metric.value.rounded() && abs(metric.value) < 1e15 ? String(Int64(metric.value)) : "\(metric.value)"
+            text += "# HELP \(metric.name) \(metric.help)\n# TYPE \(metric.name) \(metric.kind.rawValue)\n\(metric.name) \(value)\n"
+        }
+        return text
     }
 }

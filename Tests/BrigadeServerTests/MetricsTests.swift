@@ -52,4 +52,28 @@ import Testing
             #expect(try #require(Self.sample(text, "brigade_commit_batch_size_sum")) >= 3)
         }
     }
+
+    /// The JavaScript sandbox's series come after the registry's: totals, read when scraped, that
+    /// grow with what tenant code did (process-wide, so other tests add to them too).
+    @Test func metricsIncludeTheJavaScriptSandboxs() async throws {
+        try await ServerHarness.run { api in
+            let before = try #require(try await api.call(.get, "/metrics", token: "").body.string)
+            let deployed = try await api.call(
+                .put, "\(base)/metered/code", json: DynamicWorkflowAPITests.upload(DynamicWorkflowAPITests.greet))
+            #expect(deployed.status == .ok, "\(deployed.body)")
+            try await api.call(.post, "\(base)/metered/instances", json: #"{"instance_id": "m1", "params": {"name": "Ada"}}"#)
+            let row = try await api.brigade.runtime.waitForCompletion(InstanceKey(tenant: "acme", workflow: "metered", id: "m1"))
+            #expect(row.status == .complete)
+
+            let text = try #require(try await api.call(.get, "/metrics", token: "").body.string)
+            #expect(text.contains("# TYPE brigade_js_boots_total counter"))
+            #expect(text.contains("# TYPE brigade_js_vms gauge"))
+            let entriesBefore = try #require(Self.sample(before, "brigade_js_entries_total"))
+            #expect(try #require(Self.sample(text, "brigade_js_entries_total")) > entriesBefore, "run and its step entered tenant code")
+            #expect(try #require(Self.sample(text, "brigade_js_boots_total")) >= 1)
+            #expect(try #require(Self.sample(text, "brigade_js_entry_seconds_total")) > 0)
+            #expect(try #require(Self.sample(text, "brigade_js_vms")) >= 1)
+            #expect(Self.sample(text, "brigade_js_limit_stops_total") != nil)
+        }
+    }
 }

@@ -12,4 +12,12 @@ public protocol WorkflowSandbox: Sendable {
     /// A new isolated runner with `code` loaded. It serves every instance of that version of
     /// the tenant's workflow until the loader evicts it.
     func boot(_ code: TenantCode) async throws -> any WorkflowRunner
+
+    /// What the sandbox has done so far — runners booted, time in tenant code, entries stopped by
+    /// a limit — for a server's `GET /metrics`. None by default.
+    var metrics: [SandboxMetric] { get }
+}
+
+extension WorkflowSandbox {
+    public var metrics: [SandboxMetric] { [] }
 }
