@@ -77,12 +77,13 @@ public struct JavaScriptSandbox: WorkflowSandbox {
     /// VMs in the pool now.
     var liveMachineCount: Int { pool.liveCount }
 
-    public func compile(_ source: String, language: CodeLanguage) async throws -> String {
+    public func compile(_ source: String, language: CodeLanguage, tenant: String) async throws -> String {
         let script = try await ModuleCompiler(executable: settings.esbuild).compile(source, language: language)
         // Load it once, so that a module that throws while loading or has no TenantWorkflow
-        // class is refused now rather than when its first instance runs.
+        // class is refused now rather than when its first instance runs. As the tenant's: a
+        // module that computes long as it loads isolates its tenant from the upload on.
         let probe = TenantCode(
-            tenant: "upload-check", workflow: "upload-check", version: 0, versionId: "", language: language, source: source,
+            tenant: tenant, workflow: "upload-check", version: 0, versionId: "", language: language, source: source,
             script: script, env: [:], createdAt: 0)
         _ = try await JSRunner.boot(probe, pool: pool)
         return script

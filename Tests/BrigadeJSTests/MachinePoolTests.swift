@@ -330,6 +330,11 @@ private struct Handle: @unchecked Sendable {
         #expect(!light.isRetired)
         let again = try #require(try await sandbox.boot(code("heavy")) as? JSRunner)
         #expect(again.machine.isIsolation)
+        // The upload check loads the module as its tenant's.
+        _ = try await sandbox.compile(
+            "let seed = 0;\nfor (let i = 0; i < 20000000; i++) seed += i;\nexport class TenantWorkflow { async run() { return seed; } }",
+            language: .javascript, tenant: "uploader")
+        #expect(sandbox.pool.isIsolated("uploader"))
     }
 
     @Test func aMemoryStopNamesAGrowthOverTheLimit() {

@@ -39,7 +39,7 @@ extension BrigadeRuntime {
                 .workflowNameTaken,
                 "\"\(name)\" is bound to class \"\(existing.className)\"; delete that workflow first (DELETE …/workflows/\(name)) or deploy under another name.")
         }
-        let script = try await sandbox.compile(source, language: language)
+        let script = try await sandbox.compile(source, language: language, tenant: tenant)
         let now = clock.nowMilliseconds()
         let code = TenantCode(
             tenant: tenant, workflow: name, version: 0, versionId: UUID().uuidString.lowercased(), language: language, source: source,
