@@ -127,6 +127,7 @@ final class JSRunner: WorkflowRunner, @unchecked Sendable {
         // long entry does at every run (this runner is then booted again in the isolation VM).
         if limit != nil || cpu > machine.isolationThreshold { pool?.isolate(code.tenant) }
         if let limit {
+            Counters.limitStops.add(1, ordering: .relaxed)
             if limit.memory { machine.retire() }
             throw BrigadeError(.codeInvalid, "Loading the code was stopped: \(limit.reason).")
         }

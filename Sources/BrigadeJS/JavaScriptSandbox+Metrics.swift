@@ -21,7 +21,7 @@ extension JavaScriptSandbox {
                 help: "Step calls a replay answered from the journal without leaving tenant code."),
             SandboxMetric(
                 "brigade_js_limit_stops_total", .counter, Double(now.limitStops),
-                help: "Entries into tenant code stopped at the CPU time or memory limit (each errors its instance)."),
+                help: "Entries into tenant code stopped at the CPU time or memory limit: an instance errored, or a module was refused or failed to load."),
             SandboxMetric(
                 "brigade_js_tenants_isolated_total", .counter, Double(now.tenantsIsolated),
                 help: "Tenants moved to the isolation VM because an entry of theirs ran long or was stopped."),

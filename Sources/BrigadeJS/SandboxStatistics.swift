@@ -17,7 +17,7 @@ public struct SandboxStatistics: Sendable, Hashable {
     /// Of the entries' wall time, the part spent in the host functions tenant code called (the
     /// engine's journal, marshalling values); the rest is JavaScriptCore's.
     public var hostNanoseconds: UInt64
-    /// Entries stopped by a limit.
+    /// Entries stopped by a limit, module loads included.
     public var limitStops: Int
     /// Step calls answered from the journal inside the entry that made them (a resumed
     /// instance replaying steps that finished in an earlier lifetime).

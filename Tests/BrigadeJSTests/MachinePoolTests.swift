@@ -337,6 +337,20 @@ private struct Handle: @unchecked Sendable {
         #expect(sandbox.pool.isIsolated("uploader"))
     }
 
+    /// A load stopped at the CPU limit refuses the code, counts as a limit stop and isolates its
+    /// tenant. 20 million iterations take ~75 ms of CPU here, against a 10 ms limit.
+    @Test func aLoadStoppedByALimitIsCountedAndIsolatesItsTenant() async throws {
+        let sandbox = makeSandbox { $0.cpuTimeLimit = .milliseconds(10) }
+        let stopsBefore = SandboxStatistics.current.limitStops
+        let code = TenantCode(
+            tenant: "spinner", workflow: "w", version: 1, versionId: "", language: .javascript, source: "",
+            script: "var x = 0; for (let i = 0; i < 20000000; i++) x += i; var __tenant = { TenantWorkflow: class { async run() { return x; } } };",
+            env: [:], createdAt: 0)
+        await #expect(throws: BrigadeError.self) { _ = try await sandbox.boot(code) }
+        #expect(SandboxStatistics.current.limitStops > stopsBefore)
+        #expect(sandbox.pool.isIsolated("spinner"))
+    }
+
     @Test func aMemoryStopNamesAGrowthOverTheLimit() {
         #expect(Watchdog.memoryReason(grown: (32 << 20) + 1, limit: 32 << 20).contains("by 33 MiB"))
         #expect(Watchdog.memoryReason(grown: 40 << 20, limit: 32 << 20).contains("by 40 MiB"))
