@@ -119,16 +119,9 @@ final class JSRunner: WorkflowRunner, @unchecked Sendable {
     private func load() throws {
         watchdog.begin()
         let (_, scriptError) = JS.evaluate(code.script, url: SourceMap.scriptURL, in: context)
-        let cpu = watchdog.cpuUsed()
-        // A module can fill the heap as it loads, as well as when it runs.
-        machine.survey(in: context)
-        let limit = watchdog.end()
-        // A module that computes as it loads holds up its VM's other tenants at every boot, as a
-        // long entry does at every run (this runner is then booted again in the isolation VM).
-        if limit != nil || cpu > machine.isolationThreshold { pool?.isolate(code.tenant) }
-        if let limit {
-            Counters.limitStops.add(1, ordering: .relaxed)
-            if limit.memory { machine.retire() }
+        // A module can fill the heap and compute as it loads, as well as when it runs (a heavy
+        // load isolates its tenant; this runner is then booted again in the isolation VM).
+        if let limit = closeEntry(cpu: watchdog.cpuUsed()) {
             throw BrigadeError(.codeInvalid, "Loading the code was stopped: \(limit.reason).")
         }
         if let scriptError {
@@ -218,15 +211,8 @@ final class JSRunner: WorkflowRunner, @unchecked Sendable {
         Counters.entryCPUNanos.add(cpu, ordering: .relaxed)
         current = nil
         currentStep = nil
-        machine.survey(in: context)
-        let limit = watchdog.end()
-        if limit != nil || cpu > machine.isolationThreshold { pool?.isolate(code.tenant) }
-        if let limit {
-            Counters.limitStops.add(1, ordering: .relaxed)
+        if let limit = closeEntry(cpu: cpu) {
             retiredFlag.store(true, ordering: .relaxed)
-            // What a tenant stopped for memory allocated is garbage in the shared heap: retire the
-            // VM, so that it is freed once its other runners have moved on.
-            if limit.memory { machine.retire() }
             let error = BrigadeError(
                 .sandboxLimit,
                 "The workflow's JavaScript was stopped: \(limit.reason). The instance ends here; fix the code and deploy a new version.",
@@ -249,6 +235,21 @@ final class JSRunner: WorkflowRunner, @unchecked Sendable {
                             "run(event, step) is awaiting a promise that nothing will settle: between steps only step.do, step.sleep, step.sleepUntil and step.waitForEvent can be awaited (there is no setTimeout or fetch outside a step)"
                     )))
         }
+    }
+
+    /// After an entry or a load that used `cpu` of CPU time: measures the VM's heap if it is
+    /// due, and returns the limit that stopped the code, if one did. A heavy or stopped entry
+    /// isolates its tenant (see ``JSMachinePool``); what a tenant stopped for memory allocated is
+    /// garbage in the shared heap, so its VM is retired, to be freed once its other runners have
+    /// moved on.
+    private func closeEntry(cpu: UInt64) -> Watchdog.Stop? {
+        machine.survey(in: context)
+        let limit = watchdog.end()
+        if limit != nil || cpu > machine.isolationThreshold { pool?.isolate(code.tenant) }
+        guard let limit else { return nil }
+        Counters.limitStops.add(1, ordering: .relaxed)
+        if limit.memory { machine.retire() }
+        return limit
     }
 
     /// Runs `handoff` now, or after the entry under way if there is one (see ``handoffs``).
