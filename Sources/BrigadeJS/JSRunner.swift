@@ -180,7 +180,7 @@ final class JSRunner: WorkflowRunner, @unchecked Sendable {
 
     private func start(_ invocation: JSInvocation, eventText: String) {
         invocations[invocation.id] = invocation
-        enter(invocation) { context in
+        enter(invocation, starts: true) { context in
             JS.call(
                 control, "start",
                 [JSValueMakeNumber(context, Double(invocation.id)), JS.value(eventText, in: context), JS.value(envText, in: context)],
@@ -193,8 +193,8 @@ final class JSRunner: WorkflowRunner, @unchecked Sendable {
 
     /// Runs `body` — one entry into the VM on behalf of `invocation` — and then looks at what it
     /// left behind: a limit that stopped it, an exception, or an invocation that can no longer
-    /// make progress.
-    func enter(_ invocation: JSInvocation, step: StepContext? = nil, _ body: (JSContextRef) -> JSValueRef?) {
+    /// make progress. `starts` marks the entry that starts `run` (counted apart: it is the replay).
+    func enter(_ invocation: JSInvocation, step: StepContext? = nil, starts: Bool = false, _ body: (JSContextRef) -> JSValueRef?) {
         entryDepth += 1
         defer {
             entryDepth -= 1
@@ -206,9 +206,15 @@ final class JSRunner: WorkflowRunner, @unchecked Sendable {
         watchdog.begin()
         let exception = body(context)
         let cpu = watchdog.cpuUsed()
+        let elapsed = Counters.monotonicNanos() - started
         Counters.entries.add(1, ordering: .relaxed)
-        Counters.entryNanos.add(Counters.monotonicNanos() - started, ordering: .relaxed)
+        Counters.entryNanos.add(elapsed, ordering: .relaxed)
         Counters.entryCPUNanos.add(cpu, ordering: .relaxed)
+        if starts {
+            Counters.startEntries.add(1, ordering: .relaxed)
+            Counters.startEntryNanos.add(elapsed, ordering: .relaxed)
+            Counters.startEntryCPUNanos.add(cpu, ordering: .relaxed)
+        }
         current = nil
         currentStep = nil
         if let limit = closeEntry(cpu: cpu) {

@@ -17,6 +17,12 @@ extension JavaScriptSandbox {
                 "brigade_js_entry_cpu_seconds_total", .counter, seconds(now.entryCPUNanoseconds),
                 help: "CPU time of the threads running tenant code, while they ran it."),
             SandboxMetric(
+                "brigade_js_replay_entries_total", .counter, Double(now.startEntries),
+                help: "Entries that started run: each replays a woken instance's finished steps from the journal, up to the first step that waits."),
+            SandboxMetric(
+                "brigade_js_replay_entry_seconds_total", .counter, seconds(now.startEntryNanoseconds),
+                help: "Wall time of the entries that started run (also in brigade_js_entry_seconds_total)."),
+            SandboxMetric(
                 "brigade_js_journal_answers_total", .counter, Double(now.journalAnswers),
                 help: "Step calls a replay answered from the journal without leaving tenant code."),
             SandboxMetric(

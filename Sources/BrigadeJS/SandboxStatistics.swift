@@ -14,6 +14,12 @@ public struct SandboxStatistics: Sendable, Hashable {
     public var entryNanoseconds: UInt64
     /// CPU time of the threads running those entries (wall time less preemption by other work).
     public var entryCPUNanoseconds: UInt64
+    /// Of the entries, those that started `run`: each replays from the journal the steps that
+    /// finished in an earlier lifetime and goes on until a step has to wait — the replay of a
+    /// woken instance, in one entry. Their wall and CPU time are also in the totals above.
+    public var startEntries: Int
+    public var startEntryNanoseconds: UInt64
+    public var startEntryCPUNanoseconds: UInt64
     /// Of the entries' wall time, the part spent in the host functions tenant code called (the
     /// engine's journal, marshalling values); the rest is JavaScriptCore's.
     public var hostNanoseconds: UInt64
@@ -38,7 +44,9 @@ public struct SandboxStatistics: Sendable, Hashable {
             boots: Counters.boots.load(ordering: .relaxed), bootNanoseconds: Counters.bootNanos.load(ordering: .relaxed),
             standbyBoots: Counters.standbyBoots.load(ordering: .relaxed),
             entries: Counters.entries.load(ordering: .relaxed), entryNanoseconds: Counters.entryNanos.load(ordering: .relaxed),
-            entryCPUNanoseconds: Counters.entryCPUNanos.load(ordering: .relaxed), hostNanoseconds: Counters.hostNanos.load(ordering: .relaxed),
+            entryCPUNanoseconds: Counters.entryCPUNanos.load(ordering: .relaxed),
+            startEntries: Counters.startEntries.load(ordering: .relaxed), startEntryNanoseconds: Counters.startEntryNanos.load(ordering: .relaxed),
+            startEntryCPUNanoseconds: Counters.startEntryCPUNanos.load(ordering: .relaxed), hostNanoseconds: Counters.hostNanos.load(ordering: .relaxed),
             limitStops: Counters.limitStops.load(ordering: .relaxed), journalAnswers: Counters.journalAnswers.load(ordering: .relaxed),
             vmsRetired: Counters.machinesRetired.load(ordering: .relaxed), heapSurveys: Counters.heapSurveys.load(ordering: .relaxed),
             tenantsIsolated: Counters.tenantsIsolated.load(ordering: .relaxed))
@@ -49,7 +57,9 @@ public struct SandboxStatistics: Sendable, Hashable {
             boots: lhs.boots - rhs.boots, bootNanoseconds: lhs.bootNanoseconds &- rhs.bootNanoseconds,
             standbyBoots: lhs.standbyBoots - rhs.standbyBoots, entries: lhs.entries - rhs.entries,
             entryNanoseconds: lhs.entryNanoseconds &- rhs.entryNanoseconds,
-            entryCPUNanoseconds: lhs.entryCPUNanoseconds &- rhs.entryCPUNanoseconds, hostNanoseconds: lhs.hostNanoseconds &- rhs.hostNanoseconds,
+            entryCPUNanoseconds: lhs.entryCPUNanoseconds &- rhs.entryCPUNanoseconds, startEntries: lhs.startEntries - rhs.startEntries,
+            startEntryNanoseconds: lhs.startEntryNanoseconds &- rhs.startEntryNanoseconds,
+            startEntryCPUNanoseconds: lhs.startEntryCPUNanoseconds &- rhs.startEntryCPUNanoseconds, hostNanoseconds: lhs.hostNanoseconds &- rhs.hostNanoseconds,
             limitStops: lhs.limitStops - rhs.limitStops,
             journalAnswers: lhs.journalAnswers - rhs.journalAnswers, vmsRetired: lhs.vmsRetired - rhs.vmsRetired,
             heapSurveys: lhs.heapSurveys - rhs.heapSurveys, tenantsIsolated: lhs.tenantsIsolated - rhs.tenantsIsolated)
@@ -63,6 +73,9 @@ enum Counters {
     static let entries = Atomic<Int>(0)
     static let entryNanos = Atomic<UInt64>(0)
     static let entryCPUNanos = Atomic<UInt64>(0)
+    static let startEntries = Atomic<Int>(0)
+    static let startEntryNanos = Atomic<UInt64>(0)
+    static let startEntryCPUNanos = Atomic<UInt64>(0)
     static let hostNanos = Atomic<UInt64>(0)
     static let limitStops = Atomic<Int>(0)
     static let journalAnswers = Atomic<Int>(0)

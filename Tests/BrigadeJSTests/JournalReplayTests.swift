@@ -46,6 +46,7 @@ import Testing
             // engine has handled the advance: a second hour then would time out the attempts of
             // the steps that run next (their limit is 10 minutes).
             var journalAnswers = 0
+            var lastLifetime: SandboxStatistics?
             var advancedFor: Set<String> = []
             try await eventually("the instance to complete", timeout: .seconds(20)) {
                 let status = try await test.runtime.instanceRow(key).status
@@ -62,7 +63,9 @@ import Testing
                     if steps.contains(where: { $0.name == "second nap" }) {
                         // The last lifetime replays fetch ×3, doomed, nobody, nap and go.
                         try await test.wait(key, for: .complete)
-                        journalAnswers = (SandboxStatistics.current - before).journalAnswers
+                        let used = SandboxStatistics.current - before
+                        journalAnswers = used.journalAnswers
+                        lastLifetime = used
                     }
                 }
                 return false
@@ -71,6 +74,11 @@ import Testing
             #expect(try test.output(row) == [["n": 1], "Refused: no way", "WaitForEventTimeoutError", [2, 3], ["by": "Ada"]])
             // Other tests may run tenant code at the same time: at least this instance's seven.
             #expect(journalAnswers >= 7, "finished steps answered inside the VM entry, not one round trip each")
+            // The replay is the entry that starts `run`, counted apart from the entries after it.
+            let used = try #require(lastLifetime)
+            #expect(used.startEntries >= 1)
+            #expect(used.startEntryNanoseconds > 0 && used.startEntryNanoseconds <= used.entryNanoseconds)
+            #expect(used.startEntryCPUNanoseconds <= used.entryCPUNanoseconds)
             let steps = try await test.runtime.steps(key)
             #expect(steps.filter { $0.kind == .do }.allSatisfy { $0.attempts == 1 }, "no step function ran twice")
             #expect(Set(steps.map { "\($0.name)-\($0.count)" }).isSuperset(of: ["fetch-1", "fetch-2", "fetch-3", "doomed-1"]))

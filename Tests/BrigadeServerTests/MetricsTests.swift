@@ -72,6 +72,9 @@ import Testing
             #expect(try #require(Self.sample(text, "brigade_js_entries_total")) > entriesBefore, "run and its step entered tenant code")
             #expect(try #require(Self.sample(text, "brigade_js_boots_total")) >= 1)
             #expect(try #require(Self.sample(text, "brigade_js_entry_seconds_total")) > 0)
+            let startsBefore = try #require(Self.sample(before, "brigade_js_replay_entries_total"))
+            #expect(try #require(Self.sample(text, "brigade_js_replay_entries_total")) > startsBefore, "run started once")
+            #expect(try #require(Self.sample(text, "brigade_js_replay_entry_seconds_total")) > 0)
             #expect(try #require(Self.sample(text, "brigade_js_vms")) >= 1)
             #expect(Self.sample(text, "brigade_js_limit_stops_total") != nil)
         }

@@ -43,6 +43,10 @@ extension BenchCommand {
             var inJSCPU: Double
             /// Of `inJS`, in host functions.
             var inHost: Double
+            /// Of `inJS`, the entry that started `run`: the replay of the ten journaled steps, up
+            /// to the wait (wall and CPU time). The rest is the event's entry, where `run` returns.
+            var replay: Double
+            var replayCPU: Double
         }
         var entries = 0
         var standbyBoots = 0
@@ -60,7 +64,8 @@ extension BenchCommand {
                 samples.append(
                     Wake(
                         wall: wall, boot: Double(used.bootNanoseconds) / 1e6, inJS: Double(used.entryNanoseconds) / 1e6,
-                        inJSCPU: Double(used.entryCPUNanoseconds) / 1e6, inHost: Double(used.hostNanoseconds) / 1e6))
+                        inJSCPU: Double(used.entryCPUNanoseconds) / 1e6, inHost: Double(used.hostNanoseconds) / 1e6,
+                        replay: Double(used.startEntryNanoseconds) / 1e6, replayCPU: Double(used.startEntryCPUNanoseconds) / 1e6))
                 entries += used.entries
                 standbyBoots += used.standbyBoots
                 journalAnswers += used.journalAnswers
@@ -134,6 +139,9 @@ extension BenchCommand {
             "warm_wake_p50_ms": p(warm.map(\.wall), 50), "warm_wake_p99_ms": p(warm.map(\.wall), 99),
             "warm_in_js_p50_ms": p(warm.map(\.inJS), 50), "warm_in_js_p99_ms": p(warm.map(\.inJS), 99),
             "warm_in_js_cpu_p50_ms": p(warm.map(\.inJSCPU), 50), "warm_in_host_p50_ms": p(warm.map(\.inHost), 50),
+            "warm_replay_p50_ms": p(warm.map(\.replay), 50), "warm_replay_p99_ms": p(warm.map(\.replay), 99),
+            "warm_replay_cpu_p50_ms": p(warm.map(\.replayCPU), 50), "warm_replay_p50_ms_by_round": rounds.map { p($0.map(\.replay), 50) },
+            "cold_replay_p50_ms": p(cold.map(\.replay), 50),
             "warm_rounds": rounds.count, "warm_in_js_p50_ms_by_round": rounds.map { p($0.map(\.inJS), 50) },
             "warm_in_js_cpu_p50_ms_by_round": rounds.map { p($0.map(\.inJSCPU), 50) },
             "steady_wake_p50_ms": p(steady.map(\.wall), 50), "steady_in_js_p50_ms": p(steady.map(\.inJS), 50),
@@ -142,6 +150,7 @@ extension BenchCommand {
             "one_tenant_wake_p50_ms": p(oneTenant.map(\.wall), 50), "one_tenant_in_js_p50_ms": p(oneTenant.map(\.inJS), 50),
             "one_tenant_in_js_p99_ms": p(oneTenant.map(\.inJS), 99), "one_tenant_in_js_cpu_p50_ms": p(oneTenant.map(\.inJSCPU), 50),
             "one_tenant_in_host_p50_ms": p(oneTenant.map(\.inHost), 50),
+            "one_tenant_replay_p50_ms": p(oneTenant.map(\.replay), 50), "one_tenant_replay_cpu_p50_ms": p(oneTenant.map(\.replayCPU), 50),
             "warm_entries_per_wake": ProcessMetrics.round3(warmEntries), "warm_journal_answers_per_wake": ProcessMetrics.round3(warmJournalAnswers),
             "swift_wake_p50_ms": p(swift, 50), "swift_wake_p99_ms": p(swift, 99),
             "boot_only_p50_ms": p(boots, 50), "boot_only_p99_ms": p(boots, 99),
