@@ -343,10 +343,10 @@ final class JSRunner: WorkflowRunner, @unchecked Sendable {
         }
         define("runSettled") { [binding] context, arguments in
             guard let runner = binding.runner, arguments.count >= 3, let invocation = runner.invocation(arguments[0], in: context) else { return nil }
-            let text = JS.text(arguments[2], in: context)
             let outcome: Result<Data, any Error> =
                 JSValueToBoolean(context, arguments[1])
-                ? .success(Data(text.utf8)) : .failure(JavaScriptError.from(json: text, translate: runner.translate))
+                ? .success(JS.data(arguments[2], in: context))
+                : .failure(JavaScriptError.from(json: JS.text(arguments[2], in: context), translate: runner.translate))
             runner.settle(invocation, outcome)
             return nil
         }
@@ -354,10 +354,10 @@ final class JSRunner: WorkflowRunner, @unchecked Sendable {
             guard let runner = binding.runner, arguments.count >= 4, let invocation = runner.invocation(arguments[0], in: context) else { return nil }
             let callId = Int(JSValueToNumber(context, arguments[1], nil))
             guard let call = invocation.fnCalls.removeValue(forKey: callId) else { return nil }
-            let text = JS.text(arguments[3], in: context)
             let outcome: Result<Data, any Error> =
                 JSValueToBoolean(context, arguments[2])
-                ? .success(Data(text.utf8)) : .failure(JavaScriptError.from(json: text, translate: runner.translate))
+                ? .success(JS.data(arguments[3], in: context))
+                : .failure(JavaScriptError.from(json: JS.text(arguments[3], in: context), translate: runner.translate))
             runner.handOff { call.resume(with: outcome) }
             return nil
         }

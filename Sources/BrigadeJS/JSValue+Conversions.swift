@@ -31,6 +31,21 @@ enum JS {
         }
     }
 
+    /// `value` converted to a string, as UTF-8 bytes: for the JSON texts the prelude reports a
+    /// result in, which go on to the store as they are (no Swift string in between, and none of
+    /// the generic `Data(_:)` initializer's dynamic casts).
+    static func data(_ value: JSValueRef?, in context: JSContextRef) -> Data {
+        guard let value, let string = JSValueToStringCopy(context, value, nil) else { return Data() }
+        defer { JSStringRelease(string) }
+        let capacity = JSStringGetMaximumUTF8CStringSize(string)
+        var data = Data(count: capacity)
+        let written = data.withUnsafeMutableBytes { bytes in
+            JSStringGetUTF8CString(string, bytes.baseAddress?.assumingMemoryBound(to: CChar.self), capacity)
+        }
+        data.count = max(0, written - 1)
+        return data
+    }
+
     /// Evaluates a classic script: its completion value, or the exception it threw.
     static func evaluate(_ source: String, url: String, in context: JSContextRef) -> (value: JSValueRef?, exception: JSValueRef?) {
         let script = JSStringCreateWithUTF8CString(source)
