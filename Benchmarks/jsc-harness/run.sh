@@ -4,7 +4,8 @@
 # THRASH_LINES: random cache lines touched before each entry (see replay.c); 0 by default.
 # IDLE_US: microseconds slept before each entry (see replay.c); 0 by default.
 # STEPS: journaled steps the waiter replays; 10 by default.
-# Set HARNESS_CPU to run it pinned to that CPU (taskset).
+# Set HARNESS_CPU to run it pinned to that CPU (taskset); PRELUDE=bare to run bare-prelude.js
+# (no host call per step, nothing parsed) instead of the prelude Brigade ships.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 work="$(mktemp -d)"
@@ -18,4 +19,6 @@ PY
 cc -O2 -I"$here/../../Sources/CJavaScriptCore" -o "$work/replay" "$here/replay.c" $(pkg-config --cflags --libs javascriptcoregtk-4.1)
 pin=()
 if [ -n "${HARNESS_CPU:-}" ]; then pin=(taskset -c "$HARNESS_CPU"); fi
-"${pin[@]}" "$work/replay" "${1:-200}" "${2:-1}" "${3:-5}" "$work/prelude.js" "${4:-0}" "${5:-0}" "${6:-10}"
+prelude="$work/prelude.js"
+if [ "${PRELUDE:-}" = bare ]; then prelude="$here/bare-prelude.js"; fi
+"${pin[@]}" "$work/replay" "${1:-200}" "${2:-1}" "${3:-5}" "$prelude" "${4:-0}" "${5:-0}" "${6:-10}"
