@@ -16,7 +16,8 @@ extension JSRunner {
         do {
             switch request {
             case .log(let level, let message, let context):
-                await step.log(message, level: level, in: context)
+                // Judged a repeat or not when it was written (see the log host function).
+                await step.log(message, level: level, in: context, replayChecked: true)
 
             case .step(let name, let configText, let promise):
                 let config = try configText.map { try Self.stepConfig($0, step: name) }

@@ -110,3 +110,50 @@ import Testing
         }
     }
 }
+
+/// A `console` line written outside a step is stored once: by the lifetime that first reaches
+/// it. The engine hears of a line after the step calls that followed it in the code (the line
+/// and the steps are requests performed side by side), so whether it repeats an earlier
+/// lifetime's is judged when the line is written.
+@Suite struct ReplayedLogTests {
+    static let source = """
+        export class TenantWorkflow {
+          async run(event, step) {
+            console.log('top');
+            const first = await step.do('first', async () => 1);
+            await step.sleep('nap', '1 hour');
+            console.log('after nap');
+            const second = step.do('second', async () => 2);
+            console.log('while second runs');
+            await second;
+            await step.sleep('second nap', '1 hour');
+            console.log('end');
+            return first;
+          }
+        }
+        """
+
+    @Test func linesOutsideStepsAreStoredOnceAcrossLifetimes() async throws {
+        try await JSTest.run { test in
+            try await test.deploy(Self.source)
+            // Several instances: the order in which the engine performs a line and the step
+            // calls after it varies from run to run.
+            var keys: [InstanceKey] = []
+            for _ in 0..<16 { keys.append(try await test.create()) }
+            // Lifetime 1 hibernates in the nap, lifetime 2 in the second nap, lifetime 3 ends.
+            for nap in ["nap", "second nap"] {
+                for key in keys {
+                    try await eventually("\(key.id) to hibernate in \(nap)") {
+                        guard try await test.runtime.instanceRow(key).status == .waiting else { return false }
+                        return try await test.runtime.steps(key).contains { $0.name == nap && $0.status == .waiting }
+                    }
+                }
+                test.brigade.clock.advance(by: .seconds(3_600))
+            }
+            for key in keys {
+                try await test.wait(key, for: .complete)
+                #expect(try await test.logs(key) == ["top", "after nap", "while second runs", "end"])
+            }
+        }
+    }
+}
