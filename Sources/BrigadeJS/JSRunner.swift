@@ -164,7 +164,14 @@ final class JSRunner: WorkflowRunner, @unchecked Sendable {
         await withTaskCancellationHandler {
             await withTaskGroup(of: Void.self) { group in
                 for await request in requests {
-                    group.addTask { await self.perform(request, for: invocation) }
+                    if case .log = request {
+                        // In the order tenant code wrote them, and before the step calls that
+                        // followed them start: a line is only queued for the next commit, so
+                        // this holds nothing up.
+                        await self.perform(request, for: invocation)
+                    } else {
+                        group.addTask { await self.perform(request, for: invocation) }
+                    }
                 }
                 // The invocation settled: whatever is still in flight is abandoned.
                 group.cancelAll()
