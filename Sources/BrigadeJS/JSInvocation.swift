@@ -11,10 +11,11 @@ enum HostRequest: Sendable {
         case text(String)
     }
 
-    case step(name: String, config: String?, promise: Int)
-    case sleep(name: String, duration: DurationArgument, promise: Int)
-    case sleepUntil(name: String, milliseconds: Double, promise: Int)
-    case waitForEvent(name: String, type: String, timeout: DurationArgument?, promise: Int)
+    // `occurrence`: reserved when the code made the call (see `WorkflowStep.reserveOccurrence`).
+    case step(name: String, occurrence: Int, config: String?, promise: Int)
+    case sleep(name: String, occurrence: Int, duration: DurationArgument, promise: Int)
+    case sleepUntil(name: String, occurrence: Int, milliseconds: Double, promise: Int)
+    case waitForEvent(name: String, occurrence: Int, type: String, timeout: DurationArgument?, promise: Int)
     case log(level: LogLevel, message: String, context: StepContext?)
 }
 

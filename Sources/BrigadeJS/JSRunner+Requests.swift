@@ -19,10 +19,10 @@ extension JSRunner {
                 // Judged a repeat or not when it was written (see the log host function).
                 await step.log(message, level: level, in: context, replayChecked: true)
 
-            case .step(let name, let configText, let promise):
+            case .step(let name, let occurrence, let configText, let promise):
                 let config = try configText.map { try Self.stepConfig($0, step: name) }
                 do {
-                    let data = try await step.doJSON(name, config) { context in
+                    let data = try await step.doJSON(name, config, occurrence: occurrence) { context in
                         try await self.callFunction(invocation, promise: promise, context: context)
                     }
                     queue.async { self.resolve(invocation, promise: promise, json: data) }
@@ -34,21 +34,22 @@ extension JSRunner {
                     }
                 }
 
-            case .sleep(let name, let duration, let promise):
-                try await step.sleep(name, for: try Self.duration(duration, what: "the duration of step.sleep(\"\(name)\")"))
+            case .sleep(let name, let occurrence, let duration, let promise):
+                let length = try Self.duration(duration, what: "the duration of step.sleep(\"\(name)\")")
+                try await step.sleep(name, for: length, until: nil, occurrence: occurrence)
                 queue.async { self.resolve(invocation, promise: promise, json: nil) }
 
-            case .sleepUntil(let name, let milliseconds, let promise):
+            case .sleepUntil(let name, let occurrence, let milliseconds, let promise):
                 guard milliseconds.isFinite else {
                     throw BrigadeError(.invalidDuration, "step.sleepUntil(\"\(name)\") needs a Date, a timestamp in milliseconds or an ISO 8601 string.")
                 }
-                try await step.sleepUntil(name, Date(timeIntervalSince1970: milliseconds / 1_000))
+                try await step.sleep(name, for: nil, until: Date(timeIntervalSince1970: milliseconds / 1_000), occurrence: occurrence)
                 queue.async { self.resolve(invocation, promise: promise, json: nil) }
 
-            case .waitForEvent(let name, let type, let timeout, let promise):
+            case .waitForEvent(let name, let occurrence, let type, let timeout, let promise):
                 let limit = try timeout.map { try Self.duration($0, what: "the timeout of step.waitForEvent(\"\(name)\")") } ?? .hours(24)
                 do {
-                    let data = try await step.waitForEventJSON(name, type: type, timeout: limit)
+                    let data = try await step.waitForEventJSON(name, type: type, timeout: limit, occurrence: occurrence)
                     queue.async { self.resolve(invocation, promise: promise, json: data, event: true) }
                 } catch let timedOut as WaitForEventTimeoutError {
                     queue.async {

@@ -327,30 +327,33 @@ final class JSRunner: WorkflowRunner, @unchecked Sendable {
         define("stepDo") { [binding] context, arguments in
             guard let runner = binding.runner, arguments.count >= 4 else { throw HostFunction.Failure(message: "stepDo: bad arguments") }
             let name = JS.text(arguments[1], in: context)
-            return runner.request(arguments[0], in: context, journal: (.do, name), function: JSValueToObject(context, arguments[3], nil)) { promise in
-                .step(name: name, config: JSValueIsNull(context, arguments[2]) ? nil : JS.text(arguments[2], in: context), promise: promise)
+            return runner.request(arguments[0], in: context, journal: (.do, name), function: JSValueToObject(context, arguments[3], nil)) {
+                promise, occurrence in
+                .step(
+                    name: name, occurrence: occurrence, config: JSValueIsNull(context, arguments[2]) ? nil : JS.text(arguments[2], in: context),
+                    promise: promise)
             }
         }
         define("sleep") { [binding] context, arguments in
             guard let runner = binding.runner, arguments.count >= 3 else { throw HostFunction.Failure(message: "sleep: bad arguments") }
             let name = JS.text(arguments[1], in: context)
-            return runner.request(arguments[0], in: context, journal: (.sleep, name)) { promise in
-                .sleep(name: name, duration: Self.duration(arguments[2], in: context), promise: promise)
+            return runner.request(arguments[0], in: context, journal: (.sleep, name)) { promise, occurrence in
+                .sleep(name: name, occurrence: occurrence, duration: Self.duration(arguments[2], in: context), promise: promise)
             }
         }
         define("sleepUntil") { [binding] context, arguments in
             guard let runner = binding.runner, arguments.count >= 3 else { throw HostFunction.Failure(message: "sleepUntil: bad arguments") }
             let name = JS.text(arguments[1], in: context)
-            return runner.request(arguments[0], in: context, journal: (.sleep, name)) { promise in
-                .sleepUntil(name: name, milliseconds: JSValueToNumber(context, arguments[2], nil), promise: promise)
+            return runner.request(arguments[0], in: context, journal: (.sleep, name)) { promise, occurrence in
+                .sleepUntil(name: name, occurrence: occurrence, milliseconds: JSValueToNumber(context, arguments[2], nil), promise: promise)
             }
         }
         define("waitForEvent") { [binding] context, arguments in
             guard let runner = binding.runner, arguments.count >= 4 else { throw HostFunction.Failure(message: "waitForEvent: bad arguments") }
             let name = JS.text(arguments[1], in: context)
-            return runner.request(arguments[0], in: context, journal: (.waitForEvent, name)) { promise in
+            return runner.request(arguments[0], in: context, journal: (.waitForEvent, name)) { promise, occurrence in
                 .waitForEvent(
-                    name: name, type: JS.text(arguments[2], in: context),
+                    name: name, occurrence: occurrence, type: JS.text(arguments[2], in: context),
                     timeout: JSValueIsNull(context, arguments[3]) ? nil : Self.duration(arguments[3], in: context), promise: promise)
             }
         }
@@ -395,7 +398,7 @@ final class JSRunner: WorkflowRunner, @unchecked Sendable {
     /// this one entry into the VM; otherwise a promise, and the request that will settle it.
     private func request(
         _ id: JSValueRef, in context: JSContextRef, journal: (kind: StepKind, name: String),
-        function: @autoclosure () -> JSObjectRef? = nil, _ make: (Int) -> HostRequest
+        function: @autoclosure () -> JSObjectRef? = nil, _ make: (_ promise: Int, _ occurrence: Int) -> HostRequest
     ) -> JSValueRef? {
         // An invocation that has ended (or another runner's id) gets a promise that never settles.
         guard let invocation = invocation(id, in: context), invocation.result == nil else {
@@ -430,7 +433,10 @@ final class JSRunner: WorkflowRunner, @unchecked Sendable {
         invocation.pending[number] = pending
         invocation.opsInFlight += 1
         invocation.opsStarted += 1
-        let request = make(number)
+        // The occurrence is taken now, in the order the code made its calls: the requests are
+        // performed side by side, and two calls of one name must not swap places between the
+        // first lifetime and a replay (which the journal answers in call order).
+        let request = make(number, invocation.step.reserveOccurrence(of: journal.name))
         handOff { invocation.requests.yield(request) }
         return promise
     }

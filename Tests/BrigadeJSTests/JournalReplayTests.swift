@@ -71,7 +71,8 @@ import Testing
                 return false
             }
             let row = try await test.wait(key, for: .complete)
-            #expect(try test.output(row) == [["n": 1], "Refused: no way", "WaitForEventTimeoutError", [2, 3], ["by": "Ada"]])
+            let output = try test.output(row)
+            #expect(output == [["n": 1], "Refused: no way", "WaitForEventTimeoutError", [2, 3], ["by": "Ada"]])
             // Other tests may run tenant code at the same time: at least this instance's seven.
             #expect(journalAnswers >= 7, "finished steps answered inside the VM entry, not one round trip each")
             // The replay is the entry that starts `run`, counted apart from the entries after it.
@@ -82,6 +83,40 @@ import Testing
             let steps = try await test.runtime.steps(key)
             #expect(steps.filter { $0.kind == .do }.allSatisfy { $0.attempts == 1 }, "no step function ran twice")
             #expect(Set(steps.map { "\($0.name)-\($0.count)" }).isSuperset(of: ["fetch-1", "fetch-2", "fetch-3", "doomed-1"]))
+        }
+    }
+
+    @Test func sameNamedParallelStepsKeepTheOrderOfTheCallsOnReplay() async throws {
+        // Eight calls of one name made at once: each is told apart by the order the code made it
+        // (same-1 … same-8), not by the order the engine happens to perform them, so the replay
+        // (which the journal answers in call order) sees what the first lifetime saw.
+        let source = """
+            export class TenantWorkflow {
+              async run(event, step) {
+                const first = await Promise.all([0, 1, 2, 3, 4, 5, 6, 7].map((i) => step.do('same', async () => i)));
+                await step.sleep('nap', '1 hour');
+                const again = await Promise.all([0, 1, 2, 3, 4, 5, 6, 7].map((i) => step.do('same', async () => i)));
+                return { first, again };
+              }
+            }
+            """
+        try await JSTest.run { test in
+            try await test.deploy(source)
+            let key = try await test.create()
+            try await eventually("the nap") {
+                guard try await test.runtime.instanceRow(key).status == .waiting else { return false }
+                return try await test.runtime.steps(key).contains { $0.name == "nap" && $0.status == .waiting }
+            }
+            test.brigade.clock.advance(by: .seconds(3_600))
+            let row = try await test.wait(key, for: .complete)
+            let output = try test.output(row)
+            let expected: JSONValue = [0, 1, 2, 3, 4, 5, 6, 7]
+            // `first` was replayed from the journal in the second lifetime; `again` ran in it.
+            #expect(output == ["first": expected, "again": expected])
+            let stored = try await test.runtime.steps(key).filter { $0.name == "same" }.sorted { $0.count < $1.count }
+            #expect(stored.count == 16)
+            let values = stored.compactMap { $0.value.map { String(decoding: $0, as: UTF8.self) } }
+            #expect(values == (0..<16).map { "\($0 % 8)" }, "same-k holds the value of the k-th call")
         }
     }
 

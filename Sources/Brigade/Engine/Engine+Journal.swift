@@ -12,7 +12,7 @@ public enum JournaledOutcome: Sendable, Equatable {
 extension Engine {
     /// Answers a step call from the journal without suspending, when the step it reaches
     /// finished in an earlier lifetime — the same answer, occurrence count and
-    /// non-determinism check as ``enterStep(_:_:)`` followed by the replay branch of
+    /// non-determinism check as ``enterStep(_:_:occurrence:)`` followed by the replay branch of
     /// `runDo`/`runSleep`/`runWaitForEvent`, in one critical section.
     ///
     /// Returns nil, having changed nothing, whenever the slow path has more to say: the step has

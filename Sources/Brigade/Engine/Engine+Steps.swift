@@ -10,10 +10,10 @@ struct StepEntry: Sendable {
 }
 
 extension Engine {
-    /// Admits a step call: validates it, assigns its occurrence count, detects non-determinism,
-    /// and blocks it while a pause is pending. Every successful call must be balanced by
-    /// ``exitStep()``.
-    func enterStep(_ kind: StepKind, _ name: String) async throws -> StepEntry {
+    /// Admits a step call: validates it, assigns its occurrence count (or takes the one the
+    /// caller reserved with ``reserveOccurrence(_:)``), detects non-determinism, and blocks it
+    /// while a pause is pending. Every successful call must be balanced by ``exitStep()``.
+    func enterStep(_ kind: StepKind, _ name: String, occurrence: Int? = nil) async throws -> StepEntry {
         do {
             try Validation.stepName(name, settings: settings)
         } catch let error as BrigadeError {
@@ -36,8 +36,13 @@ extension Engine {
                     state!.parked[id] = .init(ticket: ticket, deadline: nil, eventType: nil, short: false)
                     return .blocked(id, ticket)
                 }
-                let count = (state!.counters[name] ?? 0) + 1
-                state!.counters[name] = count
+                let count: Int
+                if let occurrence {
+                    count = occurrence
+                } else {
+                    count = (state!.counters[name] ?? 0) + 1
+                    state!.counters[name] = count
+                }
                 let identity = StepIdentity(name: name, count: count)
                 let record = state!.records[identity]
                 var position = record?.position ?? 0
@@ -98,7 +103,18 @@ extension Engine {
         }
     }
 
-    /// Balances ``enterStep(_:_:)``.
+    /// Takes the next occurrence of `name` now, for a step call that reaches the engine later:
+    /// a sandbox's step calls are made in order but performed side by side, and two calls of one
+    /// name must be told apart in the order the code made them, on every replay.
+    func reserveOccurrence(_ name: String) -> Int {
+        state.withLock { state in
+            let count = (state!.counters[name] ?? 0) + 1
+            state!.counters[name] = count
+            return count
+        }
+    }
+
+    /// Balances ``enterStep(_:_:occurrence:)``.
     func exitStep() {
         let quiescent = state.withLock { state -> Bool in
             state!.busy -= 1

@@ -123,18 +123,36 @@ public struct WorkflowStep: Sendable {
     // MARK: For sandboxes
 
     /// `step.do` with the result as JSON bytes, for runners that speak JSON already (a
-    /// JavaScript sandbox): no decoding into Swift values and back.
+    /// JavaScript sandbox): no decoding into Swift values and back. `occurrence`: the one
+    /// ``reserveOccurrence(of:)`` gave when the code made the call (nil: the next one now).
     @_spi(Sandbox)
     public func doJSON(
-        _ name: String, _ config: StepConfig?, _ body: @escaping @Sendable (StepContext) async throws -> Data
+        _ name: String, _ config: StepConfig?, occurrence: Int? = nil, _ body: @escaping @Sendable (StepContext) async throws -> Data
     ) async throws -> Data {
-        try await engine.runDo(name, config: config, body: body)
+        try await engine.runDo(name, config: config, occurrence: occurrence, body: body)
     }
 
     /// `step.waitForEvent` returning the stored `{type, payload, timestamp}` as JSON bytes.
     @_spi(Sandbox)
-    public func waitForEventJSON(_ name: String, type: String, timeout: Duration) async throws -> Data {
-        try await engine.runWaitForEvent(name, type: type, timeout: timeout)
+    public func waitForEventJSON(_ name: String, type: String, timeout: Duration, occurrence: Int? = nil) async throws -> Data {
+        try await engine.runWaitForEvent(name, type: type, timeout: timeout, occurrence: occurrence)
+    }
+
+    /// `step.sleep` (a `duration`) or `step.sleepUntil` (a `date`) as the occurrence the code
+    /// reserved (see ``reserveOccurrence(of:)``).
+    @_spi(Sandbox)
+    public func sleep(_ name: String, for duration: Duration?, until date: Date?, occurrence: Int?) async throws {
+        try await engine.runSleep(name, duration: duration, until: date, occurrence: occurrence)
+    }
+
+    /// Takes the next occurrence of `name` (the 2 of `fetch-2`) for a step call made now and
+    /// performed later. A runner whose step calls are made in order but reach the engine side by
+    /// side — tenant JavaScript's `Promise.all([step.do("fetch", …), step.do("fetch", …)])` —
+    /// reserves each call's occurrence as it is made, so that two calls of one name are told
+    /// apart in the order the code made them, in the first lifetime and on every replay alike.
+    @_spi(Sandbox)
+    public func reserveOccurrence(of name: String) -> Int {
+        engine.reserveOccurrence(name)
     }
 
     /// Whether `run` is still only re-reaching steps that finished in an earlier lifetime: a
