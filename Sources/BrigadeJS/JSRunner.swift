@@ -308,12 +308,12 @@ final class JSRunner: WorkflowRunner, @unchecked Sendable {
         }
         define("log") { [binding] context, arguments in
             guard let runner = binding.runner, let invocation = runner.current, arguments.count >= 2 else { return nil }
-            // A line outside a step, written before this lifetime asked for any step the journal
-            // could not answer, repeats one an earlier lifetime stored. Judged now: the request
-            // reaches the engine after the step calls that follow it, which can have ended the
-            // replay by then (the line was stored twice) or not yet begun it in earnest (a
-            // line after a new step was dropped).
-            if runner.currentStep == nil, invocation.opsStarted == 0, invocation.step.isReplaying { return nil }
+            // A line outside a step written while the engine is still replaying repeats one an
+            // earlier lifetime stored. Judged now, when the engine has seen exactly the step
+            // calls made before the line (each reserves its occurrence as it is made): the
+            // request reaches the engine after the calls that follow it, which can have ended
+            // the replay by then (the line was stored twice).
+            if runner.currentStep == nil, invocation.step.isReplaying { return nil }
             let level = LogLevel(rawValue: JS.text(arguments[0], in: context)) ?? .log
             // An error logged with its stack names the tenant's lines, not the compiled script's.
             let message = runner.translate(JS.text(arguments[1], in: context))

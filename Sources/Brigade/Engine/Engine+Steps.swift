@@ -72,11 +72,7 @@ extension Engine {
                     position = state!.nextPosition
                     state!.nextPosition += 1
                 }
-                if let record, record.status == .complete || record.status == .failed || record.status == .timedOut {
-                    // Answered from the journal: still replaying.
-                } else {
-                    state!.replaying = false
-                }
+                state!.reach(identity)
                 state!.busy += 1
                 state!.activity += 1
                 return .entered(StepEntry(identity: identity, record: record, position: position))
@@ -105,11 +101,14 @@ extension Engine {
 
     /// Takes the next occurrence of `name` now, for a step call that reaches the engine later:
     /// a sandbox's step calls are made in order but performed side by side, and two calls of one
-    /// name must be told apart in the order the code made them, on every replay.
+    /// name must be told apart in the order the code made them, on every replay. The call has
+    /// reached its step: a step no earlier lifetime finished ends the replay now, in the order
+    /// of the code (see ``isReplaying``).
     func reserveOccurrence(_ name: String) -> Int {
         state.withLock { state in
             let count = (state!.counters[name] ?? 0) + 1
             state!.counters[name] = count
+            state!.reach(StepIdentity(name: name, count: count))
             return count
         }
     }

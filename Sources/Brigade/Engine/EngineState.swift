@@ -117,6 +117,13 @@ struct EngineState: Sendable {
     }
 
     /// Removes a parked branch (after it woke).
+    /// `run` reached the step `identity`: unless an earlier lifetime finished it, the replay is
+    /// over and what `run` does from here on is new.
+    mutating func reach(_ identity: StepIdentity) {
+        let finished = records[identity].map { [.complete, .failed, .timedOut].contains($0.status) } ?? false
+        if !finished { replaying = false }
+    }
+
     mutating func unpark(_ id: UInt64) {
         guard let entry = parked.removeValue(forKey: id) else { return }
         if let type = entry.eventType, var queue = waiters[type] {

@@ -150,6 +150,8 @@ public struct WorkflowStep: Sendable {
     /// side — tenant JavaScript's `Promise.all([step.do("fetch", …), step.do("fetch", …)])` —
     /// reserves each call's occurrence as it is made, so that two calls of one name are told
     /// apart in the order the code made them, in the first lifetime and on every replay alike.
+    /// A call that reaches a step no earlier lifetime finished ends the replay (``isReplaying``)
+    /// then too.
     @_spi(Sandbox)
     public func reserveOccurrence(of name: String) -> Int {
         engine.reserveOccurrence(name)
