@@ -117,6 +117,7 @@ import Testing
             #expect(stored.count == 16)
             let values = stored.compactMap { $0.value.map { String(decoding: $0, as: UTF8.self) } }
             #expect(values == (0..<16).map { "\($0 % 8)" }, "same-k holds the value of the k-th call")
+            #expect(stored.map(\.position) == stored.map(\.position).sorted(), "listed in the order of the calls")
         }
     }
 

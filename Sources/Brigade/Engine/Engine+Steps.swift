@@ -69,8 +69,12 @@ extension Engine {
                         }
                         state!.doSteps += 1
                     }
-                    position = state!.nextPosition
-                    state!.nextPosition += 1
+                    if let reserved = state!.reservedPositions.removeValue(forKey: identity) {
+                        position = reserved
+                    } else {
+                        position = state!.nextPosition
+                        state!.nextPosition += 1
+                    }
                 }
                 state!.reach(identity)
                 state!.busy += 1
@@ -103,12 +107,17 @@ extension Engine {
     /// a sandbox's step calls are made in order but performed side by side, and two calls of one
     /// name must be told apart in the order the code made them, on every replay. The call has
     /// reached its step: a step no earlier lifetime finished ends the replay now, in the order
-    /// of the code (see ``isReplaying``).
+    /// of the code (see ``isReplaying``), and a new step takes its place in the listing now.
     func reserveOccurrence(_ name: String) -> Int {
         state.withLock { state in
             let count = (state!.counters[name] ?? 0) + 1
             state!.counters[name] = count
-            state!.reach(StepIdentity(name: name, count: count))
+            let identity = StepIdentity(name: name, count: count)
+            if state!.records[identity] == nil {
+                state!.reservedPositions[identity] = state!.nextPosition
+                state!.nextPosition += 1
+            }
+            state!.reach(identity)
             return count
         }
     }

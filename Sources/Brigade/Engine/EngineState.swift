@@ -36,6 +36,10 @@ struct EngineState: Sendable {
     var records: [StepIdentity: StepRecord]
     var counters: [String: Int] = [:]
     var nextPosition: Int
+    /// Positions taken by ``Engine/reserveOccurrence(_:)`` for new steps not yet entered: a
+    /// sandbox's step calls are listed in the order the code made them, not the order the
+    /// engine happens to perform them in.
+    var reservedPositions: [StepIdentity: Int] = [:]
     var doSteps: Int
     /// Step calls in progress that are not parked on a long wait.
     var busy = 0
