@@ -16,8 +16,9 @@ extension JSRunner {
         do {
             switch request {
             case .log(let level, let message, let context):
-                // Judged a repeat or not when it was written (see the log host function).
-                await step.log(message, level: level, in: context, replayChecked: true)
+                // A repeat of an earlier lifetime's was dropped when it was written (see the log
+                // host function).
+                await step.log(message, level: level, in: context)
 
             case .step(let name, let occurrence, let configText, let promise):
                 let config = try configText.map { try Self.stepConfig($0, step: name) }

@@ -57,7 +57,8 @@ extension BrigadeServer {
     static func exposition(_ metrics: [SandboxMetric]) -> String {
         var text = ""
         for metric in metrics {
-            let value = metric.value == metric.value.rounded() && abs(metric.value) < 1e15 ? String(Int64(metric.value)) : "\(metric.value)"
+            // Prometheus spells the values JSON has no word for its own way.
+            let value = metric.value.isFinite ? JSONValue.numberText(metric.value) : metric.value.isNaN ? "NaN" : metric.value > 0 ? "+Inf" : "-Inf"
             text += "# HELP \(metric.name) \(metric.help)\n# TYPE \(metric.name) \(metric.kind.rawValue)\n\(metric.name) \(value)\n"
         }
         return text

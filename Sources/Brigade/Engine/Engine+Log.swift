@@ -4,13 +4,11 @@ extension Engine {
     /// Stores a log line in the history (lazily: it rides the next commit). Lines logged outside
     /// a step while `run` is still replaying finished steps were stored by an earlier lifetime
     /// and are dropped; so are lines past the per-lifetime limit, after one line saying so.
-    /// `replayChecked`: the caller already judged, when the line was written, that it is not a
-    /// repeat (a sandbox whose lines reach the engine after the steps that followed them).
-    func appendLog(_ level: LogLevel, _ message: String, step: String?, replayChecked: Bool = false) async {
+    func appendLog(_ level: LogLevel, _ message: String, step: String?) async {
         enum Admission { case drop, store, storeLimitNotice }
         let admission = state.withLock { state -> Admission in
             guard let current = state, !current.isUnwinding else { return .drop }
-            if step == nil && current.replaying && !replayChecked { return .drop }
+            if step == nil && current.replaying { return .drop }
             if current.logLines > settings.maxLogLinesPerRun { return .drop }
             state!.logLines += 1
             return current.logLines == settings.maxLogLinesPerRun ? .storeLimitNotice : .store

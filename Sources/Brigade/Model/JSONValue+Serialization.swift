@@ -46,11 +46,13 @@ extension JSONValue {
             output.append(contentsOf: "null".utf8)  // JSON has no NaN or infinity
             return
         }
-        if value == value.rounded(), abs(value) < 9.007_199_254_740_992e15 {
-            output.append(contentsOf: String(Int64(value)).utf8)
-        } else {
-            output.append(contentsOf: "\(value)".utf8)
-        }
+        output.append(contentsOf: numberText(value).utf8)
+    }
+
+    /// A finite number as JSON writes it, and Prometheus' text format reads it: a whole number
+    /// without a fraction (`3`, not `3.0`), any other in Swift's shortest round-tripping form.
+    package static func numberText(_ value: Double) -> String {
+        value == value.rounded() && abs(value) < 9.007_199_254_740_992e15 ? String(Int64(value)) : "\(value)"
     }
 
     private static func appendString(_ value: String, to output: inout [UInt8]) {

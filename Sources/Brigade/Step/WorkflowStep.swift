@@ -160,17 +160,10 @@ public struct WorkflowStep: Sendable {
     /// Whether `run` is still only re-reaching steps that finished in an earlier lifetime: a
     /// log line written outside a step now repeats one an earlier lifetime stored. A sandbox
     /// whose log lines reach the engine after the step calls that followed them asks this when
-    /// the line is written, and passes the verdict with ``log(_:level:in:replayChecked:)``.
+    /// the line is written, and drops the line then. (What it passes on is stored: the replay
+    /// only ever ends, so the engine, asked again later, agrees.)
     @_spi(Sandbox)
     public var isReplaying: Bool { engine.isReplaying }
-
-    /// Stores a log line that the caller judged, when it was written, not to repeat an earlier
-    /// lifetime's (see ``isReplaying``): the engine does not judge it again by its own state,
-    /// which may have moved on to the steps that followed the line.
-    @_spi(Sandbox)
-    public func log(_ message: String, level: LogLevel, in context: StepContext?, replayChecked: Bool) async {
-        await engine.appendLog(level, message, step: context.map { "\($0.name)-\($0.count)" }, replayChecked: replayChecked)
-    }
 
     /// The answer of a step call that finished in an earlier lifetime, taken from the journal
     /// without suspending — nil when the call must go the normal way (`doJSON`, `sleep`,
