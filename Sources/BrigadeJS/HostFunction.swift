@@ -5,7 +5,21 @@ import Foundation
 /// carries no context, so the closure rides as the object's private data and is released when
 /// the object is collected.
 enum HostFunction {
-    typealias Body = (_ context: JSContextRef, _ arguments: [JSValueRef]) throws -> JSValueRef?
+    typealias Body = (_ context: JSContextRef, _ arguments: Arguments) throws -> JSValueRef?
+
+    /// The arguments of a call, read where JavaScriptCore put them: a step call is made on every
+    /// step of every replay, and copying them into an array cost it an allocation.
+    struct Arguments {
+        let base: UnsafePointer<JSValueRef?>?
+        let count: Int
+        let context: JSContextRef
+
+        /// The argument at `index` (JavaScriptCore passes `undefined` as a value; a nil would read as it too).
+        subscript(index: Int) -> JSValueRef {
+            precondition(index >= 0 && index < count, "host function argument \(index) of \(count)")
+            return base?[index] ?? JSValueMakeUndefined(context)
+        }
+    }
 
     private final class Box {
         let body: Body
@@ -25,9 +39,8 @@ enum HostFunction {
             let box = Unmanaged<Box>.fromOpaque(raw).takeUnretainedValue()
             let started = Counters.monotonicNanos()
             defer { Counters.hostNanos.add(Counters.monotonicNanos() - started, ordering: .relaxed) }
-            let values = (0..<count).compactMap { arguments?[$0] }
             do {
-                return try box.body(context, values) ?? JSValueMakeUndefined(context)
+                return try box.body(context, Arguments(base: arguments, count: count, context: context)) ?? JSValueMakeUndefined(context)
             } catch {
                 let message = (error as? Failure)?.message ?? "\(error)"
                 let text = JS.value(message, in: context)
