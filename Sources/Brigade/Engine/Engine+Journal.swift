@@ -20,9 +20,14 @@ extension Engine {
     /// pause or drain is pending (the slow path blocks), or the engine is unwinding or failed.
     /// Arguments are not validated again: they were when the step first ran.
     func answerFromJournal(_ kind: StepKind, _ name: String) -> JournaledOutcome? {
-        guard (try? Validation.stepName(name, settings: settings)) != nil else { return nil }
+        // A journaled step's name passed validation when it was recorded, and of the rules only
+        // the length comes from settings, which may have changed since: a name of no more bytes
+        // than the limit has no more characters either, so the full check (a walk over the
+        // name, on every step of every replay) is needed only past that.
+        if name.utf8.count > settings.maxStepNameLength, (try? Validation.stepName(name, settings: settings)) == nil { return nil }
         return state.withLock { state -> JournaledOutcome? in
-            guard state!.fatal == nil, !state!.isUnwinding, state!.phase == .running, !state!.draining else { return nil }
+            // `fatal == nil` would copy the error out to compare it.
+            guard case .none = state!.fatal, !state!.isUnwinding, state!.phase == .running, !state!.draining else { return nil }
             let count = (state!.counters[name] ?? 0) + 1
             guard let record = state!.records[StepIdentity(name: name, count: count)], record.kind == kind else { return nil }
             let outcome: JournaledOutcome
