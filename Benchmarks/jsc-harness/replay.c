@@ -14,7 +14,9 @@
 // IDLE_US > 0 sleeps that long before each context's entry (outside the timed part), as a VM's
 // thread waits between wakes in an engine: on this project's host (a KVM guest whose idle vCPUs
 // halt at once) the thread then starts its entry on caches and branch predictors that other work
-// of the host has used meanwhile, with no memory traffic of this process in between.
+// of the host has used meanwhile, with no memory traffic of this process in between. With the
+// environment variable SPIN set, the harness spins for IDLE_US instead of sleeping: the same gap
+// with the vCPU kept busy, to tell the cost of the halt from the cost of the time passing.
 //
 // STEPS (default 10) sets how many journaled steps the waiter replays.
 //
@@ -86,6 +88,7 @@ int main(int argc, char **argv) {
     long thrashLines = argc > 5 ? atol(argv[5]) : 0;
     useconds_t idle = argc > 6 ? (useconds_t)atol(argv[6]) : 0;
     int steps = argc > 7 ? atoi(argv[7]) : 10;
+    int spin = getenv("SPIN") != NULL;
     char *prelude = slurp(preludePath);
     JSContextGroupRef g = JSContextGroupCreate();
     // Armed as Brigade arms it: a first check after 25 ms of CPU (see Watchdog.swift).
@@ -124,7 +127,8 @@ int main(int argc, char **argv) {
         for (int i = 0; i < n; i++) {
             JSGlobalContextRef c = ctxs[i]; current = i;
             thrash(thrashLines);
-            if (idle) usleep(idle);
+            if (idle && spin) { double until = now_us() + idle; while (now_us() < until) {} }
+            else if (idle) usleep(idle);
             double a = now_us();
             JSObjectRef start = JSValueToObject(c, JSObjectGetProperty(c, controls[i], sn, NULL), NULL);
             JSStringRef ev = JSStringCreateWithUTF8CString("{\"payload\":{},\"timestamp\":0,\"instanceId\":\"x\"}");

@@ -5,7 +5,8 @@
 # IDLE_US: microseconds slept before each entry (see replay.c); 0 by default.
 # STEPS: journaled steps the waiter replays; 10 by default.
 # Set HARNESS_CPU to run it pinned to that CPU (taskset); PRELUDE=bare to run bare-prelude.js
-# (no host call per step, nothing parsed) instead of the prelude Brigade ships.
+# (no host call per step, nothing parsed) instead of the prelude Brigade ships; SPIN=1 to spin
+# through IDLE_US instead of sleeping (the vCPU stays busy).
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 work="$(mktemp -d)"
