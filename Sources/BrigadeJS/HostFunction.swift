@@ -8,7 +8,8 @@ enum HostFunction {
     typealias Body = (_ context: JSContextRef, _ arguments: Arguments) throws -> JSValueRef?
 
     /// The arguments of a call, read where JavaScriptCore put them: a step call is made on every
-    /// step of every replay, and copying them into an array cost it an allocation.
+    /// step of every replay, and copying them into an array cost it an allocation. Valid during
+    /// the call only, like the (unprotected) values themselves.
     struct Arguments {
         let base: UnsafePointer<JSValueRef?>?
         let count: Int
