@@ -1,0 +1,17 @@
+@_spi(Sandbox) import Brigade
+
+/// What tenant code asked the host to do; performed by the invocation's task group with the
+/// engine's real `WorkflowStep`.
+enum HostRequest: Sendable {
+    enum DurationArgument: Sendable {
+        case milliseconds(Double)
+        case text(String)
+    }
+
+    // `occurrence`: reserved when the code made the call (see `WorkflowStep.reserveOccurrence`).
+    case step(name: String, occurrence: Int, config: String?, promise: Int)
+    case sleep(name: String, occurrence: Int, duration: DurationArgument, promise: Int)
+    case sleepUntil(name: String, occurrence: Int, milliseconds: Double, promise: Int)
+    case waitForEvent(name: String, occurrence: Int, type: String, timeout: DurationArgument?, promise: Int)
+    case log(level: LogLevel, message: String, context: StepContext?)
+}
