@@ -125,14 +125,17 @@ struct EngineState: Sendable {
         return first
     }
 
-    /// Removes a parked branch (after it woke).
     /// `run` reached the step `identity`: unless an earlier lifetime finished it, the replay is
     /// over and what `run` does from here on is new.
     mutating func reach(_ identity: StepIdentity) {
-        let finished = records[identity].map { [.complete, .failed, .timedOut].contains($0.status) } ?? false
-        if !finished { replaying = false }
+        // A pattern, not an array of statuses: this runs on every step call.
+        switch records[identity]?.status {
+        case .complete?, .failed?, .timedOut?: break
+        default: replaying = false
+        }
     }
 
+    /// Removes a parked branch (after it woke).
     mutating func unpark(_ id: UInt64) {
         guard let entry = parked.removeValue(forKey: id) else { return }
         if let type = entry.eventType, var queue = waiters[type] {
