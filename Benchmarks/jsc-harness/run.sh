@@ -5,12 +5,20 @@
 # IDLE_US: microseconds slept before each entry (see replay.c); 0 by default.
 # STEPS: journaled steps the waiter replays; 10 by default.
 # Set HARNESS_CPU to run it pinned to that CPU (taskset); PRELUDE=bare to run bare-prelude.js
-# (no host call per step, nothing parsed) instead of the prelude Brigade ships; SPIN=1 to spin
+# (no host call per step, nothing parsed) instead of the prelude Brigade ships, PRELUDE=bare-host
+# to run bare-host-prelude.js (the same plus a host call and a promise per step); SPIN=1 to spin
 # through IDLE_US instead of sleeping (the vCPU stays busy).
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
+prelude="$work/prelude.js"
+case "${PRELUDE:-}" in
+  bare) prelude="$here/bare-prelude.js" ;;
+  bare-host) prelude="$here/bare-host-prelude.js" ;;
+  "") ;;
+  *) echo "PRELUDE must be bare or bare-host (or unset for Brigade's prelude), not '$PRELUDE'" >&2; exit 2 ;;
+esac
 python3 - "$here/../../Sources/BrigadeJS/Prelude.swift" "$work/prelude.js" <<'PY'
 import sys
 source = open(sys.argv[1]).read()
@@ -20,6 +28,4 @@ PY
 cc -O2 -I"$here/../../Sources/CJavaScriptCore" -o "$work/replay" "$here/replay.c" $(pkg-config --cflags --libs javascriptcoregtk-4.1)
 pin=()
 if [ -n "${HARNESS_CPU:-}" ]; then pin=(taskset -c "$HARNESS_CPU"); fi
-prelude="$work/prelude.js"
-if [ "${PRELUDE:-}" = bare ]; then prelude="$here/bare-prelude.js"; fi
 "${pin[@]}" "$work/replay" "${1:-200}" "${2:-1}" "${3:-5}" "$prelude" "${4:-0}" "${5:-0}" "${6:-10}"
