@@ -192,9 +192,3 @@ struct GatekeeperState: Sendable {
         return nil
     }
 }
-
-/// Identifies a lessee (a SousChef) to its Gatekeeper.
-struct LesseeID: Hashable, Sendable, CustomStringConvertible {
-    var shard: ShardKey
-    var description: String { shard.description }
-}

@@ -1,15 +1,5 @@
 import Foundation
 
-/// The language tenant code is uploaded in. TypeScript is compiled to JavaScript at upload.
-public enum CodeLanguage: String, Sendable, Hashable, Codable, CaseIterable {
-    case javascript, typescript
-
-    /// From a file name: `.ts`/`.mts` is TypeScript, anything else JavaScript.
-    public init(fileName: String) {
-        self = fileName.hasSuffix(".ts") || fileName.hasSuffix(".mts") ? .typescript : .javascript
-    }
-}
-
 /// One deployed version of a tenant's workflow code.
 ///
 /// Versions are numbered from 1 per (tenant, workflow) and never change once stored. A new
@@ -42,24 +32,6 @@ public struct TenantCode: Sendable, Hashable {
         self.source = source
         self.script = script
         self.env = env
-        self.createdAt = createdAt
-    }
-}
-
-/// A version's description without its code.
-public struct TenantCodeVersion: Sendable, Hashable {
-    public var version: Int
-    public var versionId: String
-    public var language: CodeLanguage
-    /// Bytes of the uploaded source.
-    public var size: Int
-    public var createdAt: Int64
-
-    public init(version: Int, versionId: String, language: CodeLanguage, size: Int, createdAt: Int64) {
-        self.version = version
-        self.versionId = versionId
-        self.language = language
-        self.size = size
         self.createdAt = createdAt
     }
 }

@@ -2,34 +2,6 @@ import Foundation
 import Logging
 import Synchronization
 
-/// How one Engine lifetime ended.
-enum EngineOutcome: Sendable {
-    /// `run` returned; the instance is `complete`.
-    case completed
-    /// `run` threw or hit a fatal condition; the instance is `errored`.
-    case errored
-    /// Every branch parked: the instance is `waiting` and due at `dueAt`.
-    case hibernated(dueAt: Int64)
-    /// The pause took effect.
-    case paused
-    /// Terminated, restarted, deleted, fenced or shut down.
-    case stopped
-    /// The claim found the instance paused or finished.
-    case notRunnable
-    /// The instance no longer exists.
-    case gone
-    /// The store failed; try again later.
-    case failed
-
-    /// Whether the instance reached a terminal status.
-    var isTerminal: Bool {
-        switch self {
-        case .completed, .errored: true
-        default: false
-        }
-    }
-}
-
 /// Owns one instance while it runs: claims it, replays `run` against its stored steps, executes
 /// new steps, parks and hibernates it, and writes its outcome.
 ///
@@ -313,9 +285,4 @@ final class Engine: Sendable {
         monitorSignal.signal()
         return true
     }
-}
-
-/// The number of Engine objects alive for one runtime.
-final class EngineTally: Sendable {
-    let count = Atomic<Int>(0)
 }

@@ -1,11 +1,5 @@
 import DequeModule
 
-/// Identity of a step inside one instance: its name and the occurrence of that name.
-struct StepIdentity: Hashable, Sendable {
-    var name: String
-    var count: Int
-}
-
 /// The in-memory state of one Engine lifetime. Plain value; mutated only inside the Engine's
 /// `Mutex`, its methods return what the caller must do outside the lock.
 struct EngineState: Sendable {

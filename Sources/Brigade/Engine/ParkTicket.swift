@@ -1,23 +1,5 @@
 import Synchronization
 
-/// Why a parked step branch woke up.
-enum WakeReason: Sendable {
-    /// Its deadline passed.
-    case deadline
-    /// An event of the awaited type was handed to it.
-    case event(EventRecord)
-    /// A pause was cancelled: the blocked step may proceed.
-    case proceed
-}
-
-/// Internal error that unwinds `run` when the engine hibernates, pauses or stops. User code must
-/// not swallow it; if it does, the engine notices (it tracks its own phase) and ignores the result.
-struct EngineUnwind: Error, Sendable, CustomStringConvertible {
-    enum Reason: Sendable { case hibernate, pause, stop }
-    var reason: Reason
-    var description: String { "the workflow engine is unwinding this run (\(reason)); do not catch this error" }
-}
-
 /// A one-shot rendezvous for a parked branch: resolved once, by its deadline, an event, a pause
 /// change or an unwind, whichever comes first.
 final class ParkTicket: Sendable {

@@ -12,13 +12,3 @@ public struct StepContext: Sendable {
     /// The resolved config (stored at first execution).
     public let config: StepConfig
 }
-
-/// An event delivered to `step.waitForEvent`.
-public struct ReceivedEvent<Payload: Sendable>: Sendable {
-    /// The event type it was sent with.
-    public let type: String
-    /// The decoded payload.
-    public let payload: Payload
-    /// When `sendEvent` accepted it.
-    public let timestamp: Date
-}

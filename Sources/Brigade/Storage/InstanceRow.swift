@@ -55,36 +55,3 @@ public struct InstanceRow: Sendable, Hashable {
         self.expiresAt = expiresAt
     }
 }
-
-/// How long a finished instance is kept, overriding the settings.
-public struct Retention: Sendable, Hashable, Codable {
-    /// For `complete` instances.
-    public var success: Duration?
-    /// For `errored` and `terminated` instances.
-    public var error: Duration?
-
-    public init(success: Duration? = nil, error: Duration? = nil) {
-        self.success = success
-        self.error = error
-    }
-}
-
-/// A new instance, as written by the creation path.
-public struct NewInstance: Sendable {
-    public var key: InstanceKey
-    public var params: Data
-    public var shard: Int
-    public var retention: Retention?
-    public var createdAt: Int64
-    /// Its own step limit, or nil for the setting.
-    public var stepLimit: Int?
-
-    public init(key: InstanceKey, params: Data, shard: Int, retention: Retention?, createdAt: Int64, stepLimit: Int? = nil) {
-        self.stepLimit = stepLimit
-        self.key = key
-        self.params = params
-        self.shard = shard
-        self.retention = retention
-        self.createdAt = createdAt
-    }
-}

@@ -1,21 +1,5 @@
 import Foundation
 
-/// The state of one step record.
-public enum StepStatus: String, Sendable, Hashable, Codable {
-    /// A `step.do` attempt is (or was, before a crash) executing.
-    case running
-    /// A `step.do` attempt failed; the next one is due at `deadline`.
-    case retrying
-    /// A sleep or an event wait is pending until `deadline`.
-    case waiting
-    /// Finished with a value.
-    case complete
-    /// A `step.do` failed for good (retries exhausted or non-retryable).
-    case failed
-    /// A `waitForEvent` timed out.
-    case timedOut
-}
-
 /// One row of the `steps` table. A step is identified by (name, count); its kind is recorded so
 /// that a replay meeting another kind at the same identity is detected as non-determinism.
 public struct StepRecord: Sendable, Hashable {
@@ -62,19 +46,4 @@ public struct StepRecord: Sendable, Hashable {
 
     /// `name-count`, the form the contract's logs and REST views use.
     public var displayName: String { "\(name)-\(count)" }
-}
-
-/// An event accepted by `sendEvent` and not yet consumed by a wait.
-public struct EventRecord: Sendable, Hashable {
-    public var seq: Int64
-    public var type: String
-    public var payload: Data
-    public var createdAt: Int64
-
-    public init(seq: Int64, type: String, payload: Data, createdAt: Int64) {
-        self.seq = seq
-        self.type = type
-        self.payload = payload
-        self.createdAt = createdAt
-    }
 }

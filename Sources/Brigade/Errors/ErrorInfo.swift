@@ -1,0 +1,32 @@
+/// The `{name, message}` form of an error, as stored with a failed step or an errored instance.
+public struct ErrorInfo: Codable, Sendable, Hashable, CustomStringConvertible {
+    public var name: String
+    public var message: String
+
+    public init(name: String, message: String) {
+        self.name = name
+        self.message = message
+    }
+
+    /// Describes any Swift error in the stored form.
+    public init(_ error: any Error) {
+        switch error {
+        case let error as NonRetryableError:
+            self.init(name: error.name, message: error.message)
+        case let error as BrigadeError:
+            self.init(name: error.code.rawValue, message: error.message)
+        case let error as StepFailedError:
+            self.init(name: error.errorName, message: error.message)
+        case let error as WaitForEventTimeoutError:
+            self.init(name: "WaitForEventTimeoutError", message: error.description)
+        case let error as WorkflowTimeoutError:
+            self.init(name: "WorkflowTimeoutError", message: error.description)
+        case let error as any NamedError:
+            self.init(name: error.errorName, message: error.errorMessage)
+        default:
+            self.init(name: String(describing: type(of: error)), message: String(describing: error))
+        }
+    }
+
+    public var description: String { "\(name): \(message)" }
+}

@@ -1,0 +1,21 @@
+import Foundation
+
+/// A new instance, as written by the creation path.
+public struct NewInstance: Sendable {
+    public var key: InstanceKey
+    public var params: Data
+    public var shard: Int
+    public var retention: Retention?
+    public var createdAt: Int64
+    /// Its own step limit, or nil for the setting.
+    public var stepLimit: Int?
+
+    public init(key: InstanceKey, params: Data, shard: Int, retention: Retention?, createdAt: Int64, stepLimit: Int? = nil) {
+        self.stepLimit = stepLimit
+        self.key = key
+        self.params = params
+        self.shard = shard
+        self.retention = retention
+        self.createdAt = createdAt
+    }
+}
