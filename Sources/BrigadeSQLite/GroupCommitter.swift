@@ -168,9 +168,3 @@ final class GroupCommitter: Sendable {
         }
     }
 }
-
-/// Counters of the group committer.
-public struct CommitStatistics: Sendable {
-    public var batches = 0
-    public var items = 0
-}
