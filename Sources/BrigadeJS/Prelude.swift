@@ -46,8 +46,22 @@ enum Prelude {
       function describe(value) {
         if (typeof value === "string") return value;
         if (value instanceof Error) return value.stack ? `${value.name}: ${value.message}\n${value.stack}` : `${value.name}: ${value.message}`;
+        // JSON, as a log line shows an object, but with what JSON cannot carry spelled out
+        // instead of the whole value falling back to "[object Object]": a reference back to an
+        // object being written as "[Circular]" (an object met twice side by side is written
+        // twice), a BigInt as 10n.
+        const ancestors = [];
+        function readable(key, item) {
+          if (typeof item === "bigint") return `${item}n`;
+          if (item === null || typeof item !== "object") return item;
+          // `this` is the object holding `item`: drop the ancestors whose members are all written.
+          while (ancestors.length > 0 && ancestors[ancestors.length - 1] !== this) ancestors.pop();
+          if (ancestors.includes(item)) return "[Circular]";
+          ancestors.push(item);
+          return item;
+        }
         try {
-          const text = JSON.stringify(value);
+          const text = JSON.stringify(value, readable);
           return text === undefined ? String(value) : text;
         } catch (e) {
           return String(value);

@@ -93,6 +93,36 @@ let everyPrimitiveSource = """
         }
     }
 
+    @Test func consoleLinesSpellOutWhatJSONCannotCarry() async throws {
+        let source = """
+            export class TenantWorkflow {
+              async run(event, step) {
+                const loop = { name: 'loop' };
+                loop.self = loop;
+                const shared = { k: 1 };
+                console.log('circular', loop);
+                console.log('shared', { a: shared, b: [shared, shared] });
+                console.log('big', { n: 10n });
+                console.log('plain', undefined, null, 3);
+                return 'logged';
+              }
+            }
+            """
+        try await JSTest.run { test in
+            try await test.deploy(source)
+            let key = try await test.create()
+            _ = try await test.wait(key, for: .complete)
+            let logs = try await test.logs(key)
+            #expect(
+                logs == [
+                    #"circular {"name":"loop","self":"[Circular]"}"#,
+                    #"shared {"a":{"k":1},"b":[{"k":1},{"k":1}]}"#,
+                    #"big {"n":"10n"}"#,
+                    "plain undefined null 3",
+                ])
+        }
+    }
+
     @Test func parallelStepsWithPromiseAll() async throws {
         let source = """
             export class TenantWorkflow {
