@@ -101,7 +101,8 @@ struct InstancesCommand: AsyncParsableCommand {
             if let output = result["output"], output != .null { field("Output", Terminal.truncated(output.text, limit)) }
             let steps = result["steps"]?.items ?? []
             lines.append("")
-            lines.append(Terminal.bold("Steps:"))
+            // An instance that ended before its first step (a bad duration, a throw at the top of run) has none.
+            lines.append(Terminal.bold("Steps:") + (steps.isEmpty ? " none" : ""))
             for step in steps {
                 let type = step["type"]?.text ?? "?"
                 let icon =
