@@ -18,7 +18,8 @@
 // environment variable SPIN set, the harness spins for IDLE_US instead of sleeping: the same gap
 // with the vCPU kept busy, to tell the cost of the halt from the cost of the time passing.
 //
-// STEPS (default 10) sets how many journaled steps the waiter replays.
+// STEPS (default 10) sets how many journaled steps the waiter replays. With HOST_CALLS set, the
+// host object tells bare-prelude.js to ask the host at each step (run.sh's PRELUDE=bare-host).
 //
 // usage: replay CONTEXTS TIME_LIMIT(0|1) ROUNDS PRELUDE.js [THRASH_LINES] [IDLE_US] [STEPS]
 #include <JavaScriptCore/JavaScript.h>
@@ -101,6 +102,11 @@ int main(int argc, char **argv) {
         JSObjectRef host = JSObjectMake(c, NULL, NULL);
         def(c, host, "stepDo", stepDo); def(c, host, "waitForEvent", waitForEvent); def(c, host, "runSettled", runSettled);
         def(c, host, "log", noop); def(c, host, "sleep", noop); def(c, host, "sleepUntil", noop); def(c, host, "fnSettled", noop);
+        if (getenv("HOST_CALLS")) {
+            // Read by bare-prelude.js: ask the host at each step (run.sh's PRELUDE=bare-host).
+            JSStringRef hc = JSStringCreateWithUTF8CString("hostCalls");
+            JSObjectSetProperty(c, host, hc, JSValueMakeBoolean(c, true), 0, NULL); JSStringRelease(hc);
+        }
         JSStringRef hn = JSStringCreateWithUTF8CString("__brigadeHost");
         JSObjectSetProperty(c, JSContextGetGlobalObject(c), hn, host, 0, NULL); JSStringRelease(hn);
         JSStringRef ps = JSStringCreateWithUTF8CString(prelude);

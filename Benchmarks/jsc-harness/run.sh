@@ -6,7 +6,7 @@
 # STEPS: journaled steps the waiter replays; 10 by default.
 # Set HARNESS_CPU to run it pinned to that CPU (taskset); PRELUDE=bare to run bare-prelude.js
 # (no host call per step, nothing parsed) instead of the prelude Brigade ships, PRELUDE=bare-host
-# to run bare-host-prelude.js (the same plus a host call and a promise per step); SPIN=1 to spin
+# to run it with a host call and a promise per step (HOST_CALLS); SPIN=1 to spin
 # through IDLE_US instead of sleeping (the vCPU stays busy).
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -15,7 +15,7 @@ trap 'rm -rf "$work"' EXIT
 prelude="$work/prelude.js"
 case "${PRELUDE:-}" in
   bare) prelude="$here/bare-prelude.js" ;;
-  bare-host) prelude="$here/bare-host-prelude.js" ;;
+  bare-host) prelude="$here/bare-prelude.js"; export HOST_CALLS=1 ;;
   "") ;;
   *) echo "PRELUDE must be bare or bare-host (or unset for Brigade's prelude), not '$PRELUDE'" >&2; exit 2 ;;
 esac
