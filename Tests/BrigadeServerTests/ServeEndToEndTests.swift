@@ -87,8 +87,15 @@ import Testing
         let environment = Self.cliEnvironment(port: port, token: token)
         let deployed = try await run(binary, ["deploy", source, "--workflow", "sleeper"], environment: environment)
         #expect(deployed.contains("version 1"), "\(deployed)")
-        let triggered = try await run(binary, ["trigger", "sleeper", #"{"name":"Ada"}"#, "--id", "js-1"], environment: environment)
+        // Params from a file (@FILE): 300 KiB, more than one argument can carry on Linux (128 KiB).
+        let params = directory.file("params.json")
+        try #"{"name":"Ada","padding":"\#(String(repeating: "x", count: 300 << 10))"}"#.write(toFile: params, atomically: true, encoding: .utf8)
+        let triggered = try await run(binary, ["trigger", "sleeper", "@" + params, "--id", "js-1"], environment: environment)
         #expect(triggered.contains("queued successfully"), "\(triggered)")
+        let missing = try await runToEnd(
+            binary, ["trigger", "sleeper", "@" + directory.file("nope.json")],
+            environment: ProcessInfo.processInfo.environment.merging(environment) { $1 }, mergingErrors: true)
+        #expect(missing.status != 0 && missing.output.contains("cannot read the file"), "\(missing.output)")
         func describe() async throws -> String { try await run(binary, ["instances", "describe", "sleeper", "js-1", "--json"], environment: environment) }
         try await eventually("the instance to sleep", timeout: .seconds(30)) { try await describe().contains("\"nap-1\"") }
         server.kill()

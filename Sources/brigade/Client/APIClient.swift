@@ -81,11 +81,29 @@ extension JSONValue {
         return []
     }
 
+    /// A JSON argument of the CLI: the JSON itself, `@FILE` for a file's contents, or `-` for
+    /// standard input. Neither form is JSON, so nothing is taken for the other; the file forms are
+    /// there because one argument cannot be longer than 128 KiB on Linux, and params and
+    /// payloads can be up to 1 MiB.
     static func parse(_ text: String, what: String) throws -> JSONValue {
+        let json: Data
+        if text == "-" {
+            json = FileHandle.standardInput.readDataToEndOfFile()
+        } else if text.hasPrefix("@") {
+            let path = String(text.dropFirst())
+            guard let contents = FileManager.default.contents(atPath: path) else {
+                throw ValidationError("\(what): cannot read the file \"\(path)\" (@FILE reads the JSON from a file).")
+            }
+            json = contents
+        } else {
+            json = Data(text.utf8)
+        }
         do {
-            return try JSONDecoder().decode(JSONValue.self, from: Data(text.utf8))
+            return try JSONDecoder().decode(JSONValue.self, from: json)
         } catch {
-            throw ValidationError("\(what) is not valid JSON: \(text)")
+            // Not the whole text: it can be a megabyte.
+            let shown = String(decoding: json.prefix(80), as: UTF8.self)
+            throw ValidationError("\(what) is not valid JSON: \(shown)\(json.count > 80 ? "…" : "")")
         }
     }
 }

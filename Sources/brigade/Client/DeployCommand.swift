@@ -15,7 +15,7 @@ struct DeployCommand: AsyncParsableCommand {
 
     @Argument(help: "The module to upload: .js, or .ts (compiled by the server).") var file: String
     @Option(name: .long, help: "The workflow name to deploy it as.") var workflow: String
-    @Option(name: .long, help: "A JSON object the code sees as this.env, such as '{\"GREETING\":\"Hi\"}'.") var env: String?
+    @Option(name: .long, help: "A JSON object the code sees as this.env, such as '{\"GREETING\":\"Hi\"}'; @FILE reads it from a file.") var env: String?
     @Option(name: .long, help: "javascript or typescript (default: from the file's extension).") var language: String?
     @OptionGroup var options: ClientOptions
 
@@ -29,7 +29,7 @@ struct DeployCommand: AsyncParsableCommand {
             "source": .string(source), "language": .string(language ?? CodeLanguage(fileName: file).rawValue),
         ]
         if let env {
-            guard case .object(let fields)? = try? JSONDecoder().decode(JSONValue.self, from: Data(env.utf8)) else {
+            guard case .object(let fields) = try JSONValue.parse(env, what: "--env") else {
                 throw ValidationError("--env must be a JSON object, such as '{\"GREETING\":\"Hi\"}'.")
             }
             body["env"] = .object(fields)

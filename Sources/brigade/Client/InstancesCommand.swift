@@ -210,7 +210,7 @@ struct InstancesCommand: AsyncParsableCommand {
         @Argument(help: "The workflow name.") var name: String
         @Argument(help: "The instance id, or latest.") var id: String
         @Option(name: .long, help: "The event type.") var type: String
-        @Option(name: .long, help: "The payload, as JSON.") var payload: String = "{}"
+        @Option(name: .long, help: "The payload, as JSON; @FILE reads it from a file, - from standard input.") var payload: String = "{}"
         @OptionGroup var options: ClientOptions
 
         func run() async throws {

@@ -6,7 +6,7 @@ import Foundation
 struct TriggerCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "trigger", abstract: "Create an instance of a workflow.")
     @Argument(help: "The workflow name.") var name: String
-    @Argument(help: "The params, as JSON.") var params: String?
+    @Argument(help: "The params, as JSON; @FILE reads them from a file, - from standard input.") var params: String?
     @Option(name: .long, help: "The instance id (a random UUID if omitted).") var id: String?
     @OptionGroup var options: ClientOptions
 
