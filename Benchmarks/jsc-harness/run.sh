@@ -12,19 +12,7 @@ set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
-prelude="$work/prelude.js"
-case "${PRELUDE:-}" in
-  bare) prelude="$here/bare-prelude.js" ;;
-  bare-host) prelude="$here/bare-prelude.js"; export HOST_CALLS=1 ;;
-  "") ;;
-  *) echo "PRELUDE must be bare or bare-host (or unset for Brigade's prelude), not '$PRELUDE'" >&2; exit 2 ;;
-esac
-python3 - "$here/../../Sources/BrigadeJS/Prelude.swift" "$work/prelude.js" <<'PY'
-import sys
-source = open(sys.argv[1]).read()
-start = source.index('#"""') + 4
-open(sys.argv[2], "w").write(source[start:source.index('"""#')])
-PY
+source "$here/prelude.sh"
 cc -O2 -I"$here/../../Sources/CJavaScriptCore" -o "$work/replay" "$here/replay.c" $(pkg-config --cflags --libs javascriptcoregtk-4.1)
 pin=()
 if [ -n "${HARNESS_CPU:-}" ]; then pin=(taskset -c "$HARNESS_CPU"); fi
