@@ -24,14 +24,13 @@
 // usage: replay CONTEXTS TIME_LIMIT(0|1) ROUNDS PRELUDE.js [THRASH_LINES] [IDLE_US] [STEPS]
 #include <JavaScriptCore/JavaScript.h>
 #include "shim.h"
+#include "harness.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
-static double now_us(void) { struct timespec t; clock_gettime(CLOCK_MONOTONIC, &t); return t.tv_sec * 1e6 + t.tv_nsec / 1e3; }
-static char *slurp(const char *p) { FILE *f = fopen(p, "r"); fseek(f, 0, SEEK_END); long n = ftell(f); rewind(f); char *b = malloc(n + 1); fread(b, 1, n, f); b[n] = 0; fclose(f); return b; }
 
 static JSObjectRef pendingResolve[4096];
 static int current = 0;
@@ -79,7 +78,6 @@ static void thrash(long lines) {
         junk[(seed % junkSize) & ~(size_t)63]++;
     }
 }
-static int cmp(const void *a, const void *b) { double x = *(double *)a, y = *(double *)b; return x < y ? -1 : x > y; }
 
 int main(int argc, char **argv) {
     int n = argc > 1 ? atoi(argv[1]) : 200;
@@ -115,9 +113,7 @@ int main(int argc, char **argv) {
         if (exc) { fprintf(stderr, "prelude threw\n"); return 1; }
         controls[i] = JSValueToObject(c, ctl, NULL); JSValueProtect(c, controls[i]);
         char code[1024];
-        snprintf(code, sizeof code, "var __tenant = (() => { class TenantWorkflow { async run(event, step) { const salt = %d; "
-                 "let total = 0; for (let i = 0; i < %d; i++) total += await step.do(`step ${i}`, async () => i + salt * 0); "
-                 "await step.waitForEvent('go', { type: 'go', timeout: '1 hour' }); return total; } } return { TenantWorkflow }; })();", i, steps);
+        tenant_source(code, sizeof code, i, steps);
         JSStringRef cs = JSStringCreateWithUTF8CString(code);
         JSEvaluateScript(c, cs, NULL, NULL, 1, &exc); JSStringRelease(cs);
         JSStringRef bn = JSStringCreateWithUTF8CString("bind"), tn = JSStringCreateWithUTF8CString("__tenant");
@@ -137,13 +133,13 @@ int main(int argc, char **argv) {
             else if (idle) usleep(idle);
             double a = now_us();
             JSObjectRef start = JSValueToObject(c, JSObjectGetProperty(c, controls[i], sn, NULL), NULL);
-            JSStringRef ev = JSStringCreateWithUTF8CString("{\"payload\":{},\"timestamp\":0,\"instanceId\":\"x\"}");
-            JSStringRef en = JSStringCreateWithUTF8CString("{}");
+            JSStringRef ev = JSStringCreateWithUTF8CString(HARNESS_EVENT);
+            JSStringRef en = JSStringCreateWithUTF8CString(HARNESS_ENV);
             JSValueRef args[3] = { JSValueMakeNumber(c, r * 10000 + i), JSValueMakeString(c, ev), JSValueMakeString(c, en) };
             JSStringRelease(ev); JSStringRelease(en);
             JSObjectCallAsFunction(c, start, controls[i], 3, args, NULL);
             double b = now_us();
-            JSStringRef j = JSStringCreateWithUTF8CString("{\"type\":\"go\",\"payload\":{},\"timestamp\":0}");
+            JSStringRef j = JSStringCreateWithUTF8CString(HARNESS_GO);
             JSValueRef v = JSValueMakeFromJSONString(c, j); JSStringRelease(j);
             JSObjectCallAsFunction(c, pendingResolve[i], NULL, 1, &v, NULL);
             JSValueUnprotect(c, pendingResolve[i]);

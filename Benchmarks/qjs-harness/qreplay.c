@@ -9,14 +9,13 @@
 //
 // usage: qreplay CONTEXTS ROUNDS PRELUDE.js IDLE_US [LIMIT 0|1]; HOST_CALLS as in ../jsc-harness.
 #include "quickjs.h"
+#include "../jsc-harness/harness.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
-static double now_us(void) { struct timespec t; clock_gettime(CLOCK_MONOTONIC, &t); return t.tv_sec * 1e6 + t.tv_nsec / 1e3; }
-static char *slurp(const char *p) { FILE *f = fopen(p, "r"); fseek(f, 0, SEEK_END); long n = ftell(f); rewind(f); char *b = malloc(n + 1); fread(b, 1, n, f); b[n] = 0; fclose(f); return b; }
 
 static JSValue pendingResolve[4096];
 static int current = 0;
@@ -44,7 +43,6 @@ static JSValue waitForEvent(JSContext *ctx, JSValueConst this, int argc, JSValue
 }
 static JSValue runSettled(JSContext *ctx, JSValueConst this, int argc, JSValueConst *argv) { settled[current]++; return JS_UNDEFINED; }
 static JSValue noop(JSContext *ctx, JSValueConst this, int argc, JSValueConst *argv) { return JS_UNDEFINED; }
-static int cmp(const void *a, const void *b) { double x = *(double *)a, y = *(double *)b; return x < y ? -1 : x > y; }
 
 static void drain(JSRuntime *rt) {
     JSContext *c;
@@ -81,9 +79,7 @@ int main(int argc, char **argv) {
         if (JS_IsException(ctl)) { JSValue e = JS_GetException(c); fprintf(stderr, "prelude threw: %s\n", JS_ToCString(c, e)); return 1; }
         controls[i] = ctl;
         char code[1024];
-        snprintf(code, sizeof code, "var __tenant = (() => { class TenantWorkflow { async run(event, step) { const salt = %d; "
-                 "let total = 0; for (let i = 0; i < 10; i++) total += await step.do(`step ${i}`, async () => i + salt * 0); "
-                 "await step.waitForEvent('go', { type: 'go', timeout: '1 hour' }); return total; } } return { TenantWorkflow }; })();", i);
+        tenant_source(code, sizeof code, i, 10);
         JSValue r = JS_Eval(c, code, strlen(code), "tenant.js", JS_EVAL_TYPE_GLOBAL);
         if (JS_IsException(r)) { fprintf(stderr, "tenant threw\n"); return 1; }
         JS_FreeValue(c, r);
@@ -101,14 +97,14 @@ int main(int argc, char **argv) {
             double a = now_us();
             deadline = thread_cpu_us() + 1e6; // a 1 s CPU limit, Brigade's default
             JSValue start = JS_GetPropertyStr(c, controls[i], "start");
-            JSValue args[3] = { JS_NewInt32(c, r * 10000 + i), JS_NewString(c, "{\"payload\":{},\"timestamp\":0,\"instanceId\":\"x\"}"), JS_NewString(c, "{}") };
+            JSValue args[3] = { JS_NewInt32(c, r * 10000 + i), JS_NewString(c, HARNESS_EVENT), JS_NewString(c, HARNESS_ENV) };
             JSValue res = JS_Call(c, start, controls[i], 3, args);
             if (JS_IsException(res)) { JSValue e = JS_GetException(c); fprintf(stderr, "start threw: %s\n", JS_ToCString(c, e)); return 1; }
             JS_FreeValue(c, res); JS_FreeValue(c, start);
             for (int k = 0; k < 3; k++) JS_FreeValue(c, args[k]);
             drain(JS_GetRuntime(c));
             double b = now_us();
-            JSValue v = JS_ParseJSON(c, "{\"type\":\"go\",\"payload\":{},\"timestamp\":0}", 40, "<event>");
+            JSValue v = JS_ParseJSON(c, HARNESS_GO, sizeof HARNESS_GO - 1, "<event>");
             JSValue x = JS_Call(c, pendingResolve[i], JS_UNDEFINED, 1, &v);
             JS_FreeValue(c, x); JS_FreeValue(c, v); JS_FreeValue(c, pendingResolve[i]);
             drain(JS_GetRuntime(c));
