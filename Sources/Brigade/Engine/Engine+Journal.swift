@@ -28,7 +28,8 @@ extension Engine {
         return state.withLock { state -> JournaledOutcome? in
             // `fatal == nil` would copy the error out to compare it.
             guard case .none = state!.fatal, !state!.isUnwinding, state!.phase == .running, !state!.draining else { return nil }
-            let count = (state!.counters[name] ?? 0) + 1
+            // Counted only once the journal answers (below): otherwise the slow path counts it.
+            let count = state!.nextOccurrence(of: name)
             guard let record = state!.records[StepIdentity(name: name, count: count)], record.kind == kind else { return nil }
             let outcome: JournaledOutcome
             switch (kind, record.status) {

@@ -36,13 +36,7 @@ extension Engine {
                     state!.parked[id] = .init(ticket: ticket, deadline: nil, eventType: nil, short: false)
                     return .blocked(id, ticket)
                 }
-                let count: Int
-                if let occurrence {
-                    count = occurrence
-                } else {
-                    count = (state!.counters[name] ?? 0) + 1
-                    state!.counters[name] = count
-                }
+                let count = occurrence ?? state!.takeOccurrence(of: name)
                 let identity = StepIdentity(name: name, count: count)
                 let record = state!.records[identity]
                 var position = record?.position ?? 0
@@ -110,8 +104,7 @@ extension Engine {
     /// of the code (see ``isReplaying``), and a new step takes its place in the listing now.
     func reserveOccurrence(_ name: String) -> Int {
         state.withLock { state in
-            let count = (state!.counters[name] ?? 0) + 1
-            state!.counters[name] = count
+            let count = state!.takeOccurrence(of: name)
             let identity = StepIdentity(name: name, count: count)
             if state!.records[identity] == nil {
                 state!.reservedPositions[identity] = state!.nextPosition

@@ -119,6 +119,17 @@ struct EngineState: Sendable {
         return first
     }
 
+    /// The occurrence the next call of `name` has (the 2 of `fetch-2`): one more than the calls of
+    /// that name so far in this lifetime.
+    func nextOccurrence(of name: String) -> Int { (counters[name] ?? 0) + 1 }
+
+    /// Counts a call of `name` and returns its occurrence (see ``nextOccurrence(of:)``).
+    mutating func takeOccurrence(of name: String) -> Int {
+        let count = nextOccurrence(of: name)
+        counters[name] = count
+        return count
+    }
+
     /// `run` reached the step `identity`: unless an earlier lifetime finished it, the replay is
     /// over and what `run` does from here on is new.
     mutating func reach(_ identity: StepIdentity) {
