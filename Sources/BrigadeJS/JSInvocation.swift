@@ -33,6 +33,8 @@ final class JSInvocation: @unchecked Sendable {
     /// `step.do` functions being called, waiting for their promise to settle.
     var fnCalls: [Int: CheckedContinuation<Data, any Error>] = [:]
     var nextCall = 0
+    /// Log lines the tenant wrote in this invocation (see the `log` host function).
+    var logLines = 0
 
     init(id: Int, step: WorkflowStep, requests: AsyncStream<HostRequest>.Continuation) {
         self.id = id

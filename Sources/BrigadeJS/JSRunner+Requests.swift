@@ -70,8 +70,12 @@ extension JSRunner {
     static func duration(_ argument: HostRequest.DurationArgument, what: String) throws -> Duration {
         switch argument {
         case .milliseconds(let value):
-            guard value.isFinite, value >= 0 else { throw BrigadeError(.invalidDuration, "\(what) must be a positive number of milliseconds or a string such as \"10 seconds\"; got \(value).") }
-            return .milliseconds(Int64(value))
+            guard let duration = DurationParser.milliseconds(value) else {
+                throw BrigadeError(
+                    .invalidDuration,
+                    "\(what) must be a number of milliseconds from 0 to \(DurationParser.longest.wholeMilliseconds), or a string such as \"10 seconds\"; got \(value).")
+            }
+            return duration
         case .text(let text):
             do {
                 return try DurationParser.parse(text)
@@ -102,10 +106,11 @@ extension JSRunner {
         if let retries = fields["retries"], retries != .null {
             guard case .object(let policy) = retries else { throw invalid("retries must be an object") }
             if let limit = policy["limit"] {
-                guard case .number(let number) = limit, number == number.rounded(), number >= 0 else {
-                    throw invalid("retries.limit must be a whole number, 0 or more")
+                // 10,000 retries is the contract's platform limit per step.
+                guard let number = limit.wholeNumber(in: 0...10_000) else {
+                    throw invalid("retries.limit must be a whole number from 0 to 10000; got \(limit.jsonText(limit: 40))")
                 }
-                config.retries.limit = Int(number)
+                config.retries.limit = number
             }
             if let delay = policy["delay"] { config.retries.delay = try duration(delay, "retries.delay") }
             if let backoff = policy["backoff"] {

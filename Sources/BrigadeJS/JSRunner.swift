@@ -314,9 +314,15 @@ final class JSRunner: WorkflowRunner, @unchecked Sendable {
             // request reaches the engine after the calls that follow it, which can have ended
             // the replay by then (the line was stored twice).
             if runner.currentStep == nil, invocation.step.isReplaying { return nil }
+            // The engine stores the first lines of a lifetime and one saying the rest were
+            // dropped; the lines after that are dropped here, before they are copied or queued,
+            // so that a logging loop costs the tenant its CPU time and nothing else.
+            let limits = invocation.step.logLimits
+            invocation.logLines += 1
+            if invocation.logLines > limits.lines + 1 { return nil }
             let level = LogLevel(rawValue: JS.text(arguments[0], in: context)) ?? .log
             // An error logged with its stack names the tenant's lines, not the compiled script's.
-            let message = runner.translate(JS.text(arguments[1], in: context))
+            let message = runner.translate(JS.text(arguments[1], in: context, maxBytes: limits.bytes))
             let request = HostRequest.log(level: level, message: message, context: runner.currentStep)
             runner.handOff { invocation.requests.yield(request) }
             return nil

@@ -21,6 +21,20 @@ enum JS {
         return text(string)
     }
 
+    /// `value` converted to a string of at most `maxBytes` bytes of UTF-8 (see `String.cut`),
+    /// without first copying the whole of a tenant's megabyte string into Swift.
+    static func text(_ value: JSValueRef?, in context: JSContextRef, maxBytes: Int) -> String {
+        guard let value, let string = JSValueToStringCopy(context, value, nil) else { return "" }
+        defer { JSStringRelease(string) }
+        let length = JSStringGetLength(string)
+        // Three bytes of UTF-8 at most per UTF-16 unit: it fits whatever it holds.
+        guard length > maxBytes / 3 else { return text(string) }
+        guard let characters = JSStringGetCharactersPtr(string) else { return "" }
+        // One unit past the limit, so that a string cut here is also marked as cut.
+        let prefix = String(decoding: UnsafeBufferPointer(start: characters, count: min(length, maxBytes + 1)), as: UTF16.self)
+        return prefix.cut(toUTF8Bytes: maxBytes)
+    }
+
     static func text(_ string: JSStringRef) -> String {
         let capacity = JSStringGetMaximumUTF8CStringSize(string)
         // Step names and JSON answers cross here on every step call: no array, no copy.

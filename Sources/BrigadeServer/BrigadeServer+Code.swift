@@ -28,12 +28,7 @@ extension BrigadeServer {
             var env: [String: JSONValue] = [:]
             if let given = body["env"], given != .null { env = try Self.object(given, "env") }
             var stepLimit: Int?
-            if let limits = body["limits"], limits != .null, case .number(let steps)? = try Self.object(limits, "limits")["steps"] {
-                guard steps == steps.rounded(), abs(steps) < 1e9 else {
-                    throw APIError.badRequest("(workflow.invalid_definition) limits.steps must be a whole number.")
-                }
-                stepLimit = Int(steps)
-            }
+            if let limits = body["limits"], limits != .null { stepLimit = try Self.stepLimit(limits) }
             let code = try await runtime.deployWorkflow(
                 tenant: tenant, name: name, source: source, language: language, env: env, sandbox: sandbox,
                 retention: try Self.retention(body["default_retention"], field: "default_retention"), stepLimit: stepLimit)

@@ -200,6 +200,12 @@ extension BrigadeServer {
     /// offset) or a date (`2026-11-23`, midnight UTC).
     static func date(_ text: String?, _ name: String) throws -> Date? {
         guard let text else { return nil }
+        // The formatter rolls an impossible date over (2026-02-31 reads as March 3), so the
+        // calendar fields are checked first: a typo is refused, not answered for another day.
+        guard text.utf8.count <= 64, hasCalendarFields(text) else {
+            throw APIError.badRequest(
+                "(request.invalid_query) \(name) must be an ISO 8601 time such as 2026-11-23T10:00:00Z or a date such as 2026-11-23, with a real month, day and time; got \"\(text.prefix(64))\".")
+        }
         let formatter = ISO8601DateFormatter()
         for options: ISO8601DateFormatter.Options in [
             [.withInternetDateTime, .withFractionalSeconds], [.withInternetDateTime], [.withFullDate],
@@ -209,6 +215,33 @@ extension BrigadeServer {
         }
         throw APIError.badRequest(
             "(request.invalid_query) \(name) must be an ISO 8601 time such as 2026-11-23T10:00:00Z or a date such as 2026-11-23; got \"\(text.prefix(64))\".")
+    }
+
+    /// Whether `text` starts with a real date (`YYYY-MM-DD`, the day within its month) and, when
+    /// a time follows, a real time (`THH:MM:SS`, hours below 24, minutes and seconds below 60).
+    static func hasCalendarFields(_ text: String) -> Bool {
+        let bytes = Array(text.utf8)
+        func number(_ range: Range<Int>) -> Int? {
+            guard range.upperBound <= bytes.count else { return nil }
+            var value = 0
+            for byte in bytes[range] {
+                guard byte >= 0x30 && byte <= 0x39 else { return nil }
+                value = value * 10 + Int(byte - 0x30)
+            }
+            return value
+        }
+        guard let year = number(0..<4), bytes.count >= 10, bytes[4] == UInt8(ascii: "-"), bytes[7] == UInt8(ascii: "-"),
+            let month = number(5..<7), let day = number(8..<10), (1...12).contains(month)
+        else { return false }
+        let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0)
+        let days = [31, leap ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][month - 1]
+        guard (1...days).contains(day) else { return false }
+        guard bytes.count > 10 else { return true }
+        guard bytes[10] == UInt8(ascii: "T") || bytes[10] == UInt8(ascii: "t"), bytes.count >= 19,
+            bytes[13] == UInt8(ascii: ":"), bytes[16] == UInt8(ascii: ":"),
+            let hour = number(11..<13), let minute = number(14..<16), let second = number(17..<19)
+        else { return false }
+        return hour < 24 && minute < 60 && second < 60
     }
 
     static func status(_ text: String?) throws -> InstanceStatus? {
@@ -229,7 +262,13 @@ extension BrigadeServer {
             throw APIError.badRequest("(request.invalid_field) from.name is required: the step to restart from.")
         }
         var count = 1
-        if case .number(let number)? = object["count"] { count = Int(number) }
+        if let given = object["count"], given != .null {
+            guard let number = given.wholeNumber(in: 1...Int(Int32.max)) else {
+                throw APIError.badRequest(
+                    "(request.invalid_field) from.count must be a whole number from 1 (the step's first occurrence); got \(given.jsonText(limit: 40)).")
+            }
+            count = number
+        }
         let kind: StepKind
         switch try string(object["type"], "from.type") {
         case nil, "do", "step": kind = .do

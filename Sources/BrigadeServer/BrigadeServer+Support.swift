@@ -69,17 +69,30 @@ extension BrigadeServer {
     }
 
     /// `instance_retention: {success_retention, error_retention}` as duration strings or seconds.
+    /// The range (0 to the server's longest retention) is the runtime's rule, checked there.
     static func retention(_ value: JSONValue?, field: String = "instance_retention") throws -> Retention? {
         guard let value, value != .null else { return nil }
         let object = try object(value, field)
         func duration(_ key: String) throws -> Duration? {
             switch object[key] {
             case nil, .null?: return nil
-            case .number(let seconds)?: return .milliseconds(Int64(seconds * 1_000))
-            case .string(let text)?: return try DurationParser.parse(text)
-            default: throw APIError.badRequest("(request.invalid_field) \(field).\(key) must be a duration such as \"7 days\".")
+            case let value?: return try DurationParser.parse(value, unitMilliseconds: 1_000, what: "\(field).\(key)")
             }
         }
         return Retention(success: try duration("success_retention"), error: try duration("error_retention"))
+    }
+
+    /// `limits: {steps}` of a workflow definition or a deploy: a whole number (its range is the
+    /// runtime's rule), or nil when absent.
+    static func stepLimit(_ limits: JSONValue) throws -> Int? {
+        switch try object(limits, "limits")["steps"] {
+        case nil, .null?: return nil
+        case let steps?:
+            guard let number = steps.wholeNumber(in: Int(Int32.min)...Int(Int32.max)) else {
+                throw APIError.badRequest(
+                    "(workflow.invalid_definition) limits.steps must be a whole number such as 1000; got \(steps.jsonText(limit: 40)).")
+            }
+            return number
+        }
     }
 }

@@ -35,13 +35,7 @@ extension BrigadeServer {
                     "(workflow.invalid_definition) Send {\"class_name\": \"<workflow class>\", \"script_name\": \"\(WorkflowDefinition.hostScript)\"}.")
             }
             var stepLimit: Int?
-            if let limits = body["limits"], limits != .null {
-                switch try Self.object(limits, "limits")["steps"] {
-                case nil, .null?: break
-                case .number(let steps)? where steps == steps.rounded() && abs(steps) < 1e9: stepLimit = Int(steps)
-                default: throw APIError.badRequest("(workflow.invalid_definition) limits.steps must be a whole number.")
-                }
-            }
+            if let limits = body["limits"], limits != .null { stepLimit = try Self.stepLimit(limits) }
             let definition = try await runtime.putWorkflow(
                 tenant: try Self.tenant(context), name: name, className: className,
                 scriptName: try Self.string(body["script_name"], "script_name") ?? WorkflowDefinition.hostScript,
@@ -80,7 +74,7 @@ extension BrigadeServer {
         guard let text else { return value }
         guard let number = Int(text), range.contains(number) else {
             throw APIError.badRequest(
-                "(request.invalid_query) \(name) must be a whole number from \(range.lowerBound) to \(range.upperBound); got \"\(text)\".")
+                "(request.invalid_query) \(name) must be a whole number from \(range.lowerBound) to \(range.upperBound); got \"\(text.prefix(40))\".")
         }
         return number
     }

@@ -30,7 +30,7 @@ enum WireFormat {
             "modified_on": timestamp(row.modifiedAt), "started_on": timestamp(row.startedAt), "ended_on": timestamp(row.endedAt),
             "version_id": .string(versions.id(of: row)), "workflow_id": .string(row.key.workflow), "trigger_source": .string("api"),
         ]
-        if let version = CodeVersions.number(of: row) { object["code_version"] = .number(Double(version)) }
+        if let version = versions.number(of: row) { object["code_version"] = .number(Double(version)) }
         return .object(object)
     }
 
@@ -39,26 +39,36 @@ enum WireFormat {
 
     /// Version ids of a dynamic workflow's code, by version number; an instance's version is in
     /// its dispatcher envelope.
+    ///
+    /// Only a workflow of deployed code has envelopes, and there the runtime wraps every create
+    /// itself (the tenant's params sit inside). For any other workflow (``none``) params that
+    /// look like an envelope are the tenant's own data and are never read as one.
     struct CodeVersions: Sendable {
         var ids: [Int: String]
-        static let none = CodeVersions(ids: [:])
+        /// Whether the workflow runs deployed code, so that its rows carry the runtime's envelope.
+        var isDispatched: Bool
+        static let none = CodeVersions(ids: [:], isDispatched: false)
 
-        init(ids: [Int: String]) { self.ids = ids }
+        init(ids: [Int: String], isDispatched: Bool = true) {
+            self.ids = ids
+            self.isDispatched = isDispatched
+        }
 
         init(_ versions: [TenantCodeVersion]) {
-            ids = Dictionary(versions.map { ($0.version, $0.versionId) }, uniquingKeysWith: { first, _ in first })
+            self.init(ids: Dictionary(versions.map { ($0.version, $0.versionId) }, uniquingKeysWith: { first, _ in first }))
         }
 
         func id(of row: InstanceRow) -> String {
-            CodeVersions.number(of: row).flatMap { ids[$0] } ?? WireFormat.versionId
+            number(of: row).flatMap { ids[$0] } ?? WireFormat.versionId
         }
 
-        static func number(of row: InstanceRow) -> Int? {
-            guard row.params.starts(with: Data("{\"\(DispatcherEnvelope.metadataKey)\"".utf8)),
-                let (metadata, _) = DispatcherEnvelope.unwrap(json(row.params)),
-                case .number(let version)? = metadata["version"]
+        /// The code version in the row's envelope; nil for a workflow without envelopes, or a
+        /// stored value that is not a version (shown without one rather than failing the read).
+        func number(of row: InstanceRow) -> Int? {
+            guard isDispatched, row.params.starts(with: Data("{\"\(DispatcherEnvelope.metadataKey)\"".utf8)),
+                let (metadata, _) = DispatcherEnvelope.unwrap(json(row.params))
             else { return nil }
-            return Int(version)
+            return metadata["version"]?.wholeNumber(in: 1...Int.max)
         }
     }
 
@@ -73,7 +83,7 @@ enum WireFormat {
             "success": row.status == .complete ? .bool(true) : (row.status == .errored || row.status == .terminated ? .bool(false) : .null),
             "step_count": .number(Double(steps.count)), "rollback": .null,
         ]
-        if let version = CodeVersions.number(of: row) { object["code_version"] = .number(Double(version)) }
+        if let version = versions.number(of: row) { object["code_version"] = .number(Double(version)) }
         if !simple {
             let ordered = steps.sorted { ascending ? $0.position < $1.position : $0.position > $1.position }
             let attempts = Dictionary(grouping: history.filter { $0.entry.step != nil }, by: { $0.entry.step! })
@@ -145,11 +155,7 @@ enum WireFormat {
     static func attempts(_ history: [HistoryEvent]) -> [JSONValue] {
         var attempts: [(number: Int, value: [String: JSONValue])] = []
         for event in history {
-            let number = event.entry.data["attempt"].flatMap { value -> Int? in
-                if case .number(let n) = value { return Int(n) }
-                return nil
-            }
-            guard let number else { continue }
+            guard let number = event.entry.data["attempt"]?.wholeNumber(in: 0...Int.max) else { continue }
             switch event.entry.type {
             case .attemptStarted:
                 attempts.append((number, ["start": timestamp(event.entry.at), "end": .null, "success": .null, "error": .null]))

@@ -21,7 +21,7 @@ extension Engine {
         case .store:
             entry = HistoryEntry(
                 .log, at: now, step: step,
-                data: ["level": .string(level.rawValue), "message": .string(Self.truncated(message, to: settings.maxLogLineBytes))])
+                data: ["level": .string(level.rawValue), "message": .string(message.cut(toUTF8Bytes: settings.maxLogLineBytes))])
         case .storeLimitNotice:
             entry = HistoryEntry(
                 .log, at: now, step: step,
@@ -38,15 +38,6 @@ extension Engine {
     /// True while `run` is only re-reaching steps that finished in an earlier lifetime.
     var isReplaying: Bool {
         state.withLock { $0?.replaying ?? false }
-    }
-
-    static func truncated(_ message: String, to bytes: Int) -> String {
-        let utf8 = message.utf8
-        guard utf8.count > bytes else { return message }
-        var end = utf8.index(utf8.startIndex, offsetBy: bytes)
-        // Back off to a character boundary.
-        while end > utf8.startIndex && String.Index(end, within: message) == nil { end = utf8.index(before: end) }
-        return String(message[..<end]) + "… [\(utf8.count - bytes) more bytes]"
     }
 }
 

@@ -3,9 +3,17 @@ public struct ErrorInfo: Codable, Sendable, Hashable, CustomStringConvertible {
     public var name: String
     public var message: String
 
+    /// The longest name kept, in UTF-8 bytes; a longer one is cut.
+    public static let maxNameBytes = 256
+    /// The longest message kept, in UTF-8 bytes; a longer one is cut (a tenant's 5 MiB message
+    /// would otherwise be stored with the step, the instance and the history, and sent whole
+    /// with every describe and stream).
+    public static let maxMessageBytes = 16_384
+
+    /// An error of this name and message, each cut to its limit.
     public init(name: String, message: String) {
-        self.name = name
-        self.message = message
+        self.name = name.cut(toUTF8Bytes: Self.maxNameBytes)
+        self.message = message.cut(toUTF8Bytes: Self.maxMessageBytes)
     }
 
     /// Describes any Swift error in the stored form.

@@ -49,6 +49,14 @@ extension JSONValue {
         output.append(contentsOf: numberText(value).utf8)
     }
 
+    /// The value as JSON cut to `limit` bytes (with `…`), for quoting what a client sent in an
+    /// error message without echoing a megabyte back.
+    public func jsonText(limit: Int) -> String {
+        let data = jsonData()
+        guard data.count > limit else { return String(decoding: data, as: UTF8.self) }
+        return String(decoding: data.prefix(limit), as: UTF8.self) + "…"
+    }
+
     /// A finite number as JSON writes it, and Prometheus' text format reads it: a whole number
     /// without a fraction (`3`, not `3.0`), any other in Swift's shortest round-tripping form.
     package static func numberText(_ value: Double) -> String {

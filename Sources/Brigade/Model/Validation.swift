@@ -64,4 +64,28 @@ enum Validation {
             )
         }
     }
+
+    /// A retention asked for by a create or a workflow definition: each part between 0 and
+    /// `settings.maxRetention`.
+    static func retention(_ retention: Retention?, settings: BrigadeSettings) throws {
+        guard let retention else { return }
+        for (part, duration) in [("success_retention", retention.success), ("error_retention", retention.error)] {
+            guard let duration else { continue }
+            if duration < .zero || duration > settings.maxRetention {
+                throw BrigadeError(
+                    .invalidDuration,
+                    "\(part) is \(duration.wholeMilliseconds / 1_000) seconds; a retention must be between 0 and \(settings.maxRetention.wholeMilliseconds / 86_400_000) days (BrigadeSettings.maxRetention)."
+                )
+            }
+        }
+    }
+
+    /// A workflow's `limits.steps`: from 1 to the larger of 25,000 (the contract's ceiling) and
+    /// `settings.maxStepsPerInstance`.
+    static func stepLimit(_ stepLimit: Int?, settings: BrigadeSettings) throws {
+        let ceiling = max(25_000, settings.maxStepsPerInstance)
+        if let stepLimit, !(1...ceiling).contains(stepLimit) {
+            throw BrigadeError(.invalidStepConfig, "limits.steps must be from 1 to \(ceiling); got \(stepLimit).")
+        }
+    }
 }

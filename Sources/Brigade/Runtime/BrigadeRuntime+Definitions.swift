@@ -93,10 +93,8 @@ extension BrigadeRuntime {
                 .workflowClassNotFound,
                 "\"\(name)\" is a workflow of the hosting program and runs its own class; pick another name to bind to class \"\(className)\".")
         }
-        if let stepLimit, !(1...max(25_000, settings.maxStepsPerInstance)).contains(stepLimit) {
-            throw BrigadeError(
-                .invalidStepConfig, "limits.steps must be from 1 to \(max(25_000, settings.maxStepsPerInstance)); got \(stepLimit).")
-        }
+        try Validation.stepLimit(stepLimit, settings: settings)
+        try Validation.retention(retention, settings: settings)
         let rebinding = existing != nil && existing!.className != className
         if rebinding {
             let counts = try await store.instanceCounts(tenant: tenant, workflow: name)

@@ -13,6 +13,8 @@ extension BrigadeRuntime {
         env: [String: JSONValue] = [:], sandbox: any WorkflowSandbox, retention: Retention? = nil, stepLimit: Int? = nil
     ) async throws -> TenantCode {
         try Validation.workflowName(name, settings: settings)
+        try Validation.stepLimit(stepLimit, settings: settings)
+        try Validation.retention(retention, settings: settings)
         let size = source.utf8.count
         guard size <= settings.maxTenantCodeBytes else {
             throw BrigadeError(
@@ -81,13 +83,13 @@ extension BrigadeRuntime {
     /// tenant — the metadata's `tenantId` is never trusted.
     public static func codeDispatcher(loader: TenantCodeLoader) -> DynamicWorkflow {
         DynamicWorkflow { request in
-            guard case .number(let number)? = request.metadata["version"], number >= 1, number == number.rounded() else {
+            guard let version = request.metadata["version"]?.wholeNumber(in: 1...Int.max) else {
                 throw BrigadeError(
                     .notDispatched,
                     "Instance \(request.instanceId) carries no code version in its \(DispatcherEnvelope.metadataKey); it was not created through the tenant's API.",
                     instanceId: request.instanceId)
             }
-            return try await loader.runner(tenant: request.tenant, workflow: request.workflow, version: Int(number))
+            return try await loader.runner(tenant: request.tenant, workflow: request.workflow, version: version)
         }
     }
 }

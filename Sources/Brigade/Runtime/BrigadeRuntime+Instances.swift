@@ -80,6 +80,7 @@ extension BrigadeRuntime {
         for var request in requests {
             let id = request.id ?? UUID().uuidString.lowercased()
             try Validation.instanceId(id, settings: settings)
+            try Validation.retention(request.retention, settings: settings)
             try Validation.payloadSize(
                 request.params.count, limit: settings.maxParamsBytes, what: "params of instance \(id)", instanceId: id)
             // Within one batch the first occurrence of an id wins, as with ids already stored.

@@ -26,6 +26,8 @@ public struct InstanceEvents: AsyncSequence, Sendable {
         let pollInterval: Duration
         var pending: [HistoryEvent] = []
         var finished = false
+        /// Reads in a row that found nothing new (see ``next()``).
+        var emptyReads = 0
 
         init(runtime: BrigadeRuntime, key: InstanceKey, cursor: Int64, pollInterval: Duration) {
             self.runtime = runtime
@@ -39,12 +41,43 @@ public struct InstanceEvents: AsyncSequence, Sendable {
                 if finished { return nil }
                 try Task.checkCancellation()
                 pending = try await runtime.history(key, afterId: cursor, limit: 500)
-                if pending.isEmpty { try await Task.sleep(for: pollInterval) }
+                guard pending.isEmpty else {
+                    emptyReads = 0
+                    break
+                }
+                // A cursor at or past the terminal event (a client resuming after the end, or
+                // with an id from the future) finds nothing more, ever: the row says so. Read on
+                // the first empty read and about once a second after it, not on every poll.
+                if emptyReads % Self.rowCheckEvery == 0 {
+                    if try await hasEnded() { return nil }
+                    if !pending.isEmpty { break }
+                }
+                emptyReads += 1
+                try await Task.sleep(for: pollInterval)
             }
             let event = pending.removeFirst()
             cursor = event.id
             if event.entry.type.isTerminal { finished = true }
             return event
+        }
+
+        static let rowCheckEvery = 20
+
+        /// Whether the instance has ended (or is gone) with nothing stored after the cursor. The
+        /// history is read again after the row: the terminal event commits with the status, so
+        /// one that landed between the two reads is still delivered.
+        private mutating func hasEnded() async throws -> Bool {
+            let row: InstanceRow
+            do {
+                row = try await runtime.instanceRow(key)
+            } catch let error as BrigadeError where error.code == .instanceNotFound {
+                finished = true
+                return true
+            }
+            guard row.status.isTerminal else { return false }
+            pending = try await runtime.history(key, afterId: cursor, limit: 500)
+            if pending.isEmpty { finished = true }
+            return pending.isEmpty
         }
     }
 }

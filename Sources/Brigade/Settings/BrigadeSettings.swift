@@ -39,6 +39,9 @@ public struct BrigadeSettings: Sendable {
     public var successRetention: Duration = .days(30)
     /// How long an `errored` or `terminated` instance is kept. Default 30 days.
     public var errorRetention: Duration = .days(30)
+    /// Longest retention an instance or a workflow may ask for. Default 365 days: an id stays
+    /// taken, and a finished instance's rows stay stored, for as long as its retention lasts.
+    public var maxRetention: Duration = .days(365)
 
     // MARK: Control plane
 

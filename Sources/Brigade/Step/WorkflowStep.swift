@@ -185,6 +185,12 @@ public struct WorkflowStep: Sendable {
     @_spi(Sandbox)
     public var instanceId: String { engine.instanceId }
 
+    /// The most log lines one lifetime stores and the longest line, in UTF-8 bytes
+    /// (``BrigadeSettings/maxLogLinesPerRun``, ``BrigadeSettings/maxLogLineBytes``): a sandbox
+    /// drops and cuts past them where tenant code writes, before a line is even copied out.
+    @_spi(Sandbox)
+    public var logLimits: (lines: Int, bytes: Int) { (engine.settings.maxLogLinesPerRun, engine.settings.maxLogLineBytes) }
+
     private func decodeStored<T: Decodable>(_ type: T.Type, from data: Data, step: String) throws -> T {
         do {
             return try JSONCoding.decode(type, from: data)

@@ -17,7 +17,7 @@ public struct HistoryEntry: Sendable, Hashable {
     /// ``maxStackCharacters``; nil when it carries none.
     static func stack(of error: any Error) -> JSONValue? {
         guard let trace = (error as? any StackTracedError)?.stackTrace else { return nil }
-        return .string(String(trace.prefix(maxStackCharacters)))
+        return .string(trace.cut(toUTF8Bytes: maxStackCharacters))
     }
 
     public init(_ type: HistoryEventType, at: Int64, step: String? = nil, data: [String: JSONValue] = [:]) {

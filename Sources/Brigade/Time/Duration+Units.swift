@@ -10,8 +10,15 @@ extension Duration {
 
     /// The duration in whole milliseconds, rounded down. Brigade stores every duration and
     /// deadline in milliseconds.
+    ///
+    /// Saturates at `Int64.min` / `Int64.max` instead of trapping: every limit Brigade checks a
+    /// duration against is far below either.
     public var wholeMilliseconds: Int64 {
         let (seconds, attoseconds) = components
-        return seconds * 1_000 + attoseconds / 1_000_000_000_000_000
+        let (milliseconds, overflow) = seconds.multipliedReportingOverflow(by: 1_000)
+        if overflow { return seconds < 0 ? .min : .max }
+        let (total, overflowAgain) = milliseconds.addingReportingOverflow(attoseconds / 1_000_000_000_000_000)
+        if overflowAgain { return seconds < 0 ? .min : .max }
+        return total
     }
 }

@@ -43,11 +43,47 @@ public enum DurationParser {
             }
             factor = known
         }
-        let milliseconds = (number * factor).rounded()
-        guard milliseconds < Double(Int64.max / 2) else {
+        guard let duration = milliseconds(number * factor) else {
             throw invalid(text, "the duration is too long")
         }
-        return .milliseconds(Int64(milliseconds))
+        return duration
+    }
+
+    /// The longest duration Brigade reads from outside, about 146,000 years: far past every
+    /// limit of the contract, and small enough that adding it to any timestamp cannot overflow.
+    public static let longest: Duration = .milliseconds(Int64.max / 2)
+
+    /// `value` milliseconds (rounded to the nearest) as a duration; nil when it is not finite,
+    /// negative, or longer than ``longest``. Numbers from requests and tenant code become
+    /// durations here and nowhere else, so no conversion can trap.
+    public static func milliseconds(_ value: Double) -> Duration? {
+        let rounded = value.rounded()
+        guard rounded.isFinite, rounded >= 0, rounded <= Double(longest.wholeMilliseconds) else { return nil }
+        return .milliseconds(Int64(rounded))
+    }
+
+    /// Parses a duration given as a JSON value: a string (``parse(_:)``) or a number of
+    /// `unit` milliseconds (1 for milliseconds, 1,000 for seconds). `what` names the field in
+    /// the error, such as `instance_retention.success_retention`.
+    public static func parse(_ value: JSONValue, unitMilliseconds unit: Double, what: String) throws -> Duration {
+        switch value {
+        case .string(let text):
+            do {
+                return try parse(text)
+            } catch let error as BrigadeError {
+                throw BrigadeError(.invalidDuration, "\(what): \(error.message)")
+            }
+        case .number(let number):
+            guard number.isFinite, number >= 0 else {
+                throw BrigadeError(.invalidDuration, "\(what) must be a duration of 0 or more; got \(number).")
+            }
+            guard let duration = milliseconds(number * unit) else {
+                throw BrigadeError(.invalidDuration, "\(what) is too long (\(number)); use a duration within the limits of the contract, such as \"30 days\".")
+            }
+            return duration
+        default:
+            throw BrigadeError(.invalidDuration, "\(what) must be a duration such as \"7 days\" or a number.")
+        }
     }
 
     private static func invalid(_ text: String, _ reason: String) -> BrigadeError {

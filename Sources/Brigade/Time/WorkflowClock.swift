@@ -18,9 +18,15 @@ extension WorkflowClock {
 }
 
 extension Date {
-    /// Milliseconds since 1970, rounded down.
+    /// Milliseconds since 1970, rounded down, and held within ±2^61 (about 73 million years)
+    /// so that a date from tenant code (`new Date(1e300)`, NaN) cannot trap the conversion or
+    /// overflow the arithmetic on it: such a date is then refused by the rule it breaks (a sleep
+    /// past 365 days), not by a crash.
     public var millisecondsSince1970: Int64 {
-        Int64((timeIntervalSince1970 * 1_000).rounded(.down))
+        let milliseconds = (timeIntervalSince1970 * 1_000).rounded(.down)
+        let bound = Double(Int64(1) << 61)
+        guard milliseconds.isFinite else { return milliseconds > 0 ? Int64(1) << 61 : -(Int64(1) << 61) }
+        return Int64(min(bound, max(-bound, milliseconds)))
     }
 
     /// The date `milliseconds` after 1970.
