@@ -42,6 +42,9 @@ final class JSMachine: @unchecked Sendable {
     /// Set when a boot took the standby context (or found none): ``replenish()`` makes another.
     private var standbyWanted = false
 
+    /// Guarded entries under way on the queue (see ``entry(in:_:)``).
+    private var entryDepth = 0
+
     /// Told when the VM is retired (the pool lets go of it then, so it is freed with its last runner).
     private let onRetire: @Sendable (JSMachine) -> Void
 
@@ -111,6 +114,28 @@ final class JSMachine: @unchecked Sendable {
             guard standby == nil, !isRetired else { return }
             standby = try? PreparedContext(machine: self)
         }
+    }
+
+    /// On the queue: runs `body` — calls into `context` through the C API — as one entry into the
+    /// VM together with the microtasks it queues, so that the CPU and memory limits bound both
+    /// (shim.h's `BrigadeGuardedEntryBegin` says why). A call from inside an entry is part of it.
+    func entry<T>(in context: JSContextRef, _ body: () -> T) -> T {
+        guard entryDepth == 0 else { return body() }
+        entryDepth += 1
+        var guardStorage = BrigadeGuard()
+        BrigadeGuardedEntryBegin(&guardStorage, group, context)
+        let result = body()
+        BrigadeGuardedEntryEnd(&guardStorage, group)
+        entryDepth -= 1
+        return result
+    }
+
+    /// On the queue, after the watchdog stopped an entry in `context`: a limit that fired while
+    /// the entry's microtasks ran leaves its termination pending for the next entry into the VM,
+    /// which could be another tenant's (or the making of a context, which then aborts). An empty
+    /// entry takes it.
+    func absorbTermination(in context: JSContextRef) {
+        _ = entry(in: context) { JS.evaluate("0", url: SourceMap.preludeURL, in: context) }
     }
 
     /// Whether a standby context is ready now. Not on the queue (it waits for it).

@@ -117,34 +117,57 @@ final class JSRunner: WorkflowRunner, @unchecked Sendable {
     }
 
     private func load() throws {
+        /// What loading found, read out inside the entry: an error's `message` and the module's
+        /// `TenantWorkflow` are the tenant's code too (getters, `toString`), bounded like the rest.
+        enum Outcome {
+            case loaded
+            case refusedImport(String)
+            case threw(message: String, line: Int?, column: Int?)
+            case refused(String)
+        }
         watchdog.begin()
-        let (_, scriptError) = JS.evaluate(code.script, url: SourceMap.scriptURL, in: context)
+        // Loading and binding are one entry: the module's top-level code, the microtasks it
+        // queues and whatever `TenantWorkflow` is run under the limits.
+        let outcome = machine.entry(in: context) { () -> Outcome in
+            let (_, scriptError) = JS.evaluate(code.script, url: SourceMap.scriptURL, in: context)
+            if let scriptError {
+                if let object = JSValueToObject(context, scriptError, nil), let specifier = JS.property(object, "refusedImport", in: context),
+                    JSValueIsString(context, specifier)
+                {
+                    return .refusedImport(JS.text(specifier, in: context))
+                }
+                let (message, line, column) = JS.describe(exception: scriptError, in: context)
+                return .threw(message: message, line: line, column: column)
+            }
+            let global = JSContextGetGlobalObject(context)!
+            let exports = JS.property(global, "__tenant", in: context) ?? JSValueMakeUndefined(context)
+            let (bound, bindError) = JS.call(control, "bind", [exports], in: context)
+            if let bindError { return .refused(JS.describe(exception: bindError, in: context).message) }
+            if let bound, JSValueIsString(context, bound) {
+                return .refused("In the code of \"\(code.workflow)\": \(JS.text(bound, in: context)).")
+            }
+            return .loaded
+        }
         // A module can fill the heap and compute as it loads, as well as when it runs (a heavy
         // load isolates its tenant; this runner is then booted again in the isolation VM).
         if let limit = closeEntry(cpu: watchdog.cpuUsed()) {
             throw BrigadeError(.codeInvalid, "Loading the code was stopped: \(limit.reason).")
         }
-        if let scriptError {
-            if let object = JSValueToObject(context, scriptError, nil), let specifier = JS.property(object, "refusedImport", in: context),
-                JSValueIsString(context, specifier)
-            {
-                throw ModuleCompiler.refusedImport(JS.text(specifier, in: context), source: code.source)
-            }
-            let (message, line, column) = JS.describe(exception: scriptError, in: context)
+        switch outcome {
+        case .loaded:
+            return
+        case .refusedImport(let specifier):
+            throw ModuleCompiler.refusedImport(specifier, source: code.source)
+        case .threw(let message, let line, let column):
             let place: String
             if let line, let column, let map = sourceMap, let original = map.original(line: line, column: column) {
                 place = " (line \(original.line), column \(original.column) of \(map.sourceName))"
             } else {
                 place = line.map { " (line \($0)\(column.map { ", column \($0)" } ?? "") of the compiled module)" } ?? ""
             }
-            throw BrigadeError(.codeInvalid, "The code threw while loading: \(message)\(place).")
-        }
-        let global = JSContextGetGlobalObject(context)!
-        let exports = JS.property(global, "__tenant", in: context) ?? JSValueMakeUndefined(context)
-        let (bound, bindError) = JS.call(control, "bind", [exports], in: context)
-        if let bindError { throw BrigadeError(.codeInvalid, JS.describe(exception: bindError, in: context).message) }
-        if let bound, JSValueIsString(context, bound) {
-            throw BrigadeError(.codeInvalid, "In the code of \"\(code.workflow)\": \(JS.text(bound, in: context)).")
+            throw BrigadeError(.codeInvalid, "The code threw while loading: \(message.cut(toUTF8Bytes: ErrorInfo.maxMessageBytes))\(place).")
+        case .refused(let message):
+            throw BrigadeError(.codeInvalid, message.cut(toUTF8Bytes: ErrorInfo.maxMessageBytes))
         }
     }
 
@@ -211,7 +234,11 @@ final class JSRunner: WorkflowRunner, @unchecked Sendable {
         currentStep = step
         let started = Counters.monotonicNanos()
         watchdog.begin()
-        let exception = body(context)
+        // The exception's message is read inside the entry: it is the tenant's object (a
+        // `message` getter, a `toString`), bounded like the rest of its code.
+        let exception = machine.entry(in: context) { () -> String? in
+            body(context).map { JS.describe(exception: $0, in: context).message }
+        }
         let cpu = watchdog.cpuUsed()
         let elapsed = Counters.monotonicNanos() - started
         Counters.entries.add(1, ordering: .relaxed)
@@ -233,8 +260,7 @@ final class JSRunner: WorkflowRunner, @unchecked Sendable {
             settle(invocation, .failure(invocation.step.fail(error)))
             return
         }
-        if let exception, invocation.result == nil {
-            let message = JS.describe(exception: exception, in: context).message
+        if let message = exception, invocation.result == nil {
             settle(invocation, .failure(JavaScriptError(errorName: "WorkflowSandboxError", errorMessage: message)))
             return
         }
@@ -260,6 +286,7 @@ final class JSRunner: WorkflowRunner, @unchecked Sendable {
         let limit = watchdog.end()
         if limit != nil || cpu > machine.isolationThreshold { pool?.isolate(code.tenant) }
         guard let limit else { return nil }
+        machine.absorbTermination(in: context)
         Counters.limitStops.add(1, ordering: .relaxed)
         if limit.memory { machine.retire() }
         return limit

@@ -37,7 +37,7 @@ struct PreparedContext: @unchecked Sendable {
         JS.setProperty(global, "__brigadeHost", host, in: context)
 
         machine.watchdog.begin()
-        let (value, exception) = JS.evaluate(Prelude.source, url: SourceMap.preludeURL, in: context)
+        let (value, exception) = machine.entry(in: context) { JS.evaluate(Prelude.source, url: SourceMap.preludeURL, in: context) }
         let stop = machine.watchdog.end()
         guard stop == nil, exception == nil, let value, let control = JSValueToObject(context, value, nil) else {
             let reason = stop?.reason ?? exception.map { JS.describe(exception: $0, in: context).message } ?? "it returned no control object"
