@@ -28,6 +28,24 @@ struct APIError: Error, Sendable {
         )
     }
 
+    /// A body that did not arrive whole within `timeout`.
+    static func requestTimeout(_ timeout: Duration) -> APIError {
+        APIError(
+            status: .requestTimeout, code: 10_408,
+            message:
+                "(request.timeout) The request body did not arrive within \(timeout.components.seconds) seconds; send it whole, at once, and try again."
+        )
+    }
+
+    /// A tenant holding as many event streams as it may.
+    static func tooManyStreams(limit: Int) -> APIError {
+        APIError(
+            status: .tooManyRequests, code: 10_429,
+            message:
+                "(stream.limit) This account has \(limit) event streams open, its limit; close one (or resume it with Last-Event-ID later) before opening another.",
+            retryAfterSeconds: 1)
+    }
+
     static func badRequest(_ message: String) -> APIError {
         APIError(status: .badRequest, code: 10_100, message: message)
     }

@@ -12,7 +12,7 @@ extension BrigadeServer {
         }
         // POST /admin/v1/tenants {"id": "acme"} → the tenant and its token (shown once).
         admin.post("tenants") { request, context in
-            let body = try Self.object(try await Self.body(request, context) ?? .null, "The request body")
+            let body = try Self.object(try await requestBody(request, context) ?? .null, "The request body")
             guard let id = try Self.string(body["id"], "id") else {
                 throw APIError.badRequest("(tenant.invalid_id) Send {\"id\": \"<tenant id>\"}.")
             }

@@ -14,7 +14,7 @@ extension BrigadeServer {
             }
             let tenant = try Self.tenant(context)
             let name = try context.parameters.require("workflow")
-            let body = try Self.object(try await Self.body(request, context) ?? .null, "The request body")
+            let body = try Self.object(try await requestBody(request, context) ?? .null, "The request body")
             guard let source = try Self.string(body["source"], "source") else {
                 throw APIError.badRequest(
                     "(code.invalid) Send {\"source\": \"export class TenantWorkflow { async run(event, step) { … } }\", \"language\": \"javascript\" or \"typescript\"}.")

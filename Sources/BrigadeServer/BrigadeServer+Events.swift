@@ -2,6 +2,7 @@ import Brigade
 import Foundation
 import HTTPTypes
 import Hummingbird
+import ServiceLifecycle
 
 extension BrigadeServer {
     /// `GET …/workflows/{workflow}/instances/{id}/events`: the instance's history as Server-Sent
@@ -21,15 +22,50 @@ extension BrigadeServer {
                 cursor = value
             }
             let events = runtime.subscribe(key, cursor: cursor, pollInterval: .milliseconds(50))
+            guard gate.admitStream(of: key.tenant) else { throw APIError.tooManyStreams(limit: gate.limits.maxStreamsPerTenant) }
+            let gate = self.gate
             var headers = HTTPFields()
             headers[.contentType] = "text/event-stream"
             headers[.cacheControl] = "no-cache"
             return Response(
                 status: .ok, headers: headers,
                 body: ResponseBody { writer in
+                    // Counted from admission until the body ends, however it ends.
+                    defer { gate.releaseStream(of: key.tenant) }
                     try await writer.write(ByteBuffer(string: "retry: 1000\n\n"))
-                    for try await event in events {
-                        try await writer.write(ByteBuffer(string: Self.serverSentEvent(event)))
+                    // A stream of an instance that waits for days would hold the server's
+                    // shutdown as long: the events are read in a child task that ends when the
+                    // shutdown begins, and the client resumes with Last-Event-ID from the next
+                    // server. The writer stays in this task.
+                    let (feed, feeder) = AsyncThrowingStream.makeStream(of: HistoryEvent?.self)
+                    let heartbeat = gate.limits.streamHeartbeat
+                    try await withThrowingTaskGroup(of: Void.self) { group in
+                        group.addTask {
+                            do {
+                                try await cancelWhenGracefulShutdown {
+                                    for try await event in events { feeder.yield(event) }
+                                }
+                                feeder.finish()
+                            } catch {
+                                feeder.finish(throwing: error)
+                            }
+                        }
+                        // nil: a heartbeat (see ``ConnectionLimits/streamHeartbeat``).
+                        group.addTask {
+                            while true {
+                                try await Task.sleep(for: heartbeat)
+                                feeder.yield(nil)
+                            }
+                        }
+                        defer { group.cancelAll() }
+                        do {
+                            for try await event in feed {
+                                let frame = event.map(Self.serverSentEvent) ?? ": heartbeat\n\n"
+                                try await writer.write(ByteBuffer(string: frame))
+                            }
+                        } catch is CancellationError {
+                            // The shutdown ended the feed: end the stream cleanly.
+                        }
                     }
                     try await writer.finish(nil)
                 })

@@ -8,7 +8,7 @@ extension BrigadeServer {
         account.post("workflows/:workflow/instances") { request, context in
             let tenant = try Self.tenant(context)
             let workflow = try await workflowName(context)
-            let item = try Self.newInstance(try await Self.body(request, context) ?? .object([:]))
+            let item = try Self.newInstance(try await requestBody(request, context) ?? .object([:]))
             let id = try await runtime.createInstance(
                 tenant: tenant, workflow: workflow, id: item.id, params: item.params, retention: item.retention)
             return Self.envelope(Self.created(id: id, workflow: workflow, versionId: try await currentVersionId(tenant, workflow)))
@@ -17,7 +17,7 @@ extension BrigadeServer {
         account.post("workflows/:workflow/instances/batch") { request, context in
             let tenant = try Self.tenant(context)
             let workflow = try await workflowName(context)
-            guard case .array(let items)? = try await Self.body(request, context) else {
+            guard case .array(let items)? = try await requestBody(request, context) else {
                 throw APIError.badRequest("(batch.invalid) The body must be a JSON array of 1–100 instance objects.")
             }
             let ids = try await runtime.createInstanceBatch(tenant: tenant, workflow: workflow, try items.map(Self.newInstance))
@@ -64,7 +64,7 @@ extension BrigadeServer {
         // PATCH …/workflows/{workflow}/instances/{id}/status  {status, from?}
         account.patch("workflows/:workflow/instances/:id/status") { request, context in
             let key = try await instanceKey(context)
-            let body = try Self.object(try await Self.body(request, context), "The body")
+            let body = try Self.object(try await requestBody(request, context), "The body")
             switch try Self.string(body["status"], "status") {
             case "pause": try await runtime.pause(key)
             case "resume": try await runtime.resume(key)
@@ -80,7 +80,7 @@ extension BrigadeServer {
         account.post("workflows/:workflow/instances/:id/events/:type") { request, context in
             let key = try await instanceKey(context)
             let type = try context.parameters.require("type")
-            let payload = try await Self.body(request, context) ?? .null
+            let payload = try await requestBody(request, context) ?? .null
             try await runtime.sendEvent(key, type: type, payload: payload.jsonData())
             return Self.envelope(.null)
         }
@@ -88,7 +88,7 @@ extension BrigadeServer {
         account.post("workflows/:workflow/instances/batch/delete") { request, context in
             let tenant = try Self.tenant(context)
             let workflow = try await workflowName(context)
-            let body = try Self.object(try await Self.body(request, context), "The body")
+            let body = try Self.object(try await requestBody(request, context), "The body")
             guard case .array(let values)? = body["instances"], (1...100).contains(values.count) else {
                 throw APIError.badRequest("(batch.invalid) instances must be an array of 1–100 instance ids.")
             }

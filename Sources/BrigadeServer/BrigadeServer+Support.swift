@@ -13,14 +13,29 @@ extension BrigadeServer {
     }
 
     /// The request body as JSON (`nil` for an empty body). The body is read up to the
-    /// context's limit and refused with 413 past it, without buffering the rest.
-    static func body(_ request: Request, _ context: BrigadeRequestContext) async throws -> JSONValue? {
+    /// context's limit and refused with 413 past it, without buffering the rest, and within
+    /// ``ConnectionLimits/bodyTimeout`` (408 past it): a client that dribbles a body holds a
+    /// connection and a task for that long at most.
+    func requestBody(_ request: Request, _ context: BrigadeRequestContext) async throws -> JSONValue? {
         if let length = request.headers[.contentLength].flatMap(Int.init), length > context.maxUploadSize {
             throw APIError.payloadTooLarge(limit: context.maxUploadSize)
         }
+        let limit = context.maxUploadSize
+        let timeout = gate.limits.bodyTimeout
         let buffer: ByteBuffer
         do {
-            buffer = try await request.body.collect(upTo: context.maxUploadSize)
+            buffer = try await withThrowingTaskGroup(of: ByteBuffer?.self) { group in
+                group.addTask { try await request.body.collect(upTo: limit) }
+                group.addTask {
+                    try await Task.sleep(for: timeout)
+                    return nil
+                }
+                defer { group.cancelAll() }
+                guard let first = try await group.next(), let buffer = first else { throw APIError.requestTimeout(timeout) }
+                return buffer
+            }
+        } catch let error as APIError {
+            throw error
         } catch {
             // A chunked body that runs past the limit: reading stops there.
             throw APIError.payloadTooLarge(limit: context.maxUploadSize)

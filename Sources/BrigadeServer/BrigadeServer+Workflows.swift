@@ -29,7 +29,7 @@ extension BrigadeServer {
         // PUT …/workflows/{workflow} {class_name, script_name?, default_retention?, limits?{steps}}
         account.put("workflows/:workflow") { request, context in
             let name = try context.parameters.require("workflow")
-            let body = try Self.object(try await Self.body(request, context) ?? .null, "The request body")
+            let body = try Self.object(try await requestBody(request, context) ?? .null, "The request body")
             guard let className = try Self.string(body["class_name"], "class_name") else {
                 throw APIError.badRequest(
                     "(workflow.invalid_definition) Send {\"class_name\": \"<workflow class>\", \"script_name\": \"\(WorkflowDefinition.hostScript)\"}.")

@@ -1,7 +1,9 @@
 import Brigade
 import Foundation
 import Hummingbird
+import HummingbirdCore
 import Logging
+import NIOCore
 import Prometheus
 
 /// Brigade's HTTP API: Cloudflare's v4 Workflows routes under
@@ -20,6 +22,8 @@ public struct BrigadeServer: Sendable {
     /// SHA-256 of the admin token, when the server has one.
     let adminTokenHash: String?
     let logger: Logger
+    /// Open connections and event streams, within the server's ``ConnectionLimits``.
+    let gate: ConnectionGate
 
     /// - Parameters:
     ///   - metrics: the registry `GET /metrics` serves; give the runtime and the store a factory
@@ -30,10 +34,14 @@ public struct BrigadeServer: Sendable {
     ///   - sandbox: runs the code tenants upload (`PUT …/workflows/{name}/code`); the runtime
     ///     must have a ``DynamicWorkflow`` registered that loads it (see
     ///     ``BrigadeRuntime/codeDispatcher(loader:)``).
+    ///   - connectionLimits: connections, streams and timeouts one client, one tenant and all
+    ///     together may hold.
     public init(
         runtime: BrigadeRuntime, tenants: any TenantStore, metrics: PrometheusCollectorRegistry = PrometheusCollectorRegistry(),
-        adminToken: String? = nil, sandbox: (any WorkflowSandbox)? = nil, logger: Logger = Logger(label: "brigade.server")
+        adminToken: String? = nil, sandbox: (any WorkflowSandbox)? = nil, connectionLimits: ConnectionLimits = ConnectionLimits(),
+        logger: Logger = Logger(label: "brigade.server")
     ) {
+        self.gate = ConnectionGate(limits: connectionLimits)
         self.sandbox = sandbox
         self.adminTokenHash = adminToken.map(TenantToken.hash)
         self.runtime = runtime
@@ -41,6 +49,11 @@ public struct BrigadeServer: Sendable {
         self.metrics = metrics
         self.logger = logger
     }
+
+    /// Connections open now (those ``application(host:port:onListening:)`` accepts).
+    public var openConnections: Int { gate.counts.connections }
+    /// Event streams open now, of every tenant.
+    public var openStreams: Int { gate.counts.streams }
 
     /// Adds every route, the error envelope and the tenant check to `router`.
     public func addRoutes(to router: Router<BrigadeRequestContext>) {
@@ -69,11 +82,22 @@ public struct BrigadeServer: Sendable {
     ///
     /// Its router also records Hummingbird's request metrics (`hb_requests` and friends, by
     /// route pattern) through the bootstrapped `MetricsSystem`.
-    public func application(host: String = "127.0.0.1", port: Int = 8787) -> some ApplicationProtocol {
+    ///
+    /// `onListening` is told the port once the server listens (useful with port 0).
+    public func application(
+        host: String = "127.0.0.1", port: Int = 8787, onListening: @escaping @Sendable (Int) async -> Void = { _ in }
+    ) -> some ApplicationProtocol {
         let router = Router(context: BrigadeRequestContext.self)
         router.add(middleware: MetricsMiddleware())
         addRoutes(to: router)
+        let gate = self.gate
+        // Every connection is admitted by the gate, and closed after `idleTimeout` without a
+        // byte of a request (a slow client's headers included).
+        let http = HTTP1Channel.Configuration(
+            additionalChannelHandlers: [ConnectionGateHandler(gate: gate)], idleTimeout: TimeAmount(gate.limits.idleTimeout))
         return Application(
-            router: router, configuration: .init(address: .hostname(host, port: port), serverName: "brigade"), logger: logger)
+            router: router, server: .http1(configuration: http),
+            configuration: .init(address: .hostname(host, port: port), serverName: "brigade"),
+            onServerRunning: { channel in await onListening(channel.localAddress?.port ?? port) }, logger: logger)
     }
 }

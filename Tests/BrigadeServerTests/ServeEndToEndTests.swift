@@ -152,6 +152,39 @@ import Testing
         #expect(try await server.terminate() == 0)
     }
 
+    /// SIGTERM while a client follows a waiting instance's event stream and another holds an
+    /// idle connection: the stream ends, and the server exits 0 within its grace — a stream of
+    /// an instance that waits for days does not hold the shutdown.
+    @Test func sigtermEndsOpenStreamsAndExitsWithinTheGrace() async throws {
+        let binary = try BrigadeExecutable.url()
+        let directory = try TemporaryDirectory(prefix: "brigade-e2e-term")
+        defer { directory.remove() }
+        let port = 20_000 + Int((getpid() + 7) % 20_000)
+        let server = try ServerProcess(binary: binary, arguments: ["serve", "--db", directory.file("serve.sqlite"), "--port", "\(port)"])
+        let token = try await server.token()
+        let base = "/client/v4/accounts/default/workflows/demo-order/instances"
+        let body = #"{"instance_id": "waits", "params": {"item": "lamp", "quantity": 1}}"#
+        let create = try RawClient(port: port)
+        try create.send("POST \(base) HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer \(token)\r\nContent-Length: \(body.utf8.count)\r\n\r\n\(body)")
+        let (created, _) = try await create.read(for: .seconds(10), until: "}")
+        #expect(created.hasPrefix("HTTP/1.1 200"), "\(created.prefix(300))")
+        let stream = try RawClient(port: port)
+        try stream.send("GET \(base)/waits/events HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer \(token)\r\n\r\n")
+        let (opened, _) = try await stream.read(for: .seconds(10), until: "retry: 1000")
+        #expect(opened.hasPrefix("HTTP/1.1 200"))
+        let idle = try RawClient(port: port)
+
+        let started = ContinuousClock.now
+        server.process.terminate()
+        try await eventually("the server to exit after SIGTERM", timeout: .seconds(25)) { !server.process.isRunning }
+        let took = ContinuousClock.now - started
+        #expect(server.process.terminationStatus == 0)
+        #expect(took < .seconds(15), "shutdown took \(took)")
+        let (_, streamClosed) = try await stream.read(for: .seconds(2))
+        #expect(streamClosed)
+        withExtendedLifetime(idle) {}
+    }
+
     /// What the CLI needs to talk to the server as the default tenant.
     static func cliEnvironment(port: Int, token: String) -> [String: String] {
         ["BRIGADE_URL": "http://127.0.0.1:\(port)", "BRIGADE_TOKEN": token, "BRIGADE_ACCOUNT": "default"]

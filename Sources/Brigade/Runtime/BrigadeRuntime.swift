@@ -24,7 +24,8 @@ public final class BrigadeRuntime: Service, Sendable {
     public static let defaultTenant = "default"
 
     let store: any WorkflowStore
-    let settings: BrigadeSettings
+    /// The limits and tunables this runtime was made with.
+    public let settings: BrigadeSettings
     let clock: any WorkflowClock
     let logger: Logger
 

@@ -108,14 +108,17 @@ struct ServeCommand: AsyncParsableCommand {
             logger: logger)
         if !adminToken.isEmpty { say("  admin API on (/admin/v1/tenants; the admin token also acts as any account)") }
         // Shut down in reverse order: the HTTP intake stops first, then the engine drains.
-        let group = ServiceGroup(
-            configuration: .init(
-                services: [
-                    .init(service: loader), .init(service: runtime), .init(service: server.application(host: host, port: port)),
-                ],
-                gracefulShutdownSignals: [.sigterm, .sigint],
-                logger: logger
-            ))
-        try await group.run()
+        var configuration = ServiceGroupConfiguration(
+            services: [
+                .init(service: loader), .init(service: runtime), .init(service: server.application(host: host, port: port)),
+            ],
+            gracefulShutdownSignals: [.sigterm, .sigint],
+            logger: logger
+        )
+        // A shutdown always ends: the engine's grace, a margin for the HTTP intake and the
+        // store, then cancellation, and a process that still has not ended is left by exit.
+        configuration.maximumGracefulShutdownDuration = runtime.settings.shutdownGrace + .seconds(5)
+        configuration.maximumCancellationDuration = .seconds(5)
+        try await ServiceGroup(configuration: configuration).run()
     }
 }
