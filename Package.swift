@@ -74,8 +74,10 @@ let package = Package(
         // Dynamic workflows: tenant JavaScript in JavaScriptCore behind Brigade's WorkflowSandbox.
         .target(
             name: "BrigadeJS",
-            dependencies: ["Brigade", "CJavaScriptCore"]
+            dependencies: ["Brigade", "CJavaScriptCore", "CBrigadeShims"]
         ),
+        // glibc's GNU extensions for starting esbuild (pipe2, closefrom in posix_spawn).
+        .target(name: "CBrigadeShims"),
         .target(
             name: "BrigadeTesting",
             dependencies: ["Brigade", "BrigadeSQLite", .product(name: "CoreMetrics", package: "swift-metrics")]

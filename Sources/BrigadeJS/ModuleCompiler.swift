@@ -62,27 +62,12 @@ struct ModuleCompiler: Sendable {
     }
 
     private func run(_ arguments: [String], input: Data) async throws -> (Int32, Data, Data) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: try resolve(executable))
-        process.arguments = arguments
-        let stdin = Pipe()
-        let stdout = Pipe()
-        let stderr = Pipe()
-        process.standardInput = stdin
-        process.standardOutput = stdout
-        process.standardError = stderr
+        let executable = try resolve(executable)
         return try await withCheckedThrowingContinuation { continuation in
             // Blocking pipe I/O belongs on a thread of its own, not on the Swift concurrency pool.
             Thread.detachNewThread {
                 do {
-                    try process.run()
-                    // esbuild reads all of its input before it writes; errors are few (--log-limit).
-                    stdin.fileHandleForWriting.write(input)
-                    try? stdin.fileHandleForWriting.close()
-                    let output = stdout.fileHandleForReading.readDataToEndOfFile()
-                    let errors = stderr.fileHandleForReading.readDataToEndOfFile()
-                    process.waitUntilExit()
-                    continuation.resume(returning: (process.terminationStatus, output, errors))
+                    continuation.resume(returning: try ChildProcess.run(executable, arguments, input: input))
                 } catch {
                     continuation.resume(throwing: BrigadeError(.codeInvalid, "esbuild could not be started (\(error)); install it: apt-get install esbuild."))
                 }

@@ -29,6 +29,8 @@ final class GroupCommitter: Sendable {
     }
 
     private let writer: DatabasePool
+    /// The database file, for the errors that name it.
+    private let path: String
     private let state = Mutex(State())
     private let lazyFlushDelay: Duration
     private let statistics = Mutex(CommitStatistics())
@@ -37,8 +39,9 @@ final class GroupCommitter: Sendable {
     /// One transaction, from `BEGIN` to the end of its `COMMIT` (the fsync included).
     private let commitDuration: CoreMetrics.Timer
 
-    init(writer: DatabasePool, lazyFlushDelay: Duration, metricsFactory: any MetricsFactory) {
+    init(writer: DatabasePool, path: String, lazyFlushDelay: Duration, metricsFactory: any MetricsFactory) {
         self.writer = writer
+        self.path = path
         self.lazyFlushDelay = lazyFlushDelay
         batchSize = Recorder(label: "brigade_commit_batch_size", factory: metricsFactory)
         commitDuration = CoreMetrics.Timer(label: "brigade_commit_duration_seconds", factory: metricsFactory)
@@ -164,7 +167,7 @@ final class GroupCommitter: Sendable {
             stats.items += batch.count
         }
         for (item, result) in zip(batch, results) {
-            item.completion?(result)
+            item.completion?(result.mapError { StorageFailure.mapped($0, path: path) })
         }
     }
 }

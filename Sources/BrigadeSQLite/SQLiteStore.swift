@@ -33,7 +33,7 @@ public final class SQLiteStore: WorkflowStore {
             try db.execute(sql: "PRAGMA synchronous = FULL")
         }
         committer = GroupCommitter(
-            writer: pool, lazyFlushDelay: lazyFlushDelay, metricsFactory: metricsFactory ?? MetricsSystem.factory)
+            writer: pool, path: path, lazyFlushDelay: lazyFlushDelay, metricsFactory: metricsFactory ?? MetricsSystem.factory)
         self.logger = logger
         self.path = path
     }

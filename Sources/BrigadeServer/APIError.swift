@@ -64,6 +64,8 @@ struct APIError: Error, Sendable {
                 let (seconds, attoseconds) = retryAfter.components
                 retryAfterSeconds = max(1, Int(seconds) + (attoseconds > 0 ? 1 : 0))
             }
+            // The store's own failure: worth retrying once it writes again.
+            if error.isStorageFailure { retryAfterSeconds = retryAfterSeconds ?? 5 }
         case let error as HTTPError:
             switch error.status {
             case .contentTooLarge:
@@ -97,6 +99,8 @@ struct APIError: Error, Sendable {
             .conflict
         case .payloadTooLarge, .stepOutputTooLarge, .codeTooLarge: .contentTooLarge
         case .rateLimited, .queueFull: .tooManyRequests
+        case .storageFull: HTTPResponse.Status(code: 507, reasonPhrase: "Insufficient Storage")
+        case .storageUnavailable: .serviceUnavailable
         default: .badRequest
         }
     }
@@ -109,6 +113,8 @@ struct APIError: Error, Sendable {
         case .cannotTerminate, .cannotRestart, .instanceFinished, .workflowCannotDelete, .workflowHasInstances, .workflowNameTaken: 10_410
         case .payloadTooLarge, .stepOutputTooLarge, .codeTooLarge: 10_413
         case .rateLimited, .queueFull: 10_429
+        case .storageFull: 10_507
+        case .storageUnavailable: 10_503
         default: 10_100
         }
     }

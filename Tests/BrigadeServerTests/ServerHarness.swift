@@ -21,6 +21,7 @@ struct ServerHarness {
     static func run(
         settings: BrigadeSettings = BrigadeSettings(),
         withAdminToken: Bool = true,
+        databasePath: String? = nil,
         _ body: @Sendable (ServerHarness) async throws -> Void
     ) async throws {
         let registry = PrometheusCollectorRegistry()
@@ -29,6 +30,7 @@ struct ServerHarness {
         let sandbox = JavaScriptSandbox(settings: sandboxSettings)
         try await TestBrigade.run(
             settings: settings,
+            databasePath: databasePath,
             metricsFactory: BrigadeServer.metricsFactory(registry: registry),
             register: {
                 try $0.register(Echo())

@@ -62,7 +62,7 @@ extension Engine {
             try await store.write(write, awaitCommit: true)
             logger.debug("instance paused")
         } catch {
-            markStopping(fenced: error is FencedWriteError)
+            markStopping(after: error)
         }
         unwindParked()
         return true
@@ -91,16 +91,19 @@ extension Engine {
             try await store.write(write, awaitCommit: true)
             logger.debug("instance hibernating", metadata: ["due": "\(dueAt)"])
         } catch {
-            markStopping(fenced: error is FencedWriteError)
+            markStopping(after: error)
         }
         unwindParked()
         return true
     }
 
-    func markStopping(fenced: Bool) {
+    /// Stops this lifetime after a write failed with `error`: fenced (another engine owns the
+    /// instance now), or the store's own failure (the instance runs again once it writes).
+    func markStopping(after error: any Error) {
         state.withLock { state in
             state!.phase = .stopping
-            if fenced { state!.fenced = true }
+            if error is FencedWriteError { state!.fenced = true }
+            if (error as? BrigadeError)?.isStorageFailure == true { state!.storageFailed = true }
         }
     }
 

@@ -120,7 +120,8 @@ final class Engine: Sendable {
 
     /// Writes the outcome of `run` unless the engine is unwinding.
     private func finish(_ result: Result<Data, any Error>?) async -> EngineOutcome {
-        let (phase, fatal, fenced) = state.withLock { ($0!.phase, $0!.fatal, $0!.fenced) }
+        let (phase, fatal, fenced, storageFailed) = state.withLock { ($0!.phase, $0!.fatal, $0!.fenced, $0!.storageFailed) }
+        if storageFailed { return .failed }
         if fenced || stopRequested.load(ordering: .acquiring) { return .stopped }
         switch phase {
         case .hibernating(let dueAt):

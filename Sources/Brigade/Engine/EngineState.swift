@@ -49,6 +49,9 @@ struct EngineState: Sendable {
     /// A fatal condition (non-determinism, step limit, invalid step): the instance will error.
     var fatal: BrigadeError?
     var fenced = false
+    /// The store failed a write of this lifetime (``BrigadeError/isStorageFailure``): it ends
+    /// as `failed`, to run again shortly, not as the workflow's error.
+    var storageFailed = false
     /// The process is shutting down gracefully: no new step starts; once no step body runs,
     /// the engine stops and leaves the instance to the next start.
     var draining = false

@@ -31,6 +31,11 @@ public struct BrigadeError: Error, Sendable, Hashable, CustomStringConvertible {
         public static let invalidQuery = Code(rawValue: "listing.invalid_query")
         public static let queueFull = Code(rawValue: "workflow.queue_full")
         public static let rateLimited = Code(rawValue: "rate_limited")
+        /// The store's disk is full: nothing could be written, and nothing written before is lost.
+        public static let storageFull = Code(rawValue: "storage.full")
+        /// The store could not write for another reason of its own (an I/O error, a lock held
+        /// too long): not the request's fault, and worth retrying.
+        public static let storageUnavailable = Code(rawValue: "storage.unavailable")
     }
 
     /// What kind of error this is.
@@ -53,4 +58,11 @@ public struct BrigadeError: Error, Sendable, Hashable, CustomStringConvertible {
     }
 
     public var description: String { "(\(code)) \(message)" }
+}
+
+extension BrigadeError {
+    /// Whether this is the store failing to write (``Code/storageFull``,
+    /// ``Code/storageUnavailable``): the infrastructure's failure, never the workflow's. An
+    /// engine stops its lifetime on one and the instance runs again once the store writes.
+    public var isStorageFailure: Bool { code == .storageFull || code == .storageUnavailable }
 }

@@ -1,0 +1,14 @@
+// The few GNU extensions of glibc that Swift's Glibc module does not show (they need
+// _GNU_SOURCE), for starting a child process without Foundation's Process (see ChildProcess).
+#ifndef C_BRIGADE_SHIMS_H
+#define C_BRIGADE_SHIMS_H
+
+#include <spawn.h>
+
+/// pipe2(fds, O_CLOEXEC): a pipe whose ends no other child inherits.
+int brigade_pipe_cloexec(int fds[2]);
+
+/// posix_spawn_file_actions_addclosefrom_np: the child closes every descriptor from `from` on.
+int brigade_spawn_close_from(posix_spawn_file_actions_t *actions, int from);
+
+#endif
