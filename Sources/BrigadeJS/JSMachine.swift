@@ -58,7 +58,7 @@ final class JSMachine: @unchecked Sendable {
         self.settings = settings
         group = JSContextGroupCreate()
         // At most 15 characters, what Linux keeps of a thread's name.
-        queue = VMThread(name: "js-vm-\(number)")
+        queue = VMThread(name: "js-vm-\(number)", niceness: isolation ? settings.isolationNiceness : 0)
         watchdog = Watchdog(cpuLimit: settings.cpuTimeLimit, memoryLimit: settings.memoryLimit)
         watchdog.install(on: group, firstCheck: settings.firstCheck, checkInterval: settings.checkInterval)
         surveyInterval = UInt64(max(0, settings.surveyInterval.wholeMilliseconds)) * 1_000_000

@@ -1,3 +1,4 @@
+import CBrigadeShims
 import Foundation
 
 /// The one thread a VM's JavaScript runs on: closures run on it one at a time, in the order
@@ -14,9 +15,13 @@ final class VMThread: @unchecked Sendable {
     private var pending: [@Sendable () -> Void] = []
     private var stopping = false
 
-    init(name: String) {
+    /// - Parameter niceness: the thread's Linux nice value: above 0, the scheduler gives it a
+    ///   smaller share of a busy core than the process's other threads.
+    init(name: String, niceness: Int32 = 0) {
         let thread = Thread { [self] in
             Self.nameCurrentThread(name)
+            // On Linux a nice value is a thread's own (setpriority on its thread id).
+            if niceness > 0 { _ = brigade_set_thread_niceness(niceness) }
             loop()
         }
         thread.name = name

@@ -1,5 +1,6 @@
 // The few GNU extensions of glibc that Swift's Glibc module does not show (they need
-// _GNU_SOURCE), for starting a child process without Foundation's Process (see ChildProcess).
+// _GNU_SOURCE): starting a child process without Foundation's Process (see ChildProcess), and
+// a thread's own nice value (see VMThread).
 #ifndef C_BRIGADE_SHIMS_H
 #define C_BRIGADE_SHIMS_H
 
@@ -10,5 +11,8 @@ int brigade_pipe_cloexec(int fds[2]);
 
 /// posix_spawn_file_actions_addclosefrom_np: the child closes every descriptor from `from` on.
 int brigade_spawn_close_from(posix_spawn_file_actions_t *actions, int from);
+
+/// Gives the calling thread the nice value `niceness` (Linux keeps one per thread); 0 or -1.
+int brigade_set_thread_niceness(int niceness);
 
 #endif

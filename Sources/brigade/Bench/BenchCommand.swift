@@ -22,12 +22,12 @@ struct BenchCommand: AsyncParsableCommand {
 
     enum Workload: String, ExpressibleByArgument, CaseIterable {
         case w1, w2, w3, fairness, hibernated, queued
-        case w1js = "w1-js", jsReplay = "js-replay", jsTenants = "js-tenants"
+        case w1js = "w1-js", jsReplay = "js-replay", jsTenants = "js-tenants", jsAbuse = "js-abuse"
     }
 
     @Argument(
         help:
-            "w1 (N workflows × K steps, throughput), w2 (sequential latency), w3 (create N that park in a durable sleep), fairness (two workflows × N queued sharing 100 slots), hibernated (N park in a sleep of --sleep-seconds, then wake: memory and wake lateness), queued (N queued in one workflow capped at 10 running: creation rate at the start vs the end, list and count latency), w1-js (W1 with the workflow in tenant JavaScript), js-replay (cold and warm wake of a 10-step JavaScript workflow for N tenants, and for N instances of one tenant, beside Swift), js-tenants (boot N tenants' runners through a loader capped at --k: memory)."
+            "w1 (N workflows × K steps, throughput), w2 (sequential latency), w3 (create N that park in a durable sleep), fairness (two workflows × N queued sharing 100 slots), hibernated (N park in a sleep of --sleep-seconds, then wake: memory and wake lateness), queued (N queued in one workflow capped at 10 running: creation rate at the start vs the end, list and count latency), w1-js (W1 with the workflow in tenant JavaScript), js-replay (cold and warm wake of a 10-step JavaScript workflow for N tenants, and for N instances of one tenant, beside Swift), js-tenants (boot N tenants' runners through a loader capped at --k: memory), js-abuse (a neighbour's N instances alone, then while five hostile tenants hit every limit: its p50 and p99)."
     )
     var workload: Workload
 
@@ -48,6 +48,9 @@ struct BenchCommand: AsyncParsableCommand {
 
     @Option(help: "For the JavaScript workloads: runners per VM before another is started (default: the sandbox's).")
     var jsRunnersPerVm: Int?
+
+    @Option(help: "For js-abuse: the abuses to run, comma-separated (default: all of busy-loop, microtask-chain, memory-bomb, tojson-loop, log-storm).")
+    var abuse: String?
 
     @Option(help: "Where to append the JSON result line without --ctx.")
     var results: String = "bench-results.jsonl"
@@ -143,13 +146,20 @@ struct BenchCommand: AsyncParsableCommand {
             let cache = self.k ?? 256
             metrics = try await Self.jsTenants(sandbox: sandbox, tenants: tenants, cache: cache)
             workloadParams = ["tenants": tenants, "cache": cache]
+        case .jsAbuse:
+            let n = self.n ?? 200
+            let chosen = abuse.map { $0.split(separator: ",").map(String.init) } ?? Self.abuses.map(\.name)
+            let unknown = chosen.filter { name in !Self.abuses.contains { $0.name == name } }
+            guard unknown.isEmpty else { throw ValidationError("Unknown abuse \(unknown.joined(separator: ", ")); the abuses are \(Self.abuses.map(\.name).joined(separator: ", ")).") }
+            metrics = try await Self.jsAbuse(runtime, sandbox: sandbox, n: n, abuses: Self.abuses.filter { chosen.contains($0.name) })
+            workloadParams = ["neighbour_instances": n, "js_cpu_ms": sandbox.settings.cpuTimeLimit.wholeMilliseconds]
         case .queued:
             let n = self.n ?? 10_000_000
             metrics = try await Self.queued(runtime, store: store, n: n, dataDirectory: dataDirectory)
             workloadParams = ["n": n, "batch": 100, "client_concurrency": 4, "running_cap": 10]
         }
 
-        if [.w1js, .jsReplay, .jsTenants].contains(workload) {
+        if [.w1js, .jsReplay, .jsTenants, .jsAbuse].contains(workload) {
             // The VM pool the figures were taken with: its shape changes them (BENCHMARKS.md).
             workloadParams["js_vms"] = sandbox.settings.machines
             workloadParams["js_runners_per_vm"] = sandbox.settings.runnersPerMachine
@@ -508,6 +518,9 @@ struct BenchCommand: AsyncParsableCommand {
         case .jsTenants:
             return
                 "js-tenants: \(value("tenants")) tenants booted through a loader capped at \(value("cache")) (\(value("boot_mean_ms")) ms each): RSS MiB by tenants booted \(value("rss_mib_by_tenants_booted")), \(value("cached_after")) cached at the end"
+        case .jsAbuse:
+            return
+                "js-abuse: the neighbour's \(value("neighbour_instances")) instances (3 steps each, create to completion) alone p50 \(value("idle_p50_ms")) ms, p99 \(value("idle_p99_ms")) ms; while \(value("abuses")) ran: p50 \(value("abused_p50_ms")) ms, p99 \(value("abused_p99_ms")) ms (p99 ×\(value("p99_ratio")), p50 ×\(value("p50_ratio"))); \(value("abusive_instances_stopped")) abusive instances stopped, \(value("limit_stops")) entries stopped by a limit"
         case .fairness:
             return
                 "fairness: \(value("workflows")) instances of 2 workflows on 100 slots in \(value("wall_s")) s; while both had queued work (\(value("samples_both_queued")) samples) the first held \(value("share_first_mean")) of the running slots on average (p5 \(value("share_first_p5")), p95 \(value("share_first_p95"))), \(value("running_total_mean")) running on average"
