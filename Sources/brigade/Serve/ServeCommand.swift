@@ -52,6 +52,21 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Seconds an unused tenant code runner is kept (env BRIGADE_RUNNER_IDLE_SECONDS).")
     var runnerIdleSeconds: Int = ProcessInfo.processInfo.environment["BRIGADE_RUNNER_IDLE_SECONDS"].flatMap(Int.init) ?? 300
 
+    @Option(name: .long, help: "Open connections in all; past it a new one is answered 503 (env BRIGADE_MAX_CONNECTIONS).")
+    var maxConnections: Int = ProcessInfo.processInfo.environment["BRIGADE_MAX_CONNECTIONS"].flatMap(Int.init) ?? 4_096
+
+    @Option(name: .long, help: "Open connections from one client address (env BRIGADE_MAX_CONNECTIONS_PER_CLIENT).")
+    var maxConnectionsPerClient: Int = ProcessInfo.processInfo.environment["BRIGADE_MAX_CONNECTIONS_PER_CLIENT"].flatMap(Int.init) ?? 256
+
+    @Option(name: .long, help: "Open event streams of one tenant; past it a new one is answered 429 (env BRIGADE_MAX_STREAMS_PER_TENANT).")
+    var maxStreamsPerTenant: Int = ProcessInfo.processInfo.environment["BRIGADE_MAX_STREAMS_PER_TENANT"].flatMap(Int.init) ?? 64
+
+    @Option(name: .long, help: "Seconds a connection may send nothing (a half-sent request included) before it is closed (env BRIGADE_IDLE_TIMEOUT_SECONDS).")
+    var idleTimeoutSeconds: Int = ProcessInfo.processInfo.environment["BRIGADE_IDLE_TIMEOUT_SECONDS"].flatMap(Int.init) ?? 30
+
+    @Option(name: .long, help: "Seconds a request body may take to arrive; past it 408 (env BRIGADE_BODY_TIMEOUT_SECONDS).")
+    var bodyTimeoutSeconds: Int = ProcessInfo.processInfo.environment["BRIGADE_BODY_TIMEOUT_SECONDS"].flatMap(Int.init) ?? 30
+
     @Option(help: .hidden) var probeLedger: String?
 
     func validate() throws {
@@ -66,6 +81,13 @@ struct ServeCommand: AsyncParsableCommand {
         guard (1...10_000).contains(jsRunnersPerVm) else { throw ValidationError("--js-runners-per-vm must be from 1 to 10000.") }
         guard (1...1_000_000).contains(runnerCache) else { throw ValidationError("--runner-cache must be from 1 to 1000000.") }
         guard runnerIdleSeconds >= 1 else { throw ValidationError("--runner-idle-seconds must be at least 1.") }
+        guard (1...1_000_000).contains(maxConnections) else { throw ValidationError("--max-connections must be from 1 to 1000000.") }
+        guard (1...1_000_000).contains(maxConnectionsPerClient) else {
+            throw ValidationError("--max-connections-per-client must be from 1 to 1000000.")
+        }
+        guard (1...1_000_000).contains(maxStreamsPerTenant) else { throw ValidationError("--max-streams-per-tenant must be from 1 to 1000000.") }
+        guard (1...86_400).contains(idleTimeoutSeconds) else { throw ValidationError("--idle-timeout-seconds must be from 1 to 86400.") }
+        guard (1...86_400).contains(bodyTimeoutSeconds) else { throw ValidationError("--body-timeout-seconds must be from 1 to 86400.") }
     }
 
     func run() async throws {
@@ -103,9 +125,15 @@ struct ServeCommand: AsyncParsableCommand {
             "Brigade serving \(ExampleWorkflows.names.joined(separator: ", ")) and tenants' JavaScript (brigade deploy) on \(base) with \(db)")
         say("  curl -H \"Authorization: Bearer $BRIGADE_TOKEN\" \(base)/client/v4/accounts/$BRIGADE_ACCOUNT/workflows")
 
+        var limits = ConnectionLimits()
+        limits.maxConnections = maxConnections
+        limits.maxConnectionsPerClient = maxConnectionsPerClient
+        limits.maxStreamsPerTenant = maxStreamsPerTenant
+        limits.idleTimeout = .seconds(idleTimeoutSeconds)
+        limits.bodyTimeout = .seconds(bodyTimeoutSeconds)
         let server = BrigadeServer(
             runtime: runtime, tenants: store, metrics: registry, adminToken: adminToken.isEmpty ? nil : adminToken, sandbox: sandbox,
-            logger: logger)
+            connectionLimits: limits, logger: logger)
         if !adminToken.isEmpty { say("  admin API on (/admin/v1/tenants; the admin token also acts as any account)") }
         // Shut down in reverse order: the HTTP intake stops first, then the engine drains.
         var configuration = ServiceGroupConfiguration(
