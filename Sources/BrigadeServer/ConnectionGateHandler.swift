@@ -1,5 +1,7 @@
+import Brigade
 import HTTPTypes
 import NIOCore
+import NIOHTTP1
 import NIOHTTPTypes
 
 /// The first handler of every connection after HTTP decoding: admits the connection through the
@@ -45,17 +47,41 @@ final class ConnectionGateHandler: ChannelInboundHandler, RemovableChannelHandle
         context.fireChannelRead(data)
     }
 
+    /// A request that is not HTTP/1.1 the decoder can read — a URL or headers past its 80 KiB,
+    /// a malformed request line — is answered here in the envelope, saying what was wrong,
+    /// instead of with the bare 400 the server would send; then the connection is closed.
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        guard let parserError = error as? HTTPParserError, !refused else {
+            context.fireErrorCaught(error)
+            return
+        }
+        refused = true
+        let message =
+            parserError == .headerOverflow
+            ? "(request.too_large) The request's URL and headers are larger than the server reads (80 KiB); shorten them and send large data in the body."
+            : "(request.invalid_http) The request is not valid HTTP/1.1 (\(parserError)); send a well-formed request."
+        respond(context, status: parserError == .headerOverflow ? .init(code: 431, reasonPhrase: "Request Header Fields Too Large") : .badRequest,
+            code: parserError == .headerOverflow ? 10_431 : 10_400, message: message)
+    }
+
     /// A 503 in the API's error envelope, then the connection is closed.
     private func refuse(_ context: ChannelHandlerContext, reason: String) {
-        let body = ByteBuffer(
-            string:
-                #"{"success":false,"errors":[{"code":10503,"message":"(server.busy) Connection refused: \#(reason). Close idle connections or retry later."}],"messages":[],"result":null}"#
-        )
-        var head = HTTPResponse(status: .serviceUnavailable)
+        respond(
+            context, status: .serviceUnavailable, code: 10_503,
+            message: "(server.busy) Connection refused: \(reason). Close idle connections or retry later.", retryAfter: 1)
+    }
+
+    /// An answer in the API's error envelope, then the connection is closed.
+    private func respond(_ context: ChannelHandlerContext, status: HTTPResponse.Status, code: Int, message: String, retryAfter: Int? = nil) {
+        let envelope: JSONValue = [
+            "success": false, "errors": [["code": .number(Double(code)), "message": .string(message)]], "messages": [], "result": nil,
+        ]
+        let body = ByteBuffer(bytes: envelope.jsonData())
+        var head = HTTPResponse(status: status)
         head.headerFields[.contentType] = "application/json"
         head.headerFields[.contentLength] = "\(body.readableBytes)"
         head.headerFields[.connection] = "close"
-        head.headerFields[.retryAfter] = "1"
+        if let retryAfter { head.headerFields[.retryAfter] = "\(retryAfter)" }
         context.write(wrapOutboundOut(.head(head)), promise: nil)
         context.write(wrapOutboundOut(.body(body)), promise: nil)
         context.writeAndFlush(wrapOutboundOut(.end(nil))).whenComplete { _ in context.close(promise: nil) }

@@ -35,6 +35,27 @@ import Testing
         }
     }
 
+    /// What the HTTP decoder cannot read is answered in the envelope, saying what was wrong.
+    @Test func anOverlongURLAndAMalformedRequestAreAnsweredInTheEnvelope() async throws {
+        try await LiveServer.run(limits: Self.limits()) { server in
+            let long = try RawClient(port: server.port)
+            try long.send("GET /healthz?x=\(String(repeating: "a", count: 100_000)) HTTP/1.1\r\nHost: x\r\n\r\n")
+            let (tooLong, _) = try await long.read(for: .seconds(3), until: "}")
+            #expect(tooLong.hasPrefix("HTTP/1.1 431"), "\(tooLong.prefix(200))")
+            #expect(tooLong.contains("request.too_large"))
+            let garbage = try RawClient(port: server.port)
+            try garbage.send("NOT HTTP AT ALL\r\n\r\n")
+            let (malformed, _) = try await garbage.read(for: .seconds(3), until: "}")
+            #expect(malformed.hasPrefix("HTTP/1.1 400"), "\(malformed.prefix(200))")
+            #expect(malformed.contains("request.invalid_http"))
+            // The server goes on.
+            let next = try RawClient(port: server.port)
+            try next.send("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+            let (served, _) = try await next.read(for: .seconds(3), until: "ok\n")
+            #expect(served.hasPrefix("HTTP/1.1 200"))
+        }
+    }
+
     @Test func aDribbledBodyAnswers408() async throws {
         try await LiveServer.run(limits: Self.limits()) { server in
             let client = try RawClient(port: server.port)
