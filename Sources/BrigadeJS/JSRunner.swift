@@ -200,6 +200,9 @@ final class JSRunner: WorkflowRunner, @unchecked Sendable {
                 group.cancelAll()
             }
         } onCancel: {
+            // An entry of this invocation running now is stopped at the watchdog's next check:
+            // the queue, where the settling below runs, is busy until it ends.
+            self.machine.watchdog.cancel(invocation: invocation.id)
             self.queue.async { self.settle(invocation, .failure(CancellationError())) }
         }
         // Set before the stream ended (see `settle`).
@@ -233,7 +236,7 @@ final class JSRunner: WorkflowRunner, @unchecked Sendable {
         current = invocation
         currentStep = step
         let started = Counters.monotonicNanos()
-        watchdog.begin()
+        watchdog.begin(invocation: invocation.id)
         // The exception's message is read inside the entry: it is the tenant's object (a
         // `message` getter, a `toString`), bounded like the rest of its code.
         let exception = machine.entry(in: context) { () -> String? in
@@ -252,6 +255,10 @@ final class JSRunner: WorkflowRunner, @unchecked Sendable {
         current = nil
         currentStep = nil
         if let limit = closeEntry(cpu: cpu) {
+            if limit.cancelled {
+                settle(invocation, .failure(CancellationError()))
+                return
+            }
             retiredFlag.store(true, ordering: .relaxed)
             let error = BrigadeError(
                 .sandboxLimit,
@@ -284,9 +291,10 @@ final class JSRunner: WorkflowRunner, @unchecked Sendable {
     private func closeEntry(cpu: UInt64) -> Watchdog.Stop? {
         machine.survey(in: context)
         let limit = watchdog.end()
-        if limit != nil || cpu > machine.isolationThreshold { pool?.isolate(code.tenant) }
+        if (limit != nil && limit?.cancelled != true) || cpu > machine.isolationThreshold { pool?.isolate(code.tenant) }
         guard let limit else { return nil }
         machine.absorbTermination(in: context)
+        if limit.cancelled { return limit }
         Counters.limitStops.add(1, ordering: .relaxed)
         if limit.memory { machine.retire() }
         return limit

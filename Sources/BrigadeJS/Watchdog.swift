@@ -1,5 +1,6 @@
 import CJavaScriptCore
 import Foundation
+import Synchronization
 
 /// Enforces the CPU-time and memory limits of each entry into tenant code in one VM.
 ///
@@ -36,7 +37,14 @@ final class Watchdog: @unchecked Sendable {
         var reason: String
         /// Stopped for memory (rather than CPU time).
         var memory: Bool
+        /// Stopped because its invocation was cancelled (its instance terminated, paused or
+        /// stopped), not for a limit: nothing the tenant's code did wrong.
+        var cancelled = false
     }
+    /// The invocation whose entry is running (0 for a load), set by ``begin(invocation:)``.
+    private var entryInvocation = 0
+    /// An invocation whose entries are to be stopped at the next check; set from any thread.
+    private let cancelledInvocation = Atomic<Int>(0)
     private(set) var stop: Stop?
     private(set) var checks = 0
 
@@ -73,8 +81,16 @@ final class Watchdog: @unchecked Sendable {
         }, Unmanaged.passUnretained(self).toOpaque())
     }
 
-    func begin() {
+    /// Stops the running entry of `invocation` at its next check (after the first check's CPU
+    /// time, then every check interval), and any later one: `terminate` of an instance whose
+    /// code is in a long entry takes effect within milliseconds, not at the CPU limit.
+    func cancel(invocation: Int) {
+        cancelledInvocation.store(invocation, ordering: .relaxed)
+    }
+
+    func begin(invocation: Int = 0) {
         stop = nil
+        entryInvocation = invocation
         // After an entry that ran long enough to be checked, the next starts from the first check again.
         if armed != firstCheck { arm(firstCheck) }
         residentBaseline = Self.residentBytes()
@@ -94,6 +110,10 @@ final class Watchdog: @unchecked Sendable {
 
     private func shouldTerminate(_ context: JSContextRef?) -> Bool {
         checks += 1
+        if entryInvocation != 0 && cancelledInvocation.load(ordering: .relaxed) == entryInvocation {
+            stop = Stop(reason: "its instance was stopped while its code ran", memory: false, cancelled: true)
+            return true
+        }
         let usage = ThreadUsage.now()
         if usage.cpuNanos &- entryStart > cpuLimitNanos {
             stop = Stop(reason: "it ran for more than its CPU time limit of \(cpuLimitNanos / 1_000_000) ms without yielding (a busy loop?)", memory: false)

@@ -226,4 +226,25 @@ import Testing
             }
         }
     }
+
+    /// `terminate` of an instance whose code is in a busy loop takes effect at the watchdog's
+    /// next check, not at the CPU limit (here 30 s), and the VM's thread is free for the next
+    /// tenant right after.
+    @Test func terminateStopsARunawayEntry() async throws {
+        var settings = Self.sandbox()
+        settings.cpuTimeLimit = .seconds(30)
+        settings.machines = 1
+        try await JSTest.run(sandbox: settings) { test in
+            try await test.deploy(Self.workflow("for (;;) {}"), tenant: "evil")
+            let key = try await test.create(tenant: "evil", id: "runaway")
+            try await test.wait(key, for: .running)
+            try await Task.sleep(for: .milliseconds(100))
+            let started = ContinuousClock.now
+            try await test.runtime.terminate(key)
+            try await test.wait(key, for: .terminated, timeout: .seconds(10))
+            try await Self.expectNeighbourCompletes(test)
+            let took = ContinuousClock.now - started
+            #expect(took < .seconds(5), "terminated and the neighbour served after \(took)")
+        }
+    }
 }
