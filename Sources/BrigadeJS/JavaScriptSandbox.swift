@@ -46,10 +46,10 @@ public struct JavaScriptSandbox: WorkflowSandbox {
         /// goes back to the shared VMs. Default 10 minutes.
         public var isolationTime: Duration = .minutes(10)
         /// How much less CPU the isolation VM's thread gets than the engine and the other VMs
-        /// when the cores are busy: its Linux nice value (0–19). Default 19, about a seventieth of the
+        /// when the cores are busy: its Linux nice value (0–19). Default 10, about a tenth of the
         /// share of a thread at 0. A tenant that keeps hitting its limits there still runs, but
         /// its neighbours' steps come first.
-        public var isolationNiceness: Int32 = 19
+        public var isolationNiceness: Int32 = 10
         /// The CPU time an entry runs before it is first checked against both limits. Later than
         /// the next checks because arming the check costs every entry that finds it expired
         /// (see ``Watchdog``); a warm wake's entries take well under a millisecond. A
