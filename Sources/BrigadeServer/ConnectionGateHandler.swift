@@ -84,6 +84,8 @@ final class ConnectionGateHandler: ChannelInboundHandler, RemovableChannelHandle
         if let retryAfter { head.headerFields[.retryAfter] = "\(retryAfter)" }
         context.write(wrapOutboundOut(.head(head)), promise: nil)
         context.write(wrapOutboundOut(.body(body)), promise: nil)
-        context.writeAndFlush(wrapOutboundOut(.end(nil))).whenComplete { _ in context.close(promise: nil) }
+        // The close waits for the answer to be written; the context stays on its event loop.
+        let bound = NIOLoopBound(context, eventLoop: context.eventLoop)
+        context.writeAndFlush(wrapOutboundOut(.end(nil))).whenComplete { _ in bound.value.close(promise: nil) }
     }
 }
