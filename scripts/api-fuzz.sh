@@ -35,9 +35,11 @@ token="$(grep -o 'BRIGADE_TOKEN=[^ ]*' "$work/serve.log" | head -1 | cut -d= -f2
 
 status=0
 # The coverage phase is left out: on this Python it stops with an internal AST error of its own.
-"$venv/bin/st" --config-file scripts/schemathesis.toml run openapi.yaml --url "http://127.0.0.1:$port" -H "Authorization: Bearer $token" \
+# From the scratch folder: schemathesis keeps a cache (.schemathesis/) in its working directory.
+root="$PWD"
+(cd "$work" && "$venv/bin/st" --config-file "$root/scripts/schemathesis.toml" run "$root/openapi.yaml" --url "http://127.0.0.1:$port" -H "Authorization: Bearer $token" \
     --checks not_a_server_error,status_code_conformance --phases examples,fuzzing \
-    --max-examples "$examples" --seed "$seed" --workers 2 --request-timeout 10 --max-failures 20 || status=$?
+    --max-examples "$examples" --seed "$seed" --workers 2 --request-timeout 10 --max-failures 20) || status=$?
 if ! kill -0 "$server" 2>/dev/null; then
     echo "error: brigade serve did not survive the fuzzing run" >&2
     tail -40 "$work/serve.log" >&2
