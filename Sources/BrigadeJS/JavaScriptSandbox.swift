@@ -50,6 +50,10 @@ public struct JavaScriptSandbox: WorkflowSandbox {
         /// share of a thread at 0. A tenant that keeps hitting its limits there still runs, but
         /// its neighbours' steps come first.
         public var isolationNiceness: Int32 = 10
+        /// The nice value of JavaScriptCore's own JIT compiler and collector helper threads, which
+        /// work for every tenant, a hostile one's included (see `HelperThreads`). Default 5; 0
+        /// leaves them as they are.
+        public var helperNiceness: Int32 = 5
         /// The CPU time an entry runs before it is first checked against both limits. Later than
         /// the next checks because arming the check costs every entry that finds it expired
         /// (see ``Watchdog``); a warm wake's entries take well under a millisecond. A

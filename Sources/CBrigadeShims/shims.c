@@ -16,3 +16,7 @@ int brigade_spawn_close_from(posix_spawn_file_actions_t *actions, int from) {
 int brigade_set_thread_niceness(int niceness) {
     return setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), niceness);
 }
+
+int brigade_set_niceness_of_thread(int tid, int niceness) {
+    return setpriority(PRIO_PROCESS, (id_t)tid, niceness);
+}

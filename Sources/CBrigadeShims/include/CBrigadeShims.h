@@ -15,4 +15,7 @@ int brigade_spawn_close_from(posix_spawn_file_actions_t *actions, int from);
 /// Gives the calling thread the nice value `niceness` (Linux keeps one per thread); 0 or -1.
 int brigade_set_thread_niceness(int niceness);
 
+/// Gives thread `tid` of this process the nice value `niceness`; 0 or -1.
+int brigade_set_niceness_of_thread(int tid, int niceness);
+
 #endif
