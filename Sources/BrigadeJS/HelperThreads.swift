@@ -16,6 +16,19 @@ enum HelperThreads {
     static let prefixes = ["JITWorker", "HeapHelper"]
     /// Threads already reniced, by thread id.
     private static let reniced = Mutex<Set<Int32>>([])
+    /// When the next scan may run (monotonic nanoseconds): one a second for the whole process,
+    /// however many VMs ask.
+    private static let nextScan = Atomic<UInt64>(0)
+
+    /// At most once a second for the process: renices the helper threads started since.
+    static func applyIfDue(niceness: Int32) {
+        let now = Counters.monotonicNanos()
+        let due = nextScan.load(ordering: .relaxed)
+        guard now >= due, nextScan.compareExchange(expected: due, desired: now &+ 1_000_000_000, ordering: .relaxed).exchanged else {
+            return
+        }
+        apply(niceness: niceness)
+    }
 
     /// Renices every helper thread not reniced yet; returns how many it reniced.
     @discardableResult

@@ -165,8 +165,8 @@ final class JSMachine: @unchecked Sendable {
         let now = Counters.monotonicNanos()
         guard now >= nextSurvey else { return }
         nextSurvey = now &+ surveyInterval
-        // At most once a survey interval: JavaScriptCore starts its helper threads lazily.
-        HelperThreads.apply(niceness: settings.helperNiceness)
+        // JavaScriptCore starts its helper threads lazily: looked for again now and then.
+        HelperThreads.applyIfDue(niceness: settings.helperNiceness)
         guard Watchdog.residentBytes() > settings.machineMemoryLimit else { return }
         let heap = Watchdog.heapBytes(context)
         let took = Counters.monotonicNanos() &- now

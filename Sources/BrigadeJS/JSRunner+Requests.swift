@@ -67,21 +67,12 @@ extension JSRunner {
         }
     }
 
+    /// A duration tenant code gave, as milliseconds or a string: the contract's one reading of
+    /// durations (``DurationParser``), with `what` naming the argument in its error.
     static func duration(_ argument: HostRequest.DurationArgument, what: String) throws -> Duration {
         switch argument {
-        case .milliseconds(let value):
-            guard let duration = DurationParser.milliseconds(value) else {
-                throw BrigadeError(
-                    .invalidDuration,
-                    "\(what) must be a number of milliseconds from 0 to \(DurationParser.longest.wholeMilliseconds), or a string such as \"10 seconds\"; got \(value).")
-            }
-            return duration
-        case .text(let text):
-            do {
-                return try DurationParser.parse(text)
-            } catch let error as BrigadeError {
-                throw BrigadeError(.invalidDuration, "\(what): \(error.message)")
-            }
+        case .milliseconds(let value): try DurationParser.parse(.number(value), unitMilliseconds: 1, what: what)
+        case .text(let text): try DurationParser.parse(.string(text), unitMilliseconds: 1, what: what)
         }
     }
 
@@ -96,8 +87,7 @@ extension JSRunner {
         }
         func duration(_ value: JSONValue, _ what: String) throws -> Duration {
             switch value {
-            case .number(let number): return try Self.duration(.milliseconds(number), what: "\(what) of step.do(\"\(step)\")")
-            case .string(let string): return try Self.duration(.text(string), what: "\(what) of step.do(\"\(step)\")")
+            case .number, .string: return try DurationParser.parse(value, unitMilliseconds: 1, what: "\(what) of step.do(\"\(step)\")")
             default: throw invalid("\(what) must be a number of milliseconds or a string such as \"10 seconds\"")
             }
         }

@@ -291,7 +291,9 @@ final class JSRunner: WorkflowRunner, @unchecked Sendable {
     private func closeEntry(cpu: UInt64) -> Watchdog.Stop? {
         machine.survey(in: context)
         let limit = watchdog.end()
-        if (limit != nil && limit?.cancelled != true) || cpu > machine.isolationThreshold { pool?.isolate(code.tenant) }
+        // A cancelled entry (its instance terminated) says nothing about the tenant's code.
+        let stoppedByLimit = limit.map { !$0.cancelled } ?? false
+        if stoppedByLimit || cpu > machine.isolationThreshold { pool?.isolate(code.tenant) }
         guard let limit else { return nil }
         machine.absorbTermination(in: context)
         if limit.cancelled { return limit }

@@ -64,8 +64,6 @@ struct APIError: Error, Sendable {
                 let (seconds, attoseconds) = retryAfter.components
                 retryAfterSeconds = max(1, Int(seconds) + (attoseconds > 0 ? 1 : 0))
             }
-            // The store's own failure: worth retrying once it writes again.
-            if error.isStorageFailure { retryAfterSeconds = retryAfterSeconds ?? 5 }
         case let error as HTTPError:
             switch error.status {
             case .contentTooLarge:

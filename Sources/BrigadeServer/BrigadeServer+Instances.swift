@@ -200,12 +200,11 @@ extension BrigadeServer {
     /// offset) or a date (`2026-11-23`, midnight UTC).
     static func date(_ text: String?, _ name: String) throws -> Date? {
         guard let text else { return nil }
+        let invalid = APIError.badRequest(
+            "(request.invalid_query) \(name) must be an ISO 8601 time such as 2026-11-23T10:00:00Z or a date such as 2026-11-23, with a real month, day and time; got \"\(text.prefix(64))\".")
         // The formatter rolls an impossible date over (2026-02-31 reads as March 3), so the
         // calendar fields are checked first: a typo is refused, not answered for another day.
-        guard text.utf8.count <= 64, hasCalendarFields(text) else {
-            throw APIError.badRequest(
-                "(request.invalid_query) \(name) must be an ISO 8601 time such as 2026-11-23T10:00:00Z or a date such as 2026-11-23, with a real month, day and time; got \"\(text.prefix(64))\".")
-        }
+        guard text.utf8.count <= 64, hasCalendarFields(text) else { throw invalid }
         let formatter = ISO8601DateFormatter()
         for options: ISO8601DateFormatter.Options in [
             [.withInternetDateTime, .withFractionalSeconds], [.withInternetDateTime], [.withFullDate],
@@ -213,8 +212,7 @@ extension BrigadeServer {
             formatter.formatOptions = options
             if let date = formatter.date(from: text) { return date }
         }
-        throw APIError.badRequest(
-            "(request.invalid_query) \(name) must be an ISO 8601 time such as 2026-11-23T10:00:00Z or a date such as 2026-11-23; got \"\(text.prefix(64))\".")
+        throw invalid
     }
 
     /// Whether `text` starts with a real date (`YYYY-MM-DD`, the day within its month) and, when

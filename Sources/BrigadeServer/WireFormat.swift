@@ -44,18 +44,14 @@ enum WireFormat {
     /// itself (the tenant's params sit inside). For any other workflow (``none``) params that
     /// look like an envelope are the tenant's own data and are never read as one.
     struct CodeVersions: Sendable {
+        /// Empty for a workflow that runs no deployed code: a deployed one has a version at least.
         var ids: [Int: String]
-        /// Whether the workflow runs deployed code, so that its rows carry the runtime's envelope.
-        var isDispatched: Bool
-        static let none = CodeVersions(ids: [:], isDispatched: false)
+        static let none = CodeVersions(ids: [:])
 
-        init(ids: [Int: String], isDispatched: Bool = true) {
-            self.ids = ids
-            self.isDispatched = isDispatched
-        }
+        init(ids: [Int: String]) { self.ids = ids }
 
         init(_ versions: [TenantCodeVersion]) {
-            self.init(ids: Dictionary(versions.map { ($0.version, $0.versionId) }, uniquingKeysWith: { first, _ in first }))
+            ids = Dictionary(versions.map { ($0.version, $0.versionId) }, uniquingKeysWith: { first, _ in first })
         }
 
         func id(of row: InstanceRow) -> String {
@@ -65,7 +61,7 @@ enum WireFormat {
         /// The code version in the row's envelope; nil for a workflow without envelopes, or a
         /// stored value that is not a version (shown without one rather than failing the read).
         func number(of row: InstanceRow) -> Int? {
-            guard isDispatched, row.params.starts(with: Data("{\"\(DispatcherEnvelope.metadataKey)\"".utf8)),
+            guard !ids.isEmpty, row.params.starts(with: Data("{\"\(DispatcherEnvelope.metadataKey)\"".utf8)),
                 let (metadata, _) = DispatcherEnvelope.unwrap(json(row.params))
             else { return nil }
             return metadata["version"]?.wholeNumber(in: 1...Int.max)

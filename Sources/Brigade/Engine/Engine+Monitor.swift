@@ -97,13 +97,23 @@ extension Engine {
         return true
     }
 
-    /// Stops this lifetime after a write failed with `error`: fenced (another engine owns the
-    /// instance now), or the store's own failure (the instance runs again once it writes).
+    /// Whether a write that failed with `error` ends this lifetime rather than the workflow:
+    /// fenced (another engine owns the instance now), or the store's own failure (the instance
+    /// replays from its last commit once the store writes again).
+    static func endsLifetime(_ error: any Error) -> Bool {
+        error is FencedWriteError || (error as? BrigadeError)?.isStorageFailure == true
+    }
+
+    /// Stops this lifetime after a write failed with `error` (see ``endsLifetime(_:)``).
     func markStopping(after error: any Error) {
+        let fenced = error is FencedWriteError
+        let storageFailed = (error as? BrigadeError)?.isStorageFailure == true
+        if fenced { logger.debug("write fenced: \(error)") }
+        if storageFailed { logger.warning("a write failed; the instance will run again", metadata: ["error": "\(error)"]) }
         state.withLock { state in
             state!.phase = .stopping
-            if error is FencedWriteError { state!.fenced = true }
-            if (error as? BrigadeError)?.isStorageFailure == true { state!.storageFailed = true }
+            if fenced { state!.fenced = true }
+            if storageFailed { state!.storageFailed = true }
         }
     }
 

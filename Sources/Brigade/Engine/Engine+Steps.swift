@@ -243,15 +243,8 @@ extension Engine {
         }
         do {
             try await store.write(write, awaitCommit: awaitCommit)
-        } catch let error as FencedWriteError {
-            logger.debug("write fenced: \(error)")
-            markStopping(after: error)
-            unwindParked()
-            throw EngineUnwind(reason: .stop)
-        } catch let error as BrigadeError where error.isStorageFailure {
-            // Not the workflow's failure, so it never reaches its code: this lifetime stops,
-            // and the instance replays from its last commit once the store writes again.
-            logger.warning("a write failed; the instance will run again", metadata: ["error": "\(error)"])
+        } catch where Self.endsLifetime(error) {
+            // Not the workflow's failure, so it never reaches its code: this lifetime stops.
             markStopping(after: error)
             unwindParked()
             throw EngineUnwind(reason: .stop)

@@ -49,12 +49,10 @@ extension JSONValue {
         output.append(contentsOf: numberText(value).utf8)
     }
 
-    /// The value as JSON cut to `limit` bytes (with `…`), for quoting what a client sent in an
-    /// error message without echoing a megabyte back.
+    /// The value as JSON cut to `limit` bytes (see `String.cut`), for quoting what a client sent
+    /// in an error message without echoing a megabyte back.
     public func jsonText(limit: Int) -> String {
-        let data = jsonData()
-        guard data.count > limit else { return String(decoding: data, as: UTF8.self) }
-        return String(decoding: data.prefix(limit), as: UTF8.self) + "…"
+        String(decoding: jsonData(), as: UTF8.self).cut(toUTF8Bytes: limit)
     }
 
     /// A finite number as JSON writes it, and Prometheus' text format reads it: a whole number

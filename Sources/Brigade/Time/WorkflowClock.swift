@@ -25,8 +25,8 @@ extension Date {
     public var millisecondsSince1970: Int64 {
         let milliseconds = (timeIntervalSince1970 * 1_000).rounded(.down)
         let bound = Double(Int64(1) << 61)
-        guard milliseconds.isFinite else { return milliseconds > 0 ? Int64(1) << 61 : -(Int64(1) << 61) }
-        return Int64(min(bound, max(-bound, milliseconds)))
+        // Infinities clamp to the bound; NaN counts as the distant past (a sleep that is over).
+        return milliseconds.isNaN ? -(Int64(1) << 61) : Int64(min(bound, max(-bound, milliseconds)))
     }
 
     /// The date `milliseconds` after 1970.

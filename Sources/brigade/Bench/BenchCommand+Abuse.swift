@@ -64,7 +64,7 @@ extension BenchCommand {
         _ = try await neighbourLatencies("warmup")
         let idle = try await neighbourLatencies("idle")
 
-        let stopped = Counter()
+        let stopped = BenchCounter()
         let stats = SandboxStatistics.current
         let abuse = Task {
             try await withThrowingTaskGroup(of: Void.self) { group in
@@ -76,7 +76,7 @@ extension BenchCommand {
                             let tenant = "evil-\(abuse.name)"
                             let id = try await runtime.createInstance(tenant: tenant, workflow: "abuse", id: "a\(round)", params: Data("{}".utf8))
                             let row = try await runtime.waitForCompletion(InstanceKey(tenant: tenant, workflow: "abuse", id: id))
-                            if row.status == .errored { stopped.add() }
+                            if row.status == .errored { stopped.next() }
                         }
                     }
                 }
@@ -96,15 +96,8 @@ extension BenchCommand {
             "abused_p50_ms": p(abused, 50), "abused_p99_ms": p(abused, 99),
             "p99_ratio": ProcessMetrics.round3(ProcessMetrics.percentile(abused, 99) / max(0.001, ProcessMetrics.percentile(idle, 99))),
             "p50_ratio": ProcessMetrics.round3(ProcessMetrics.percentile(abused, 50) / max(0.001, ProcessMetrics.percentile(idle, 50))),
-            "abusive_instances_stopped": stopped.value, "limit_stops": used.limitStops,
+            "abusive_instances_stopped": stopped.value.load(ordering: .relaxed), "limit_stops": used.limitStops,
         ]
     }
 
-    /// A count several tasks add to.
-    final class Counter: @unchecked Sendable {
-        private let lock = NSLock()
-        private var count = 0
-        func add() { lock.withLock { count += 1 } }
-        var value: Int { lock.withLock { count } }
-    }
 }

@@ -191,13 +191,12 @@ struct BenchCommand: AsyncParsableCommand {
 
     /// Starts `n` instances with at most `concurrency` creations in flight.
     static func createAll(_ n: Int, concurrency: Int, _ create: @escaping @Sendable (Int) async throws -> Void) async throws {
-        final class Counter: Sendable { let next = Atomic<Int>(0) }
-        let counter = Counter()
+        let counter = BenchCounter()
         try await withThrowingTaskGroup(of: Void.self) { group in
             for _ in 0..<min(concurrency, n) {
                 group.addTask {
                     while true {
-                        let index = counter.next.add(1, ordering: .relaxed).oldValue
+                        let index = counter.next()
                         if index >= n { return }
                         try await create(index)
                     }
