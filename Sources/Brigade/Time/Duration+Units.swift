@@ -17,7 +17,11 @@ extension Duration {
         let (seconds, attoseconds) = components
         let (milliseconds, overflow) = seconds.multipliedReportingOverflow(by: 1_000)
         if overflow { return seconds < 0 ? .min : .max }
-        let (total, overflowAgain) = milliseconds.addingReportingOverflow(attoseconds / 1_000_000_000_000_000)
+        // `components` gives a negative duration negative attoseconds, and `/` truncates toward
+        // zero; a remainder below zero takes one more millisecond off so that negative durations
+        // round down like positive ones do.
+        let (whole, remainder) = attoseconds.quotientAndRemainder(dividingBy: 1_000_000_000_000_000)
+        let (total, overflowAgain) = milliseconds.addingReportingOverflow(remainder < 0 ? whole - 1 : whole)
         if overflowAgain { return seconds < 0 ? .min : .max }
         return total
     }
