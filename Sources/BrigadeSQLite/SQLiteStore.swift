@@ -121,11 +121,7 @@ public final class SQLiteStore: WorkflowStore {
                         result.append(nil)
                         continue
                     }
-                    throw BrigadeError(
-                        .instanceAlreadyExists,
-                        "(instance.already_exists) Instance already exists: \"\(key.id)\" is taken until its retention ends. Use another id, or restart the existing instance.",
-                        instanceId: key.id
-                    )
+                    throw InstanceTransition.alreadyExists(key)
                 }
                 let seq = db.lastInsertedRowID
                 try HistoryEntry(.workflowQueued, at: now).append(instanceSeq: seq, in: db)
@@ -278,61 +274,30 @@ public final class SQLiteStore: WorkflowStore {
             try Int.fetchOne(
                 db.cachedStatement(sql: "SELECT count FROM instance_counts WHERE tenant = ? AND workflow = ? AND status = 'queued'"),
                 arguments: [key.tenant, key.workflow]) ?? 0
-        if queued + instances.count > maxQueued {
-            throw BrigadeError(
-                .queueFull,
-                "Workflow \"\(key.workflow)\" already has \(queued) queued instances; the limit is \(maxQueued). Retry later, or raise maxQueuedPerWorkflow."
-            )
-        }
+        try InstanceTransition.checkQueueRoom(workflow: key.workflow, queued: queued, adding: instances.count, maxQueued: maxQueued)
     }
 
     // MARK: Engine writes
 
     public func claim(seq: Int64, now: Int64) async throws -> ClaimResult {
         try await committer.submit { db -> ClaimResult in
-            guard var row = try Self.fetchInstance(seq: seq, db) else { return .gone }
-            switch row.status {
-            case .complete, .errored, .terminated, .paused:
-                return .notRunnable(row.status)
-            case .waitingForPause:
-                // The process died while a pause was pending: nothing runs any more, so the
-                // pause has taken effect.
-                try db.executeCached(
-                    sql:
-                        "UPDATE instances SET status = 'paused', paused_at = ?, due_at = NULL, epoch = epoch + 1, modified_at = ? WHERE seq = ?",
-                    arguments: [now, now, seq]
-                )
-                try HistoryEntry(.workflowPaused, at: now).append(instanceSeq: seq, in: db)
-                return .notRunnable(.paused)
-            case .queued, .running, .waiting:
-                break
+            guard let row = try Self.fetchInstance(seq: seq, db) else { return .gone }
+            let change: InstanceChange
+            switch InstanceTransition.claim(row, now: now) {
+            case .notRunnable(let status, let first):
+                if let first { try Self.apply(first, db) }
+                return .notRunnable(status)
+            case .run(let claim):
+                change = claim
             }
-            let firstStart = row.startedAt == nil
-            try db.executeCached(
-                sql: """
-                    UPDATE instances SET status = 'running', epoch = epoch + 1, started_at = coalesce(started_at, ?),
-                        due_at = ?, modified_at = ? WHERE seq = ?
-                    """,
-                arguments: [now, now, now, seq]
-            )
-            if firstStart {
-                try HistoryEntry(.workflowStarted, at: now).append(instanceSeq: seq, in: db)
-            }
-            try HistoryEntry(.workflowRunning, at: now).append(instanceSeq: seq, in: db)
-            row.status = .running
-            row.epoch += 1
-            row.startedAt = row.startedAt ?? now
-            row.dueAt = now
-            let steps = try Row.fetchAll(
-                db.cachedStatement(sql: "SELECT * FROM steps WHERE instance_seq = ? ORDER BY position"), arguments: [seq]
-            )
-            .map(StepRecord.init(row:))
+            try Self.apply(change, db)
+            let steps = try Self.fetchSteps(seq: seq, db)
             let events = try Row.fetchAll(
                 db.cachedStatement(
                     sql: "SELECT seq, type, payload, created_at FROM events WHERE instance_seq = ? AND consumed = 0 ORDER BY seq"),
                 arguments: [seq]
             ).map { EventRecord(seq: $0["seq"], type: $0["type"], payload: $0["payload"], createdAt: $0["created_at"]) }
-            return .claimed(ReplaySnapshot(row: row, steps: steps, events: events))
+            return .claimed(ReplaySnapshot(row: change.row, steps: steps, events: events))
         }
     }
 

@@ -86,7 +86,7 @@ extension BrigadeRuntime {
             // Within one batch the first occurrence of an id wins, as with ids already stored.
             if !seen.insert(id).inserted {
                 if skipExisting { continue }
-                throw BrigadeError(.instanceAlreadyExists, "(instance.already_exists) Instance already exists: \(id)", instanceId: id)
+                throw InstanceTransition.alreadyExists(InstanceKey(tenant: tenant, workflow: workflow, id: id))
             }
             if let envelopePrefix {
                 var wrapped = envelopePrefix

@@ -39,21 +39,12 @@ public protocol WorkflowStore: Sendable {
     /// Stores an event for an instance and, when it is hibernating, makes it due now.
     func sendEvent(_ key: InstanceKey, type: String, payload: Data, now: Int64) async throws -> SentEvent
 
-    /// Pauses an instance that no engine is running (`waiting`, `running`, `waitingForPause`).
-    /// Queued, paused and finished instances are left alone.
-    func pause(_ key: InstanceKey, now: Int64) async throws -> InstanceRow
-
-    /// Resumes a paused instance: shifts its pending deadlines by the time it was paused and
-    /// queues it. Other statuses are left alone.
-    func resume(_ key: InstanceKey, now: Int64) async throws -> InstanceRow
-
-    /// Terminates a non-terminal instance; throws `instance.cannot_terminate` for a finished one.
-    /// It expires after its own error retention, or `defaultRetention` if it has none.
-    func terminate(_ key: InstanceKey, now: Int64, defaultRetention: Duration) async throws -> InstanceRow
-
-    /// Restarts an instance from any status: all steps are dropped, or only the step `from`
-    /// and those recorded after it. Throws `instance.cannot_restart` if `from` is not in its history.
-    func restart(_ key: InstanceKey, from: StepSelector?, now: Int64) async throws -> InstanceRow
+    /// Applies an administrative transition: reads the row under the store's write lock, asks
+    /// ``InstanceTransition/decide(_:steps:now:)`` (with the steps when
+    /// ``InstanceTransition/needsSteps``) and applies the change it answers in the same
+    /// transaction. Throws `instance.not_found` for an unknown key, and what the decision throws.
+    /// - Returns: the row as it is afterwards.
+    func apply(_ transition: InstanceTransition, to key: InstanceKey, now: Int64) async throws -> InstanceRow
 
     /// Deletes an instance and everything stored for it.
     func delete(_ key: InstanceKey) async throws -> InstanceRow
@@ -101,4 +92,30 @@ public protocol WorkflowStore: Sendable {
 
     /// The stored versions of a tenant's workflow code, newest first.
     func tenantCodeVersions(tenant: String, workflow: String) async throws -> [TenantCodeVersion]
+}
+
+extension WorkflowStore {
+    /// Pauses an instance that no engine is running (`waiting`, `running`, `waitingForPause`).
+    /// Queued, paused and finished instances are left alone.
+    public func pause(_ key: InstanceKey, now: Int64) async throws -> InstanceRow {
+        try await apply(.pause, to: key, now: now)
+    }
+
+    /// Resumes a paused instance: shifts its pending deadlines by the time it was paused and
+    /// queues it. Other statuses are left alone.
+    public func resume(_ key: InstanceKey, now: Int64) async throws -> InstanceRow {
+        try await apply(.resume, to: key, now: now)
+    }
+
+    /// Terminates a non-terminal instance; throws `instance.cannot_terminate` for a finished one.
+    /// It expires after its own error retention, or `defaultRetention` if it has none.
+    public func terminate(_ key: InstanceKey, now: Int64, defaultRetention: Duration) async throws -> InstanceRow {
+        try await apply(.terminate(defaultRetention: defaultRetention), to: key, now: now)
+    }
+
+    /// Restarts an instance from any status: all steps are dropped, or only the step `from`
+    /// and those recorded after it. Throws `instance.cannot_restart` if `from` is not in its history.
+    public func restart(_ key: InstanceKey, from: StepSelector?, now: Int64) async throws -> InstanceRow {
+        try await apply(.restart(from: from), to: key, now: now)
+    }
 }
