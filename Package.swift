@@ -7,6 +7,7 @@ let package = Package(
     products: [
         .library(name: "Brigade", targets: ["Brigade"]),
         .library(name: "BrigadeSQLite", targets: ["BrigadeSQLite"]),
+        .library(name: "BrigadePostgres", targets: ["BrigadePostgres"]),
         .library(name: "BrigadeTesting", targets: ["BrigadeTesting"]),
         .library(name: "BrigadeServer", targets: ["BrigadeServer"]),
         .library(name: "BrigadeJS", targets: ["BrigadeJS"]),
@@ -26,6 +27,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio-extras", from: "1.35.2"),
         .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.1"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
     ],
     targets: [
         // The programming model, the engine, the control plane and the storage protocol.
@@ -47,6 +49,15 @@ let package = Package(
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "CoreMetrics", package: "swift-metrics"),
+            ]
+        ),
+        // The cluster's store: PostgreSQL through postgres-nio.
+        .target(
+            name: "BrigadePostgres",
+            dependencies: [
+                "Brigade",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         // The HTTP API (Cloudflare's v4 Workflows routes), tenants and their tokens.
@@ -82,7 +93,7 @@ let package = Package(
         .target(name: "CBrigadeShims"),
         .target(
             name: "BrigadeTesting",
-            dependencies: ["Brigade", "BrigadeSQLite", .product(name: "CoreMetrics", package: "swift-metrics")]
+            dependencies: ["Brigade", "BrigadeSQLite", "BrigadePostgres", .product(name: "CoreMetrics", package: "swift-metrics")]
         ),
         .executableTarget(
             name: "brigade",
@@ -90,6 +101,7 @@ let package = Package(
                 "Brigade",
                 "BrigadeJS",
                 "BrigadeSQLite",
+                "BrigadePostgres",
                 "BrigadeServer",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -110,6 +122,10 @@ let package = Package(
         .testTarget(
             name: "BrigadeSQLiteTests",
             dependencies: ["Brigade", "BrigadeSQLite", "BrigadeTesting", .product(name: "GRDB", package: "GRDB.swift")]
+        ),
+        .testTarget(
+            name: "BrigadePostgresTests",
+            dependencies: ["Brigade", "BrigadePostgres", "BrigadeSQLite", "BrigadeTesting"]
         ),
         .testTarget(
             name: "BrigadeJSTests",

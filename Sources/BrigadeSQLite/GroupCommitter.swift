@@ -1,3 +1,4 @@
+import Brigade
 import CoreMetrics
 import Dispatch
 import Foundation
@@ -20,18 +21,10 @@ final class GroupCommitter: Sendable {
         let completion: (@Sendable (Result<any Sendable, any Error>) -> Void)?
     }
 
-    private struct State: Sendable {
-        var queue: [Item] = []
-        /// Items in `queue` whose submitter waits.
-        var awaited = 0
-        var inFlight = false
-        var flushScheduled = false
-    }
-
     private let writer: DatabasePool
     /// The database file, for the errors that name it.
     private let path: String
-    private let state = Mutex(State())
+    private let state = Mutex(CommitQueue<Item>())
     private let lazyFlushDelay: Duration
     private let statistics = Mutex(CommitStatistics())
     /// Items per transaction: how much group commit is saving.
@@ -69,22 +62,7 @@ final class GroupCommitter: Sendable {
     var stats: CommitStatistics { statistics.withLock { $0 } }
 
     private func enqueue(_ item: Item) {
-        enum Start { case none, commit, scheduleFlush }
-        let start = state.withLock { state -> Start in
-            state.queue.append(item)
-            if item.completion != nil { state.awaited += 1 }
-            if state.inFlight { return .none }
-            if state.awaited > 0 {
-                state.inFlight = true
-                return .commit
-            }
-            if !state.flushScheduled {
-                state.flushScheduled = true
-                return .scheduleFlush
-            }
-            return .none
-        }
-        switch start {
+        switch state.withLock({ $0.enqueue(item, awaited: item.completion != nil) }) {
         case .none: break
         case .commit: writer.asyncWriteWithoutTransaction { db in self.drain(db, includeLazy: false) }
         case .scheduleFlush: scheduleFlush()
@@ -94,13 +72,9 @@ final class GroupCommitter: Sendable {
     private func scheduleFlush() {
         let nanoseconds = max(0, lazyFlushDelay.wholeMilliseconds) * 1_000_000
         DispatchQueue.global().asyncAfter(deadline: .now() + .nanoseconds(Int(nanoseconds))) {
-            let go = self.state.withLock { state -> Bool in
-                state.flushScheduled = false
-                guard !state.inFlight, !state.queue.isEmpty else { return false }
-                state.inFlight = true
-                return true
+            if self.state.withLock({ $0.flushIsDue() }) {
+                self.writer.asyncWriteWithoutTransaction { db in self.drain(db, includeLazy: true) }
             }
-            if go { self.writer.asyncWriteWithoutTransaction { db in self.drain(db, includeLazy: true) } }
         }
     }
 
@@ -109,23 +83,7 @@ final class GroupCommitter: Sendable {
     private func drain(_ db: Database, includeLazy: Bool) {
         var includeLazy = includeLazy
         while true {
-            enum Next {
-                case commit([Item])
-                case stop(flush: Bool)
-            }
-            let next = state.withLock { state -> Next in
-                if state.awaited > 0 || (includeLazy && !state.queue.isEmpty) {
-                    let batch = state.queue
-                    state.queue.removeAll(keepingCapacity: true)
-                    state.awaited = 0
-                    return .commit(batch)
-                }
-                state.inFlight = false
-                let flush = !state.queue.isEmpty && !state.flushScheduled
-                if flush { state.flushScheduled = true }
-                return .stop(flush: flush)
-            }
-            switch next {
+            switch state.withLock({ $0.next(includeLazy: includeLazy) }) {
             case .commit(let batch):
                 commit(batch, db)
                 includeLazy = false

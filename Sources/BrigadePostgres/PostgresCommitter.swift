@@ -1,0 +1,133 @@
+import Brigade
+import Logging
+import PostgresNIO
+import Synchronization
+
+/// The writer of a ``PostgresStore``: every state change of this node goes through it, in
+/// submission order, batched into one transaction while a commit is in flight (the batching rule
+/// is ``CommitQueue``, shared with the SQLite store).
+///
+/// Each item of a batch runs inside its own savepoint, so that one item's failure (a fenced
+/// write, a duplicate id) rolls back only that item. A submitter resumes once the transaction
+/// holding its item has committed.
+final class PostgresCommitter: Sendable {
+    struct Item: Sendable {
+        let body: @Sendable (PostgresConnection) async throws -> any Sendable
+        let completion: (@Sendable (Result<any Sendable, any Error>) -> Void)?
+    }
+
+    private let client: PostgresClient
+    private let logger: Logger
+    private let state = Mutex(CommitQueue<Item>())
+    private let lazyFlushDelay: Duration
+    private let statistics = Mutex(CommitCounts())
+
+    /// Transactions committed and items in them.
+    struct CommitCounts: Sendable {
+        var batches = 0
+        var items = 0
+    }
+
+    init(client: PostgresClient, lazyFlushDelay: Duration, logger: Logger) {
+        self.client = client
+        self.lazyFlushDelay = lazyFlushDelay
+        self.logger = logger
+    }
+
+    var counts: CommitCounts { statistics.withLock { $0 } }
+
+    /// Applies `body` in the next transaction and returns its result once that transaction has
+    /// committed. An error thrown by `body` rolls back only this item.
+    func submit<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection) async throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
+            enqueue(Item(body: { try await body($0) }, completion: { result in continuation.resume(with: result.map { $0 as! T }) }))
+        }
+    }
+
+    /// Queues `body` for the next commit without waiting for it.
+    func submitLazy(_ body: @escaping @Sendable (PostgresConnection) async throws -> Void) {
+        enqueue(Item(body: { try await body($0) }, completion: nil))
+    }
+
+    private func enqueue(_ item: Item) {
+        switch state.withLock({ $0.enqueue(item, awaited: item.completion != nil) }) {
+        case .none: break
+        case .commit: Task { await self.drain(includeLazy: false) }
+        case .scheduleFlush: scheduleFlush()
+        }
+    }
+
+    private func scheduleFlush() {
+        let delay = lazyFlushDelay
+        Task {
+            try? await Task.sleep(for: delay)
+            if self.state.withLock({ $0.flushIsDue() }) { await self.drain(includeLazy: true) }
+        }
+    }
+
+    /// Commits batches until nothing that someone waits for is left.
+    private func drain(includeLazy: Bool) async {
+        var includeLazy = includeLazy
+        while true {
+            switch state.withLock({ $0.next(includeLazy: includeLazy) }) {
+            case .commit(let batch):
+                await commit(batch)
+                includeLazy = false
+            case .stop(let flush):
+                if flush { scheduleFlush() }
+                return
+            }
+        }
+    }
+
+    private func commit(_ batch: [Item]) async {
+        var results: [Result<any Sendable, any Error>] = []
+        results.reserveCapacity(batch.count)
+        do {
+            try await client.withConnection { connection in
+                try await connection.query("BEGIN", logger: logger)
+                do {
+                    if batch.count == 1 {
+                        // Alone in its transaction: its failure rolls the transaction back, and
+                        // no savepoint is needed.
+                        do {
+                            results.append(.success(try await batch[0].body(connection)))
+                        } catch {
+                            results.append(.failure(error))
+                            try await connection.query("ROLLBACK", logger: logger)
+                            return
+                        }
+                    } else {
+                        for item in batch {
+                            try await connection.query("SAVEPOINT item", logger: logger)
+                            do {
+                                results.append(.success(try await item.body(connection)))
+                                try await connection.query("RELEASE SAVEPOINT item", logger: logger)
+                            } catch {
+                                results.append(.failure(error))
+                                try await connection.query("ROLLBACK TO SAVEPOINT item", logger: logger)
+                                try await connection.query("RELEASE SAVEPOINT item", logger: logger)
+                            }
+                        }
+                    }
+                    try await connection.query("COMMIT", logger: logger)
+                } catch {
+                    // The transaction itself failed (the connection, the server): nothing of it
+                    // was committed.
+                    _ = try? await connection.query("ROLLBACK", logger: logger)
+                    throw error
+                }
+            }
+        } catch {
+            let failure = PostgresFailure.mapped(error)
+            results = Array(repeating: .failure(failure), count: batch.count)
+        }
+        statistics.withLock {
+            $0.batches += 1
+            $0.items += batch.count
+        }
+        for (item, result) in zip(batch, results) {
+            item.completion?(result.mapError { PostgresFailure.mapped($0) })
+        }
+    }
+}

@@ -1,0 +1,41 @@
+import Brigade
+import PostgresNIO
+
+/// PostgreSQL's own failures as Brigade's storage errors: a lost connection, a server shutting
+/// down, a full disk, a deadlock. One place decides which errors are the store's rather than the
+/// caller's, so that the server answers 503 or 507 instead of 500 and an engine stops its
+/// lifetime (to be claimed again) instead of failing the workflow.
+enum PostgresFailure {
+    /// When a client may try again.
+    static let retryAfter: Duration = .seconds(5)
+
+    /// `error` as a ``BrigadeError`` with a storage code when it is PostgreSQL's or the
+    /// connection's; `error` itself otherwise (a fenced write, a duplicate id, a rule).
+    static func mapped(_ error: any Error) -> any Error {
+        if let error = error as? BrigadeError { return error }
+        guard let psql = error as? PSQLError else { return error }
+        let state = psql.serverInfo?[.sqlState] ?? ""
+        if psql.code == .server {
+            if state == "53100" {
+                return BrigadeError(
+                    .storageFull,
+                    "PostgreSQL's disk is full: nothing of this request was written, and nothing written before is lost. Free space on the database server; Brigade writes again as soon as it can.",
+                    retryAfter: retryAfter)
+            }
+            // Connection exceptions (08), resources (53), operator intervention (57), system
+            // errors (58), and a transaction the server chose to abort (40: deadlock,
+            // serialization): the request was sound, the database could not take it now.
+            guard ["08", "53", "57", "58", "40"].contains(String(state.prefix(2))) else { return error }
+        } else {
+            let connectionCodes: [PSQLError.Code] = [
+                .connectionError, .serverClosedConnection, .clientClosedConnection, .uncleanShutdown, .poolClosed,
+            ]
+            guard connectionCodes.contains(psql.code) else { return error }
+        }
+        let detail = psql.code == .server ? "SQLSTATE \(state)" : "\(psql.code)"
+        return BrigadeError(
+            .storageUnavailable,
+            "PostgreSQL could not take the write (\(detail)): nothing of this request was written. Try again shortly; if it persists, check that the database server is up and reachable.",
+            retryAfter: retryAfter)
+    }
+}

@@ -1,0 +1,217 @@
+import Logging
+import PostgresNIO
+
+extension PostgresStore {
+    /// One named migration: statements run in one transaction.
+    struct Migration: Sendable {
+        let name: String
+        let statements: [String]
+    }
+
+    /// Named, ordered, append-only migrations, with the SQLite store's schema concepts. Never
+    /// edit a shipped migration: add a new one, so that a newer Brigade can open an older
+    /// database with instances in flight.
+    static let migrations: [Migration] = [
+        Migration(
+            name: "v1: tenants, workflows, code, instances, steps, events, history, counts",
+            statements: [
+                """
+                CREATE TABLE tenants (
+                    id text PRIMARY KEY,
+                    token_hash text UNIQUE,
+                    created_at bigint NOT NULL,
+                    token_rotated_at bigint
+                )
+                """,
+                """
+                CREATE TABLE workflow_definitions (
+                    tenant text NOT NULL,
+                    name text NOT NULL,
+                    class_name text NOT NULL,
+                    script_name text NOT NULL,
+                    success_retention_ms bigint,
+                    error_retention_ms bigint,
+                    step_limit bigint,
+                    code_version bigint,
+                    created_at bigint NOT NULL,
+                    modified_at bigint NOT NULL,
+                    PRIMARY KEY (tenant, name)
+                )
+                """,
+                """
+                CREATE TABLE workflow_code (
+                    tenant text NOT NULL,
+                    workflow text NOT NULL,
+                    version bigint NOT NULL,
+                    version_id text NOT NULL,
+                    language text NOT NULL,
+                    source text NOT NULL,
+                    script text NOT NULL,
+                    env text NOT NULL,
+                    created_at bigint NOT NULL,
+                    PRIMARY KEY (tenant, workflow, version)
+                )
+                """,
+                """
+                CREATE TABLE instances (
+                    seq bigserial PRIMARY KEY,
+                    tenant text NOT NULL,
+                    workflow text NOT NULL,
+                    id text NOT NULL,
+                    status text NOT NULL,
+                    params bytea NOT NULL,
+                    output bytea,
+                    error_name text,
+                    error_message text,
+                    created_at bigint NOT NULL,
+                    modified_at bigint NOT NULL,
+                    started_at bigint,
+                    ended_at bigint,
+                    paused_at bigint,
+                    due_at bigint,
+                    shard bigint NOT NULL,
+                    epoch bigint NOT NULL DEFAULT 0,
+                    success_retention_ms bigint,
+                    error_retention_ms bigint,
+                    expires_at bigint,
+                    step_limit bigint,
+                    UNIQUE (tenant, workflow, id)
+                )
+                """,
+                "CREATE INDEX instances_due ON instances (tenant, workflow, shard, due_at, seq) WHERE due_at IS NOT NULL",
+                "CREATE INDEX instances_expiry ON instances (expires_at) WHERE expires_at IS NOT NULL",
+                "CREATE INDEX instances_cursor ON instances (tenant, workflow, created_at, id)",
+                "CREATE INDEX instances_status_cursor ON instances (tenant, workflow, status, created_at, id)",
+                """
+                CREATE TABLE steps (
+                    instance_seq bigint NOT NULL REFERENCES instances (seq) ON DELETE CASCADE,
+                    name text NOT NULL,
+                    count bigint NOT NULL,
+                    kind text NOT NULL,
+                    position bigint NOT NULL,
+                    status text NOT NULL,
+                    attempts bigint NOT NULL DEFAULT 0,
+                    config bytea,
+                    value bytea,
+                    error_name text,
+                    error_message text,
+                    non_retryable boolean NOT NULL DEFAULT false,
+                    deadline bigint,
+                    event_type text,
+                    started_at bigint NOT NULL,
+                    ended_at bigint,
+                    PRIMARY KEY (instance_seq, name, count)
+                )
+                """,
+                """
+                CREATE TABLE events (
+                    seq bigserial PRIMARY KEY,
+                    instance_seq bigint NOT NULL REFERENCES instances (seq) ON DELETE CASCADE,
+                    type text NOT NULL,
+                    payload bytea NOT NULL,
+                    created_at bigint NOT NULL,
+                    consumed boolean NOT NULL DEFAULT false
+                )
+                """,
+                "CREATE INDEX events_pending ON events (instance_seq, seq) WHERE NOT consumed",
+                // History ids count per instance, taken under the instance row's lock (every
+                // append comes with a write of that row): a live stream that resumes after an id
+                // never misses an entry committed later with a smaller one, as it could with a
+                // bigserial whose values are taken before commit.
+                """
+                CREATE TABLE history (
+                    instance_seq bigint NOT NULL REFERENCES instances (seq) ON DELETE CASCADE,
+                    id bigint NOT NULL,
+                    at bigint NOT NULL,
+                    type text NOT NULL,
+                    step text,
+                    data text,
+                    PRIMARY KEY (instance_seq, id)
+                )
+                """,
+                """
+                CREATE TABLE instance_counts (
+                    tenant text NOT NULL,
+                    workflow text NOT NULL,
+                    status text NOT NULL,
+                    count bigint NOT NULL,
+                    PRIMARY KEY (tenant, workflow, status)
+                )
+                """,
+                // Counts per (tenant, workflow, status), kept exact by a trigger on every path that
+                // changes an instance. The two rows of a status change are locked in the order of
+                // their statuses, so that two transactions moving instances in opposite
+                // directions cannot deadlock on them.
+                """
+                CREATE FUNCTION brigade_count_instances() RETURNS trigger LANGUAGE plpgsql AS $$
+                DECLARE
+                    first_status text;
+                BEGIN
+                    IF TG_OP = 'INSERT' THEN
+                        INSERT INTO instance_counts AS c (tenant, workflow, status, count)
+                            VALUES (NEW.tenant, NEW.workflow, NEW.status, 1)
+                            ON CONFLICT (tenant, workflow, status) DO UPDATE SET count = c.count + 1;
+                    ELSIF TG_OP = 'DELETE' THEN
+                        UPDATE instance_counts SET count = count - 1
+                            WHERE tenant = OLD.tenant AND workflow = OLD.workflow AND status = OLD.status;
+                    ELSIF OLD.status <> NEW.status THEN
+                        first_status := least(OLD.status, NEW.status);
+                        IF first_status = OLD.status THEN
+                            UPDATE instance_counts SET count = count - 1
+                                WHERE tenant = OLD.tenant AND workflow = OLD.workflow AND status = OLD.status;
+                        END IF;
+                        INSERT INTO instance_counts AS c (tenant, workflow, status, count)
+                            VALUES (NEW.tenant, NEW.workflow, NEW.status, 1)
+                            ON CONFLICT (tenant, workflow, status) DO UPDATE SET count = c.count + 1;
+                        IF first_status <> OLD.status THEN
+                            UPDATE instance_counts SET count = count - 1
+                                WHERE tenant = OLD.tenant AND workflow = OLD.workflow AND status = OLD.status;
+                        END IF;
+                    END IF;
+                    RETURN NULL;
+                END
+                $$
+                """,
+                """
+                CREATE TRIGGER instance_counts AFTER INSERT OR DELETE OR UPDATE OF status ON instances
+                    FOR EACH ROW EXECUTE FUNCTION brigade_count_instances()
+                """,
+            ]),
+    ]
+
+    /// Applies the migrations not yet applied, under an advisory lock so that nodes starting
+    /// together migrate once.
+    static func migrate(_ client: PostgresClient, logger: Logger) async throws {
+        try await client.withConnection { connection in
+            // Any constant works as the lock's key; this one spells "brigade".
+            try await connection.query("SELECT pg_advisory_lock(6272034918565)", logger: logger)
+            do {
+                try await connection.query(
+                    "CREATE TABLE IF NOT EXISTS brigade_migrations (name text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())",
+                    logger: logger)
+                var applied = Set<String>()
+                for try await name in try await connection.query("SELECT name FROM brigade_migrations", logger: logger).decode(String.self) {
+                    applied.insert(name)
+                }
+                for migration in migrations where !applied.contains(migration.name) {
+                    try await connection.query("BEGIN", logger: logger)
+                    do {
+                        for statement in migration.statements {
+                            try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger)
+                        }
+                        try await connection.query("INSERT INTO brigade_migrations (name) VALUES (\(migration.name))", logger: logger)
+                        try await connection.query("COMMIT", logger: logger)
+                    } catch {
+                        _ = try? await connection.query("ROLLBACK", logger: logger)
+                        throw error
+                    }
+                    logger.info("applied migration \"\(migration.name)\"")
+                }
+            } catch {
+                _ = try? await connection.query("SELECT pg_advisory_unlock(6272034918565)", logger: logger)
+                throw error
+            }
+            try await connection.query("SELECT pg_advisory_unlock(6272034918565)", logger: logger)
+        }
+    }
+}

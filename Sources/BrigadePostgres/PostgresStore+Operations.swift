@@ -1,0 +1,216 @@
+import Brigade
+import Foundation
+import Logging
+import PostgresNIO
+
+/// Changes of one instance: the engine's writes, its claim, and the operations from outside it.
+/// The rules are ``InstanceTransition``'s; this file reads the row under its lock and applies
+/// what was decided.
+extension PostgresStore {
+    /// The instance row, locked until the end of the transaction.
+    static func lockedInstance(_ key: InstanceKey, on connection: PostgresConnection, logger: Logger) async throws -> InstanceRow {
+        let rows = try await connection.query(
+            PostgresQuery(
+                unsafeSQL: "SELECT \(instanceColumns) FROM instances WHERE tenant = $1 AND workflow = $2 AND id = $3 FOR UPDATE",
+                binds: binds(key.tenant, key.workflow, key.id)),
+            logger: logger
+        ).collect()
+        guard let row = rows.first else { throw InstanceTransition.notFound(key) }
+        return try instanceRow(row)
+    }
+
+    static func fetchSteps(seq: Int64, on connection: PostgresConnection, logger: Logger) async throws -> [StepRecord] {
+        try await connection.query("SELECT * FROM steps WHERE instance_seq = \(seq) ORDER BY position", logger: logger)
+            .collect().map(stepRecord)
+    }
+
+    /// Writes a decided change: the row's mutable columns only while its epoch is the one the
+    /// change was decided on, then its steps and history.
+    static func apply(_ change: InstanceChange, on connection: PostgresConnection, logger: Logger) async throws {
+        let row = change.row
+        let status = row.status.rawValue
+        let updated = try await connection.query(
+            """
+            UPDATE instances SET status = \(status), output = \(row.output), error_name = \(row.error?.name),
+                error_message = \(row.error?.message), started_at = \(row.startedAt), ended_at = \(row.endedAt),
+                paused_at = \(row.pausedAt), due_at = \(row.dueAt), epoch = \(row.epoch), expires_at = \(row.expiresAt),
+                modified_at = \(row.modifiedAt)
+            WHERE seq = \(row.seq) AND epoch = \(change.decidedAtEpoch) RETURNING seq
+            """, logger: logger
+        ).collect()
+        guard updated.count == 1 else { throw FencedWriteError(seq: row.seq, epoch: change.decidedAtEpoch) }
+        switch change.steps {
+        case .keep:
+            break
+        case .shiftDeadlines(let milliseconds):
+            try await connection.query(
+                """
+                UPDATE steps SET deadline = deadline + \(milliseconds)
+                WHERE instance_seq = \(row.seq) AND deadline IS NOT NULL AND status IN ('waiting', 'retrying')
+                """, logger: logger)
+        case .drop(let position):
+            try await connection.query(
+                "DELETE FROM steps WHERE instance_seq = \(row.seq) AND position >= \(Int64(position))", logger: logger)
+        case .dropAll:
+            try await connection.query("DELETE FROM steps WHERE instance_seq = \(row.seq)", logger: logger)
+            try await connection.query("DELETE FROM events WHERE instance_seq = \(row.seq)", logger: logger)
+        }
+        for entry in change.history {
+            try await append(entry, instanceSeq: row.seq, on: connection, logger: logger)
+        }
+    }
+
+    public func apply(_ transition: InstanceTransition, to key: InstanceKey, now: Int64) async throws -> InstanceRow {
+        let logger = self.logger
+        return try await committer.submit { connection in
+            let row = try await Self.lockedInstance(key, on: connection, logger: logger)
+            let steps = transition.needsSteps ? try await Self.fetchSteps(seq: row.seq, on: connection, logger: logger) : []
+            guard let change = try transition.decide(row, steps: steps, now: now) else { return row }
+            try await Self.apply(change, on: connection, logger: logger)
+            return change.row
+        }
+    }
+
+    public func sendEvent(_ key: InstanceKey, type: String, payload: Data, now: Int64) async throws -> SentEvent {
+        let logger = self.logger
+        return try await committer.submit { connection in
+            // The row's lock orders the events of one instance: their seqs are in commit order.
+            let row = try await Self.lockedInstance(key, on: connection, logger: logger)
+            let wake = try InstanceTransition.deliverEvent(to: row, now: now)
+            var eventSeq: Int64 = 0
+            for try await seq in try await connection.query(
+                """
+                INSERT INTO events (instance_seq, type, payload, created_at) VALUES (\(row.seq), \(type), \(payload), \(now))
+                RETURNING seq
+                """, logger: logger
+            ).decode(Int64.self) {
+                eventSeq = seq
+            }
+            if let wake { try await Self.apply(wake, on: connection, logger: logger) }
+            return SentEvent(
+                event: EventRecord(seq: eventSeq, type: type, payload: payload, createdAt: now), seq: row.seq, shard: row.shard,
+                status: row.status)
+        }
+    }
+
+    public func claim(seq: Int64, now: Int64) async throws -> ClaimResult {
+        let logger = self.logger
+        return try await committer.submit { connection -> ClaimResult in
+            guard
+                let first = try await connection.query(
+                    PostgresQuery(unsafeSQL: "SELECT \(Self.instanceColumns) FROM instances WHERE seq = $1 FOR UPDATE", binds: Self.bind(seq)),
+                    logger: logger
+                ).collect().first
+            else { return .gone }
+            let row = try Self.instanceRow(first)
+            let change: InstanceChange
+            switch InstanceTransition.claim(row, now: now) {
+            case .notRunnable(let status, let first):
+                if let first { try await Self.apply(first, on: connection, logger: logger) }
+                return .notRunnable(status)
+            case .run(let claim):
+                change = claim
+            }
+            try await Self.apply(change, on: connection, logger: logger)
+            let steps = try await Self.fetchSteps(seq: seq, on: connection, logger: logger)
+            var events: [EventRecord] = []
+            for try await (eventSeq, type, payload, createdAt) in try await connection.query(
+                "SELECT seq, type, payload, created_at FROM events WHERE instance_seq = \(seq) AND NOT consumed ORDER BY seq",
+                logger: logger
+            ).decode((Int64, String, Data, Int64).self) {
+                events.append(EventRecord(seq: eventSeq, type: type, payload: payload, createdAt: createdAt))
+            }
+            return .claimed(ReplaySnapshot(row: change.row, steps: steps, events: events))
+        }
+    }
+
+    static func bind(_ value: Int64) -> PostgresBindings {
+        var binds = PostgresBindings(capacity: 1)
+        binds.append(value)
+        return binds
+    }
+
+    public func write(_ write: InstanceWrite, awaitCommit: Bool) async throws {
+        let logger = self.logger
+        if awaitCommit {
+            try await committer.submit { connection in try await Self.apply(write, on: connection, logger: logger) }
+        } else {
+            committer.submitLazy { connection in
+                do {
+                    try await Self.apply(write, on: connection, logger: logger)
+                } catch {
+                    // A fenced lazy write means the engine lost the instance; its next awaited
+                    // write fails the same way and stops it.
+                    logger.debug("lazy write not applied: \(error)")
+                    throw error
+                }
+            }
+        }
+    }
+
+    static func apply(_ write: InstanceWrite, on connection: PostgresConnection, logger: Logger) async throws {
+        let updated: [PostgresRow]
+        if let update = write.update {
+            var binds = PostgresBindings()
+            func bind(_ value: some PostgresThrowingDynamicTypeEncodable) throws -> String {
+                try binds.append(value)
+                return "$\(binds.count)"
+            }
+            func bind(_ value: (some PostgresThrowingDynamicTypeEncodable)?) throws -> String {
+                try binds.append(value)
+                return "$\(binds.count)"
+            }
+            var sql = "UPDATE instances SET modified_at = \(try bind(write.now)), status = \(try bind(update.status.rawValue)), due_at = \(try bind(update.dueAt))"
+            if let output = update.output { sql += ", output = \(try bind(output))" }
+            if let error = update.error { sql += ", error_name = \(try bind(error.name)), error_message = \(try bind(error.message))" }
+            if update.status == .paused { sql += ", paused_at = \(try bind(update.pausedAt ?? write.now))" }
+            if let endedAt = update.endedAt { sql += ", ended_at = \(try bind(endedAt))" }
+            if let expiresAt = update.expiresAt { sql += ", expires_at = \(try bind(expiresAt))" }
+            sql += " WHERE seq = \(try bind(write.seq)) AND epoch = \(try bind(write.epoch)) RETURNING seq"
+            updated = try await connection.query(PostgresQuery(unsafeSQL: sql, binds: binds), logger: logger).collect()
+        } else {
+            updated = try await connection.query(
+                "UPDATE instances SET modified_at = \(write.now) WHERE seq = \(write.seq) AND epoch = \(write.epoch) RETURNING seq",
+                logger: logger
+            ).collect()
+        }
+        // The fence: a stale epoch matches no row, and nothing of this write is applied.
+        guard updated.count == 1 else { throw FencedWriteError(seq: write.seq, epoch: write.epoch) }
+        for step in write.steps {
+            try await upsert(step, instanceSeq: write.seq, on: connection, logger: logger)
+        }
+        for event in write.consumedEvents {
+            let consumed = try await connection.query(
+                "UPDATE events SET consumed = true WHERE seq = \(event) AND instance_seq = \(write.seq) AND NOT consumed RETURNING seq",
+                logger: logger
+            ).collect()
+            guard consumed.count == 1 else { throw FencedWriteError(seq: write.seq, epoch: write.epoch) }
+        }
+        for entry in write.history {
+            try await append(entry, instanceSeq: write.seq, on: connection, logger: logger)
+        }
+    }
+
+    public func delete(_ key: InstanceKey) async throws -> InstanceRow {
+        let logger = self.logger
+        return try await committer.submit { connection in
+            let row = try await Self.lockedInstance(key, on: connection, logger: logger)
+            try await connection.query("DELETE FROM instances WHERE seq = \(row.seq)", logger: logger)
+            return row
+        }
+    }
+
+    public func purgeExpired(now: Int64, limit: Int) async throws -> Int {
+        let logger = self.logger
+        return try await committer.submit { connection in
+            try await connection.query(
+                """
+                DELETE FROM instances WHERE seq IN (
+                    SELECT seq FROM instances WHERE expires_at IS NOT NULL AND expires_at <= \(now) LIMIT \(Int64(limit))
+                    FOR UPDATE SKIP LOCKED)
+                RETURNING seq
+                """, logger: logger
+            ).collect().count
+        }
+    }
+}

@@ -1,0 +1,292 @@
+import Brigade
+import Foundation
+import Logging
+import PostgresNIO
+
+/// The cluster's store: one PostgreSQL database that every node shares.
+///
+/// The same concepts as the SQLite store, with the same rules (``InstanceTransition``) and the
+/// same batching (``CommitQueue``): every state change of this node goes through one group
+/// committer, reads go through a connection pool. Fencing is the instance's epoch: a write
+/// decided at an older epoch changes nothing.
+public final class PostgresStore: WorkflowStore {
+    let client: PostgresClient
+    let committer: PostgresCommitter
+    let logger: Logger
+    /// Where the database is (without its password when printed).
+    public let location: PostgresLocation
+    private let running: Task<Void, Never>
+
+    /// Connects to the database at `url` (`postgres://user[:password]@host[:port]/database`). The
+    /// pool connects on first use; call ``migrate()`` (the runtime does) before anything else,
+    /// and ``close()`` at the end.
+    ///
+    /// - Parameters:
+    ///   - maxConnections: the pool's size; the committer holds one, reads share the rest.
+    ///   - lazyFlushDelay: how long records that need no immediate commit may wait for the next
+    ///     commit before being flushed on their own.
+    /// - Throws: `storage.invalid_url` for a URL that does not name a database.
+    public convenience init(
+        url: String, maxConnections: Int = 8, lazyFlushDelay: Duration = .milliseconds(5),
+        logger: Logger = Logger(label: "brigade.postgres")
+    ) throws {
+        try self.init(location: PostgresLocation(url: url), maxConnections: maxConnections, lazyFlushDelay: lazyFlushDelay, logger: logger)
+    }
+
+    /// Connects to the database at `location`; see ``init(url:maxConnections:lazyFlushDelay:logger:)``.
+    public init(
+        location: PostgresLocation, maxConnections: Int = 8, lazyFlushDelay: Duration = .milliseconds(5),
+        logger: Logger = Logger(label: "brigade.postgres")
+    ) throws {
+        var configuration = location.configuration
+        configuration.options.maximumConnections = max(2, maxConnections)
+        configuration.options.minimumConnections = 0
+        let client = PostgresClient(configuration: configuration, backgroundLogger: logger)
+        self.client = client
+        self.location = location
+        self.logger = logger
+        committer = PostgresCommitter(client: client, lazyFlushDelay: lazyFlushDelay, logger: logger)
+        running = Task { await client.run() }
+    }
+
+    deinit { running.cancel() }
+
+    /// Closes the pool's connections. Calls made afterwards fail with `storage.unavailable`.
+    public func close() async {
+        running.cancel()
+        await running.value
+    }
+
+    public func migrate() async throws {
+        do {
+            try await Self.migrate(client, logger: logger)
+        } catch {
+            throw PostgresFailure.mapped(error)
+        }
+    }
+
+    /// Transactions this node committed, and the items in them (what group commit saves).
+    public var commitCounts: (batches: Int, items: Int) {
+        let counts = committer.counts
+        return (counts.batches, counts.items)
+    }
+
+    /// The server's version string.
+    public func serverVersion() async throws -> String {
+        try await read { client, logger in
+            for try await version in try await client.query("SHOW server_version", logger: logger).decode(String.self) { return version }
+            return "unknown"
+        }
+    }
+
+    /// Runs a read through the pool, with PostgreSQL's failures mapped to storage errors.
+    func read<T: Sendable>(_ body: @Sendable (PostgresClient, Logger) async throws -> T) async throws -> T {
+        do {
+            return try await body(client, logger)
+        } catch {
+            throw PostgresFailure.mapped(error)
+        }
+    }
+
+    // MARK: Creation
+
+    public func createInstances(_ instances: [NewInstance], skipExisting: Bool, maxQueued: Int) async throws -> [Int64?] {
+        let logger = self.logger
+        return try await committer.submit { connection in
+            if let key = instances.first?.key {
+                var queued: Int64 = 0
+                for try await count in try await connection.query(
+                    """
+                    SELECT count FROM instance_counts WHERE tenant = \(key.tenant) AND workflow = \(key.workflow) AND status = 'queued'
+                    """, logger: logger
+                ).decode(Int64.self) {
+                    queued = count
+                }
+                try InstanceTransition.checkQueueRoom(
+                    workflow: key.workflow, queued: Int(queued), adding: instances.count, maxQueued: maxQueued)
+            }
+            var result: [Int64?] = []
+            result.reserveCapacity(instances.count)
+            for instance in instances {
+                let key = instance.key
+                let now = instance.createdAt
+                var seq = try await Self.insert(instance, on: connection, logger: logger)
+                if seq == nil {
+                    // The id is taken until its instance is purged. Purge it here if its retention
+                    // ended and insert again: only a conflict pays for this.
+                    let purged = try await connection.query(
+                        """
+                        DELETE FROM instances WHERE tenant = \(key.tenant) AND workflow = \(key.workflow) AND id = \(key.id)
+                            AND expires_at IS NOT NULL AND expires_at <= \(now) RETURNING seq
+                        """, logger: logger
+                    ).collect()
+                    if !purged.isEmpty { seq = try await Self.insert(instance, on: connection, logger: logger) }
+                }
+                guard let seq else {
+                    if skipExisting {
+                        result.append(nil)
+                        continue
+                    }
+                    throw InstanceTransition.alreadyExists(key)
+                }
+                try await Self.append(HistoryEntry(.workflowQueued, at: now), instanceSeq: seq, on: connection, logger: logger)
+                result.append(seq)
+            }
+            return result
+        }
+    }
+
+    private static func insert(_ instance: NewInstance, on connection: PostgresConnection, logger: Logger) async throws -> Int64? {
+        let key = instance.key
+        let now = instance.createdAt
+        let success = instance.retention?.success?.wholeMilliseconds
+        let error = instance.retention?.error?.wholeMilliseconds
+        let stepLimit = instance.stepLimit.map(Int64.init)
+        let shard = Int64(instance.shard)
+        for try await seq in try await connection.query(
+            """
+            INSERT INTO instances (tenant, workflow, id, status, params, created_at, modified_at, due_at, shard, epoch,
+                success_retention_ms, error_retention_ms, step_limit)
+            VALUES (\(key.tenant), \(key.workflow), \(key.id), 'queued', \(instance.params), \(now), \(now), \(now), \(shard), 0,
+                \(success), \(error), \(stepLimit))
+            ON CONFLICT (tenant, workflow, id) DO NOTHING RETURNING seq
+            """, logger: logger
+        ).decode(Int64.self) {
+            return seq
+        }
+        return nil
+    }
+
+    // MARK: Reads
+
+    public func instance(_ key: InstanceKey) async throws -> InstanceRow? {
+        try await read { client, logger in
+            try await client.query(
+                PostgresQuery(
+                    unsafeSQL: "SELECT \(Self.instanceColumns) FROM instances WHERE tenant = $1 AND workflow = $2 AND id = $3",
+                    binds: Self.binds(key.tenant, key.workflow, key.id)),
+                logger: logger
+            ).collect().first.map(Self.instanceRow)
+        }
+    }
+
+    static func binds(_ values: String...) -> PostgresBindings {
+        var binds = PostgresBindings(capacity: values.count)
+        for value in values { binds.append(value) }
+        return binds
+    }
+
+    public func dueInstances(_ shard: ShardKey, after: DueInstance.Position?, dueBefore: Int64, limit: Int) async throws -> [DueInstance] {
+        let after = after ?? DueInstance.Position(dueAt: .min, seq: .min)
+        return try await read { client, logger in
+            var due: [DueInstance] = []
+            for try await (seq, id, status, dueAt) in try await client.query(
+                """
+                SELECT seq, id, status, due_at FROM instances
+                WHERE tenant = \(shard.tenant) AND workflow = \(shard.workflow) AND shard = \(Int64(shard.shard))
+                  AND due_at IS NOT NULL AND due_at <= \(dueBefore) AND (due_at, seq) > (\(after.dueAt), \(after.seq))
+                  AND status IN ('queued', 'running', 'waiting', 'waitingForPause')
+                ORDER BY due_at, seq LIMIT \(Int64(limit))
+                """, logger: logger
+            ).decode((Int64, String, String, Int64).self) {
+                due.append(DueInstance(seq: seq, id: id, status: InstanceStatus(rawValue: status) ?? .queued, dueAt: dueAt))
+            }
+            return due
+        }
+    }
+
+    public func activeShards() async throws -> [ShardKey] {
+        try await read { client, logger in
+            var shards: [ShardKey] = []
+            for try await (tenant, workflow, shard) in try await client.query(
+                "SELECT DISTINCT tenant, workflow, shard FROM instances WHERE due_at IS NOT NULL", logger: logger
+            ).decode((String, String, Int64).self) {
+                shards.append(ShardKey(tenant: tenant, workflow: workflow, shard: Int(shard)))
+            }
+            return shards
+        }
+    }
+
+    public func steps(of key: InstanceKey) async throws -> [StepRecord] {
+        try await read { client, logger in
+            try await client.query(
+                """
+                SELECT steps.* FROM steps JOIN instances ON instances.seq = steps.instance_seq
+                WHERE instances.tenant = \(key.tenant) AND instances.workflow = \(key.workflow) AND instances.id = \(key.id)
+                ORDER BY steps.position
+                """, logger: logger
+            ).collect().map(Self.stepRecord)
+        }
+    }
+
+    public func history(of key: InstanceKey, afterId: Int64, limit: Int) async throws -> [HistoryEvent] {
+        try await read { client, logger in
+            var events: [HistoryEvent] = []
+            for try await (id, at, typeText, step, text) in try await client.query(
+                """
+                SELECT history.id, history.at, history.type, history.step, history.data
+                FROM history JOIN instances ON instances.seq = history.instance_seq
+                WHERE instances.tenant = \(key.tenant) AND instances.workflow = \(key.workflow) AND instances.id = \(key.id)
+                  AND history.id > \(afterId)
+                ORDER BY history.id LIMIT \(Int64(limit))
+                """, logger: logger
+            ).decode((Int64, Int64, String, String?, String?).self) {
+                guard let type = HistoryEventType(rawValue: typeText) else { continue }
+                let data = text.flatMap { try? JSONDecoder().decode([String: JSONValue].self, from: Data($0.utf8)) } ?? [:]
+                events.append(HistoryEvent(id: id, instanceId: key.id, entry: HistoryEntry(type, at: at, step: step, data: data)))
+            }
+            return events
+        }
+    }
+
+    public func listInstances(
+        tenant: String, workflow: String, status: InstanceStatus?, created: ClosedRange<Int64>?, after position: ListingPosition?,
+        direction: InstanceQuery.Direction, limit: Int
+    ) async throws -> [InstanceRow] {
+        // Row-value comparisons on (created_at, id) walk the cursor indexes: a page costs the
+        // same at the ten-millionth instance as at the first.
+        var binds = PostgresBindings()
+        func bind(_ value: some PostgresDynamicTypeEncodable) -> String {
+            binds.append(value)
+            return "$\(binds.count)"
+        }
+        var sql = "SELECT \(Self.instanceColumns) FROM instances WHERE tenant = \(bind(tenant)) AND workflow = \(bind(workflow))"
+        if let status { sql += " AND status = \(bind(status.rawValue))" }
+        if let created { sql += " AND created_at BETWEEN \(bind(created.lowerBound)) AND \(bind(created.upperBound))" }
+        if let position {
+            let comparison = direction == .ascending ? ">" : "<"
+            sql += " AND (created_at, id) \(comparison) (\(bind(position.createdAt)), \(bind(position.id)))"
+        }
+        sql += direction == .ascending ? " ORDER BY created_at, id" : " ORDER BY created_at DESC, id DESC"
+        sql += " LIMIT \(bind(Int64(limit)))"
+        let query = PostgresQuery(unsafeSQL: sql, binds: binds)
+        return try await read { client, logger in
+            try await client.query(query, logger: logger).collect().map(Self.instanceRow)
+        }
+    }
+
+    public func instanceCounts(tenant: String, workflow: String) async throws -> [InstanceStatus: Int] {
+        try await read { client, logger in
+            var counts: [InstanceStatus: Int] = [:]
+            for try await (status, count) in try await client.query(
+                "SELECT status, count FROM instance_counts WHERE tenant = \(tenant) AND workflow = \(workflow) AND count > 0",
+                logger: logger
+            ).decode((String, Int64).self) {
+                if let status = InstanceStatus(rawValue: status) { counts[status] = Int(count) }
+            }
+            return counts
+        }
+    }
+
+    public func instanceCountsByStatus() async throws -> [InstanceStatus: Int] {
+        try await read { client, logger in
+            var counts: [InstanceStatus: Int] = [:]
+            for try await (status, count) in try await client.query(
+                "SELECT status, sum(count)::bigint FROM instance_counts GROUP BY status", logger: logger
+            ).decode((String, Int64).self) {
+                if let status = InstanceStatus(rawValue: status) { counts[status] = Int(count) }
+            }
+            return counts
+        }
+    }
+}
