@@ -57,6 +57,8 @@ let package = Package(
             dependencies: [
                 "Brigade",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
+                // ConnectionPoolError: how the pool says the server cannot be reached.
+                .product(name: "_ConnectionPoolModule", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),

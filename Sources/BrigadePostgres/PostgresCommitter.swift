@@ -28,8 +28,11 @@ final class PostgresCommitter: Sendable {
         var items = 0
     }
 
-    init(client: PostgresClient, lazyFlushDelay: Duration, logger: Logger) {
+    private let leaseTimeout: Duration
+
+    init(client: PostgresClient, lazyFlushDelay: Duration, leaseTimeout: Duration, logger: Logger) {
         self.client = client
+        self.leaseTimeout = leaseTimeout
         self.lazyFlushDelay = lazyFlushDelay
         self.logger = logger
     }
@@ -81,46 +84,16 @@ final class PostgresCommitter: Sendable {
     }
 
     private func commit(_ batch: [Item]) async {
-        var results: [Result<any Sendable, any Error>] = []
-        results.reserveCapacity(batch.count)
+        let logger = self.logger
+        var results: [Result<any Sendable, any Error>]
         do {
-            try await client.withConnection { connection in
-                try await connection.query("BEGIN", logger: logger)
-                do {
-                    if batch.count == 1 {
-                        // Alone in its transaction: its failure rolls the transaction back, and
-                        // no savepoint is needed.
-                        do {
-                            results.append(.success(try await batch[0].body(connection)))
-                        } catch {
-                            results.append(.failure(error))
-                            try await connection.query("ROLLBACK", logger: logger)
-                            return
-                        }
-                    } else {
-                        for item in batch {
-                            try await connection.query("SAVEPOINT item", logger: logger)
-                            do {
-                                results.append(.success(try await item.body(connection)))
-                                try await connection.query("RELEASE SAVEPOINT item", logger: logger)
-                            } catch {
-                                results.append(.failure(error))
-                                try await connection.query("ROLLBACK TO SAVEPOINT item", logger: logger)
-                                try await connection.query("RELEASE SAVEPOINT item", logger: logger)
-                            }
-                        }
-                    }
-                    try await connection.query("COMMIT", logger: logger)
-                } catch {
-                    // The transaction itself failed (the connection, the server): nothing of it
-                    // was committed.
-                    _ = try? await connection.query("ROLLBACK", logger: logger)
-                    throw error
-                }
+            results = try await client.withConnection(leaseTimeout: leaseTimeout) { connection in
+                try await Self.commit(batch, on: connection, logger: logger)
             }
         } catch {
-            let failure = PostgresFailure.mapped(error)
-            results = Array(repeating: .failure(failure), count: batch.count)
+            // The transaction itself failed (the connection, the server): nothing of it was
+            // committed.
+            results = Array(repeating: .failure(PostgresFailure.mapped(error)), count: batch.count)
         }
         statistics.withLock {
             $0.batches += 1
@@ -129,5 +102,43 @@ final class PostgresCommitter: Sendable {
         for (item, result) in zip(batch, results) {
             item.completion?(result.mapError { PostgresFailure.mapped($0) })
         }
+    }
+
+    /// One transaction holding `batch`: each item's result, or the transaction's failure thrown.
+    private static func commit(_ batch: [Item], on connection: PostgresConnection, logger: Logger) async throws
+        -> [Result<any Sendable, any Error>]
+    {
+        var results: [Result<any Sendable, any Error>] = []
+        results.reserveCapacity(batch.count)
+        try await connection.query("BEGIN", logger: logger)
+        do {
+            if batch.count == 1 {
+                // Alone in its transaction: its failure rolls the transaction back, and no
+                // savepoint is needed.
+                do {
+                    results.append(.success(try await batch[0].body(connection)))
+                } catch {
+                    try await connection.query("ROLLBACK", logger: logger)
+                    return [.failure(error)]
+                }
+            } else {
+                for item in batch {
+                    try await connection.query("SAVEPOINT item", logger: logger)
+                    do {
+                        results.append(.success(try await item.body(connection)))
+                        try await connection.query("RELEASE SAVEPOINT item", logger: logger)
+                    } catch {
+                        results.append(.failure(error))
+                        try await connection.query("ROLLBACK TO SAVEPOINT item", logger: logger)
+                        try await connection.query("RELEASE SAVEPOINT item", logger: logger)
+                    }
+                }
+            }
+            try await connection.query("COMMIT", logger: logger)
+        } catch {
+            _ = try? await connection.query("ROLLBACK", logger: logger)
+            throw error
+        }
+        return results
     }
 }

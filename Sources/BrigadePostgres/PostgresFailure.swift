@@ -1,5 +1,6 @@
 import Brigade
 import PostgresNIO
+import _ConnectionPoolModule
 
 /// PostgreSQL's own failures as Brigade's storage errors: a lost connection, a server shutting
 /// down, a full disk, a deadlock. One place decides which errors are the store's rather than the
@@ -13,6 +14,13 @@ enum PostgresFailure {
     /// connection's; `error` itself otherwise (a fenced write, a duplicate id, a rule).
     static func mapped(_ error: any Error) -> any Error {
         if let error = error as? BrigadeError { return error }
+        if error is ConnectionPoolError {
+            // The pool could not connect for a while (its circuit breaker), or is shut down.
+            return BrigadeError(
+                .storageUnavailable,
+                "PostgreSQL cannot be reached: nothing of this request was written. Try again shortly; if it persists, check that the database server is up and reachable.",
+                retryAfter: retryAfter)
+        }
         guard let psql = error as? PSQLError else { return error }
         let state = psql.serverInfo?[.sqlState] ?? ""
         if psql.code == .server {

@@ -2,6 +2,7 @@ import Brigade
 import Foundation
 import Logging
 import PostgresNIO
+import Synchronization
 
 /// The cluster's store: one PostgreSQL database that every node shares.
 ///
@@ -16,6 +17,10 @@ public final class PostgresStore: WorkflowStore {
     /// Where the database is (without its password when printed).
     public let location: PostgresLocation
     private let running: Task<Void, Never>
+    /// How long a call waits for a connection before it fails as `storage.unavailable`.
+    let leaseTimeout: Duration
+    /// The task holding the node lock's connection, when ``holdNodeLock()`` took it.
+    let nodeLockHolder = Mutex<Task<Void, Never>?>(nil)
 
     /// Connects to the database at `url` (`postgres://user[:password]@host[:port]/database`). The
     /// pool connects on first use; call ``migrate()`` (the runtime does) before anything else,
@@ -25,34 +30,50 @@ public final class PostgresStore: WorkflowStore {
     ///   - maxConnections: the pool's size; the committer holds one, reads share the rest.
     ///   - lazyFlushDelay: how long records that need no immediate commit may wait for the next
     ///     commit before being flushed on their own.
+    ///   - leaseTimeout: how long a call waits for a connection (the server down or unreachable)
+    ///     before it fails as `storage.unavailable`.
     /// - Throws: `storage.invalid_url` for a URL that does not name a database.
     public convenience init(
-        url: String, maxConnections: Int = 8, lazyFlushDelay: Duration = .milliseconds(5),
+        url: String, maxConnections: Int = 8, lazyFlushDelay: Duration = .milliseconds(5), leaseTimeout: Duration = .seconds(5),
         logger: Logger = Logger(label: "brigade.postgres")
     ) throws {
-        try self.init(location: PostgresLocation(url: url), maxConnections: maxConnections, lazyFlushDelay: lazyFlushDelay, logger: logger)
+        try self.init(
+            location: PostgresLocation(url: url), maxConnections: maxConnections, lazyFlushDelay: lazyFlushDelay, leaseTimeout: leaseTimeout,
+            logger: logger)
     }
 
-    /// Connects to the database at `location`; see ``init(url:maxConnections:lazyFlushDelay:logger:)``.
+    /// Connects to the database at `location`; see
+    /// ``init(url:maxConnections:lazyFlushDelay:leaseTimeout:logger:)``.
     public init(
-        location: PostgresLocation, maxConnections: Int = 8, lazyFlushDelay: Duration = .milliseconds(5),
+        location: PostgresLocation, maxConnections: Int = 8, lazyFlushDelay: Duration = .milliseconds(5), leaseTimeout: Duration = .seconds(5),
         logger: Logger = Logger(label: "brigade.postgres")
     ) throws {
+        self.leaseTimeout = leaseTimeout
         var configuration = location.configuration
         configuration.options.maximumConnections = max(2, maxConnections)
         configuration.options.minimumConnections = 0
-        let client = PostgresClient(configuration: configuration, backgroundLogger: logger)
+        // The pool logs every failed connection attempt at info; during an outage that is a line
+        // per attempt, and the store's own errors already say the server is unreachable.
+        var poolLogger = logger
+        poolLogger.logLevel = max(logger.logLevel, .warning)
+        let client = PostgresClient(configuration: configuration, backgroundLogger: poolLogger)
         self.client = client
         self.location = location
         self.logger = logger
-        committer = PostgresCommitter(client: client, lazyFlushDelay: lazyFlushDelay, logger: logger)
-        running = Task { await client.run() }
+        committer = PostgresCommitter(client: client, lazyFlushDelay: lazyFlushDelay, leaseTimeout: leaseTimeout, logger: logger)
+        // Started at once, not when the scheduler gets to it: a lease taken before `run()` has
+        // begun works, but postgres-nio warns about it.
+        running = Task.immediate { await client.run() }
     }
 
     deinit { running.cancel() }
 
     /// Closes the pool's connections. Calls made afterwards fail with `storage.unavailable`.
     public func close() async {
+        if let holder = nodeLockHolder.withLock({ $0 }) {
+            holder.cancel()
+            await holder.value
+        }
         running.cancel()
         await running.value
     }
@@ -79,10 +100,12 @@ public final class PostgresStore: WorkflowStore {
         }
     }
 
-    /// Runs a read through the pool, with PostgreSQL's failures mapped to storage errors.
-    func read<T: Sendable>(_ body: @Sendable (PostgresClient, Logger) async throws -> T) async throws -> T {
+    /// Runs a read on a connection of the pool, with PostgreSQL's failures mapped to storage
+    /// errors.
+    func read<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection, Logger) async throws -> T) async throws -> T {
+        let logger = self.logger
         do {
-            return try await body(client, logger)
+            return try await client.withConnection(leaseTimeout: leaseTimeout) { connection in try await body(connection, logger) }
         } catch {
             throw PostgresFailure.mapped(error)
         }

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// A real PostgreSQL server for tests, started once per test process: `initdb` into a temporary
 /// directory and `pg_ctl start` listening only on a unix socket in that directory (run as the
@@ -31,6 +32,11 @@ public final class PostgresTestServer: Sendable {
 
     private static let started: Result<PostgresTestServer, any Error> = Result { try PostgresTestServer() }
 
+    /// A server of the caller's own, for a test that stops and starts it (the shared one must
+    /// stay up for the tests running beside it). Stopped at exit like the shared one; call
+    /// ``stop()`` when done.
+    public static func startPrivate() throws -> PostgresTestServer { try PostgresTestServer() }
+
     /// The directory holding the data directory, the socket and the log.
     public let directory: String
     /// The socket directory (the URL's `host` parameter).
@@ -50,21 +56,36 @@ public final class PostgresTestServer: Sendable {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         if getuid() == 0 { try Self.run("/bin/chown", ["postgres:postgres", directory]) }
         try run("initdb", ["-D", "\(directory)/data", "-U", "postgres", "-A", "trust", "-E", "UTF8", "--no-sync"])
+        try start()
+        Self.toStopAtExit.withLock { $0.append((bin: bin, directory: directory, asPostgres: getuid() == 0)) }
+        Self.registerStopAtExit
+    }
+
+    /// Starts the server (again, after ``stop()``).
+    public func start() throws {
         // Durable commits as in production (fsync on), a small shared buffer, room for the
         // pools of several stores at once.
         let options = "-c listen_addresses='' -k \(directory) -p \(port) -c max_connections=300 -c shared_buffers=32MB"
         try run("pg_ctl", ["-D", "\(directory)/data", "-l", "\(directory)/log", "-w", "-t", "60", "-o", options, "start"])
-        Self.stopAtExit = (bin: bin, directory: directory, asPostgres: getuid() == 0)
-        atexit {
-            guard let stop = PostgresTestServer.stopAtExit else { return }
-            var arguments = ["\(stop.bin)/pg_ctl", "-D", "\(stop.directory)/data", "-m", "immediate", "-w", "stop"]
-            if stop.asPostgres { arguments = ["/sbin/runuser", "-u", "postgres", "--"] + arguments }
-            try? PostgresTestServer.run(arguments[0], Array(arguments.dropFirst()))
-            try? FileManager.default.removeItem(atPath: stop.directory)
-        }
     }
 
-    nonisolated(unsafe) private static var stopAtExit: (bin: String, directory: String, asPostgres: Bool)?
+    /// Stops the server at once (`-m immediate`: as a crash would, open connections cut).
+    public func stop() throws {
+        try run("pg_ctl", ["-D", "\(directory)/data", "-m", "immediate", "-w", "stop"])
+    }
+
+    private static let toStopAtExit = Mutex<[(bin: String, directory: String, asPostgres: Bool)]>([])
+
+    private static let registerStopAtExit: Void = {
+        atexit {
+            for stop in PostgresTestServer.toStopAtExit.withLock({ $0 }) {
+                var arguments = ["\(stop.bin)/pg_ctl", "-D", "\(stop.directory)/data", "-m", "immediate", "-w", "stop"]
+                if stop.asPostgres { arguments = ["/sbin/runuser", "-u", "postgres", "--"] + arguments }
+                try? PostgresTestServer.run(arguments[0], Array(arguments.dropFirst()))
+                try? FileManager.default.removeItem(atPath: stop.directory)
+            }
+        }
+    }()
 
     /// Creates an empty database and returns its URL.
     public func newDatabase() throws -> String {

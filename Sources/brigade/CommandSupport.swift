@@ -1,3 +1,5 @@
+import Brigade
+import BrigadePostgres
 import BrigadeSQLite
 import Foundation
 import Logging
@@ -11,10 +13,27 @@ enum CommandSupport {
         return logger
     }
 
+    /// Opens the store `db` names, applying pending migrations as needed: a
+    /// `postgres://user[:password]@host[:port]/database` URL for PostgreSQL, anything else a
+    /// SQLite file (created if missing).
+    static func openStore(_ db: String) async throws -> any WorkflowStore & TenantStore {
+        if PostgresLocation.isURL(db) {
+            let store = try PostgresStore(url: db)
+            try await store.migrate()
+            return store
+        }
+        return try await openSQLite(db)
+    }
+
     /// Opens the SQLite file, creating it and applying pending migrations as needed.
-    static func openStore(_ path: String) async throws -> SQLiteStore {
+    static func openSQLite(_ path: String) async throws -> SQLiteStore {
         let store = try SQLiteStore(path: path)
         try await store.migrate()
         return store
+    }
+
+    /// How a store is named in what the CLI prints: a file path, or the URL without its password.
+    static func describe(_ db: String) -> String {
+        (try? PostgresLocation(url: db).description) ?? db
     }
 }

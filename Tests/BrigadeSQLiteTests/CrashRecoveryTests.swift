@@ -1,3 +1,4 @@
+import Brigade
 import BrigadeTesting
 import Foundation
 import GRDB
@@ -6,15 +7,16 @@ import Testing
 /// Crash recovery with real processes: `brigade crash-probe` runs N instances of K steps, each step
 /// body appending a line (instance, step, pid) to a ledger file outside the engine. The test kills
 /// the child with SIGKILL twice mid-run, snapshots which steps the database had committed at each
-/// kill, and lets a third child finish.
+/// kill, and lets a third child finish. On SQLite (R1) and on PostgreSQL (R2).
 @Suite(.serialized) struct CrashRecoveryTests {
     static let instances = 30
     static let steps = 10
 
-    @Test func killedProcessesResumeAndNoCommittedStepRunsAgain() async throws {
+    @Test(arguments: StoreKind.available)
+    func killedProcessesResumeAndNoCommittedStepRunsAgain(_ kind: StoreKind) async throws {
         let directory = try TemporaryDirectory(prefix: "brigade-crash")
         defer { directory.remove() }
-        let db = directory.file("probe.sqlite")
+        let db = try kind.newDatabase(in: directory)
         let ledger = directory.file("ledger.tsv")
         let arguments = [
             "crash-probe", "--db", db, "--ledger", ledger,
@@ -37,7 +39,7 @@ import Testing
                     // two looks even while the other suites keep this process busy.
                     guard child.isRunning else { throw ChildExited() }
                     guard lines.count >= killAfter else { return false }
-                    return !Set(lines.map(\.step)).subtracting(try Self.committedSteps(db)).isEmpty
+                    return !Set(lines.map(\.step)).subtracting(try await Self.committedSteps(db)).isEmpty
                 }
             } catch {
                 let output = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
@@ -50,7 +52,7 @@ import Testing
             kill(child.processIdentifier, SIGKILL)
             child.waitUntilExit()
             #expect(child.terminationReason == .uncaughtSignal)
-            let committed = try Self.committedSteps(db)
+            let committed = try await Self.committedSteps(db)
             #expect(committed.count < total, "the kill must land mid-run, not after everything was done")
             let linesAtKill = ProbeLedger.lines(at: ledger)
             // Bodies that started but whose result was not committed when the process died.
@@ -65,18 +67,19 @@ import Testing
         #expect(last.terminationStatus == 0)
 
         // Every instance completed with the value a fresh run gives.
-        let queue = try DatabaseQueue(path: db)
-        let outputs = try queue.read { db in
-            try Row.fetchAll(db, sql: "SELECT status, output FROM instances")
+        let store = try await StoreKind.open(db)
+        for index in 0..<Self.instances {
+            let row = try await store.instance(Self.key(index))
+            #expect(row?.status == .complete)
+            #expect(row?.output.map { String(decoding: $0, as: UTF8.self) } == "\((0..<Self.steps).reduce(0, +))")
         }
-        #expect(outputs.count == Self.instances)
-        for row in outputs {
-            #expect(row["status"] as String == "complete")
-            #expect(String(decoding: row["output"] as Data, as: UTF8.self) == "\((0..<Self.steps).reduce(0, +))")
+        await StoreKind.close(store)
+        #expect(try await Self.committedSteps(db).count == total)
+        if kind == .sqlite {
+            let queue = try DatabaseQueue(path: db)
+            let integrity = try await queue.read { try String.fetchOne($0, sql: "PRAGMA integrity_check") }
+            #expect(integrity == "ok")
         }
-        #expect(try Self.committedSteps(db).count == total)
-        let integrity = try await queue.read { try String.fetchOne($0, sql: "PRAGMA integrity_check") }
-        #expect(integrity == "ok")
 
         let lines = ProbeLedger.lines(at: ledger)
         var executions: [String: Int] = [:]
@@ -96,23 +99,27 @@ import Testing
         print("crash recovery: \(total) steps, \(lines.count) body executions, \(repeated) re-run after \(snapshots.count) SIGKILLs")
     }
 
-    /// Completed `step.do` records, as "instance/step name", read from the database file.
-    static func committedSteps(_ path: String) throws -> Set<String> {
-        // The child may hold the write lock (migrating, switching to WAL) as this opens: wait
-        // for it rather than fail with SQLITE_BUSY.
-        var configuration = Configuration()
-        configuration.busyMode = .timeout(10)
-        let queue = try DatabaseQueue(path: path, configuration: configuration)
-        let rows = try queue.read { db in
-            try Row.fetchAll(
-                db,
-                sql: """
-                    SELECT instances.id AS id, steps.name AS name FROM steps JOIN instances ON instances.seq = steps.instance_seq
-                    WHERE steps.kind = 'do' AND steps.status = 'complete'
-                    """
-            )
+    static func key(_ index: Int) -> InstanceKey {
+        InstanceKey(tenant: BrigadeRuntime.defaultTenant, workflow: "crash-probe", id: "probe-\(index)")
+    }
+
+    /// Completed `step.do` records, as "instance/step name", read through a store of its own
+    /// (as another process would read them).
+    static func committedSteps(_ db: String) async throws -> Set<String> {
+        let store = try await StoreKind.open(db)
+        var committed = Set<String>()
+        do {
+            for index in 0..<instances {
+                for step in try await store.steps(of: key(index)) where step.kind == .do && step.status == .complete {
+                    committed.insert("probe-\(index)/\(step.name)")
+                }
+            }
+        } catch {
+            await StoreKind.close(store)
+            throw error
         }
-        return Set(rows.map { "\($0["id"] as String)/\($0["name"] as String)" })
+        await StoreKind.close(store)
+        return committed
     }
 
 }

@@ -82,7 +82,7 @@ struct BenchCommand: AsyncParsableCommand {
         var logger = Logger(label: "brigade")
         logger.logLevel = .warning
         if recordMetrics { MetricsSystem.bootstrap(BrigadeServer.metricsFactory(registry: PrometheusCollectorRegistry())) }
-        let store = try await CommandSupport.openStore(dataDirectory + "/brigade.sqlite")
+        let store = try await CommandSupport.openSQLite(dataDirectory + "/brigade.sqlite")
         var settings = BrigadeSettings()
         if workload == .fairness { settings.maxRunningPerAccount = 100 }
         if workload == .queued { settings.maxRunningPerWorkflow = 10 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Brigade
+import BrigadePostgres
 import BrigadeSQLite
 import Foundation
 import Logging
@@ -43,8 +44,12 @@ struct CrashProbeCommand: AsyncParsableCommand {
         }
         let elapsed = ContinuousClock.now - started
         let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        let commits: (batches: Int, items: Int) =
+            (store as? SQLiteStore).map { ($0.commitStatistics.batches, $0.commitStatistics.items) }
+            ?? (store as? PostgresStore)?.commitCounts ?? (0, 0)
+        await (store as? PostgresStore)?.close()
         say(
-            "crash-probe: \(instances) instances × \(steps) steps finished in \(String(format: "%.3f", seconds)) s (this run); \(store.commitStatistics.batches) commits for \(store.commitStatistics.items) writes"
+            "crash-probe: \(instances) instances × \(steps) steps finished in \(String(format: "%.3f", seconds)) s (this run); \(commits.batches) commits for \(commits.items) writes"
         )
     }
 }

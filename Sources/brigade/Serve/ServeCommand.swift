@@ -1,6 +1,7 @@
 import ArgumentParser
 import Brigade
 import BrigadeJS
+import BrigadePostgres
 import BrigadeSQLite
 import BrigadeServer
 import Foundation
@@ -10,14 +11,15 @@ import Metrics
 import Prometheus
 import ServiceLifecycle
 
-/// `brigade serve`: the engine and the HTTP API in one process, on a SQLite file.
+/// `brigade serve`: the engine and the HTTP API in one process, on a SQLite file or a
+/// PostgreSQL database.
 struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "serve",
-        abstract: "Run the engine and the Cloudflare-compatible HTTP API (with the example workflows) on a SQLite file."
+        abstract: "Run the engine and the Cloudflare-compatible HTTP API (with the example workflows) on a SQLite file or PostgreSQL."
     )
 
-    @Option(name: .long, help: "The SQLite database file (env BRIGADE_DB).")
+    @Option(name: .long, help: "The SQLite database file, or a postgres://user[:password]@host[:port]/database URL (env BRIGADE_DB).")
     var db: String = ProcessInfo.processInfo.environment["BRIGADE_DB"] ?? "brigade.sqlite"
 
     @Option(name: .long, help: "The address to listen on (env BRIGADE_HOST).")
@@ -96,6 +98,9 @@ struct ServeCommand: AsyncParsableCommand {
         let registry = PrometheusCollectorRegistry()
         MetricsSystem.bootstrap(BrigadeServer.metricsFactory(registry: registry))
         let store = try await CommandSupport.openStore(db)
+        let postgres = store as? PostgresStore
+        // One node per PostgreSQL database until shard leases exist: a second is refused.
+        try await postgres?.holdNodeLock()
         let runtime = BrigadeRuntime(store: store, logger: logger)
         try ExampleWorkflows.register(in: runtime)
         // Dynamic workflows: tenants' JavaScript, each version in its own context of a shared
@@ -122,7 +127,7 @@ struct ServeCommand: AsyncParsableCommand {
             say("  export BRIGADE_URL=\(base) BRIGADE_ACCOUNT=\(TenantsCommand.defaultTenant) BRIGADE_TOKEN=\(token)")
         }
         say(
-            "Brigade serving \(ExampleWorkflows.names.joined(separator: ", ")) and tenants' JavaScript (brigade deploy) on \(base) with \(db)")
+            "Brigade serving \(ExampleWorkflows.names.joined(separator: ", ")) and tenants' JavaScript (brigade deploy) on \(base) with \(CommandSupport.describe(db))")
         say("  curl -H \"Authorization: Bearer $BRIGADE_TOKEN\" \(base)/client/v4/accounts/$BRIGADE_ACCOUNT/workflows")
 
         var limits = ConnectionLimits()
@@ -147,6 +152,12 @@ struct ServeCommand: AsyncParsableCommand {
         // store, then cancellation, and a process that still has not ended is left by exit.
         configuration.maximumGracefulShutdownDuration = runtime.settings.shutdownGrace + .seconds(5)
         configuration.maximumCancellationDuration = .seconds(5)
-        try await ServiceGroup(configuration: configuration).run()
+        do {
+            try await ServiceGroup(configuration: configuration).run()
+        } catch {
+            await postgres?.close()
+            throw error
+        }
+        await postgres?.close()
     }
 }

@@ -39,7 +39,7 @@ struct TenantsCommand: AsyncParsableCommand {
             return try ClientOptions.client(url: url, account: "", token: adminToken)
         }
 
-        func store() async throws -> SQLiteStore {
+        func store() async throws -> any WorkflowStore & TenantStore {
             try await CommandSupport.openStore(db)
         }
     }
@@ -101,7 +101,7 @@ struct TenantsCommand: AsyncParsableCommand {
         }
     }
 
-    static func create(id: String, in store: SQLiteStore) async throws -> String {
+    static func create(id: String, in store: any TenantStore) async throws -> String {
         try TenantRecord.validate(id: id)
         let token = TenantToken.generate()
         try await store.createTenant(TenantRecord(id: id, tokenHash: TenantToken.hash(token), createdAt: Date().millisecondsSince1970))
