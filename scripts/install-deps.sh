@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the build needs, if they are missing: SQLite's headers (GRDB),
-# JavaScriptCore's C API (BrigadeJS, dynamic workflows) and esbuild (tenant code is compiled with
-# it at upload). As root it runs apt-get; otherwise it prints the command to run.
+# JavaScriptCore's C API (BrigadeJS, dynamic workflows), esbuild (tenant code is compiled with
+# it at upload) and PostgreSQL's server (the tests start one of their own for the PostgreSQL
+# store). As root it runs apt-get; otherwise it prints the command to run.
 set -euo pipefail
-packages=(libsqlite3-dev libjavascriptcoregtk-4.1-dev esbuild)
+packages=(libsqlite3-dev libjavascriptcoregtk-4.1-dev esbuild postgresql)
 missing=()
 for package in "${packages[@]}"; do
     dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package")

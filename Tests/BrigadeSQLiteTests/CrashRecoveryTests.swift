@@ -17,6 +17,9 @@ import Testing
         let directory = try TemporaryDirectory(prefix: "brigade-crash")
         defer { directory.remove() }
         let db = try kind.newDatabase(in: directory)
+        // One reader for the whole test, opened (and the schema made) before the first child: a
+        // look at what is committed must cost little, or the child finishes between two looks.
+        let reader = try await StoreKind.open(db)
         let ledger = directory.file("ledger.tsv")
         let arguments = [
             "crash-probe", "--db", db, "--ledger", ledger,
@@ -31,15 +34,15 @@ import Testing
             let killAfter = ProbeLedger.lines(at: ledger).count + total / 6
             let log = directory.file("child-\(snapshots.count).log")
             let child = try BrigadeExecutable.launch(arguments, standardError: log)
-            // Kill at a moment when step bodies are running: started in the ledger, not committed.
+            // Kill once it has run some bodies: with thirty instances each running a 400 ms body
+            // after the other, about thirty bodies are in flight at any moment (checked below,
+            // after the kill). The look reads only the ledger file: one that awaited reads of
+            // the store made hops over a cooperative pool the other suites keep busy, and the
+            // child once finished between two looks.
             do {
-                try await eventually("the child to run \(killAfter) step bodies and be inside some", timeout: .seconds(120)) {
-                    let lines = ProbeLedger.lines(at: ledger)
-                    // Step bodies last 400 ms (an instance about 5 s), so the child cannot finish between
-                    // two looks even while the other suites keep this process busy.
+                try await eventually("the child to run \(killAfter) step bodies", timeout: .seconds(120)) {
                     guard child.isRunning else { throw ChildExited() }
-                    guard lines.count >= killAfter else { return false }
-                    return !Set(lines.map(\.step)).subtracting(try await Self.committedSteps(db)).isEmpty
+                    return ProbeLedger.lines(at: ledger).count >= killAfter
                 }
             } catch {
                 let output = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
@@ -52,7 +55,7 @@ import Testing
             kill(child.processIdentifier, SIGKILL)
             child.waitUntilExit()
             #expect(child.terminationReason == .uncaughtSignal)
-            let committed = try await Self.committedSteps(db)
+            let committed = try await Self.committedSteps(reader)
             #expect(committed.count < total, "the kill must land mid-run, not after everything was done")
             let linesAtKill = ProbeLedger.lines(at: ledger)
             // Bodies that started but whose result was not committed when the process died.
@@ -67,14 +70,13 @@ import Testing
         #expect(last.terminationStatus == 0)
 
         // Every instance completed with the value a fresh run gives.
-        let store = try await StoreKind.open(db)
         for index in 0..<Self.instances {
-            let row = try await store.instance(Self.key(index))
+            let row = try await reader.instance(Self.key(index))
             #expect(row?.status == .complete)
             #expect(row?.output.map { String(decoding: $0, as: UTF8.self) } == "\((0..<Self.steps).reduce(0, +))")
         }
-        await StoreKind.close(store)
-        #expect(try await Self.committedSteps(db).count == total)
+        #expect(try await Self.committedSteps(reader).count == total)
+        await StoreKind.close(reader)
         if kind == .sqlite {
             let queue = try DatabaseQueue(path: db)
             let integrity = try await queue.read { try String.fetchOne($0, sql: "PRAGMA integrity_check") }
@@ -103,22 +105,15 @@ import Testing
         InstanceKey(tenant: BrigadeRuntime.defaultTenant, workflow: "crash-probe", id: "probe-\(index)")
     }
 
-    /// Completed `step.do` records, as "instance/step name", read through a store of its own
-    /// (as another process would read them).
-    static func committedSteps(_ db: String) async throws -> Set<String> {
-        let store = try await StoreKind.open(db)
+    /// Completed `step.do` records, as "instance/step name", read through a store of the test's
+    /// own (as another process would read them).
+    static func committedSteps(_ store: any WorkflowStore) async throws -> Set<String> {
         var committed = Set<String>()
-        do {
-            for index in 0..<instances {
-                for step in try await store.steps(of: key(index)) where step.kind == .do && step.status == .complete {
-                    committed.insert("probe-\(index)/\(step.name)")
-                }
+        for index in 0..<instances {
+            for step in try await store.steps(of: key(index)) where step.kind == .do && step.status == .complete {
+                committed.insert("probe-\(index)/\(step.name)")
             }
-        } catch {
-            await StoreKind.close(store)
-            throw error
         }
-        await StoreKind.close(store)
         return committed
     }
 
