@@ -1,6 +1,7 @@
 import ArgumentParser
 import Brigade
 import BrigadeJS
+import BrigadePostgres
 import BrigadeSQLite
 import BrigadeServer
 import Foundation
@@ -52,6 +53,11 @@ struct BenchCommand: AsyncParsableCommand {
     @Option(help: "For js-abuse: the abuses to run, comma-separated (default: all of busy-loop, microtask-chain, memory-bomb, tojson-loop, log-storm).")
     var abuse: String?
 
+    @Option(
+        help:
+            "The store for w1, w2 and w3: a postgres://… URL, or \"harness\" for the PostgreSQL database the harness's context offers (run it with BRIGADE_NEEDS_PG=1); default a SQLite file in the data directory.")
+    var db: String?
+
     @Option(help: "Where to append the JSON result line without --ctx.")
     var results: String = "bench-results.jsonl"
 
@@ -82,7 +88,25 @@ struct BenchCommand: AsyncParsableCommand {
         var logger = Logger(label: "brigade")
         logger.logLevel = .warning
         if recordMetrics { MetricsSystem.bootstrap(BrigadeServer.metricsFactory(registry: PrometheusCollectorRegistry())) }
-        let store = try await CommandSupport.openSQLite(dataDirectory + "/brigade.sqlite")
+        let postgresURL: String?
+        switch db {
+        case nil: postgresURL = nil
+        case "harness"?:
+            guard let url = (context["postgres"] as? [String: Any])?["url"] as? String else {
+                throw ValidationError("--db harness needs the harness's PostgreSQL: run bench-peers with BRIGADE_NEEDS_PG=1 and --ctx.")
+            }
+            postgresURL = url
+        case let url?:
+            guard PostgresLocation.isURL(url) else { throw ValidationError("--db takes a postgres://… URL or \"harness\".") }
+            postgresURL = url
+        }
+        if postgresURL != nil, ![.w1, .w2, .w3].contains(workload) {
+            throw ValidationError("\(workload.rawValue) runs on SQLite only (it reads the SQLite file); --db is for w1, w2 and w3.")
+        }
+        let sqlite = postgresURL == nil ? try await CommandSupport.openSQLite(dataDirectory + "/brigade.sqlite") : nil
+        let postgres = try postgresURL.map { try PostgresStore(url: $0, maxConnections: 8) }
+        try await postgres?.migrate()
+        let store: any WorkflowStore = sqlite ?? postgres!
         var settings = BrigadeSettings()
         if workload == .fairness { settings.maxRunningPerAccount = 100 }
         if workload == .queued { settings.maxRunningPerWorkflow = 10 }
@@ -128,7 +152,7 @@ struct BenchCommand: AsyncParsableCommand {
             workloadParams = ["n_per_workflow": n, "k": self.k ?? 10, "slots": 100]
         case .hibernated:
             let n = self.n ?? 100_000
-            metrics = try await Self.hibernated(runtime, store: store, n: n, sleepSeconds: sleepSeconds)
+            metrics = try await Self.hibernated(runtime, store: sqlite!, n: n, sleepSeconds: sleepSeconds)
             workloadParams = ["n": n, "sleep_s": sleepSeconds, "client_concurrency": 64]
         case .w1js:
             let n = self.n ?? params["n"] as? Int ?? 2_000
@@ -155,7 +179,7 @@ struct BenchCommand: AsyncParsableCommand {
             workloadParams = ["neighbour_instances": n, "js_cpu_ms": sandbox.settings.cpuTimeLimit.wholeMilliseconds]
         case .queued:
             let n = self.n ?? 10_000_000
-            metrics = try await Self.queued(runtime, store: store, n: n, dataDirectory: dataDirectory)
+            metrics = try await Self.queued(runtime, store: sqlite!, n: n, dataDirectory: dataDirectory)
             workloadParams = ["n": n, "batch": 100, "client_concurrency": 4, "running_cap": 10]
         }
 
@@ -164,7 +188,10 @@ struct BenchCommand: AsyncParsableCommand {
             workloadParams["js_vms"] = sandbox.settings.machines
             workloadParams["js_runners_per_vm"] = sandbox.settings.runnersPerMachine
         }
-        let stats = store.commitStatistics
+        let stats: (batches: Int, items: Int) =
+            sqlite.map { ($0.commitStatistics.batches, $0.commitStatistics.items) } ?? postgres?.commitCounts ?? (0, 0)
+        var storeVersion = "unknown"
+        if let sqlite { storeVersion = try await sqlite.sqliteVersion() } else if let postgres { storeVersion = try await postgres.serverVersion() }
         var line: [String: Any] = [
             "run_id": context["run_id"] as? String ?? Self.runId(),
             "ts": ISO8601DateFormatter().string(from: Date()),
@@ -175,11 +202,15 @@ struct BenchCommand: AsyncParsableCommand {
             "metrics": metrics,
             "conditions": conditions,
             "versions": (context["versions"] as? [String: Any] ?? [:]).merging(
-                ["brigade": "0.1.0-dev", "sqlite": try await store.sqliteVersion()], uniquingKeysWith: { $1 }),
+                ["brigade": "0.1.0-dev", sqlite != nil ? "sqlite" : "postgres_server": storeVersion], uniquingKeysWith: { $1 }),
         ]
         var setup = context["setup"] as? [String: Any] ?? [:]
+        let storeSetup =
+            sqlite != nil
+            ? "SQLite WAL, synchronous=FULL"
+            : "PostgreSQL (the harness's server settings; synchronous_commit as set there), a pool of 8 connections, one writer"
         setup["brigade"] =
-            "embedded in the driver process (the driver is the engine process); SQLite WAL, synchronous=FULL, group commit "
+            "embedded in the driver process (the driver is the engine process); \(storeSetup), group commit "
             + "(\(stats.batches) commits for \(stats.items) writes); debug logging off"
         line["setup"] = setup
         let resultsFile = context["results_file"] as? String ?? results
