@@ -7,8 +7,8 @@ import Synchronization
 /// submission order, batched into one transaction while a commit is in flight (the batching rule
 /// is ``CommitQueue``, shared with the SQLite store).
 ///
-/// Each item of a batch runs inside its own savepoint, so that one item's failure (a fenced
-/// write, a duplicate id) rolls back only that item. A submitter resumes once the transaction
+/// One item's failure (a fenced write, a duplicate id) rolls back only that item: a batch in
+/// which one fails runs again with a savepoint around each item. A submitter resumes once the transaction
 /// holding its item has committed.
 final class PostgresCommitter: Sendable {
     struct Item: Sendable {
@@ -105,33 +105,52 @@ final class PostgresCommitter: Sendable {
     }
 
     /// One transaction holding `batch`: each item's result, or the transaction's failure thrown.
+    ///
+    /// Items rarely fail (a fenced write, a duplicate id), so a batch first runs without a
+    /// savepoint per item, which would cost two round trips each. When an item fails, that
+    /// transaction is rolled back and the batch runs again with a savepoint around every item, so
+    /// that only the failing ones are left out. Items only read and write the database, so
+    /// running one again is safe.
     private static func commit(_ batch: [Item], on connection: PostgresConnection, logger: Logger) async throws
         -> [Result<any Sendable, any Error>]
     {
+        try await connection.query("BEGIN", logger: logger)
         var results: [Result<any Sendable, any Error>] = []
         results.reserveCapacity(batch.count)
+        do {
+            var failed = false
+            for item in batch {
+                do {
+                    results.append(.success(try await item.body(connection)))
+                } catch {
+                    if batch.count == 1 { results.append(.failure(error)) }
+                    failed = true
+                    break
+                }
+            }
+            if !failed {
+                try await connection.query("COMMIT", logger: logger)
+                return results
+            }
+            try await connection.query("ROLLBACK", logger: logger)
+            // Alone in its transaction, the failing item's result is its error.
+            if batch.count == 1 { return results }
+        } catch {
+            _ = try? await connection.query("ROLLBACK", logger: logger)
+            throw error
+        }
+        results.removeAll(keepingCapacity: true)
         try await connection.query("BEGIN", logger: logger)
         do {
-            if batch.count == 1 {
-                // Alone in its transaction: its failure rolls the transaction back, and no
-                // savepoint is needed.
+            for item in batch {
+                try await connection.query("SAVEPOINT item", logger: logger)
                 do {
-                    results.append(.success(try await batch[0].body(connection)))
+                    results.append(.success(try await item.body(connection)))
+                    try await connection.query("RELEASE SAVEPOINT item", logger: logger)
                 } catch {
-                    try await connection.query("ROLLBACK", logger: logger)
-                    return [.failure(error)]
-                }
-            } else {
-                for item in batch {
-                    try await connection.query("SAVEPOINT item", logger: logger)
-                    do {
-                        results.append(.success(try await item.body(connection)))
-                        try await connection.query("RELEASE SAVEPOINT item", logger: logger)
-                    } catch {
-                        results.append(.failure(error))
-                        try await connection.query("ROLLBACK TO SAVEPOINT item", logger: logger)
-                        try await connection.query("RELEASE SAVEPOINT item", logger: logger)
-                    }
+                    results.append(.failure(error))
+                    try await connection.query("ROLLBACK TO SAVEPOINT item", logger: logger)
+                    try await connection.query("RELEASE SAVEPOINT item", logger: logger)
                 }
             }
             try await connection.query("COMMIT", logger: logger)

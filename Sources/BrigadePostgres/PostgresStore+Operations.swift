@@ -148,46 +148,74 @@ extension PostgresStore {
         }
     }
 
+    /// Applies an engine's write in one statement, one round trip: the fenced update of the
+    /// instance row, and, only if it matched, the steps, the consumed events and the history,
+    /// as data-modifying parts of the same statement (they read the fence's row, so none of
+    /// them writes when the epoch is stale). A step write is the hot path: one statement instead
+    /// of one per row took W1 from N to M steps/s (BENCHMARKS.md).
     static func apply(_ write: InstanceWrite, on connection: PostgresConnection, logger: Logger) async throws {
-        let updated: [PostgresRow]
+        var sql = NumberedBinds()
+        let seq = try sql.bind(write.seq)
+        var set = "modified_at = \(try sql.bind(write.now))"
         if let update = write.update {
-            var binds = PostgresBindings()
-            func bind(_ value: some PostgresThrowingDynamicTypeEncodable) throws -> String {
-                try binds.append(value)
-                return "$\(binds.count)"
+            set += ", status = \(try sql.bind(update.status.rawValue)), due_at = \(try sql.bind(update.dueAt))"
+            if let output = update.output { set += ", output = \(try sql.bind(output))" }
+            if let error = update.error {
+                set += ", error_name = \(try sql.bind(error.name)), error_message = \(try sql.bind(error.message))"
             }
-            func bind(_ value: (some PostgresThrowingDynamicTypeEncodable)?) throws -> String {
-                try binds.append(value)
-                return "$\(binds.count)"
+            if update.status == .paused { set += ", paused_at = \(try sql.bind(update.pausedAt ?? write.now))" }
+            if let endedAt = update.endedAt { set += ", ended_at = \(try sql.bind(endedAt))" }
+            if let expiresAt = update.expiresAt { set += ", expires_at = \(try sql.bind(expiresAt))" }
+        }
+        var parts = ["fence AS (UPDATE instances SET \(set) WHERE seq = \(seq) AND epoch = \(try sql.bind(write.epoch)) RETURNING seq)"]
+        for (index, step) in write.steps.enumerated() {
+            let values = [
+                try sql.bind(step.name), try sql.bind(Int64(step.count)), try sql.bind(step.kind.rawValue), try sql.bind(Int64(step.position)),
+                try sql.bind(step.status.rawValue), try sql.bind(Int64(step.attempts)), try sql.bind(step.config), try sql.bind(step.value),
+                try sql.bind(step.error?.name), try sql.bind(step.error?.message), try sql.bind(step.nonRetryable),
+                try sql.bind(step.deadline), try sql.bind(step.eventType), try sql.bind(step.startedAt), try sql.bind(step.endedAt),
+            ].joined(separator: ", ")
+            parts.append(
+                """
+                step\(index) AS (INSERT INTO steps (instance_seq, name, count, kind, position, status, attempts, config, value,
+                    error_name, error_message, non_retryable, deadline, event_type, started_at, ended_at)
+                SELECT seq, \(values) FROM fence
+                ON CONFLICT (instance_seq, name, count) DO UPDATE SET kind = excluded.kind, position = excluded.position,
+                    status = excluded.status, attempts = excluded.attempts, config = excluded.config, value = excluded.value,
+                    error_name = excluded.error_name, error_message = excluded.error_message,
+                    non_retryable = excluded.non_retryable, deadline = excluded.deadline, event_type = excluded.event_type,
+                    started_at = excluded.started_at, ended_at = excluded.ended_at)
+                """)
+        }
+        for (index, event) in write.consumedEvents.enumerated() {
+            parts.append(
+                """
+                event\(index) AS (UPDATE events SET consumed = true
+                    WHERE seq = \(try sql.bind(event)) AND instance_seq = (SELECT seq FROM fence) AND NOT consumed RETURNING seq)
+                """)
+        }
+        if !write.history.isEmpty {
+            // Every part of one statement sees the same snapshot: the ids continue from the
+            // highest before it, in the order given (the instance row's lock keeps them ours).
+            parts.append("last AS (SELECT coalesce(max(id), 0) AS id FROM history WHERE instance_seq = \(seq))")
+            for (index, entry) in write.history.enumerated() {
+                let json = entry.data.isEmpty ? nil : String(decoding: JSONValue.object(entry.data).jsonData(), as: UTF8.self)
+                parts.append(
+                    """
+                    history\(index) AS (INSERT INTO history (instance_seq, id, at, type, step, data)
+                        SELECT fence.seq, last.id + \(index + 1), \(try sql.bind(entry.at)), \(try sql.bind(entry.type.rawValue)),
+                            \(try sql.bind(entry.step)), \(try sql.bind(json)) FROM fence, last)
+                    """)
             }
-            var sql = "UPDATE instances SET modified_at = \(try bind(write.now)), status = \(try bind(update.status.rawValue)), due_at = \(try bind(update.dueAt))"
-            if let output = update.output { sql += ", output = \(try bind(output))" }
-            if let error = update.error { sql += ", error_name = \(try bind(error.name)), error_message = \(try bind(error.message))" }
-            if update.status == .paused { sql += ", paused_at = \(try bind(update.pausedAt ?? write.now))" }
-            if let endedAt = update.endedAt { sql += ", ended_at = \(try bind(endedAt))" }
-            if let expiresAt = update.expiresAt { sql += ", expires_at = \(try bind(expiresAt))" }
-            sql += " WHERE seq = \(try bind(write.seq)) AND epoch = \(try bind(write.epoch)) RETURNING seq"
-            updated = try await connection.query(PostgresQuery(unsafeSQL: sql, binds: binds), logger: logger).collect()
-        } else {
-            updated = try await connection.query(
-                "UPDATE instances SET modified_at = \(write.now) WHERE seq = \(write.seq) AND epoch = \(write.epoch) RETURNING seq",
-                logger: logger
-            ).collect()
         }
-        // The fence: a stale epoch matches no row, and nothing of this write is applied.
-        guard updated.count == 1 else { throw FencedWriteError(seq: write.seq, epoch: write.epoch) }
-        for step in write.steps {
-            try await upsert(step, instanceSeq: write.seq, on: connection, logger: logger)
-        }
-        for event in write.consumedEvents {
-            let consumed = try await connection.query(
-                "UPDATE events SET consumed = true WHERE seq = \(event) AND instance_seq = \(write.seq) AND NOT consumed RETURNING seq",
-                logger: logger
-            ).collect()
-            guard consumed.count == 1 else { throw FencedWriteError(seq: write.seq, epoch: write.epoch) }
-        }
-        for entry in write.history {
-            try await append(entry, instanceSeq: write.seq, on: connection, logger: logger)
+        let eventCounts = write.consumedEvents.indices.map { ", (SELECT count(*) FROM event\($0))" }.joined()
+        let text = "WITH " + parts.joined(separator: ",\n") + "\nSELECT (SELECT count(*) FROM fence)\(eventCounts)"
+        let rows = try await connection.query(PostgresQuery(unsafeSQL: text, binds: sql.binds), logger: logger).collect()
+        // The fence: a stale epoch matches no row, and nothing of this write is applied. An event
+        // another write consumed first fails the write whole (the committer rolls it back).
+        guard let row = rows.first else { throw FencedWriteError(seq: write.seq, epoch: write.epoch) }
+        for cell in row where try cell.decode(Int64.self) != 1 {
+            throw FencedWriteError(seq: write.seq, epoch: write.epoch)
         }
     }
 

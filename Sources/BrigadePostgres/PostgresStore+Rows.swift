@@ -70,25 +70,6 @@ extension PostgresStore {
         )
     }
 
-    static func upsert(_ step: StepRecord, instanceSeq: Int64, on connection: PostgresConnection, logger: Logger) async throws {
-        let kind = step.kind.rawValue
-        let status = step.status.rawValue
-        try await connection.query(
-            """
-            INSERT INTO steps (instance_seq, name, count, kind, position, status, attempts, config, value, error_name,
-                error_message, non_retryable, deadline, event_type, started_at, ended_at)
-            VALUES (\(instanceSeq), \(step.name), \(Int64(step.count)), \(kind), \(Int64(step.position)), \(status),
-                \(Int64(step.attempts)), \(step.config), \(step.value), \(step.error?.name), \(step.error?.message),
-                \(step.nonRetryable), \(step.deadline), \(step.eventType), \(step.startedAt), \(step.endedAt))
-            ON CONFLICT (instance_seq, name, count) DO UPDATE SET kind = excluded.kind, position = excluded.position,
-                status = excluded.status, attempts = excluded.attempts, config = excluded.config, value = excluded.value,
-                error_name = excluded.error_name, error_message = excluded.error_message,
-                non_retryable = excluded.non_retryable, deadline = excluded.deadline, event_type = excluded.event_type,
-                started_at = excluded.started_at, ended_at = excluded.ended_at
-            """,
-            logger: logger)
-    }
-
     /// Appends to an instance's history with the next id of that instance. The caller holds the
     /// instance row's lock (it wrote or locked the row in this transaction).
     static func append(_ entry: HistoryEntry, instanceSeq: Int64, on connection: PostgresConnection, logger: Logger) async throws {

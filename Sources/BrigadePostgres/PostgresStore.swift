@@ -268,21 +268,17 @@ public final class PostgresStore: WorkflowStore {
     ) async throws -> [InstanceRow] {
         // Row-value comparisons on (created_at, id) walk the cursor indexes: a page costs the
         // same at the ten-millionth instance as at the first.
-        var binds = PostgresBindings()
-        func bind(_ value: some PostgresDynamicTypeEncodable) -> String {
-            binds.append(value)
-            return "$\(binds.count)"
-        }
-        var sql = "SELECT \(Self.instanceColumns) FROM instances WHERE tenant = \(bind(tenant)) AND workflow = \(bind(workflow))"
-        if let status { sql += " AND status = \(bind(status.rawValue))" }
-        if let created { sql += " AND created_at BETWEEN \(bind(created.lowerBound)) AND \(bind(created.upperBound))" }
+        var binds = NumberedBinds()
+        var sql = "SELECT \(Self.instanceColumns) FROM instances WHERE tenant = \(try binds.bind(tenant)) AND workflow = \(try binds.bind(workflow))"
+        if let status { sql += " AND status = \(try binds.bind(status.rawValue))" }
+        if let created { sql += " AND created_at BETWEEN \(try binds.bind(created.lowerBound)) AND \(try binds.bind(created.upperBound))" }
         if let position {
             let comparison = direction == .ascending ? ">" : "<"
-            sql += " AND (created_at, id) \(comparison) (\(bind(position.createdAt)), \(bind(position.id)))"
+            sql += " AND (created_at, id) \(comparison) (\(try binds.bind(position.createdAt)), \(try binds.bind(position.id)))"
         }
         sql += direction == .ascending ? " ORDER BY created_at, id" : " ORDER BY created_at DESC, id DESC"
-        sql += " LIMIT \(bind(Int64(limit)))"
-        let query = PostgresQuery(unsafeSQL: sql, binds: binds)
+        sql += " LIMIT \(try binds.bind(Int64(limit)))"
+        let query = PostgresQuery(unsafeSQL: sql, binds: binds.binds)
         return try await read { client, logger in
             try await client.query(query, logger: logger).collect().map(Self.instanceRow)
         }

@@ -33,6 +33,7 @@ public enum StoreContract {
         Check(name: "tenants and their tokens", run: tenants),
         Check(name: "lazy writes are flushed without a commit to ride on", run: lazyWrites),
         Check(name: "concurrent writes each return after their commit", run: concurrentWrites),
+        Check(name: "a failing write fails alone, not the writes committed with it", run: failingWriteFailsAlone),
     ]
 
     // MARK: Helpers
@@ -423,6 +424,35 @@ public enum StoreContract {
             try await group.waitForAll()
         }
         try expect(try await store.instanceCounts(tenant: tenant, workflow: workflow) == [.queued: 100], "all hundred created")
+    }
+}
+
+extension StoreContract {
+    static func failingWriteFailsAlone(_ store: any WorkflowStore & TenantStore) async throws {
+        for index in 0..<20 { try await create(store, "taken-\(index)") }
+        // Forty creations at once, every other one of a taken id: submitted together, they share
+        // commits, and each duplicate must fail alone.
+        let outcomes = try await withThrowingTaskGroup(of: (Int, Bool).self) { group in
+            for index in 0..<40 {
+                group.addTask {
+                    let id = index.isMultiple(of: 2) ? "taken-\(index / 2)" : "fresh-\(index)"
+                    do {
+                        try await create(store, id)
+                        return (index, true)
+                    } catch let error as BrigadeError where error.code == .instanceAlreadyExists {
+                        return (index, false)
+                    }
+                }
+            }
+            var outcomes: [Int: Bool] = [:]
+            for try await (index, created) in group { outcomes[index] = created }
+            return outcomes
+        }
+        for index in 0..<40 {
+            try expect(outcomes[index] == !index.isMultiple(of: 2), "creation \(index): \(String(describing: outcomes[index]))")
+        }
+        let counts = try await store.instanceCounts(tenant: tenant, workflow: workflow)
+        try expect(counts == [.queued: 40], "twenty taken and twenty fresh, nothing else: \(counts)")
     }
 }
 
