@@ -69,20 +69,6 @@ extension PostgresStore {
             endedAt: try cells["ended_at"].decode(Int64?.self)
         )
     }
-
-    /// Appends to an instance's history with the next id of that instance. The caller holds the
-    /// instance row's lock (it wrote or locked the row in this transaction).
-    static func append(_ entry: HistoryEntry, instanceSeq: Int64, on connection: PostgresConnection, logger: Logger) async throws {
-        let json = entry.data.isEmpty ? nil : String(decoding: JSONValue.object(entry.data).jsonData(), as: UTF8.self)
-        let type = entry.type.rawValue
-        try await connection.query(
-            """
-            INSERT INTO history (instance_seq, id, at, type, step, data)
-            SELECT \(instanceSeq), coalesce(max(id), 0) + 1, \(entry.at), \(type), \(entry.step), \(json)
-            FROM history WHERE instance_seq = \(instanceSeq)
-            """,
-            logger: logger)
-    }
 }
 
 /// A row that this version of Brigade cannot read (a status it does not know).

@@ -152,29 +152,33 @@ public final class PostgresStore: WorkflowStore {
                     }
                     throw InstanceTransition.alreadyExists(key)
                 }
-                try await Self.append(HistoryEntry(.workflowQueued, at: now), instanceSeq: seq, on: connection, logger: logger)
                 result.append(seq)
             }
             return result
         }
     }
 
+    /// Inserts an instance with its first history entry, in one statement; nil when the id is
+    /// taken.
     private static func insert(_ instance: NewInstance, on connection: PostgresConnection, logger: Logger) async throws -> Int64? {
         let key = instance.key
         let now = instance.createdAt
-        let success = instance.retention?.success?.wholeMilliseconds
-        let error = instance.retention?.error?.wholeMilliseconds
-        let stepLimit = instance.stepLimit.map(Int64.init)
-        let shard = Int64(instance.shard)
-        for try await seq in try await connection.query(
+        var sql = NumberedBinds()
+        let nowBind = try sql.bind(now)
+        var parts = [
             """
-            INSERT INTO instances (tenant, workflow, id, status, params, created_at, modified_at, due_at, shard, epoch,
+            fence AS (INSERT INTO instances (tenant, workflow, id, status, params, created_at, modified_at, due_at, shard, epoch,
                 success_retention_ms, error_retention_ms, step_limit)
-            VALUES (\(key.tenant), \(key.workflow), \(key.id), 'queued', \(instance.params), \(now), \(now), \(now), \(shard), 0,
-                \(success), \(error), \(stepLimit))
-            ON CONFLICT (tenant, workflow, id) DO NOTHING RETURNING seq
-            """, logger: logger
-        ).decode(Int64.self) {
+            VALUES (\(try sql.bind(key.tenant)), \(try sql.bind(key.workflow)), \(try sql.bind(key.id)), 'queued',
+                \(try sql.bind(instance.params)), \(nowBind), \(nowBind), \(nowBind), \(try sql.bind(Int64(instance.shard))), 0,
+                \(try sql.bind(instance.retention?.success?.wholeMilliseconds)), \(try sql.bind(instance.retention?.error?.wholeMilliseconds)),
+                \(try sql.bind(instance.stepLimit.map(Int64.init))))
+            ON CONFLICT (tenant, workflow, id) DO NOTHING RETURNING seq)
+            """
+        ]
+        try appendHistory([HistoryEntry(.workflowQueued, at: now)], seq: "(SELECT seq FROM fence)", to: &parts, &sql)
+        let text = "WITH " + parts.joined(separator: ",\n") + "\nSELECT seq FROM fence"
+        for try await seq in try await connection.query(PostgresQuery(unsafeSQL: text, binds: sql.binds), logger: logger).decode(Int64.self) {
             return seq
         }
         return nil

@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# The floor under Brigade's PostgreSQL store: what PostgreSQL itself does with the rows Brigade
+# writes per durable step, with nothing of Brigade in the loop. pgbench runs, in transactions of
+# BATCH steps (as the group committer does), the statement Brigade sends for a step's write
+# (the fenced instance update, the step row, two history rows, in one statement), against a
+# database with Brigade's schema and 10,000 instances.
+#
+# Usage: Benchmarks/pg-floor/run.sh URL [BATCH] [SECONDS]   (URL: an empty database; BATCH 64)
+# Prints, for 1 and 2 clients and for the extended protocol (a parse per statement, as
+# postgres-nio sends it) and prepared statements: steps/s = transactions/s × BATCH.
+set -euo pipefail
+url="$1"
+batch="${2:-64}"
+seconds="${3:-15}"
+cd "$(dirname "$0")/../.."
+bin="${BRIGADE_BIN:-.build/release/brigade}"
+pgbench="${PGBENCH:-$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)/pgbench}"
+# The schema, by Brigade's own migrations.
+"$bin" tenants list --db "$url" >/dev/null
+psql "$url" -qc "TRUNCATE instances CASCADE" -c "
+  INSERT INTO instances (tenant, workflow, id, status, params, created_at, modified_at, due_at, shard, epoch)
+  SELECT 'default', 'bench', 'i-' || g, 'running', '{}'::bytea, 0, 0, 0, 0, 1 FROM generate_series(1, 10000) g"
+script="$(mktemp /tmp/pg-floor.XXXXXX.sql)"
+trap 'rm -f "$script"' EXIT
+{
+    echo "BEGIN;"
+    for ((i = 0; i < batch; i++)); do
+        echo "\\set s$i random(1, 10000)"
+        echo "\\set n$i random(1, 1000000000)"
+        cat <<SQL
+WITH fence AS (UPDATE instances SET modified_at = 2, status = 'running', due_at = 2 WHERE seq = :s$i AND epoch = 1 RETURNING seq),
+step0 AS (INSERT INTO steps (instance_seq, name, count, kind, position, status, attempts, config, value, error_name,
+    error_message, non_retryable, deadline, event_type, started_at, ended_at)
+  SELECT seq, 'step ' || :n$i, 1, 'do', 0, 'complete', 1, NULL, '{"i":1}'::bytea, NULL, NULL, false, NULL, NULL, 2, 2 FROM fence
+  ON CONFLICT (instance_seq, name, count) DO UPDATE SET status = excluded.status, value = excluded.value),
+last AS (SELECT coalesce(max(id), 0) AS id FROM history WHERE instance_seq = :s$i),
+history0 AS (INSERT INTO history (instance_seq, id, at, type, step, data) SELECT fence.seq, last.id + 1, 2, 'attempt_completed', 'step', NULL FROM fence, last),
+history1 AS (INSERT INTO history (instance_seq, id, at, type, step, data) SELECT fence.seq, last.id + 2, 2, 'step_completed', 'step', NULL FROM fence, last)
+SELECT (SELECT count(*) FROM fence);
+SQL
+    done
+    echo "COMMIT;"
+} >"$script"
+for mode in extended prepared; do
+    for clients in 1 2; do
+        tps=$("$pgbench" -n -M "$mode" -c "$clients" -j "$clients" -T "$seconds" -f "$script" "$url" 2>/dev/null | awk '/^tps/ {print $3}')
+        python3 -c "import sys; t=float(sys.argv[1]); print(f'pg-floor mode={sys.argv[2]} clients={sys.argv[3]} batch={sys.argv[4]} tps={t:.1f} steps_per_s={t*int(sys.argv[4]):.0f}')" "$tps" "$mode" "$clients" "$batch"
+    done
+done
