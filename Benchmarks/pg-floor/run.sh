@@ -21,7 +21,7 @@ psql "$url" -qc "TRUNCATE instances CASCADE" -c "
   INSERT INTO instances (tenant, workflow, id, status, params, created_at, modified_at, due_at, shard, epoch)
   SELECT 'default', 'bench', 'i-' || g, 'running', '{}'::bytea, 0, 0, 0, 0, 1 FROM generate_series(1, 10000) g"
 script="$(mktemp /tmp/pg-floor.XXXXXX.sql)"
-trap 'rm -f "$script"' EXIT
+trap 'rm -f "$script" "$script.err"' EXIT
 {
     echo "BEGIN;"
     for ((i = 0; i < batch; i++)); do
@@ -43,7 +43,8 @@ SQL
 } >"$script"
 for mode in extended prepared; do
     for clients in 1 2; do
-        tps=$("$pgbench" -n -M "$mode" -c "$clients" -j "$clients" -T "$seconds" -f "$script" "$url" 2>/dev/null | awk '/^tps/ {print $3}')
+        tps=$("$pgbench" -n -M "$mode" -c "$clients" -j "$clients" -T "$seconds" -f "$script" "$url" 2>"$script.err" | awk '/^tps/ {print $3}')
+        [ -n "$tps" ] || { echo "pgbench failed ($mode, $clients clients):"; tail -3 "$script.err"; continue; }
         python3 -c "import sys; t=float(sys.argv[1]); print(f'pg-floor mode={sys.argv[2]} clients={sys.argv[3]} batch={sys.argv[4]} tps={t:.1f} steps_per_s={t*int(sys.argv[4]):.0f}')" "$tps" "$mode" "$clients" "$batch"
     done
 done
