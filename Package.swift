@@ -95,7 +95,9 @@ let package = Package(
         .target(name: "CBrigadeShims"),
         .target(
             name: "BrigadeTesting",
-            dependencies: ["Brigade", "BrigadeSQLite", "BrigadePostgres", .product(name: "CoreMetrics", package: "swift-metrics")]
+            dependencies: [
+                "Brigade", "BrigadeSQLite", "BrigadePostgres", "CBrigadeShims", .product(name: "CoreMetrics", package: "swift-metrics"),
+            ]
         ),
         .executableTarget(
             name: "brigade",

@@ -24,17 +24,7 @@ public enum BrigadeExecutable {
 
     /// Starts the executable with `arguments`; its standard output and error go to the given
     /// files (created empty first) or are discarded (output) / inherited (error).
-    public static func launch(_ arguments: [String], standardOutput: String? = nil, standardError: String? = nil) throws -> Process {
-        func file(_ path: String) throws -> FileHandle {
-            _ = FileManager.default.createFile(atPath: path, contents: nil)
-            return try FileHandle(forWritingTo: URL(fileURLWithPath: path))
-        }
-        let process = Process()
-        process.executableURL = try url()
-        process.arguments = arguments
-        process.standardOutput = try standardOutput.map(file) ?? FileHandle.nullDevice
-        if let standardError { process.standardError = try file(standardError) }
-        try process.run()
-        return process
+    public static func launch(_ arguments: [String], standardOutput: String? = nil, standardError: String? = nil) throws -> SpawnedProcess {
+        try SpawnedProcess(try url().path, arguments, standardOutput: standardOutput, standardError: standardError)
     }
 }

@@ -20,16 +20,13 @@ public func runToEnd(
     _ executable: URL, _ arguments: [String], environment: [String: String]? = nil, mergingErrors: Bool = false
 ) async throws -> (status: Int32, output: String) {
     try await onOwnThread {
-        let process = Process()
-        process.executableURL = executable
-        process.arguments = arguments
-        if let environment { process.environment = environment }
-        let output = Pipe()
-        process.standardOutput = output
-        if mergingErrors { process.standardError = output }
-        try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
+        let outputPath = FileManager.default.temporaryDirectory.appendingPathComponent("brigade-run-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: outputPath) }
+        let process = try SpawnedProcess(
+            executable.path, arguments, environment: environment, standardOutput: outputPath,
+            standardError: mergingErrors ? outputPath : nil)
         process.waitUntilExit()
+        let data = FileManager.default.contents(atPath: outputPath) ?? Data()
         return (process.terminationStatus, String(decoding: data, as: UTF8.self))
     }
 }

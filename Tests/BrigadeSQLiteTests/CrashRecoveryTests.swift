@@ -54,7 +54,7 @@ import Testing
             }
             kill(child.processIdentifier, SIGKILL)
             child.waitUntilExit()
-            #expect(child.terminationReason == .uncaughtSignal)
+            #expect(child.wasSignalled)
             let committed = try await Self.committedSteps(reader)
             #expect(committed.count < total, "the kill must land mid-run, not after everything was done")
             let linesAtKill = ProbeLedger.lines(at: ledger)

@@ -175,7 +175,7 @@ import Testing
         let idle = try RawClient(port: port)
 
         let started = ContinuousClock.now
-        server.process.terminate()
+        server.process.send(SIGTERM)
         try await eventually("the server to exit after SIGTERM", timeout: .seconds(25)) { !server.process.isRunning }
         let took = ContinuousClock.now - started
         #expect(server.process.terminationStatus == 0)
@@ -209,33 +209,28 @@ import Testing
     }
 }
 
-/// `brigade serve` as a child process, its standard output collected as it comes.
+/// `brigade serve` as a child process, its standard output written to a file read as it grows.
 struct ServerProcess {
-    let process = Process()
-    let output = Collected()
+    let process: SpawnedProcess
+    let output: Collected
 
-    final class Collected: Sendable {
-        let text = Mutex("")
+    /// What the server has printed so far.
+    struct Collected: Sendable {
+        let path: String
+        var text: String { FileManager.default.contents(atPath: path).map { String(decoding: $0, as: UTF8.self) } ?? "" }
     }
 
     init(binary: URL, arguments: [String]) throws {
-        process.executableURL = binary
-        process.arguments = arguments
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        let output = self.output
-        pipe.fileHandleForReading.readabilityHandler = { handle in
-            let chunk = String(decoding: handle.availableData, as: UTF8.self)
-            output.text.withLock { $0 += chunk }
-        }
-        try process.run()
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("brigade-serve-\(UUID().uuidString).log").path
+        output = Collected(path: path)
+        process = try SpawnedProcess(binary.path, arguments, standardOutput: path)
     }
 
     /// The token `brigade serve` prints when it creates the default tenant.
     func token() async throws -> String {
         var token = ""
         try await eventually("the server to print its token", timeout: .seconds(60)) {
-            let text = output.text.withLock { $0 }
+            let text = output.text
             guard let range = text.range(of: "BRIGADE_TOKEN=") else { return false }
             token = String(text[range.upperBound...].prefix { !$0.isWhitespace })
             return !token.isEmpty
@@ -246,20 +241,22 @@ struct ServerProcess {
 
     func waitForListening() async throws -> Bool {
         try await eventually("the server to listen", timeout: .seconds(60)) {
-            output.text.withLock { $0.contains("Brigade serving") }
+            output.text.contains("Brigade serving")
         }
         try await Task.sleep(for: .milliseconds(300))
         return true
     }
 
     func kill() {
-        Foundation.kill(process.processIdentifier, SIGKILL)
+        process.send(SIGKILL)
         process.waitUntilExit()
+        try? FileManager.default.removeItem(atPath: output.path)
     }
 
     func terminate() async throws -> Int32 {
-        process.terminate()
+        process.send(SIGTERM)
         try await eventually("the server to exit after SIGTERM", timeout: .seconds(30)) { !process.isRunning }
+        try? FileManager.default.removeItem(atPath: output.path)
         return process.terminationStatus
     }
 }

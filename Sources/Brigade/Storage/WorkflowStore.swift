@@ -1,121 +1,12 @@
 import Foundation
 
-/// The storage protocol every backend implements (SQLite now, PostgreSQL next).
+/// The storage protocol every backend implements (`SQLiteStore`, `PostgresStore`): the
+/// instances an engine runs (``InstanceStore``) and the tenants' workflow definitions and code
+/// (``DefinitionStore``). Tenants and their tokens are ``TenantStore``, which the server needs and
+/// an embedder does not.
 ///
-/// All state-changing calls are atomic. Writes made on behalf of an Engine carry its claim epoch
-/// and are rejected with ``FencedWriteError`` once the epoch is stale. Administrative changes
-/// (pause, resume, terminate, restart, delete) bump the epoch, so they fence any engine still
-/// running the instance. Times are milliseconds since 1970 taken from the engine's clock.
-public protocol WorkflowStore: Sendable {
+/// `StoreContract` (BrigadeTesting) checks a store against everything the engine relies on.
+public protocol WorkflowStore: InstanceStore, DefinitionStore {
     /// Creates or upgrades the schema. Migrations are append-only.
     func migrate() async throws
-
-    /// Inserts new instances (status `queued`, due now, a `workflow_queued` history entry).
-    /// Instances whose retention has expired are purged first so that their ids can be reused.
-    /// Throws `workflow.queue_full` when the workflow would hold more than `maxQueued` queued
-    /// instances.
-    /// - Returns: for each input, its new sequence number, or nil when it was skipped because the
-    ///   id exists. With `skipExisting == false` an existing id throws `instance.already_exists`.
-    func createInstances(_ instances: [NewInstance], skipExisting: Bool, maxQueued: Int) async throws -> [Int64?]
-
-    /// The instance row, or nil.
-    func instance(_ key: InstanceKey) async throws -> InstanceRow?
-
-    /// Claims an instance for an Engine: bumps the epoch and marks it `running`, and returns
-    /// everything a replay needs, read in the same transaction.
-    func claim(seq: Int64, now: Int64) async throws -> ClaimResult
-
-    /// Applies an Engine's write. `awaitCommit == false` queues it for the next commit and
-    /// returns at once (used for records whose loss in a crash is harmless).
-    func write(_ write: InstanceWrite, awaitCommit: Bool) async throws
-
-    /// Non-terminal instances of one shard whose alarm is due at or before `dueBefore`, in
-    /// (due time, seq) order, starting after `after` (from the beginning when nil).
-    func dueInstances(_ shard: ShardKey, after: DueInstance.Position?, dueBefore: Int64, limit: Int) async throws -> [DueInstance]
-
-    /// The shards (tenant, workflow, shard) that hold instances with an alarm set.
-    func activeShards() async throws -> [ShardKey]
-
-    /// Stores an event for an instance and, when it is hibernating, makes it due now.
-    func sendEvent(_ key: InstanceKey, type: String, payload: Data, now: Int64) async throws -> SentEvent
-
-    /// Applies an administrative transition: reads the row under the store's write lock, asks
-    /// ``InstanceTransition/decide(_:steps:now:)`` (with the steps when
-    /// ``InstanceTransition/needsSteps``) and applies the change it answers in the same
-    /// transaction. Throws `instance.not_found` for an unknown key, and what the decision throws.
-    /// - Returns: the row as it is afterwards.
-    func apply(_ transition: InstanceTransition, to key: InstanceKey, now: Int64) async throws -> InstanceRow
-
-    /// Deletes an instance and everything stored for it.
-    func delete(_ key: InstanceKey) async throws -> InstanceRow
-
-    /// Deletes finished instances whose retention ended before `now`.
-    func purgeExpired(now: Int64, limit: Int) async throws -> Int
-
-    /// The step records of an instance, in recording order.
-    func steps(of key: InstanceKey) async throws -> [StepRecord]
-
-    /// History events of an instance after `afterId`, in id order.
-    func history(of key: InstanceKey, afterId: Int64, limit: Int) async throws -> [HistoryEvent]
-
-    /// Up to `limit` instances of a workflow in (creation time, id) order, strictly after
-    /// `position` in that direction, optionally of one status and created within `created`
-    /// (milliseconds, inclusive).
-    func listInstances(
-        tenant: String, workflow: String, status: InstanceStatus?, created: ClosedRange<Int64>?, after position: ListingPosition?,
-        direction: InstanceQuery.Direction, limit: Int
-    ) async throws -> [InstanceRow]
-
-    /// How many instances of a workflow are in each status (statuses with none are absent).
-    func instanceCounts(tenant: String, workflow: String) async throws -> [InstanceStatus: Int]
-
-    /// How many instances are in each status, over every tenant and workflow (for metrics).
-    func instanceCountsByStatus() async throws -> [InstanceStatus: Int]
-
-    /// Creates or replaces a tenant's workflow definition, keeping the first `createdAt`.
-    /// Returns what is stored.
-    func putWorkflowDefinition(_ definition: WorkflowDefinition) async throws -> WorkflowDefinition
-
-    /// Every tenant's workflow definitions (the runtime keeps them in memory).
-    func workflowDefinitions() async throws -> [WorkflowDefinition]
-
-    /// Removes a definition, and the code deployed under it; false if there was none.
-    func deleteWorkflowDefinition(tenant: String, name: String) async throws -> Bool
-
-    /// Stores a new version of a tenant's code and points the definition at it, in one
-    /// transaction: the version is one more than the highest stored for (tenant, workflow).
-    /// `code.version` is ignored; the stored code and definition are returned.
-    func deployCode(_ code: TenantCode, definition: WorkflowDefinition) async throws -> (TenantCode, WorkflowDefinition)
-
-    /// One stored version of a tenant's code, or nil.
-    func tenantCode(tenant: String, workflow: String, version: Int) async throws -> TenantCode?
-
-    /// The stored versions of a tenant's workflow code, newest first.
-    func tenantCodeVersions(tenant: String, workflow: String) async throws -> [TenantCodeVersion]
-}
-
-extension WorkflowStore {
-    /// Pauses an instance that no engine is running (`waiting`, `running`, `waitingForPause`).
-    /// Queued, paused and finished instances are left alone.
-    public func pause(_ key: InstanceKey, now: Int64) async throws -> InstanceRow {
-        try await apply(.pause, to: key, now: now)
-    }
-
-    /// Resumes a paused instance: shifts its pending deadlines by the time it was paused and
-    /// queues it. Other statuses are left alone.
-    public func resume(_ key: InstanceKey, now: Int64) async throws -> InstanceRow {
-        try await apply(.resume, to: key, now: now)
-    }
-
-    /// Terminates a non-terminal instance; throws `instance.cannot_terminate` for a finished one.
-    /// It expires after its own error retention, or `defaultRetention` if it has none.
-    public func terminate(_ key: InstanceKey, now: Int64, defaultRetention: Duration) async throws -> InstanceRow {
-        try await apply(.terminate(defaultRetention: defaultRetention), to: key, now: now)
-    }
-
-    /// Restarts an instance from any status: all steps are dropped, or only the step `from`
-    /// and those recorded after it. Throws `instance.cannot_restart` if `from` is not in its history.
-    public func restart(_ key: InstanceKey, from: StepSelector?, now: Int64) async throws -> InstanceRow {
-        try await apply(.restart(from: from), to: key, now: now)
-    }
 }
