@@ -20,13 +20,8 @@ final class PostgresCommitter: Sendable {
     private let logger: Logger
     private let state = Mutex(CommitQueue<Item>())
     private let lazyFlushDelay: Duration
-    private let statistics = Mutex(CommitCounts())
+    private let statistics = Mutex(CommitStatistics())
 
-    /// Transactions committed and items in them.
-    struct CommitCounts: Sendable {
-        var batches = 0
-        var items = 0
-    }
 
     private let leaseTimeout: Duration
 
@@ -37,7 +32,7 @@ final class PostgresCommitter: Sendable {
         self.logger = logger
     }
 
-    var counts: CommitCounts { statistics.withLock { $0 } }
+    var stats: CommitStatistics { statistics.withLock { $0 } }
 
     /// Applies `body` in the next transaction and returns its result once that transaction has
     /// committed. An error thrown by `body` rolls back only this item.

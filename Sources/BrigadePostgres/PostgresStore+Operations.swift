@@ -10,10 +10,10 @@ extension PostgresStore {
     /// The instance row, locked until the end of the transaction.
     static func lockedInstance(_ key: InstanceKey, on connection: PostgresConnection, logger: Logger) async throws -> InstanceRow {
         let rows = try await connection.query(
-            PostgresQuery(
-                unsafeSQL: "SELECT \(instanceColumns) FROM instances WHERE tenant = $1 AND workflow = $2 AND id = $3 FOR UPDATE",
-                binds: binds(key.tenant, key.workflow, key.id)),
-            logger: logger
+            """
+            SELECT \(unescaped: instanceColumns) FROM instances
+            WHERE tenant = \(key.tenant) AND workflow = \(key.workflow) AND id = \(key.id) FOR UPDATE
+            """, logger: logger
         ).collect()
         guard let row = rows.first else { throw InstanceTransition.notFound(key) }
         return try instanceRow(row)
@@ -119,7 +119,7 @@ extension PostgresStore {
         return try await committer.submit { connection -> ClaimResult in
             guard
                 let first = try await connection.query(
-                    PostgresQuery(unsafeSQL: "SELECT \(Self.instanceColumns) FROM instances WHERE seq = $1 FOR UPDATE", binds: Self.bind(seq)),
+                    "SELECT \(unescaped: Self.instanceColumns) FROM instances WHERE seq = \(seq) FOR UPDATE",
                     logger: logger
                 ).collect().first
             else { return .gone }
@@ -143,12 +143,6 @@ extension PostgresStore {
             }
             return .claimed(ReplaySnapshot(row: change.row, steps: steps, events: events))
         }
-    }
-
-    static func bind(_ value: Int64) -> PostgresBindings {
-        var binds = PostgresBindings(capacity: 1)
-        binds.append(value)
-        return binds
     }
 
     public func write(_ write: InstanceWrite, awaitCommit: Bool) async throws {

@@ -86,11 +86,8 @@ public final class PostgresStore: WorkflowStore {
         }
     }
 
-    /// Transactions this node committed, and the items in them (what group commit saves).
-    public var commitCounts: (batches: Int, items: Int) {
-        let counts = committer.counts
-        return (counts.batches, counts.items)
-    }
+    /// Transactions this node committed, and the writes in them.
+    public var commitStatistics: CommitStatistics { committer.stats }
 
     /// The server's version string.
     public func serverVersion() async throws -> String {
@@ -189,18 +186,12 @@ public final class PostgresStore: WorkflowStore {
     public func instance(_ key: InstanceKey) async throws -> InstanceRow? {
         try await read { client, logger in
             try await client.query(
-                PostgresQuery(
-                    unsafeSQL: "SELECT \(Self.instanceColumns) FROM instances WHERE tenant = $1 AND workflow = $2 AND id = $3",
-                    binds: Self.binds(key.tenant, key.workflow, key.id)),
-                logger: logger
+                """
+                SELECT \(unescaped: Self.instanceColumns) FROM instances
+                WHERE tenant = \(key.tenant) AND workflow = \(key.workflow) AND id = \(key.id)
+                """, logger: logger
             ).collect().first.map(Self.instanceRow)
         }
-    }
-
-    static func binds(_ values: String...) -> PostgresBindings {
-        var binds = PostgresBindings(capacity: values.count)
-        for value in values { binds.append(value) }
-        return binds
     }
 
     public func dueInstances(_ shard: ShardKey, after: DueInstance.Position?, dueBefore: Int64, limit: Int) async throws -> [DueInstance] {

@@ -111,28 +111,15 @@ public final class PostgresTestServer: Sendable {
     }
 
     private static func run(_ executable: String, _ arguments: [String]) throws {
-        // posix_spawn and waitpid, not Foundation's Process: its waitUntilExit inside the
-        // one-time start of the shared server did not see the child exit. Output goes to a
-        // file, not a pipe: the server pg_ctl starts would inherit a pipe and hold it open.
+        // Output goes to a file, not a pipe: the server pg_ctl starts would inherit a pipe and
+        // hold it open. Started by the test kit's own posix_spawn (see `SpawnedProcess`).
         let outputPath = "/tmp/brigade-pg-output-\(UUID().uuidString)"
         defer { try? FileManager.default.removeItem(atPath: outputPath) }
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 1, outputPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-        posix_spawn_file_actions_adddup2(&actions, 1, 2)
-        let argv = ([executable] + arguments).map { strdup($0) } + [nil]
-        defer { argv.forEach { free($0) } }
-        var pid: pid_t = 0
-        let spawned = posix_spawn(&pid, executable, &actions, nil, argv, environ)
-        guard spawned == 0 else { throw PostgresTestServerError("could not start \(executable): errno \(spawned)") }
-        var status: Int32 = 0
-        while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
-        // Exited normally with status 0.
-        guard status & 0x7f == 0 && (status >> 8) & 0xff == 0 else {
+        let process = try SpawnedProcess(executable, arguments, standardOutput: outputPath, standardError: outputPath)
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else {
             let text = (try? String(contentsOfFile: outputPath, encoding: .utf8)) ?? ""
-            throw PostgresTestServerError("\(([executable] + arguments).joined(separator: " ")) failed (wait status \(status)): \(text)")
+            throw PostgresTestServerError("\(([executable] + arguments).joined(separator: " ")) exited \(process.terminationStatus): \(text)")
         }
     }
 

@@ -188,8 +188,7 @@ struct BenchCommand: AsyncParsableCommand {
             workloadParams["js_vms"] = sandbox.settings.machines
             workloadParams["js_runners_per_vm"] = sandbox.settings.runnersPerMachine
         }
-        let stats: (batches: Int, items: Int) =
-            sqlite.map { ($0.commitStatistics.batches, $0.commitStatistics.items) } ?? postgres?.commitCounts ?? (0, 0)
+        let stats = sqlite?.commitStatistics ?? postgres?.commitStatistics ?? CommitStatistics()
         var storeVersion = "unknown"
         if let sqlite { storeVersion = try await sqlite.sqliteVersion() } else if let postgres { storeVersion = try await postgres.serverVersion() }
         var line: [String: Any] = [

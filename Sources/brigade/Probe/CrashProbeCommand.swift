@@ -44,9 +44,7 @@ struct CrashProbeCommand: AsyncParsableCommand {
         }
         let elapsed = ContinuousClock.now - started
         let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-        let commits: (batches: Int, items: Int) =
-            (store as? SQLiteStore).map { ($0.commitStatistics.batches, $0.commitStatistics.items) }
-            ?? (store as? PostgresStore)?.commitCounts ?? (0, 0)
+        let commits = (store as? SQLiteStore)?.commitStatistics ?? (store as? PostgresStore)?.commitStatistics ?? CommitStatistics()
         await (store as? PostgresStore)?.close()
         say(
             "crash-probe: \(instances) instances × \(steps) steps finished in \(String(format: "%.3f", seconds)) s (this run); \(commits.batches) commits for \(commits.items) writes"
