@@ -138,7 +138,7 @@ let package = Package(
         .testTarget(
             name: "BrigadeServerTests",
             dependencies: [
-                "Brigade", "BrigadeJS", "BrigadeSQLite", "BrigadeServer", "BrigadeTesting",
+                "Brigade", "BrigadeJS", "BrigadePostgres", "BrigadeSQLite", "BrigadeServer", "BrigadeTesting",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Prometheus", package: "swift-prometheus"),

@@ -177,6 +177,29 @@ extension PostgresStore {
                     FOR EACH ROW EXECUTE FUNCTION brigade_count_instances()
                 """,
             ]),
+        Migration(
+            name: "v2: nodes and shard leases",
+            statements: [
+                // Times are the database's clock: nodes' clocks may disagree.
+                """
+                CREATE TABLE nodes (
+                    node text PRIMARY KEY,
+                    started_at timestamptz NOT NULL,
+                    heartbeat_at timestamptz NOT NULL,
+                    expires_at timestamptz NOT NULL
+                )
+                """,
+                // `owner` is '' once released: a renewal matches its owner only.
+                """
+                CREATE TABLE shard_leases (
+                    slot integer PRIMARY KEY,
+                    owner text NOT NULL,
+                    epoch bigint NOT NULL,
+                    expires_at timestamptz NOT NULL
+                )
+                """,
+                "CREATE INDEX shard_leases_owner ON shard_leases (owner)",
+            ]),
     ]
 
     /// Applies the migrations not yet applied, under an advisory lock so that nodes starting

@@ -4,19 +4,18 @@ import PostgresNIO
 import Synchronization
 
 extension PostgresStore {
-    /// The advisory lock key that one serving node holds on its database.
-    static let nodeLockKey: Int64 = 6_272_034_918_566
+    /// The first key of the advisory locks that hold node ids (the second is the id's hash).
+    static let nodeLockClass: Int32 = 627_203_491
 
-    /// Takes the database for this node alone, for as long as the store is open.
+    /// Takes the node id `node` for this process, for as long as the store is open.
     ///
-    /// Several nodes on one database need shard leases, so that no instance runs on two nodes at
-    /// once; until those exist, a second `brigade serve` on the same database is refused here
-    /// instead of running every instance twice (the epoch fence would keep the results right,
-    /// but step bodies would run on both). The lock is a session-level advisory lock on a
-    /// connection held open for it: it ends with that connection, a crashed node included.
+    /// A node's leases, heartbeat and fence are its id's: two live processes under one id would
+    /// both renew the same leases and run the same shards. The lock is a session-level advisory
+    /// lock (keyed by the id's hash) on a connection held open for it: it ends with that
+    /// connection, a crashed node included, so the id can be used again at once.
     ///
-    /// - Throws: `storage.in_use` when another node holds the database.
-    public func holdNodeLock() async throws {
+    /// - Throws: `storage.in_use` when a live process holds the id.
+    public func holdNodeLock(node: String) async throws {
         let client = self.client
         let logger = self.logger
         let (taken, answer) = AsyncStream.makeStream(of: Result<Void, any Error>.self)
@@ -25,7 +24,7 @@ extension PostgresStore {
                 try await client.withConnection { connection in
                     var locked = false
                     for try await value in try await connection.query(
-                        "SELECT pg_try_advisory_lock(\(Self.nodeLockKey))", logger: logger
+                        "SELECT pg_try_advisory_lock(\(Self.nodeLockClass), hashtext(\(node)))", logger: logger
                     ).decode(Bool.self) {
                         locked = value
                     }
@@ -34,14 +33,14 @@ extension PostgresStore {
                             .failure(
                                 BrigadeError(
                                     .storageInUse,
-                                    "Another Brigade node is serving this database (\(self.location)). Running several nodes on one database needs shard leases, which this version does not have yet: run one node per database."
+                                    "Another live process is node \"\(node)\" of this database (\(self.location)). Give each node its own --node-id (or BRIGADE_NODE_ID), or stop the other process first."
                                 )))
                         return
                     }
                     answer.yield(.success(()))
                     // Held until the store closes (cancellation ends this sleep).
                     while !Task.isCancelled { try? await Task.sleep(for: .seconds(3_600)) }
-                    _ = try? await connection.query("SELECT pg_advisory_unlock(\(Self.nodeLockKey))", logger: logger)
+                    _ = try? await connection.query("SELECT pg_advisory_unlock(\(Self.nodeLockClass), hashtext(\(node)))", logger: logger)
                 }
             } catch {
                 answer.yield(.failure(PostgresFailure.mapped(error)))
@@ -57,6 +56,6 @@ extension PostgresStore {
 }
 
 extension BrigadeError.Code {
-    /// Another node holds the database.
+    /// Another live process holds the node id.
     public static let storageInUse = Self(rawValue: "storage.in_use")
 }

@@ -27,7 +27,7 @@ extension PostgresStore {
     /// Writes a decided change: the row's mutable columns only while its epoch is the one the
     /// change was decided on, then its steps and history.
     /// One statement, as an engine's write is (a claim is on the hot path of every creation).
-    static func apply(_ change: InstanceChange, on connection: PostgresConnection, logger: Logger) async throws {
+    static func apply(_ change: InstanceChange, lease: LeaseFence? = nil, on connection: PostgresConnection, logger: Logger) async throws {
         let row = change.row
         var sql = NumberedBinds()
         let seq = try sql.bind(row.seq)
@@ -38,7 +38,7 @@ extension PostgresStore {
                 started_at = \(try sql.bind(row.startedAt)), ended_at = \(try sql.bind(row.endedAt)),
                 paused_at = \(try sql.bind(row.pausedAt)), due_at = \(try sql.bind(row.dueAt)), epoch = \(try sql.bind(row.epoch)),
                 expires_at = \(try sql.bind(row.expiresAt)), modified_at = \(try sql.bind(row.modifiedAt))
-            WHERE seq = \(seq) AND epoch = \(try sql.bind(change.decidedAtEpoch)) RETURNING seq)
+            WHERE seq = \(seq) AND epoch = \(try sql.bind(change.decidedAtEpoch))\(try leaseCondition(lease, &sql)) RETURNING seq)
             """
         ]
         switch change.steps {
@@ -114,7 +114,7 @@ extension PostgresStore {
         }
     }
 
-    public func claim(seq: Int64, now: Int64) async throws -> ClaimResult {
+    public func claim(seq: Int64, now: Int64, lease: LeaseFence?) async throws -> ClaimResult {
         let logger = self.logger
         return try await committer.submit { connection -> ClaimResult in
             guard
@@ -132,7 +132,7 @@ extension PostgresStore {
             case .run(let claim):
                 change = claim
             }
-            try await Self.apply(change, on: connection, logger: logger)
+            try await Self.apply(change, lease: lease, on: connection, logger: logger)
             let steps = try await Self.fetchSteps(seq: seq, on: connection, logger: logger)
             var events: [EventRecord] = []
             for try await (eventSeq, type, payload, createdAt) in try await connection.query(
@@ -182,7 +182,8 @@ extension PostgresStore {
             if let endedAt = update.endedAt { set += ", ended_at = \(try sql.bind(endedAt))" }
             if let expiresAt = update.expiresAt { set += ", expires_at = \(try sql.bind(expiresAt))" }
         }
-        var parts = ["fence AS (UPDATE instances SET \(set) WHERE seq = \(seq) AND epoch = \(try sql.bind(write.epoch)) RETURNING seq)"]
+        let fence = "seq = \(seq) AND epoch = \(try sql.bind(write.epoch))\(try leaseCondition(write.lease, &sql))"
+        var parts = ["fence AS (UPDATE instances SET \(set) WHERE \(fence) RETURNING seq)"]
         for (index, step) in write.steps.enumerated() {
             let values = [
                 try sql.bind(step.name), try sql.bind(Int64(step.count)), try sql.bind(step.kind.rawValue), try sql.bind(Int64(step.position)),

@@ -19,7 +19,7 @@ public final class PostgresStore: WorkflowStore {
     private let running: Task<Void, Never>
     /// How long a call waits for a connection before it fails as `storage.unavailable`.
     let leaseTimeout: Duration
-    /// The task holding the node lock's connection, when ``holdNodeLock()`` took it.
+    /// The task holding the node lock's connection, when ``holdNodeLock(node:)`` took it.
     let nodeLockHolder = Mutex<Task<Void, Never>?>(nil)
 
     /// Connects to the database at `url` (`postgres://user[:password]@host[:port]/database`). The

@@ -279,7 +279,8 @@ public final class SQLiteStore: WorkflowStore {
 
     // MARK: Engine writes
 
-    public func claim(seq: Int64, now: Int64) async throws -> ClaimResult {
+    /// One process holds a SQLite database: there are no leases to check.
+    public func claim(seq: Int64, now: Int64, lease: LeaseFence?) async throws -> ClaimResult {
         try await committer.submit { db -> ClaimResult in
             guard let row = try Self.fetchInstance(seq: seq, db) else { return .gone }
             let change: InstanceChange

@@ -19,20 +19,28 @@ final class SousChef: Sendable {
     let tally: EngineTally
     let metrics: EngineMetrics
     let completions: CompletionWaiters
+    /// The lease its node holds on the shard's slot (nil: one node, no leases): every claim and
+    /// write of its engines carries it.
+    let lease: LeaseFence?
 
     private let state = Mutex(SousChefState())
     private let signal = WakeSignal()
     private let lessee: LesseeID
     private let draining = Atomic<Bool>(false)
+    /// Set once the node gave up the shard's lease: the loop ends and takes its engines with it.
+    private let retired = Atomic<Bool>(false)
+    /// Resolved when the loop has ended and every engine with it.
+    private let ended = AsyncStream<Void>.makeStream()
 
     init(
         shard: ShardKey, runner: AnyWorkflowRunner, account: Account, store: any WorkflowStore,
-        clock: any WorkflowClock, settings: BrigadeSettings, logger: Logger, tally: EngineTally,
+        clock: any WorkflowClock, lease: LeaseFence? = nil, settings: BrigadeSettings, logger: Logger, tally: EngineTally,
         metrics: EngineMetrics, completions: CompletionWaiters
     ) {
         self.tally = tally
         self.metrics = metrics
         self.completions = completions
+        self.lease = lease
         self.shard = shard
         self.currentRunner = Mutex(runner)
         self.account = account
@@ -48,9 +56,19 @@ final class SousChef: Sendable {
 
     /// The SousChef's loop. Engines run as child tasks; cancelling the loop stops them.
     func run() async {
+        defer { ended.continuation.finish() }
         await withDiscardingTaskGroup { group in
             var nextSweep = Int64.min
             while !Task.isCancelled {
+                if retired.load(ordering: .acquiring) {
+                    // The shard moves to another node: its engines stop now (a step body that
+                    // runs is cancelled; its write would be fenced anyway).
+                    for engine in liveEngines { engine.stop() }
+                    group.cancelAll()
+                    // Nothing left to ask for: the Gatekeeper gives this lessee's slots to others.
+                    account.gatekeeper.request(lessee, .zero)
+                    break
+                }
                 var now = clock.nowMilliseconds()
                 if now >= nextSweep || state.withLock({ $0.heldBack && $0.fresh.isEmpty }) {
                     // The sweep covers up to `now + horizon`; the next one is due relative to the
@@ -77,7 +95,7 @@ final class SousChef: Sendable {
             let started = state.withLock { state in
                 state.startNext { seq, id in
                     Engine(
-                        seq: seq, instanceId: id, runner: runner, store: store, clock: clock,
+                        seq: seq, instanceId: id, runner: runner, store: store, clock: clock, lease: lease,
                         settings: settings, logger: logger, tally: tally, metrics: metrics
                     )
                 }
@@ -181,13 +199,24 @@ final class SousChef: Sendable {
     /// Graceful shutdown: starts no more engines and drains the live ones.
     func drain() {
         draining.store(true, ordering: .releasing)
-        let engines = state.withLock { state in
+        for engine in liveEngines { engine.drain() }
+    }
+
+    /// Stops the loop and every engine, and returns once they have ended (the node gave up the
+    /// shard's lease, or lost it).
+    func retire() async {
+        retired.store(true, ordering: .releasing)
+        signal.signal()
+        for await _ in ended.stream {}
+    }
+
+    private var liveEngines: [Engine] {
+        state.withLock { state in
             state.entries.values.compactMap { entry -> Engine? in
                 if case .live(let engine, _) = entry.place { return engine }
                 return nil
             }
         }
-        for engine in engines { engine.drain() }
     }
 
     /// Rebinds the workflow to another class (a tenant's `PUT …/workflows/{name}` while no

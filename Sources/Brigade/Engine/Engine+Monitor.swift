@@ -55,7 +55,7 @@ extension Engine {
         }
         guard proceed else { return false }
         let now = clock.nowMilliseconds()
-        var write = InstanceWrite(seq: seq, epoch: currentEpoch, now: now)
+        var write = newWrite(now: now)
         write.update = InstanceUpdate(status: .paused, dueAt: nil, pausedAt: now)
         write.history = [HistoryEntry(.workflowPaused, at: now)]
         do {
@@ -84,7 +84,7 @@ extension Engine {
             return false
         }
         let now = clock.nowMilliseconds()
-        var write = InstanceWrite(seq: seq, epoch: currentEpoch, now: now)
+        var write = newWrite(now: now)
         write.update = InstanceUpdate(status: .waiting, dueAt: dueAt)
         write.history = [HistoryEntry(.workflowWaiting, at: now, data: ["until": .number(Double(dueAt))])]
         do {

@@ -234,7 +234,7 @@ extension Engine {
         awaitCommit: Bool
     ) async throws {
         let now = clock.nowMilliseconds()
-        var write = InstanceWrite(seq: seq, epoch: currentEpoch, now: now)
+        var write = newWrite(now: now)
         write.steps = records
         write.history = history
         write.consumedEvents = consumedEvents

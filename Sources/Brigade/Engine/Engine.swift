@@ -17,6 +17,8 @@ final class Engine: Sendable {
     let clock: any WorkflowClock
     let settings: BrigadeSettings
     let logger: Logger
+    /// The node's lease on the instance's shard, carried by the claim and every write.
+    let lease: LeaseFence?
 
     let state: Mutex<EngineState?> = Mutex(nil)
     /// Wakes the monitor: quiescence, pause requests and cancellations, stop requests.
@@ -31,7 +33,7 @@ final class Engine: Sendable {
 
     init(
         seq: Int64, instanceId: String, runner: AnyWorkflowRunner, store: any WorkflowStore,
-        clock: any WorkflowClock, settings: BrigadeSettings, logger: Logger, tally: EngineTally,
+        clock: any WorkflowClock, lease: LeaseFence? = nil, settings: BrigadeSettings, logger: Logger, tally: EngineTally,
         metrics: EngineMetrics
     ) {
         self.tally = tally
@@ -42,6 +44,7 @@ final class Engine: Sendable {
         self.runner = runner
         self.store = store
         self.clock = clock
+        self.lease = lease
         self.settings = settings
         var logger = logger
         logger[metadataKey: "instance.id"] = "\(instanceId)"
@@ -58,7 +61,7 @@ final class Engine: Sendable {
         let snapshot: ReplaySnapshot
         let claimedAt = clock.nowMilliseconds()
         do {
-            switch try await store.claim(seq: seq, now: claimedAt) {
+            switch try await store.claim(seq: seq, now: claimedAt, lease: lease) {
             case .gone: return .gone
             case .notRunnable: return .notRunnable
             case .claimed(let claimed): snapshot = claimed
@@ -180,7 +183,7 @@ final class Engine: Sendable {
     /// Writes the terminal outcome, fenced like every engine write: it is written once, by the
     /// engine that still owns the instance.
     private func writeOutcome(_ update: InstanceUpdate, _ entry: HistoryEntry, now: Int64, outcome: EngineOutcome) async -> EngineOutcome {
-        var write = InstanceWrite(seq: seq, epoch: currentEpoch, now: now)
+        var write = newWrite(now: now)
         write.update = update
         write.history = [entry]
         do {
@@ -199,6 +202,14 @@ final class Engine: Sendable {
     }
 
     var currentEpoch: Int64 { state.withLock { $0!.epoch } }
+
+    /// A write at the engine's claim epoch and under its node's lease: the fence every write of
+    /// this engine passes.
+    func newWrite(now: Int64) -> InstanceWrite {
+        var write = InstanceWrite(seq: seq, epoch: currentEpoch, now: now)
+        write.lease = lease
+        return write
+    }
 
     // MARK: Requests from the control plane
 
@@ -261,7 +272,7 @@ final class Engine: Sendable {
         }
         guard accepted else { return false }
         let now = clock.nowMilliseconds()
-        var write = InstanceWrite(seq: seq, epoch: currentEpoch, now: now)
+        var write = newWrite(now: now)
         write.update = InstanceUpdate(status: .waitingForPause, dueAt: now)
         write.history = [HistoryEntry(.workflowWaitingForPause, at: now)]
         try await store.write(write, awaitCommit: true)
@@ -278,7 +289,7 @@ final class Engine: Sendable {
         }
         guard let tickets else { return false }
         let now = clock.nowMilliseconds()
-        var write = InstanceWrite(seq: seq, epoch: currentEpoch, now: now)
+        var write = newWrite(now: now)
         write.update = InstanceUpdate(status: .running, dueAt: now)
         write.history = [HistoryEntry(.workflowRunning, at: now)]
         try await store.write(write, awaitCommit: true)

@@ -109,7 +109,9 @@ extension BrigadeRuntime {
             guard let seq else { continue }
             ids.append(instance.key.id)
             // Telling the SousChef is an optimisation: the row's due time is the alarm.
-            chef(for: ShardKey(tenant: tenant, workflow: workflow, shard: instance.shard))?.created(seq: seq, id: instance.key.id)
+            let shard = ShardKey(tenant: tenant, workflow: workflow, shard: instance.shard)
+            await localChef(for: shard, else: ShardWakeup(kind: .created, shard: shard, seq: seq, id: instance.key.id))?
+                .created(seq: seq, id: instance.key.id)
         }
         metrics.instancesCreated.increment(by: Int64(ids.count))
         return ids
@@ -128,7 +130,11 @@ extension BrigadeRuntime {
         let chef = chef(for: ShardKey(tenant: key.tenant, workflow: key.workflow, shard: row.shard))
         if let engine = chef?.liveEngine(seq: row.seq), try await engine.requestPause() { return }
         let paused = try await store.pause(key, now: clock.nowMilliseconds())
-        if paused.status == .paused { chef?.forget(seq: row.seq) }
+        if let chef {
+            if paused.status == .paused { chef.forget(seq: row.seq) }
+        } else {
+            await wakeOwner(.changed, of: key, row: paused)
+        }
     }
 
     /// Resumes a paused instance (replaying from the top; committed steps are not run again), or
@@ -138,13 +144,18 @@ extension BrigadeRuntime {
         let chef = chef(for: ShardKey(tenant: key.tenant, workflow: key.workflow, shard: row.shard))
         if let engine = chef?.liveEngine(seq: row.seq), try await engine.cancelPause() { return }
         let resumed = try await store.resume(key, now: clock.nowMilliseconds())
-        if resumed.status == .queued { chef?.wake(seq: row.seq, id: key.id) }
+        if let chef {
+            if resumed.status == .queued { chef.wake(seq: row.seq, id: key.id) }
+        } else {
+            await wakeOwner(.changed, of: key, row: resumed)
+        }
     }
 
     /// Terminates an instance that has not finished; throws `instance.cannot_terminate` otherwise.
     public func terminate(_ key: InstanceKey) async throws {
         let row = try await store.terminate(key, now: clock.nowMilliseconds(), defaultRetention: settings.errorRetention)
-        chef(for: ShardKey(tenant: key.tenant, workflow: key.workflow, shard: row.shard))?.stop(seq: row.seq)
+        await localChef(for: row.shardKey, else: ShardWakeup(kind: .changed, shard: row.shardKey, seq: row.seq, id: key.id))?
+            .stop(seq: row.seq)
         completions.finished(key)
     }
 
@@ -154,7 +165,7 @@ extension BrigadeRuntime {
         // A restart counts toward the creation rate, as in the contract.
         try account(for: key.tenant).admitCreations(workflow: key.workflow, count: 1, now: clock.nowMilliseconds())
         let row = try await store.restart(key, from: from, now: clock.nowMilliseconds())
-        let chef = chef(for: ShardKey(tenant: key.tenant, workflow: key.workflow, shard: row.shard))
+        let chef = await localChef(for: row.shardKey, else: ShardWakeup(kind: .changed, shard: row.shardKey, seq: row.seq, id: key.id))
         chef?.stop(seq: row.seq)
         chef?.wake(seq: row.seq, id: key.id)
     }
@@ -162,7 +173,8 @@ extension BrigadeRuntime {
     /// Deletes an instance and everything stored for it; a running one is stopped.
     public func delete(_ key: InstanceKey) async throws {
         let row = try await store.delete(key)
-        chef(for: ShardKey(tenant: key.tenant, workflow: key.workflow, shard: row.shard))?.stop(seq: row.seq)
+        await localChef(for: row.shardKey, else: ShardWakeup(kind: .changed, shard: row.shardKey, seq: row.seq, id: key.id))?
+            .stop(seq: row.seq)
         completions.finished(key)
     }
 
@@ -173,8 +185,11 @@ extension BrigadeRuntime {
         try Validation.payloadSize(
             payload.count, limit: settings.maxEventPayloadBytes, what: "payload of event \"\(type)\"", instanceId: key.id)
         let sent = try await store.sendEvent(key, type: type, payload: payload, now: clock.nowMilliseconds())
-        chef(for: ShardKey(tenant: key.tenant, workflow: key.workflow, shard: sent.shard))?
-            .eventArrived(seq: sent.seq, id: key.id, event: sent.event, status: sent.status)
+        let shard = ShardKey(tenant: key.tenant, workflow: key.workflow, shard: sent.shard)
+        await localChef(
+            for: shard, else: ShardWakeup(kind: .event, shard: shard, seq: sent.seq, id: key.id, event: sent.event.seq, status: sent.status)
+        )?
+        .eventArrived(seq: sent.seq, id: key.id, event: sent.event, status: sent.status)
     }
 
     /// The step records of an instance, in the order they were first recorded.
@@ -252,4 +267,21 @@ extension BrigadeRuntime {
         BrigadeError(
             .instanceNotFound, "(instance.not_found) No instance \"\(key.id)\" in workflow \"\(key.workflow)\".", instanceId: key.id)
     }
+}
+
+extension BrigadeRuntime {
+    /// Tells the node that runs the instance's shard (not this one) that it changed.
+    fileprivate func wakeOwner(_ kind: ShardWakeup.Kind, of key: InstanceKey, row: InstanceRow) async {
+        guard let leases = store as? any LeaseStore else { return }
+        do {
+            try await leases.wake(ShardWakeup(kind: kind, shard: row.shardKey, seq: row.seq, id: key.id))
+        } catch {
+            logger.warning("waking the node that runs \(row.shardKey) failed; its sweep finds the change: \(error)")
+        }
+    }
+}
+
+extension InstanceRow {
+    /// The SousChef shard the instance lives in.
+    var shardKey: ShardKey { ShardKey(tenant: key.tenant, workflow: key.workflow, shard: shard) }
 }

@@ -34,6 +34,9 @@ public final class BrigadeRuntime: Service, Sendable {
         /// Every tenant's workflow definitions, once loaded from the store.
         var definitions: [DefinitionKey: WorkflowDefinition]?
         var chefs: [ShardKey: SousChef] = [:]
+        /// The lease slots this node holds when its store is shared by a cluster (nil: one node
+        /// that runs every shard). Only their shards have a SousChef here.
+        var owned: [Int: LeaseFence]?
         var accounts: [String: Account] = [:]
         /// Set while `run()` runs: SousChefs and Gatekeepers created later are started through it.
         var starter: AsyncStream<@Sendable () async -> Void>.Continuation?
@@ -63,6 +66,7 @@ public final class BrigadeRuntime: Service, Sendable {
         self.clock = clock
         self.madeAt = clock.nowMilliseconds()
         self.logger = logger
+        if store is any LeaseStore { state.withLock { $0.owned = [:] } }
     }
 
     /// Registers a workflow under `W.name`. Its instances start running once `run()` runs.
@@ -108,9 +112,18 @@ public final class BrigadeRuntime: Service, Sendable {
             _ = chef(for: shard)
         }
         logger.debug("brigade runtime started")
+        let member = (store as? any LeaseStore).map { leases in
+            ClusterMember(node: settings.nodeID, leases: leases, settings: settings, logger: logger) { [weak self] held in
+                await self?.hold(held)
+            }
+        }
         await withGracefulShutdownHandler {
             await withDiscardingTaskGroup { group in
                 group.addTask { await self.purgeLoop() }
+                if let member {
+                    group.addTask { await member.run() }
+                    group.addTask { await self.receiveWakeups(from: member.leases) }
+                }
                 for await start in starts {
                     group.addTask { await start() }
                 }
@@ -125,6 +138,8 @@ public final class BrigadeRuntime: Service, Sendable {
             // durable, and a step that was running runs again on the next start.
             starter.finish()
         }
+        // After a graceful shutdown the other nodes take this node's slots at once.
+        if let member, !Task.isCancelled { await member.leave() }
         logger.debug("brigade runtime stopped")
     }
 
@@ -168,13 +183,20 @@ public final class BrigadeRuntime: Service, Sendable {
 
     /// The SousChef of a shard, created (and started, if the runtime runs) on first use. Nil for
     /// a workflow that is not registered.
+    /// In a cluster, nil too for a shard whose lease slot this node does not hold: looking up an
+    /// instance never starts a SousChef on a node that does not own it.
     func chef(for shard: ShardKey) -> SousChef? {
         let account = account(for: shard.tenant)
         return state.withLock { state -> SousChef? in
             if let chef = state.chefs[shard] { return chef }
+            var lease: LeaseFence?
+            if let owned = state.owned {
+                guard let fence = owned[shard.leaseSlot(slots: settings.leaseSlots)] else { return nil }
+                lease = fence
+            }
             guard let runner = state.runner(tenant: shard.tenant, workflow: shard.workflow) else { return nil }
             let chef = SousChef(
-                shard: shard, runner: runner, account: account, store: store, clock: clock,
+                shard: shard, runner: runner, account: account, store: store, clock: clock, lease: lease,
                 settings: settings, logger: logger, tally: tally, metrics: metrics, completions: completions
             )
             state.chefs[shard] = chef

@@ -1,3 +1,5 @@
+import Foundation
+
 /// Every limit and tunable of the engine. Each is a setting with the contract's default, not a
 /// constant.
 public struct BrigadeSettings: Sendable {
@@ -87,6 +89,22 @@ public struct BrigadeSettings: Sendable {
     /// On a graceful shutdown, how long step bodies that are running get to finish and commit
     /// before they are cancelled (real time). No new step starts meanwhile. Default 10 s.
     public var shutdownGrace: Duration = .seconds(10)
+
+    // MARK: Cluster (stores shared by several nodes: PostgreSQL)
+
+    /// This node's name in the cluster. Two live processes must not share one (`brigade serve`
+    /// refuses a second); a node restarted under the same name takes its leases back at once
+    /// instead of waiting for them to expire. Default the host name.
+    public var nodeID: String = ProcessInfo.processInfo.hostName
+    /// How many lease slots the SousChef shards are spread over. Every node of a cluster must use
+    /// the same number. Default 64.
+    public var leaseSlots: Int = 64
+    /// How long a node's heartbeat and leases last on the database clock without a renewal; a
+    /// dead node's shards move after at most this plus a heartbeat. Default 6 s.
+    public var leaseTTL: Duration = .seconds(6)
+    /// How often a node renews its leases and rebalances (real time). Well under `leaseTTL`.
+    /// Default 1 s.
+    public var heartbeatInterval: Duration = .seconds(1)
 
     public init() {}
 }

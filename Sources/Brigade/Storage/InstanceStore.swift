@@ -21,8 +21,10 @@ public protocol InstanceStore: Sendable {
     func instance(_ key: InstanceKey) async throws -> InstanceRow?
 
     /// Claims an instance for an Engine: bumps the epoch and marks it `running`, and returns
-    /// everything a replay needs, read in the same transaction.
-    func claim(seq: Int64, now: Int64) async throws -> ClaimResult
+    /// everything a replay needs, read in the same transaction. With a `lease` (a store shared
+    /// by a cluster), throws ``FencedWriteError`` and changes nothing once the node no longer
+    /// holds it; a store of one node ignores it.
+    func claim(seq: Int64, now: Int64, lease: LeaseFence?) async throws -> ClaimResult
 
     /// Applies an Engine's write. `awaitCommit == false` queues it for the next commit and
     /// returns at once (used for records whose loss in a crash is harmless).
@@ -70,4 +72,11 @@ public protocol InstanceStore: Sendable {
 
     /// How many instances are in each status, over every tenant and workflow (for metrics).
     func instanceCountsByStatus() async throws -> [InstanceStatus: Int]
+}
+
+extension InstanceStore {
+    /// Claims an instance without a lease (one node).
+    public func claim(seq: Int64, now: Int64) async throws -> ClaimResult {
+        try await claim(seq: seq, now: now, lease: nil)
+    }
 }

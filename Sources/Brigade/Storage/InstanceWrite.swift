@@ -5,6 +5,9 @@ import Foundation
 public struct InstanceWrite: Sendable {
     public var seq: Int64
     public var epoch: Int64
+    /// The lease of the node that writes, in a cluster: the write is also rejected once the node
+    /// no longer holds it (see ``LeaseFence``).
+    public var lease: LeaseFence?
     /// Step records to insert or replace.
     public var steps: [StepRecord] = []
     /// Buffered events consumed by waits in this write.

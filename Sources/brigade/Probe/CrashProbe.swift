@@ -2,7 +2,7 @@ import Brigade
 import Foundation
 
 /// The workflow of `brigade crash-probe`: K sequential steps, each appending a line to a ledger
-/// outside the engine before it returns, with a durable sleep half-way (long enough, by default,
+/// (instance, step, pid, start time) outside the engine before it returns, with a durable sleep half-way (long enough, by default,
 /// for the instances to hibernate).
 struct CrashProbe: Workflow {
     static var name: String { "crash-probe" }
@@ -19,7 +19,9 @@ struct CrashProbe: Workflow {
         var sum = 0
         for index in 0..<event.payload.steps {
             sum += try await step.do("step \(index)") { () -> Int in
-                ledger.append("\(event.instanceId)\tstep \(index)\t\(getpid())")
+                // The start (ms since 1970) lets a cluster test tell whether two nodes ran one
+                // step's body at the same time.
+                ledger.append("\(event.instanceId)\tstep \(index)\t\(getpid())\t\(Date().millisecondsSince1970)")
                 try await Task.sleep(for: .milliseconds(event.payload.stepMillis))
                 return index
             }

@@ -69,6 +69,15 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Seconds a request body may take to arrive; past it 408 (env BRIGADE_BODY_TIMEOUT_SECONDS).")
     var bodyTimeoutSeconds: Int = ProcessInfo.processInfo.environment["BRIGADE_BODY_TIMEOUT_SECONDS"].flatMap(Int.init) ?? 30
 
+    @Option(name: .long, help: "This node's name in a cluster on PostgreSQL (env BRIGADE_NODE_ID; default the host name). Two processes on one host need names of their own.")
+    var nodeId: String = ProcessInfo.processInfo.environment["BRIGADE_NODE_ID"] ?? BrigadeSettings().nodeID
+
+    @Option(name: .long, help: "How long a node's leases last without a heartbeat, in milliseconds: a dead node's work moves after about this (env BRIGADE_LEASE_TTL_MS).")
+    var leaseTtlMs: Int = ProcessInfo.processInfo.environment["BRIGADE_LEASE_TTL_MS"].flatMap(Int.init) ?? 6_000
+
+    @Option(name: .long, help: "How often a node renews its leases, in milliseconds (env BRIGADE_HEARTBEAT_MS).")
+    var heartbeatMs: Int = ProcessInfo.processInfo.environment["BRIGADE_HEARTBEAT_MS"].flatMap(Int.init) ?? 1_000
+
     @Option(help: .hidden) var probeLedger: String?
 
     func validate() throws {
@@ -90,6 +99,13 @@ struct ServeCommand: AsyncParsableCommand {
         guard (1...1_000_000).contains(maxStreamsPerTenant) else { throw ValidationError("--max-streams-per-tenant must be from 1 to 1000000.") }
         guard (1...86_400).contains(idleTimeoutSeconds) else { throw ValidationError("--idle-timeout-seconds must be from 1 to 86400.") }
         guard (1...86_400).contains(bodyTimeoutSeconds) else { throw ValidationError("--body-timeout-seconds must be from 1 to 86400.") }
+        guard (1...200).contains(nodeId.count), nodeId.allSatisfy({ $0.isASCII && !$0.isWhitespace && !$0.isNewline }) else {
+            throw ValidationError("--node-id must be 1–200 printable ASCII characters without spaces.")
+        }
+        guard (50...3_600_000).contains(heartbeatMs) else { throw ValidationError("--heartbeat-ms must be from 50 to 3600000.") }
+        guard leaseTtlMs >= 3 * heartbeatMs, leaseTtlMs <= 86_400_000 else {
+            throw ValidationError("--lease-ttl-ms must be at least three heartbeats (3 × --heartbeat-ms) and at most 86400000.")
+        }
     }
 
     func run() async throws {
@@ -99,9 +115,13 @@ struct ServeCommand: AsyncParsableCommand {
         MetricsSystem.bootstrap(BrigadeServer.metricsFactory(registry: registry))
         let store = try await CommandSupport.openStore(db)
         let postgres = store as? PostgresStore
-        // One node per PostgreSQL database until shard leases exist: a second is refused.
-        try await postgres?.holdNodeLock()
-        let runtime = BrigadeRuntime(store: store, logger: logger)
+        // On PostgreSQL, several nodes share the database; one process per node id.
+        try await postgres?.holdNodeLock(node: nodeId)
+        var settings = BrigadeSettings()
+        settings.nodeID = nodeId
+        settings.leaseTTL = .milliseconds(leaseTtlMs)
+        settings.heartbeatInterval = .milliseconds(heartbeatMs)
+        let runtime = BrigadeRuntime(store: store, settings: settings, logger: logger)
         try ExampleWorkflows.register(in: runtime)
         // Dynamic workflows: tenants' JavaScript, each version in its own context of a shared
         // JavaScriptCore VM.
@@ -119,15 +139,15 @@ struct ServeCommand: AsyncParsableCommand {
         if let probeLedger { try runtime.register(CrashProbe(ledger: try LedgerFile(path: probeLedger))) }
 
         let base = "http://\(host):\(port)"
-        if try await store.tenants().isEmpty {
-            let token = try await TenantsCommand.create(id: TenantsCommand.defaultTenant, in: store)
+        // A second node of a cluster finds the tenant the first one made.
+        if try await store.tenants().isEmpty, let token = try? await TenantsCommand.create(id: TenantsCommand.defaultTenant, in: store) {
             say(
                 "Created tenant \"\(TenantsCommand.defaultTenant)\". Its token (shown once; `brigade tenants rotate-token` issues a new one):"
             )
             say("  export BRIGADE_URL=\(base) BRIGADE_ACCOUNT=\(TenantsCommand.defaultTenant) BRIGADE_TOKEN=\(token)")
         }
         say(
-            "Brigade serving \(ExampleWorkflows.names.joined(separator: ", ")) and tenants' JavaScript (brigade deploy) on \(base) with \(CommandSupport.describe(db))")
+            "Brigade serving \(ExampleWorkflows.names.joined(separator: ", ")) and tenants' JavaScript (brigade deploy) on \(base) with \(CommandSupport.describe(db))\(postgres == nil ? "" : " as node \(nodeId)")")
         say("  curl -H \"Authorization: Bearer $BRIGADE_TOKEN\" \(base)/client/v4/accounts/$BRIGADE_ACCOUNT/workflows")
 
         var limits = ConnectionLimits()

@@ -1,0 +1,95 @@
+import Foundation
+import Logging
+
+/// One node's membership of a cluster: heartbeats, and the lease slots it holds.
+///
+/// Each heartbeat (every `heartbeatInterval`, real time) records the node as alive, extends its
+/// leases and reads the cluster; ``LeasePlan`` says which slots to take or give up. Slots given up
+/// have their SousChefs retired (engines stopped) before the lease is released, so that a slot
+/// never runs on two nodes that both know it. The runtime is told the slots it holds after every
+/// change and runs exactly their shards.
+///
+/// A node that cannot reach the database stops running everything once its leases may have
+/// expired, measured on its own monotonic clock from the moment it sent its last successful
+/// heartbeat: the database set the expiry no earlier than that, so by then another node may
+/// hold them. The database's fence rejects its writes anyway; stopping is what keeps its step
+/// bodies from running beside the new owner's.
+final class ClusterMember: Sendable {
+    let node: String
+    let leases: any LeaseStore
+    let settings: BrigadeSettings
+    let logger: Logger
+    /// Runs the shards of the slots held (and retires the others) before it returns.
+    let holding: @Sendable ([Int: LeaseFence]) async -> Void
+
+    init(node: String, leases: any LeaseStore, settings: BrigadeSettings, logger: Logger, holding: @escaping @Sendable ([Int: LeaseFence]) async -> Void) {
+        self.node = node
+        self.leases = leases
+        self.settings = settings
+        var logger = logger
+        logger[metadataKey: "node"] = "\(node)"
+        self.logger = logger
+        self.holding = holding
+    }
+
+    /// Heartbeats until cancelled.
+    func run() async {
+        var held: [Int: LeaseFence] = [:]
+        var validUntil = ContinuousClock.now
+        let ttl = settings.leaseTTL
+        while !Task.isCancelled {
+            let sentAt = ContinuousClock.now
+            do {
+                let view = try await leases.heartbeat(node: node, ttl: ttl)
+                validUntil = sentAt + ttl
+                var now: [Int: LeaseFence] = [:]
+                for lease in view.leases where lease.node == node && !lease.expired {
+                    now[lease.slot] = LeaseFence(slot: lease.slot, node: node, epoch: lease.epoch)
+                }
+                let plan = LeasePlan.decide(node: node, view: view, slots: settings.leaseSlots)
+                if !plan.release.isEmpty {
+                    for slot in plan.release { now[slot] = nil }
+                    // Retire the shards first: nothing of ours runs once another node can take them.
+                    await holding(now)
+                    held = now
+                    try await leases.release(slots: plan.release, node: node)
+                    logger.info("released lease slots for other nodes", metadata: ["slots": "\(plan.release.sorted())"])
+                }
+                if !plan.acquire.isEmpty {
+                    let taken = try await leases.acquire(slots: plan.acquire, node: node, ttl: ttl)
+                    for fence in taken { now[fence.slot] = fence }
+                    if !taken.isEmpty {
+                        logger.info("took lease slots", metadata: ["slots": "\(taken.map(\.slot).sorted())"])
+                    }
+                }
+                let lost = held.filter { now[$0.key] != $0.value }.map(\.key)
+                if !lost.isEmpty { logger.warning("lost lease slots to another node", metadata: ["slots": "\(lost.sorted())"]) }
+                if now != held {
+                    held = now
+                    await holding(held)
+                }
+            } catch is CancellationError {
+                break
+            } catch {
+                logger.error("heartbeat failed: \(error)")
+                // Give everything up a margin before the leases may expire, not after.
+                if !held.isEmpty, ContinuousClock.now >= validUntil - settings.heartbeatInterval {
+                    logger.warning("leases may have expired without a heartbeat: stopping every shard of this node")
+                    held = [:]
+                    await holding(held)
+                }
+            }
+            try? await Task.sleep(for: settings.heartbeatInterval)
+        }
+    }
+
+    /// Leaves the cluster after a graceful shutdown: the other nodes take the slots at their next
+    /// heartbeat instead of after the expiry.
+    func leave() async {
+        do {
+            try await leases.leave(node: node)
+        } catch {
+            logger.warning("leaving the cluster failed; its leases expire instead: \(error)")
+        }
+    }
+}

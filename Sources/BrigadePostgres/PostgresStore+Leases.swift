@@ -1,0 +1,173 @@
+import Brigade
+import Foundation
+import Logging
+import PostgresNIO
+
+/// Nodes, shard leases and wake-ups across nodes. Every time is `clock_timestamp()`, the
+/// database's clock, so that a lease's expiry means the same to every node.
+extension PostgresStore: LeaseStore {
+    /// The channel of wake-ups between nodes.
+    static let wakeChannel = "brigade_wake"
+
+    /// Milliseconds since 1970 of a timestamptz expression.
+    static func milliseconds(_ expression: String) -> String { "(extract(epoch FROM \(expression)) * 1000)::bigint" }
+
+    public func heartbeat(node: String, ttl: Duration) async throws -> ClusterView {
+        let ttl = ttl.wholeMilliseconds
+        return try await read { connection, logger in
+            // The node first: its heartbeat expires no later than the leases it renews, so a
+            // node whose leases are free is never still counted as live.
+            try await connection.query(
+                """
+                INSERT INTO nodes (node, started_at, heartbeat_at, expires_at)
+                VALUES (\(node), clock_timestamp(), clock_timestamp(), clock_timestamp() + \(ttl) * interval '1 millisecond')
+                ON CONFLICT (node) DO UPDATE SET heartbeat_at = excluded.heartbeat_at, expires_at = excluded.expires_at
+                """, logger: logger)
+            try await connection.query(
+                """
+                UPDATE shard_leases SET expires_at = clock_timestamp() + \(ttl) * interval '1 millisecond' WHERE owner = \(node)
+                """, logger: logger)
+            return try await Self.clusterView(on: connection, logger: logger)
+        }
+    }
+
+    public func clusterView() async throws -> ClusterView {
+        try await read { connection, logger in try await Self.clusterView(on: connection, logger: logger) }
+    }
+
+    static func clusterView(on connection: PostgresConnection, logger: Logger) async throws -> ClusterView {
+        var now: Int64 = 0
+        for try await value in try await connection.query("SELECT \(unescaped: milliseconds("clock_timestamp()"))", logger: logger)
+            .decode(Int64.self)
+        {
+            now = value
+        }
+        var nodes: [ClusterView.Node] = []
+        for try await (id, started, heartbeat, live) in try await connection.query(
+            """
+            SELECT node, \(unescaped: milliseconds("started_at")), \(unescaped: milliseconds("heartbeat_at")),
+                expires_at > clock_timestamp() FROM nodes ORDER BY node
+            """, logger: logger
+        ).decode((String, Int64, Int64, Bool).self) {
+            nodes.append(ClusterView.Node(id: id, startedAt: started, heartbeatAt: heartbeat, live: live))
+        }
+        var leases: [ClusterView.Lease] = []
+        for try await (slot, owner, epoch, expires, expired) in try await connection.query(
+            """
+            SELECT slot, owner, epoch, \(unescaped: milliseconds("expires_at")), expires_at <= clock_timestamp()
+            FROM shard_leases ORDER BY slot
+            """, logger: logger
+        ).decode((Int32, String, Int64, Int64, Bool).self) {
+            leases.append(ClusterView.Lease(slot: Int(slot), node: owner, epoch: epoch, expiresAt: expires, expired: expired || owner.isEmpty))
+        }
+        return ClusterView(nodes: nodes, leases: leases, now: now)
+    }
+
+    public func acquire(slots: [Int], node: String, ttl: Duration) async throws -> [LeaseFence] {
+        guard !slots.isEmpty else { return [] }
+        let ttl = ttl.wholeMilliseconds
+        let wanted = slots.map { Int32(clamping: $0) }
+        return try await read { connection, logger in
+            // A slot changes hands only once its lease expired; taking it from another node (or
+            // from none, after a release) bumps the epoch, which fences the old holder's writes.
+            var taken: [LeaseFence] = []
+            for try await (slot, epoch) in try await connection.query(
+                """
+                INSERT INTO shard_leases AS l (slot, owner, epoch, expires_at)
+                SELECT s, \(node), 1, clock_timestamp() + \(ttl) * interval '1 millisecond' FROM unnest(\(wanted)::integer[]) AS s
+                ON CONFLICT (slot) DO UPDATE SET owner = excluded.owner,
+                    epoch = CASE WHEN l.owner = excluded.owner THEN l.epoch ELSE l.epoch + 1 END,
+                    expires_at = excluded.expires_at
+                WHERE l.owner = excluded.owner OR l.expires_at <= clock_timestamp()
+                RETURNING slot, epoch
+                """, logger: logger
+            ).decode((Int32, Int64).self) {
+                taken.append(LeaseFence(slot: Int(slot), node: node, epoch: epoch))
+            }
+            return taken
+        }
+    }
+
+    public func release(slots: [Int], node: String) async throws {
+        guard !slots.isEmpty else { return }
+        let given = slots.map { Int32(clamping: $0) }
+        _ = try await read { connection, logger in
+            try await connection.query(
+                """
+                UPDATE shard_leases SET owner = '', expires_at = clock_timestamp()
+                WHERE owner = \(node) AND slot = ANY(\(given)::integer[])
+                """, logger: logger)
+        }
+    }
+
+    public func leave(node: String) async throws {
+        try await read { connection, logger in
+            try await connection.query(
+                "UPDATE shard_leases SET owner = '', expires_at = clock_timestamp() WHERE owner = \(node)", logger: logger)
+            try await connection.query("DELETE FROM nodes WHERE node = \(node)", logger: logger)
+        }
+    }
+
+    public func wake(_ wakeup: ShardWakeup) async throws {
+        let payload = String(decoding: try JSONEncoder().encode(wakeup), as: UTF8.self)
+        _ = try await read { connection, logger in
+            try await connection.query("SELECT pg_notify(\(Self.wakeChannel), \(payload))", logger: logger)
+        }
+    }
+
+    public func pendingEvent(_ eventSeq: Int64, instance seq: Int64) async throws -> EventRecord? {
+        try await read { connection, logger in
+            for try await (eventSeq, type, payload, createdAt) in try await connection.query(
+                "SELECT seq, type, payload, created_at FROM events WHERE seq = \(eventSeq) AND instance_seq = \(seq) AND NOT consumed",
+                logger: logger
+            ).decode((Int64, String, Data, Int64).self) {
+                return EventRecord(seq: eventSeq, type: type, payload: payload, createdAt: createdAt)
+            }
+            return nil
+        }
+    }
+
+    public func wakeups() -> AsyncStream<ShardWakeup> {
+        let client = self.client
+        let logger = self.logger
+        let (stream, continuation) = AsyncStream.makeStream(of: ShardWakeup.self, bufferingPolicy: .bufferingNewest(10_000))
+        let listener = Task {
+            let decoder = JSONDecoder()
+            while !Task.isCancelled {
+                do {
+                    try await client.withConnection { connection in
+                        try await connection.listen(on: Self.wakeChannel) { notifications in
+                            for try await notification in notifications {
+                                if let wakeup = try? decoder.decode(ShardWakeup.self, from: Data(notification.payload.utf8)) {
+                                    continuation.yield(wakeup)
+                                }
+                            }
+                        }
+                    }
+                } catch {
+                    if Task.isCancelled { break }
+                    // Wake-ups sent meanwhile are lost; the sweep finds their instances.
+                    logger.warning("listening for wake-ups failed; trying again: \(PostgresFailure.mapped(error))")
+                }
+                try? await Task.sleep(for: .seconds(1))
+            }
+            continuation.finish()
+        }
+        continuation.onTermination = { _ in listener.cancel() }
+        return stream
+    }
+
+    /// The part of a statement's WHERE that holds only while `lease` is still the writer's: same
+    /// node, same epoch, not expired on the database clock. Empty without a lease.
+    ///
+    /// The lease row is read, not locked: a slot that changes hands while this transaction runs
+    /// is safe anyway, because the new owner's claim of the instance waits for this
+    /// transaction's row lock, reads what it wrote, and bumps the instance's epoch.
+    static func leaseCondition(_ lease: LeaseFence?, _ sql: inout NumberedBinds) throws -> String {
+        guard let lease else { return "" }
+        return """
+             AND EXISTS (SELECT 1 FROM shard_leases WHERE slot = \(try sql.bind(Int32(clamping: lease.slot)))
+                AND owner = \(try sql.bind(lease.node)) AND epoch = \(try sql.bind(lease.epoch)) AND expires_at > clock_timestamp())
+            """
+    }
+}

@@ -1,0 +1,130 @@
+import Brigade
+import Foundation
+
+/// What the runtime relies on from a store that several nodes share (``LeaseStore``), as checks
+/// any such store must pass; run against PostgreSQL by `LeaseContractTests`.
+///
+/// Lease expiry is the database's clock, which a test cannot move: the checks that need a lease
+/// to expire give it a 150 ms TTL and wait for it in real time (the only real waits here).
+public enum LeaseContract {
+    public struct Check: Sendable, CustomStringConvertible {
+        public let name: String
+        public let run: @Sendable (any WorkflowStore & LeaseStore) async throws -> Void
+        public var description: String { name }
+    }
+
+    public static let checks: [Check] = [
+        Check(name: "a held slot is refused to another node", run: heldSlotsAreRefused),
+        Check(name: "an expired lease moves with a new epoch; a heartbeat keeps one", run: expiryMovesLeases),
+        Check(name: "a claim and a write under a lost lease are rejected whole", run: lostLeaseFencesWrites),
+        Check(name: "release and leave free slots at once", run: releaseAndLeave),
+        Check(name: "wake-ups reach the listening nodes", run: wakeups),
+    ]
+
+    static let shortTTL: Duration = .milliseconds(150)
+
+    static func expect(_ condition: Bool, _ what: @autoclosure () -> String) throws {
+        if !condition { throw StoreContractViolation(what()) }
+    }
+
+    static func waitForExpiry() async throws { try await Task.sleep(for: .milliseconds(300)) }
+
+    static func heldSlotsAreRefused(_ store: any WorkflowStore & LeaseStore) async throws {
+        let a = try await store.acquire(slots: [0, 1], node: "a", ttl: .seconds(30))
+        try expect(a.map(\.slot).sorted() == [0, 1] && a.allSatisfy { $0.epoch == 1 && $0.node == "a" }, "a takes two free slots at epoch 1: \(a)")
+        let b = try await store.acquire(slots: [0, 1, 2], node: "b", ttl: .seconds(30))
+        try expect(b.map(\.slot) == [2], "b gets only the free slot: \(b)")
+        let again = try await store.acquire(slots: [0], node: "a", ttl: .seconds(30))
+        try expect(again == [LeaseFence(slot: 0, node: "a", epoch: 1)], "taking a slot it holds keeps its epoch: \(again)")
+        let view = try await store.heartbeat(node: "a", ttl: .seconds(30))
+        try expect(view.nodes.map(\.id) == ["a"] && view.nodes[0].live, "a heartbeat makes the node live: \(view.nodes)")
+        try expect(view.leases.filter { $0.node == "a" && !$0.expired }.map(\.slot) == [0, 1], "the view shows a's slots: \(view.leases)")
+    }
+
+    static func expiryMovesLeases(_ store: any WorkflowStore & LeaseStore) async throws {
+        _ = try await store.acquire(slots: [3], node: "a", ttl: shortTTL)
+        _ = try await store.acquire(slots: [4], node: "a", ttl: shortTTL)
+        try await waitForExpiry()
+        // a's heartbeat comes back for slot 4 before anyone took it: renewed, same epoch.
+        _ = try await store.heartbeat(node: "a", ttl: .seconds(30))
+        let taken = try await store.acquire(slots: [3, 4], node: "b", ttl: .seconds(30))
+        try expect(taken.map(\.slot) == [], "renewed leases are a's again, not b's: \(taken)")
+        let view = try await store.clusterView()
+        try expect(view.leases.filter { $0.node == "a" && !$0.expired }.map(\.slot) == [3, 4], "both renewed: \(view.leases)")
+        // Now let them lapse for real.
+        _ = try await store.heartbeat(node: "a", ttl: shortTTL)
+        try await waitForExpiry()
+        let moved = try await store.acquire(slots: [3, 4], node: "b", ttl: .seconds(30))
+        try expect(moved.map(\.slot).sorted() == [3, 4] && moved.allSatisfy { $0.epoch == 2 }, "expired leases move at epoch 2: \(moved)")
+        let late = try await store.heartbeat(node: "a", ttl: .seconds(30))
+        try expect(!late.leases.contains { $0.node == "a" }, "a late heartbeat does not take them back: \(late.leases)")
+    }
+
+    static func lostLeaseFencesWrites(_ store: any WorkflowStore & LeaseStore) async throws {
+        let seq = try await StoreContract.create(store, "leased")
+        let lease = try await store.acquire(slots: [5], node: "a", ttl: shortTTL)[0]
+        guard case .claimed(let engine) = try await store.claim(seq: seq, now: 2_000, lease: lease) else {
+            throw StoreContractViolation("a claim under a held lease did not claim")
+        }
+        var write = InstanceWrite(seq: seq, epoch: engine.row.epoch, now: 2_100)
+        write.lease = lease
+        write.steps = [StepRecord(name: "s", count: 1, kind: .do, position: 0, status: .complete, value: Data("1".utf8), startedAt: 2_100)]
+        try await store.write(write, awaitCommit: true)
+        try await waitForExpiry()
+        // Expired and not yet taken: still rejected (the lease may move at any moment).
+        var late = write
+        late.steps[0].name = "late"
+        try await StoreContract.expectFenced("a write under an expired lease") { try await store.write(late, awaitCommit: true) }
+        let taken = try await store.acquire(slots: [5], node: "b", ttl: .seconds(30))
+        try expect(taken.first?.epoch == lease.epoch + 1, "b takes the slot at a new epoch: \(taken)")
+        try await StoreContract.expectFenced("a write under a lease another node took") { try await store.write(late, awaitCommit: true) }
+        try await StoreContract.expectFenced("a claim under a lease another node took") {
+            _ = try await store.claim(seq: seq, now: 3_000, lease: lease)
+        }
+        let steps = try await store.steps(of: StoreContract.key("leased")).map(\.name)
+        try expect(steps == ["s"], "nothing of the rejected writes was applied: \(steps)")
+        guard case .claimed(let replay) = try await store.claim(seq: seq, now: 3_100, lease: taken[0]) else {
+            throw StoreContractViolation("the new holder could not claim")
+        }
+        try expect(replay.row.epoch > engine.row.epoch && replay.steps.map(\.name) == ["s"], "the new holder replays what was committed")
+    }
+
+    static func releaseAndLeave(_ store: any WorkflowStore & LeaseStore) async throws {
+        _ = try await store.heartbeat(node: "a", ttl: .seconds(30))
+        _ = try await store.acquire(slots: [6, 7], node: "a", ttl: .seconds(30))
+        try await store.release(slots: [6], node: "b")
+        try expect(try await store.acquire(slots: [6], node: "b", ttl: .seconds(30)).isEmpty, "a node cannot release another's slot")
+        try await store.release(slots: [6], node: "a")
+        let renewed = try await store.heartbeat(node: "a", ttl: .seconds(30))
+        try expect(renewed.leases.first { $0.slot == 6 }?.expired == true, "a heartbeat does not renew a released slot: \(renewed.leases)")
+        try expect(try await store.acquire(slots: [6], node: "b", ttl: .seconds(30)).map(\.epoch) == [2], "a released slot is free at once")
+        try await store.leave(node: "a")
+        try expect(try await store.acquire(slots: [7], node: "b", ttl: .seconds(30)).map(\.slot) == [7], "leaving frees every slot")
+        let view = try await store.clusterView()
+        try expect(!view.nodes.contains { $0.id == "a" }, "a node that left is gone from the view: \(view.nodes)")
+    }
+
+    static func wakeups(_ store: any WorkflowStore & LeaseStore) async throws {
+        let stream = store.wakeups()
+        let sent = ShardWakeup(
+            kind: .event, shard: ShardKey(tenant: "t", workflow: "w", shard: 1), seq: 42, id: "i-1", event: 7, status: .waiting)
+        // The listener connects in the background: send until one arrives.
+        let received = try await withThrowingTaskGroup(of: ShardWakeup?.self) { group in
+            group.addTask {
+                for await wakeup in stream { return wakeup }
+                return nil
+            }
+            group.addTask {
+                for _ in 0..<100 {
+                    try await store.wake(sent)
+                    try await Task.sleep(for: .milliseconds(50))
+                }
+                return nil
+            }
+            let first = try await group.next() ?? nil
+            group.cancelAll()
+            return first
+        }
+        try expect(received == sent, "the wake-up arrives whole: \(String(describing: received))")
+    }
+}

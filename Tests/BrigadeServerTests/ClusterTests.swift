@@ -1,0 +1,232 @@
+import Brigade
+import BrigadePostgres
+import BrigadeTesting
+import Foundation
+import Testing
+
+/// Three real `brigade serve` nodes on one PostgreSQL database (R4, R5, R11 of RELIABILITY.md,
+/// small): instances created through every node, nodes killed with SIGKILL and one paused with
+/// SIGSTOP past its lease while crash-probe step bodies append (instance, step, pid, start) to a
+/// ledger outside the engine. Every instance completes with the right output, a step committed
+/// before a kill never runs again, no step's body runs on two live nodes at once, a dead node's
+/// slots move within the lease TTL and a heartbeat, and concurrent creates of one id through
+/// different nodes make exactly one instance.
+@Suite(.serialized, .enabled(if: PostgresTestServer.isAvailable, "needs PostgreSQL's programs (initdb, pg_ctl)"))
+struct ClusterTests {
+    static let leaseTTL = 1_500
+    static let heartbeat = 250
+    static let steps = 6
+    static let stepMillis: Int64 = 150
+
+    final class Node {
+        let id: String
+        let port: Int
+        var server: ServerProcess
+        var pid: String { "\(server.process.processIdentifier)" }
+        init(id: String, port: Int, server: ServerProcess) {
+            self.id = id
+            self.port = port
+            self.server = server
+        }
+    }
+
+    @Test func nodesDieAndPauseAndEveryInstanceCompletesOnce() async throws {
+        let binary = try BrigadeExecutable.url()
+        let directory = try TemporaryDirectory(prefix: "brigade-cluster")
+        defer { directory.remove() }
+        let db = try PostgresTestServer.shared().newDatabase()
+        let ledger = directory.file("ledger.tsv")
+        let reader = try PostgresStore(url: db, maxConnections: 2)
+        try await reader.migrate()
+        let basePort = 21_000 + Int(getpid() % 9_000)
+        func launch(_ id: String, port: Int) throws -> ServerProcess {
+            try ServerProcess(
+                binary: binary,
+                arguments: [
+                    "serve", "--db", db, "--port", "\(port)", "--node-id", id, "--lease-ttl-ms", "\(Self.leaseTTL)",
+                    "--heartbeat-ms", "\(Self.heartbeat)", "--probe-ledger", ledger,
+                ])
+        }
+        var nodes: [Node] = []
+        defer { for node in nodes where node.server.process.isRunning { node.server.kill() } }
+        // The first node makes the tenant and prints its token; the others find it.
+        nodes.append(Node(id: "n0", port: basePort, server: try launch("n0", port: basePort)))
+        let token = try await nodes[0].server.token()
+        for index in 1..<3 {
+            nodes.append(Node(id: "n\(index)", port: basePort + index, server: try launch("n\(index)", port: basePort + index)))
+        }
+        for node in nodes.dropFirst() { _ = try await node.server.waitForListening() }
+        try await eventually("the slots to spread over three nodes", timeout: .seconds(30)) {
+            let view = try await reader.clusterView()
+            let held = Dictionary(grouping: view.leases.filter { !$0.expired }, by: \.node).mapValues(\.count)
+            return held.count == 3 && held.values.allSatisfy { $0 >= 20 } && held.values.reduce(0, +) == 64
+        }
+
+        // Instances created through every node: most land in shards another node runs.
+        var ids: [String] = []
+        func create(_ count: Int, prefix: String) async throws {
+            for index in 0..<count {
+                let node = nodes[index % nodes.count]
+                let id = "\(prefix)-\(index)"
+                let output = try await run(
+                    binary,
+                    [
+                        "trigger", "crash-probe", #"{"steps": \#(Self.steps), "stepMillis": \#(Self.stepMillis), "sleepMillis": 300}"#,
+                        "--id", id,
+                    ],
+                    environment: Self.environment(port: node.port, token: token))
+                #expect(output.contains("queued successfully"), "\(output)")
+                ids.append(id)
+            }
+        }
+        // R4: kill -9 the node that ran the latest body, twice; the others take its slots.
+        var killedAt: [String: Int64] = [:]
+        var committedAtKill: [(at: Int64, steps: Set<String>)] = []
+        var takeovers: [Int64] = []
+        for round in 0..<2 {
+            let target = ProbeLedger.lines(at: ledger).count + 12
+            try await create(12, prefix: "r4-\(round)")
+            try await eventually("step bodies to run before kill \(round + 1)", timeout: .seconds(60)) {
+                ProbeLedger.lines(at: ledger).count >= target
+            }
+            let busyPid = ProbeLedger.lines(at: ledger).last!.pid
+            let victim = nodes.first { $0.pid == busyPid } ?? nodes[round]
+            let pid = victim.pid
+            victim.server.kill()
+            let now = Date().millisecondsSince1970
+            killedAt[pid] = now
+            // Stamped when the read has ended: the live nodes go on committing meanwhile, and a
+            // body started before the stamp may be the one that committed what the read saw.
+            let committed = try await Self.committedSteps(reader, ids: ids)
+            committedAtKill.append((Date().millisecondsSince1970, committed))
+            // Takeover: every slot held by a live node other than the dead one.
+            try await eventually("the slots of \(victim.id) to move", timeout: .seconds(30)) {
+                let view = try await reader.clusterView()
+                let held = view.leases.filter { !$0.expired && $0.node != victim.id }
+                return held.count == 64
+            }
+            takeovers.append(Date().millisecondsSince1970 - now)
+            victim.server = try launch(victim.id, port: victim.port)
+            _ = try await victim.server.waitForListening()
+        }
+
+        // R5: SIGSTOP a node that holds slots past its lease, then SIGCONT: it loses them, its
+        // writes are fenced, and it rejoins.
+        let before = ProbeLedger.lines(at: ledger).count
+        try await create(9, prefix: "r5")
+        let paused = nodes[2]
+        try await eventually("\(paused.id) to hold slots again", timeout: .seconds(30)) {
+            try await reader.clusterView().leases.contains { !$0.expired && $0.node == paused.id }
+        }
+        try await eventually("step bodies to run before the pause", timeout: .seconds(60)) {
+            ProbeLedger.lines(at: ledger).count >= before + 12
+        }
+        let pausedPid = paused.pid
+        let heldBeforePause = try await reader.clusterView().leases.filter { !$0.expired && $0.node == paused.id }
+        let pausedAt = Date().millisecondsSince1970
+        paused.server.process.send(SIGSTOP)
+        try await eventually("the paused node's slots to move", timeout: .seconds(30)) {
+            let view = try await reader.clusterView()
+            return view.leases.filter { !$0.expired && $0.node != paused.id }.count == 64
+        }
+        try await Task.sleep(for: .milliseconds(500))
+        paused.server.process.send(SIGCONT)
+        try await eventually("\(paused.id) to rejoin with slots of its own", timeout: .seconds(30)) {
+            try await reader.clusterView().leases.contains { !$0.expired && $0.node == paused.id }
+        }
+
+        try await eventually("every instance to complete", timeout: .seconds(120)) {
+            for id in ids {
+                guard try await reader.instance(Self.key(id))?.status == .complete else { return false }
+            }
+            return true
+        }
+        let expected = "\((0..<Self.steps).reduce(0, +))"
+        for id in ids {
+            let row = try await reader.instance(Self.key(id))
+            #expect(row?.output.map { String(decoding: $0, as: UTF8.self) } == expected, "\(id)")
+            #expect(try await reader.steps(of: Self.key(id)).filter { $0.kind == .do }.count == Self.steps, "one record per step of \(id)")
+        }
+        // Every slot the paused node held changed hands: the fences its engines carried then are
+        // void, so whatever it wrote after SIGCONT under them was rejected.
+        let leasesNow = Dictionary(uniqueKeysWithValues: try await reader.clusterView().leases.map { ($0.slot, $0) })
+        #expect(!heldBeforePause.isEmpty)
+        for lease in heldBeforePause {
+            #expect((leasesNow[lease.slot]?.epoch ?? 0) > lease.epoch, "slot \(lease.slot) kept epoch \(lease.epoch) across the pause")
+        }
+
+        let lines = ProbeLedger.lines(at: ledger)
+        #expect(Set(lines.map(\.step)).count == ids.count * Self.steps, "every step body ran")
+        // A step committed before a kill never ran again after it.
+        for snapshot in committedAtKill {
+            let again = lines.filter { ($0.startedAt ?? 0) > snapshot.at && snapshot.steps.contains($0.step) }
+            #expect(again.isEmpty, "committed steps ran again: \(again.prefix(5).map(\.step))")
+        }
+        // No step's body ran on two live nodes at once: a second execution on another node starts
+        // only after the first ended, or after its node was killed. The paused node's bodies
+        // that were running when it stopped are the one exception R5 allows (their writes are
+        // fenced).
+        var overlaps: [String] = []
+        for (step, executions) in Dictionary(grouping: lines, by: \.step) {
+            let sorted = executions.sorted { ($0.startedAt ?? 0) < ($1.startedAt ?? 0) }
+            for (first, second) in zip(sorted, sorted.dropFirst()) where first.pid != second.pid {
+                guard let start = first.startedAt, let next = second.startedAt else { continue }
+                if first.pid == pausedPid, start <= pausedAt { continue }
+                let end = min(start + Self.stepMillis, killedAt[first.pid] ?? .max)
+                if next < end { overlaps.append("\(step): \(first.pid)@\(start) and \(second.pid)@\(next)") }
+            }
+        }
+        #expect(overlaps.isEmpty, "bodies ran on two nodes at once: \(overlaps.prefix(5))")
+        for takeover in takeovers {
+            // The lease TTL and a heartbeat, with room for a loaded two-core machine.
+            #expect(takeover <= Int64(Self.leaseTTL + Self.heartbeat + 2_500), "takeover took \(takeover) ms")
+        }
+
+        // R11: one id created at once through every node makes exactly one instance.
+        for index in 0..<4 {
+            let id = "r11-\(index)"
+            let outputs = try await withThrowingTaskGroup(of: String.self) { group in
+                for port in nodes.map(\.port) {
+                    group.addTask {
+                        try await runToEnd(
+                            binary, ["trigger", "crash-probe", #"{"steps": 1, "stepMillis": 1, "sleepMillis": 0}"#, "--id", id],
+                            environment: ProcessInfo.processInfo.environment.merging(Self.environment(port: port, token: token)) { $1 },
+                            mergingErrors: true
+                        ).output
+                    }
+                }
+                return try await group.reduce(into: [String]()) { $0.append($1) }
+            }
+            #expect(outputs.filter { $0.contains("queued successfully") }.count == 1, "\(id): \(outputs)")
+            #expect(try await reader.instance(Self.key(id)) != nil)
+        }
+        print(
+            "cluster: \(ids.count) instances, \(lines.count) body executions, 2 kills (takeover \(takeovers) ms), 1 SIGSTOP past the lease"
+        )
+        for node in nodes { _ = try await node.server.terminate() }
+        nodes.removeAll()
+        await reader.close()
+    }
+
+    static func key(_ id: String) -> InstanceKey {
+        InstanceKey(tenant: BrigadeRuntime.defaultTenant, workflow: "crash-probe", id: id)
+    }
+
+    static func environment(port: Int, token: String) -> [String: String] {
+        ["BRIGADE_URL": "http://127.0.0.1:\(port)", "BRIGADE_TOKEN": token, "BRIGADE_ACCOUNT": "default"]
+    }
+
+    static func committedSteps(_ store: PostgresStore, ids: [String]) async throws -> Set<String> {
+        var committed = Set<String>()
+        for id in ids {
+            for step in try await store.steps(of: key(id)) where step.kind == .do && step.status == .complete {
+                committed.insert("\(id)/\(step.name)")
+            }
+        }
+        return committed
+    }
+
+    func run(_ binary: URL, _ arguments: [String], environment: [String: String]) async throws -> String {
+        try await runToEnd(binary, arguments, environment: ProcessInfo.processInfo.environment.merging(environment) { $1 }).output
+    }
+}
