@@ -25,6 +25,55 @@ import Testing
         #expect(GatekeeperState.waterfill([], capacity: 10) == [])
     }
 
+    /// Found by the cluster's limit test (and true of one node too): a lessee whose last instance
+    /// ends keeps its idle slot, and its demand, zero before, does not change; the lessee that
+    /// asked while every slot was taken must still get the slot, without waiting for a sweep.
+    @Test func aSlotFreedByAnIdleLesseeReachesOneThatIsWaiting() {
+        var state = GatekeeperState(capacity: 1, workflowCap: nil)
+        let (a, b) = twoWorkflows(&state)
+        _ = state.request(a, .init(woken: 0, fresh: 1))
+        _ = state.cycle()
+        #expect(Self.start(&state, a))
+        _ = state.request(a, .zero)
+        _ = state.cycle()
+        _ = state.request(b, .init(woken: 0, fresh: 1))
+        let none = state.cycle()
+        #expect(none.isEmpty, "every slot is in use")
+        state.pending = false
+        state.finished(a)
+        #expect(state.pending, "a finished instance while another lessee waits must bring a cycle")
+        let granted = state.cycle()
+        #expect(granted == [b])
+        #expect(Self.start(&state, b))
+        #expect(state.check() == nil)
+    }
+
+    /// After the capacity was lowered, a lessee can hold a free slot that the capacity does not
+    /// let it use yet; once an instance elsewhere ends, the cycle wakes it.
+    @Test func aLesseeHeldBackByALoweredCapacityIsWokenWhenASlotFrees() {
+        var state = GatekeeperState(capacity: 2, workflowCap: nil)
+        let (a, b) = twoWorkflows(&state)
+        _ = state.request(a, .init(woken: 0, fresh: 1))
+        _ = state.request(b, .init(woken: 0, fresh: 2))
+        _ = state.cycle()
+        #expect(Self.start(&state, a))
+        #expect(Self.start(&state, b))
+        _ = state.request(a, .zero)
+        _ = state.request(b, .init(woken: 0, fresh: 1))
+        _ = state.setCapacity(1)
+        #expect(!Self.start(&state, b), "two run; the capacity is one")
+        state.finished(a)
+        #expect(!Self.start(&state, b), "one still runs")
+        state.finished(b)
+        #expect(state.pending)
+        let woken = state.cycle()
+        #expect(woken.contains(b))
+        #expect(Self.start(&state, b))
+        #expect(state.check() == nil)
+    }
+
+    static func start(_ state: inout GatekeeperState, _ id: LesseeID) -> Bool { state.tryStart(id) }
+
     @Test func twoWorkflowsWithLongQueuesShareEqually() {
         var state = GatekeeperState(capacity: 100, workflowCap: nil)
         let (a, b) = twoWorkflows(&state)
@@ -113,14 +162,22 @@ import Testing
         var running = Dictionary(uniqueKeysWithValues: ids.map { ($0, 0) })
         for step in 0..<400 {
             let id = ids[Int(random.next() % UInt64(ids.count))]
-            switch random.next() % 4 {
+            switch random.next() % 5 {
             case 0: _ = state.request(id, .init(woken: Int(random.next() % 5), fresh: Int(random.next() % 8)))
-            case 1: if state.tryStart(id) { running[id]! += 1 }
+            case 1:
+                if state.tryStart(id) {
+                    running[id]! += 1
+                    // A start never takes the node past its capacity, lowered or not.
+                    #expect(running.values.reduce(0, +) <= state.capacity, "seed \(seed), step \(step): a start past the capacity")
+                }
             case 2:
                 if running[id]! > 0 {
                     state.finished(id)
                     running[id]! -= 1
                 }
+            case 3:
+                // The node's share of a cluster's slots moves (up to the original capacity).
+                if random.next() % 3 == 0 { _ = state.setCapacity(Int(random.next() % UInt64(capacity + 1))) }
             default: _ = state.cycle()
             }
             if let problem = state.check() {
@@ -130,6 +187,7 @@ import Testing
             let consistent = ids.allSatisfy { id in state.lessees[id]?.inUse == running[id] }
             #expect(consistent, "seed \(seed), step \(step): the Gatekeeper's count of running instances drifted")
         }
+        _ = state.setCapacity(capacity)
         for id in ids {
             while running[id]! > 0 {
                 state.finished(id)

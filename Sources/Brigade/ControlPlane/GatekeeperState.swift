@@ -2,7 +2,10 @@
 /// an instance, and what each asked for in its latest request. Held in the Gatekeeper's `Mutex`.
 ///
 /// Invariants (checked by a property test): `0 ≤ inUse ≤ leased` for every lessee, and
-/// `Σ leased == leasedTotal ≤ capacity`.
+/// `Σ leased == leasedTotal`, and `leasedTotal - Σ owed ≤ capacity` (equal to `leasedTotal ≤
+/// capacity` unless the capacity was lowered while instances ran: their slots are owed back).
+/// In a cluster the capacity is the node's share of the account's slots (``SlotShare``), which
+/// changes.
 struct GatekeeperState: Sendable {
     /// What a SousChef is waiting to run, by class: woken (resumed) instances go first.
     struct Demand: Sendable, Hashable {
@@ -21,10 +24,14 @@ struct GatekeeperState: Sendable {
         var owed = 0
     }
 
-    let capacity: Int
+    private(set) var capacity: Int
     let workflowCap: Int?
     var lessees: [LesseeID: Lessee] = [:]
     var leasedTotal = 0
+    /// Instances running over all lessees. Bounded by the capacity as well as by each lessee's
+    /// lease: after the capacity was lowered, a lessee whose lease was not cut may not start what
+    /// another's slots still owed back would put past it.
+    var inUseTotal = 0
     /// A request or a returned slot since the last cycle.
     var pending = false
 
@@ -33,14 +40,29 @@ struct GatekeeperState: Sendable {
         self.workflowCap = workflowCap
     }
 
+    /// Changes the capacity and divides it again at once: idle slots beyond it are taken back now,
+    /// slots in use are owed back as their instances stop, and no lessee starts an instance past
+    /// its new share meanwhile. Returns the lessees that received slots.
+    mutating func setCapacity(_ capacity: Int) -> [LesseeID] {
+        self.capacity = max(0, capacity)
+        return cycle()
+    }
+
+    /// Every lessee's running instances and demand, summed: what this node reports when it asks
+    /// for its share of a cluster's slots.
+    var totals: (inUse: Int, woken: Int, fresh: Int) {
+        lessees.values.reduce((0, 0, 0)) { ($0.0 + $1.inUse, $0.1 + $1.demand.woken, $0.2 + $1.demand.fresh) }
+    }
+
     mutating func register(_ id: LesseeID, workflow: String) {
         if lessees[id] == nil { lessees[id] = Lessee(workflow: workflow) }
     }
 
     /// Uses a slot the lessee already holds: no cycle of latency. False when it holds no free one.
     mutating func tryStart(_ id: LesseeID) -> Bool {
-        guard var lessee = lessees[id], lessee.inUse < lessee.leased - lessee.owed else { return false }
+        guard var lessee = lessees[id], lessee.inUse < lessee.leased - lessee.owed, inUseTotal < capacity else { return false }
         lessee.inUse += 1
+        inUseTotal += 1
         lessees[id] = lessee
         return true
     }
@@ -51,6 +73,7 @@ struct GatekeeperState: Sendable {
         guard var lessee = lessees[id] else { return }
         precondition(lessee.inUse > 0, "Gatekeeper: an instance finished that held no slot")
         lessee.inUse -= 1
+        inUseTotal -= 1
         if lessee.owed > 0 {
             lessee.owed -= 1
             lessee.leased -= 1
@@ -58,6 +81,10 @@ struct GatekeeperState: Sendable {
             pending = true
         }
         lessees[id] = lessee
+        // A lessee that asked while every slot was taken asks nothing new when one frees up (its
+        // demand has not changed, and neither has this one's, if it is idle now): the cycle
+        // must run anyway, to move the idle slot or wake a lessee that holds one.
+        if !pending, lessees.values.contains(where: { $0.demand.total > 0 }) { pending = true }
     }
 
     /// Records the lessee's latest request (it replaces the previous one: one batched request per
@@ -124,6 +151,11 @@ struct GatekeeperState: Sendable {
         var granted: [LesseeID] = []
         for (index, id) in ids.enumerated() {
             var lessee = lessees[id]!
+            // One that holds a free slot and waits to run something is woken as well: the
+            // capacity may have held it back.
+            if lessee.demand.total > 0, lessee.inUse < lessee.leased - lessee.owed, inUseTotal < capacity {
+                granted.append(id)
+            }
             var missing = min(targets[index] - lessee.leased, capacity - leasedTotal)
             if let workflowCap { missing = min(missing, workflowCap - workflowLeased[lessee.workflow, default: 0]) }
             if missing > 0 {
@@ -131,7 +163,7 @@ struct GatekeeperState: Sendable {
                 leasedTotal += missing
                 workflowLeased[lessee.workflow, default: 0] += missing
                 lessees[id] = lessee
-                granted.append(id)
+                if granted.last != id { granted.append(id) }
             }
         }
         return granted
@@ -181,6 +213,8 @@ struct GatekeeperState: Sendable {
             total += lessee.leased
         }
         if total != leasedTotal { return "leased \(total) but counted \(leasedTotal)" }
+        let running = lessees.values.reduce(0) { $0 + $1.inUse }
+        if running != inUseTotal { return "\(running) running but counted \(inUseTotal)" }
         if let workflowCap {
             var running: [String: Int] = [:]
             for lessee in lessees.values { running[lessee.workflow, default: 0] += lessee.inUse }
@@ -188,7 +222,8 @@ struct GatekeeperState: Sendable {
                 return "workflow \(over.key) runs \(over.value) instances; its cap is \(workflowCap)"
             }
         }
-        if leasedTotal > capacity { return "leased \(leasedTotal) of \(capacity)" }
+        let owed = lessees.values.reduce(0) { $0 + $1.owed }
+        if leasedTotal - owed > capacity { return "leased \(leasedTotal) (\(owed) owed back) of \(capacity)" }
         return nil
     }
 }
