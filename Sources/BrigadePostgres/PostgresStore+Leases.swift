@@ -104,9 +104,57 @@ extension PostgresStore: LeaseStore {
         try await read { connection, logger in
             try await connection.query(
                 "UPDATE shard_leases SET owner = '', expires_at = clock_timestamp() WHERE owner = \(node)", logger: logger)
+            try await connection.query("DELETE FROM account_slots WHERE node = \(node)", logger: logger)
             try await connection.query("DELETE FROM nodes WHERE node = \(node)", logger: logger)
         }
     }
+
+    public func shareSlots(
+        tenant: String, node: String, limit: Int, report: SlotShare.Holder, shrink: @Sendable (Int) -> Int
+    ) async throws -> Int {
+        let logger = self.logger
+        do {
+            return try await client.withTransaction(logger: logger) { connection -> Int in
+                // One decider per account at a time: the rows read below are the truth until commit.
+                try await connection.query(
+                    "SELECT pg_advisory_xact_lock(\(Self.slotLockClass), hashtext(\(tenant)))", logger: logger)
+                var holders: [SlotShare.Holder] = []
+                var held = 0
+                for try await (owner, ownerHeld, inUse, woken, fresh) in try await connection.query(
+                    """
+                    SELECT s.node, s.held, s.in_use, s.woken, s.fresh FROM account_slots s JOIN nodes n ON n.node = s.node
+                    WHERE s.tenant = \(tenant) AND n.expires_at > clock_timestamp()
+                    """, logger: logger
+                ).decode((String, Int32, Int32, Int32, Int32).self) {
+                    if owner == node {
+                        held = Int(ownerHeld)
+                    } else {
+                        holders.append(SlotShare.Holder(node: owner, held: Int(ownerHeld), inUse: Int(inUse), woken: Int(woken), fresh: Int(fresh)))
+                    }
+                }
+                var mine = report
+                mine.held = held
+                holders.append(mine)
+                let share = SlotShare.decide(node: node, holders: holders, limit: limit)
+                // Slots still in use stay held in the row until their instances stop.
+                let recorded = share < held ? max(share, shrink(share)) : share
+                try await connection.query(
+                    """
+                    INSERT INTO account_slots (tenant, node, held, in_use, woken, fresh)
+                    VALUES (\(tenant), \(node), \(Int32(clamping: recorded)), \(Int32(clamping: report.inUse)),
+                        \(Int32(clamping: report.woken)), \(Int32(clamping: report.fresh)))
+                    ON CONFLICT (tenant, node) DO UPDATE SET held = excluded.held, in_use = excluded.in_use,
+                        woken = excluded.woken, fresh = excluded.fresh
+                    """, logger: logger)
+                return share
+            }
+        } catch {
+            throw PostgresFailure.mapped(error)
+        }
+    }
+
+    /// The first key of the per-account locks of ``shareSlots(tenant:node:limit:report:shrink:)``.
+    static let slotLockClass: Int32 = 627_203_492
 
     public func wake(_ wakeup: ShardWakeup) async throws {
         let payload = String(decoding: try JSONEncoder().encode(wakeup), as: UTF8.self)
@@ -169,5 +217,21 @@ extension PostgresStore: LeaseStore {
              AND EXISTS (SELECT 1 FROM shard_leases WHERE slot = \(try sql.bind(Int32(clamping: lease.slot)))
                 AND owner = \(try sql.bind(lease.node)) AND epoch = \(try sql.bind(lease.epoch)) AND expires_at > clock_timestamp())
             """
+    }
+}
+
+extension PostgresStore {
+    /// The slot broker's rows of an account, live nodes or not (for `brigade cluster status` and
+    /// tests).
+    public func accountSlotRows(tenant: String) async throws -> [SlotShare.Holder] {
+        try await read { connection, logger in
+            var rows: [SlotShare.Holder] = []
+            for try await (node, held, inUse, woken, fresh) in try await connection.query(
+                "SELECT node, held, in_use, woken, fresh FROM account_slots WHERE tenant = \(tenant) ORDER BY node", logger: logger
+            ).decode((String, Int32, Int32, Int32, Int32).self) {
+                rows.append(SlotShare.Holder(node: node, held: Int(held), inUse: Int(inUse), woken: Int(woken), fresh: Int(fresh)))
+            }
+            return rows
+        }
     }
 }

@@ -178,7 +178,7 @@ extension PostgresStore {
                 """,
             ]),
         Migration(
-            name: "v2: nodes and shard leases",
+            name: "v2: nodes, shard leases, account slots",
             statements: [
                 // Times are the database's clock: nodes' clocks may disagree.
                 """
@@ -199,6 +199,18 @@ extension PostgresStore {
                 )
                 """,
                 "CREATE INDEX shard_leases_owner ON shard_leases (owner)",
+                // Each node's holding of an account's concurrency slots (SlotShare).
+                """
+                CREATE TABLE account_slots (
+                    tenant text NOT NULL,
+                    node text NOT NULL,
+                    held integer NOT NULL,
+                    in_use integer NOT NULL,
+                    woken integer NOT NULL,
+                    fresh integer NOT NULL,
+                    PRIMARY KEY (tenant, node)
+                )
+                """,
             ]),
     ]
 

@@ -1,5 +1,6 @@
 import Brigade
 import Foundation
+import Synchronization
 
 /// What the runtime relies on from a store that several nodes share (``LeaseStore``), as checks
 /// any such store must pass; run against PostgreSQL by `LeaseContractTests`.
@@ -19,6 +20,7 @@ public enum LeaseContract {
         Check(name: "a claim and a write under a lost lease are rejected whole", run: lostLeaseFencesWrites),
         Check(name: "release and leave free slots at once", run: releaseAndLeave),
         Check(name: "wake-ups reach the listening nodes", run: wakeups),
+        Check(name: "account slots never add up past the limit; a dead node's are freed", run: accountSlots),
     ]
 
     static let shortTTL: Duration = .milliseconds(150)
@@ -126,5 +128,33 @@ public enum LeaseContract {
             return first
         }
         try expect(received == sent, "the wake-up arrives whole: \(String(describing: received))")
+    }
+
+    static func accountSlots(_ store: any WorkflowStore & LeaseStore) async throws {
+        // a lives long enough for the steps below on a loaded machine, then dies.
+        _ = try await store.heartbeat(node: "a", ttl: .milliseconds(1_500))
+        let aDiesAt = ContinuousClock.now + .milliseconds(1_600)
+        _ = try await store.heartbeat(node: "b", ttl: .seconds(30))
+        func ask(_ node: String, inUse: Int, fresh: Int, running: Int? = nil) async throws -> (share: Int, shrunkTo: Int?) {
+            let shrunk = Mutex<Int?>(nil)
+            let share = try await store.shareSlots(
+                tenant: "t", node: node, limit: 4, report: SlotShare.Holder(node: node, held: 0, inUse: inUse, woken: 0, fresh: fresh)
+            ) { lower in
+                shrunk.withLock { $0 = lower }
+                return running ?? inUse
+            }
+            return (share, shrunk.withLock { $0 })
+        }
+        try expect(try await ask("a", inUse: 0, fresh: 10).share == 4, "a lone node gets the whole limit")
+        try expect(try await ask("b", inUse: 0, fresh: 10).share == 0, "nothing another node holds")
+        // a runs four and b waits: a's share is two, but the row keeps four until they stop.
+        let shrink = try await ask("a", inUse: 4, fresh: 6)
+        try expect(shrink.share == 2 && shrink.shrunkTo == 2, "a is told to shrink to its share: \(shrink)")
+        try expect(try await ask("b", inUse: 0, fresh: 10).share == 0, "b waits while a's instances still run")
+        try expect(try await ask("a", inUse: 2, fresh: 6).share == 2, "a keeps its share")
+        try expect(try await ask("b", inUse: 0, fresh: 10).share == 2, "b gets the slots a gave back")
+        // a dies: once its heartbeat expires its row no longer counts.
+        try await Task.sleep(until: aDiesAt)
+        try expect(try await ask("b", inUse: 2, fresh: 10).share == 4, "a dead node's slots are free")
     }
 }

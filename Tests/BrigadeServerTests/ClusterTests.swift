@@ -208,6 +208,77 @@ struct ClusterTests {
         await reader.close()
     }
 
+    /// R4's limit half: three nodes, one account limited to four running instances, its
+    /// instances spread over a dozen shards (so over every node). Sampled all along: the rows of
+    /// the slot broker never hold more than four, PostgreSQL never has more than four instances
+    /// `running`, and the ledger never shows more than four bodies at once; every node runs some.
+    @Test func theAccountLimitHoldsAcrossNodes() async throws {
+        let binary = try BrigadeExecutable.url()
+        let directory = try TemporaryDirectory(prefix: "brigade-cluster-limit")
+        defer { directory.remove() }
+        let db = try PostgresTestServer.shared().newDatabase()
+        let ledger = directory.file("ledger.tsv")
+        let reader = try PostgresStore(url: db, maxConnections: 2)
+        try await reader.migrate()
+        let limit = 4
+        let basePort = 30_000 + Int(getpid() % 9_000)
+        var servers: [ServerProcess] = []
+        defer { for server in servers where server.process.isRunning { server.kill() } }
+        for index in 0..<3 {
+            servers.append(
+                try ServerProcess(
+                    binary: binary,
+                    arguments: [
+                        "serve", "--db", db, "--port", "\(basePort + index)", "--node-id", "m\(index)", "--lease-ttl-ms", "\(Self.leaseTTL)",
+                        "--heartbeat-ms", "\(Self.heartbeat)", "--probe-ledger", ledger, "--max-running", "\(limit)",
+                        "--shards-per-workflow", "12",
+                    ]))
+            if index == 0 { _ = try await servers[0].token() }
+        }
+        let token = try await servers[0].token()
+        for server in servers.dropFirst() { _ = try await server.waitForListening() }
+        try await eventually("the slots to spread over three nodes", timeout: .seconds(30)) {
+            let held = Dictionary(grouping: try await reader.clusterView().leases.filter { !$0.expired }, by: \.node)
+            return held.count == 3 && held.values.reduce(0) { $0 + $1.count } == 64
+        }
+        let ids = (0..<24).map { "limit-\($0)" }
+        for (index, id) in ids.enumerated() {
+            let output = try await run(
+                binary, ["trigger", "crash-probe", #"{"steps": 3, "stepMillis": 250, "sleepMillis": 0}"#, "--id", id],
+                environment: Self.environment(port: basePort + index % 3, token: token))
+            #expect(output.contains("queued successfully"), "\(output)")
+        }
+        var maxHeld = 0
+        var maxRunning = 0
+        var allThreeHeld = false
+        let deadline = ContinuousClock.now + .seconds(120)
+        while true {
+            guard ContinuousClock.now < deadline else {
+                Issue.record("the instances did not complete within 120 s: \(try await reader.accountSlotRows(tenant: "default"))")
+                break
+            }
+            let rows = try await reader.accountSlotRows(tenant: "default")
+            maxHeld = max(maxHeld, rows.reduce(0) { $0 + $1.held })
+            if rows.filter({ $0.held > 0 }).count == 3 { allThreeHeld = true }
+            let counts = try await reader.instanceCounts(tenant: "default", workflow: "crash-probe")
+            maxRunning = max(maxRunning, counts[.running] ?? 0)
+            if counts[.complete] == ids.count { break }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        #expect(maxHeld <= limit, "the nodes held \(maxHeld) slots at once")
+        #expect(maxRunning <= limit, "\(maxRunning) instances were running at once")
+        let lines = ProbeLedger.lines(at: ledger)
+        let starts = lines.compactMap(\.startedAt).sorted()
+        let crowd = starts.indices.map { index in starts[index...].prefix { $0 < starts[index] + 240 }.count }.max() ?? 0
+        #expect(crowd <= limit, "\(crowd) bodies started within one body's duration")
+        #expect(Set(lines.map(\.pid)).count == 3, "every node ran bodies")
+        #expect(allThreeHeld, "the three nodes never held slots at the same time")
+        print("cluster limit: \(ids.count) instances, limit \(limit): held ≤ \(maxHeld), running ≤ \(maxRunning), bodies at once ≤ \(crowd)")
+        for server in servers { _ = try await server.terminate() }
+        servers.removeAll()
+        await reader.close()
+    }
+
     static func key(_ id: String) -> InstanceKey {
         InstanceKey(tenant: BrigadeRuntime.defaultTenant, workflow: "crash-probe", id: id)
     }

@@ -19,10 +19,14 @@ final class ClusterMember: Sendable {
     let leases: any LeaseStore
     let settings: BrigadeSettings
     let logger: Logger
-    /// Runs the shards of the slots held (and retires the others) before it returns.
-    let holding: @Sendable ([Int: LeaseFence]) async -> Void
+    /// Runs the shards of the slots held (and retires the others) before it returns; told too how
+    /// many nodes are live (they share the creation rates).
+    let holding: @Sendable (_ held: [Int: LeaseFence], _ liveNodes: Int) async -> Void
 
-    init(node: String, leases: any LeaseStore, settings: BrigadeSettings, logger: Logger, holding: @escaping @Sendable ([Int: LeaseFence]) async -> Void) {
+    init(
+        node: String, leases: any LeaseStore, settings: BrigadeSettings, logger: Logger,
+        holding: @escaping @Sendable (_ held: [Int: LeaseFence], _ liveNodes: Int) async -> Void
+    ) {
         self.node = node
         self.leases = leases
         self.settings = settings
@@ -35,6 +39,7 @@ final class ClusterMember: Sendable {
     /// Heartbeats until cancelled.
     func run() async {
         var held: [Int: LeaseFence] = [:]
+        var live = 1
         var validUntil = ContinuousClock.now
         let ttl = settings.leaseTTL
         while !Task.isCancelled {
@@ -42,6 +47,7 @@ final class ClusterMember: Sendable {
             do {
                 let view = try await leases.heartbeat(node: node, ttl: ttl)
                 validUntil = sentAt + ttl
+                let nowLive = max(1, Set(view.nodes.filter(\.live).map(\.id) + [node]).count)
                 var now: [Int: LeaseFence] = [:]
                 for lease in view.leases where lease.node == node && !lease.expired {
                     now[lease.slot] = LeaseFence(slot: lease.slot, node: node, epoch: lease.epoch)
@@ -50,8 +56,9 @@ final class ClusterMember: Sendable {
                 if !plan.release.isEmpty {
                     for slot in plan.release { now[slot] = nil }
                     // Retire the shards first: nothing of ours runs once another node can take them.
-                    await holding(now)
+                    await holding(now, nowLive)
                     held = now
+                    live = nowLive
                     try await leases.release(slots: plan.release, node: node)
                     logger.info("released lease slots for other nodes", metadata: ["slots": "\(plan.release.sorted())"])
                 }
@@ -64,9 +71,10 @@ final class ClusterMember: Sendable {
                 }
                 let lost = held.filter { now[$0.key] != $0.value }.map(\.key)
                 if !lost.isEmpty { logger.warning("lost lease slots to another node", metadata: ["slots": "\(lost.sorted())"]) }
-                if now != held {
+                if now != held || nowLive != live {
                     held = now
-                    await holding(held)
+                    live = nowLive
+                    await holding(held, live)
                 }
             } catch is CancellationError {
                 break
@@ -76,7 +84,7 @@ final class ClusterMember: Sendable {
                 if !held.isEmpty, ContinuousClock.now >= validUntil - settings.heartbeatInterval {
                     logger.warning("leases may have expired without a heartbeat: stopping every shard of this node")
                     held = [:]
-                    await holding(held)
+                    await holding(held, live)
                 }
             }
             try? await Task.sleep(for: settings.heartbeatInterval)

@@ -36,6 +36,17 @@ public protocol LeaseStore: Sendable {
     /// kind ``ShardWakeup/Kind/event`` whose engine is in memory; nil once it was consumed.
     func pendingEvent(_ eventSeq: Int64, instance seq: Int64) async throws -> EventRecord?
 
+    /// Records `report` as `node`'s row for `tenant`'s concurrency slots and answers how many the
+    /// node may use now, under a lock per account so that the rows read are the truth: the
+    /// decision is ``SlotShare/decide(node:holders:limit:)`` over the rows of live nodes. When it
+    /// is fewer than the row held, `shrink` is called inside the transaction with it, lowers the
+    /// node's capacity and answers how many instances still run; the row then holds the larger
+    /// of the two, so the holdings never add up past the limit while those instances stop. A
+    /// larger number is the caller's to apply after this returns (it is committed then).
+    func shareSlots(
+        tenant: String, node: String, limit: Int, report: SlotShare.Holder, shrink: @Sendable (Int) -> Int
+    ) async throws -> Int
+
     /// The wake-ups addressed to this store's nodes, until the task is cancelled. The sweep covers
     /// any that are lost (a dropped connection, a node that started after the wake-up).
     func wakeups() -> AsyncStream<ShardWakeup>

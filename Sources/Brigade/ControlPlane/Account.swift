@@ -10,6 +10,10 @@ final class Account: Sendable {
     private struct Buckets: Sendable {
         var account: TokenBucket?
         var workflows: [String: TokenBucket] = [:]
+        /// In a cluster, the live nodes: each admits its share of the rates, so that together
+        /// they never admit more than the limits (a client that always reaches one node sees
+        /// that node's share).
+        var nodes = 1
     }
 
     private let buckets = Mutex(Buckets())
@@ -20,19 +24,30 @@ final class Account: Sendable {
         self.gatekeeper = Gatekeeper(tenant: tenant, settings: settings)
     }
 
+    /// Sets how many live nodes share the creation rates (1 outside a cluster). The buckets start
+    /// again at the new rate.
+    func shareRates(among nodes: Int) {
+        buckets.withLock { buckets in
+            guard buckets.nodes != max(1, nodes) else { return }
+            buckets = Buckets(nodes: max(1, nodes))
+        }
+    }
+
     /// Admits `count` creations (or restarts) of `workflow` at `now`, or throws `rate_limited`
     /// with the time to wait. Both buckets are charged, or neither.
     func admitCreations(workflow: String, count: Int, now: Int64) throws {
         let burst = Double(settings.creationBurst.wholeMilliseconds) / 1_000
         try buckets.withLock { buckets in
             var checks: [(String, Double, (allowed: Bool, retryAfterMilliseconds: Int64?))] = []
+            // The message names the whole limit; this node's bucket fills at its share of it.
+            let share = Double(buckets.nodes)
             if let rate = settings.creationRatePerAccount {
-                if buckets.account == nil { buckets.account = TokenBucket(rate: rate, capacity: rate * burst, now: now) }
+                if buckets.account == nil { buckets.account = TokenBucket(rate: rate / share, capacity: rate / share * burst, now: now) }
                 checks.append(("account \"\(tenant)\"", rate, buckets.account!.check(count, now: now)))
             }
             if let rate = settings.creationRatePerWorkflow {
                 if buckets.workflows[workflow] == nil {
-                    buckets.workflows[workflow] = TokenBucket(rate: rate, capacity: rate * burst, now: now)
+                    buckets.workflows[workflow] = TokenBucket(rate: rate / share, capacity: rate / share * burst, now: now)
                 }
                 checks.append(("workflow \"\(workflow)\"", rate, buckets.workflows[workflow]!.check(count, now: now)))
             }

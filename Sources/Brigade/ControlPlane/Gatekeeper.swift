@@ -64,6 +64,23 @@ final class Gatekeeper: Sendable {
         }
     }
 
+    /// Sets how many slots the account has on this node (its share of a cluster's) and divides
+    /// them again at once. Returns how many instances run now, which no lower capacity stops:
+    /// their slots come back as they end.
+    @discardableResult
+    func setCapacity(_ capacity: Int) -> Int {
+        let (granted, inUse) = state.withLock { state in (state.setCapacity(capacity), state.totals.inUse) }
+        let wakeUp = signals.withLock { signals in granted.compactMap { signals[$0] } }
+        for signal in wakeUp { signal.signal() }
+        return inUse
+    }
+
+    /// The slots this node has for the account.
+    var capacity: Int { state.withLock { $0.capacity } }
+
+    /// Running instances and waiting demand over every SousChef of this node.
+    var totals: (inUse: Int, woken: Int, fresh: Int) { state.withLock { $0.totals } }
+
     /// Instances currently running on leased slots.
     var inUse: Int { state.withLock { $0.lessees.values.reduce(0) { $0 + $1.inUse } } }
 }

@@ -6,18 +6,20 @@ import Logging
 extension BrigadeRuntime {
     /// Makes this node run exactly the shards of `held`: SousChefs of slots it no longer holds
     /// (or holds at another epoch) are retired and awaited, then the shards of new slots start.
-    func hold(_ held: [Int: LeaseFence]) async {
+    func hold(_ held: [Int: LeaseFence], liveNodes: Int) async {
         let slots = settings.leaseSlots
-        let (retiring, gained) = state.withLock { state -> ([SousChef], Bool) in
+        let (retiring, gained, accounts) = state.withLock { state -> ([SousChef], Bool, [Account]) in
             let before = state.owned ?? [:]
             state.owned = held
+            state.liveNodes = liveNodes
             var retiring: [SousChef] = []
             for (shard, chef) in state.chefs where held[shard.leaseSlot(slots: slots)] != chef.lease {
                 retiring.append(chef)
                 state.chefs[shard] = nil
             }
-            return (retiring, held.contains { before[$0.key] != $0.value })
+            return (retiring, held.contains { before[$0.key] != $0.value }, Array(state.accounts.values))
         }
+        for account in accounts { account.shareRates(among: liveNodes) }
         await withDiscardingTaskGroup { group in
             for chef in retiring { group.addTask { await chef.retire() } }
         }
@@ -34,6 +36,41 @@ extension BrigadeRuntime {
         } catch {
             // The sweep of the next gain, or the wake-ups, bring them; log and go on.
             logger.error("listing active shards after taking leases failed: \(error)")
+        }
+    }
+
+    /// Keeps this node's share of every active account's concurrency slots (``SlotShare``), until
+    /// cancelled: each account with instances running, waiting or slots held asks once per
+    /// `slotShareInterval`, and at once (every 50 ms) while it has instances waiting for a slot
+    /// it does not have.
+    func shareSlots(through leases: any LeaseStore) async {
+        let node = settings.nodeID
+        let limit = settings.maxRunningPerAccount
+        var lastTurn: [String: ContinuousClock.Instant] = [:]
+        while !Task.isCancelled {
+            let accounts = state.withLock { Array($0.accounts.values) }
+            let now = ContinuousClock.now
+            for account in accounts {
+                let gatekeeper = account.gatekeeper
+                let totals = gatekeeper.totals
+                let capacity = gatekeeper.capacity
+                let waiting = totals.woken + totals.fresh
+                if capacity == 0 && totals.inUse == 0 && waiting == 0 { continue }
+                let starved = waiting > 0 && totals.inUse + waiting > capacity
+                if !starved, let last = lastTurn[account.tenant], now - last < settings.slotShareInterval { continue }
+                lastTurn[account.tenant] = now
+                do {
+                    let share = try await leases.shareSlots(
+                        tenant: account.tenant, node: node, limit: limit,
+                        report: SlotShare.Holder(node: node, held: capacity, inUse: totals.inUse, woken: totals.woken, fresh: totals.fresh)
+                    ) { lower in gatekeeper.setCapacity(lower) }
+                    if share > gatekeeper.capacity { gatekeeper.setCapacity(share) }
+                } catch {
+                    // Keep what is held (the row still counts it); ask again next turn.
+                    logger.warning("asking for the slots of account \(account.tenant) failed: \(error)")
+                }
+            }
+            try? await Task.sleep(for: .milliseconds(50))
         }
     }
 

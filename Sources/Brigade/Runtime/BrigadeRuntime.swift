@@ -37,6 +37,8 @@ public final class BrigadeRuntime: Service, Sendable {
         /// The lease slots this node holds when its store is shared by a cluster (nil: one node
         /// that runs every shard). Only their shards have a SousChef here.
         var owned: [Int: LeaseFence]?
+        /// The live nodes of the cluster (1 outside one).
+        var liveNodes = 1
         var accounts: [String: Account] = [:]
         /// Set while `run()` runs: SousChefs and Gatekeepers created later are started through it.
         var starter: AsyncStream<@Sendable () async -> Void>.Continuation?
@@ -113,8 +115,8 @@ public final class BrigadeRuntime: Service, Sendable {
         }
         logger.debug("brigade runtime started")
         let member = (store as? any LeaseStore).map { leases in
-            ClusterMember(node: settings.nodeID, leases: leases, settings: settings, logger: logger) { [weak self] held in
-                await self?.hold(held)
+            ClusterMember(node: settings.nodeID, leases: leases, settings: settings, logger: logger) { [weak self] held, live in
+                await self?.hold(held, liveNodes: live)
             }
         }
         await withGracefulShutdownHandler {
@@ -123,6 +125,7 @@ public final class BrigadeRuntime: Service, Sendable {
                 if let member {
                     group.addTask { await member.run() }
                     group.addTask { await self.receiveWakeups(from: member.leases) }
+                    group.addTask { await self.shareSlots(through: member.leases) }
                 }
                 for await start in starts {
                     group.addTask { await start() }
@@ -174,6 +177,12 @@ public final class BrigadeRuntime: Service, Sendable {
         state.withLock { state in
             if let account = state.accounts[tenant] { return account }
             let account = Account(tenant: tenant, settings: settings)
+            if state.owned != nil {
+                // In a cluster the account's slots are shared among the nodes: none until this
+                // node's first turn (see `shareSlots(through:)`), and its share of the rates.
+                account.gatekeeper.setCapacity(0)
+                account.shareRates(among: state.liveNodes)
+            }
             state.accounts[tenant] = account
             let gatekeeper = account.gatekeeper
             state.starter?.yield { await gatekeeper.run() }

@@ -105,6 +105,10 @@ public struct BrigadeSettings: Sendable {
     /// How often a node renews its leases and rebalances (real time). Well under `leaseTTL`.
     /// Default 1 s.
     public var heartbeatInterval: Duration = .seconds(1)
+    /// How often a node with running or waiting instances of an account asks for its share of the
+    /// account's concurrency slots (real time; sooner when it has instances waiting for a slot).
+    /// Default 1 s; 50 ms while instances wait.
+    public var slotShareInterval: Duration = .seconds(1)
 
     public init() {}
 }

@@ -78,6 +78,14 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .long, help: "How often a node renews its leases, in milliseconds (env BRIGADE_HEARTBEAT_MS).")
     var heartbeatMs: Int = ProcessInfo.processInfo.environment["BRIGADE_HEARTBEAT_MS"].flatMap(Int.init) ?? 1_000
 
+    @Option(name: .long, help: "Instances of one account running at once, over the whole cluster (env BRIGADE_MAX_RUNNING).")
+    var maxRunning: Int = ProcessInfo.processInfo.environment["BRIGADE_MAX_RUNNING"].flatMap(Int.init) ?? BrigadeSettings().maxRunningPerAccount
+
+    @Option(
+        name: .long,
+        help: "Shards each workflow's instances are spread over (env BRIGADE_SHARDS_PER_WORKFLOW). A cluster spreads a workflow over at most this many nodes: give it a few per node.")
+    var shardsPerWorkflow: Int = ProcessInfo.processInfo.environment["BRIGADE_SHARDS_PER_WORKFLOW"].flatMap(Int.init) ?? BrigadeSettings().shardsPerWorkflow
+
     @Option(help: .hidden) var probeLedger: String?
 
     func validate() throws {
@@ -102,6 +110,8 @@ struct ServeCommand: AsyncParsableCommand {
         guard (1...200).contains(nodeId.count), nodeId.allSatisfy({ $0.isASCII && !$0.isWhitespace && !$0.isNewline }) else {
             throw ValidationError("--node-id must be 1–200 printable ASCII characters without spaces.")
         }
+        guard (1...10_000_000).contains(maxRunning) else { throw ValidationError("--max-running must be from 1 to 10000000.") }
+        guard (1...1_024).contains(shardsPerWorkflow) else { throw ValidationError("--shards-per-workflow must be from 1 to 1024.") }
         guard (50...3_600_000).contains(heartbeatMs) else { throw ValidationError("--heartbeat-ms must be from 50 to 3600000.") }
         guard leaseTtlMs >= 3 * heartbeatMs, leaseTtlMs <= 86_400_000 else {
             throw ValidationError("--lease-ttl-ms must be at least three heartbeats (3 × --heartbeat-ms) and at most 86400000.")
@@ -121,6 +131,8 @@ struct ServeCommand: AsyncParsableCommand {
         settings.nodeID = nodeId
         settings.leaseTTL = .milliseconds(leaseTtlMs)
         settings.heartbeatInterval = .milliseconds(heartbeatMs)
+        settings.maxRunningPerAccount = maxRunning
+        settings.shardsPerWorkflow = shardsPerWorkflow
         let runtime = BrigadeRuntime(store: store, settings: settings, logger: logger)
         try ExampleWorkflows.register(in: runtime)
         // Dynamic workflows: tenants' JavaScript, each version in its own context of a shared
