@@ -183,7 +183,7 @@ extension Engine {
     ) async -> Result<Data, any Error> {
         let clock = self.clock
         let deadline = Date(millisecondsSince1970: clock.nowMilliseconds() + timeout.wholeMilliseconds)
-        let outcome = AttemptOutcome()
+        let outcome = OneShot<Result<Data, any Error>>()
         let attempt = Task {
             do {
                 outcome.settle(.success(try await body(context)))

@@ -1,0 +1,37 @@
+import Synchronization
+
+/// A value settled once, by whichever of several racers comes first (a step body, its timeout,
+/// the engine stopping; a heartbeat and its deadline; a database call and its time limit); later
+/// settlements are ignored. Waiting does not hold up the racers that lost: they run on and their
+/// results are dropped. For the stores too (`@_spi(Stores)`), not for embedders.
+@_spi(Stores) public final class OneShot<Value: Sendable>: Sendable {
+    private struct State {
+        var value: Value?
+        var waiter: CheckedContinuation<Value, Never>?
+    }
+
+    private let state = Mutex(State())
+
+    public init() {}
+
+    public func settle(_ value: Value) {
+        let waiter = state.withLock { state -> CheckedContinuation<Value, Never>? in
+            guard state.value == nil else { return nil }
+            state.value = value
+            defer { state.waiter = nil }
+            return state.waiter
+        }
+        waiter?.resume(returning: value)
+    }
+
+    public func wait() async -> Value {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Value, Never>) in
+            let ready = state.withLock { state -> Value? in
+                if let value = state.value { return value }
+                state.waiter = continuation
+                return nil
+            }
+            if let ready { continuation.resume(returning: ready) }
+        }
+    }
+}
