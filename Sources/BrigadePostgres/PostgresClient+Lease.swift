@@ -1,51 +1,104 @@
-import Brigade
+@_spi(Stores) import Brigade
 import PostgresNIO
 import Synchronization
 
 extension PostgresClient {
-    /// Leases a connection for `body`, giving up when none is leased within `timeout`.
+    /// Leases a connection for `body`, giving up when none is leased within `timeout` (and then
+    /// never running `body`), and giving up on `body` when it has not finished within
+    /// `runTimeout` of the lease (closing its connection).
     ///
     /// The pool waits up to a minute before it reports a server it cannot reach (its circuit
-    /// breaker); an API call or an engine must learn sooner that the store is unavailable. Only
-    /// the wait for a lease is bounded: once `body` runs it is left to finish, since a
-    /// transaction cut short at its commit would leave its outcome unknown.
+    /// breaker); an API call or an engine must learn sooner that the store is unavailable. The
+    /// caller is answered by a race (``OneShot``), not by awaiting the pool: with PostgreSQL
+    /// stopped `-m immediate` under load, a lease request was seen never to be answered nor to
+    /// end on cancellation, and a call that awaited it held up every write queued behind it.
     ///
-    /// - Throws: `storage.unavailable` when no connection came within `timeout`.
+    /// Past `runTimeout` a transaction's outcome is unknown (it may have committed just before);
+    /// the caller learns `storage.unavailable` either way, and an engine's next claim reads
+    /// whatever was in fact committed.
     func withConnection<T: Sendable>(
-        leaseTimeout timeout: Duration, _ body: @escaping @Sendable (PostgresConnection) async throws -> T
+        leaseTimeout timeout: Duration, runTimeout: Duration = .seconds(10),
+        _ body: @escaping @Sendable (PostgresConnection) async throws -> T
     ) async throws -> T {
-        let leased = LeaseMark()
-        return try await withThrowingTaskGroup(of: T?.self) { group in
-            group.addTask {
-                try await self.withConnection { connection in
-                    leased.value.withLock { $0 = true }
+        let outcome = OneShot<Result<T, any Error>>()
+        let lease = LeaseState()
+        let call = Task {
+            do {
+                let value = try await self.withConnection { connection in
+                    // Answered already as "nothing written": the body must not run now.
+                    guard lease.take(connection) else { throw CancellationError() }
                     return try await body(connection)
                 }
+                outcome.settle(.success(value))
+            } catch {
+                outcome.settle(.failure(error))
             }
-            group.addTask {
-                try await Task.sleep(for: timeout)
-                return nil
+        }
+        let timer = Task {
+            try? await Task.sleep(for: timeout)
+            if Task.isCancelled { return }
+            if lease.abandonIfWaiting() {
+                call.cancel()
+                outcome.settle(
+                    .failure(
+                        BrigadeError(
+                            .storageUnavailable,
+                            "PostgreSQL did not answer within \(timeout): nothing of this request was written. Try again shortly; if it persists, check that the database server is up and reachable.",
+                            retryAfter: PostgresFailure.retryAfter)))
+                return
             }
-            while let next = try await group.next() {
-                if let value = next {
-                    group.cancelAll()
-                    return value
-                }
-                // The timer: give up only while the lease is still awaited.
-                if !leased.value.withLock({ $0 }) {
-                    group.cancelAll()
-                    throw BrigadeError(
+            try? await Task.sleep(for: runTimeout)
+            if Task.isCancelled { return }
+            try? await lease.connection?.close()
+            outcome.settle(
+                .failure(
+                    BrigadeError(
                         .storageUnavailable,
-                        "PostgreSQL did not answer within \(timeout): nothing of this request was written. Try again shortly; if it persists, check that the database server is up and reachable.",
-                        retryAfter: PostgresFailure.retryAfter)
-                }
-            }
-            throw CancellationError()
+                        "PostgreSQL did not finish the request within \(runTimeout + timeout): whether it was written is unknown. Read it back before retrying; if this persists, check the database server.",
+                        retryAfter: PostgresFailure.retryAfter)))
+        }
+        defer { timer.cancel() }
+        return try await withTaskCancellationHandler {
+            try await outcome.wait().get()
+        } onCancel: {
+            call.cancel()
+            outcome.settle(.failure(CancellationError()))
         }
     }
 }
 
-/// Whether a lease came, shared between the task waiting for it and the timer.
-private final class LeaseMark: Sendable {
-    let value = Mutex(false)
+/// Whether the lease came (and its connection), or the caller was answered without it.
+private final class LeaseState: Sendable {
+    private enum Phase {
+        case waiting
+        case leased(PostgresConnection)
+        case abandoned
+    }
+
+    private let phase = Mutex(Phase.waiting)
+
+    /// Records the lease; false when the caller was already answered.
+    func take(_ connection: PostgresConnection) -> Bool {
+        phase.withLock { phase in
+            guard case .waiting = phase else { return false }
+            phase = .leased(connection)
+            return true
+        }
+    }
+
+    /// Gives up the wait; false when the lease came first.
+    func abandonIfWaiting() -> Bool {
+        phase.withLock { phase in
+            guard case .waiting = phase else { return false }
+            phase = .abandoned
+            return true
+        }
+    }
+
+    var connection: PostgresConnection? {
+        phase.withLock { phase in
+            if case .leased(let connection) = phase { return connection }
+            return nil
+        }
+    }
 }

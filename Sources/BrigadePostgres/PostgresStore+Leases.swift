@@ -110,11 +110,11 @@ extension PostgresStore: LeaseStore {
     }
 
     public func shareSlots(
-        tenant: String, node: String, limit: Int, report: SlotShare.Holder, shrink: @Sendable (Int) -> Int
+        tenant: String, node: String, limit: Int, report: SlotShare.Holder, shrink: @escaping @Sendable (Int) -> Int
     ) async throws -> Int {
         let logger = self.logger
         do {
-            return try await client.withTransaction(logger: logger) { connection -> Int in
+            return try await client.withConnection(leaseTimeout: leaseTimeout) { connection in try await connection.withTransaction(logger: logger) { connection -> Int in
                 // One decider per account at a time: the rows read below are the truth until commit.
                 try await connection.query(
                     "SELECT pg_advisory_xact_lock(\(Self.slotLockClass), hashtext(\(tenant)))", logger: logger)
@@ -147,7 +147,7 @@ extension PostgresStore: LeaseStore {
                         woken = excluded.woken, fresh = excluded.fresh
                     """, logger: logger)
                 return share
-            }
+            } }
         } catch {
             throw PostgresFailure.mapped(error)
         }

@@ -1,4 +1,4 @@
-import Brigade
+@_spi(Stores) import Brigade
 import Foundation
 import Logging
 import PostgresNIO
@@ -69,13 +69,32 @@ public final class PostgresStore: WorkflowStore {
     deinit { running.cancel() }
 
     /// Closes the pool's connections. Calls made afterwards fail with `storage.unavailable`.
-    public func close() async {
-        if let holder = nodeLockHolder.withLock({ $0 }) {
-            holder.cancel()
-            await holder.value
+    ///
+    /// Waits at most `within` for the pool to finish: a connection whose server vanished
+    /// without a word (see ``PostgresClient/withConnection(leaseTimeout:runTimeout:_:)``) may
+    /// never close, and a node shutting down must not wait for it.
+    public func close(within: Duration = .seconds(5)) async {
+        let holder = nodeLockHolder.withLock { $0 }
+        let running = self.running
+        let closed = OneShot<Void>()
+        Task {
+            if let holder {
+                holder.cancel()
+                await holder.value
+            }
+            running.cancel()
+            await running.value
+            closed.settle(())
         }
-        running.cancel()
-        await running.value
+        let timer = Task {
+            try? await Task.sleep(for: within)
+            if !Task.isCancelled {
+                logger.warning("the connection pool did not close within \(within); leaving it to the process's end")
+                closed.settle(())
+            }
+        }
+        await closed.wait()
+        timer.cancel()
     }
 
     public func migrate() async throws {

@@ -136,14 +136,14 @@ public enum LeaseContract {
         let aDiesAt = ContinuousClock.now + .milliseconds(1_600)
         _ = try await store.heartbeat(node: "b", ttl: .seconds(30))
         func ask(_ node: String, inUse: Int, fresh: Int, running: Int? = nil) async throws -> (share: Int, shrunkTo: Int?) {
-            let shrunk = Mutex<Int?>(nil)
+            let shrunk = ShrunkTo()
             let share = try await store.shareSlots(
                 tenant: "t", node: node, limit: 4, report: SlotShare.Holder(node: node, held: 0, inUse: inUse, woken: 0, fresh: fresh)
             ) { lower in
-                shrunk.withLock { $0 = lower }
+                shrunk.value.withLock { $0 = lower }
                 return running ?? inUse
             }
-            return (share, shrunk.withLock { $0 })
+            return (share, shrunk.value.withLock { $0 })
         }
         try expect(try await ask("a", inUse: 0, fresh: 10).share == 4, "a lone node gets the whole limit")
         try expect(try await ask("b", inUse: 0, fresh: 10).share == 0, "nothing another node holds")
@@ -157,4 +157,9 @@ public enum LeaseContract {
         try await Task.sleep(until: aDiesAt)
         try expect(try await ask("b", inUse: 2, fresh: 10).share == 4, "a dead node's slots are free")
     }
+}
+
+/// What the `shrink` callback of the account-slot check was called with.
+private final class ShrunkTo: Sendable {
+    let value = Mutex<Int?>(nil)
 }

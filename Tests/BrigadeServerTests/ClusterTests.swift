@@ -279,6 +279,74 @@ struct ClusterTests {
         await reader.close()
     }
 
+    /// R6 with nodes: PostgreSQL stopped and started twice while two nodes run instances. The
+    /// nodes never exit (calls fail as 503 meanwhile, heartbeats fail, shards stop once the
+    /// leases may have lapsed), take their leases back when it returns, and every instance
+    /// completes with the output a fresh run gives, each step recorded once.
+    @Test func nodesOutliveADatabaseRestartedUnderThem() async throws {
+        let binary = try BrigadeExecutable.url()
+        let directory = try TemporaryDirectory(prefix: "brigade-cluster-r6")
+        defer { directory.remove() }
+        let server = try PostgresTestServer.startPrivate()
+        defer { try? server.stop() }
+        let db = try server.newDatabase()
+        let ledger = directory.file("ledger.tsv")
+        let basePort = 40_000 + Int(getpid() % 9_000)
+        var nodes: [ServerProcess] = []
+        defer { for node in nodes where node.process.isRunning { node.kill() } }
+        for index in 0..<2 {
+            nodes.append(
+                try ServerProcess(
+                    binary: binary,
+                    arguments: [
+                        "serve", "--db", db, "--port", "\(basePort + index)", "--node-id", "p\(index)", "--lease-ttl-ms", "\(Self.leaseTTL)",
+                        "--heartbeat-ms", "\(Self.heartbeat)", "--probe-ledger", ledger, "--shards-per-workflow", "8",
+                    ]))
+            if index == 0 { _ = try await nodes[0].token() }
+        }
+        let token = try await nodes[0].token()
+        _ = try await nodes[1].waitForListening()
+        let ids = (0..<10).map { "r6-\($0)" }
+        for (index, id) in ids.enumerated() {
+            let output = try await run(
+                binary, ["trigger", "crash-probe", #"{"steps": 8, "stepMillis": 100, "sleepMillis": 300}"#, "--id", id],
+                environment: Self.environment(port: basePort + index % 2, token: token))
+            #expect(output.contains("queued successfully"), "\(output)")
+        }
+        for round in 0..<2 {
+            let target = ProbeLedger.lines(at: ledger).count + 10
+            try await eventually("bodies to run before outage \(round + 1)", timeout: .seconds(60)) {
+                ProbeLedger.lines(at: ledger).count >= target
+            }
+            try server.stop()
+            // Past the lease TTL: the nodes must give their shards up and take them back later.
+            try await Task.sleep(for: .milliseconds(Self.leaseTTL + 1_000))
+            let alive = nodes.filter { $0.process.isRunning }.count
+            #expect(alive == 2, "a node exited while PostgreSQL was down")
+            try server.start()
+        }
+        let reader = try PostgresStore(url: db, maxConnections: 2)
+        try await reader.migrate()
+        try await eventually("every instance to complete after the outages", timeout: .seconds(120)) {
+            for id in ids {
+                guard try await reader.instance(Self.key(id))?.status == .complete else { return false }
+            }
+            return true
+        }
+        for id in ids {
+            let row = try await reader.instance(Self.key(id))
+            #expect(row?.output.map { String(decoding: $0, as: UTF8.self) } == "\((0..<8).reduce(0, +))", "\(id)")
+            let steps = try await reader.steps(of: Self.key(id)).filter { $0.kind == .do }
+            #expect(steps.count == 8 && steps.allSatisfy { $0.status == .complete }, "\(id): \(steps.map(\.name))")
+        }
+        let alive = nodes.filter { $0.process.isRunning }.count
+        #expect(alive == 2, "a node exited")
+        print("cluster R6: \(ids.count) instances through 2 PostgreSQL restarts, \(ProbeLedger.lines(at: ledger).count) body executions")
+        for node in nodes { _ = try await node.terminate() }
+        nodes.removeAll()
+        await reader.close()
+    }
+
     static func key(_ id: String) -> InstanceKey {
         InstanceKey(tenant: BrigadeRuntime.defaultTenant, workflow: "crash-probe", id: id)
     }

@@ -45,7 +45,12 @@ final class ClusterMember: Sendable {
         while !Task.isCancelled {
             let sentAt = ContinuousClock.now
             do {
-                let view = try await leases.heartbeat(node: node, ttl: ttl)
+                // A heartbeat that hangs (a connection the server dropped) must not keep this
+                // node running shards past its leases: it is raced against their expiry.
+                let stopAt = held.isEmpty ? nil : validUntil - settings.heartbeatInterval
+                guard let view = try await heartbeat(ttl: ttl, giveUpAt: stopAt) else {
+                    throw HeartbeatOverdue()
+                }
                 validUntil = sentAt + ttl
                 let nowLive = max(1, Set(view.nodes.filter(\.live).map(\.id) + [node]).count)
                 var now: [Int: LeaseFence] = [:]
@@ -89,6 +94,31 @@ final class ClusterMember: Sendable {
             }
             try? await Task.sleep(for: settings.heartbeatInterval)
         }
+    }
+
+    /// The heartbeat's answer, or nil once `giveUpAt` has passed without one (the call that lost
+    /// runs on, and its answer is dropped).
+    private func heartbeat(ttl: Duration, giveUpAt: ContinuousClock.Instant?) async throws -> ClusterView? {
+        guard let giveUpAt else { return try await leases.heartbeat(node: node, ttl: ttl) }
+        let (leases, node) = (self.leases, self.node)
+        let answer = OneShot<Result<ClusterView?, any Error>>()
+        Task {
+            do {
+                answer.settle(.success(try await leases.heartbeat(node: node, ttl: ttl)))
+            } catch {
+                answer.settle(.failure(error))
+            }
+        }
+        let timer = Task {
+            try? await Task.sleep(until: giveUpAt)
+            answer.settle(.success(nil))
+        }
+        defer { timer.cancel() }
+        return try await answer.wait().get()
+    }
+
+    private struct HeartbeatOverdue: Error, CustomStringConvertible {
+        var description: String { "no answer from the database before this node's leases may expire" }
     }
 
     /// Leaves the cluster after a graceful shutdown: the other nodes take the slots at their next

@@ -44,7 +44,7 @@ public protocol LeaseStore: Sendable {
     /// of the two, so the holdings never add up past the limit while those instances stop. A
     /// larger number is the caller's to apply after this returns (it is committed then).
     func shareSlots(
-        tenant: String, node: String, limit: Int, report: SlotShare.Holder, shrink: @Sendable (Int) -> Int
+        tenant: String, node: String, limit: Int, report: SlotShare.Holder, shrink: @escaping @Sendable (Int) -> Int
     ) async throws -> Int
 
     /// The wake-ups addressed to this store's nodes, until the task is cancelled. The sweep covers

@@ -20,8 +20,24 @@ extension BrigadeRuntime {
             return (retiring, held.contains { before[$0.key] != $0.value }, Array(state.accounts.values))
         }
         for account in accounts { account.shareRates(among: liveNodes) }
-        await withDiscardingTaskGroup { group in
-            for chef in retiring { group.addTask { await chef.retire() } }
+        // Waited for, but no longer than a heartbeat: the heartbeats of the slots still held must
+        // go on, and an engine stuck in a database call is fenced by the lease anyway.
+        if !retiring.isEmpty {
+            let retired = OneShot<Bool>()
+            Task {
+                await withDiscardingTaskGroup { group in
+                    for chef in retiring { group.addTask { await chef.retire() } }
+                }
+                retired.settle(true)
+            }
+            let timer = Task {
+                try? await Task.sleep(for: settings.heartbeatInterval)
+                retired.settle(false)
+            }
+            if await !retired.wait() {
+                logger.warning("shards given up are still stopping their engines", metadata: ["shards": "\(retiring.map(\.shard))"])
+            }
+            timer.cancel()
         }
         guard gained else { return }
         // Every shard that may hold work: the registered workflows' and the store's active ones.
