@@ -17,7 +17,7 @@ extension PostgresClient {
     /// the caller learns `storage.unavailable` either way, and an engine's next claim reads
     /// whatever was in fact committed.
     func withConnection<T: Sendable>(
-        leaseTimeout timeout: Duration, runTimeout: Duration = .seconds(10),
+        leaseTimeout timeout: Duration, runTimeout: Duration = .seconds(30),
         _ body: @escaping @Sendable (PostgresConnection) async throws -> T
     ) async throws -> T {
         let outcome = OneShot<Result<T, any Error>>()

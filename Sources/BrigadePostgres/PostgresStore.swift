@@ -52,6 +52,9 @@ public final class PostgresStore: WorkflowStore {
         var configuration = location.configuration
         configuration.options.maximumConnections = max(2, maxConnections)
         configuration.options.minimumConnections = 0
+        // A transaction whose client went silent (a node paused or cut off mid-batch, a call
+        // abandoned after its run limit) must not hold its row locks for ever: the server ends it.
+        configuration.options.additionalStartupParameters.append(("idle_in_transaction_session_timeout", "30000"))
         // The pool logs every failed connection attempt at info; during an outage that is a line
         // per attempt, and the store's own errors already say the server is unreachable.
         var poolLogger = logger

@@ -197,7 +197,13 @@ struct ClusterTests {
                 }
                 return try await group.reduce(into: [String]()) { $0.append($1) }
             }
-            #expect(outputs.filter { $0.contains("queued successfully") }.count == 1, "\(id): \(outputs)")
+            // Never two successes, and one row. A node too loaded to answer within its time limits
+            // answers 503 (whether it was written unknown), which a client retries with the id.
+            let succeeded = outputs.filter { $0.contains("queued successfully") }.count
+            let refused = outputs.filter { $0.contains("already exists") || $0.contains("already_exists") }.count
+            let unknown = outputs.filter { $0.contains("HTTP 503") }.count
+            #expect(succeeded <= 1 && succeeded + refused + unknown == nodes.count, "\(id): \(outputs)")
+            #expect(unknown < nodes.count, "\(id): every node answered 503: \(outputs)")
             #expect(try await reader.instance(Self.key(id)) != nil)
         }
         print(
