@@ -118,20 +118,9 @@ extension PostgresStore: LeaseStore {
                 // One decider per account at a time: the rows read below are the truth until commit.
                 try await connection.query(
                     "SELECT pg_advisory_xact_lock(\(Self.slotLockClass), hashtext(\(tenant)))", logger: logger)
-                var holders: [SlotShare.Holder] = []
-                var held = 0
-                for try await (owner, ownerHeld, inUse, woken, fresh) in try await connection.query(
-                    """
-                    SELECT s.node, s.held, s.in_use, s.woken, s.fresh FROM account_slots s JOIN nodes n ON n.node = s.node
-                    WHERE s.tenant = \(tenant) AND n.expires_at > clock_timestamp()
-                    """, logger: logger
-                ).decode((String, Int32, Int32, Int32, Int32).self) {
-                    if owner == node {
-                        held = Int(ownerHeld)
-                    } else {
-                        holders.append(SlotShare.Holder(node: owner, held: Int(ownerHeld), inUse: Int(inUse), woken: Int(woken), fresh: Int(fresh)))
-                    }
-                }
+                var holders = try await Self.slotRows(tenant: tenant, liveOnly: true, on: connection, logger: logger)
+                let held = holders.first { $0.node == node }?.held ?? 0
+                holders.removeAll { $0.node == node }
                 var mine = report
                 mine.held = held
                 holders.append(mine)
@@ -224,14 +213,22 @@ extension PostgresStore {
     /// The slot broker's rows of an account, live nodes or not (for `brigade cluster status` and
     /// tests).
     public func accountSlotRows(tenant: String) async throws -> [SlotShare.Holder] {
-        try await read { connection, logger in
-            var rows: [SlotShare.Holder] = []
-            for try await (node, held, inUse, woken, fresh) in try await connection.query(
-                "SELECT node, held, in_use, woken, fresh FROM account_slots WHERE tenant = \(tenant) ORDER BY node", logger: logger
-            ).decode((String, Int32, Int32, Int32, Int32).self) {
-                rows.append(SlotShare.Holder(node: node, held: Int(held), inUse: Int(inUse), woken: Int(woken), fresh: Int(fresh)))
-            }
-            return rows
+        try await read { connection, logger in try await Self.slotRows(tenant: tenant, liveOnly: false, on: connection, logger: logger) }
+    }
+
+    /// The account's rows, in node order; only those of live nodes when `liveOnly`.
+    static func slotRows(tenant: String, liveOnly: Bool, on connection: PostgresConnection, logger: Logger) async throws
+        -> [SlotShare.Holder]
+    {
+        var rows: [SlotShare.Holder] = []
+        for try await (node, held, inUse, woken, fresh) in try await connection.query(
+            """
+            SELECT s.node, s.held, s.in_use, s.woken, s.fresh FROM account_slots s LEFT JOIN nodes n ON n.node = s.node
+            WHERE s.tenant = \(tenant) AND (NOT \(liveOnly) OR n.expires_at > clock_timestamp()) ORDER BY s.node
+            """, logger: logger
+        ).decode((String, Int32, Int32, Int32, Int32).self) {
+            rows.append(SlotShare.Holder(node: node, held: Int(held), inUse: Int(inUse), woken: Int(woken), fresh: Int(fresh)))
         }
+        return rows
     }
 }

@@ -79,25 +79,17 @@ public final class PostgresStore: WorkflowStore {
     public func close(within: Duration = .seconds(5)) async {
         let holder = nodeLockHolder.withLock { $0 }
         let running = self.running
-        let closed = OneShot<Void>()
-        Task {
-            if let holder {
-                holder.cancel()
-                await holder.value
-            }
-            running.cancel()
-            await running.value
-            closed.settle(())
-        }
-        let timer = Task {
-            try? await Task.sleep(for: within)
-            if !Task.isCancelled {
-                logger.warning("the connection pool did not close within \(within); leaving it to the process's end")
-                closed.settle(())
-            }
-        }
-        await closed.wait()
-        timer.cancel()
+        let closed = await OneShot<Bool>.first(
+            of: {
+                if let holder {
+                    holder.cancel()
+                    await holder.value
+                }
+                running.cancel()
+                await running.value
+                return true
+            }, before: .now + within, otherwise: false)
+        if !closed { logger.warning("the connection pool did not close within \(within); leaving it to the process's end") }
     }
 
     public func migrate() async throws {

@@ -9,11 +9,7 @@ import Synchronization
 /// to expire give it a 1 s TTL (long enough for the steps before the expiry on a loaded machine;
 /// 150 ms was not) and wait for it in real time (the only real waits here).
 public enum LeaseContract {
-    public struct Check: Sendable, CustomStringConvertible {
-        public let name: String
-        public let run: @Sendable (any WorkflowStore & LeaseStore) async throws -> Void
-        public var description: String { name }
-    }
+    public typealias Check = ContractCheck<any WorkflowStore & LeaseStore>
 
     public static let checks: [Check] = [
         Check(name: "a held slot is refused to another node", run: heldSlotsAreRefused),
@@ -26,22 +22,18 @@ public enum LeaseContract {
 
     static let shortTTL: Duration = .seconds(1)
 
-    static func expect(_ condition: Bool, _ what: @autoclosure () -> String) throws {
-        if !condition { throw StoreContractViolation(what()) }
-    }
-
     static func waitForExpiry() async throws { try await Task.sleep(for: .milliseconds(1_300)) }
 
     static func heldSlotsAreRefused(_ store: any WorkflowStore & LeaseStore) async throws {
         let a = try await store.acquire(slots: [0, 1], node: "a", ttl: .seconds(30))
-        try expect(a.map(\.slot).sorted() == [0, 1] && a.allSatisfy { $0.epoch == 1 && $0.node == "a" }, "a takes two free slots at epoch 1: \(a)")
+        try StoreContract.expect(a.map(\.slot).sorted() == [0, 1] && a.allSatisfy { $0.epoch == 1 && $0.node == "a" }, "a takes two free slots at epoch 1: \(a)")
         let b = try await store.acquire(slots: [0, 1, 2], node: "b", ttl: .seconds(30))
-        try expect(b.map(\.slot) == [2], "b gets only the free slot: \(b)")
+        try StoreContract.expect(b.map(\.slot) == [2], "b gets only the free slot: \(b)")
         let again = try await store.acquire(slots: [0], node: "a", ttl: .seconds(30))
-        try expect(again == [LeaseFence(slot: 0, node: "a", epoch: 1)], "taking a slot it holds keeps its epoch: \(again)")
+        try StoreContract.expect(again == [LeaseFence(slot: 0, node: "a", epoch: 1)], "taking a slot it holds keeps its epoch: \(again)")
         let view = try await store.heartbeat(node: "a", ttl: .seconds(30))
-        try expect(view.nodes.map(\.id) == ["a"] && view.nodes[0].live, "a heartbeat makes the node live: \(view.nodes)")
-        try expect(view.leases.filter { $0.node == "a" && !$0.expired }.map(\.slot) == [0, 1], "the view shows a's slots: \(view.leases)")
+        try StoreContract.expect(view.nodes.map(\.id) == ["a"] && view.nodes[0].live, "a heartbeat makes the node live: \(view.nodes)")
+        try StoreContract.expect(view.leases.filter { $0.node == "a" && !$0.expired }.map(\.slot) == [0, 1], "the view shows a's slots: \(view.leases)")
     }
 
     static func expiryMovesLeases(_ store: any WorkflowStore & LeaseStore) async throws {
@@ -51,16 +43,16 @@ public enum LeaseContract {
         // a's heartbeat comes back for slot 4 before anyone took it: renewed, same epoch.
         _ = try await store.heartbeat(node: "a", ttl: .seconds(30))
         let taken = try await store.acquire(slots: [3, 4], node: "b", ttl: .seconds(30))
-        try expect(taken.map(\.slot) == [], "renewed leases are a's again, not b's: \(taken)")
+        try StoreContract.expect(taken.map(\.slot) == [], "renewed leases are a's again, not b's: \(taken)")
         let view = try await store.clusterView()
-        try expect(view.leases.filter { $0.node == "a" && !$0.expired }.map(\.slot) == [3, 4], "both renewed: \(view.leases)")
+        try StoreContract.expect(view.leases.filter { $0.node == "a" && !$0.expired }.map(\.slot) == [3, 4], "both renewed: \(view.leases)")
         // Now let them lapse for real.
         _ = try await store.heartbeat(node: "a", ttl: shortTTL)
         try await waitForExpiry()
         let moved = try await store.acquire(slots: [3, 4], node: "b", ttl: .seconds(30))
-        try expect(moved.map(\.slot).sorted() == [3, 4] && moved.allSatisfy { $0.epoch == 2 }, "expired leases move at epoch 2: \(moved)")
+        try StoreContract.expect(moved.map(\.slot).sorted() == [3, 4] && moved.allSatisfy { $0.epoch == 2 }, "expired leases move at epoch 2: \(moved)")
         let late = try await store.heartbeat(node: "a", ttl: .seconds(30))
-        try expect(!late.leases.contains { $0.node == "a" }, "a late heartbeat does not take them back: \(late.leases)")
+        try StoreContract.expect(!late.leases.contains { $0.node == "a" }, "a late heartbeat does not take them back: \(late.leases)")
     }
 
     static func lostLeaseFencesWrites(_ store: any WorkflowStore & LeaseStore) async throws {
@@ -79,38 +71,41 @@ public enum LeaseContract {
         late.steps[0].name = "late"
         try await StoreContract.expectFenced("a write under an expired lease") { try await store.write(late, awaitCommit: true) }
         let taken = try await store.acquire(slots: [5], node: "b", ttl: .seconds(30))
-        try expect(taken.first?.epoch == lease.epoch + 1, "b takes the slot at a new epoch: \(taken)")
+        try StoreContract.expect(taken.first?.epoch == lease.epoch + 1, "b takes the slot at a new epoch: \(taken)")
         try await StoreContract.expectFenced("a write under a lease another node took") { try await store.write(late, awaitCommit: true) }
         try await StoreContract.expectFenced("a claim under a lease another node took") {
             _ = try await store.claim(seq: seq, now: 3_000, lease: lease)
         }
         let steps = try await store.steps(of: StoreContract.key("leased")).map(\.name)
-        try expect(steps == ["s"], "nothing of the rejected writes was applied: \(steps)")
+        try StoreContract.expect(steps == ["s"], "nothing of the rejected writes was applied: \(steps)")
         guard case .claimed(let replay) = try await store.claim(seq: seq, now: 3_100, lease: taken[0]) else {
             throw StoreContractViolation("the new holder could not claim")
         }
-        try expect(replay.row.epoch > engine.row.epoch && replay.steps.map(\.name) == ["s"], "the new holder replays what was committed")
+        try StoreContract.expect(replay.row.epoch > engine.row.epoch && replay.steps.map(\.name) == ["s"], "the new holder replays what was committed")
     }
 
     static func releaseAndLeave(_ store: any WorkflowStore & LeaseStore) async throws {
         _ = try await store.heartbeat(node: "a", ttl: .seconds(30))
         _ = try await store.acquire(slots: [6, 7], node: "a", ttl: .seconds(30))
         try await store.release(slots: [6], node: "b")
-        try expect(try await store.acquire(slots: [6], node: "b", ttl: .seconds(30)).isEmpty, "a node cannot release another's slot")
+        try StoreContract.expect(try await store.acquire(slots: [6], node: "b", ttl: .seconds(30)).isEmpty, "a node cannot release another's slot")
         try await store.release(slots: [6], node: "a")
         let renewed = try await store.heartbeat(node: "a", ttl: .seconds(30))
-        try expect(renewed.leases.first { $0.slot == 6 }?.expired == true, "a heartbeat does not renew a released slot: \(renewed.leases)")
-        try expect(try await store.acquire(slots: [6], node: "b", ttl: .seconds(30)).map(\.epoch) == [2], "a released slot is free at once")
+        try StoreContract.expect(renewed.leases.first { $0.slot == 6 }?.expired == true, "a heartbeat does not renew a released slot: \(renewed.leases)")
+        try StoreContract.expect(try await store.acquire(slots: [6], node: "b", ttl: .seconds(30)).map(\.epoch) == [2], "a released slot is free at once")
         try await store.leave(node: "a")
-        try expect(try await store.acquire(slots: [7], node: "b", ttl: .seconds(30)).map(\.slot) == [7], "leaving frees every slot")
+        try StoreContract.expect(try await store.acquire(slots: [7], node: "b", ttl: .seconds(30)).map(\.slot) == [7], "leaving frees every slot")
         let view = try await store.clusterView()
-        try expect(!view.nodes.contains { $0.id == "a" }, "a node that left is gone from the view: \(view.nodes)")
+        try StoreContract.expect(!view.nodes.contains { $0.id == "a" }, "a node that left is gone from the view: \(view.nodes)")
     }
 
     static func wakeups(_ store: any WorkflowStore & LeaseStore) async throws {
         let stream = store.wakeups()
         let sent = ShardWakeup(
-            kind: .event, shard: ShardKey(tenant: "t", workflow: "w", shard: 1), seq: 42, id: "i-1", event: 7, status: .waiting)
+            kind: .event, shard: ShardKey(tenant: "t", workflow: "w", shard: 1), seq: 42,
+            // An id as odd as a tenant may send (quotes, a backslash, a newline, non-ASCII; 100
+            // characters, the limit): the payload is JSON, not a delimited string.
+            id: String(repeating: "é\"\\\n💥", count: 20), event: 7, status: .waiting)
         // The listener connects in the background: send until one arrives.
         let received = try await withThrowingTaskGroup(of: ShardWakeup?.self) { group in
             group.addTask {
@@ -128,7 +123,7 @@ public enum LeaseContract {
             group.cancelAll()
             return first
         }
-        try expect(received == sent, "the wake-up arrives whole: \(String(describing: received))")
+        try StoreContract.expect(received == sent, "the wake-up arrives whole: \(String(describing: received))")
     }
 
     static func accountSlots(_ store: any WorkflowStore & LeaseStore) async throws {
@@ -146,17 +141,17 @@ public enum LeaseContract {
             }
             return (share, shrunk.value.withLock { $0 })
         }
-        try expect(try await ask("a", inUse: 0, fresh: 10).share == 4, "a lone node gets the whole limit")
-        try expect(try await ask("b", inUse: 0, fresh: 10).share == 0, "nothing another node holds")
+        try StoreContract.expect(try await ask("a", inUse: 0, fresh: 10).share == 4, "a lone node gets the whole limit")
+        try StoreContract.expect(try await ask("b", inUse: 0, fresh: 10).share == 0, "nothing another node holds")
         // a runs four and b waits: a's share is two, but the row keeps four until they stop.
         let shrink = try await ask("a", inUse: 4, fresh: 6)
-        try expect(shrink.share == 2 && shrink.shrunkTo == 2, "a is told to shrink to its share: \(shrink)")
-        try expect(try await ask("b", inUse: 0, fresh: 10).share == 0, "b waits while a's instances still run")
-        try expect(try await ask("a", inUse: 2, fresh: 6).share == 2, "a keeps its share")
-        try expect(try await ask("b", inUse: 0, fresh: 10).share == 2, "b gets the slots a gave back")
+        try StoreContract.expect(shrink.share == 2 && shrink.shrunkTo == 2, "a is told to shrink to its share: \(shrink)")
+        try StoreContract.expect(try await ask("b", inUse: 0, fresh: 10).share == 0, "b waits while a's instances still run")
+        try StoreContract.expect(try await ask("a", inUse: 2, fresh: 6).share == 2, "a keeps its share")
+        try StoreContract.expect(try await ask("b", inUse: 0, fresh: 10).share == 2, "b gets the slots a gave back")
         // a dies: once its heartbeat expires its row no longer counts.
         try await Task.sleep(until: aDiesAt)
-        try expect(try await ask("b", inUse: 2, fresh: 10).share == 4, "a dead node's slots are free")
+        try StoreContract.expect(try await ask("b", inUse: 2, fresh: 10).share == 4, "a dead node's slots are free")
     }
 }
 

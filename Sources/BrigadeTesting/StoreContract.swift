@@ -9,11 +9,7 @@ import Foundation
 /// differed.
 public enum StoreContract {
     /// One named check.
-    public struct Check: Sendable, CustomStringConvertible {
-        public let name: String
-        public let run: @Sendable (any WorkflowStore & TenantStore) async throws -> Void
-        public var description: String { name }
-    }
+    public typealias Check = ContractCheck<any WorkflowStore & TenantStore>
 
     /// All the checks.
     public static let checks: [Check] = [
@@ -461,3 +457,16 @@ public struct StoreContractViolation: Error, CustomStringConvertible {
     public let description: String
     public init(_ description: String) { self.description = description }
 }
+
+/// One named check of a contract, run against a fresh `Store` (``StoreContract``, ``LeaseContract``).
+public struct ContractCheck<Store: Sendable>: Sendable, CustomStringConvertible {
+    public let name: String
+    public let run: @Sendable (Store) async throws -> Void
+    public var description: String { name }
+
+    public init(name: String, run: @escaping @Sendable (Store) async throws -> Void) {
+        self.name = name
+        self.run = run
+    }
+}
+

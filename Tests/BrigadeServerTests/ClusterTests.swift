@@ -40,12 +40,7 @@ struct ClusterTests {
         try await reader.migrate()
         let basePort = 21_000 + Int(getpid() % 9_000)
         func launch(_ id: String, port: Int) throws -> ServerProcess {
-            try ServerProcess(
-                binary: binary,
-                arguments: [
-                    "serve", "--db", db, "--port", "\(port)", "--node-id", id, "--lease-ttl-ms", "\(Self.leaseTTL)",
-                    "--heartbeat-ms", "\(Self.heartbeat)", "--probe-ledger", ledger,
-                ])
+            try Self.node(binary, id, db: db, port: port, ledger: ledger)
         }
         var nodes: [Node] = []
         defer { for node in nodes where node.server.process.isRunning { node.server.kill() } }
@@ -232,13 +227,9 @@ struct ClusterTests {
         defer { for server in servers where server.process.isRunning { server.kill() } }
         for index in 0..<3 {
             servers.append(
-                try ServerProcess(
-                    binary: binary,
-                    arguments: [
-                        "serve", "--db", db, "--port", "\(basePort + index)", "--node-id", "m\(index)", "--lease-ttl-ms", "\(Self.leaseTTL)",
-                        "--heartbeat-ms", "\(Self.heartbeat)", "--probe-ledger", ledger, "--max-running", "\(limit)",
-                        "--shards-per-workflow", "12",
-                    ]))
+                try Self.node(
+                    binary, "m\(index)", db: db, port: basePort + index, ledger: ledger,
+                    ["--max-running", "\(limit)", "--shards-per-workflow", "12"]))
             if index == 0 { _ = try await servers[0].token() }
         }
         let token = try await servers[0].token()
@@ -301,13 +292,7 @@ struct ClusterTests {
         var nodes: [ServerProcess] = []
         defer { for node in nodes where node.process.isRunning { node.kill() } }
         for index in 0..<2 {
-            nodes.append(
-                try ServerProcess(
-                    binary: binary,
-                    arguments: [
-                        "serve", "--db", db, "--port", "\(basePort + index)", "--node-id", "p\(index)", "--lease-ttl-ms", "\(Self.leaseTTL)",
-                        "--heartbeat-ms", "\(Self.heartbeat)", "--probe-ledger", ledger, "--shards-per-workflow", "8",
-                    ]))
+            nodes.append(try Self.node(binary, "p\(index)", db: db, port: basePort + index, ledger: ledger, ["--shards-per-workflow", "8"]))
             if index == 0 { _ = try await nodes[0].token() }
         }
         let token = try await nodes[0].token()
@@ -358,7 +343,17 @@ struct ClusterTests {
     }
 
     static func environment(port: Int, token: String) -> [String: String] {
-        ["BRIGADE_URL": "http://127.0.0.1:\(port)", "BRIGADE_TOKEN": token, "BRIGADE_ACCOUNT": "default"]
+        ServeEndToEndTests.cliEnvironment(port: port, token: token)
+    }
+
+    /// `brigade serve` as node `id` of a cluster on `db` with the test's lease timings.
+    static func node(_ binary: URL, _ id: String, db: String, port: Int, ledger: String, _ extra: [String] = []) throws -> ServerProcess {
+        try ServerProcess(
+            binary: binary,
+            arguments: [
+                "serve", "--db", db, "--port", "\(port)", "--node-id", id, "--lease-ttl-ms", "\(leaseTTL)", "--heartbeat-ms", "\(heartbeat)",
+                "--probe-ledger", ledger,
+            ] + extra)
     }
 
     static func committedSteps(_ store: PostgresStore, ids: [String]) async throws -> Set<String> {
@@ -372,6 +367,6 @@ struct ClusterTests {
     }
 
     func run(_ binary: URL, _ arguments: [String], environment: [String: String]) async throws -> String {
-        try await runToEnd(binary, arguments, environment: ProcessInfo.processInfo.environment.merging(environment) { $1 }).output
+        try await runCLI(binary, arguments, environment: environment)
     }
 }

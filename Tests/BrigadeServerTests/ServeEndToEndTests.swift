@@ -205,8 +205,14 @@ import Testing
     /// Runs the CLI to completion (on a thread of its own, see `onOwnThread`) and returns its
     /// standard output.
     func run(_ binary: URL, _ arguments: [String], environment: [String: String]) async throws -> String {
-        try await runToEnd(binary, arguments, environment: ProcessInfo.processInfo.environment.merging(environment) { $1 }).output
+        try await runCLI(binary, arguments, environment: environment)
     }
+}
+
+/// Runs the CLI to completion with `environment` over the test's own, and returns its standard
+/// output.
+func runCLI(_ binary: URL, _ arguments: [String], environment: [String: String]) async throws -> String {
+    try await runToEnd(binary, arguments, environment: ProcessInfo.processInfo.environment.merging(environment) { $1 }).output
 }
 
 /// `brigade serve` as a child process, its standard output written to a file read as it grows.

@@ -101,20 +101,15 @@ final class ClusterMember: Sendable {
     private func heartbeat(ttl: Duration, giveUpAt: ContinuousClock.Instant?) async throws -> ClusterView? {
         guard let giveUpAt else { return try await leases.heartbeat(node: node, ttl: ttl) }
         let (leases, node) = (self.leases, self.node)
-        let answer = OneShot<Result<ClusterView?, any Error>>()
-        Task {
-            do {
-                answer.settle(.success(try await leases.heartbeat(node: node, ttl: ttl)))
-            } catch {
-                answer.settle(.failure(error))
-            }
-        }
-        let timer = Task {
-            try? await Task.sleep(until: giveUpAt)
-            answer.settle(.success(nil))
-        }
-        defer { timer.cancel() }
-        return try await answer.wait().get()
+        let answer = await OneShot<Result<ClusterView?, any Error>>.first(
+            of: {
+                do {
+                    return .success(try await leases.heartbeat(node: node, ttl: ttl))
+                } catch {
+                    return .failure(error)
+                }
+            }, before: giveUpAt, otherwise: .success(nil))
+        return try answer.get()
     }
 
     private struct HeartbeatOverdue: Error, CustomStringConvertible {

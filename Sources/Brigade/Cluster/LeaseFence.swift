@@ -33,16 +33,12 @@ extension ShardKey {
     /// however many tenants and workflows there are, and spreading the slots evenly over the live
     /// nodes spreads the SousChefs with them.
     public func leaseSlot(slots: Int) -> Int {
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        func mix(_ byte: UInt8) {
-            hash ^= UInt64(byte)
-            hash = hash &* 0x0000_0100_0000_01b3
-        }
-        for byte in tenant.utf8 { mix(byte) }
-        mix(0)
-        for byte in workflow.utf8 { mix(byte) }
-        mix(0)
-        for byte in String(shard).utf8 { mix(byte) }
-        return Int(hash % UInt64(max(1, slots)))
+        var hash = FNV1a()
+        hash.add(tenant)
+        hash.add(0)
+        hash.add(workflow)
+        hash.add(0)
+        hash.add(String(shard))
+        return Int(hash.value % UInt64(max(1, slots)))
     }
 }

@@ -62,11 +62,9 @@ public struct LeasePlan: Sendable, Hashable {
 
     /// The rendezvous score of `slot` for `node` (FNV-1a, then a final mix).
     static func rank(_ node: String, _ slot: Int) -> UInt64 {
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in node.utf8 {
-            hash ^= UInt64(byte)
-            hash = hash &* 0x0000_0100_0000_01b3
-        }
+        var fnv = FNV1a()
+        fnv.add(node)
+        var hash = fnv.value
         hash ^= UInt64(truncatingIfNeeded: slot) &* 0x9e37_79b9_7f4a_7c15
         hash ^= hash >> 33
         hash = hash &* 0xff51_afd7_ed55_8ccd

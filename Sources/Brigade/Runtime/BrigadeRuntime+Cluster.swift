@@ -23,21 +23,16 @@ extension BrigadeRuntime {
         // Waited for, but no longer than a heartbeat: the heartbeats of the slots still held must
         // go on, and an engine stuck in a database call is fenced by the lease anyway.
         if !retiring.isEmpty {
-            let retired = OneShot<Bool>()
-            Task {
-                await withDiscardingTaskGroup { group in
-                    for chef in retiring { group.addTask { await chef.retire() } }
-                }
-                retired.settle(true)
-            }
-            let timer = Task {
-                try? await Task.sleep(for: settings.heartbeatInterval)
-                retired.settle(false)
-            }
-            if await !retired.wait() {
+            let retired = await OneShot<Bool>.first(
+                of: {
+                    await withDiscardingTaskGroup { group in
+                        for chef in retiring { group.addTask { await chef.retire() } }
+                    }
+                    return true
+                }, before: .now + settings.heartbeatInterval, otherwise: false)
+            if !retired {
                 logger.warning("shards given up are still stopping their engines", metadata: ["shards": "\(retiring.map(\.shard))"])
             }
-            timer.cancel()
         }
         guard gained else { return }
         // Every shard that may hold work: the registered workflows' and the store's active ones.
@@ -124,12 +119,18 @@ extension BrigadeRuntime {
     /// node's sweep.
     func localChef(for shard: ShardKey, else wakeup: @autoclosure () -> ShardWakeup) async -> SousChef? {
         if let chef = chef(for: shard) { return chef }
-        guard let leases = store as? any LeaseStore else { return nil }
-        do {
-            try await leases.wake(wakeup())
-        } catch {
-            logger.warning("waking the node that runs \(shard) failed; its sweep finds the change: \(error)")
-        }
+        await wakeOwner(wakeup())
         return nil
+    }
+
+    /// Sends `wakeup` to the node that runs its shard (in a cluster; nothing otherwise). A lost
+    /// wake-up is caught by that node's sweep.
+    func wakeOwner(_ wakeup: ShardWakeup) async {
+        guard let leases = store as? any LeaseStore else { return }
+        do {
+            try await leases.wake(wakeup)
+        } catch {
+            logger.warning("waking the node that runs \(wakeup.shardKey) failed; its sweep finds the change: \(error)")
+        }
     }
 }

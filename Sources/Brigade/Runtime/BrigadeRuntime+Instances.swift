@@ -133,7 +133,7 @@ extension BrigadeRuntime {
         if let chef {
             if paused.status == .paused { chef.forget(seq: row.seq) }
         } else {
-            await wakeOwner(.changed, of: key, row: paused)
+            await wakeOwner(ShardWakeup(kind: .changed, shard: row.shardKey, seq: row.seq, id: key.id))
         }
     }
 
@@ -147,7 +147,7 @@ extension BrigadeRuntime {
         if let chef {
             if resumed.status == .queued { chef.wake(seq: row.seq, id: key.id) }
         } else {
-            await wakeOwner(.changed, of: key, row: resumed)
+            await wakeOwner(ShardWakeup(kind: .changed, shard: row.shardKey, seq: row.seq, id: key.id))
         }
     }
 
@@ -266,18 +266,6 @@ extension BrigadeRuntime {
     func notFound(_ key: InstanceKey) -> BrigadeError {
         BrigadeError(
             .instanceNotFound, "(instance.not_found) No instance \"\(key.id)\" in workflow \"\(key.workflow)\".", instanceId: key.id)
-    }
-}
-
-extension BrigadeRuntime {
-    /// Tells the node that runs the instance's shard (not this one) that it changed.
-    fileprivate func wakeOwner(_ kind: ShardWakeup.Kind, of key: InstanceKey, row: InstanceRow) async {
-        guard let leases = store as? any LeaseStore else { return }
-        do {
-            try await leases.wake(ShardWakeup(kind: kind, shard: row.shardKey, seq: row.seq, id: key.id))
-        } catch {
-            logger.warning("waking the node that runs \(row.shardKey) failed; its sweep finds the change: \(error)")
-        }
     }
 }
 

@@ -221,12 +221,9 @@ public final class BrigadeRuntime: Service, Sendable {
 
     /// The shard an instance id belongs to (FNV-1a of the id).
     func shard(of id: String) -> Int {
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in id.utf8 {
-            hash ^= UInt64(byte)
-            hash = hash &* 0x0000_0100_0000_01b3
-        }
-        return Int(hash % UInt64(max(1, settings.shardsPerWorkflow)))
+        var hash = FNV1a()
+        hash.add(id)
+        return Int(hash.value % UInt64(max(1, settings.shardsPerWorkflow)))
     }
 
     /// How many instances have an Engine in memory. Hibernated instances have none.

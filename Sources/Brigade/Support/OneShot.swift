@@ -34,4 +34,19 @@ import Synchronization
             if let ready { continuation.resume(returning: ready) }
         }
     }
+
+    /// `work`'s value, or `otherwise` once `deadline` has passed without it. `work` runs on after
+    /// losing (it may be stuck in a call that cannot be cancelled); its value is dropped.
+    public static func first(
+        of work: @escaping @Sendable () async -> Value, before deadline: ContinuousClock.Instant, otherwise: Value
+    ) async -> Value {
+        let answer = OneShot<Value>()
+        Task { answer.settle(await work()) }
+        let timer = Task {
+            try? await Task.sleep(until: deadline)
+            if !Task.isCancelled { answer.settle(otherwise) }
+        }
+        defer { timer.cancel() }
+        return await answer.wait()
+    }
 }
