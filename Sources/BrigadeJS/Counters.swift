@@ -17,6 +17,7 @@ enum Counters {
     static let machinesRetired = Atomic<Int>(0)
     static let heapSurveys = Atomic<Int>(0)
     static let tenantsIsolated = Atomic<Int>(0)
+    static let backoffWaits = Atomic<Int>(0)
 
     static func monotonicNanos() -> UInt64 {
         var time = timespec()

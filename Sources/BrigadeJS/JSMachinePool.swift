@@ -28,13 +28,34 @@ final class JSMachinePool: Sendable {
         var isolation: JSMachine?
         /// Isolated tenants, until when (``now`` nanoseconds).
         var isolated: [String: UInt64] = [:]
+        /// Tenants whose code was stopped by a limit lately, and how long their code waits.
+        var backoff: LimitBackoff
     }
-    private let state = Mutex(State())
+    private let state: Mutex<State>
 
     /// `now`: a monotonic clock in nanoseconds (tests pass their own).
     init(settings: JavaScriptSandbox.Settings, now: @escaping @Sendable () -> UInt64) {
         self.settings = settings
         self.now = now
+        func nanoseconds(_ duration: Duration) -> UInt64 { UInt64(max(0, duration.wholeMilliseconds)) * 1_000_000 }
+        state = Mutex(
+            State(
+                backoff: LimitBackoff(
+                    base: nanoseconds(settings.limitBackoff), cap: nanoseconds(settings.limitBackoffCap),
+                    memory: nanoseconds(settings.isolationTime))))
+    }
+
+    /// Counts a stop of `tenant`'s code by a limit (see ``LimitBackoff``).
+    func strike(_ tenant: String) {
+        let time = now()
+        state.withLock { _ = $0.backoff.strike(tenant, at: time) }
+    }
+
+    /// How long `tenant`'s code must wait before it runs again, if it must.
+    func backoff(for tenant: String) -> Duration? {
+        let time = now()
+        let wait = state.withLock { $0.backoff.wait(for: tenant, at: time) }
+        return wait == 0 ? nil : .nanoseconds(Int64(clamping: wait))
     }
 
     /// The VM the next runner of `tenant` should live in, counted in its

@@ -174,6 +174,12 @@ final class JSRunner: WorkflowRunner, @unchecked Sendable {
     // MARK: run
 
     func run(_ event: WorkflowEvent<JSONValue>, step: WorkflowStep) async throws -> JSONValue {
+        // A tenant whose code keeps hitting its limits waits here, off every VM's thread; a
+        // terminate or pause ends the wait (the sleep throws on cancellation).
+        if let wait = pool?.backoff(for: code.tenant) {
+            Counters.backoffWaits.add(1, ordering: .relaxed)
+            try await Task.sleep(for: wait)
+        }
         let (requests, continuation) = AsyncStream.makeStream(of: HostRequest.self)
         let invocation = JSInvocation(id: Self.invocationIds.add(1, ordering: .relaxed).newValue, step: step, requests: continuation)
         let eventObject: JSONValue = .object([
@@ -298,6 +304,7 @@ final class JSRunner: WorkflowRunner, @unchecked Sendable {
         machine.absorbTermination(in: context)
         if limit.cancelled { return limit }
         Counters.limitStops.add(1, ordering: .relaxed)
+        pool?.strike(code.tenant)
         if limit.memory { machine.retire() }
         return limit
     }

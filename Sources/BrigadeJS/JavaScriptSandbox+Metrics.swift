@@ -34,6 +34,10 @@ extension JavaScriptSandbox {
                 "brigade_js_vms_retired_total", Double(now.vmsRetired),
                 "VMs retired: a tenant was stopped in it for memory, its heap outgrew its limit, or it hosted its lifetime of runners."
             ),
+            (
+                "brigade_js_backoff_waits_total", Double(now.backoffWaits),
+                "Runs that waited before starting because their tenant's code was stopped by a limit again and again."
+            ),
             ("brigade_js_heap_surveys_total", Double(now.heapSurveys), "Walks of a VM's heap to measure it against its limit."),
         ]
         return counters.map { SandboxMetric($0.0, .counter, $0.1, help: $0.2) }

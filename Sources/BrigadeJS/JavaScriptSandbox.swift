@@ -50,6 +50,15 @@ public struct JavaScriptSandbox: WorkflowSandbox {
         /// share of a thread at 0. A tenant that keeps hitting its limits there still runs, but
         /// its neighbours' steps come first.
         public var isolationNiceness: Int32 = 10
+        /// How long a tenant's code waits before it runs again after its second stop by a limit
+        /// in a row (the first costs nothing), doubling with each further stop up to
+        /// `limitBackoffCap`; stops are forgotten `isolationTime` after the last one. While it
+        /// waits, its instances stay `running` and its deploys answer `rate_limited` with a
+        /// retry-after. A hostile tenant's cost to the others falls with each stop (see
+        /// `LimitBackoff`). Default 250 ms; zero turns the back-off off.
+        public var limitBackoff: Duration = .milliseconds(250)
+        /// The longest wait of `limitBackoff`. Default 30 s.
+        public var limitBackoffCap: Duration = .seconds(30)
         /// The nice value of JavaScriptCore's own JIT compiler and collector helper threads, which
         /// work for every tenant, a hostile one's included (see `HelperThreads`). Default 5; 0
         /// leaves them as they are.
@@ -87,6 +96,14 @@ public struct JavaScriptSandbox: WorkflowSandbox {
     var liveMachineCount: Int { pool.liveCount }
 
     public func compile(_ source: String, language: CodeLanguage, tenant: String) async throws -> String {
+        // Loading runs the module's top-level code: a tenant in back-off (its code keeps hitting
+        // its limits) is told when to come back instead of being loaded again now.
+        if let wait = pool.backoff(for: tenant) {
+            throw BrigadeError(
+                .rateLimited,
+                "This tenant's code was stopped by a CPU or memory limit several times in a row, so its code runs again only after a pause; deploy again in \(max(1, wait.wholeMilliseconds / 1_000 + 1)) s, and look at the errors of its last instances (GET …/instances?status=errored) for what stopped it.",
+                retryAfter: wait)
+        }
         let script = try await ModuleCompiler(executable: settings.esbuild).compile(source, language: language)
         // Load it once, so that a module that throws while loading or has no TenantWorkflow
         // class is refused now rather than when its first instance runs. As the tenant's: a

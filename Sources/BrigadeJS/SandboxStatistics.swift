@@ -37,6 +37,9 @@ public struct SandboxStatistics: Sendable, Hashable {
     /// Tenants isolated because an entry of theirs ran long or was stopped (see
     /// `JavaScriptSandbox.Settings.isolationThreshold`), counted when their isolation began.
     public var tenantsIsolated: Int
+    /// Runs that waited before starting because their tenant's code kept hitting its limits (see
+    /// `JavaScriptSandbox.Settings.limitBackoff`).
+    public var backoffWaits: Int
 
     /// Since the process started; subtract two snapshots to measure an interval.
     public static var current: SandboxStatistics {
@@ -49,7 +52,7 @@ public struct SandboxStatistics: Sendable, Hashable {
             startEntryCPUNanoseconds: Counters.startEntryCPUNanos.load(ordering: .relaxed), hostNanoseconds: Counters.hostNanos.load(ordering: .relaxed),
             limitStops: Counters.limitStops.load(ordering: .relaxed), journalAnswers: Counters.journalAnswers.load(ordering: .relaxed),
             vmsRetired: Counters.machinesRetired.load(ordering: .relaxed), heapSurveys: Counters.heapSurveys.load(ordering: .relaxed),
-            tenantsIsolated: Counters.tenantsIsolated.load(ordering: .relaxed))
+            tenantsIsolated: Counters.tenantsIsolated.load(ordering: .relaxed), backoffWaits: Counters.backoffWaits.load(ordering: .relaxed))
     }
 
     public static func - (lhs: SandboxStatistics, rhs: SandboxStatistics) -> SandboxStatistics {
@@ -62,6 +65,7 @@ public struct SandboxStatistics: Sendable, Hashable {
             startEntryCPUNanoseconds: lhs.startEntryCPUNanoseconds &- rhs.startEntryCPUNanoseconds, hostNanoseconds: lhs.hostNanoseconds &- rhs.hostNanoseconds,
             limitStops: lhs.limitStops - rhs.limitStops,
             journalAnswers: lhs.journalAnswers - rhs.journalAnswers, vmsRetired: lhs.vmsRetired - rhs.vmsRetired,
-            heapSurveys: lhs.heapSurveys - rhs.heapSurveys, tenantsIsolated: lhs.tenantsIsolated - rhs.tenantsIsolated)
+            heapSurveys: lhs.heapSurveys - rhs.heapSurveys, tenantsIsolated: lhs.tenantsIsolated - rhs.tenantsIsolated,
+            backoffWaits: lhs.backoffWaits - rhs.backoffWaits)
     }
 }

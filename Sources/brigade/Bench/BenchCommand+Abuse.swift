@@ -42,7 +42,7 @@ extension BenchCommand {
     /// Reports the neighbour's p50 and p99 in both and their ratio, and how many abusive
     /// instances were stopped meanwhile.
     static func jsAbuse(
-        _ runtime: BrigadeRuntime, sandbox: JavaScriptSandbox, n: Int, abuses: [(name: String, source: String)]
+        _ runtime: BrigadeRuntime, sandbox: JavaScriptSandbox, n: Int, abuses: [(name: String, source: String)], lead: Duration
     ) async throws -> [String: Any] {
         try await runtime.deployWorkflow(tenant: "nice", name: "neighbour", source: neighbour, language: .javascript, sandbox: sandbox)
         for abuse in abuses {
@@ -65,7 +65,7 @@ extension BenchCommand {
         let idle = try await neighbourLatencies("idle")
 
         let stopped = BenchCounter()
-        let stats = SandboxStatistics.current
+        let stopsBefore = SandboxStatistics.current
         let abuse = Task {
             try await withThrowingTaskGroup(of: Void.self) { group in
                 for abuse in abuses {
@@ -83,12 +83,17 @@ extension BenchCommand {
                 try await group.waitForAll()
             }
         }
-        // Let every abuse get going before the neighbour is measured again.
-        try await Task.sleep(for: .seconds(2))
+        // Let every abuse get going (or, with a long lead, the back-off catch up with them)
+        // before the neighbour is measured again; only what happens while it is measured counts.
+        try await Task.sleep(for: lead)
+        let stoppedInLead = stopped.value.load(ordering: .relaxed)
+        let stats = SandboxStatistics.current
         let abused = try await neighbourLatencies("abused")
+        let stoppedWhileMeasured = stopped.value.load(ordering: .relaxed) - stoppedInLead
         abuse.cancel()
         _ = try? await abuse.value
         let used = SandboxStatistics.current - stats
+        let lifetime = SandboxStatistics.current - stopsBefore
         func p(_ values: [Double], _ q: Double) -> Double { ProcessMetrics.round3(ProcessMetrics.percentile(values, q)) }
         return [
             "neighbour_instances": n, "abuses": abuses.map(\.name),
@@ -96,7 +101,8 @@ extension BenchCommand {
             "abused_p50_ms": p(abused, 50), "abused_p99_ms": p(abused, 99),
             "p99_ratio": ProcessMetrics.round3(ProcessMetrics.percentile(abused, 99) / max(0.001, ProcessMetrics.percentile(idle, 99))),
             "p50_ratio": ProcessMetrics.round3(ProcessMetrics.percentile(abused, 50) / max(0.001, ProcessMetrics.percentile(idle, 50))),
-            "abusive_instances_stopped": stopped.value.load(ordering: .relaxed), "limit_stops": used.limitStops,
+            "abusive_instances_stopped": stoppedWhileMeasured, "limit_stops": used.limitStops, "backoff_waits": used.backoffWaits,
+            "abuse_lead_s": Double(lead.components.seconds), "limit_stops_in_all": lifetime.limitStops,
         ]
     }
 

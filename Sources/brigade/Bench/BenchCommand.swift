@@ -55,6 +55,11 @@ struct BenchCommand: AsyncParsableCommand {
 
     @Option(
         help:
+            "For js-abuse: seconds the abuses run before the neighbour is measured beside them (default 2: the first seconds of an attack; 30 or more: after the back-off has caught up with the abusers).")
+    var abuseLead: Int = 2
+
+    @Option(
+        help:
             "The store for w1, w2 and w3: a postgres://… URL, or \"harness\" for the PostgreSQL database the harness's context offers (run it with BRIGADE_NEEDS_PG=1); default a SQLite file in the data directory.")
     var db: String?
 
@@ -175,8 +180,13 @@ struct BenchCommand: AsyncParsableCommand {
             let chosen = abuse.map { $0.split(separator: ",").map(String.init) } ?? Self.abuses.map(\.name)
             let unknown = chosen.filter { name in !Self.abuses.contains { $0.name == name } }
             guard unknown.isEmpty else { throw ValidationError("Unknown abuse \(unknown.joined(separator: ", ")); the abuses are \(Self.abuses.map(\.name).joined(separator: ", ")).") }
-            metrics = try await Self.jsAbuse(runtime, sandbox: sandbox, n: n, abuses: Self.abuses.filter { chosen.contains($0.name) })
-            workloadParams = ["neighbour_instances": n, "js_cpu_ms": sandbox.settings.cpuTimeLimit.wholeMilliseconds]
+            guard (0...3_600).contains(abuseLead) else { throw ValidationError("--abuse-lead is in seconds, from 0 to 3600.") }
+            metrics = try await Self.jsAbuse(
+                runtime, sandbox: sandbox, n: n, abuses: Self.abuses.filter { chosen.contains($0.name) }, lead: .seconds(abuseLead))
+            workloadParams = [
+                "neighbour_instances": n, "js_cpu_ms": sandbox.settings.cpuTimeLimit.wholeMilliseconds, "abuse_lead_s": abuseLead,
+                "limit_backoff_ms": sandbox.settings.limitBackoff.wholeMilliseconds,
+            ]
         case .queued:
             let n = self.n ?? 10_000_000
             metrics = try await Self.queued(runtime, store: sqlite!, n: n, dataDirectory: dataDirectory)
@@ -549,7 +559,7 @@ struct BenchCommand: AsyncParsableCommand {
                 "js-tenants: \(value("tenants")) tenants booted through a loader capped at \(value("cache")) (\(value("boot_mean_ms")) ms each): RSS MiB by tenants booted \(value("rss_mib_by_tenants_booted")), \(value("cached_after")) cached at the end"
         case .jsAbuse:
             return
-                "js-abuse: the neighbour's \(value("neighbour_instances")) instances (3 steps each, create to completion) alone p50 \(value("idle_p50_ms")) ms, p99 \(value("idle_p99_ms")) ms; while \(value("abuses")) ran: p50 \(value("abused_p50_ms")) ms, p99 \(value("abused_p99_ms")) ms (p99 ×\(value("p99_ratio")), p50 ×\(value("p50_ratio"))); \(value("abusive_instances_stopped")) abusive instances stopped, \(value("limit_stops")) entries stopped by a limit"
+                "js-abuse: the neighbour's \(value("neighbour_instances")) instances (3 steps each, create to completion) alone p50 \(value("idle_p50_ms")) ms, p99 \(value("idle_p99_ms")) ms; while \(value("abuses")) ran: p50 \(value("abused_p50_ms")) ms, p99 \(value("abused_p99_ms")) ms (p99 ×\(value("p99_ratio")), p50 ×\(value("p50_ratio"))); \(value("abusive_instances_stopped")) abusive instances stopped, \(value("limit_stops")) entries stopped by a limit, \(value("backoff_waits")) runs held back by the back-off (measured \(value("abuse_lead_s")) s into the abuse)"
         case .fairness:
             return
                 "fairness: \(value("workflows")) instances of 2 workflows on 100 slots in \(value("wall_s")) s; while both had queued work (\(value("samples_both_queued")) samples) the first held \(value("share_first_mean")) of the running slots on average (p5 \(value("share_first_p5")), p95 \(value("share_first_p95"))), \(value("running_total_mean")) running on average"
