@@ -21,7 +21,7 @@ extension BrigadeServer {
                 }
                 cursor = value
             }
-            let events = runtime.subscribe(key, cursor: cursor, pollInterval: .milliseconds(50))
+            let events = runtime.subscribe(key, cursor: cursor)
             guard gate.admitStream(of: key.tenant) else { throw APIError.tooManyStreams(limit: gate.limits.maxStreamsPerTenant) }
             let gate = self.gate
             var headers = HTTPFields()

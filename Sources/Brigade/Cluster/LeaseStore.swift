@@ -62,6 +62,13 @@ public struct ShardWakeup: Sendable, Hashable, Codable {
         /// Paused, resumed, terminated, restarted or deleted: the owner drops what it holds in
         /// memory for the instance and reads it again.
         case changed
+        /// A stream on the sending node follows the instance: the node that runs it sends
+        /// `history` after its writes for ``InstanceSignals/remoteWatchTime`` (renewed by the
+        /// stream while it lives).
+        case watch
+        /// The instance's history grew on the node that runs it: streams that follow it read
+        /// again.
+        case history
     }
 
     public var kind: Kind

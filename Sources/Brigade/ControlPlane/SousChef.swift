@@ -18,7 +18,7 @@ final class SousChef: Sendable {
     let logger: Logger
     let tally: EngineTally
     let metrics: EngineMetrics
-    let completions: CompletionWaiters
+    let signals: InstanceSignals
     /// The lease its node holds on the shard's slot (nil: one node, no leases): every claim and
     /// write of its engines carries it.
     let lease: LeaseFence?
@@ -35,11 +35,11 @@ final class SousChef: Sendable {
     init(
         shard: ShardKey, runner: AnyWorkflowRunner, account: Account, store: any WorkflowStore,
         clock: any WorkflowClock, lease: LeaseFence? = nil, settings: BrigadeSettings, logger: Logger, tally: EngineTally,
-        metrics: EngineMetrics, completions: CompletionWaiters
+        metrics: EngineMetrics, signals: InstanceSignals
     ) {
         self.tally = tally
         self.metrics = metrics
-        self.completions = completions
+        self.signals = signals
         self.lease = lease
         self.shard = shard
         self.currentRunner = Mutex(runner)
@@ -95,8 +95,8 @@ final class SousChef: Sendable {
             let started = state.withLock { state in
                 state.startNext { seq, id in
                     Engine(
-                        seq: seq, instanceId: id, runner: runner, store: store, clock: clock, lease: lease,
-                        settings: settings, logger: logger, tally: tally, metrics: metrics
+                        seq: seq, key: InstanceKey(tenant: shard.tenant, workflow: shard.workflow, id: id), runner: runner, store: store,
+                        clock: clock, lease: lease, settings: settings, logger: logger, tally: tally, metrics: metrics, signals: signals
                     )
                 }
             }
@@ -132,7 +132,7 @@ final class SousChef: Sendable {
             return entry.id
         }
         if let id, outcome.isTerminal {
-            completions.finished(InstanceKey(tenant: shard.tenant, workflow: shard.workflow, id: id))
+            signals.finished(InstanceKey(tenant: shard.tenant, workflow: shard.workflow, id: id))
         }
         signal.signal()
     }

@@ -59,7 +59,7 @@ extension Engine {
         write.update = InstanceUpdate(status: .paused, dueAt: nil, pausedAt: now)
         write.history = [HistoryEntry(.workflowPaused, at: now)]
         do {
-            try await store.write(write, awaitCommit: true)
+            try await persist(write, awaitCommit: true)
             logger.debug("instance paused")
         } catch {
             markStopping(after: error)
@@ -88,7 +88,7 @@ extension Engine {
         write.update = InstanceUpdate(status: .waiting, dueAt: dueAt)
         write.history = [HistoryEntry(.workflowWaiting, at: now, data: ["until": .number(Double(dueAt))])]
         do {
-            try await store.write(write, awaitCommit: true)
+            try await persist(write, awaitCommit: true)
             logger.debug("instance hibernating", metadata: ["due": "\(dueAt)"])
         } catch {
             markStopping(after: error)

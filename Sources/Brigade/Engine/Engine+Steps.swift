@@ -242,7 +242,7 @@ extension Engine {
             for record in records { state!.records[StepIdentity(name: record.name, count: record.count)] = record }
         }
         do {
-            try await store.write(write, awaitCommit: awaitCommit)
+            try await persist(write, awaitCommit: awaitCommit)
         } catch where Self.endsLifetime(error) {
             // Not the workflow's failure, so it never reaches its code: this lifetime stops.
             markStopping(after: error)

@@ -11,7 +11,8 @@ import Synchronization
 /// writes are rejected and it stops.
 final class Engine: Sendable {
     let seq: Int64
-    let instanceId: String
+    let key: InstanceKey
+    var instanceId: String { key.id }
     let runner: AnyWorkflowRunner
     let store: any WorkflowStore
     let clock: any WorkflowClock
@@ -30,24 +31,27 @@ final class Engine: Sendable {
     /// leaves none behind.
     let tally: EngineTally
     let metrics: EngineMetrics
+    /// Told after every write with history (see ``persist(_:awaitCommit:)``).
+    let signals: InstanceSignals
 
     init(
-        seq: Int64, instanceId: String, runner: AnyWorkflowRunner, store: any WorkflowStore,
+        seq: Int64, key: InstanceKey, runner: AnyWorkflowRunner, store: any WorkflowStore,
         clock: any WorkflowClock, lease: LeaseFence? = nil, settings: BrigadeSettings, logger: Logger, tally: EngineTally,
-        metrics: EngineMetrics
+        metrics: EngineMetrics, signals: InstanceSignals
     ) {
         self.tally = tally
         self.metrics = metrics
+        self.signals = signals
         tally.count.add(1, ordering: .relaxed)
         self.seq = seq
-        self.instanceId = instanceId
+        self.key = key
         self.runner = runner
         self.store = store
         self.clock = clock
         self.lease = lease
         self.settings = settings
         var logger = logger
-        logger[metadataKey: "instance.id"] = "\(instanceId)"
+        logger[metadataKey: "instance.id"] = "\(key.id)"
         logger[metadataKey: "workflow.name"] = "\(runner.name)"
         self.logger = logger
     }
@@ -187,7 +191,7 @@ final class Engine: Sendable {
         write.update = update
         write.history = [entry]
         do {
-            try await store.write(write, awaitCommit: true)
+            try await persist(write, awaitCommit: true)
             logger.debug("instance \(update.status.rawValue)")
             return outcome
         } catch {
@@ -209,6 +213,13 @@ final class Engine: Sendable {
         var write = InstanceWrite(seq: seq, epoch: currentEpoch, now: now)
         write.lease = lease
         return write
+    }
+
+    /// Every write of the engine goes through here: to the store (awaiting its commit or not),
+    /// then, when it carries history, to the instance's streams (``InstanceSignals``).
+    func persist(_ write: InstanceWrite, awaitCommit: Bool) async throws {
+        try await store.write(write, awaitCommit: awaitCommit)
+        if !write.history.isEmpty { signals.historyGrew(key) }
     }
 
     // MARK: Requests from the control plane
@@ -275,7 +286,7 @@ final class Engine: Sendable {
         var write = newWrite(now: now)
         write.update = InstanceUpdate(status: .waitingForPause, dueAt: now)
         write.history = [HistoryEntry(.workflowWaitingForPause, at: now)]
-        try await store.write(write, awaitCommit: true)
+        try await persist(write, awaitCommit: true)
         monitorSignal.signal()
         return true
     }
@@ -292,7 +303,7 @@ final class Engine: Sendable {
         var write = newWrite(now: now)
         write.update = InstanceUpdate(status: .running, dueAt: now)
         write.history = [HistoryEntry(.workflowRunning, at: now)]
-        try await store.write(write, awaitCommit: true)
+        try await persist(write, awaitCommit: true)
         for ticket in tickets { ticket.resolve(.success(.proceed)) }
         monitorSignal.signal()
         return true

@@ -87,7 +87,12 @@ extension BrigadeRuntime {
 
     /// Hands the wake-ups other nodes send to this node's SousChefs, until cancelled.
     func receiveWakeups(from leases: any LeaseStore) async {
+        signals.forwardToOtherNodes { [weak self] wakeup in await self?.wakeOwner(wakeup) }
         for await wakeup in leases.wakeups() {
+            if wakeup.kind == .history {
+                signals.historyGrew(InstanceKey(tenant: wakeup.tenant, workflow: wakeup.workflow, id: wakeup.id), fromAnotherNode: true)
+                continue
+            }
             guard let chef = chef(for: wakeup.shardKey) else { continue }
             switch wakeup.kind {
             case .created:
@@ -110,6 +115,10 @@ extension BrigadeRuntime {
                 // The change bumped the instance's epoch: an engine here is fenced already.
                 chef.stop(seq: wakeup.seq)
                 chef.wake(seq: wakeup.seq, id: wakeup.id)
+            case .watch:
+                signals.watchedRemotely(wakeup)
+            case .history:
+                break
             }
         }
     }
@@ -121,6 +130,13 @@ extension BrigadeRuntime {
         if let chef = chef(for: shard) { return chef }
         await wakeOwner(wakeup())
         return nil
+    }
+
+    /// In a cluster, asks the node that runs `row`'s instance to signal this node's streams of it
+    /// (see ``InstanceSignals``); nothing when it runs here or there is one node.
+    func watchFromHere(_ row: InstanceRow) async {
+        guard store is any LeaseStore, chef(for: row.shardKey) == nil else { return }
+        await wakeOwner(ShardWakeup(kind: .watch, shard: row.shardKey, seq: row.seq, id: row.key.id))
     }
 
     /// Sends `wakeup` to the node that runs its shard (in a cluster; nothing otherwise). A lost

@@ -130,6 +130,7 @@ extension BrigadeRuntime {
         let chef = chef(for: ShardKey(tenant: key.tenant, workflow: key.workflow, shard: row.shard))
         if let engine = chef?.liveEngine(seq: row.seq), try await engine.requestPause() { return }
         let paused = try await store.pause(key, now: clock.nowMilliseconds())
+        signals.historyGrew(key)
         if let chef {
             if paused.status == .paused { chef.forget(seq: row.seq) }
         } else {
@@ -144,6 +145,7 @@ extension BrigadeRuntime {
         let chef = chef(for: ShardKey(tenant: key.tenant, workflow: key.workflow, shard: row.shard))
         if let engine = chef?.liveEngine(seq: row.seq), try await engine.cancelPause() { return }
         let resumed = try await store.resume(key, now: clock.nowMilliseconds())
+        signals.historyGrew(key)
         if let chef {
             if resumed.status == .queued { chef.wake(seq: row.seq, id: key.id) }
         } else {
@@ -156,7 +158,7 @@ extension BrigadeRuntime {
         let row = try await store.terminate(key, now: clock.nowMilliseconds(), defaultRetention: settings.errorRetention)
         await localChef(for: row.shardKey, else: ShardWakeup(kind: .changed, shard: row.shardKey, seq: row.seq, id: key.id))?
             .stop(seq: row.seq)
-        completions.finished(key)
+        signals.finished(key)
     }
 
     /// Restarts an instance from any status: from scratch, or from a recorded step (`from`), reusing
@@ -165,6 +167,7 @@ extension BrigadeRuntime {
         // A restart counts toward the creation rate, as in the contract.
         try account(for: key.tenant).admitCreations(workflow: key.workflow, count: 1, now: clock.nowMilliseconds())
         let row = try await store.restart(key, from: from, now: clock.nowMilliseconds())
+        signals.historyGrew(key)
         let chef = await localChef(for: row.shardKey, else: ShardWakeup(kind: .changed, shard: row.shardKey, seq: row.seq, id: key.id))
         chef?.stop(seq: row.seq)
         chef?.wake(seq: row.seq, id: key.id)
@@ -175,7 +178,7 @@ extension BrigadeRuntime {
         let row = try await store.delete(key)
         await localChef(for: row.shardKey, else: ShardWakeup(kind: .changed, shard: row.shardKey, seq: row.seq, id: key.id))?
             .stop(seq: row.seq)
-        completions.finished(key)
+        signals.finished(key)
     }
 
     /// Sends an event (JSON payload) to an instance. It is kept until a `waitForEvent` of that
@@ -207,21 +210,13 @@ extension BrigadeRuntime {
     /// Waits until the instance is `complete`, `errored` or `terminated`, and returns its row.
     /// Resumed by the engine that finishes it, without polling.
     public func waitForCompletion(_ key: InstanceKey) async throws -> InstanceRow {
+        // Subscribed before each read, so that a finish between the read and the wait wakes it.
+        let subscription = signals.subscribe(key, .finish)
+        defer { signals.unsubscribe(subscription) }
         while true {
-            let (token, stream) = completions.register(key)
-            let row: InstanceRow
-            do {
-                row = try await instanceRow(key)
-            } catch {
-                completions.unregister(key, token)
-                throw error
-            }
-            if row.status.isTerminal {
-                completions.unregister(key, token)
-                return row
-            }
-            for await _ in stream { break }
-            completions.unregister(key, token)
+            let row = try await instanceRow(key)
+            if row.status.isTerminal { return row }
+            _ = await subscription.wait(timeout: nil)
             try Task.checkCancellation()
         }
     }

@@ -46,7 +46,7 @@ public final class BrigadeRuntime: Service, Sendable {
 
     let state = Mutex(State())
     let tally = EngineTally()
-    let completions = CompletionWaiters()
+    let signals = InstanceSignals()
     let metrics: EngineMetrics
     /// When this runtime was made: the `created_on` of the workflows registered in Swift.
     let madeAt: Int64
@@ -206,7 +206,7 @@ public final class BrigadeRuntime: Service, Sendable {
             guard let runner = state.runner(tenant: shard.tenant, workflow: shard.workflow) else { return nil }
             let chef = SousChef(
                 shard: shard, runner: runner, account: account, store: store, clock: clock, lease: lease,
-                settings: settings, logger: logger, tally: tally, metrics: metrics, completions: completions
+                settings: settings, logger: logger, tally: tally, metrics: metrics, signals: signals
             )
             state.chefs[shard] = chef
             state.starter?.yield { await chef.run() }

@@ -1,0 +1,180 @@
+import Foundation
+import Synchronization
+
+/// Who waits to hear that an instance changed, and the one place that tells them: callers waiting
+/// for an instance to finish (``BrigadeRuntime/waitForCompletion(_:)``), event streams waiting
+/// for its history to grow (``InstanceEvents``), and, in a cluster, other nodes whose streams
+/// follow an instance this node runs.
+///
+/// A signal says "look again", never what changed: a subscriber subscribes before it reads, so a
+/// change between its read and its wait is never missed (the signal is kept until the wait), and
+/// it reads the store to learn what happened. An engine signals when it has handed a write with
+/// history to the store; a lazy write commits a few milliseconds later, so a stream that finds
+/// nothing new after a signal reads again shortly (see ``InstanceEvents``).
+///
+/// Across nodes: a stream on a node that does not run the instance sends a watch to the node
+/// that does (``ShardWakeup/Kind/watch``), renewed while the stream lives; that node then sends a
+/// ``ShardWakeup/Kind/history`` wake-up after each of the instance's writes, one at a time per
+/// instance. A lost one, or a watch the owner lost when the shard moved, costs the stream a
+/// fallback read, never an event.
+final class InstanceSignals: Sendable {
+    /// What a subscriber waits for.
+    enum Interest: Sendable {
+        /// The instance may have finished (``finished(_:)``).
+        case finish
+        /// The instance's history may have grown (any signal).
+        case history
+    }
+
+    /// One subscriber's signal: set by the hub, taken by ``wait(timeout:)``.
+    final class Subscription: Sendable {
+        let key: InstanceKey
+        let interest: Interest
+        private struct State {
+            var signalled = false
+            var waiter: OneShot<Bool>?
+        }
+        private let state = Mutex(State())
+
+        init(key: InstanceKey, interest: Interest) {
+            self.key = key
+            self.interest = interest
+        }
+
+        func notify() {
+            let waiter = state.withLock { state -> OneShot<Bool>? in
+                guard let waiter = state.waiter else {
+                    state.signalled = true
+                    return nil
+                }
+                state.waiter = nil
+                return waiter
+            }
+            waiter?.settle(true)
+        }
+
+        /// True once signalled (at once if a signal came since the last wait); false after
+        /// `timeout` (nil: none) or when the task is cancelled.
+        func wait(timeout: Duration?) async -> Bool {
+            let answer = OneShot<Bool>()
+            let ready = state.withLock { state -> Bool in
+                if state.signalled {
+                    state.signalled = false
+                    return true
+                }
+                state.waiter = answer
+                return false
+            }
+            if ready { return true }
+            let timer = timeout.map { timeout in
+                Task {
+                    try? await Task.sleep(for: timeout)
+                    answer.settle(false)
+                }
+            }
+            defer { timer?.cancel() }
+            let signalled = await withTaskCancellationHandler {
+                await answer.wait()
+            } onCancel: {
+                answer.settle(false)
+            }
+            state.withLock { state in
+                if state.waiter === answer { state.waiter = nil }
+            }
+            return signalled
+        }
+    }
+
+    /// A stream on another node that follows an instance this node runs.
+    private struct RemoteWatch {
+        var wakeup: ShardWakeup
+        var until: ContinuousClock.Instant
+    }
+
+    private struct State {
+        var subscribers: [InstanceKey: [ObjectIdentifier: Subscription]] = [:]
+        var remote: [InstanceKey: RemoteWatch] = [:]
+        /// Instances whose `history` wake-up is being sent: later signals ride on it.
+        var forwarding: Set<InstanceKey> = []
+    }
+
+    private let state = Mutex(State())
+    /// Sends a ``ShardWakeup/Kind/history`` wake-up to the other nodes (set in a cluster).
+    private let forwarder = Mutex<(@Sendable (ShardWakeup) async -> Void)?>(nil)
+    /// How long a watch from another node lasts unless renewed.
+    static let remoteWatchTime: Duration = .seconds(30)
+    /// Remote watches kept at most; past this the expired go, then the oldest are refused (the
+    /// streams behind them fall back to reading every interval).
+    static let maxRemoteWatches = 100_000
+
+    func subscribe(_ key: InstanceKey, _ interest: Interest) -> Subscription {
+        let subscription = Subscription(key: key, interest: interest)
+        state.withLock { $0.subscribers[key, default: [:]][ObjectIdentifier(subscription)] = subscription }
+        return subscription
+    }
+
+    func unsubscribe(_ subscription: Subscription) {
+        state.withLock { state in
+            state.subscribers[subscription.key]?[ObjectIdentifier(subscription)] = nil
+            if state.subscribers[subscription.key]?.isEmpty == true { state.subscribers[subscription.key] = nil }
+        }
+    }
+
+    /// `key`'s history grew (or was handed to the store): wakes its streams here, and tells the
+    /// nodes that watch it, unless the signal came from another node.
+    func historyGrew(_ key: InstanceKey, fromAnotherNode: Bool = false) {
+        signal(key, finished: false, forward: !fromAnotherNode)
+    }
+
+    /// `key` finished (or is gone): wakes everyone waiting on it, here and on watching nodes.
+    func finished(_ key: InstanceKey) {
+        signal(key, finished: true, forward: true)
+    }
+
+    private func signal(_ key: InstanceKey, finished: Bool, forward: Bool) {
+        let (woken, wakeup) = state.withLock { state -> ([Subscription], ShardWakeup?) in
+            let woken = state.subscribers[key].map { $0.values.filter { finished || $0.interest == .history } } ?? []
+            guard forward, let watch = state.remote[key] else { return (woken, nil) }
+            if watch.until < .now {
+                state.remote[key] = nil
+                return (woken, nil)
+            }
+            guard state.forwarding.insert(key).inserted else { return (woken, nil) }
+            return (woken, watch.wakeup)
+        }
+        for subscription in woken { subscription.notify() }
+        guard let wakeup else { return }
+        guard let send = forwarder.withLock({ $0 }) else {
+            state.withLock { _ = $0.forwarding.remove(key) }
+            return
+        }
+        Task {
+            // Taken off before the send: a write during it sends again after.
+            self.state.withLock { _ = $0.forwarding.remove(key) }
+            await send(wakeup)
+        }
+    }
+
+    /// Another node's stream follows `wakeup`'s instance, which this node runs.
+    func watchedRemotely(_ wakeup: ShardWakeup) {
+        let key = InstanceKey(tenant: wakeup.tenant, workflow: wakeup.workflow, id: wakeup.id)
+        var forward = wakeup
+        forward.kind = .history
+        let now = ContinuousClock.now
+        state.withLock { state in
+            if state.remote.count >= Self.maxRemoteWatches, state.remote[key] == nil {
+                state.remote = state.remote.filter { $0.value.until >= now }
+                if state.remote.count >= Self.maxRemoteWatches { return }
+            }
+            state.remote[key] = RemoteWatch(wakeup: forward, until: now + Self.remoteWatchTime)
+        }
+    }
+
+    /// Sets how this node tells other nodes that an instance they watch changed.
+    func forwardToOtherNodes(_ send: @escaping @Sendable (ShardWakeup) async -> Void) {
+        forwarder.withLock { $0 = send }
+    }
+
+    /// Instances watched from other nodes now (for tests).
+    var remoteWatchCount: Int { state.withLock { $0.remote.count } }
+}
