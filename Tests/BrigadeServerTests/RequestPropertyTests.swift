@@ -39,12 +39,21 @@ import Testing
         }
     }
 
-    /// A date is accepted exactly when the calendar has it.
+    /// A date is accepted exactly when the calendar has it. ISO 8601 dates are proleptic
+    /// Gregorian; Foundation's Gregorian calendar is Julian before October 1582 (1500-02-29
+    /// exists there, 1582-10-10 does not), so it is the oracle from 1583 on and the years before
+    /// are checked by their rule.
     @Test func aDateFilterIsAcceptedExactlyWhenTheCalendarHasIt() async throws {
         var calendar = Calendar(identifier: .gregorian)
         calendar.timeZone = TimeZone(identifier: "UTC")!
+        for (text, exists) in [
+            ("1500-02-29", false), ("1600-02-29", true), ("1582-10-10", true), ("0004-02-29", true), ("0100-02-29", false),
+            ("0001-01-01", true),
+        ] {
+            #expect(BrigadeServer.hasCalendarFields(text) == exists, "\(text)")
+        }
         await propertyCheck(
-            count: 3_000, input: Gen.int(in: 1...9_999), Gen.int(in: 0...13), Gen.int(in: 0...32)
+            count: 3_000, input: Gen.int(in: 1_583...9_999), Gen.int(in: 0...13), Gen.int(in: 0...32)
         ) { year, month, day in
             let text = String(format: "%04d-%02d-%02d", year, month, day)
             let real = (1...12).contains(month) && (1...31).contains(day)
