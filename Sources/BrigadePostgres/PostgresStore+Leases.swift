@@ -1,4 +1,4 @@
-import Brigade
+@_spi(Stores) import Brigade
 import Foundation
 import Logging
 import PostgresNIO
@@ -12,7 +12,7 @@ extension PostgresStore: LeaseStore {
     /// Milliseconds since 1970 of a timestamptz expression.
     static func milliseconds(_ expression: String) -> String { "(extract(epoch FROM \(expression)) * 1000)::bigint" }
 
-    public func heartbeat(node: String, ttl: Duration) async throws -> ClusterView {
+    @_spi(Stores) public func heartbeat(node: String, ttl: Duration) async throws -> ClusterView {
         let ttl = ttl.wholeMilliseconds
         return try await read { connection, logger in
             // The node first: its heartbeat expires no later than the leases it renews, so a
@@ -31,7 +31,7 @@ extension PostgresStore: LeaseStore {
         }
     }
 
-    public func clusterView() async throws -> ClusterView {
+    @_spi(Stores) public func clusterView() async throws -> ClusterView {
         try await read { connection, logger in try await Self.clusterView(on: connection, logger: logger) }
     }
 
@@ -63,7 +63,7 @@ extension PostgresStore: LeaseStore {
         return ClusterView(nodes: nodes, leases: leases, now: now)
     }
 
-    public func acquire(slots: [Int], node: String, ttl: Duration) async throws -> [LeaseFence] {
+    @_spi(Stores) public func acquire(slots: [Int], node: String, ttl: Duration) async throws -> [LeaseFence] {
         guard !slots.isEmpty else { return [] }
         let ttl = ttl.wholeMilliseconds
         let wanted = slots.map { Int32(clamping: $0) }
@@ -88,7 +88,7 @@ extension PostgresStore: LeaseStore {
         }
     }
 
-    public func release(slots: [Int], node: String) async throws {
+    @_spi(Stores) public func release(slots: [Int], node: String) async throws {
         guard !slots.isEmpty else { return }
         let given = slots.map { Int32(clamping: $0) }
         _ = try await read { connection, logger in
@@ -100,7 +100,7 @@ extension PostgresStore: LeaseStore {
         }
     }
 
-    public func leave(node: String) async throws {
+    @_spi(Stores) public func leave(node: String) async throws {
         try await read { connection, logger in
             try await connection.query(
                 "UPDATE shard_leases SET owner = '', expires_at = clock_timestamp() WHERE owner = \(node)", logger: logger)
@@ -109,7 +109,7 @@ extension PostgresStore: LeaseStore {
         }
     }
 
-    public func shareSlots(
+    @_spi(Stores) public func shareSlots(
         tenant: String, node: String, limit: Int, report: SlotShare.Holder, shrink: @escaping @Sendable (Int) -> Int
     ) async throws -> Int {
         let logger = self.logger
@@ -145,14 +145,14 @@ extension PostgresStore: LeaseStore {
     /// The first key of the per-account locks of ``shareSlots(tenant:node:limit:report:shrink:)``.
     static let slotLockClass: Int32 = 627_203_492
 
-    public func wake(_ wakeup: ShardWakeup) async throws {
+    @_spi(Stores) public func wake(_ wakeup: ShardWakeup) async throws {
         let payload = String(decoding: try JSONEncoder().encode(wakeup), as: UTF8.self)
         _ = try await read { connection, logger in
             try await connection.query("SELECT pg_notify(\(Self.wakeChannel), \(payload))", logger: logger)
         }
     }
 
-    public func pendingEvent(_ eventSeq: Int64, instance seq: Int64) async throws -> EventRecord? {
+    @_spi(Stores) public func pendingEvent(_ eventSeq: Int64, instance seq: Int64) async throws -> EventRecord? {
         try await read { connection, logger in
             for try await (eventSeq, type, payload, createdAt) in try await connection.query(
                 "SELECT seq, type, payload, created_at FROM events WHERE seq = \(eventSeq) AND instance_seq = \(seq) AND NOT consumed",
@@ -164,7 +164,7 @@ extension PostgresStore: LeaseStore {
         }
     }
 
-    public func wakeups() -> AsyncStream<ShardWakeup> {
+    @_spi(Stores) public func wakeups() -> AsyncStream<ShardWakeup> {
         let client = self.client
         let logger = self.logger
         let (stream, continuation) = AsyncStream.makeStream(of: ShardWakeup.self, bufferingPolicy: .bufferingNewest(10_000))

@@ -1,4 +1,4 @@
-import Brigade
+@_spi(Stores) import Brigade
 import Foundation
 import Logging
 import PostgresNIO
@@ -81,7 +81,7 @@ extension PostgresStore {
         }
     }
 
-    public func apply(_ transition: InstanceTransition, to key: InstanceKey, now: Int64) async throws -> InstanceRow {
+    @_spi(Stores) public func apply(_ transition: InstanceTransition, to key: InstanceKey, now: Int64) async throws -> InstanceRow {
         let logger = self.logger
         return try await committer.submit { connection in
             let row = try await Self.lockedInstance(key, on: connection, logger: logger)
@@ -92,7 +92,7 @@ extension PostgresStore {
         }
     }
 
-    public func sendEvent(_ key: InstanceKey, type: String, payload: Data, now: Int64) async throws -> SentEvent {
+    @_spi(Stores) public func sendEvent(_ key: InstanceKey, type: String, payload: Data, now: Int64) async throws -> SentEvent {
         let logger = self.logger
         return try await committer.submit { connection in
             // The row's lock orders the events of one instance: their seqs are in commit order.
@@ -114,7 +114,7 @@ extension PostgresStore {
         }
     }
 
-    public func claim(seq: Int64, now: Int64, lease: LeaseFence?) async throws -> ClaimResult {
+    @_spi(Stores) public func claim(seq: Int64, now: Int64, lease: LeaseFence?) async throws -> ClaimResult {
         let logger = self.logger
         return try await committer.submit { connection -> ClaimResult in
             guard
@@ -145,7 +145,7 @@ extension PostgresStore {
         }
     }
 
-    public func write(_ write: InstanceWrite, awaitCommit: Bool) async throws {
+    @_spi(Stores) public func write(_ write: InstanceWrite, awaitCommit: Bool) async throws {
         let logger = self.logger
         if awaitCommit {
             try await committer.submit { connection in try await Self.apply(write, on: connection, logger: logger) }
@@ -222,7 +222,7 @@ extension PostgresStore {
         }
     }
 
-    public func delete(_ key: InstanceKey) async throws -> InstanceRow {
+    @_spi(Stores) public func delete(_ key: InstanceKey) async throws -> InstanceRow {
         let logger = self.logger
         return try await committer.submit { connection in
             let row = try await Self.lockedInstance(key, on: connection, logger: logger)
@@ -231,7 +231,7 @@ extension PostgresStore {
         }
     }
 
-    public func purgeExpired(now: Int64, limit: Int) async throws -> Int {
+    @_spi(Stores) public func purgeExpired(now: Int64, limit: Int) async throws -> Int {
         let logger = self.logger
         return try await committer.submit { connection in
             try await connection.query(

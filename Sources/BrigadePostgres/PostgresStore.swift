@@ -124,7 +124,7 @@ public final class PostgresStore: WorkflowStore {
 
     // MARK: Creation
 
-    public func createInstances(_ instances: [NewInstance], skipExisting: Bool, maxQueued: Int) async throws -> [Int64?] {
+    @_spi(Stores) public func createInstances(_ instances: [NewInstance], skipExisting: Bool, maxQueued: Int) async throws -> [Int64?] {
         let logger = self.logger
         return try await committer.submit { connection in
             if let key = instances.first?.key {
@@ -197,7 +197,7 @@ public final class PostgresStore: WorkflowStore {
 
     // MARK: Reads
 
-    public func instance(_ key: InstanceKey) async throws -> InstanceRow? {
+    @_spi(Stores) public func instance(_ key: InstanceKey) async throws -> InstanceRow? {
         try await read { client, logger in
             try await client.query(
                 """
@@ -208,7 +208,7 @@ public final class PostgresStore: WorkflowStore {
         }
     }
 
-    public func dueInstances(_ shard: ShardKey, after: DueInstance.Position?, dueBefore: Int64, limit: Int) async throws -> [DueInstance] {
+    @_spi(Stores) public func dueInstances(_ shard: ShardKey, after: DueInstance.Position?, dueBefore: Int64, limit: Int) async throws -> [DueInstance] {
         let after = after ?? DueInstance.Position(dueAt: .min, seq: .min)
         return try await read { client, logger in
             var due: [DueInstance] = []
@@ -227,7 +227,7 @@ public final class PostgresStore: WorkflowStore {
         }
     }
 
-    public func activeShards() async throws -> [ShardKey] {
+    @_spi(Stores) public func activeShards() async throws -> [ShardKey] {
         try await read { client, logger in
             var shards: [ShardKey] = []
             for try await (tenant, workflow, shard) in try await client.query(
@@ -239,7 +239,7 @@ public final class PostgresStore: WorkflowStore {
         }
     }
 
-    public func steps(of key: InstanceKey) async throws -> [StepRecord] {
+    @_spi(Stores) public func steps(of key: InstanceKey) async throws -> [StepRecord] {
         try await read { client, logger in
             try await client.query(
                 """
@@ -251,7 +251,7 @@ public final class PostgresStore: WorkflowStore {
         }
     }
 
-    public func history(of key: InstanceKey, afterId: Int64, limit: Int) async throws -> [HistoryEvent] {
+    @_spi(Stores) public func history(of key: InstanceKey, afterId: Int64, limit: Int) async throws -> [HistoryEvent] {
         try await read { client, logger in
             var events: [HistoryEvent] = []
             for try await (id, at, typeText, step, text) in try await client.query(
@@ -271,7 +271,7 @@ public final class PostgresStore: WorkflowStore {
         }
     }
 
-    public func listInstances(
+    @_spi(Stores) public func listInstances(
         tenant: String, workflow: String, status: InstanceStatus?, created: ClosedRange<Int64>?, after position: ListingPosition?,
         direction: InstanceQuery.Direction, limit: Int
     ) async throws -> [InstanceRow] {
@@ -293,7 +293,7 @@ public final class PostgresStore: WorkflowStore {
         }
     }
 
-    public func instanceCounts(tenant: String, workflow: String) async throws -> [InstanceStatus: Int] {
+    @_spi(Stores) public func instanceCounts(tenant: String, workflow: String) async throws -> [InstanceStatus: Int] {
         try await read { client, logger in
             var counts: [InstanceStatus: Int] = [:]
             for try await (status, count) in try await client.query(
@@ -306,7 +306,7 @@ public final class PostgresStore: WorkflowStore {
         }
     }
 
-    public func instanceCountsByStatus() async throws -> [InstanceStatus: Int] {
+    @_spi(Stores) public func instanceCountsByStatus() async throws -> [InstanceStatus: Int] {
         try await read { client, logger in
             var counts: [InstanceStatus: Int] = [:]
             for try await (status, count) in try await client.query(

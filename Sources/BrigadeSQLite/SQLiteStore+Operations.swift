@@ -1,4 +1,4 @@
-import Brigade
+@_spi(Stores) import Brigade
 import Foundation
 import GRDB
 
@@ -10,7 +10,7 @@ extension SQLiteStore {
         return row
     }
 
-    public func sendEvent(_ key: InstanceKey, type: String, payload: Data, now: Int64) async throws -> SentEvent {
+    @_spi(Stores) public func sendEvent(_ key: InstanceKey, type: String, payload: Data, now: Int64) async throws -> SentEvent {
         try await committer.submit { db -> SentEvent in
             let row = try Self.requireInstance(key, db)
             let wake = try InstanceTransition.deliverEvent(to: row, now: now)
@@ -27,7 +27,7 @@ extension SQLiteStore {
         }
     }
 
-    public func apply(_ transition: InstanceTransition, to key: InstanceKey, now: Int64) async throws -> InstanceRow {
+    @_spi(Stores) public func apply(_ transition: InstanceTransition, to key: InstanceKey, now: Int64) async throws -> InstanceRow {
         try await committer.submit { db -> InstanceRow in
             let row = try Self.requireInstance(key, db)
             let steps = transition.needsSteps ? try Self.fetchSteps(seq: row.seq, db) : []
@@ -78,7 +78,7 @@ extension SQLiteStore {
             .map(StepRecord.init(row:))
     }
 
-    public func delete(_ key: InstanceKey) async throws -> InstanceRow {
+    @_spi(Stores) public func delete(_ key: InstanceKey) async throws -> InstanceRow {
         try await committer.submit { db -> InstanceRow in
             let row = try Self.requireInstance(key, db)
             try db.executeCached(sql: "DELETE FROM instances WHERE seq = ?", arguments: [row.seq])
@@ -86,7 +86,7 @@ extension SQLiteStore {
         }
     }
 
-    public func purgeExpired(now: Int64, limit: Int) async throws -> Int {
+    @_spi(Stores) public func purgeExpired(now: Int64, limit: Int) async throws -> Int {
         try await committer.submit { db -> Int in
             try db.executeCached(
                 sql: """

@@ -1,4 +1,4 @@
-import Brigade
+@_spi(Stores) import Brigade
 import CoreMetrics
 import Foundation
 import GRDB
@@ -82,7 +82,7 @@ public final class SQLiteStore: WorkflowStore {
 
     // MARK: Creation
 
-    public func createInstances(_ instances: [NewInstance], skipExisting: Bool, maxQueued: Int) async throws -> [Int64?] {
+    @_spi(Stores) public func createInstances(_ instances: [NewInstance], skipExisting: Bool, maxQueued: Int) async throws -> [Int64?] {
         try await committer.submit { db in
             try Self.checkQueueRoom(for: instances, maxQueued: maxQueued, db)
             var result: [Int64?] = []
@@ -133,7 +133,7 @@ public final class SQLiteStore: WorkflowStore {
 
     // MARK: Reads
 
-    public func instance(_ key: InstanceKey) async throws -> InstanceRow? {
+    @_spi(Stores) public func instance(_ key: InstanceKey) async throws -> InstanceRow? {
         try await pool.read { db in try Self.fetchInstance(key, db) }
     }
 
@@ -148,7 +148,7 @@ public final class SQLiteStore: WorkflowStore {
         try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM instances WHERE seq = ?"), arguments: [seq]).map(InstanceRow.init(row:))
     }
 
-    public func dueInstances(_ shard: ShardKey, after: DueInstance.Position?, dueBefore: Int64, limit: Int) async throws -> [DueInstance] {
+    @_spi(Stores) public func dueInstances(_ shard: ShardKey, after: DueInstance.Position?, dueBefore: Int64, limit: Int) async throws -> [DueInstance] {
         let after = after ?? DueInstance.Position(dueAt: .min, seq: .min)
         return try await pool.read { db in
             try Row.fetchAll(
@@ -170,14 +170,14 @@ public final class SQLiteStore: WorkflowStore {
         }
     }
 
-    public func activeShards() async throws -> [ShardKey] {
+    @_spi(Stores) public func activeShards() async throws -> [ShardKey] {
         try await pool.read { db in
             try Row.fetchAll(db.cachedStatement(sql: "SELECT DISTINCT tenant, workflow, shard FROM instances WHERE due_at IS NOT NULL"))
                 .map { ShardKey(tenant: $0["tenant"], workflow: $0["workflow"], shard: $0["shard"]) }
         }
     }
 
-    public func steps(of key: InstanceKey) async throws -> [StepRecord] {
+    @_spi(Stores) public func steps(of key: InstanceKey) async throws -> [StepRecord] {
         try await pool.read { db in
             try Row.fetchAll(
                 db.cachedStatement(
@@ -191,7 +191,7 @@ public final class SQLiteStore: WorkflowStore {
         }
     }
 
-    public func history(of key: InstanceKey, afterId: Int64, limit: Int) async throws -> [HistoryEvent] {
+    @_spi(Stores) public func history(of key: InstanceKey, afterId: Int64, limit: Int) async throws -> [HistoryEvent] {
         try await pool.read { db in
             try Row.fetchAll(
                 db.cachedStatement(
@@ -213,7 +213,7 @@ public final class SQLiteStore: WorkflowStore {
         }
     }
 
-    public func listInstances(
+    @_spi(Stores) public func listInstances(
         tenant: String, workflow: String, status: InstanceStatus?, created: ClosedRange<Int64>?, after position: ListingPosition?,
         direction: InstanceQuery.Direction, limit: Int
     ) async throws -> [InstanceRow] {
@@ -243,7 +243,7 @@ public final class SQLiteStore: WorkflowStore {
         }
     }
 
-    public func instanceCounts(tenant: String, workflow: String) async throws -> [InstanceStatus: Int] {
+    @_spi(Stores) public func instanceCounts(tenant: String, workflow: String) async throws -> [InstanceStatus: Int] {
         try await pool.read { db in
             var counts: [InstanceStatus: Int] = [:]
             for row in try Row.fetchAll(
@@ -256,7 +256,7 @@ public final class SQLiteStore: WorkflowStore {
         }
     }
 
-    public func instanceCountsByStatus() async throws -> [InstanceStatus: Int] {
+    @_spi(Stores) public func instanceCountsByStatus() async throws -> [InstanceStatus: Int] {
         try await pool.read { db in
             var counts: [InstanceStatus: Int] = [:]
             for row in try Row.fetchAll(db, sql: "SELECT status, sum(count) AS count FROM instance_counts GROUP BY status") {
@@ -280,7 +280,7 @@ public final class SQLiteStore: WorkflowStore {
     // MARK: Engine writes
 
     /// One process holds a SQLite database: there are no leases to check.
-    public func claim(seq: Int64, now: Int64, lease: LeaseFence?) async throws -> ClaimResult {
+    @_spi(Stores) public func claim(seq: Int64, now: Int64, lease: LeaseFence?) async throws -> ClaimResult {
         try await committer.submit { db -> ClaimResult in
             guard let row = try Self.fetchInstance(seq: seq, db) else { return .gone }
             let change: InstanceChange
@@ -302,7 +302,7 @@ public final class SQLiteStore: WorkflowStore {
         }
     }
 
-    public func write(_ write: InstanceWrite, awaitCommit: Bool) async throws {
+    @_spi(Stores) public func write(_ write: InstanceWrite, awaitCommit: Bool) async throws {
         if awaitCommit {
             try await committer.submit { db in try Self.apply(write, db) }
         } else {

@@ -1,4 +1,4 @@
-import Brigade
+@_spi(Stores) import Brigade
 import Foundation
 
 /// Every store behaviour the engine and the runtime rely on, as checks that any

@@ -1,4 +1,4 @@
-@testable import Brigade
+@_spi(Stores) @testable import Brigade
 import BrigadePostgres
 import BrigadeTesting
 import Foundation

@@ -1,4 +1,4 @@
-import Brigade
+@_spi(Stores) import Brigade
 import Testing
 
 /// The group committer's batching rule, as the state machine it is.

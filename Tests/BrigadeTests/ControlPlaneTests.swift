@@ -1,4 +1,4 @@
-import Brigade
+@_spi(Stores) import Brigade
 import BrigadeSQLite
 import BrigadeTesting
 import Foundation

@@ -2,7 +2,7 @@ import Foundation
 import PropertyBased
 import Testing
 
-@testable import Brigade
+@_spi(Stores) @testable import Brigade
 
 /// Every parser and converter of values that arrive from outside — a request, a stored row,
 /// tenant code — over generated inputs: each returns a value within its limits or throws its

@@ -1,4 +1,4 @@
-@testable import Brigade
+@_spi(Stores) @testable import Brigade
 import BrigadeTesting
 import Foundation
 import Synchronization

@@ -1,4 +1,4 @@
-import Brigade
+@_spi(Stores) import Brigade
 import Testing
 
 /// How lease slots spread over nodes, tested as the pure decision it is: views are built by hand,

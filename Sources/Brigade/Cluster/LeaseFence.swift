@@ -8,7 +8,7 @@ import Foundation
 /// clock; otherwise the write is rejected whole with ``FencedWriteError``. A node that was paused
 /// past its lease (a long GC pause, SIGSTOP, a VM migration) therefore cannot write again once
 /// another node may have taken over.
-public struct LeaseFence: Sendable, Hashable, CustomStringConvertible {
+@_spi(Stores) public struct LeaseFence: Sendable, Hashable, CustomStringConvertible {
     /// The lease slot (see ``ShardKey/leaseSlot(slots:)``).
     public var slot: Int
     /// The node holding the lease.

@@ -11,30 +11,30 @@ public protocol LeaseStore: Sendable {
     /// from now (including one that expired while no other node took it), and answers what the
     /// cluster looks like afterwards, in one transaction. A slot the node held that the answer no
     /// longer gives it (another node, another epoch) is lost.
-    func heartbeat(node: String, ttl: Duration) async throws -> ClusterView
+    @_spi(Stores) func heartbeat(node: String, ttl: Duration) async throws -> ClusterView
 
     /// What the cluster looks like, without a heartbeat (for `brigade cluster status`).
-    func clusterView() async throws -> ClusterView
+    @_spi(Stores) func clusterView() async throws -> ClusterView
 
     /// Takes each of `slots` that is free (never leased, expired, or already this node's), bumping
     /// its epoch when it changes hands, and extends it to `ttl` from now.
     /// - Returns: the slots taken, with their epochs; a slot another node still holds is absent.
-    func acquire(slots: [Int], node: String, ttl: Duration) async throws -> [LeaseFence]
+    @_spi(Stores) func acquire(slots: [Int], node: String, ttl: Duration) async throws -> [LeaseFence]
 
     /// Gives up `slots` at once (expired now), so that another node can take them without waiting
     /// for the expiry. Only slots this node holds are touched.
-    func release(slots: [Int], node: String) async throws
+    @_spi(Stores) func release(slots: [Int], node: String) async throws
 
     /// Removes `node`: releases its leases and deletes its row (a graceful shutdown).
-    func leave(node: String) async throws
+    @_spi(Stores) func leave(node: String) async throws
 
     /// Wakes the node that runs the wake-up's shard (another process): a creation, an event or an
     /// administrative change of one of its instances was committed.
-    func wake(_ wakeup: ShardWakeup) async throws
+    @_spi(Stores) func wake(_ wakeup: ShardWakeup) async throws
 
     /// A stored event of an instance that has not been consumed, for the owner of a wake-up of
     /// kind ``ShardWakeup/Kind/event`` whose engine is in memory; nil once it was consumed.
-    func pendingEvent(_ eventSeq: Int64, instance seq: Int64) async throws -> EventRecord?
+    @_spi(Stores) func pendingEvent(_ eventSeq: Int64, instance seq: Int64) async throws -> EventRecord?
 
     /// Records `report` as `node`'s row for `tenant`'s concurrency slots and answers how many the
     /// node may use now, under a lock per account so that the rows read are the truth: the
@@ -43,17 +43,17 @@ public protocol LeaseStore: Sendable {
     /// node's capacity and answers how many instances still run; the row then holds the larger
     /// of the two, so the holdings never add up past the limit while those instances stop. A
     /// larger number is the caller's to apply after this returns (it is committed then).
-    func shareSlots(
+    @_spi(Stores) func shareSlots(
         tenant: String, node: String, limit: Int, report: SlotShare.Holder, shrink: @escaping @Sendable (Int) -> Int
     ) async throws -> Int
 
     /// The wake-ups addressed to this store's nodes, until the task is cancelled. The sweep covers
     /// any that are lost (a dropped connection, a node that started after the wake-up).
-    func wakeups() -> AsyncStream<ShardWakeup>
+    @_spi(Stores) func wakeups() -> AsyncStream<ShardWakeup>
 }
 
 /// A wake-up of a shard by another node: what was committed for which of its instances.
-public struct ShardWakeup: Sendable, Hashable, Codable {
+@_spi(Stores) public struct ShardWakeup: Sendable, Hashable, Codable {
     public enum Kind: String, Sendable, Codable {
         /// A new instance.
         case created

@@ -1,7 +1,7 @@
 import Foundation
 
 /// What ``WorkflowStore/claim(seq:now:)`` found.
-public enum ClaimResult: Sendable {
+@_spi(Stores) public enum ClaimResult: Sendable {
     /// The engine owns the instance at `snapshot.row.epoch`.
     case claimed(ReplaySnapshot)
     /// The instance is not runnable (paused, finished); nothing changed except that an instance

@@ -5,7 +5,7 @@
 ///
 /// A pure state machine: a store's committer keeps it in a `Mutex` and performs the action each
 /// call returns (start a commit, schedule a flush) outside the lock.
-public struct CommitQueue<Item: Sendable>: Sendable {
+@_spi(Stores) public struct CommitQueue<Item: Sendable>: Sendable {
     /// What to do after ``enqueue(_:awaited:)``.
     public enum Enqueued: Sendable, Equatable {
         /// Nothing: a commit in flight or a scheduled flush will take the item.

@@ -1,7 +1,7 @@
 import Foundation
 
 /// A due instance found by a sweep.
-public struct DueInstance: Sendable, Hashable {
+@_spi(Stores) public struct DueInstance: Sendable, Hashable {
     /// A place in the order the alarms are read in: by due time, then by `seq`.
     public struct Position: Sendable, Hashable, Comparable {
         public var dueAt: Int64

@@ -1,7 +1,7 @@
 import Foundation
 
 /// An event accepted by `sendEvent` and not yet consumed by a wait.
-public struct EventRecord: Sendable, Hashable {
+@_spi(Stores) public struct EventRecord: Sendable, Hashable {
     public var seq: Int64
     public var type: String
     public var payload: Data

@@ -2,7 +2,7 @@ import Foundation
 
 /// Raised by a store when a write carries an epoch that is no longer current: the instance was
 /// terminated, restarted, deleted, paused or claimed by another engine since.
-public struct FencedWriteError: Error, Sendable, CustomStringConvertible {
+@_spi(Stores) public struct FencedWriteError: Error, Sendable, CustomStringConvertible {
     public var seq: Int64
     public var epoch: Int64
     public init(seq: Int64, epoch: Int64) {

@@ -6,7 +6,7 @@ import Foundation
 ///
 /// Every store applies it the same way, so the rules of pause, resume, terminate, restart, claim
 /// and event delivery live once, in Swift, and not in any store's SQL.
-public struct InstanceChange: Sendable, Hashable {
+@_spi(Stores) public struct InstanceChange: Sendable, Hashable {
     /// What happens to the instance's steps (and buffered events) with the row.
     public enum Steps: Sendable, Hashable {
         /// Left as they are.

@@ -15,68 +15,68 @@ public protocol InstanceStore: Sendable {
     /// instances.
     /// - Returns: for each input, its new sequence number, or nil when it was skipped because the
     ///   id exists. With `skipExisting == false` an existing id throws `instance.already_exists`.
-    func createInstances(_ instances: [NewInstance], skipExisting: Bool, maxQueued: Int) async throws -> [Int64?]
+    @_spi(Stores) func createInstances(_ instances: [NewInstance], skipExisting: Bool, maxQueued: Int) async throws -> [Int64?]
 
     /// The instance row, or nil.
-    func instance(_ key: InstanceKey) async throws -> InstanceRow?
+    @_spi(Stores) func instance(_ key: InstanceKey) async throws -> InstanceRow?
 
     /// Claims an instance for an Engine: bumps the epoch and marks it `running`, and returns
     /// everything a replay needs, read in the same transaction. With a `lease` (a store shared
     /// by a cluster), throws ``FencedWriteError`` and changes nothing once the node no longer
     /// holds it; a store of one node ignores it.
-    func claim(seq: Int64, now: Int64, lease: LeaseFence?) async throws -> ClaimResult
+    @_spi(Stores) func claim(seq: Int64, now: Int64, lease: LeaseFence?) async throws -> ClaimResult
 
     /// Applies an Engine's write. `awaitCommit == false` queues it for the next commit and
     /// returns at once (used for records whose loss in a crash is harmless).
-    func write(_ write: InstanceWrite, awaitCommit: Bool) async throws
+    @_spi(Stores) func write(_ write: InstanceWrite, awaitCommit: Bool) async throws
 
     /// Non-terminal instances of one shard whose alarm is due at or before `dueBefore`, in
     /// (due time, seq) order, starting after `after` (from the beginning when nil).
-    func dueInstances(_ shard: ShardKey, after: DueInstance.Position?, dueBefore: Int64, limit: Int) async throws -> [DueInstance]
+    @_spi(Stores) func dueInstances(_ shard: ShardKey, after: DueInstance.Position?, dueBefore: Int64, limit: Int) async throws -> [DueInstance]
 
     /// The shards (tenant, workflow, shard) that hold instances with an alarm set.
-    func activeShards() async throws -> [ShardKey]
+    @_spi(Stores) func activeShards() async throws -> [ShardKey]
 
     /// Stores an event for an instance and, when it is hibernating, makes it due now.
-    func sendEvent(_ key: InstanceKey, type: String, payload: Data, now: Int64) async throws -> SentEvent
+    @_spi(Stores) func sendEvent(_ key: InstanceKey, type: String, payload: Data, now: Int64) async throws -> SentEvent
 
     /// Applies an administrative transition: reads the row under the store's write lock, asks
     /// ``InstanceTransition/decide(_:steps:now:)`` (with the steps when
     /// ``InstanceTransition/needsSteps``) and applies the change it answers in the same
     /// transaction. Throws `instance.not_found` for an unknown key, and what the decision throws.
     /// - Returns: the row as it is afterwards.
-    func apply(_ transition: InstanceTransition, to key: InstanceKey, now: Int64) async throws -> InstanceRow
+    @_spi(Stores) func apply(_ transition: InstanceTransition, to key: InstanceKey, now: Int64) async throws -> InstanceRow
 
     /// Deletes an instance and everything stored for it.
-    func delete(_ key: InstanceKey) async throws -> InstanceRow
+    @_spi(Stores) func delete(_ key: InstanceKey) async throws -> InstanceRow
 
     /// Deletes finished instances whose retention ended before `now`.
-    func purgeExpired(now: Int64, limit: Int) async throws -> Int
+    @_spi(Stores) func purgeExpired(now: Int64, limit: Int) async throws -> Int
 
     /// The step records of an instance, in recording order.
-    func steps(of key: InstanceKey) async throws -> [StepRecord]
+    @_spi(Stores) func steps(of key: InstanceKey) async throws -> [StepRecord]
 
     /// History events of an instance after `afterId`, in id order.
-    func history(of key: InstanceKey, afterId: Int64, limit: Int) async throws -> [HistoryEvent]
+    @_spi(Stores) func history(of key: InstanceKey, afterId: Int64, limit: Int) async throws -> [HistoryEvent]
 
     /// Up to `limit` instances of a workflow in (creation time, id) order, strictly after
     /// `position` in that direction, optionally of one status and created within `created`
     /// (milliseconds, inclusive).
-    func listInstances(
+    @_spi(Stores) func listInstances(
         tenant: String, workflow: String, status: InstanceStatus?, created: ClosedRange<Int64>?, after position: ListingPosition?,
         direction: InstanceQuery.Direction, limit: Int
     ) async throws -> [InstanceRow]
 
     /// How many instances of a workflow are in each status (statuses with none are absent).
-    func instanceCounts(tenant: String, workflow: String) async throws -> [InstanceStatus: Int]
+    @_spi(Stores) func instanceCounts(tenant: String, workflow: String) async throws -> [InstanceStatus: Int]
 
     /// How many instances are in each status, over every tenant and workflow (for metrics).
-    func instanceCountsByStatus() async throws -> [InstanceStatus: Int]
+    @_spi(Stores) func instanceCountsByStatus() async throws -> [InstanceStatus: Int]
 }
 
 extension InstanceStore {
     /// Claims an instance without a lease (one node).
-    public func claim(seq: Int64, now: Int64) async throws -> ClaimResult {
+    @_spi(Stores) public func claim(seq: Int64, now: Int64) async throws -> ClaimResult {
         try await claim(seq: seq, now: now, lease: nil)
     }
 }

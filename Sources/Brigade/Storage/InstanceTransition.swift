@@ -5,7 +5,7 @@ import Foundation
 /// A store reads the row (under its write lock), asks ``decide(_:steps:now:)`` what to do and
 /// applies the ``InstanceChange`` it answers; it holds no rule of its own. Each change that
 /// takes the instance from its engine bumps the epoch, fencing out an engine still running it.
-public enum InstanceTransition: Sendable, Hashable {
+@_spi(Stores) public enum InstanceTransition: Sendable, Hashable {
     /// Pause a `running`, `waiting` or `waitingForPause` instance; others are left alone.
     case pause
     /// Resume a `paused` (or `waitingForPause`) instance; others are left alone.

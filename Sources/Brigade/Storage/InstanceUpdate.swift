@@ -1,7 +1,7 @@
 import Foundation
 
 /// A change of an instance row's status by its Engine.
-public struct InstanceUpdate: Sendable {
+@_spi(Stores) public struct InstanceUpdate: Sendable {
     public var status: InstanceStatus
     public var dueAt: Int64?
     public var output: Data?

@@ -2,7 +2,7 @@ import Foundation
 
 /// A change an Engine makes to its instance, applied atomically and only while the engine still
 /// owns the instance (its claim epoch is current): the fence that keeps a stale engine's writes out.
-public struct InstanceWrite: Sendable {
+@_spi(Stores) public struct InstanceWrite: Sendable {
     public var seq: Int64
     public var epoch: Int64
     /// The lease of the node that writes, in a cluster: the write is also rejected once the node

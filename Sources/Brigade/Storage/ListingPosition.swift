@@ -1,7 +1,7 @@
 import Foundation
 
 /// A position in a listing: the (creation time, id) of the last instance seen. Opaque to callers.
-public struct ListingPosition: Sendable, Hashable {
+@_spi(Stores) public struct ListingPosition: Sendable, Hashable {
     public var createdAt: Int64
     public var id: String
 

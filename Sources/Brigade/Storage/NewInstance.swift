@@ -1,7 +1,7 @@
 import Foundation
 
 /// A new instance, as written by the creation path.
-public struct NewInstance: Sendable {
+@_spi(Stores) public struct NewInstance: Sendable {
     public var key: InstanceKey
     public var params: Data
     public var shard: Int

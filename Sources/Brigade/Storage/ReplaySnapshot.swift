@@ -1,7 +1,7 @@
 import Foundation
 
 /// Everything a replay needs, read in one transaction.
-public struct ReplaySnapshot: Sendable {
+@_spi(Stores) public struct ReplaySnapshot: Sendable {
     public var row: InstanceRow
     public var steps: [StepRecord]
     public var events: [EventRecord]

@@ -1,7 +1,7 @@
 import Foundation
 
 /// The result of ``WorkflowStore/sendEvent(_:type:payload:now:)``.
-public struct SentEvent: Sendable {
+@_spi(Stores) public struct SentEvent: Sendable {
     public var event: EventRecord
     public var seq: Int64
     public var shard: Int

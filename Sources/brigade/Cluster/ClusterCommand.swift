@@ -1,5 +1,5 @@
 import ArgumentParser
-import Brigade
+@_spi(Stores) import Brigade
 import BrigadePostgres
 import Foundation
 
