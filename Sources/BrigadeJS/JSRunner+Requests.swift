@@ -54,7 +54,7 @@ extension JSRunner {
                     queue.async { self.resolve(invocation, promise: promise, json: data, event: true) }
                 } catch let timedOut as WaitForEventTimeoutError {
                     queue.async {
-                        self.reject(invocation, promise: promise, name: "WaitForEventTimeoutError", message: timedOut.description, nonRetryable: false)
+                        self.reject(invocation, promise: promise, name: WaitForEventTimeoutError.errorName, message: timedOut.description, nonRetryable: false)
                     }
                 }
             }

@@ -106,7 +106,7 @@ enum WireFormat {
                 "end": timestamp(record.endedAt ?? record.deadline),
                 "finished": .bool(record.status == .complete || record.status == .timedOut),
                 "error": record.status == .timedOut
-                    ? error(record.error ?? ErrorInfo(name: "WaitForEventTimeoutError", message: "timed out")) : .null,
+                    ? error(record.error ?? ErrorInfo(name: WaitForEventTimeoutError.errorName, message: "timed out")) : .null,
             ]
             if let type = record.eventType { object["event_type"] = .string(type) }
             if record.value != nil { object["output"] = json(record.value) }

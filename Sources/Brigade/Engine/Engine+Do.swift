@@ -16,16 +16,12 @@ extension Engine {
         var record: StepRecord
         let config: StepConfig
         if let stored = entry.record {
-            switch stored.status {
-            case .complete:
-                return stored.value ?? Data("null".utf8)
-            case .failed, .timedOut:
-                throw StepFailedError(
-                    stepName: name, count: stored.count, attempts: stored.attempts,
-                    errorName: stored.error?.name ?? "Error", message: stored.error?.message ?? "",
-                    isNonRetryable: stored.nonRetryable
-                )
-            case .running, .retrying, .waiting:
+            switch ReplayAnswer(stored, name: name) {
+            case .value(let value):
+                return value ?? Data("null".utf8)
+            case .failed(let error):
+                throw error
+            case .resume:
                 record = stored
                 // The config stored at first execution wins over the code's current one.
                 config = (stored.config.flatMap { try? JSONCoding.decode(StepConfig.self, from: $0) }) ?? requested ?? .default

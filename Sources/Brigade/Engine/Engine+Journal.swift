@@ -11,9 +11,9 @@ public enum JournaledOutcome: Sendable, Equatable {
 
 extension Engine {
     /// Answers a step call from the journal without suspending, when the step it reaches
-    /// finished in an earlier lifetime — the same answer, occurrence count and
-    /// non-determinism check as ``enterStep(_:_:occurrence:)`` followed by the replay branch of
-    /// `runDo`/`runSleep`/`runWaitForEvent`, in one critical section.
+    /// finished in an earlier lifetime — the same occurrence count and non-determinism check as
+    /// ``enterStep(_:_:occurrence:)``, and the same answer as `runDo`/`runSleep`/`runWaitForEvent`
+    /// (all four ask ``ReplayAnswer``), in one critical section.
     ///
     /// Returns nil, having changed nothing, whenever the slow path has more to say: the step has
     /// no finished record, its kind differs (the slow path reports the non-determinism), a
@@ -32,18 +32,13 @@ extension Engine {
             let count = state!.nextOccurrence(of: name)
             guard let record = state!.records[StepIdentity(name: name, count: count)], record.kind == kind else { return nil }
             let outcome: JournaledOutcome
-            switch (kind, record.status) {
-            case (.do, .complete), (.waitForEvent, .complete):
-                outcome = .value(record.value ?? Data("null".utf8))
-            case (.sleep, .complete):
-                outcome = .value(nil)
-            case (.do, .failed), (.do, .timedOut):
-                outcome = .failed(
-                    name: record.error?.name ?? "Error", message: record.error?.message ?? "", nonRetryable: record.nonRetryable)
-            case (.waitForEvent, .failed), (.waitForEvent, .timedOut):
-                let error = WaitForEventTimeoutError(stepName: name, count: count, eventType: record.eventType ?? "")
-                outcome = .failed(name: "WaitForEventTimeoutError", message: error.description, nonRetryable: false)
-            default:
+            switch ReplayAnswer(record, name: name) {
+            case .value(let value):
+                outcome = .value(value)
+            case .failed(let error):
+                let info = ErrorInfo(error)
+                outcome = .failed(name: info.name, message: info.message, nonRetryable: (error as? StepFailedError)?.isNonRetryable ?? false)
+            case .resume:
                 return nil
             }
             state!.counters[name] = count

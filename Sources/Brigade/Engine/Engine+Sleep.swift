@@ -19,8 +19,11 @@ extension Engine {
 
         var record: StepRecord
         if let stored = entry.record {
-            if stored.status == .complete { return }
-            record = stored
+            switch ReplayAnswer(stored, name: name) {
+            case .value: return
+            case .failed(let error): throw error
+            case .resume: record = stored
+            }
         } else {
             let deadline: Int64
             if let duration {

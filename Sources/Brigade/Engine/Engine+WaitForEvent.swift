@@ -24,10 +24,10 @@ extension Engine {
 
         var record: StepRecord
         if let stored = entry.record {
-            switch stored.status {
-            case .complete: return stored.value ?? Data("null".utf8)
-            case .timedOut, .failed: throw timedOut
-            default: record = stored
+            switch ReplayAnswer(stored, name: name) {
+            case .value(let value): return value ?? Data("null".utf8)
+            case .failed(let error): throw error
+            case .resume: record = stored
             }
         } else {
             let now = clock.nowMilliseconds()

@@ -26,7 +26,7 @@ public struct ErrorInfo: Codable, Sendable, Hashable, CustomStringConvertible {
         case let error as StepFailedError:
             self.init(name: error.errorName, message: error.message)
         case let error as WaitForEventTimeoutError:
-            self.init(name: "WaitForEventTimeoutError", message: error.description)
+            self.init(name: WaitForEventTimeoutError.errorName, message: error.description)
         case let error as WorkflowTimeoutError:
             self.init(name: "WorkflowTimeoutError", message: error.description)
         case let error as any NamedError:

@@ -13,6 +13,9 @@ public struct WaitForEventTimeoutError: Error, Sendable, Hashable, CustomStringC
         self.eventType = eventType
     }
 
+    /// The name tenant code and the stored error see.
+    public static let errorName = "WaitForEventTimeoutError"
+
     public var description: String {
         "waitForEvent \"\(stepName)-\(count)\" timed out waiting for an event of type \"\(eventType)\""
     }

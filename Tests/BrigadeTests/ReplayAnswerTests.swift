@@ -1,0 +1,43 @@
+@testable import Brigade
+import Foundation
+import Testing
+
+/// The one decision of replay, for every kind of step and every status it can be recorded in.
+@Suite struct ReplayAnswerTests {
+    static func record(_ kind: StepKind, _ status: StepStatus) -> StepRecord {
+        StepRecord(
+            name: "s", count: 2, kind: kind, position: 0, status: status, attempts: 3, value: kind == .sleep ? nil : Data(#"{"a":1}"#.utf8),
+            error: ErrorInfo(name: "TypeError", message: "boom"), nonRetryable: true, eventType: "approved", startedAt: 0)
+    }
+
+    @Test(arguments: StepKind.allCases, [StepStatus.running, .retrying, .waiting, .complete, .failed, .timedOut])
+    func everyRecordedStepAnswersOneWay(_ kind: StepKind, _ status: StepStatus) throws {
+        let answer = ReplayAnswer(Self.record(kind, status), name: "s")
+        switch (kind, status, answer) {
+        case (.do, .complete, .value(let value)), (.waitForEvent, .complete, .value(let value)):
+            #expect(value == Data(#"{"a":1}"#.utf8))
+        case (.sleep, .complete, .value(let value)):
+            #expect(value == nil)
+        case (.do, .failed, .failed(let error)), (.do, .timedOut, .failed(let error)):
+            let failed = try #require(error as? StepFailedError)
+            #expect(failed == StepFailedError(stepName: "s", count: 2, attempts: 3, errorName: "TypeError", message: "boom", isNonRetryable: true))
+        case (.waitForEvent, .failed, .failed(let error)), (.waitForEvent, .timedOut, .failed(let error)):
+            #expect(error as? WaitForEventTimeoutError == WaitForEventTimeoutError(stepName: "s", count: 2, eventType: "approved"))
+            #expect(ErrorInfo(error).name == WaitForEventTimeoutError.errorName)
+        case (_, .running, .resume), (_, .retrying, .resume), (_, .waiting, .resume), (.sleep, .failed, .resume), (.sleep, .timedOut, .resume):
+            break
+        default:
+            Issue.record("\(kind) \(status) answered \(answer)")
+        }
+    }
+
+    @Test func aCompletedStepThatStoredNoValueAnswersNull() {
+        var record = Self.record(.do, .complete)
+        record.value = nil
+        guard case .value(let value) = ReplayAnswer(record, name: "s") else {
+            Issue.record("not a value")
+            return
+        }
+        #expect(value == Data("null".utf8))
+    }
+}
