@@ -194,8 +194,6 @@ final class SousChef: Sendable {
 
     // MARK: Notifications from the creation path and the instance operations
 
-    /// A new instance was created in this shard. Past `sweepPage` queued in memory it stays in
-    /// the store, and the sweep reads it in when the queue has drained.
     /// Graceful shutdown: starts no more engines and drains the live ones.
     func drain() {
         draining.store(true, ordering: .releasing)
@@ -225,6 +223,8 @@ final class SousChef: Sendable {
         currentRunner.withLock { $0 = runner }
     }
 
+    /// A new instance was created in this shard. Past `sweepPage` queued in memory it stays in
+    /// the store, and the sweep reads it in when the queue has drained.
     func created(seq: Int64, id: String) {
         let queued = state.withLock { state -> Bool in
             if state.fresh.count >= settings.sweepPage {

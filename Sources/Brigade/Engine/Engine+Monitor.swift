@@ -120,7 +120,7 @@ extension Engine {
     /// Releases every parked branch with the unwind error of the current phase.
     func unwindParked() {
         let (tickets, reason) = state.withLock { state in
-            (state!.drainTickets(), state!.unwindReason)
+            (state!.takeParkedTickets(), state!.unwindReason)
         }
         for ticket in tickets { ticket.resolve(.failure(EngineUnwind(reason: reason))) }
     }

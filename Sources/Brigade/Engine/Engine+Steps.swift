@@ -134,7 +134,7 @@ extension Engine {
     func fail(_ error: BrigadeError) -> BrigadeError {
         let tickets = state.withLock { state -> [ParkTicket] in
             if state!.fatal == nil { state!.fatal = error }
-            return state!.drainTickets()
+            return state!.takeParkedTickets()
         }
         for ticket in tickets { ticket.resolve(.failure(error)) }
         return error

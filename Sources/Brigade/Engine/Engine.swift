@@ -224,8 +224,6 @@ final class Engine: Sendable {
 
     // MARK: Requests from the control plane
 
-    /// Stops this lifetime at once (terminate, restart, delete, shutdown). Running step bodies are
-    /// cancelled; nothing more is written.
     /// Graceful shutdown: lets step bodies that are running finish and commit, starts no new
     /// step, then stops (see ``EngineState/draining``).
     func drain() {
@@ -234,12 +232,14 @@ final class Engine: Sendable {
         monitorSignal.signal()
     }
 
+    /// Stops this lifetime at once (terminate, restart, delete, shutdown). Running step bodies are
+    /// cancelled; nothing more is written.
     func stop() {
         stopRequested.store(true, ordering: .releasing)
         let tickets = state.withLock { state -> [ParkTicket] in
             guard state != nil else { return [] }
             state!.phase = .stopping
-            return state!.drainTickets()
+            return state!.takeParkedTickets()
         }
         for ticket in tickets { ticket.resolve(.failure(EngineUnwind(reason: .stop))) }
         monitorSignal.signal()

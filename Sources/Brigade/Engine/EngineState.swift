@@ -171,7 +171,7 @@ struct EngineState: Sendable {
     }
 
     /// Takes every parked ticket, to resolve them outside the lock.
-    mutating func drainTickets() -> [ParkTicket] {
+    mutating func takeParkedTickets() -> [ParkTicket] {
         let tickets = parked.values.map(\.ticket)
         return tickets
     }
