@@ -149,9 +149,9 @@ final class SousChef: Sendable {
     private func sweep(now: Int64) async -> Int64? {
         let page = max(1, settings.sweepPage)
         let horizon = now + settings.timerHorizon.wholeMilliseconds
-        let (overdueFrom, upcomingFrom) = state.withLock { state in
+        let (overdueFrom, upcomingFrom, mark) = state.withLock { state in
             let floor = DueInstance.Position(dueAt: now, seq: .max)
-            return (state.overdueCursor, max(state.upcomingCursor ?? floor, floor))
+            return (state.overdueCursor, max(state.upcomingCursor ?? floor, floor), state.heldBackMark)
         }
         do {
             let overdue = try await store.dueInstances(shard, after: overdueFrom, dueBefore: now, limit: page)
@@ -174,7 +174,9 @@ final class SousChef: Sendable {
                     return nil
                 }
                 state.overdueCursor = overdue.count == page ? overdue.last?.position : nil
-                if overdue.count < page { state.heldBack = false }
+                // Nothing more overdue in the store, as of the reads above; an instance held back
+                // while they ran (a create racing the sweep) is not in them.
+                if overdue.count < page && state.heldBackMark == mark { state.heldBack = false }
                 if upcoming.count == page, let last = upcoming.last {
                     state.upcomingCursor = last.position
                     // Read the next page well before the last loaded timer comes due.
@@ -229,6 +231,7 @@ final class SousChef: Sendable {
         let queued = state.withLock { state -> Bool in
             if state.fresh.count >= settings.sweepPage {
                 state.heldBack = true
+                state.heldBackMark &+= 1
                 return false
             }
             return state.makeRunnable(seq: seq, id: id, woken: false)
@@ -274,3 +277,4 @@ final class SousChef: Sendable {
     /// Engines currently in memory.
     var liveCount: Int { state.withLock { $0.liveCount } }
 }
+

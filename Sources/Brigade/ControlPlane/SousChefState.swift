@@ -36,6 +36,9 @@ struct SousChefState: Sendable {
     var upcomingCursor: DueInstance.Position?
     /// New instances were left in the store because the queue in memory was full.
     var heldBack = false
+    /// Bumped each time `heldBack` is set: a sweep whose reads began before an instance was held
+    /// back must not clear the flag (it read the store before that instance was there).
+    var heldBackMark = 0
     /// Instances in the runnable queue, by class (the queues may hold stale entries).
     private(set) var demand = GatekeeperState.Demand.zero
 

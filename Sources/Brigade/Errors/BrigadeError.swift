@@ -36,9 +36,6 @@ public struct BrigadeError: Error, Sendable, Hashable, CustomStringConvertible {
         /// The store could not write for another reason of its own (an I/O error, a lock held
         /// too long): not the request's fault, and worth retrying.
         public static let storageUnavailable = Code(rawValue: "storage.unavailable")
-        /// The runtime was called before ``BrigadeRuntime/run()`` was started (see
-        /// `RuntimeReadiness`).
-        public static let notRunning = Code(rawValue: "runtime.not_running")
     }
 
     /// What kind of error this is.

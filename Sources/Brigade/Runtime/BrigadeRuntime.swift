@@ -47,8 +47,6 @@ public final class BrigadeRuntime: Service, Sendable {
     let state = Mutex(State())
     let tally = EngineTally()
     let signals = InstanceSignals()
-    /// Whether `run()` has made the store ready for calls.
-    let readiness = RuntimeReadiness()
     let metrics: EngineMetrics
     /// When this runtime was made: the `created_on` of the workflows registered in Swift.
     let madeAt: Int64
@@ -97,21 +95,11 @@ public final class BrigadeRuntime: Service, Sendable {
         WorkflowClient(runtime: self, tenant: tenant)
     }
 
-    /// Runs the control plane until cancelled or gracefully shut down. Migrates the store and
-    /// loads the workflow definitions first; calls made meanwhile (or just before, from a program
-    /// that starts `run()` in a task and goes on) wait until that is done (see
-    /// `RuntimeReadiness`).
+    /// Runs the control plane until cancelled or gracefully shut down. Migrates the store first.
     public func run() async throws {
-        readiness.starting()
-        do {
-            try await store.migrate()
-            // Before any SousChef: a shard of a tenant's own workflow finds its class through them.
-            try await loadDefinitions()
-        } catch {
-            readiness.failed(error)
-            throw error
-        }
-        readiness.ready()
+        try await store.migrate()
+        // Before any SousChef: a shard of a tenant's own workflow finds its class through them.
+        try await loadDefinitions()
         let (starts, starter) = AsyncStream<@Sendable () async -> Void>.makeStream()
         let (chefs, gatekeepers) = state.withLock { state -> ([SousChef], [Gatekeeper]) in
             state.starter = starter
