@@ -8,29 +8,34 @@ import Testing
 @Suite struct InstanceSignalsTests {
     static let key = InstanceKey(tenant: "t", workflow: "w", id: "i")
 
+    static func after(_ duration: Duration) -> Date { Date().addingTimeInterval(Double(duration.wholeMilliseconds) / 1_000) }
+
     @Test func aSignalBeforeTheWaitIsKeptAndOneWithoutAWaitTimesOut() async {
         let signals = InstanceSignals()
         let subscription = signals.subscribe(Self.key, .history)
         defer { signals.unsubscribe(subscription) }
         signals.historyGrew(Self.key)
         signals.historyGrew(Self.key)
-        #expect(await subscription.wait(timeout: .seconds(5)), "kept from before the wait")
-        #expect(await subscription.wait(timeout: .milliseconds(20)) == false, "two signals before a wait are one")
+        #expect(await subscription.signal.wait(until: Self.after(.seconds(5)), clock: SystemClock()), "kept from before the wait")
+        #expect(await subscription.signal.wait(until: Self.after(.milliseconds(20)), clock: SystemClock()) == false, "two signals before a wait are one")
         signals.historyGrew(InstanceKey(tenant: "t", workflow: "w", id: "other"))
-        #expect(await subscription.wait(timeout: .milliseconds(20)) == false, "another instance's signal")
+        #expect(await subscription.signal.wait(until: Self.after(.milliseconds(20)), clock: SystemClock()) == false, "another instance's signal")
     }
 
     @Test func aWaitIsWokenBySignalAndByCancellation() async throws {
         let signals = InstanceSignals()
         let subscription = signals.subscribe(Self.key, .history)
-        let woken = Task { await subscription.wait(timeout: nil) }
+        let woken = Task { await subscription.signal.wait(until: Self.after(.seconds(60)), clock: SystemClock()) }
         try await Task.sleep(for: .milliseconds(20))
         signals.historyGrew(Self.key)
         #expect(await woken.value)
-        let cancelled = Task { await subscription.wait(timeout: nil) }
+        // A cancelled wait returns at once, not at its deadline a minute away.
+        let started = ContinuousClock.now
+        let cancelled = Task { await subscription.signal.wait(until: Self.after(.seconds(60)), clock: SystemClock()) }
         try await Task.sleep(for: .milliseconds(20))
         cancelled.cancel()
-        #expect(await cancelled.value == false)
+        _ = await cancelled.value
+        #expect(ContinuousClock.now - started < .seconds(30))
         signals.unsubscribe(subscription)
     }
 
@@ -39,11 +44,11 @@ import Testing
         let finish = signals.subscribe(Self.key, .finish)
         let history = signals.subscribe(Self.key, .history)
         signals.historyGrew(Self.key)
-        #expect(await finish.wait(timeout: .milliseconds(20)) == false, "a step is not a finish")
-        #expect(await history.wait(timeout: .milliseconds(20)))
+        #expect(await finish.signal.wait(until: Self.after(.milliseconds(20)), clock: SystemClock()) == false, "a step is not a finish")
+        #expect(await history.signal.wait(until: Self.after(.milliseconds(20)), clock: SystemClock()))
         signals.finished(Self.key)
-        #expect(await finish.wait(timeout: .seconds(5)))
-        #expect(await history.wait(timeout: .seconds(5)), "the end is history too")
+        #expect(await finish.signal.wait(until: Self.after(.seconds(5)), clock: SystemClock()))
+        #expect(await history.signal.wait(until: Self.after(.seconds(5)), clock: SystemClock()), "the end is history too")
         signals.unsubscribe(finish)
         signals.unsubscribe(history)
     }

@@ -66,8 +66,11 @@ public struct InstanceEvents: AsyncSequence, Sendable {
                     if try await hasEnded() { return nil }
                     if !pending.isEmpty { break }
                 }
+                // Real time, whatever the runtime's clock: this waits for the store, not for the
+                // workflow's time.
                 let timeout = rechecks > 0 ? Self.recheckDelay : pollInterval
-                let signalled = await subscription!.signal.wait(timeout: timeout)
+                let clock = SystemClock()
+                let signalled = await subscription!.signal.signal.wait(until: clock.now().addingTimeInterval(Double(timeout.wholeMilliseconds) / 1_000), clock: clock)
                 if signalled {
                     rechecks = Self.rechecksAfterSignal
                     lookAtRow = false

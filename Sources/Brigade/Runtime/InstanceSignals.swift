@@ -26,63 +26,19 @@ final class InstanceSignals: Sendable {
         case history
     }
 
-    /// One subscriber's signal: set by the hub, taken by ``wait(timeout:)``.
+    /// One subscriber: its signal is set by the hub and taken by its wait (a signal before the
+    /// wait is kept; several collapse into one).
     final class Subscription: Sendable {
         let key: InstanceKey
         let interest: Interest
-        private struct State {
-            var signalled = false
-            var waiter: OneShot<Bool>?
-        }
-        private let state = Mutex(State())
+        let signal = WakeSignal()
 
         init(key: InstanceKey, interest: Interest) {
             self.key = key
             self.interest = interest
         }
 
-        func notify() {
-            let waiter = state.withLock { state -> OneShot<Bool>? in
-                guard let waiter = state.waiter else {
-                    state.signalled = true
-                    return nil
-                }
-                state.waiter = nil
-                return waiter
-            }
-            waiter?.settle(true)
-        }
-
-        /// True once signalled (at once if a signal came since the last wait); false after
-        /// `timeout` (nil: none) or when the task is cancelled.
-        func wait(timeout: Duration?) async -> Bool {
-            let answer = OneShot<Bool>()
-            let ready = state.withLock { state -> Bool in
-                if state.signalled {
-                    state.signalled = false
-                    return true
-                }
-                state.waiter = answer
-                return false
-            }
-            if ready { return true }
-            let timer = timeout.map { timeout in
-                Task {
-                    try? await Task.sleep(for: timeout)
-                    answer.settle(false)
-                }
-            }
-            defer { timer?.cancel() }
-            let signalled = await withTaskCancellationHandler {
-                await answer.wait()
-            } onCancel: {
-                answer.settle(false)
-            }
-            state.withLock { state in
-                if state.waiter === answer { state.waiter = nil }
-            }
-            return signalled
-        }
+        func notify() { signal.signal() }
     }
 
     /// A stream on another node that follows an instance this node runs.

@@ -44,17 +44,26 @@ final class WakeSignal: Sendable {
         }
     }
 
-    /// Waits for a signal or until `deadline` on `clock`, whichever comes first.
-    func wait(until deadline: Date?, clock: any WorkflowClock) async {
+    /// Waits for a signal or until `deadline` on `clock`, whichever comes first; true when the
+    /// signal came first (or the task was cancelled), false when the deadline did.
+    @discardableResult
+    func wait(until deadline: Date?, clock: any WorkflowClock) async -> Bool {
         guard let deadline else {
             await wait()
-            return
+            return true
         }
-        await withTaskGroup(of: Void.self) { group in
-            group.addTask { await self.wait() }
-            group.addTask { try? await clock.sleep(until: deadline) }
-            await group.next()
+        return await withTaskGroup(of: Bool.self) { group in
+            group.addTask {
+                await self.wait()
+                return true
+            }
+            group.addTask {
+                try? await clock.sleep(until: deadline)
+                return false
+            }
+            let first = await group.next() ?? true
             group.cancelAll()
+            return first
         }
     }
 }
