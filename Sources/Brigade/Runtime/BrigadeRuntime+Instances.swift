@@ -216,7 +216,7 @@ extension BrigadeRuntime {
         while true {
             let row = try await instanceRow(key)
             if row.status.isTerminal { return row }
-            _ = await subscription.wait(timeout: nil)
+            await subscription.signal.wait()
             try Task.checkCancellation()
         }
     }
