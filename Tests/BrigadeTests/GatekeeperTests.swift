@@ -113,6 +113,27 @@ import Testing
         #expect(state.check() == nil)
     }
 
+    /// A lessee granted a slot for one instance starts it; a second instance arrives and it asks
+    /// for one again. That request equals the first one it made, but the first was met: the
+    /// cycle must run (it used to be ignored as unchanged, and the second instance waited until
+    /// something else ran a cycle — for ever in CompletionTests, 1 run in 8).
+    @Test func aRequestLikeOneAlreadyMetStillRunsACycle() {
+        var state = GatekeeperState(capacity: 10, workflowCap: nil)
+        let a = lessee("a")
+        state.register(a, workflow: "a")
+        let asked = state.request(a, .init(woken: 0, fresh: 1))
+        #expect(asked)
+        #expect(state.cycle() == [a])
+        let started = state.tryStart(a)
+        #expect(started)
+        let askedAgain = state.request(a, .init(woken: 0, fresh: 1))
+        #expect(askedAgain, "the first request was met by the start")
+        #expect(state.cycle() == [a])
+        let second = state.tryStart(a)
+        #expect(second)
+        #expect(state.check() == nil)
+    }
+
     @Test func aShrinkingShareIsGivenBackAsInstancesStop() {
         var state = GatekeeperState(capacity: 4, workflowCap: nil)
         let (a, b) = twoWorkflows(&state)

@@ -63,6 +63,15 @@ struct GatekeeperState: Sendable {
         guard var lessee = lessees[id], lessee.inUse < lessee.leased - lessee.owed, inUseTotal < capacity else { return false }
         lessee.inUse += 1
         inUseTotal += 1
+        // The instance that starts was part of the recorded request (woken ones start first):
+        // it is met. Left as it was, the lessee's next request for as many again — a new
+        // instance arriving just after — would equal the stale one and be ignored, and nothing
+        // would run a cycle for it.
+        if lessee.demand.woken > 0 {
+            lessee.demand.woken -= 1
+        } else if lessee.demand.fresh > 0 {
+            lessee.demand.fresh -= 1
+        }
         lessees[id] = lessee
         return true
     }
