@@ -226,10 +226,12 @@ final class SousChef: Sendable {
     }
 
     /// A new instance was created in this shard. Past `sweepPage` queued in memory it stays in
-    /// the store, and the sweep reads it in when the queue has drained.
+    /// the store, and the sweep reads it in when the queue has drained; so does one created
+    /// while older ones wait there (the queue has room again because one started, but they come
+    /// first: oldest first).
     func created(seq: Int64, id: String) {
         let queued = state.withLock { state -> Bool in
-            if state.fresh.count >= settings.sweepPage {
+            if state.heldBack || state.fresh.count >= settings.sweepPage {
                 state.heldBack = true
                 state.heldBackMark &+= 1
                 return false
