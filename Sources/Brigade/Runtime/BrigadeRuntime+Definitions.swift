@@ -35,6 +35,7 @@ extension BrigadeRuntime {
     /// when the runtime was made, unless the tenant gave one its own defaults) and its own
     /// definitions, by name.
     public func workflows(tenant: String = BrigadeRuntime.defaultTenant) async throws -> [WorkflowDefinition] {
+        try await ready()
         try await loadDefinitions()
         return state.withLock { state in
             var byName: [String: WorkflowDefinition] = [:]
@@ -51,6 +52,7 @@ extension BrigadeRuntime {
 
     /// One of a tenant's workflows; throws `workflow.not_registered` (404 over HTTP) otherwise.
     public func workflow(tenant: String = BrigadeRuntime.defaultTenant, named name: String) async throws -> WorkflowDefinition {
+        try await ready()
         try await loadDefinitions()
         let found = state.withLock { state -> WorkflowDefinition? in
             if let definition = state.definitions?[DefinitionKey(tenant, name)] { return definition }
@@ -75,6 +77,7 @@ extension BrigadeRuntime {
         tenant: String = BrigadeRuntime.defaultTenant, name: String, className: String,
         scriptName: String = WorkflowDefinition.hostScript, retention: Retention? = nil, stepLimit: Int? = nil
     ) async throws -> WorkflowDefinition {
+        try await ready()
         try Validation.workflowName(name, settings: settings)
         try await loadDefinitions()
         guard scriptName == WorkflowDefinition.hostScript else {
@@ -124,6 +127,7 @@ extension BrigadeRuntime {
     /// `DELETE …/workflows/{name}`). A workflow registered in Swift belongs to the hosting
     /// program and cannot be deleted (`workflow.cannot_delete`); its instances can.
     public func deleteWorkflow(tenant: String = BrigadeRuntime.defaultTenant, named name: String) async throws {
+        try await ready()
         try await loadDefinitions()
         let (definition, registered) = state.withLock { ($0.definitions?[DefinitionKey(tenant, name)], $0.workflows[name] != nil) }
         if registered {

@@ -12,6 +12,7 @@ extension BrigadeRuntime {
         tenant: String = BrigadeRuntime.defaultTenant, name: String, source: String, language: CodeLanguage,
         env: [String: JSONValue] = [:], sandbox: any WorkflowSandbox, retention: Retention? = nil, stepLimit: Int? = nil
     ) async throws -> TenantCode {
+        try await ready()
         try Validation.workflowName(name, settings: settings)
         try Validation.stepLimit(stepLimit, settings: settings)
         try Validation.retention(retention, settings: settings)
@@ -57,6 +58,7 @@ extension BrigadeRuntime {
 
     /// One stored version of a tenant's code; `code.not_found` if there is none.
     public func tenantCode(tenant: String = BrigadeRuntime.defaultTenant, workflow: String, version: Int) async throws -> TenantCode {
+        try await ready()
         guard let code = try await store.tenantCode(tenant: tenant, workflow: workflow, version: version) else {
             throw BrigadeError(.codeNotFound, "Workflow \"\(workflow)\" has no version \(version).")
         }
@@ -65,6 +67,7 @@ extension BrigadeRuntime {
 
     /// The versions of a tenant's workflow code, newest first (empty for Swift workflows).
     public func tenantCodeVersions(tenant: String = BrigadeRuntime.defaultTenant, workflow: String) async throws -> [TenantCodeVersion] {
+        try await ready()
         _ = try await self.workflow(tenant: tenant, named: workflow)
         return try await store.tenantCodeVersions(tenant: tenant, workflow: workflow)
     }

@@ -46,6 +46,7 @@ extension BrigadeRuntime {
         dispatcherMetadata: [String: JSONValue]? = nil
     ) async throws -> [String] {
         try Validation.workflowName(workflow, settings: settings)
+        try await ready()
         try await loadDefinitions()
         let (runner, definition) = state.withLock { state in
             (state.runner(tenant: tenant, workflow: workflow), state.definitions?[DefinitionKey(tenant, workflow)])
@@ -119,6 +120,7 @@ extension BrigadeRuntime {
 
     /// The stored row of an instance; throws `instance.not_found`.
     public func instanceRow(_ key: InstanceKey) async throws -> InstanceRow {
+        try await ready()
         guard let row = try await store.instance(key) else { throw notFound(key) }
         return row
     }
@@ -155,6 +157,7 @@ extension BrigadeRuntime {
 
     /// Terminates an instance that has not finished; throws `instance.cannot_terminate` otherwise.
     public func terminate(_ key: InstanceKey) async throws {
+        try await ready()
         let row = try await store.terminate(key, now: clock.nowMilliseconds(), defaultRetention: settings.errorRetention)
         await localChef(for: row.shardKey, else: ShardWakeup(kind: .changed, shard: row.shardKey, seq: row.seq, id: key.id))?
             .stop(seq: row.seq)
@@ -164,6 +167,7 @@ extension BrigadeRuntime {
     /// Restarts an instance from any status: from scratch, or from a recorded step (`from`), reusing
     /// the results of the steps recorded before it.
     public func restart(_ key: InstanceKey, from: StepSelector? = nil) async throws {
+        try await ready()
         // A restart counts toward the creation rate, as in the contract.
         try account(for: key.tenant).admitCreations(workflow: key.workflow, count: 1, now: clock.nowMilliseconds())
         let row = try await store.restart(key, from: from, now: clock.nowMilliseconds())
@@ -175,6 +179,7 @@ extension BrigadeRuntime {
 
     /// Deletes an instance and everything stored for it; a running one is stopped.
     public func delete(_ key: InstanceKey) async throws {
+        try await ready()
         let row = try await store.delete(key)
         await localChef(for: row.shardKey, else: ShardWakeup(kind: .changed, shard: row.shardKey, seq: row.seq, id: key.id))?
             .stop(seq: row.seq)
@@ -184,6 +189,7 @@ extension BrigadeRuntime {
     /// Sends an event (JSON payload) to an instance. It is kept until a `waitForEvent` of that
     /// type consumes it. Throws `instance.finished` for a finished instance.
     public func sendEvent(_ key: InstanceKey, type: String, payload: Data) async throws {
+        try await ready()
         try Validation.eventType(type, settings: settings)
         try Validation.payloadSize(
             payload.count, limit: settings.maxEventPayloadBytes, what: "payload of event \"\(type)\"", instanceId: key.id)
@@ -226,6 +232,7 @@ extension BrigadeRuntime {
     public func listInstances(
         tenant: String = BrigadeRuntime.defaultTenant, workflow: String, _ query: InstanceQuery = InstanceQuery()
     ) async throws -> InstancePage {
+        try await ready()
         guard (1...1_000).contains(query.limit) else {
             throw BrigadeError(.invalidQuery, "A page holds 1–1000 instances; \(query.limit) was asked for.")
         }
@@ -245,6 +252,7 @@ extension BrigadeRuntime {
 
     /// How many instances of a workflow are in each status. Every status is present (0 if none).
     public func instanceCounts(tenant: String = BrigadeRuntime.defaultTenant, workflow: String) async throws -> [InstanceStatus: Int] {
+        try await ready()
         var counts = try await store.instanceCounts(tenant: tenant, workflow: workflow)
         for status in InstanceStatus.allCases where counts[status] == nil { counts[status] = 0 }
         return counts
@@ -253,6 +261,7 @@ extension BrigadeRuntime {
     /// How many instances are in each status over every tenant and workflow (every status
     /// present, zero when none): the `brigade_instances` gauge.
     public func instanceCountsByStatus() async throws -> [InstanceStatus: Int] {
+        try await ready()
         var counts = try await store.instanceCountsByStatus()
         for status in InstanceStatus.allCases where counts[status] == nil { counts[status] = 0 }
         return counts

@@ -47,6 +47,8 @@ public final class BrigadeRuntime: Service, Sendable {
     let state = Mutex(State())
     let tally = EngineTally()
     let signals = InstanceSignals()
+    /// Whether the store is ready for calls (see ``ready()``).
+    let readiness = RuntimeReadiness()
     let metrics: EngineMetrics
     /// When this runtime was made: the `created_on` of the workflows registered in Swift.
     let madeAt: Int64
@@ -95,11 +97,22 @@ public final class BrigadeRuntime: Service, Sendable {
         WorkflowClient(runtime: self, tenant: tenant)
     }
 
-    /// Runs the control plane until cancelled or gracefully shut down. Migrates the store first.
+    /// Makes the store ready for calls once — migrated, the definitions loaded — or waits for
+    /// whoever is doing it; every public call that touches the store comes through here.
+    func ready() async throws {
+        try await readiness.wait { [store] in
+            try await store.migrate()
+            try await self.loadDefinitions()
+        }
+    }
+
+    /// Runs the control plane until cancelled or gracefully shut down. Makes the store ready
+    /// first (migrated, the workflow definitions loaded), unless a call did already; calls made
+    /// meanwhile wait for it (see `RuntimeReadiness`).
     public func run() async throws {
-        try await store.migrate()
-        // Before any SousChef: a shard of a tenant's own workflow finds its class through them.
-        try await loadDefinitions()
+        // Before any SousChef: a shard of a tenant's own workflow finds its class through the
+        // definitions.
+        try await ready()
         let (starts, starter) = AsyncStream<@Sendable () async -> Void>.makeStream()
         let (chefs, gatekeepers) = state.withLock { state -> ([SousChef], [Gatekeeper]) in
             state.starter = starter
