@@ -10,8 +10,8 @@ struct AdminAuthenticator: RouterMiddleware {
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         guard let adminTokenHash else {
             throw APIError(
-                status: .forbidden, code: 10_403,
-                message: "(admin.disabled) This server has no admin token; start it with --admin-token or BRIGADE_ADMIN_TOKEN.")
+                status: .forbidden, code: 10_403, .adminDisabled,
+                "This server has no admin token; start it with --admin-token or BRIGADE_ADMIN_TOKEN.")
         }
         let hint = "the admin routes take the token the server was started with (--admin-token, BRIGADE_ADMIN_TOKEN)."
         guard try TenantAuthenticator.tokenHash(request, hint: hint) == adminTokenHash else {

@@ -14,7 +14,7 @@ extension BrigadeServer {
         admin.post("tenants") { request, context in
             let body = try Self.object(try await requestBody(request, context) ?? .null, "The request body")
             guard let id = try Self.string(body["id"], "id") else {
-                throw APIError.badRequest("(tenant.invalid_id) Send {\"id\": \"<tenant id>\"}.")
+                throw APIError.badRequest(.invalidTenantId, "Send {\"id\": \"<tenant id>\"}.")
             }
             try TenantRecord.validate(id: id)
             let token = TenantToken.generate()

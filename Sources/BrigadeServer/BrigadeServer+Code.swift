@@ -10,20 +10,20 @@ extension BrigadeServer {
         account.put("workflows/:workflow/code") { request, context in
             guard let sandbox else {
                 throw APIError.notFound(
-                    code: 10_501, "(code.not_supported) This server runs no tenant code: it was started without a sandbox for dynamic workflows.")
+                    code: 10_501, .codeNotSupported, "This server runs no tenant code: it was started without a sandbox for dynamic workflows.")
             }
             let tenant = try Self.tenant(context)
             let name = try context.parameters.require("workflow")
             let body = try Self.object(try await requestBody(request, context) ?? .null, "The request body")
             guard let source = try Self.string(body["source"], "source") else {
                 throw APIError.badRequest(
-                    "(code.invalid) Send {\"source\": \"export class TenantWorkflow { async run(event, step) { … } }\", \"language\": \"javascript\" or \"typescript\"}.")
+                    .codeInvalid, "Send {\"source\": \"export class TenantWorkflow { async run(event, step) { … } }\", \"language\": \"javascript\" or \"typescript\"}.")
             }
             let language: CodeLanguage
             switch try Self.string(body["language"], "language") {
             case nil, "javascript"?, "js"?: language = .javascript
             case "typescript"?, "ts"?: language = .typescript
-            case let other?: throw APIError.badRequest("(code.invalid) language must be \"javascript\" or \"typescript\", not \"\(other.prefix(40))\".")
+            case let other?: throw APIError.badRequest(.codeInvalid, "language must be \"javascript\" or \"typescript\", not \"\(other.prefix(40))\".")
             }
             var env: [String: JSONValue] = [:]
             if let given = body["env"], given != .null { env = try Self.object(given, "env") }
@@ -57,7 +57,7 @@ extension BrigadeServer {
             let versions = try await runtime.tenantCodeVersions(tenant: tenant, workflow: definition.name)
             if versions.isEmpty && wanted == WireFormat.versionId { return Self.envelope(Self.hostVersionItem(definition)) }
             guard let version = versions.first(where: { $0.versionId == wanted || "\($0.version)" == wanted }) else {
-                throw APIError.notFound(code: 10_404, "(version.not_found) Workflow \"\(definition.name)\" has no version \"\(wanted.prefix(80))\".")
+                throw APIError.notFound(code: 10_404, .versionNotFound, "Workflow \"\(definition.name)\" has no version \"\(wanted.prefix(80))\".")
             }
             let code = try await runtime.tenantCode(tenant: tenant, workflow: definition.name, version: version.version)
             return Self.envelope(Self.versionItem(version, workflow: definition.name, source: code.source))

@@ -17,7 +17,7 @@ extension BrigadeServer {
             if let resumeFrom {
                 guard let value = Int64(resumeFrom), value >= 0 else {
                     throw APIError.badRequest(
-                        "(request.invalid_cursor) Last-Event-ID must be the id of an event this stream sent; got \"\(resumeFrom)\".")
+                        .invalidRequestCursor, "Last-Event-ID must be the id of an event this stream sent; got \"\(resumeFrom)\".")
                 }
                 cursor = value
             }

@@ -18,7 +18,7 @@ extension BrigadeServer {
             let tenant = try Self.tenant(context)
             let workflow = try await workflowName(context)
             guard case .array(let items)? = try await requestBody(request, context) else {
-                throw APIError.badRequest("(batch.invalid) The body must be a JSON array of 1–100 instance objects.")
+                throw APIError.badRequest(.invalidBatch, "The body must be a JSON array of 1–100 instance objects.")
             }
             let ids = try await runtime.createInstanceBatch(tenant: tenant, workflow: workflow, try items.map(Self.newInstance))
             let versionId = try await currentVersionId(tenant, workflow)
@@ -35,7 +35,7 @@ extension BrigadeServer {
             let query = request.uri.queryParameters
             let simple = query.get("simple") == "true"
             guard ["asc", "desc", nil].contains(query.get("order")) else {
-                throw APIError.badRequest("(request.invalid_query) order must be asc or desc.")
+                throw APIError.badRequest(.invalidRequestQuery, "order must be asc or desc.")
             }
             let steps = try await runtime.steps(key)
             let history = simple ? [] : try await allHistory(key)
@@ -49,11 +49,11 @@ extension BrigadeServer {
             let key = try await instanceKey(context)
             guard let name = request.uri.queryParameters.get("name") else {
                 throw APIError.badRequest(
-                    "(request.invalid_query) name is required: the step's name with its -N counter, as describe shows it.")
+                    .invalidRequestQuery, "name is required: the step's name with its -N counter, as describe shows it.")
             }
             let steps = try await runtime.steps(key)
             guard let step = steps.first(where: { $0.displayName == name || ($0.name == name && $0.count == 1) }) else {
-                throw APIError.notFound(code: 10_404, "(step.not_found) No step \"\(name)\" in instance \"\(key.id)\".")
+                throw APIError.notFound(code: 10_404, .stepNotFound, "No step \"\(name)\" in instance \"\(key.id)\".")
             }
             var result: [String: JSONValue] = [
                 "status": .string(step.status.rawValue), "error": WireFormat.error(step.error), "output": WireFormat.json(step.value),
@@ -71,7 +71,7 @@ extension BrigadeServer {
             case "terminate": try await runtime.terminate(key)
             case "restart": try await runtime.restart(key, from: try Self.stepSelector(body["from"]))
             default:
-                throw APIError.badRequest("(request.invalid_field) status must be one of pause, resume, terminate, restart.")
+                throw APIError.badRequest(.invalidRequestField, "status must be one of pause, resume, terminate, restart.")
             }
             let row = try await runtime.instanceRow(key)
             return Self.envelope(.object(["status": .string(row.status.rawValue), "timestamp": WireFormat.timestamp(row.modifiedAt)]))
@@ -90,19 +90,19 @@ extension BrigadeServer {
             let workflow = try await workflowName(context)
             let body = try Self.object(try await requestBody(request, context), "The body")
             guard case .array(let values)? = body["instances"], (1...100).contains(values.count) else {
-                throw APIError.badRequest("(batch.invalid) instances must be an array of 1–100 instance ids.")
+                throw APIError.badRequest(.invalidBatch, "instances must be an array of 1–100 instance ids.")
             }
             var deleted = 0
             var errors: [JSONValue] = []
             for value in values {
                 guard case .string(let id) = value else {
-                    throw APIError.badRequest("(batch.invalid) every item of instances must be an id string.")
+                    throw APIError.badRequest(.invalidBatch, "every item of instances must be an id string.")
                 }
                 do {
                     try await runtime.delete(InstanceKey(tenant: tenant, workflow: workflow, id: id))
                     deleted += 1
                 } catch let error as BrigadeError where error.code == .instanceNotFound {
-                    errors.append(.object(["code": .number(10_400), "message": .string("(instance.not_found) \(id)"), "id": .string(id)]))
+                    errors.append(.object(["code": .number(10_400), "message": .string(APIError.render(.instanceNotFound, id)), "id": .string(id)]))
                 }
             }
             return Self.envelope(.object(["deleted": .number(Double(deleted)), "errors": .array(errors)]))
@@ -114,7 +114,7 @@ extension BrigadeServer {
             let status = try Self.status(request.uri.queryParameters.get("status"))
             if let status, [.complete, .errored, .terminated].contains(status) {
                 throw APIError.badRequest(
-                    "(request.invalid_query) Only unfinished instances can be terminated; status \(status.rawValue) is finished.")
+                    .invalidRequestQuery, "Only unfinished instances can be terminated; status \(status.rawValue) is finished.")
             }
             var cursor: String?
             repeat {
@@ -139,17 +139,17 @@ extension BrigadeServer {
         switch query.get("direction") {
         case nil, "desc": direction = .descending
         case "asc": direction = .ascending
-        case let other?: throw APIError.badRequest("(request.invalid_query) direction must be asc or desc; got \"\(other)\".")
+        case let other?: throw APIError.badRequest(.invalidRequestQuery, "direction must be asc or desc; got \"\(other)\".")
         }
         let dateStart = try Self.date(query.get("date_start"), "date_start")
         let dateEnd = try Self.date(query.get("date_end"), "date_end")
         if let dateStart, let dateEnd, dateEnd < dateStart {
-            throw APIError.badRequest("(request.invalid_query) date_end is before date_start.")
+            throw APIError.badRequest(.invalidRequestQuery, "date_end is before date_start.")
         }
         var cursor = query.get("cursor")
         let page = query.get("page")
         if page != nil && cursor != nil {
-            throw APIError.badRequest("(request.invalid_query) Use either page or cursor, not both.")
+            throw APIError.badRequest(.invalidRequestQuery, "Use either page or cursor, not both.")
         }
         // Page numbers walk the cursor from the start, as wrangler does.
         let pageNumber = try Self.integer(page, "page", default: 1, range: 1...1_000)
@@ -201,7 +201,7 @@ extension BrigadeServer {
     static func date(_ text: String?, _ name: String) throws -> Date? {
         guard let text else { return nil }
         let invalid = APIError.badRequest(
-            "(request.invalid_query) \(name) must be an ISO 8601 time such as 2026-11-23T10:00:00Z or a date such as 2026-11-23, with a real month, day and time; got \"\(text.prefix(64))\".")
+            .invalidRequestQuery, "\(name) must be an ISO 8601 time such as 2026-11-23T10:00:00Z or a date such as 2026-11-23, with a real month, day and time; got \"\(text.prefix(64))\".")
         // The formatter rolls an impossible date over (2026-02-31 reads as March 3), so the
         // calendar fields are checked first: a typo is refused, not answered for another day.
         guard text.utf8.count <= 64, hasCalendarFields(text) else { throw invalid }
@@ -246,7 +246,7 @@ extension BrigadeServer {
         guard let text else { return nil }
         guard let status = InstanceStatus(rawValue: text) else {
             throw APIError.badRequest(
-                "(request.invalid_query) status must be one of \(InstanceStatus.allCases.map(\.rawValue).joined(separator: ", ")); got \"\(text)\"."
+                .invalidRequestQuery, "status must be one of \(InstanceStatus.allCases.map(\.rawValue).joined(separator: ", ")); got \"\(text)\"."
             )
         }
         return status
@@ -257,13 +257,13 @@ extension BrigadeServer {
         guard let value, value != .null else { return nil }
         let object = try object(value, "from")
         guard let name = try string(object["name"], "from.name") else {
-            throw APIError.badRequest("(request.invalid_field) from.name is required: the step to restart from.")
+            throw APIError.badRequest(.invalidRequestField, "from.name is required: the step to restart from.")
         }
         var count = 1
         if let given = object["count"], given != .null {
             guard let number = given.wholeNumber(in: 1...Int(Int32.max)) else {
                 throw APIError.badRequest(
-                    "(request.invalid_field) from.count must be a whole number from 1 (the step's first occurrence); got \(given.jsonText(limit: 40)).")
+                    .invalidRequestField, "from.count must be a whole number from 1 (the step's first occurrence); got \(given.jsonText(limit: 40)).")
             }
             count = number
         }
@@ -272,7 +272,7 @@ extension BrigadeServer {
         case nil, "do", "step": kind = .do
         case "sleep": kind = .sleep
         case "waitForEvent": kind = .waitForEvent
-        case let other?: throw APIError.badRequest("(request.invalid_field) from.type must be do, sleep or waitForEvent; got \"\(other)\".")
+        case let other?: throw APIError.badRequest(.invalidRequestField, "from.type must be do, sleep or waitForEvent; got \"\(other)\".")
         }
         return StepSelector(name: name, count: count, kind: kind)
     }

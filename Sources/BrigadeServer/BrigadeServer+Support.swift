@@ -46,7 +46,7 @@ extension BrigadeServer {
             return try WireFormat.decoder.decode(JSONValue.self, from: data)
         } catch {
             throw APIError.badRequest(
-                "(request.invalid_json) The request body is not valid JSON; send a JSON document with Content-Type: application/json.")
+                .invalidJSON, "The request body is not valid JSON; send a JSON document with Content-Type: application/json.")
         }
     }
 
@@ -72,13 +72,13 @@ extension BrigadeServer {
         switch value {
         case nil, .null?: return nil
         case .string(let text)?: return text
-        default: throw APIError.badRequest("(request.invalid_field) \"\(field)\" must be a string.")
+        default: throw APIError.badRequest(.invalidRequestField, "\"\(field)\" must be a string.")
         }
     }
 
     static func object(_ value: JSONValue?, _ what: String) throws -> [String: JSONValue] {
         guard case .object(let object)? = value else {
-            throw APIError.badRequest("(request.invalid_body) \(what) must be a JSON object.")
+            throw APIError.badRequest(.invalidRequestBody, "\(what) must be a JSON object.")
         }
         return object
     }
@@ -105,7 +105,7 @@ extension BrigadeServer {
         case let steps?:
             guard let number = steps.wholeNumber(in: Int(Int32.min)...Int(Int32.max)) else {
                 throw APIError.badRequest(
-                    "(workflow.invalid_definition) limits.steps must be a whole number such as 1000; got \(steps.jsonText(limit: 40)).")
+                    .invalidDefinition, "limits.steps must be a whole number such as 1000; got \(steps.jsonText(limit: 40)).")
             }
             return number
         }

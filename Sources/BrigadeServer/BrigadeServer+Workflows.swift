@@ -32,7 +32,7 @@ extension BrigadeServer {
             let body = try Self.object(try await requestBody(request, context) ?? .null, "The request body")
             guard let className = try Self.string(body["class_name"], "class_name") else {
                 throw APIError.badRequest(
-                    "(workflow.invalid_definition) Send {\"class_name\": \"<workflow class>\", \"script_name\": \"\(WorkflowDefinition.hostScript)\"}.")
+                    .invalidDefinition, "Send {\"class_name\": \"<workflow class>\", \"script_name\": \"\(WorkflowDefinition.hostScript)\"}.")
             }
             var stepLimit: Int?
             if let limits = body["limits"], limits != .null { stepLimit = try Self.stepLimit(limits) }
@@ -74,7 +74,7 @@ extension BrigadeServer {
         guard let text else { return value }
         guard let number = Int(text), range.contains(number) else {
             throw APIError.badRequest(
-                "(request.invalid_query) \(name) must be a whole number from \(range.lowerBound) to \(range.upperBound); got \"\(text.prefix(40))\".")
+                .invalidRequestQuery, "\(name) must be a whole number from \(range.lowerBound) to \(range.upperBound); got \"\(text.prefix(40))\".")
         }
         return number
     }

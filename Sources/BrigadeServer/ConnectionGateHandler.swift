@@ -58,8 +58,9 @@ final class ConnectionGateHandler: ChannelInboundHandler, RemovableChannelHandle
         refused = true
         let message =
             parserError == .headerOverflow
-            ? "(request.too_large) The request's URL and headers are larger than the server reads (80 KiB); shorten them and send large data in the body."
-            : "(request.invalid_http) The request is not valid HTTP/1.1 (\(parserError)); send a well-formed request."
+            ? APIError.render(
+                .requestTooLarge, "The request's URL and headers are larger than the server reads (80 KiB); shorten them and send large data in the body.")
+            : APIError.render(.invalidHTTP, "The request is not valid HTTP/1.1 (\(parserError)); send a well-formed request.")
         respond(context, status: parserError == .headerOverflow ? .init(code: 431, reasonPhrase: "Request Header Fields Too Large") : .badRequest,
             code: parserError == .headerOverflow ? 10_431 : 10_400, message: message)
     }
@@ -68,7 +69,7 @@ final class ConnectionGateHandler: ChannelInboundHandler, RemovableChannelHandle
     private func refuse(_ context: ChannelHandlerContext, reason: String) {
         respond(
             context, status: .serviceUnavailable, code: 10_503,
-            message: "(server.busy) Connection refused: \(reason). Close idle connections or retry later.", retryAfter: 1)
+            message: APIError.render(.serverBusy, "Connection refused: \(reason). Close idle connections or retry later."), retryAfter: 1)
     }
 
     /// An answer in the API's error envelope, then the connection is closed.

@@ -24,7 +24,7 @@ struct TenantAuthenticator: RouterMiddleware {
             tenant = owner.id == account ? owner : nil
         }
         guard let tenant else {
-            throw APIError.notFound(code: 10_404, "(account.not_found) No account \"\(account.prefix(80))\".")
+            throw APIError.notFound(code: 10_404, .accountNotFound, "No account \"\(account.prefix(80))\".")
         }
         var context = context
         context.tenant = tenant.id

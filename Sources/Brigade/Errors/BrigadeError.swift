@@ -16,7 +16,8 @@ public struct BrigadeError: Error, Sendable, Hashable, CustomStringConvertible {
         public static let cannotRestart = Code(rawValue: "instance.cannot_restart")
         public static let instanceFinished = Code(rawValue: "instance.finished")
         public static let invalidWorkflowName = Code(rawValue: "workflow.invalid_name")
-        public static let workflowNotRegistered = Code(rawValue: "workflow.not_registered")
+        /// No workflow of that name: not registered in Swift, and no definition for it.
+        public static let workflowNotRegistered = Code(rawValue: "workflow.not_found")
         public static let invalidEventType = Code(rawValue: "workflow.invalid_event_type")
         public static let invalidStepName = Code(rawValue: "step.invalid_name")
         public static let invalidStepConfig = Code(rawValue: "step.invalid_config")

@@ -50,7 +50,7 @@ extension BrigadeRuntime {
         }
     }
 
-    /// One of a tenant's workflows; throws `workflow.not_registered` (404 over HTTP) otherwise.
+    /// One of a tenant's workflows; throws `workflow.not_found` (404 over HTTP) otherwise.
     public func workflow(tenant: String = BrigadeRuntime.defaultTenant, named name: String) async throws -> WorkflowDefinition {
         try await ready()
         try await loadDefinitions()
@@ -60,7 +60,7 @@ extension BrigadeRuntime {
             return WorkflowDefinition(tenant: tenant, name: name, className: name, createdAt: madeAt, modifiedAt: madeAt)
         }
         guard let found else {
-            throw BrigadeError(.workflowNotRegistered, "(workflow.not_found) No workflow named \"\(name)\"; GET …/workflows lists them.")
+            throw BrigadeError(.workflowNotRegistered, "No workflow named \"\(name)\"; GET …/workflows lists them.")
         }
         return found
     }
@@ -136,7 +136,7 @@ extension BrigadeRuntime {
                 "\"\(name)\" is a workflow of the hosting program, there for every account; delete its instances instead (…/instances/batch/delete).")
         }
         guard definition != nil else {
-            throw BrigadeError(.workflowNotRegistered, "(workflow.not_found) No workflow named \"\(name)\"; GET …/workflows lists them.")
+            throw BrigadeError(.workflowNotRegistered, "No workflow named \"\(name)\"; GET …/workflows lists them.")
         }
         // Delete the instances first: if this stops half way, the definition is still there
         // and a second DELETE finishes the job.

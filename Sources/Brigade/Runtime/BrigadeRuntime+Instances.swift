@@ -269,7 +269,7 @@ extension BrigadeRuntime {
 
     func notFound(_ key: InstanceKey) -> BrigadeError {
         BrigadeError(
-            .instanceNotFound, "(instance.not_found) No instance \"\(key.id)\" in workflow \"\(key.workflow)\".", instanceId: key.id)
+            .instanceNotFound, "No instance \"\(key.id)\" in workflow \"\(key.workflow)\".", instanceId: key.id)
     }
 }
 

@@ -55,7 +55,7 @@ import Foundation
             if row.status.isTerminal {
                 throw BrigadeError(
                     .cannotTerminate,
-                    "(instance.cannot_terminate) Cannot terminate instance \"\(row.key.id)\": it is already \(row.status.rawValue). Only queued, running, paused or waiting instances can be terminated.",
+                    "Cannot terminate instance \"\(row.key.id)\": it is already \(row.status.rawValue). Only queued, running, paused or waiting instances can be terminated.",
                     instanceId: row.key.id
                 )
             }
@@ -74,7 +74,7 @@ import Foundation
                 guard let step = steps.first(where: { $0.name == from.name && $0.count == from.count && $0.kind == from.kind }) else {
                     throw BrigadeError(
                         .cannotRestart,
-                        "(instance.cannot_restart) Step \"\(from.name)-\(from.count)\" of type \(from.kind.rawValue) not found in execution history of instance \"\(row.key.id)\".",
+                        "Step \"\(from.name)-\(from.count)\" of type \(from.kind.rawValue) not found in execution history of instance \"\(row.key.id)\".",
                         instanceId: row.key.id, stepName: "\(from.name)-\(from.count)"
                     )
                 }
@@ -166,14 +166,14 @@ import Foundation
 
     /// The error for an instance that is not there.
     public static func notFound(_ key: InstanceKey) -> BrigadeError {
-        BrigadeError(.instanceNotFound, "(instance.not_found) No instance \"\(key.id)\" in workflow \"\(key.workflow)\".", instanceId: key.id)
+        BrigadeError(.instanceNotFound, "No instance \"\(key.id)\" in workflow \"\(key.workflow)\".", instanceId: key.id)
     }
 
     /// The error for a creation whose id is taken.
     public static func alreadyExists(_ key: InstanceKey) -> BrigadeError {
         BrigadeError(
             .instanceAlreadyExists,
-            "(instance.already_exists) Instance already exists: \"\(key.id)\" is taken until its retention ends. Use another id, or restart the existing instance.",
+            "Instance already exists: \"\(key.id)\" is taken until its retention ends. Use another id, or restart the existing instance.",
             instanceId: key.id
         )
     }
