@@ -122,6 +122,6 @@ extension Engine {
         let (tickets, reason) = state.withLock { state in
             (state!.takeParkedTickets(), state!.unwindReason)
         }
-        for ticket in tickets { ticket.resolve(.failure(EngineUnwind(reason: reason))) }
+        for ticket in tickets { ticket.settle(.failure(EngineUnwind(reason: reason))) }
     }
 }

@@ -87,7 +87,7 @@ extension Engine {
                 // effect (unwind).
                 signalIfQuiescent()
                 do {
-                    _ = try await ticket.wait()
+                    _ = try await ticket.outcome()
                     state.withLock { $0!.unpark(id) }
                 } catch {
                     state.withLock { $0!.unpark(id) }
@@ -136,7 +136,7 @@ extension Engine {
             if state!.fatal == nil { state!.fatal = error }
             return state!.takeParkedTickets()
         }
-        for ticket in tickets { ticket.resolve(.failure(error)) }
+        for ticket in tickets { ticket.settle(.failure(error)) }
         return error
     }
 
@@ -182,11 +182,11 @@ extension Engine {
                         return nil
                     }
                     self.state.withLock { state in
-                        if ticket.resolve(.success(.deadline)) { state?.wake(id) }
+                        if ticket.settle(.success(.deadline)) { state?.wake(id) }
                     }
                     return nil
                 }
-                group.addTask { try await ticket.wait() }
+                group.addTask { try await ticket.outcome() }
                 while let next = try await group.next() {
                     if let reason = next {
                         group.cancelAll()

@@ -241,7 +241,7 @@ final class Engine: Sendable {
             state!.phase = .stopping
             return state!.takeParkedTickets()
         }
-        for ticket in tickets { ticket.resolve(.failure(EngineUnwind(reason: .stop))) }
+        for ticket in tickets { ticket.settle(.failure(EngineUnwind(reason: .stop))) }
         monitorSignal.signal()
     }
 
@@ -255,7 +255,7 @@ final class Engine: Sendable {
             while var queue = state!.waiters[event.type], let id = queue.first {
                 queue.removeFirst()
                 state!.waiters[event.type] = queue.isEmpty ? nil : queue
-                if let ticket = state!.parked[id]?.ticket, ticket.resolve(.success(.event(event))) {
+                if let ticket = state!.parked[id]?.ticket, ticket.settle(.success(.event(event))) {
                     state!.wake(id)
                     return true
                 }
@@ -304,7 +304,7 @@ final class Engine: Sendable {
         write.update = InstanceUpdate(status: .running, dueAt: now)
         write.history = [HistoryEntry(.workflowRunning, at: now)]
         try await persist(write, awaitCommit: true)
-        for ticket in tickets { ticket.resolve(.success(.proceed)) }
+        for ticket in tickets { ticket.settle(.success(.proceed)) }
         monitorSignal.signal()
         return true
     }

@@ -7,3 +7,7 @@ enum WakeReason: Sendable {
     /// A pause was cancelled: the blocked step may proceed.
     case proceed
 }
+
+/// A parked branch's rendezvous: settled once, by its deadline, an event, a pause change or an
+/// unwind, whichever comes first (the engine's one one-shot primitive, ``OneShot``).
+typealias ParkTicket = OneShot<Result<WakeReason, any Error>>

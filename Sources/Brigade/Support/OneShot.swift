@@ -14,14 +14,17 @@ import Synchronization
 
     public init() {}
 
-    public func settle(_ value: Value) {
-        let waiter = state.withLock { state -> CheckedContinuation<Value, Never>? in
-            guard state.value == nil else { return nil }
+    /// Settles it with `value`; false (and nothing changes) when it was settled already.
+    @discardableResult
+    public func settle(_ value: Value) -> Bool {
+        let (settled, waiter) = state.withLock { state -> (Bool, CheckedContinuation<Value, Never>?) in
+            guard state.value == nil else { return (false, nil) }
             state.value = value
             defer { state.waiter = nil }
-            return state.waiter
+            return (true, state.waiter)
         }
         waiter?.resume(returning: value)
+        return settled
     }
 
     public func wait() async -> Value {
@@ -32,6 +35,16 @@ import Synchronization
                 return nil
             }
             if let ready { continuation.resume(returning: ready) }
+        }
+    }
+
+    /// For a settled `Result`: its success, or its error thrown. A waiter whose task is cancelled
+    /// settles it as cancelled (first settlement wins, so for everyone).
+    public func outcome<Success>() async throws -> Success where Value == Result<Success, any Error> {
+        try await withTaskCancellationHandler {
+            try await wait().get()
+        } onCancel: {
+            settle(.failure(CancellationError()))
         }
     }
 
