@@ -37,7 +37,7 @@ extension BrigadeServer {
         // GET …/workflows/{workflow}/versions
         account.get("workflows/:workflow/versions") { _, context in
             let tenant = try Self.tenant(context)
-            let definition = try await runtime.workflow(tenant: tenant, named: try context.parameters.require("workflow"))
+            let definition = try await runtime.definition(tenant: tenant, named: try context.parameters.require("workflow"))
             let versions = try await runtime.tenantCodeVersions(tenant: tenant, workflow: definition.name)
             let items =
                 versions.isEmpty
@@ -52,7 +52,7 @@ extension BrigadeServer {
         // GET …/workflows/{workflow}/versions/{version_id}: the version (by id or number) with its source.
         account.get("workflows/:workflow/versions/:version") { _, context in
             let tenant = try Self.tenant(context)
-            let definition = try await runtime.workflow(tenant: tenant, named: try context.parameters.require("workflow"))
+            let definition = try await runtime.definition(tenant: tenant, named: try context.parameters.require("workflow"))
             let wanted = try context.parameters.require("version")
             let versions = try await runtime.tenantCodeVersions(tenant: tenant, workflow: definition.name)
             if versions.isEmpty && wanted == WireFormat.versionId { return Self.envelope(Self.hostVersionItem(definition)) }
@@ -84,13 +84,13 @@ extension BrigadeServer {
 
     /// Version ids of a tenant's dynamic workflow, to show each instance's (none for Swift workflows).
     func codeVersions(_ tenant: String, _ workflow: String) async throws -> WireFormat.CodeVersions {
-        guard try await runtime.workflow(tenant: tenant, named: workflow).codeVersion != nil else { return .none }
+        guard try await runtime.definition(tenant: tenant, named: workflow).codeVersion != nil else { return .none }
         return WireFormat.CodeVersions(try await runtime.tenantCodeVersions(tenant: tenant, workflow: workflow))
     }
 
     /// The version new instances of a workflow run.
     func currentVersionId(_ tenant: String, _ workflow: String) async throws -> String {
-        guard let current = try await runtime.workflow(tenant: tenant, named: workflow).codeVersion else { return WireFormat.versionId }
+        guard let current = try await runtime.definition(tenant: tenant, named: workflow).codeVersion else { return WireFormat.versionId }
         return WireFormat.CodeVersions(try await runtime.tenantCodeVersions(tenant: tenant, workflow: workflow)).ids[current]
             ?? WireFormat.versionId
     }

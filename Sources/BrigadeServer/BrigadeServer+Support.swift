@@ -60,7 +60,7 @@ extension BrigadeServer {
     /// Swift, or its own definition): 404 otherwise, exactly as for a name no one has.
     func workflowName(_ context: BrigadeRequestContext) async throws -> String {
         let name = try context.parameters.require("workflow")
-        _ = try await runtime.workflow(tenant: try Self.tenant(context), named: name)
+        _ = try await runtime.definition(tenant: try Self.tenant(context), named: name)
         return name
     }
 

@@ -10,7 +10,7 @@ extension BrigadeServer {
             let page = try Self.integer(request.uri.queryParameters.get("page"), "page", default: 1, range: 1...100_000)
             let perPage = try Self.integer(request.uri.queryParameters.get("per_page"), "per_page", default: 10, range: 1...100)
             let search = request.uri.queryParameters.get("search")?.lowercased()
-            let workflows = try await runtime.workflows(tenant: tenant).filter { search == nil || $0.name.lowercased().contains(search!) }
+            let workflows = try await runtime.definitions(tenant: tenant).filter { search == nil || $0.name.lowercased().contains(search!) }
             let slice = workflows.dropFirst((page - 1) * perPage).prefix(perPage)
             var items: [JSONValue] = []
             for workflow in slice { items.append(try await workflowItem(workflow)) }
@@ -24,7 +24,7 @@ extension BrigadeServer {
         // GET …/workflows/{workflow}
         account.get("workflows/:workflow") { _, context in
             let name = try context.parameters.require("workflow")
-            return Self.envelope(try await workflowItem(try await runtime.workflow(tenant: try Self.tenant(context), named: name)))
+            return Self.envelope(try await workflowItem(try await runtime.definition(tenant: try Self.tenant(context), named: name)))
         }
         // PUT …/workflows/{workflow} {class_name, script_name?, default_retention?, limits?{steps}}
         account.put("workflows/:workflow") { request, context in

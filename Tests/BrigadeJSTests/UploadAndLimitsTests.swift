@@ -13,7 +13,7 @@ import Testing
                 return error?.code == .codeInvalid && error?.message.contains("line 3, column 49") == true
                     && error?.message.contains("Unexpected \";\"") == true
             }
-            let workflows = try await test.runtime.workflows()
+            let workflows = try await test.runtime.definitions()
             #expect(!workflows.contains { $0.name == "flow" }, "nothing was stored")
         }
     }
@@ -56,7 +56,7 @@ import Testing
                     return message.contains("line 1, column 20") && message.contains("imports \"\(specifier)\"") && !message.contains("hunter2")
                 }
             }
-            let workflows = try await test.runtime.workflows()
+            let workflows = try await test.runtime.definitions()
             #expect(!workflows.contains { $0.name == "flow" }, "nothing was stored")
         }
     }

@@ -47,7 +47,7 @@ struct GreetingRunner: WorkflowRunner {
                 let error = error as? BrigadeError
                 return error?.code == .notDispatched && error?.message.contains("wrapped binding") == true
             }
-            let listed = try await brigade.runtime.workflows().map(\.name)
+            let listed = try await brigade.runtime.definitions().map(\.name)
             #expect(!listed.contains(DynamicWorkflow.name), "the dispatcher is not a workflow tenants see")
         }
     }

@@ -25,7 +25,7 @@ import Testing
         let instance = try await creating.value
         let row = try await brigade.waitForCompletion(instance.key)
         #expect(row.status == .complete)
-        #expect(try await brigade.workflows().map(\.name).contains("Echo"))
+        #expect(try await brigade.definitions().map(\.name).contains("Echo"))
     }
 
     /// A program that only creates instances (for another process to run) never calls `run()`:

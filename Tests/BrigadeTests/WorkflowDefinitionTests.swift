@@ -17,9 +17,9 @@ import Testing
             let definition = try await runtime.putWorkflow(
                 tenant: "acme", name: "batch", className: "ManySteps", retention: Retention(success: .days(2)), stepLimit: 2)
             #expect(definition.scriptName == WorkflowDefinition.hostScript)
-            #expect(try await runtime.workflows(tenant: "acme").map(\.name) == ["ManySteps", "batch"])
+            #expect(try await runtime.definitions(tenant: "acme").map(\.name) == ["ManySteps", "batch"])
             // Another tenant has only the registered workflow.
-            #expect(try await runtime.workflows(tenant: "globex").map(\.name) == ["ManySteps"])
+            #expect(try await runtime.definitions(tenant: "globex").map(\.name) == ["ManySteps"])
             await #expect {
                 try await runtime.createInstance(tenant: "globex", workflow: "batch", params: Self.params(1))
             } throws: { ($0 as? BrigadeError)?.code == .workflowNotRegistered }
@@ -43,7 +43,7 @@ import Testing
         }
         // A new runtime on the same file knows the definition, and its instances run.
         try await TestBrigade.run(databasePath: path, clock: clock, register: { try $0.register(ManySteps()) }) { brigade in
-            let names = try await brigade.runtime.workflows(tenant: "acme").map(\.name)
+            let names = try await brigade.runtime.definitions(tenant: "acme").map(\.name)
             #expect(names == ["ManySteps", "batch"])
             let id = try await brigade.runtime.createInstance(tenant: "acme", workflow: "batch", params: Self.params(1))
             #expect(try await brigade.runtime.waitForCompletion(InstanceKey(tenant: "acme", workflow: "batch", id: id)).status == .complete)
@@ -98,7 +98,7 @@ import Testing
             try await runtime.deleteWorkflow(named: "job")
             await #expect { try await runtime.instanceRow(key) } throws: { ($0 as? BrigadeError)?.code == .instanceNotFound }
             #expect(try await runtime.instanceCounts(workflow: "job").values.reduce(0, +) == 0)
-            #expect(try await runtime.workflows().map(\.name) == ["Echo", "Napper"])
+            #expect(try await runtime.definitions().map(\.name) == ["Echo", "Napper"])
             await #expect {
                 try await runtime.createInstance(workflow: "job", params: Data("{}".utf8))
             } throws: { ($0 as? BrigadeError)?.code == .workflowNotRegistered }

@@ -34,7 +34,7 @@ extension BrigadeRuntime {
     /// A tenant's workflows: those registered in Swift (script `brigade`, class = name, dated
     /// when the runtime was made, unless the tenant gave one its own defaults) and its own
     /// definitions, by name.
-    public func workflows(tenant: String = BrigadeRuntime.defaultTenant) async throws -> [WorkflowDefinition] {
+    public func definitions(tenant: String = BrigadeRuntime.defaultTenant) async throws -> [WorkflowDefinition] {
         try await ready()
         try await loadDefinitions()
         return state.withLock { state in
@@ -51,7 +51,7 @@ extension BrigadeRuntime {
     }
 
     /// One of a tenant's workflows; throws `workflow.not_found` (404 over HTTP) otherwise.
-    public func workflow(tenant: String = BrigadeRuntime.defaultTenant, named name: String) async throws -> WorkflowDefinition {
+    public func definition(tenant: String = BrigadeRuntime.defaultTenant, named name: String) async throws -> WorkflowDefinition {
         try await ready()
         try await loadDefinitions()
         let found = state.withLock { state -> WorkflowDefinition? in

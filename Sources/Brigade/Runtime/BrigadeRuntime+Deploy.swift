@@ -68,7 +68,7 @@ extension BrigadeRuntime {
     /// The versions of a tenant's workflow code, newest first (empty for Swift workflows).
     public func tenantCodeVersions(tenant: String = BrigadeRuntime.defaultTenant, workflow: String) async throws -> [TenantCodeVersion] {
         try await ready()
-        _ = try await self.workflow(tenant: tenant, named: workflow)
+        _ = try await self.definition(tenant: tenant, named: workflow)
         return try await store.tenantCodeVersions(tenant: tenant, workflow: workflow)
     }
 
