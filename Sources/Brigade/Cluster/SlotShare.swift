@@ -1,7 +1,7 @@
 import Foundation
 
 /// How an account's concurrency slots are shared among the nodes of a cluster: pure, like
-/// ``GatekeeperState``, which divides a node's share among its SousChefs.
+/// `GatekeeperState`, which divides a node's share among its SousChefs.
 ///
 /// Each node records, in one row per (account, node), the slots it holds and what it runs and
 /// waits to run. A node asks for its share under a lock per account, so the rows it reads are the
@@ -33,6 +33,7 @@ public enum SlotShare {
 
     /// The slots `node` may hold now.
     /// - Parameters:
+    ///   - node: the node asking.
     ///   - holders: the rows of the live nodes, `node`'s own with its current report.
     ///   - limit: the account's concurrency limit.
     public static func decide(node: String, holders: [Holder], limit: Int) -> Int {

@@ -50,6 +50,8 @@ public final class TenantCodeLoader: Service, Sendable {
     private let state = Mutex(State())
 
     /// - Parameters:
+    ///   - sandbox: where the tenants' code runs.
+    ///   - settings: how many runners are kept, and for how long.
     ///   - fetch: reads a stored version (tenant, workflow, version); nil if there is none.
     ///   - now: milliseconds for idle accounting (the runtime's clock in tests).
     public init(

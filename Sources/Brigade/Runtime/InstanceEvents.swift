@@ -5,7 +5,7 @@ import Foundation
 /// `workflow_terminated`). Each event's `id` is the cursor to resume from.
 ///
 /// It reads the store's append-only history by instance and id, and is pushed, not polled:
-/// between reads it waits for the instance's signal (``InstanceSignals``: its engine wrote
+/// between reads it waits for the instance's signal (`InstanceSignals`: its engine wrote
 /// history, or an operator changed it; in a cluster, a wake-up from the node that runs it). A
 /// lazy write commits a few milliseconds after its signal, so a read after a signal that finds
 /// nothing is tried again `recheckDelay` later, a few times. `pollInterval` is only the fallback:

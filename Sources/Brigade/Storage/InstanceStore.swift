@@ -3,9 +3,9 @@ import Foundation
 /// Instances, their steps, events and history.
 ///
 /// All state-changing calls are atomic. Writes made on behalf of an Engine carry its claim epoch
-/// and are rejected with ``FencedWriteError`` once the epoch is stale. Administrative changes
+/// and are rejected with `FencedWriteError` once the epoch is stale. Administrative changes
 /// (pause, resume, terminate, restart, delete) bump the epoch, so they fence any engine still
-/// running the instance; their rules are ``InstanceTransition``'s, not the store's. Times are
+/// running the instance; their rules are `InstanceTransition`'s, not the store's. Times are
 /// milliseconds since 1970 taken from the engine's clock.
 public protocol InstanceStore: Sendable {
 
@@ -22,7 +22,7 @@ public protocol InstanceStore: Sendable {
 
     /// Claims an instance for an Engine: bumps the epoch and marks it `running`, and returns
     /// everything a replay needs, read in the same transaction. With a `lease` (a store shared
-    /// by a cluster), throws ``FencedWriteError`` and changes nothing once the node no longer
+    /// by a cluster), throws `FencedWriteError` and changes nothing once the node no longer
     /// holds it; a store of one node ignores it.
     @_spi(Stores) func claim(seq: Int64, now: Int64, lease: LeaseFence?) async throws -> ClaimResult
 
@@ -41,8 +41,8 @@ public protocol InstanceStore: Sendable {
     @_spi(Stores) func sendEvent(_ key: InstanceKey, type: String, payload: Data, now: Int64) async throws -> SentEvent
 
     /// Applies an administrative transition: reads the row under the store's write lock, asks
-    /// ``InstanceTransition/decide(_:steps:now:)`` (with the steps when
-    /// ``InstanceTransition/needsSteps``) and applies the change it answers in the same
+    /// `InstanceTransition.decide(_:steps:now:)` (with the steps when
+    /// `InstanceTransition.needsSteps`) and applies the change it answers in the same
     /// transaction. Throws `instance.not_found` for an unknown key, and what the decision throws.
     /// - Returns: the row as it is afterwards.
     @_spi(Stores) func apply(_ transition: InstanceTransition, to key: InstanceKey, now: Int64) async throws -> InstanceRow
