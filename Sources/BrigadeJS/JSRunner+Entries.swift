@@ -1,0 +1,176 @@
+@_spi(Sandbox) import Brigade
+import CJavaScriptCore
+import Foundation
+
+/// Running: `run` started on the VM's queue, every entry into tenant code bounded and accounted,
+/// and an invocation settled once.
+extension JSRunner {
+
+    func run(_ event: WorkflowEvent<JSONValue>, step: WorkflowStep) async throws -> JSONValue {
+        // A tenant whose code keeps hitting its limits waits here, off every VM's thread; a
+        // terminate or pause ends the wait (the sleep throws on cancellation).
+        if let wait = pool?.backoff(for: code.tenant) {
+            Counters.backoffWaits.add(1, ordering: .relaxed)
+            try await Task.sleep(for: wait)
+        }
+        let (requests, continuation) = AsyncStream.makeStream(of: HostRequest.self)
+        let invocation = JSInvocation(id: Self.invocationIds.add(1, ordering: .relaxed).newValue, step: step, requests: continuation)
+        let eventObject: JSONValue = .object([
+            "payload": event.payload, "timestamp": .number(event.timestamp.timeIntervalSince1970 * 1_000),
+            "instanceId": .string(event.instanceId),
+        ])
+        // `jsonData()`, not `JSONEncoder`: this is on every wake, and the encoder's generic
+        // machinery cost a warm wake 45–80 µs on the bench host.
+        let eventText = String(decoding: eventObject.jsonData(), as: UTF8.self)
+        queue.async { self.start(invocation, eventText: eventText) }
+        await withTaskCancellationHandler {
+            await withTaskGroup(of: Void.self) { group in
+                for await request in requests {
+                    if case .log = request {
+                        // In the order tenant code wrote them, and before the step calls that
+                        // followed them start: a line is only queued for the next commit, so
+                        // this holds nothing up.
+                        await self.perform(request, for: invocation)
+                    } else {
+                        group.addTask { await self.perform(request, for: invocation) }
+                    }
+                }
+                // The invocation settled: whatever is still in flight is abandoned.
+                group.cancelAll()
+            }
+        } onCancel: {
+            // An entry of this invocation running now is stopped at the watchdog's next check:
+            // the queue, where the settling below runs, is busy until it ends.
+            self.machine.watchdog.cancel(invocation: invocation.id)
+            self.queue.async { self.settle(invocation, .failure(CancellationError())) }
+        }
+        // Set before the stream ended (see `settle`).
+        let result = invocation.result ?? .failure(CancellationError())
+        let data = try result.get()
+        return try JSONDecoder().decode(JSONValue.self, from: data)
+    }
+
+    func start(_ invocation: JSInvocation, eventText: String) {
+        invocations[invocation.id] = invocation
+        enter(invocation, starts: true) { context in
+            JS.call(
+                control, "start",
+                [JSValueMakeNumber(context, Double(invocation.id)), JS.value(eventText, in: context), JS.value(envText, in: context)],
+                in: context
+            ).exception
+        }
+    }
+
+    // MARK: Entries
+
+    /// Runs `body` — one entry into the VM on behalf of `invocation` — and then looks at what it
+    /// left behind: a limit that stopped it, an exception, or an invocation that can no longer
+    /// make progress. `starts` marks the entry that starts `run` (counted apart: it is the replay).
+    func enter(_ invocation: JSInvocation, step: StepContext? = nil, starts: Bool = false, _ body: (JSContextRef) -> JSValueRef?) {
+        entryDepth += 1
+        defer {
+            entryDepth -= 1
+            if entryDepth == 0 { flushHandoffs() }
+        }
+        current = invocation
+        currentStep = step
+        let started = Counters.monotonicNanos()
+        watchdog.begin(invocation: invocation.id)
+        // The exception's message is read inside the entry: it is the tenant's object (a
+        // `message` getter, a `toString`), bounded like the rest of its code.
+        let exception = machine.entry(in: context) { () -> String? in
+            body(context).map { JS.describe(exception: $0, in: context).message }
+        }
+        let cpu = watchdog.cpuUsed()
+        let elapsed = Counters.monotonicNanos() - started
+        Counters.entries.add(1, ordering: .relaxed)
+        Counters.entryNanos.add(elapsed, ordering: .relaxed)
+        Counters.entryCPUNanos.add(cpu, ordering: .relaxed)
+        if starts {
+            Counters.startEntries.add(1, ordering: .relaxed)
+            Counters.startEntryNanos.add(elapsed, ordering: .relaxed)
+            Counters.startEntryCPUNanos.add(cpu, ordering: .relaxed)
+        }
+        current = nil
+        currentStep = nil
+        if let limit = closeEntry(cpu: cpu) {
+            if limit.cancelled {
+                settle(invocation, .failure(CancellationError()))
+                return
+            }
+            retiredFlag.store(true, ordering: .relaxed)
+            let error = BrigadeError(
+                .sandboxLimit,
+                "The workflow's JavaScript was stopped: \(limit.reason). The instance ends here; fix the code and deploy a new version.",
+                instanceId: invocation.step.instanceId)
+            settle(invocation, .failure(invocation.step.fail(error)))
+            return
+        }
+        if let message = exception, invocation.result == nil {
+            settle(invocation, .failure(JavaScriptError(errorName: "WorkflowSandboxError", errorMessage: message)))
+            return
+        }
+        if invocation.result == nil && invocation.opsInFlight == 0 {
+            settle(
+                invocation,
+                .failure(
+                    JavaScriptError(
+                        errorName: "WorkflowNeverSettlesError",
+                        errorMessage:
+                            "run(event, step) is awaiting a promise that nothing will settle: between steps only step.do, step.sleep, step.sleepUntil and step.waitForEvent can be awaited (there is no setTimeout or fetch outside a step)"
+                    )))
+        }
+    }
+
+    /// After an entry or a load that used `cpu` of CPU time: measures the VM's heap if it is
+    /// due, and returns the limit that stopped the code, if one did. A heavy or stopped entry
+    /// isolates its tenant (see ``JSMachinePool``); what a tenant stopped for memory allocated is
+    /// garbage in the shared heap, so its VM is retired, to be freed once its other runners have
+    /// moved on.
+    func closeEntry(cpu: UInt64) -> Watchdog.Stop? {
+        machine.survey(in: context)
+        let limit = watchdog.end()
+        // A cancelled entry (its instance terminated) says nothing about the tenant's code.
+        let stoppedByLimit = limit.map { !$0.cancelled } ?? false
+        if stoppedByLimit || cpu > machine.isolationThreshold { pool?.isolate(code.tenant) }
+        guard let limit else { return nil }
+        machine.absorbTermination(in: context)
+        if limit.cancelled { return limit }
+        Counters.limitStops.add(1, ordering: .relaxed)
+        pool?.strike(code.tenant)
+        if limit.memory { machine.retire() }
+        return limit
+    }
+
+    /// Runs `handoff` now, or after the entry under way if there is one (see ``handoffs``).
+    func handOff(_ handoff: @escaping () -> Void) {
+        if entryDepth > 0 { handoffs.append(handoff) } else { handoff() }
+    }
+
+    func flushHandoffs() {
+        guard !handoffs.isEmpty else { return }
+        let pending = handoffs
+        handoffs.removeAll(keepingCapacity: true)
+        for handoff in pending { handoff() }
+    }
+
+    /// Ends an invocation once: records how, releases what its promises held, and ends its
+    /// request stream so that `run` returns (after the requests already made, such as the logs
+    /// of its last entry).
+    func settle(_ invocation: JSInvocation, _ result: Result<Data, any Error>) {
+        guard invocation.result == nil else { return }
+        invocation.outcome.withLock { $0 = result }
+        invocations[invocation.id] = nil
+        for (_, pending) in invocation.pending { release(pending) }
+        invocation.pending = [:]
+        let failure: any Error
+        if case .failure(let error) = result { failure = error } else { failure = CancellationError() }
+        let calls = invocation.fnCalls.values
+        invocation.fnCalls = [:]
+        handOff {
+            for call in calls { call.resume(throwing: failure) }
+            invocation.requests.finish()
+        }
+        machine.replenish()
+    }
+}

@@ -1,0 +1,156 @@
+@_spi(Sandbox) import Brigade
+import CJavaScriptCore
+import Foundation
+
+/// The functions the prelude calls into the host: step calls, logs, and the requests they
+/// become.
+extension JSRunner {
+
+    /// Installs the functions the prelude calls on `host`. They find their runner through
+    /// `binding` (see ``PreparedContext``); the prelude calls none of them while it loads, before a
+    /// runner has adopted the context.
+    static func installHostFunctions(on host: JSObjectRef, in context: JSContextRef, binding: PreparedContext.HostBinding) {
+        func define(_ name: String, _ body: @escaping HostFunction.Body) {
+            JS.setProperty(host, name, HostFunction.make(in: context, body), in: context)
+        }
+        define("log") { [binding] context, arguments in
+            guard let runner = binding.runner, let invocation = runner.current, arguments.count >= 2 else { return nil }
+            // A line outside a step written while the engine is still replaying repeats one an
+            // earlier lifetime stored. Judged now, when the engine has seen exactly the step
+            // calls made before the line (each reserves its occurrence as it is made): the
+            // request reaches the engine after the calls that follow it, which can have ended
+            // the replay by then (the line was stored twice).
+            if runner.currentStep == nil, invocation.step.isReplaying { return nil }
+            // The engine stores the first lines of a lifetime and one saying the rest were
+            // dropped; the lines after that are dropped here, before they are copied or queued,
+            // so that a logging loop costs the tenant its CPU time and nothing else.
+            let limits = invocation.step.logLimits
+            invocation.logLines += 1
+            if invocation.logLines > limits.lines + 1 { return nil }
+            let level = LogLevel(rawValue: JS.text(arguments[0], in: context)) ?? .log
+            // An error logged with its stack names the tenant's lines, not the compiled script's.
+            let message = runner.translate(JS.text(arguments[1], in: context, maxBytes: limits.bytes))
+            let request = HostRequest.log(level: level, message: message, context: runner.currentStep)
+            runner.handOff { invocation.requests.yield(request) }
+            return nil
+        }
+        // The step calls read only the invocation and the name before the journal is asked: a step
+        // it answers (every step of a replay) converts nothing else, and each conversion is a
+        // round of JavaScriptCore's lock.
+        define("stepDo") { [binding] context, arguments in
+            guard let runner = binding.runner, arguments.count >= 4 else { throw HostFunction.Failure(message: "stepDo: bad arguments") }
+            let name = JS.text(arguments[1], in: context)
+            return runner.request(arguments[0], in: context, journal: (.do, name), function: JSValueToObject(context, arguments[3], nil)) {
+                promise, occurrence in
+                .step(
+                    name: name, occurrence: occurrence, config: JSValueIsNull(context, arguments[2]) ? nil : JS.text(arguments[2], in: context),
+                    promise: promise)
+            }
+        }
+        define("sleep") { [binding] context, arguments in
+            guard let runner = binding.runner, arguments.count >= 3 else { throw HostFunction.Failure(message: "sleep: bad arguments") }
+            let name = JS.text(arguments[1], in: context)
+            return runner.request(arguments[0], in: context, journal: (.sleep, name)) { promise, occurrence in
+                .sleep(name: name, occurrence: occurrence, duration: Self.duration(arguments[2], in: context), promise: promise)
+            }
+        }
+        define("sleepUntil") { [binding] context, arguments in
+            guard let runner = binding.runner, arguments.count >= 3 else { throw HostFunction.Failure(message: "sleepUntil: bad arguments") }
+            let name = JS.text(arguments[1], in: context)
+            return runner.request(arguments[0], in: context, journal: (.sleep, name)) { promise, occurrence in
+                .sleepUntil(name: name, occurrence: occurrence, milliseconds: JSValueToNumber(context, arguments[2], nil), promise: promise)
+            }
+        }
+        define("waitForEvent") { [binding] context, arguments in
+            guard let runner = binding.runner, arguments.count >= 4 else { throw HostFunction.Failure(message: "waitForEvent: bad arguments") }
+            let name = JS.text(arguments[1], in: context)
+            return runner.request(arguments[0], in: context, journal: (.waitForEvent, name)) { promise, occurrence in
+                .waitForEvent(
+                    name: name, occurrence: occurrence, type: JS.text(arguments[2], in: context),
+                    timeout: JSValueIsNull(context, arguments[3]) ? nil : Self.duration(arguments[3], in: context), promise: promise)
+            }
+        }
+        define("runSettled") { [binding] context, arguments in
+            guard let runner = binding.runner, arguments.count >= 3, let invocation = runner.invocation(arguments[0], in: context) else { return nil }
+            let outcome: Result<Data, any Error> =
+                JSValueToBoolean(context, arguments[1])
+                ? .success(JS.data(arguments[2], in: context))
+                : .failure(JavaScriptError.from(json: JS.text(arguments[2], in: context), translate: runner.translate))
+            runner.settle(invocation, outcome)
+            return nil
+        }
+        define("fnSettled") { [binding] context, arguments in
+            guard let runner = binding.runner, arguments.count >= 4, let invocation = runner.invocation(arguments[0], in: context) else { return nil }
+            let callId = Int(JSValueToNumber(context, arguments[1], nil))
+            guard let call = invocation.fnCalls.removeValue(forKey: callId) else { return nil }
+            let outcome: Result<Data, any Error> =
+                JSValueToBoolean(context, arguments[2])
+                ? .success(JS.data(arguments[3], in: context))
+                : .failure(JavaScriptError.from(json: JS.text(arguments[3], in: context), translate: runner.translate))
+            runner.handOff { call.resume(with: outcome) }
+            return nil
+        }
+    }
+
+    /// `text` with the compiled script's positions replaced by the uploaded module's (see ``SourceMap``).
+    func translate(_ text: String) -> String {
+        SourceMap.translate(text) { sourceMap }
+    }
+
+    static func duration(_ value: JSValueRef, in context: JSContextRef) -> HostRequest.DurationArgument {
+        JSValueIsNumber(context, value) ? .milliseconds(JSValueToNumber(context, value, nil)) : .text(JS.text(value, in: context))
+    }
+
+    func invocation(_ id: JSValueRef, in context: JSContextRef) -> JSInvocation? {
+        invocations[Int(JSValueToNumber(context, id, nil))]
+    }
+
+    /// What a step call returns to the prelude: when the step finished in an earlier lifetime, its
+    /// outcome from the journal at once — the value itself (the prelude makes it a settled
+    /// promise), or a rejected promise — so a resumed instance replays its finished steps within
+    /// this one entry into the VM; otherwise a promise, and the request that will settle it.
+    func request(
+        _ id: JSValueRef, in context: JSContextRef, journal: (kind: StepKind, name: String),
+        function: @autoclosure () -> JSObjectRef? = nil, _ make: (_ promise: Int, _ occurrence: Int) -> HostRequest
+    ) -> JSValueRef? {
+        // An invocation that has ended (or another runner's id) gets a promise that never settles.
+        guard let invocation = invocation(id, in: context), invocation.result == nil else {
+            return JSObjectMakeDeferredPromise(context, nil, nil, nil)
+        }
+        if let outcome = invocation.step.journaled(journal.kind, journal.name) {
+            Counters.journalAnswers.add(1, ordering: .relaxed)
+            switch outcome {
+            case .value(let json):
+                return Self.answer(json, event: journal.kind == .waitForEvent, in: context)
+            case .failed(let name, let message, let nonRetryable):
+                var reject: JSObjectRef?
+                guard let promise = JSObjectMakeDeferredPromise(context, nil, &reject, nil), let reject else { return nil }
+                let (error, _) = JS.call(
+                    control, "makeError",
+                    [JS.value(name, in: context), JS.value(message, in: context), JSValueMakeBoolean(context, nonRetryable)], in: context)
+                JSObjectCallAsFunction(context, reject, nil, 1, [error ?? JSValueMakeUndefined(context)], nil)
+                return promise
+            }
+        }
+        var resolve: JSObjectRef?
+        var reject: JSObjectRef?
+        guard let promise = JSObjectMakeDeferredPromise(context, &resolve, &reject, nil), let resolve, let reject else { return nil }
+        // Held until the step is answered; a step the journal answers (above) never holds its function.
+        let function = function()
+        let pending = JSInvocation.Pending(resolve: resolve, reject: reject, function: function)
+        JSValueProtect(context, resolve)
+        JSValueProtect(context, reject)
+        if let function { JSValueProtect(context, function) }
+        let number = invocation.nextPromise
+        invocation.nextPromise += 1
+        invocation.pending[number] = pending
+        invocation.opsInFlight += 1
+        invocation.opsStarted += 1
+        // The occurrence is taken now, in the order the code made its calls: the requests are
+        // performed side by side, and two calls of one name must not swap places between the
+        // first lifetime and a replay (which the journal answers in call order).
+        let request = make(number, invocation.step.reserveOccurrence(of: journal.name))
+        handOff { invocation.requests.yield(request) }
+        return promise
+    }
+}

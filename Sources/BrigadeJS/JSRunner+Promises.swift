@@ -1,0 +1,108 @@
+@_spi(Sandbox) import Brigade
+import CJavaScriptCore
+import Foundation
+import Synchronization
+
+/// Answers to tenant code's promises: step results resolved, failures rejected, and a step's
+/// function called back in the VM.
+extension JSRunner {
+
+    /// What a step call's promise resolves to: its JSON value (nil: `undefined`), or for an
+    /// event the seed's `{ type, payload, timestamp }` with the timestamp as a `Date`.
+    static func answer(_ json: Data?, event: Bool, in context: JSContextRef) -> JSValueRef {
+        guard let json, let value = JS.parse(json, in: context) else { return JSValueMakeUndefined(context) }
+        guard event, let stored = JSValueToObject(context, value, nil) else { return value }
+        let object = JSObjectMake(context, nil, nil)!
+        for key in ["type", "payload"] {
+            JS.setProperty(object, key, JS.property(stored, key, in: context) ?? JSValueMakeUndefined(context), in: context)
+        }
+        let milliseconds: JSValueRef? = JS.property(stored, "timestamp", in: context) ?? JSValueMakeNumber(context, 0)
+        let date: JSValueRef? = JSObjectMakeDate(context, 1, [milliseconds], nil) ?? milliseconds
+        JS.setProperty(object, "timestamp", date ?? JSValueMakeUndefined(context), in: context)
+        return object
+    }
+
+    /// Lets go of what a step call's promise held once it is answered (or its invocation ended).
+    func release(_ pending: JSInvocation.Pending) {
+        JSValueUnprotect(context, pending.resolve)
+        JSValueUnprotect(context, pending.reject)
+        if let function = pending.function { JSValueUnprotect(context, function) }
+    }
+
+    /// Settles a step call's promise with a JSON value (nil: `undefined`; `event`: see ``answer(_:event:in:)``).
+    func resolve(_ invocation: JSInvocation, promise: Int, json: Data?, event: Bool = false) {
+        guard invocation.result == nil, let answered = invocation.pending.removeValue(forKey: promise) else { return }
+        invocation.opsInFlight -= 1
+        enter(invocation) { context in
+            let value = Self.answer(json, event: event, in: context)
+            var exception: JSValueRef?
+            JSObjectCallAsFunction(context, answered.resolve, nil, 1, [value], &exception)
+            return exception
+        }
+        release(answered)
+    }
+
+    /// Rejects a step call's promise with an error of that name (a `NonRetryableError` if it was one).
+    func reject(_ invocation: JSInvocation, promise: Int, name: String, message: String, nonRetryable: Bool) {
+        guard invocation.result == nil, let answered = invocation.pending.removeValue(forKey: promise) else { return }
+        invocation.opsInFlight -= 1
+        enter(invocation) { context in
+            let (error, failure) = JS.call(
+                control, "makeError", [JS.value(name, in: context), JS.value(message, in: context), JSValueMakeBoolean(context, nonRetryable)],
+                in: context)
+            if let failure { return failure }
+            var exception: JSValueRef?
+            JSObjectCallAsFunction(context, answered.reject, nil, 1, [error], &exception)
+            return exception
+        }
+        release(answered)
+    }
+
+    /// Calls the function of a `step.do` for one attempt and waits for its promise.
+    func callFunction(_ invocation: JSInvocation, promise: Int, context stepContext: StepContext) async throws -> Data {
+        let contextText =
+            "{\"attempt\":\(stepContext.attempt),\"name\":\(JSRunner.quoted(stepContext.name)),\"count\":\(stepContext.count)}"
+        let callId = Mutex<Int?>(nil)
+        return try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Data, any Error>) in
+                queue.async {
+                    guard invocation.result == nil else {
+                        continuation.resume(throwing: CancellationError())
+                        return
+                    }
+                    let id = invocation.nextCall
+                    invocation.nextCall += 1
+                    callId.withLock { $0 = id }
+                    invocation.fnCalls[id] = continuation
+                    let started = invocation.opsStarted
+                    self.enter(invocation, step: stepContext) { context in
+                        JS.call(
+                            self.control, "callFn",
+                            [
+                                JSValueMakeNumber(context, Double(invocation.id)), invocation.pending[promise]?.function ?? JSValueMakeUndefined(context),
+                                JSValueMakeNumber(context, Double(id)), JS.value(contextText, in: context),
+                            ], in: context
+                        ).exception
+                    }
+                    // Still pending, and it started no step it could be waiting for: nothing can
+                    // ever settle it.
+                    if invocation.opsStarted == started, let pending = invocation.fnCalls.removeValue(forKey: id) {
+                        pending.resume(
+                            throwing: NonRetryableError(
+                                "the function of step \"\(stepContext.name)\" returned a promise that nothing will settle (there is no setTimeout or fetch in the sandbox)",
+                                name: "StepNeverSettlesError"))
+                    }
+                }
+            }
+        } onCancel: {
+            queue.async {
+                guard let id = callId.withLock({ $0 }), let pending = invocation.fnCalls.removeValue(forKey: id) else { return }
+                pending.resume(throwing: CancellationError())
+            }
+        }
+    }
+
+    static func quoted(_ text: String) -> String {
+        String(decoding: (try? JSONEncoder().encode(text)) ?? Data("\"\"".utf8), as: UTF8.self)
+    }
+}
