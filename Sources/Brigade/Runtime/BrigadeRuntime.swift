@@ -239,7 +239,11 @@ public final class BrigadeRuntime: Service, Sendable {
         return Int(hash.value % UInt64(max(1, settings.shardsPerWorkflow)))
     }
 
-    /// How many instances have an Engine in memory. Hibernated instances have none.
+    /// How many instances have an Engine in memory, as the SousChefs know them: running, and
+    /// parked in memory before they hibernate. Hibernated instances have none. Not the same as
+    /// ``runningSlots(tenant:)``: a parked engine gives its slot back but stays in memory for the
+    /// hibernation grace; nor as ``engineObjectCount``, which also counts an exited engine not
+    /// yet freed (a leak shows there).
     public var liveInstanceCount: Int {
         let chefs = state.withLock { Array($0.chefs.values) }
         return chefs.reduce(0) { $0 + $1.liveCount }
@@ -249,7 +253,8 @@ public final class BrigadeRuntime: Service, Sendable {
     /// finished: a hibernated instance holds no memory in the process.
     public var engineObjectCount: Int { tally.count.load(ordering: .relaxed) }
 
-    /// Concurrency slots in use for a tenant: its running instances.
+    /// Concurrency slots in use for a tenant, as its Gatekeeper counts them: its instances that are
+    /// running now (a parked or paused one holds none). The count the account's limit applies to.
     public func runningSlots(tenant: String = BrigadeRuntime.defaultTenant) -> Int {
         account(for: tenant).gatekeeper.inUse
     }
