@@ -27,9 +27,25 @@ extension PostgresStore: LeaseStore {
                 """
                 UPDATE shard_leases SET expires_at = clock_timestamp() + \(ttl) * interval '1 millisecond' WHERE owner = \(node)
                 """, logger: logger)
+            // Nodes gone for good (dead past `deadNodeRetention`, holding no lease any more: the
+            // others took them) leave `cluster status` and take their account-slot rows along.
+            let retention = Self.deadNodeRetention.wholeMilliseconds
+            try await connection.query(
+                """
+                WITH gone AS (
+                    DELETE FROM nodes n WHERE n.node <> \(node)
+                        AND n.expires_at < clock_timestamp() - \(retention) * interval '1 millisecond'
+                        AND NOT EXISTS (SELECT 1 FROM shard_leases l WHERE l.owner = n.node)
+                    RETURNING n.node)
+                DELETE FROM account_slots WHERE node IN (SELECT node FROM gone)
+                """, logger: logger)
             return try await Self.clusterView(on: connection, logger: logger)
         }
     }
+
+    /// How long a dead node stays in `nodes` (and `brigade cluster status`) before a live node's
+    /// heartbeat forgets it.
+    static let deadNodeRetention: Duration = .seconds(3_600)
 
     @_spi(Stores) public func clusterView() async throws -> ClusterView {
         try await read { connection, logger in try await Self.clusterView(on: connection, logger: logger) }
