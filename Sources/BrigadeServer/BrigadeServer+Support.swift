@@ -83,7 +83,8 @@ extension BrigadeServer {
         return object
     }
 
-    /// `instance_retention: {success_retention, error_retention}` as duration strings or seconds.
+    /// `instance_retention: {success_retention, error_retention}` as duration strings or, as in
+    /// Cloudflare's API, numbers of milliseconds.
     /// The range (0 to the server's longest retention) is the runtime's rule, checked there.
     static func retention(_ value: JSONValue?, field: String = "instance_retention") throws -> Retention? {
         guard let value, value != .null else { return nil }
@@ -91,7 +92,7 @@ extension BrigadeServer {
         func duration(_ key: String) throws -> Duration? {
             switch object[key] {
             case nil, .null?: return nil
-            case let value?: return try DurationParser.parse(value, unitMilliseconds: 1_000, what: "\(field).\(key)")
+            case let value?: return try DurationParser.parse(value, unitMilliseconds: 1, what: "\(field).\(key)")
             }
         }
         return Retention(success: try duration("success_retention"), error: try duration("error_retention"))

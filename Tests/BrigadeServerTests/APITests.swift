@@ -41,6 +41,20 @@ import Testing
         }
     }
 
+    /// A numeric retention is milliseconds, as Cloudflare's API counts durations (it was read as
+    /// seconds, so one day's worth of milliseconds was refused as 1,000 days).
+    @Test func aNumericRetentionIsMilliseconds() async throws {
+        try await ServerHarness.run { api in
+            let created = try await api.call(
+                .post, "\(base)/echo/instances",
+                json: #"{"instance_id": "ms", "params": "x", "instance_retention": {"success_retention": 86400000, "error_retention": 1500}}"#)
+            #expect(created.status == .ok, "\(created.body)")
+            let row = try await api.brigade.runtime.waitForCompletion(InstanceKey(tenant: "acme", workflow: "echo", id: "ms"))
+            #expect(row.retention?.success == .days(1))
+            #expect(row.retention?.error == .milliseconds(1_500))
+        }
+    }
+
     @Test func putAndDeleteATenantsOwnWorkflow() async throws {
         try await ServerHarness.run { api in
             let put = try await api.call(

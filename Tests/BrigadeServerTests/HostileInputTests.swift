@@ -34,13 +34,13 @@ import Testing
         }
     }
 
-    /// A retention either fits (0 to the longest retention, whole seconds or a fraction of one)
-    /// or is refused with a message naming the field; never a 5xx.
+    /// A retention either fits (0 to the longest retention, in milliseconds as Cloudflare's API
+    /// counts them) or is refused with a message naming the field; never a 5xx.
     static func expectClear400OrOK(
         _ response: (status: HTTPResponse.Status, headers: HTTPFields, body: JSONValue), number: String
     ) throws {
         let value = Double(number)!
-        let fits = value >= 0 && value <= 365 * 86_400
+        let fits = value >= 0 && value <= 365 * 86_400_000
         if fits {
             #expect(response.status == .ok, "\(number): \(response.body)")
         } else {
