@@ -92,20 +92,23 @@ extension BrigadeServer {
             guard case .array(let values)? = body["instances"], (1...100).contains(values.count) else {
                 throw APIError.badRequest(.invalidBatch, "instances must be an array of 1–100 instance ids.")
             }
-            var deleted = 0
-            var errors: [JSONValue] = []
-            for value in values {
+            let ids = try values.map { value -> String in
                 guard case .string(let id) = value else {
                     throw APIError.badRequest(.invalidBatch, "every item of instances must be an id string.")
                 }
-                do {
-                    try await runtime.delete(InstanceKey(tenant: tenant, workflow: workflow, id: id))
-                    deleted += 1
-                } catch let error as BrigadeError where error.code == .instanceNotFound {
-                    errors.append(.object(["code": .number(10_400), "message": .string(APIError.render(.instanceNotFound, id)), "id": .string(id)]))
+                return id
+            }
+            // Cloudflare's shape: `deleted: [{id}]` per input position, `errors: [{id, code, message}]`.
+            var deleted: [JSONValue] = []
+            var errors: [JSONValue] = []
+            for (id, wasDeleted) in zip(ids, try await runtime.deleteBatch(tenant: tenant, workflow: workflow, ids: ids)) {
+                if wasDeleted {
+                    deleted.append(.object(["id": .string(id)]))
+                } else {
+                    errors.append(.object(["id": .string(id), "code": .number(10_400), "message": .string(APIError.render(.instanceNotFound, id))]))
                 }
             }
-            return Self.envelope(.object(["deleted": .number(Double(deleted)), "errors": .array(errors)]))
+            return Self.envelope(.object(["deleted": .array(deleted), "errors": .array(errors)]))
         }
         // PUT …/workflows/{workflow}/instances/terminate?status=…  (terminate all, or all of one status)
         account.put("workflows/:workflow/instances/terminate") { request, context in

@@ -261,9 +261,17 @@ import Testing
             try await eventually("all parked") {
                 (try await api.brigade.runtime.instanceCounts(tenant: "acme", workflow: "napper"))[.waiting] == 5
             }
+            // An invalid id fails the whole call before anything is deleted.
+            let invalid = try await api.call(
+                .post, "\(base)/napper/instances/batch/delete", json: #"{"instances": ["d0", "-not an id"]}"#)
+            #expect(invalid.status == .badRequest)
+            #expect((try await api.brigade.runtime.instanceCounts(tenant: "acme", workflow: "napper"))[.waiting] == 5)
+            // Cloudflare's shape: deleted per input position (a duplicate reported twice), errors with their ids.
             let deleted = try await api.call(
-                .post, "\(base)/napper/instances/batch/delete", json: #"{"instances": ["d0", "d1", "missing"]}"#)
-            #expect(deleted.body["result"]?["deleted"]?.number == 2)
+                .post, "\(base)/napper/instances/batch/delete", json: #"{"instances": ["d0", "d1", "d0", "missing"]}"#)
+            #expect(deleted.body["result"]?["deleted"] == .array([.object(["id": "d0"]), .object(["id": "d1"]), .object(["id": "d0"])]))
+            #expect(deleted.body["result"]?["errors"]?[0]?["id"] == .string("missing"))
+            #expect(deleted.body["result"]?["errors"]?[0]?["code"]?.number == 10_400)
             #expect(deleted.body["result"]?["errors"]?.array?.count == 1)
             let all = try await api.call(.put, "\(base)/napper/instances/terminate")
             #expect(all.body["result"]?["status"] == .string("ok"))
@@ -292,7 +300,7 @@ import Testing
                 #expect(response.status == .notFound, "\(method) \(path)")
             }
             let deleted = try await api.call(.post, "\(theirs)/batch/delete", token: token, json: #"{"instances": ["secret"]}"#)
-            #expect(deleted.body["result"]?["deleted"]?.number == 0)
+            #expect(deleted.body["result"]?["deleted"] == .array([]))
             let created = try await api.call(.post, theirs, token: token, json: #"{"instance_id": "secret"}"#)
             #expect(created.status == .ok, "ids are per tenant: globex may use the same id")
             let list = try await api.call(.get, theirs, token: token)

@@ -186,6 +186,33 @@ extension BrigadeRuntime {
         signals.finished(key)
     }
 
+    /// Deletes 1–100 instances of a workflow, as Cloudflare's `deleteBatch`: every id is checked
+    /// first, and an invalid one fails the whole call before anything is deleted; an id given
+    /// twice is deleted once and reported at each of its positions. Returns, by position, whether
+    /// the instance was deleted (false: there was no such instance).
+    public func deleteBatch(tenant: String = BrigadeRuntime.defaultTenant, workflow: String, ids: [String]) async throws -> [Bool] {
+        guard (1...settings.maxBatchSize).contains(ids.count) else {
+            throw BrigadeError(.invalidBatch, "A batch deletes 1–\(settings.maxBatchSize) instances; \(ids.count) were given.")
+        }
+        for id in ids { try Validation.instanceId(id, settings: settings) }
+        var deleted: Set<String> = []
+        var outcomes: [Bool] = []
+        for id in ids {
+            if deleted.contains(id) {
+                outcomes.append(true)
+                continue
+            }
+            do {
+                try await delete(InstanceKey(tenant: tenant, workflow: workflow, id: id))
+                deleted.insert(id)
+                outcomes.append(true)
+            } catch let error as BrigadeError where error.code == .instanceNotFound {
+                outcomes.append(false)
+            }
+        }
+        return outcomes
+    }
+
     /// Sends an event (JSON payload) to an instance. It is kept until a `waitForEvent` of that
     /// type consumes it. Throws `instance.finished` for a finished instance.
     public func sendEvent(_ key: InstanceKey, type: String, payload: Data) async throws {

@@ -236,7 +236,10 @@ struct InstancesCommand: AsyncParsableCommand {
             let (result, _) = try await client.call(
                 "POST", "\(client.workflowsPath)/\(name)/instances/batch/delete", body: .object(["instances": .array(resolved)]))
             if options.json { return say(result.text) }
-            say("Deleted \(result["deleted"]?.text ?? "0") instance(s)")
+            // Reported per input position; an id given twice is one instance.
+            var deleted: [String] = []
+            for id in (result["deleted"]?.items ?? []).compactMap({ $0["id"]?.text }) where !deleted.contains(id) { deleted.append(id) }
+            say("Deleted \(deleted.count) instance(s)\(deleted.isEmpty ? "" : ": " + deleted.joined(separator: ", "))")
             for error in result["errors"]?.items ?? [] { say("  \(error["message"]?.text ?? "")") }
         }
     }
