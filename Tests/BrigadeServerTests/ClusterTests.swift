@@ -60,19 +60,11 @@ struct ClusterTests {
         // Instances created through every node: most land in shards another node runs.
         var ids: [String] = []
         func create(_ count: Int, prefix: String) async throws {
-            for index in 0..<count {
-                let node = nodes[index % nodes.count]
-                let id = "\(prefix)-\(index)"
-                let output = try await run(
-                    binary,
-                    [
-                        "trigger", "crash-probe", #"{"steps": \#(Self.steps), "stepMillis": \#(Self.stepMillis), "sleepMillis": 300}"#,
-                        "--id", id,
-                    ],
-                    environment: Self.environment(port: node.port, token: token))
-                #expect(output.contains("queued successfully"), "\(output)")
-                ids.append(id)
-            }
+            let made = (0..<count).map { "\(prefix)-\($0)" }
+            try await trigger(
+                binary, made, params: #"{"steps": \#(Self.steps), "stepMillis": \#(Self.stepMillis), "sleepMillis": 300}"#,
+                ports: nodes.map(\.port), token: token)
+            ids += made
         }
         // R4: kill -9 the node that ran the latest body, twice; the others take its slots.
         var killedAt: [String: Int64] = [:]
@@ -239,12 +231,8 @@ struct ClusterTests {
             return held.count == 3 && held.values.reduce(0) { $0 + $1.count } == 64
         }
         let ids = (0..<24).map { "limit-\($0)" }
-        for (index, id) in ids.enumerated() {
-            let output = try await run(
-                binary, ["trigger", "crash-probe", #"{"steps": 3, "stepMillis": 250, "sleepMillis": 0}"#, "--id", id],
-                environment: Self.environment(port: basePort + index % 3, token: token))
-            #expect(output.contains("queued successfully"), "\(output)")
-        }
+        try await trigger(
+            binary, ids, params: #"{"steps": 3, "stepMillis": 250, "sleepMillis": 0}"#, ports: (0..<3).map { basePort + $0 }, token: token)
         var maxHeld = 0
         var maxRunning = 0
         var allThreeHeld = false
@@ -298,12 +286,8 @@ struct ClusterTests {
         let token = try await nodes[0].token()
         _ = try await nodes[1].waitForListening()
         let ids = (0..<10).map { "r6-\($0)" }
-        for (index, id) in ids.enumerated() {
-            let output = try await run(
-                binary, ["trigger", "crash-probe", #"{"steps": 8, "stepMillis": 100, "sleepMillis": 300}"#, "--id", id],
-                environment: Self.environment(port: basePort + index % 2, token: token))
-            #expect(output.contains("queued successfully"), "\(output)")
-        }
+        try await trigger(
+            binary, ids, params: #"{"steps": 8, "stepMillis": 100, "sleepMillis": 300}"#, ports: (0..<2).map { basePort + $0 }, token: token)
         for round in 0..<2 {
             let target = ProbeLedger.lines(at: ledger).count + 10
             try await eventually("bodies to run before outage \(round + 1)", timeout: .seconds(60)) {
@@ -368,5 +352,16 @@ struct ClusterTests {
 
     func run(_ binary: URL, _ arguments: [String], environment: [String: String]) async throws -> String {
         try await runCLI(binary, arguments, environment: environment)
+    }
+
+    /// Creates a crash-probe instance for each id through `brigade trigger`, the i-th through the
+    /// node on `ports[i % ports.count]`.
+    func trigger(_ binary: URL, _ ids: [String], params: String, ports: [Int], token: String) async throws {
+        for (index, id) in ids.enumerated() {
+            let output = try await run(
+                binary, ["trigger", "crash-probe", params, "--id", id],
+                environment: Self.environment(port: ports[index % ports.count], token: token))
+            #expect(output.contains("queued successfully"), "\(output)")
+        }
     }
 }
