@@ -50,8 +50,6 @@ final class InstanceSignals: Sendable {
     private struct State {
         var subscribers: [InstanceKey: [ObjectIdentifier: Subscription]] = [:]
         var remote: [InstanceKey: RemoteWatch] = [:]
-        /// Instances whose `history` wake-up is being sent: later signals ride on it.
-        var forwarding: Set<InstanceKey> = []
     }
 
     private let state = Mutex(State())
@@ -95,20 +93,13 @@ final class InstanceSignals: Sendable {
                 state.remote[key] = nil
                 return (woken, nil)
             }
-            guard state.forwarding.insert(key).inserted else { return (woken, nil) }
             return (woken, watch.wakeup)
         }
         for subscription in woken { subscription.notify() }
-        guard let wakeup else { return }
-        guard let send = forwarder.withLock({ $0 }) else {
-            state.withLock { _ = $0.forwarding.remove(key) }
-            return
-        }
-        Task {
-            // Taken off before the send: a write during it sends again after.
-            self.state.withLock { _ = $0.forwarding.remove(key) }
-            await send(wakeup)
-        }
+        // One wake-up per change of a watched instance; the watching node's stream reads once
+        // for however many arrive together.
+        guard let wakeup, let send = forwarder.withLock({ $0 }) else { return }
+        Task { await send(wakeup) }
     }
 
     /// Another node's stream follows `wakeup`'s instance, which this node runs.
