@@ -89,8 +89,9 @@ extension BrigadeServer {
             let tenant = try Self.tenant(context)
             let workflow = try await workflowName(context)
             let body = try Self.object(try await requestBody(request, context), "The body")
-            guard case .array(let values)? = body["instances"], (1...100).contains(values.count) else {
-                throw APIError.badRequest(.invalidBatch, "instances must be an array of 1–100 instance ids.")
+            // How many a batch may hold is the runtime's rule (deleteBatch).
+            guard case .array(let values)? = body["instances"] else {
+                throw APIError.badRequest(.invalidBatch, "instances must be an array of instance ids.")
             }
             let ids = try values.map { value -> String in
                 guard case .string(let id) = value else {

@@ -265,6 +265,12 @@ import Testing
             let invalid = try await api.call(
                 .post, "\(base)/napper/instances/batch/delete", json: #"{"instances": ["d0", "-not an id"]}"#)
             #expect(invalid.status == .badRequest)
+            for count in [0, 101] {
+                let ids = (0..<count).map { #""d\#($0)""# }.joined(separator: ",")
+                let sized = try await api.call(.post, "\(base)/napper/instances/batch/delete", json: #"{"instances": [\#(ids)]}"#)
+                #expect(sized.status == .badRequest, "\(count) ids: \(sized.body)")
+                #expect(sized.body["errors"]?[0]?["message"]?.string?.contains("batch.invalid") == true)
+            }
             #expect((try await api.brigade.runtime.instanceCounts(tenant: "acme", workflow: "napper"))[.waiting] == 5)
             // Cloudflare's shape: deleted per input position (a duplicate reported twice), errors with their ids.
             let deleted = try await api.call(
