@@ -12,11 +12,11 @@
 /// that stopped hitting limits runs as before; one that never stops ends up running one entry a
 /// `cap`, whatever it starts.
 struct LimitBackoff {
-    /// A tenant's strikes: how many, the last one's time, and until when its code waits.
+    /// A tenant's strikes: how many, and the last one's time (its code waits until
+    /// `last + wait(afterStrikes: count)`).
     struct Strikes: Equatable {
         var count: Int
         var last: UInt64
-        var until: UInt64
     }
 
     let base: UInt64
@@ -38,11 +38,10 @@ struct LimitBackoff {
     @discardableResult
     mutating func strike(_ tenant: String, at now: UInt64) -> UInt64 {
         guard base > 0 else { return 0 }
-        var strikes = remembered(tenant, at: now) ?? Strikes(count: 0, last: now, until: now)
+        var strikes = remembered(tenant, at: now) ?? Strikes(count: 0, last: now)
         strikes.count += 1
         strikes.last = now
         let wait = Self.wait(afterStrikes: strikes.count, base: base, cap: cap)
-        strikes.until = now &+ wait
         if tenants.count >= Self.maxTenants, tenants[tenant] == nil {
             tenants = tenants.filter { now &- $0.value.last < memory }
             if tenants.count >= Self.maxTenants { tenants.removeAll() }
@@ -54,7 +53,8 @@ struct LimitBackoff {
     /// How long `tenant`'s next entry must wait from `now` (0: it runs at once).
     mutating func wait(for tenant: String, at now: UInt64) -> UInt64 {
         guard let strikes = remembered(tenant, at: now) else { return 0 }
-        return strikes.until > now ? strikes.until - now : 0
+        let until = strikes.last &+ Self.wait(afterStrikes: strikes.count, base: base, cap: cap)
+        return until > now ? until - now : 0
     }
 
     /// The wait after the `count`th strike: none for the first, `base` for the second, doubling
