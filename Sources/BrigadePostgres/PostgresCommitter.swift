@@ -24,6 +24,9 @@ final class PostgresCommitter: Sendable {
 
 
     private let leaseTimeout: Duration
+    /// How many times a batch the server aborted to break a deadlock runs again before its
+    /// submitters get the failure.
+    static let conflictRetries = 5
 
     init(client: PostgresClient, lazyFlushDelay: Duration, leaseTimeout: Duration, logger: Logger) {
         self.client = client
@@ -80,19 +83,30 @@ final class PostgresCommitter: Sendable {
 
     private func commit(_ batch: [Item]) async {
         let logger = self.logger
-        var results: [Result<any Sendable, any Error>]
-        do {
-            results = try await client.withConnection(leaseTimeout: leaseTimeout) { connection in
-                try await Self.commit(batch, on: connection, logger: logger)
+        var results: [Result<any Sendable, any Error>] = []
+        var conflicts = 0
+        while true {
+            do {
+                results = try await client.withConnection(leaseTimeout: leaseTimeout) { connection in
+                    try await Self.commit(batch, on: connection, logger: logger)
+                }
+            } catch where PostgresFailure.isConflict(error) && conflicts < Self.conflictRetries {
+                // The server broke a deadlock with another writer (another lane, another node)
+                // by aborting this transaction: nothing of it was written, so it runs again.
+                conflicts += 1
+                logger.debug("batch of \(batch.count) aborted by the server (\(error)); running it again")
+                continue
+            } catch {
+                // The transaction itself failed (the connection, the server): nothing of it was
+                // committed.
+                results = Array(repeating: .failure(PostgresFailure.mapped(error)), count: batch.count)
             }
-        } catch {
-            // The transaction itself failed (the connection, the server): nothing of it was
-            // committed.
-            results = Array(repeating: .failure(PostgresFailure.mapped(error)), count: batch.count)
+            break
         }
         statistics.withLock {
             $0.batches += 1
             $0.items += batch.count
+            $0.conflicts += conflicts
         }
         for (item, result) in zip(batch, results) {
             item.completion?(result.mapError { PostgresFailure.mapped($0) })
@@ -118,6 +132,8 @@ final class PostgresCommitter: Sendable {
                 do {
                     results.append(.success(try await item.body(connection)))
                 } catch {
+                    // A transaction the server aborted runs again whole (see `commit(_:)`).
+                    if PostgresFailure.isConflict(error) { throw error }
                     if batch.count == 1 { results.append(.failure(error)) }
                     failed = true
                     break
@@ -143,6 +159,7 @@ final class PostgresCommitter: Sendable {
                     results.append(.success(try await item.body(connection)))
                     try await connection.query("RELEASE SAVEPOINT item", logger: logger)
                 } catch {
+                    if PostgresFailure.isConflict(error) { throw error }
                     results.append(.failure(error))
                     try await connection.query("ROLLBACK TO SAVEPOINT item", logger: logger)
                     try await connection.query("RELEASE SAVEPOINT item", logger: logger)

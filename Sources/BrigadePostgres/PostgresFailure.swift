@@ -10,6 +10,13 @@ enum PostgresFailure {
     /// When a client may try again.
     static let retryAfter: Duration = .seconds(5)
 
+    /// Whether the server aborted a transaction to break a deadlock or a serialization conflict
+    /// (SQLSTATE class 40): nothing of it was written, and running it again may succeed.
+    static func isConflict(_ error: any Error) -> Bool {
+        guard let psql = error as? PSQLError, psql.code == .server else { return false }
+        return psql.serverInfo?[.sqlState]?.hasPrefix("40") ?? false
+    }
+
     /// `error` as a ``BrigadeError`` with a storage code when it is PostgreSQL's or the
     /// connection's; `error` itself otherwise (a fenced write, a duplicate id, a rule).
     static func mapped(_ error: any Error) -> any Error {

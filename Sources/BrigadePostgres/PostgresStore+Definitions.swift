@@ -7,7 +7,7 @@ import PostgresNIO
 extension PostgresStore {
     public func putWorkflowDefinition(_ definition: WorkflowDefinition) async throws -> WorkflowDefinition {
         let logger = self.logger
-        return try await committer.submit { connection in try await Self.upsert(definition, on: connection, logger: logger) }
+        return try await lane(tenant: definition.tenant, workflow: definition.name).submit { connection in try await Self.upsert(definition, on: connection, logger: logger) }
     }
 
     private static func upsert(_ definition: WorkflowDefinition, on connection: PostgresConnection, logger: Logger) async throws
@@ -40,7 +40,7 @@ extension PostgresStore {
 
     public func deleteWorkflowDefinition(tenant: String, name: String) async throws -> Bool {
         let logger = self.logger
-        return try await committer.submit { connection in
+        return try await lane(tenant: tenant, workflow: name).submit { connection in
             let deleted = try await connection.query(
                 "DELETE FROM workflow_definitions WHERE tenant = \(tenant) AND name = \(name) RETURNING name", logger: logger
             ).collect()
@@ -63,11 +63,13 @@ extension PostgresStore {
 
     public func deployCode(_ code: TenantCode, definition: WorkflowDefinition) async throws -> (TenantCode, WorkflowDefinition) {
         let logger = self.logger
-        return try await committer.submit { connection in
+        return try await lane(tenant: code.tenant, workflow: code.workflow).submit { connection in
             // Two deploys of one workflow at once (from two nodes) take versions one after the
             // other: the first holds this lock until it commits.
-            try await connection.query(
-                "SELECT pg_advisory_xact_lock(hashtextextended(\(code.tenant + "/" + code.workflow), 0))", logger: logger)
+            // Rows read to their end: a row-returning statement's error (a deadlock) arrives with its rows.
+            _ = try await connection.query(
+                "SELECT pg_advisory_xact_lock(hashtextextended(\(code.tenant + "/" + code.workflow), 0))", logger: logger
+            ).collect()
             var highest: Int64 = 0
             for try await version in try await connection.query(
                 "SELECT coalesce(max(version), 0) FROM workflow_code WHERE tenant = \(code.tenant) AND workflow = \(code.workflow)",

@@ -132,8 +132,10 @@ extension PostgresStore: LeaseStore {
         do {
             return try await client.withConnection(leaseTimeout: leaseTimeout) { connection in try await connection.withTransaction(logger: logger) { connection -> Int in
                 // One decider per account at a time: the rows read below are the truth until commit.
-                try await connection.query(
-                    "SELECT pg_advisory_xact_lock(\(Self.slotLockClass), hashtext(\(tenant)))", logger: logger)
+                // Rows read to their end: a row-returning statement's error arrives with its rows.
+                _ = try await connection.query(
+                    "SELECT pg_advisory_xact_lock(\(Self.slotLockClass), hashtext(\(tenant)))", logger: logger
+                ).collect()
                 var holders = try await Self.slotRows(tenant: tenant, liveOnly: true, on: connection, logger: logger)
                 let held = holders.first { $0.node == node }?.held ?? 0
                 holders.removeAll { $0.node == node }
@@ -164,7 +166,7 @@ extension PostgresStore: LeaseStore {
     @_spi(Stores) public func wake(_ wakeup: ShardWakeup) async throws {
         let payload = String(decoding: try JSONEncoder().encode(wakeup), as: UTF8.self)
         _ = try await read { connection, logger in
-            try await connection.query("SELECT pg_notify(\(Self.wakeChannel), \(payload))", logger: logger)
+            try await connection.query("SELECT pg_notify(\(Self.wakeChannel), \(payload))", logger: logger).collect()
         }
     }
 

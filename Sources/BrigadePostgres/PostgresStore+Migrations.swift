@@ -212,14 +212,53 @@ extension PostgresStore {
                 )
                 """,
             ]),
+        Migration(
+            name: "v3: instance counts kept per connection",
+            statements: [
+                // Each connection counts into rows of its own (`slot` is its backend's pid), so
+                // writers on several connections never wait for each other, or deadlock, on a
+                // shared counts row. A count is the sum over slots; the rows of connections that
+                // are gone are folded into slot 0 (``foldCounts``).
+                "ALTER TABLE instance_counts ADD COLUMN slot integer NOT NULL DEFAULT 0",
+                "ALTER TABLE instance_counts DROP CONSTRAINT instance_counts_pkey",
+                "ALTER TABLE instance_counts ADD PRIMARY KEY (tenant, workflow, status, slot)",
+                """
+                CREATE OR REPLACE FUNCTION brigade_count_instances() RETURNS trigger LANGUAGE plpgsql AS $$
+                BEGIN
+                    IF TG_OP = 'INSERT' OR TG_OP = 'UPDATE' THEN
+                        INSERT INTO instance_counts AS c (tenant, workflow, status, slot, count)
+                            VALUES (NEW.tenant, NEW.workflow, NEW.status, pg_backend_pid(), 1)
+                            ON CONFLICT (tenant, workflow, status, slot) DO UPDATE SET count = c.count + 1;
+                    END IF;
+                    IF TG_OP = 'DELETE' OR TG_OP = 'UPDATE' THEN
+                        INSERT INTO instance_counts AS c (tenant, workflow, status, slot, count)
+                            VALUES (OLD.tenant, OLD.workflow, OLD.status, pg_backend_pid(), -1)
+                            ON CONFLICT (tenant, workflow, status, slot) DO UPDATE SET count = c.count - 1;
+                    END IF;
+                    RETURN NULL;
+                END
+                $$
+                """,
+                // The trigger now runs only when the status changes.
+                "DROP TRIGGER instance_counts ON instances",
+                """
+                CREATE TRIGGER instance_counts_insert_delete AFTER INSERT OR DELETE ON instances
+                    FOR EACH ROW EXECUTE FUNCTION brigade_count_instances()
+                """,
+                """
+                CREATE TRIGGER instance_counts_status AFTER UPDATE OF status ON instances
+                    FOR EACH ROW WHEN (OLD.status IS DISTINCT FROM NEW.status) EXECUTE FUNCTION brigade_count_instances()
+                """,
+            ]),
     ]
 
     /// Applies the migrations not yet applied, under an advisory lock so that nodes starting
-    /// together migrate once.
-    static func migrate(_ client: PostgresClient, logger: Logger) async throws {
+    /// together migrate once; only the first `count` of them when given (upgrade tests start from
+    /// an older schema).
+    static func migrate(_ client: PostgresClient, logger: Logger, count: Int = migrations.count) async throws {
         try await client.withConnection { connection in
             // Any constant works as the lock's key; this one spells "brigade".
-            try await connection.query("SELECT pg_advisory_lock(6272034918565)", logger: logger)
+            _ = try await connection.query("SELECT pg_advisory_lock(6272034918565)", logger: logger).collect()
             do {
                 try await connection.query(
                     "CREATE TABLE IF NOT EXISTS brigade_migrations (name text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())",
@@ -228,7 +267,7 @@ extension PostgresStore {
                 for try await name in try await connection.query("SELECT name FROM brigade_migrations", logger: logger).decode(String.self) {
                     applied.insert(name)
                 }
-                for migration in migrations where !applied.contains(migration.name) {
+                for migration in migrations.prefix(count) where !applied.contains(migration.name) {
                     try await connection.query("BEGIN", logger: logger)
                     do {
                         for statement in migration.statements {

@@ -71,7 +71,7 @@ extension PostgresStore {
         guard !entries.isEmpty else { return }
         parts.append("last AS (SELECT coalesce(max(id), 0) AS id FROM history WHERE instance_seq = \(seq))")
         for (index, entry) in entries.enumerated() {
-            let json = entry.data.isEmpty ? nil : String(decoding: JSONValue.object(entry.data).jsonData(), as: UTF8.self)
+            let json = historyData(entry)
             parts.append(
                 """
                 history\(index) AS (INSERT INTO history (instance_seq, id, at, type, step, data)
@@ -81,9 +81,14 @@ extension PostgresStore {
         }
     }
 
+    /// A history entry's data as the `data` column holds it: JSON, NULL when empty.
+    static func historyData(_ entry: HistoryEntry) -> String? {
+        entry.data.isEmpty ? nil : String(decoding: JSONValue.object(entry.data).jsonData(), as: UTF8.self)
+    }
+
     @_spi(Stores) public func apply(_ transition: InstanceTransition, to key: InstanceKey, now: Int64) async throws -> InstanceRow {
         let logger = self.logger
-        return try await committer.submit { connection in
+        return try await lane(of: key).submit { connection in
             let row = try await Self.lockedInstance(key, on: connection, logger: logger)
             let steps = transition.needsSteps ? try await Self.fetchSteps(seq: row.seq, on: connection, logger: logger) : []
             guard let change = try transition.decide(row, steps: steps, now: now) else { return row }
@@ -94,7 +99,7 @@ extension PostgresStore {
 
     @_spi(Stores) public func sendEvent(_ key: InstanceKey, type: String, payload: Data, now: Int64) async throws -> SentEvent {
         let logger = self.logger
-        return try await committer.submit { connection in
+        return try await lane(of: key).submit { connection in
             // The row's lock orders the events of one instance: their seqs are in commit order.
             let row = try await Self.lockedInstance(key, on: connection, logger: logger)
             let wake = try InstanceTransition.deliverEvent(to: row, now: now)
@@ -116,7 +121,7 @@ extension PostgresStore {
 
     @_spi(Stores) public func claim(seq: Int64, now: Int64, lease: LeaseFence?) async throws -> ClaimResult {
         let logger = self.logger
-        return try await committer.submit { connection -> ClaimResult in
+        return try await lane(seq: seq).submit { connection -> ClaimResult in
             guard
                 let first = try await connection.query(
                     "SELECT \(unescaped: Self.instanceColumns) FROM instances WHERE seq = \(seq) FOR UPDATE",
@@ -148,9 +153,9 @@ extension PostgresStore {
     @_spi(Stores) public func write(_ write: InstanceWrite, awaitCommit: Bool) async throws {
         let logger = self.logger
         if awaitCommit {
-            try await committer.submit { connection in try await Self.apply(write, on: connection, logger: logger) }
+            try await lane(seq: write.seq).submit { connection in try await Self.apply(write, on: connection, logger: logger) }
         } else {
-            committer.submitLazy { connection in
+            lane(seq: write.seq).submitLazy { connection in
                 do {
                     try await Self.apply(write, on: connection, logger: logger)
                 } catch {
@@ -224,7 +229,7 @@ extension PostgresStore {
 
     @_spi(Stores) public func delete(_ key: InstanceKey) async throws -> InstanceRow {
         let logger = self.logger
-        return try await committer.submit { connection in
+        return try await lane(of: key).submit { connection in
             let row = try await Self.lockedInstance(key, on: connection, logger: logger)
             try await connection.query("DELETE FROM instances WHERE seq = \(row.seq)", logger: logger)
             return row
@@ -233,8 +238,9 @@ extension PostgresStore {
 
     @_spi(Stores) public func purgeExpired(now: Int64, limit: Int) async throws -> Int {
         let logger = self.logger
-        return try await committer.submit { connection in
-            try await connection.query(
+        return try await lanes[0].submit { connection in
+            try await Self.foldCounts(on: connection, logger: logger)
+            return try await connection.query(
                 """
                 DELETE FROM instances WHERE seq IN (
                     SELECT seq FROM instances WHERE expires_at IS NOT NULL AND expires_at <= \(now) LIMIT \(Int64(limit))

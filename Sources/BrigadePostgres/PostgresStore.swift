@@ -7,12 +7,16 @@ import Synchronization
 /// The cluster's store: one PostgreSQL database that every node shares.
 ///
 /// The same concepts as the SQLite store, with the same rules (``InstanceTransition``) and the
-/// same batching (``CommitQueue``): every state change of this node goes through one group
-/// committer, reads go through a connection pool. Fencing is the instance's epoch: a write
-/// decided at an older epoch changes nothing.
+/// same batching (``CommitQueue``). Every state change of this node goes through one of a few
+/// group committers, its writer lanes: one instance's changes always go through the same lane, so
+/// they commit in the order they were made, while the lanes commit side by side on connections
+/// of their own (a lone connection waits a network round trip per statement, and most of a
+/// batch's time is those waits). Reads go through the connection pool. Fencing is the instance's
+/// epoch: a write decided at an older epoch changes nothing.
 public final class PostgresStore: WorkflowStore {
     let client: PostgresClient
-    let committer: PostgresCommitter
+    /// The writer lanes; see ``lane(seq:)``.
+    let lanes: [PostgresCommitter]
     let logger: Logger
     /// Where the database is (without its password when printed).
     public let location: PostgresLocation
@@ -27,25 +31,27 @@ public final class PostgresStore: WorkflowStore {
     /// and ``close()`` at the end.
     ///
     /// - Parameters:
-    ///   - maxConnections: the pool's size; the committer holds one, reads share the rest.
+    ///   - maxConnections: the pool's size; each writer lane holds one while it commits, reads
+    ///     share the rest.
+    ///   - writerLanes: how many group committers write side by side.
     ///   - lazyFlushDelay: how long records that need no immediate commit may wait for the next
     ///     commit before being flushed on their own.
     ///   - leaseTimeout: how long a call waits for a connection (the server down or unreachable)
     ///     before it fails as `storage.unavailable`.
     /// - Throws: `storage.invalid_url` for a URL that does not name a database.
     public convenience init(
-        url: String, maxConnections: Int = 8, lazyFlushDelay: Duration = .milliseconds(5), leaseTimeout: Duration = .seconds(5),
+        url: String, maxConnections: Int = 12, writerLanes: Int = 4, lazyFlushDelay: Duration = .milliseconds(5), leaseTimeout: Duration = .seconds(5),
         logger: Logger = Logger(label: "brigade.postgres")
     ) throws {
         try self.init(
-            location: PostgresLocation(url: url), maxConnections: maxConnections, lazyFlushDelay: lazyFlushDelay, leaseTimeout: leaseTimeout,
+            location: PostgresLocation(url: url), maxConnections: maxConnections, writerLanes: writerLanes, lazyFlushDelay: lazyFlushDelay, leaseTimeout: leaseTimeout,
             logger: logger)
     }
 
     /// Connects to the database at `location`; see
-    /// ``init(url:maxConnections:lazyFlushDelay:leaseTimeout:logger:)``.
+    /// ``init(url:maxConnections:writerLanes:lazyFlushDelay:leaseTimeout:logger:)``.
     public init(
-        location: PostgresLocation, maxConnections: Int = 8, lazyFlushDelay: Duration = .milliseconds(5), leaseTimeout: Duration = .seconds(5),
+        location: PostgresLocation, maxConnections: Int = 12, writerLanes: Int = 4, lazyFlushDelay: Duration = .milliseconds(5), leaseTimeout: Duration = .seconds(5),
         logger: Logger = Logger(label: "brigade.postgres")
     ) throws {
         self.leaseTimeout = leaseTimeout
@@ -63,7 +69,9 @@ public final class PostgresStore: WorkflowStore {
         self.client = client
         self.location = location
         self.logger = logger
-        committer = PostgresCommitter(client: client, lazyFlushDelay: lazyFlushDelay, leaseTimeout: leaseTimeout, logger: logger)
+        lanes = (0..<max(1, writerLanes)).map { _ in
+            PostgresCommitter(client: client, lazyFlushDelay: lazyFlushDelay, leaseTimeout: leaseTimeout, logger: logger)
+        }
         // Started at once, not when the scheduler gets to it: a lease taken before `run()` has
         // begun works, but postgres-nio warns about it.
         running = Task.immediate { await client.run() }
@@ -100,8 +108,11 @@ public final class PostgresStore: WorkflowStore {
         }
     }
 
+    /// How many group committers write side by side.
+    public var writerLanes: Int { lanes.count }
+
     /// Transactions this node committed, and the writes in them.
-    public var commitStatistics: CommitStatistics { committer.stats }
+    public var commitStatistics: CommitStatistics { lanes.map(\.stats).reduce(CommitStatistics(), +) }
 
     /// The server's version string.
     public func serverVersion() async throws -> String {
@@ -126,12 +137,16 @@ public final class PostgresStore: WorkflowStore {
 
     @_spi(Stores) public func createInstances(_ instances: [NewInstance], skipExisting: Bool, maxQueued: Int) async throws -> [Int64?] {
         let logger = self.logger
-        return try await committer.submit { connection in
+        // A workflow's creations go through one lane, so that each checks the queue cap after the
+        // ones before it have committed.
+        let lane = instances.first.map { self.lane(tenant: $0.key.tenant, workflow: $0.key.workflow) } ?? lanes[0]
+        return try await lane.submit { connection in
             if let key = instances.first?.key {
                 var queued: Int64 = 0
                 for try await count in try await connection.query(
                     """
-                    SELECT count FROM instance_counts WHERE tenant = \(key.tenant) AND workflow = \(key.workflow) AND status = 'queued'
+                    SELECT coalesce(sum(count), 0)::bigint FROM instance_counts
+                    WHERE tenant = \(key.tenant) AND workflow = \(key.workflow) AND status = 'queued'
                     """, logger: logger
                 ).decode(Int64.self) {
                     queued = count
@@ -290,31 +305,6 @@ public final class PostgresStore: WorkflowStore {
         let query = PostgresQuery(unsafeSQL: sql, binds: binds.binds)
         return try await read { client, logger in
             try await client.query(query, logger: logger).collect().map(Self.instanceRow)
-        }
-    }
-
-    @_spi(Stores) public func instanceCounts(tenant: String, workflow: String) async throws -> [InstanceStatus: Int] {
-        try await read { client, logger in
-            var counts: [InstanceStatus: Int] = [:]
-            for try await (status, count) in try await client.query(
-                "SELECT status, count FROM instance_counts WHERE tenant = \(tenant) AND workflow = \(workflow) AND count > 0",
-                logger: logger
-            ).decode((String, Int64).self) {
-                if let status = InstanceStatus(rawValue: status) { counts[status] = Int(count) }
-            }
-            return counts
-        }
-    }
-
-    @_spi(Stores) public func instanceCountsByStatus() async throws -> [InstanceStatus: Int] {
-        try await read { client, logger in
-            var counts: [InstanceStatus: Int] = [:]
-            for try await (status, count) in try await client.query(
-                "SELECT status, sum(count)::bigint FROM instance_counts GROUP BY status", logger: logger
-            ).decode((String, Int64).self) {
-                if let status = InstanceStatus(rawValue: status) { counts[status] = Int(count) }
-            }
-            return counts
         }
     }
 }

@@ -109,7 +109,7 @@ struct BenchCommand: AsyncParsableCommand {
             throw ValidationError("\(workload.rawValue) runs on SQLite only (it reads the SQLite file); --db is for w1, w2 and w3.")
         }
         let sqlite = postgresURL == nil ? try await CommandSupport.openSQLite(dataDirectory + "/brigade.sqlite") : nil
-        let postgres = try postgresURL.map { try PostgresStore(url: $0, maxConnections: 8) }
+        let postgres = try postgresURL.map { try PostgresStore(url: $0) }
         try await postgres?.migrate()
         let store: any WorkflowStore = sqlite ?? postgres!
         var settings = BrigadeSettings()
@@ -217,7 +217,8 @@ struct BenchCommand: AsyncParsableCommand {
         let storeSetup =
             sqlite != nil
             ? "SQLite WAL, synchronous=FULL"
-            : "PostgreSQL (the harness's server settings; synchronous_commit as set there), a pool of 8 connections, one writer"
+            : "PostgreSQL (the harness's server settings; synchronous_commit as set there), the store's defaults "
+                + "(\(postgres?.writerLanes ?? 0) writer lanes, a pool of 12 connections), \(stats.conflicts) batches run again after a deadlock"
         setup["brigade"] =
             "embedded in the driver process (the driver is the engine process); \(storeSetup), group commit "
             + "(\(stats.batches) commits for \(stats.items) writes); debug logging off"

@@ -1,0 +1,178 @@
+@_spi(Stores) import Brigade
+@testable import BrigadePostgres
+import BrigadeTesting
+import Foundation
+import PostgresNIO
+import Testing
+
+/// The PostgreSQL store's writer lanes: counts that several connections keep exact without
+/// sharing a row, one instance's changes in submission order, and a batch the server aborted to
+/// break a deadlock run again.
+@Suite(.serialized, .enabled(if: PostgresTestServer.isAvailable)) struct WriterLaneTests {
+    static let tenant = "t"
+    static let workflow = "w"
+
+    static func newInstance(_ id: String) -> NewInstance {
+        NewInstance(key: InstanceKey(tenant: tenant, workflow: workflow, id: id), params: Data("{}".utf8), shard: 0, retention: nil, createdAt: 1_000)
+    }
+
+    /// Counts rows left by connections that are gone.
+    static func deadSlots(_ store: PostgresStore) async throws -> Int64 {
+        try await store.read { connection, logger in
+            var rows: Int64 = -1
+            for try await count in try await connection.query(
+                "SELECT count(*) FROM instance_counts WHERE slot <> 0 AND slot NOT IN (SELECT pid FROM pg_stat_activity)", logger: logger
+            ).decode(Int64.self) {
+                rows = count
+            }
+            return rows
+        }
+    }
+
+    /// Two hundred instances created and claimed at once through four lanes keep exact counts;
+    /// once the store's connections are gone, a fold moves their rows into slot 0 and the counts
+    /// do not change.
+    @Test func countsStayExactAcrossLanesAndConnections() async throws {
+        let url = try PostgresTestServer.shared().newDatabase()
+        let store = try PostgresStore(url: url, maxConnections: 8, writerLanes: 4)
+        do {
+            try await store.migrate()
+            let seqs = try await withThrowingTaskGroup(of: Int64.self) { group in
+                for index in 0..<200 {
+                    group.addTask {
+                        let seqs = try await store.createInstances([Self.newInstance("i\(index)")], skipExisting: false, maxQueued: .max)
+                        return try #require(seqs.first ?? nil)
+                    }
+                }
+                return try await group.reduce(into: []) { $0.append($1) }
+            }
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for seq in seqs.prefix(150) {
+                    group.addTask { _ = try await store.claim(seq: seq, now: 2_000, lease: nil) }
+                }
+                try await group.waitForAll()
+            }
+            #expect(try await store.instanceCounts(tenant: Self.tenant, workflow: Self.workflow) == [.queued: 50, .running: 150])
+        } catch {
+            await store.close()
+            throw error
+        }
+        await store.close()
+
+        let next = try PostgresStore(url: url, maxConnections: 2, writerLanes: 1)
+        do {
+            #expect(try await Self.deadSlots(next) > 0, "the closed store's connections left rows of their own")
+            _ = try await next.purgeExpired(now: 3_000, limit: 10)
+            #expect(try await Self.deadSlots(next) == 0, "folded into slot 0")
+            #expect(try await next.instanceCounts(tenant: Self.tenant, workflow: Self.workflow) == [.queued: 50, .running: 150])
+            #expect(try await next.instanceCountsByStatus()[.running] == 150)
+        } catch {
+            await next.close()
+            throw error
+        }
+        await next.close()
+    }
+
+    /// A database of the schema before migration v3, with instances queued and running, keeps
+    /// its counts through the upgrade, and they stay exact as instances move on after it.
+    @Test func countsSurviveTheUpgradeToPerConnectionRows() async throws {
+        let store = try PostgresStore(url: try PostgresTestServer.shared().newDatabase(), maxConnections: 8, writerLanes: 4)
+        do {
+            try await PostgresStore.migrate(store.client, logger: store.logger, count: 2)
+            var seqs: [Int64] = []
+            for index in 0..<10 {
+                seqs.append(try #require(try await store.createInstances([Self.newInstance("u\(index)")], skipExisting: false, maxQueued: .max).first ?? nil))
+            }
+            for seq in seqs.prefix(4) { _ = try await store.claim(seq: seq, now: 2_000, lease: nil) }
+            #expect(try await store.instanceCounts(tenant: Self.tenant, workflow: Self.workflow) == [.queued: 6, .running: 4])
+            try await store.migrate()
+            #expect(try await store.instanceCounts(tenant: Self.tenant, workflow: Self.workflow) == [.queued: 6, .running: 4])
+            for seq in seqs.suffix(6) { _ = try await store.claim(seq: seq, now: 3_000, lease: nil) }
+            _ = try await store.delete(InstanceKey(tenant: Self.tenant, workflow: Self.workflow, id: "u0"))
+            #expect(try await store.instanceCounts(tenant: Self.tenant, workflow: Self.workflow) == [.running: 9])
+        } catch {
+            await store.close()
+            throw error
+        }
+        await store.close()
+    }
+
+    /// An engine's lazy write, then a pause submitted right after it: the pause must not
+    /// overtake the write (both go through the instance's lane, in order), so the history has the
+    /// write's entry before the pause's.
+    @Test func oneInstancesChangesCommitInSubmissionOrder() async throws {
+        let store = try PostgresStore(url: try PostgresTestServer.shared().newDatabase(), maxConnections: 8, writerLanes: 4)
+        do {
+            try await store.migrate()
+            for round in 0..<20 {
+                let key = InstanceKey(tenant: Self.tenant, workflow: Self.workflow, id: "o\(round)")
+                let seq = try #require(try await store.createInstances([Self.newInstance(key.id)], skipExisting: false, maxQueued: .max).first ?? nil)
+                guard case .claimed(let snapshot) = try await store.claim(seq: seq, now: 2_000, lease: nil) else {
+                    Issue.record("o\(round) not claimed")
+                    return
+                }
+                var write = InstanceWrite(seq: seq, epoch: snapshot.row.epoch, now: 2_001)
+                write.history = [HistoryEntry(.stepStarted, at: 2_001, step: "s")]
+                try await store.write(write, awaitCommit: false)
+                _ = try await store.apply(.pause, to: key, now: 2_002)
+                let types = try await store.history(of: key, afterId: 0, limit: 10).map(\.entry.type)
+                let started = try #require(types.firstIndex(of: .stepStarted), "round \(round): \(types)")
+                let paused = try #require(types.lastIndex(where: { $0 == .workflowPaused || $0 == .workflowWaitingForPause }), "round \(round): \(types)")
+                #expect(started < paused, "round \(round): \(types)")
+            }
+        } catch {
+            await store.close()
+            throw error
+        }
+        await store.close()
+    }
+
+    /// A batch the server aborts to break a deadlock runs again, and its submitter gets its
+    /// result, not the deadlock: the committer locks row a then b while another connection holds
+    /// b and then asks for a. The committer waits first, so its deadlock check fires first and
+    /// it is the transaction the server aborts.
+    @Test func aBatchAbortedByADeadlockRunsAgain() async throws {
+        let store = try PostgresStore(url: try PostgresTestServer.shared().newDatabase(), maxConnections: 4, writerLanes: 1)
+        do {
+            try await store.migrate()
+            let logger = store.logger
+            try await store.read { connection, logger in
+                try await connection.query("CREATE TABLE rows (id text PRIMARY KEY)", logger: logger)
+                try await connection.query("INSERT INTO rows VALUES ('a'), ('b')", logger: logger)
+            }
+            // Each side says when it holds its first row, so that the order does not depend on timing.
+            let (bLocked, bLockedSignal) = AsyncStream<Void>.makeStream()
+            let (aLocked, aLockedSignal) = AsyncStream<Void>.makeStream()
+            let other = Task {
+                try await store.client.withConnection { connection in
+                    try await connection.query("BEGIN", logger: logger)
+                    _ = try await connection.query("SELECT id FROM rows WHERE id = 'b' FOR UPDATE", logger: logger).collect()
+                    bLockedSignal.yield()
+                    for await _ in aLocked { break }
+                    // The committer now waits for b; give its wait a head start, so that its
+                    // deadlock check runs first. Then this waits for a: when the server aborts
+                    // the committer's transaction, this one gets it.
+                    try await Task.sleep(for: .milliseconds(200))
+                    _ = try await connection.query("SELECT id FROM rows WHERE id = 'a' FOR UPDATE", logger: logger).collect()
+                    try await Task.sleep(for: .milliseconds(100))
+                    try await connection.query("COMMIT", logger: logger)
+                }
+            }
+            for await _ in bLocked { break }
+            let result = try await store.lanes[0].submit { connection in
+                // Rows read to their end: a statement's error (the deadlock) arrives with its rows.
+                _ = try await connection.query("SELECT id FROM rows WHERE id = 'a' FOR UPDATE", logger: logger).collect()
+                aLockedSignal.yield()
+                _ = try await connection.query("SELECT id FROM rows WHERE id = 'b' FOR UPDATE", logger: logger).collect()
+                return "locked both"
+            }
+            try await other.value
+            #expect(result == "locked both")
+            #expect(store.commitStatistics.conflicts == 1)
+        } catch {
+            await store.close()
+            throw error
+        }
+        await store.close()
+    }
+}
