@@ -31,9 +31,7 @@ struct InstanceWriteStatement: PostgresPreparedStatement {
                 paused_at = CASE WHEN $4::text = 'paused' THEN coalesce($9, $2) ELSE paused_at END,
                 ended_at = coalesce($10, ended_at),
                 expires_at = coalesce($11, expires_at)
-            WHERE seq = $1 AND epoch = $3
-              AND ($12::integer IS NULL OR EXISTS (SELECT 1 FROM shard_leases WHERE slot = $12 AND owner = $13 AND epoch = $14
-                  AND expires_at > clock_timestamp()))
+            WHERE seq = $1 AND epoch = $3 AND \(StatementParts.leaseHeld(first: 12))
             RETURNING seq),
         written AS (
             INSERT INTO steps (instance_seq, name, count, kind, position, status, attempts, config, value, error_name,
@@ -49,22 +47,20 @@ struct InstanceWriteStatement: PostgresPreparedStatement {
         consumed AS (
             UPDATE events SET consumed = true
             WHERE seq = ANY($30::bigint[]) AND instance_seq = (SELECT seq FROM fence) AND NOT consumed RETURNING seq),
-        last AS (SELECT coalesce(max(id), 0) AS id FROM history WHERE instance_seq = $1),
-        appended AS (
-            INSERT INTO history (instance_seq, id, at, type, step, data)
-            SELECT fence.seq, last.id + h.ord, h.at, h.type, h.step, h.data FROM fence, last,
-                unnest($31::bigint[], $32::text[], $33::text[], $34::text[]) WITH ORDINALITY AS h(at, type, step, data, ord))
+        \(StatementParts.appendHistory(instance: "$1", first: 31))
         SELECT (SELECT count(*) FROM fence), (SELECT count(*) FROM consumed)
         """
 
     /// Declared rather than inferred, so that a NULL parameter has its column's type.
-    static let bindingDataTypes: [PostgresDataType] = [
-        .int8, .int8, .int8, .text, .int8, .bytea, .text, .text, .int8, .int8, .int8, .int4, .text, .int8,
-        .textArray, .int8Array, .textArray, .int8Array, .textArray, .int8Array, .byteaArray, .byteaArray, .textArray, .textArray,
-        .boolArray, .int8Array, .textArray, .int8Array, .int8Array,
-        .int8Array,
-        .int8Array, .textArray, .textArray, .textArray,
-    ]
+    static let bindingDataTypes: [PostgresDataType] = {
+        let row: [PostgresDataType] = [.int8, .int8, .int8, .text, .int8, .bytea, .text, .text, .int8, .int8, .int8]
+        let steps: [PostgresDataType] = [
+            .textArray, .int8Array, .textArray, .int8Array, .textArray, .int8Array, .byteaArray, .byteaArray, .textArray, .textArray,
+            .boolArray, .int8Array, .textArray, .int8Array, .int8Array,
+        ]
+        let events: [PostgresDataType] = [.int8Array]
+        return row + StatementParts.leaseTypes + steps + events + StatementParts.historyTypes
+    }()
 
     let write: InstanceWrite
 
@@ -82,9 +78,7 @@ struct InstanceWriteStatement: PostgresPreparedStatement {
         binds.append(update?.status == .paused ? update?.pausedAt : nil)
         binds.append(update?.endedAt)
         binds.append(update?.expiresAt)
-        binds.append(write.lease.map { Int32(clamping: $0.slot) })
-        binds.append(write.lease?.node)
-        binds.append(write.lease?.epoch)
+        StatementParts.bindLease(write.lease, to: &binds)
         // One record per step: two for one step in one statement would be two updates of a row.
         var steps: [StepRecord] = []
         steps.reserveCapacity(write.steps.count)
@@ -111,10 +105,7 @@ struct InstanceWriteStatement: PostgresPreparedStatement {
         try binds.append(NullableArray(steps.map { Optional($0.startedAt) }))
         try binds.append(NullableArray(steps.map(\.endedAt)))
         try binds.append(NullableArray(write.consumedEvents.map { Optional($0) }))
-        try binds.append(NullableArray(write.history.map { Optional($0.at) }))
-        try binds.append(NullableArray(write.history.map { Optional($0.type.rawValue) }))
-        try binds.append(NullableArray(write.history.map(\.step)))
-        try binds.append(NullableArray(write.history.map { PostgresStore.historyData($0) }))
+        try StatementParts.bindHistory(write.history, to: &binds)
         return binds
     }
 

@@ -13,7 +13,25 @@ import Synchronization
 final class PostgresCommitter: Sendable {
     struct Item: Sendable {
         let body: @Sendable (PostgresConnection) async throws -> any Sendable
-        let completion: (@Sendable (Result<any Sendable, any Error>) -> Void)?
+        /// Those waiting for this item's result (none for a lazy write; several once writes
+        /// were joined).
+        var completions: [@Sendable (Result<any Sendable, any Error>) -> Void]
+        /// The engine's write this item applies, when it is one: writes of one instance in a
+        /// batch may be joined (``InstanceWrite/joined(with:)``).
+        var write: InstanceWrite?
+
+        init(
+            body: @escaping @Sendable (PostgresConnection) async throws -> any Sendable,
+            completion: (@Sendable (Result<any Sendable, any Error>) -> Void)?
+        ) {
+            self.body = body
+            completions = completion.map { [$0] } ?? []
+        }
+
+        init(write: InstanceWrite, logger: Logger, completion: (@Sendable (Result<any Sendable, any Error>) -> Void)?) {
+            self.init(body: { try await PostgresStore.apply(write, on: $0, logger: logger) }, completion: completion)
+            self.write = write
+        }
     }
 
     private let client: PostgresClient
@@ -45,13 +63,21 @@ final class PostgresCommitter: Sendable {
         }
     }
 
-    /// Queues `body` for the next commit without waiting for it.
-    func submitLazy(_ body: @escaping @Sendable (PostgresConnection) async throws -> Void) {
-        enqueue(Item(body: { try await body($0) }, completion: nil))
+    /// Applies an engine's write in the next transaction; returns once that has committed when
+    /// `awaitCommit`, at once otherwise.
+    func submit(_ write: InstanceWrite, awaitCommit: Bool) async throws {
+        let logger = self.logger
+        guard awaitCommit else {
+            enqueue(Item(write: write, logger: logger, completion: nil))
+            return
+        }
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+            enqueue(Item(write: write, logger: logger, completion: { result in continuation.resume(with: result.map { _ in () }) }))
+        }
     }
 
     private func enqueue(_ item: Item) {
-        switch state.withLock({ $0.enqueue(item, awaited: item.completion != nil) }) {
+        switch state.withLock({ $0.enqueue(item, awaited: !item.completions.isEmpty) }) {
         case .none: break
         case .commit: Task { await self.drain(includeLazy: false) }
         case .scheduleFlush: scheduleFlush()
@@ -81,8 +107,9 @@ final class PostgresCommitter: Sendable {
         }
     }
 
-    private func commit(_ batch: [Item]) async {
+    private func commit(_ submitted: [Item]) async {
         let logger = self.logger
+        let batch = Self.joiningWrites(submitted, logger: logger)
         var results: [Result<any Sendable, any Error>] = []
         var conflicts = 0
         while true {
@@ -105,12 +132,41 @@ final class PostgresCommitter: Sendable {
         }
         statistics.withLock {
             $0.batches += 1
-            $0.items += batch.count
+            $0.items += submitted.count
+            $0.statements += batch.count
             $0.conflicts += conflicts
         }
         for (item, result) in zip(batch, results) {
-            item.completion?(result.mapError { PostgresFailure.mapped($0) })
+            let result = result.mapError { PostgresFailure.mapped($0) }
+            for completion in item.completions { completion(result) }
         }
+    }
+
+    /// `batch` with the writes of one instance joined where they can be (one statement instead
+    /// of two for an attempt's start and outcome). A write joins the instance's last write
+    /// before it only across writes of other instances: any other item (a claim, a pause, a
+    /// creation) may touch any instance, so nothing joins across it.
+    static func joiningWrites(_ batch: [Item], logger: Logger) -> [Item] {
+        guard batch.count > 1 else { return batch }
+        var joined: [Item] = []
+        joined.reserveCapacity(batch.count)
+        var lastWrite: [Int64: Int] = [:]
+        for item in batch {
+            guard let write = item.write else {
+                lastWrite.removeAll(keepingCapacity: true)
+                joined.append(item)
+                continue
+            }
+            if let index = lastWrite[write.seq], let earlier = joined[index].write, let both = earlier.joined(with: write) {
+                var merged = Item(write: both, logger: logger, completion: nil)
+                merged.completions = joined[index].completions + item.completions
+                joined[index] = merged
+            } else {
+                lastWrite[write.seq] = joined.count
+                joined.append(item)
+            }
+        }
+        return joined
     }
 
     /// One transaction holding `batch`: each item's result, or the transaction's failure thrown.
@@ -123,6 +179,15 @@ final class PostgresCommitter: Sendable {
     private static func commit(_ batch: [Item], on connection: PostgresConnection, logger: Logger) async throws
         -> [Result<any Sendable, any Error>]
     {
+        if batch.count == 1, batch[0].write != nil {
+            // One engine's write alone is one statement, atomic on its own: no BEGIN and COMMIT
+            // around it (two round trips of three, when writes come one at a time).
+            do {
+                return [.success(try await batch[0].body(connection))]
+            } catch where !PostgresFailure.isConflict(error) {
+                return [.failure(error)]
+            }
+        }
         try await connection.query("BEGIN", logger: logger)
         var results: [Result<any Sendable, any Error>] = []
         results.reserveCapacity(batch.count)

@@ -211,20 +211,6 @@ extension PostgresStore: LeaseStore {
         continuation.onTermination = { _ in listener.cancel() }
         return stream
     }
-
-    /// The part of a statement's WHERE that holds only while `lease` is still the writer's: same
-    /// node, same epoch, not expired on the database clock. Empty without a lease.
-    ///
-    /// The lease row is read, not locked: a slot that changes hands while this transaction runs
-    /// is safe anyway, because the new owner's claim of the instance waits for this
-    /// transaction's row lock, reads what it wrote, and bumps the instance's epoch.
-    static func leaseCondition(_ lease: LeaseFence?, _ sql: inout NumberedBinds) throws -> String {
-        guard let lease else { return "" }
-        return """
-             AND EXISTS (SELECT 1 FROM shard_leases WHERE slot = \(try sql.bind(Int32(clamping: lease.slot)))
-                AND owner = \(try sql.bind(lease.node)) AND epoch = \(try sql.bind(lease.epoch)) AND expires_at > clock_timestamp())
-            """
-    }
 }
 
 extension PostgresStore {

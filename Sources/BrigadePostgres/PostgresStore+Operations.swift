@@ -20,64 +20,37 @@ extension PostgresStore {
     }
 
     static func fetchSteps(seq: Int64, on connection: PostgresConnection, logger: Logger) async throws -> [StepRecord] {
-        try await connection.query("SELECT * FROM steps WHERE instance_seq = \(seq) ORDER BY position", logger: logger)
-            .collect().map(stepRecord)
+        var steps: [StepRecord] = []
+        for try await step in try await connection.execute(ReplayReads.Steps(seq: seq), logger: logger) { steps.append(step) }
+        return steps
     }
 
-    /// Writes a decided change: the row's mutable columns only while its epoch is the one the
-    /// change was decided on, then its steps and history.
-    /// One statement, as an engine's write is (a claim is on the hot path of every creation).
+    /// Writes a decided change: the row's mutable columns and its history only while its epoch
+    /// is the one the change was decided on (``InstanceChangeStatement``, prepared: a claim is on
+    /// the path of every instance's start), then, for the rare changes that touch steps (restart,
+    /// resume), those, under the row lock the first statement took. Runs inside the committer's
+    /// transaction, so a change is whole or not at all.
     static func apply(_ change: InstanceChange, lease: LeaseFence? = nil, on connection: PostgresConnection, logger: Logger) async throws {
-        let row = change.row
-        var sql = NumberedBinds()
-        let seq = try sql.bind(row.seq)
-        var parts = [
-            """
-            fence AS (UPDATE instances SET status = \(try sql.bind(row.status.rawValue)), output = \(try sql.bind(row.output)),
-                error_name = \(try sql.bind(row.error?.name)), error_message = \(try sql.bind(row.error?.message)),
-                started_at = \(try sql.bind(row.startedAt)), ended_at = \(try sql.bind(row.endedAt)),
-                paused_at = \(try sql.bind(row.pausedAt)), due_at = \(try sql.bind(row.dueAt)), epoch = \(try sql.bind(row.epoch)),
-                expires_at = \(try sql.bind(row.expiresAt)), modified_at = \(try sql.bind(row.modifiedAt))
-            WHERE seq = \(seq) AND epoch = \(try sql.bind(change.decidedAtEpoch))\(try leaseCondition(lease, &sql)) RETURNING seq)
-            """
-        ]
+        var matched: Int64 = 0
+        for try await count in try await connection.execute(InstanceChangeStatement(change: change, lease: lease), logger: logger) {
+            matched = count
+        }
+        guard matched == 1 else { throw FencedWriteError(seq: change.row.seq, epoch: change.decidedAtEpoch) }
+        let seq = change.row.seq
         switch change.steps {
         case .keep:
             break
         case .shiftDeadlines(let milliseconds):
-            parts.append(
+            try await connection.query(
                 """
-                shifted AS (UPDATE steps SET deadline = deadline + \(try sql.bind(milliseconds))
-                    WHERE instance_seq = (SELECT seq FROM fence) AND deadline IS NOT NULL AND status IN ('waiting', 'retrying'))
-                """)
+                UPDATE steps SET deadline = deadline + \(milliseconds)
+                WHERE instance_seq = \(seq) AND deadline IS NOT NULL AND status IN ('waiting', 'retrying')
+                """, logger: logger)
         case .drop(let position):
-            parts.append(
-                "dropped AS (DELETE FROM steps WHERE instance_seq = (SELECT seq FROM fence) AND position >= \(try sql.bind(Int64(position))))")
+            try await connection.query("DELETE FROM steps WHERE instance_seq = \(seq) AND position >= \(Int64(position))", logger: logger)
         case .dropAll:
-            parts.append("dropped AS (DELETE FROM steps WHERE instance_seq = (SELECT seq FROM fence))")
-            parts.append("forgotten AS (DELETE FROM events WHERE instance_seq = (SELECT seq FROM fence))")
-        }
-        try appendHistory(change.history, seq: seq, to: &parts, &sql)
-        let text = "WITH " + parts.joined(separator: ",\n") + "\nSELECT count(*) FROM fence"
-        let rows = try await connection.query(PostgresQuery(unsafeSQL: text, binds: sql.binds), logger: logger).collect()
-        guard try rows.first?.decode(Int64.self) == 1 else { throw FencedWriteError(seq: row.seq, epoch: change.decidedAtEpoch) }
-    }
-
-    /// The parts of a statement that append `entries` to the history of the instance the
-    /// statement's `fence` part wrote. Every part of one statement sees the same snapshot: the
-    /// ids continue from the highest before it, in the order given (the instance row's lock,
-    /// taken by the fence, keeps them this statement's).
-    static func appendHistory(_ entries: [HistoryEntry], seq: String, to parts: inout [String], _ sql: inout NumberedBinds) throws {
-        guard !entries.isEmpty else { return }
-        parts.append("last AS (SELECT coalesce(max(id), 0) AS id FROM history WHERE instance_seq = \(seq))")
-        for (index, entry) in entries.enumerated() {
-            let json = historyData(entry)
-            parts.append(
-                """
-                history\(index) AS (INSERT INTO history (instance_seq, id, at, type, step, data)
-                    SELECT fence.seq, last.id + \(index + 1), \(try sql.bind(entry.at)), \(try sql.bind(entry.type.rawValue)),
-                        \(try sql.bind(entry.step)), \(try sql.bind(json)) FROM fence, last)
-                """)
+            try await connection.query("DELETE FROM steps WHERE instance_seq = \(seq)", logger: logger)
+            try await connection.query("DELETE FROM events WHERE instance_seq = \(seq)", logger: logger)
         }
     }
 
@@ -122,13 +95,9 @@ extension PostgresStore {
     @_spi(Stores) public func claim(seq: Int64, now: Int64, lease: LeaseFence?) async throws -> ClaimResult {
         let logger = self.logger
         return try await lane(seq: seq).submit { connection -> ClaimResult in
-            guard
-                let first = try await connection.query(
-                    "SELECT \(unescaped: Self.instanceColumns) FROM instances WHERE seq = \(seq) FOR UPDATE",
-                    logger: logger
-                ).collect().first
-            else { return .gone }
-            let row = try Self.instanceRow(first)
+            var locked: InstanceRow?
+            for try await row in try await connection.execute(ReplayReads.LockedInstance(seq: seq), logger: logger) { locked = row }
+            guard let row = locked else { return .gone }
             let change: InstanceChange
             switch InstanceTransition.claim(row, now: now) {
             case .notRunnable(let status, let first):
@@ -140,32 +109,15 @@ extension PostgresStore {
             try await Self.apply(change, lease: lease, on: connection, logger: logger)
             let steps = try await Self.fetchSteps(seq: seq, on: connection, logger: logger)
             var events: [EventRecord] = []
-            for try await (eventSeq, type, payload, createdAt) in try await connection.query(
-                "SELECT seq, type, payload, created_at FROM events WHERE instance_seq = \(seq) AND NOT consumed ORDER BY seq",
-                logger: logger
-            ).decode((Int64, String, Data, Int64).self) {
-                events.append(EventRecord(seq: eventSeq, type: type, payload: payload, createdAt: createdAt))
-            }
+            for try await event in try await connection.execute(ReplayReads.PendingEvents(seq: seq), logger: logger) { events.append(event) }
             return .claimed(ReplaySnapshot(row: change.row, steps: steps, events: events))
         }
     }
 
     @_spi(Stores) public func write(_ write: InstanceWrite, awaitCommit: Bool) async throws {
-        let logger = self.logger
-        if awaitCommit {
-            try await lane(seq: write.seq).submit { connection in try await Self.apply(write, on: connection, logger: logger) }
-        } else {
-            lane(seq: write.seq).submitLazy { connection in
-                do {
-                    try await Self.apply(write, on: connection, logger: logger)
-                } catch {
-                    // A fenced lazy write means the engine lost the instance; its next awaited
-                    // write fails the same way and stops it.
-                    logger.debug("lazy write not applied: \(error)")
-                    throw error
-                }
-            }
-        }
+        // A fenced lazy write means the engine lost the instance; its next awaited write fails
+        // the same way and stops it.
+        try await lane(seq: write.seq).submit(write, awaitCommit: awaitCommit)
     }
 
     /// Applies an engine's write in one statement, one round trip, prepared once per connection

@@ -141,35 +141,26 @@ public final class PostgresStore: WorkflowStore {
         // ones before it have committed.
         let lane = instances.first.map { self.lane(tenant: $0.key.tenant, workflow: $0.key.workflow) } ?? lanes[0]
         return try await lane.submit { connection in
-            if let key = instances.first?.key {
-                var queued: Int64 = 0
-                for try await count in try await connection.query(
-                    """
-                    SELECT coalesce(sum(count), 0)::bigint FROM instance_counts
-                    WHERE tenant = \(key.tenant) AND workflow = \(key.workflow) AND status = 'queued'
-                    """, logger: logger
-                ).decode(Int64.self) {
-                    queued = count
-                }
-                try InstanceTransition.checkQueueRoom(
-                    workflow: key.workflow, queued: Int(queued), adding: instances.count, maxQueued: maxQueued)
-            }
             var result: [Int64?] = []
             result.reserveCapacity(instances.count)
             for instance in instances {
                 let key = instance.key
-                let now = instance.createdAt
-                var seq = try await Self.insert(instance, on: connection, logger: logger)
+                var (seq, queued) = try await Self.insert(instance, on: connection, logger: logger)
+                if result.isEmpty {
+                    // The cap, judged on the count before the batch's first insert; past it, this
+                    // item fails and the committer rolls back what it inserted.
+                    try InstanceTransition.checkQueueRoom(workflow: key.workflow, queued: Int(queued), adding: instances.count, maxQueued: maxQueued)
+                }
                 if seq == nil {
                     // The id is taken until its instance is purged. Purge it here if its retention
                     // ended and insert again: only a conflict pays for this.
                     let purged = try await connection.query(
                         """
                         DELETE FROM instances WHERE tenant = \(key.tenant) AND workflow = \(key.workflow) AND id = \(key.id)
-                            AND expires_at IS NOT NULL AND expires_at <= \(now) RETURNING seq
+                            AND expires_at IS NOT NULL AND expires_at <= \(instance.createdAt) RETURNING seq
                         """, logger: logger
                     ).collect()
-                    if !purged.isEmpty { seq = try await Self.insert(instance, on: connection, logger: logger) }
+                    if !purged.isEmpty { (seq, queued) = try await Self.insert(instance, on: connection, logger: logger) }
                 }
                 guard let seq else {
                     if skipExisting {
@@ -184,30 +175,13 @@ public final class PostgresStore: WorkflowStore {
         }
     }
 
-    /// Inserts an instance with its first history entry, in one statement; nil when the id is
-    /// taken.
-    private static func insert(_ instance: NewInstance, on connection: PostgresConnection, logger: Logger) async throws -> Int64? {
-        let key = instance.key
-        let now = instance.createdAt
-        var sql = NumberedBinds()
-        let nowBind = try sql.bind(now)
-        var parts = [
-            """
-            fence AS (INSERT INTO instances (tenant, workflow, id, status, params, created_at, modified_at, due_at, shard, epoch,
-                success_retention_ms, error_retention_ms, step_limit)
-            VALUES (\(try sql.bind(key.tenant)), \(try sql.bind(key.workflow)), \(try sql.bind(key.id)), 'queued',
-                \(try sql.bind(instance.params)), \(nowBind), \(nowBind), \(nowBind), \(try sql.bind(Int64(instance.shard))), 0,
-                \(try sql.bind(instance.retention?.success?.wholeMilliseconds)), \(try sql.bind(instance.retention?.error?.wholeMilliseconds)),
-                \(try sql.bind(instance.stepLimit.map(Int64.init))))
-            ON CONFLICT (tenant, workflow, id) DO NOTHING RETURNING seq)
-            """
-        ]
-        try appendHistory([HistoryEntry(.workflowQueued, at: now)], seq: "(SELECT seq FROM fence)", to: &parts, &sql)
-        let text = "WITH " + parts.joined(separator: ",\n") + "\nSELECT seq FROM fence"
-        for try await seq in try await connection.query(PostgresQuery(unsafeSQL: text, binds: sql.binds), logger: logger).decode(Int64.self) {
-            return seq
+    /// Inserts an instance with its first history entry, in one prepared statement: its seq (nil
+    /// when the id is taken) and the workflow's queued count before it.
+    private static func insert(_ instance: NewInstance, on connection: PostgresConnection, logger: Logger) async throws -> (Int64?, Int64) {
+        for try await row in try await connection.execute(InsertInstanceStatement(instance: instance), logger: logger) {
+            return row
         }
-        return nil
+        return (nil, 0)
     }
 
     // MARK: Reads

@@ -123,6 +123,7 @@ final class GroupCommitter: Sendable {
         statistics.withLock { stats in
             stats.batches += 1
             stats.items += batch.count
+            stats.statements += batch.count
         }
         for (item, result) in zip(batch, results) {
             item.completion?(result.mapError { StorageFailure.mapped($0, path: path) })

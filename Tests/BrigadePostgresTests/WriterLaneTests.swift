@@ -127,6 +127,53 @@ import Testing
         await store.close()
     }
 
+    /// An attempt's start (lazy) and its outcome (awaited), submitted together, commit as one
+    /// statement, and the instance reads as if they had been applied one after the other.
+    @Test func anInstancesWritesInOneBatchAreOneStatement() async throws {
+        let store = try PostgresStore(url: try PostgresTestServer.shared().newDatabase(), maxConnections: 4, writerLanes: 1)
+        do {
+            try await store.migrate()
+            let key = InstanceKey(tenant: Self.tenant, workflow: Self.workflow, id: "j")
+            let seq = try #require(try await store.createInstances([Self.newInstance(key.id)], skipExisting: false, maxQueued: .max).first ?? nil)
+            guard case .claimed(let snapshot) = try await store.claim(seq: seq, now: 2_000, lease: nil) else {
+                Issue.record("not claimed")
+                return
+            }
+            let before = store.commitStatistics
+            var start = InstanceWrite(seq: seq, epoch: snapshot.row.epoch, now: 2_001)
+            start.steps = [StepRecord(name: "s", count: 1, kind: .do, position: 0, status: .running, attempts: 1, startedAt: 2_001)]
+            start.history = [HistoryEntry(.stepStarted, at: 2_001, step: "s"), HistoryEntry(.attemptStarted, at: 2_001, step: "s")]
+            var outcome = InstanceWrite(seq: seq, epoch: snapshot.row.epoch, now: 2_002)
+            outcome.steps = [
+                StepRecord(name: "s", count: 1, kind: .do, position: 0, status: .complete, attempts: 1, value: Data("1".utf8), startedAt: 2_001, endedAt: 2_002)
+            ]
+            outcome.history = [HistoryEntry(.attemptCompleted, at: 2_002, step: "s"), HistoryEntry(.stepCompleted, at: 2_002, step: "s")]
+            outcome.update = InstanceUpdate(status: .complete, output: Data("1".utf8), endedAt: 2_002)
+            try await store.write(start, awaitCommit: false)
+            try await store.write(outcome, awaitCommit: true)
+            let after = store.commitStatistics
+            #expect(after.items - before.items == 2)
+            #expect(after.statements - before.statements == 1, "joined: \(after)")
+            let history = try await store.history(of: key, afterId: 0, limit: 20)
+            #expect(history.suffix(4).map(\.entry.type) == [.stepStarted, .attemptStarted, .attemptCompleted, .stepCompleted])
+            #expect(history.map(\.id) == Array(1...Int64(history.count)), "ids one after another")
+            let steps = try await store.steps(of: key)
+            #expect(steps.map(\.status) == [.complete])
+            #expect(steps.first?.value == Data("1".utf8))
+            let row = try #require(try await store.instance(key))
+            #expect(row.status == .complete)
+            #expect(row.modifiedAt == 2_002)
+            // A write at a stale epoch joined with a good one fails both, as each would alone.
+            var stale = InstanceWrite(seq: seq, epoch: snapshot.row.epoch - 1, now: 2_003)
+            stale.history = [HistoryEntry(.stepStarted, at: 2_003, step: "t")]
+            await #expect(throws: FencedWriteError.self) { try await store.write(stale, awaitCommit: true) }
+        } catch {
+            await store.close()
+            throw error
+        }
+        await store.close()
+    }
+
     /// A batch the server aborts to break a deadlock runs again, and its submitter gets its
     /// result, not the deadlock: the committer locks row a then b while another connection holds
     /// b and then asks for a. The committer waits first, so its deadlock check fires first and

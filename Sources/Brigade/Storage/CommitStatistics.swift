@@ -5,6 +5,9 @@ public struct CommitStatistics: Sendable {
     public var batches = 0
     /// Writes in them.
     public var items = 0
+    /// Statements that applied those writes: fewer than the writes where a store joins writes
+    /// of one instance (PostgreSQL; on SQLite, equal).
+    public var statements = 0
     /// Transactions the database aborted to break a deadlock with another writer, and that ran
     /// again (PostgreSQL; always 0 on SQLite, which has one writer).
     public var conflicts = 0
@@ -16,6 +19,7 @@ public struct CommitStatistics: Sendable {
         var sum = lhs
         sum.batches += rhs.batches
         sum.items += rhs.items
+        sum.statements += rhs.statements
         sum.conflicts += rhs.conflicts
         return sum
     }

@@ -1,0 +1,46 @@
+@_spi(Stores) import Brigade
+import Foundation
+import PostgresNIO
+
+/// A new instance with its first history entry, as one prepared statement that also reads how
+/// many of its workflow's instances were queued before it (the queue cap's count, read in the
+/// same round trip; the rule that judges it stays ``InstanceTransition/checkQueueRoom(workflow:queued:adding:maxQueued:)``).
+struct InsertInstanceStatement: PostgresPreparedStatement {
+    /// The new instance's seq (nil when the id is taken) and the workflow's queued count before it.
+    typealias Row = (Int64?, Int64)
+
+    static let sql = """
+        WITH queued AS (
+            SELECT coalesce(sum(count), 0)::bigint AS n FROM instance_counts WHERE tenant = $1 AND workflow = $2 AND status = 'queued'),
+        fence AS (
+            INSERT INTO instances (tenant, workflow, id, status, params, created_at, modified_at, due_at, shard, epoch,
+                success_retention_ms, error_retention_ms, step_limit)
+            VALUES ($1, $2, $3, 'queued', $4, $5, $5, $5, $6, 0, $7, $8, $9)
+            ON CONFLICT (tenant, workflow, id) DO NOTHING RETURNING seq),
+        first AS (INSERT INTO history (instance_seq, id, at, type) SELECT seq, 1, $5, $10 FROM fence)
+        SELECT (SELECT seq FROM fence), (SELECT n FROM queued)
+        """
+
+    static let bindingDataTypes: [PostgresDataType] = [.text, .text, .text, .bytea, .int8, .int8, .int8, .int8, .int8, .text]
+
+    let instance: NewInstance
+
+    func makeBindings() throws -> PostgresBindings {
+        var binds = PostgresBindings(capacity: 10)
+        binds.append(instance.key.tenant)
+        binds.append(instance.key.workflow)
+        binds.append(instance.key.id)
+        try binds.append(instance.params)
+        binds.append(instance.createdAt)
+        binds.append(Int64(instance.shard))
+        binds.append(instance.retention?.success?.wholeMilliseconds)
+        binds.append(instance.retention?.error?.wholeMilliseconds)
+        binds.append(instance.stepLimit.map(Int64.init))
+        binds.append(HistoryEventType.workflowQueued.rawValue)
+        return binds
+    }
+
+    func decodeRow(_ row: PostgresRow) throws -> Row {
+        try row.decode(Row.self)
+    }
+}
