@@ -250,6 +250,32 @@ extension PostgresStore {
                     FOR EACH ROW WHEN (OLD.status IS DISTINCT FROM NEW.status) EXECUTE FUNCTION brigade_count_instances()
                 """,
             ]),
+        Migration(
+            name: "v4: an instance's rows go with it by a trigger on its delete, not by foreign keys",
+            statements: [
+                // A foreign key checks every inserted step, history and event row against the
+                // instance (a query per row, on the hot path of every step); every such insert
+                // already follows a write or lock of the instance row in its statement or
+                // transaction, so it cannot outlive its instance. What the keys also did, removing
+                // an instance's rows with it, a statement-level trigger on delete does.
+                "ALTER TABLE steps DROP CONSTRAINT steps_instance_seq_fkey",
+                "ALTER TABLE events DROP CONSTRAINT events_instance_seq_fkey",
+                "ALTER TABLE history DROP CONSTRAINT history_instance_seq_fkey",
+                """
+                CREATE FUNCTION brigade_forget_instances() RETURNS trigger LANGUAGE plpgsql AS $$
+                BEGIN
+                    DELETE FROM steps WHERE instance_seq IN (SELECT seq FROM gone);
+                    DELETE FROM events WHERE instance_seq IN (SELECT seq FROM gone);
+                    DELETE FROM history WHERE instance_seq IN (SELECT seq FROM gone);
+                    RETURN NULL;
+                END
+                $$
+                """,
+                """
+                CREATE TRIGGER instances_forget AFTER DELETE ON instances REFERENCING OLD TABLE AS gone
+                    FOR EACH STATEMENT EXECUTE FUNCTION brigade_forget_instances()
+                """,
+            ]),
     ]
 
     /// Applies the migrations not yet applied, under an advisory lock so that nodes starting

@@ -97,6 +97,50 @@ import Testing
         await store.close()
     }
 
+    /// Deleting or purging instances removes their steps, events and history with them (a
+    /// trigger since migration v4, which dropped the foreign keys), and no other instance's.
+    @Test func anInstancesRowsGoWithIt() async throws {
+        let store = try PostgresStore(url: try PostgresTestServer.shared().newDatabase(), maxConnections: 4, writerLanes: 2)
+        do {
+            try await store.migrate()
+            for id in ["kept", "deleted", "purged-a", "purged-b"] {
+                let key = InstanceKey(tenant: Self.tenant, workflow: Self.workflow, id: id)
+                var instance = Self.newInstance(id)
+                instance.retention = Retention(success: .milliseconds(1), error: .milliseconds(1))
+                let seq = try #require(try await store.createInstances([instance], skipExisting: false, maxQueued: .max).first ?? nil)
+                _ = try await store.sendEvent(key, type: "e", payload: Data("{}".utf8), now: 1_500)
+                guard case .claimed(let snapshot) = try await store.claim(seq: seq, now: 2_000, lease: nil) else {
+                    Issue.record("\(id) not claimed")
+                    return
+                }
+                var write = InstanceWrite(seq: seq, epoch: snapshot.row.epoch, now: 2_001)
+                write.steps = [StepRecord(name: "s", count: 1, kind: .do, position: 0, status: .complete, startedAt: 2_001)]
+                write.history = [HistoryEntry(.stepCompleted, at: 2_001, step: "s")]
+                if id.hasPrefix("purged") { write.update = InstanceUpdate(status: .complete, output: Data("1".utf8), endedAt: 2_001, expiresAt: 2_002) }
+                try await store.write(write, awaitCommit: true)
+            }
+            _ = try await store.delete(InstanceKey(tenant: Self.tenant, workflow: Self.workflow, id: "deleted"))
+            #expect(try await store.purgeExpired(now: 3_000, limit: 10) == 2)
+            let left = try await store.read { connection, logger in
+                var counts: [String: Int64] = [:]
+                for table in ["steps", "events", "history"] {
+                    for try await (seqs, rows) in try await connection.query(
+                        PostgresQuery(unsafeSQL: "SELECT count(DISTINCT instance_seq), count(*) FROM \(table)"), logger: logger
+                    ).decode((Int64, Int64).self) {
+                        counts[table] = seqs
+                        #expect(rows > 0, "\(table): the kept instance's rows stay")
+                    }
+                }
+                return counts
+            }
+            #expect(left == ["steps": 1, "events": 1, "history": 1], "only the kept instance has rows: \(left)")
+        } catch {
+            await store.close()
+            throw error
+        }
+        await store.close()
+    }
+
     /// An engine's lazy write, then a pause submitted right after it: the pause must not
     /// overtake the write (both go through the instance's lane, in order), so the history has the
     /// write's entry before the pause's.
