@@ -115,7 +115,9 @@ final class PostgresCommitter: Sendable {
         while true {
             do {
                 results = try await client.withConnection(leaseTimeout: leaseTimeout) { connection in
-                    try await Self.commit(batch, on: connection, logger: logger)
+                    try await withTaskExecutorPreference(EventLoopTaskExecutor(connection.eventLoop)) {
+                        try await Self.commit(batch, on: connection, logger: logger)
+                    }
                 }
             } catch where PostgresFailure.isConflict(error) && conflicts < Self.conflictRetries {
                 // The server broke a deadlock with another writer (another lane, another node)
