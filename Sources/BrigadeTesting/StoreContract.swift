@@ -207,6 +207,10 @@ public enum StoreContract {
             "restarted: \(restarted)")
         let names = try await store.steps(of: key("r")).map(\.name)
         try expect(names == ["a"], "the step restarted from and those after it are dropped: \(names)")
+        // The claim that runs it again replays the steps kept (a store may skip the steps of an
+        // instance that never started: a restarted one has).
+        let rerun = try await claimed(store, seq, now: 3_050)
+        try expect(rerun.steps.map(\.name) == ["a"], "the claim after a restart replays the kept steps: \(rerun.steps.map(\.name))")
         try await expectError(.cannotRestart, "restarting from a step that is not there") {
             _ = try await store.restart(key("r"), from: StepSelector(name: "b"), now: 3_100)
         }
