@@ -6,6 +6,7 @@ import PostgresNIO
 /// many of its workflow's instances were queued before it (the queue cap's count, read in the
 /// same round trip; the rule that judges it stays ``InstanceTransition/checkQueueRoom(workflow:queued:adding:maxQueued:)``).
 struct InsertInstanceStatement: PostgresPreparedStatement {
+    static let name = "brigade_insert_instance"
     /// The new instance's seq (nil when the id is taken) and the workflow's queued count before it.
     typealias Row = (Int64?, Int64)
 

@@ -8,6 +8,7 @@ import PostgresNIO
 /// decided at, then its history is appended. Changes that drop or shift steps (restart, resume)
 /// are rare and keep their statement built per shape.
 struct InstanceChangeStatement: PostgresPreparedStatement {
+    static let name = "brigade_instance_change"
     /// The rows the fence matched: 1, or 0 when stale.
     typealias Row = Int64
 

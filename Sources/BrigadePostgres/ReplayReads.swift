@@ -7,6 +7,7 @@ import PostgresNIO
 enum ReplayReads {
     /// The instance row, locked until the end of the transaction.
     struct LockedInstance: PostgresPreparedStatement {
+        static let name = "brigade_locked_instance"
         typealias Row = InstanceRow
         static let sql = "SELECT \(PostgresStore.instanceColumns) FROM instances WHERE seq = $1 FOR UPDATE"
         static let bindingDataTypes: [PostgresDataType] = [.int8]
@@ -23,6 +24,7 @@ enum ReplayReads {
 
     /// The instance's step records, in order.
     struct Steps: PostgresPreparedStatement {
+        static let name = "brigade_steps"
         typealias Row = StepRecord
         static let sql = "SELECT * FROM steps WHERE instance_seq = $1 ORDER BY position"
         static let bindingDataTypes: [PostgresDataType] = [.int8]
@@ -39,6 +41,7 @@ enum ReplayReads {
 
     /// The instance's events that no wait has consumed yet, oldest first.
     struct PendingEvents: PostgresPreparedStatement {
+        static let name = "brigade_pending_events"
         typealias Row = EventRecord
         static let sql = "SELECT seq, type, payload, created_at FROM events WHERE instance_seq = $1 AND NOT consumed ORDER BY seq"
         static let bindingDataTypes: [PostgresDataType] = [.int8]
