@@ -16,6 +16,18 @@ import Testing
         NewInstance(key: InstanceKey(tenant: tenant, workflow: workflow, id: id), params: Data("{}".utf8), shard: 0, retention: nil, createdAt: 1_000)
     }
 
+    /// Runs `body` with `store` (migrated unless told not to), and closes it whatever happens.
+    static func using(migrate: Bool = true, _ store: PostgresStore, _ body: (PostgresStore) async throws -> Void) async throws {
+        do {
+            if migrate { try await store.migrate() }
+            try await body(store)
+        } catch {
+            await store.close()
+            throw error
+        }
+        await store.close()
+    }
+
     /// Counts rows left by connections that are gone.
     static func deadSlots(_ store: PostgresStore) async throws -> Int64 {
         try await store.read { connection, logger in
@@ -34,9 +46,7 @@ import Testing
     /// do not change.
     @Test func countsStayExactAcrossLanesAndConnections() async throws {
         let url = try PostgresTestServer.shared().newDatabase()
-        let store = try PostgresStore(url: url, maxConnections: 8, writerLanes: 4)
-        do {
-            try await store.migrate()
+        try await Self.using(try PostgresStore(url: url, maxConnections: 8, writerLanes: 4)) { store in
             let seqs = try await withThrowingTaskGroup(of: Int64.self) { group in
                 for index in 0..<200 {
                     group.addTask {
@@ -53,31 +63,21 @@ import Testing
                 try await group.waitForAll()
             }
             #expect(try await store.instanceCounts(tenant: Self.tenant, workflow: Self.workflow) == [.queued: 50, .running: 150])
-        } catch {
-            await store.close()
-            throw error
         }
-        await store.close()
 
-        let next = try PostgresStore(url: url, maxConnections: 2, writerLanes: 1)
-        do {
+        try await Self.using(migrate: false, try PostgresStore(url: url, maxConnections: 2, writerLanes: 1)) { next in
             #expect(try await Self.deadSlots(next) > 0, "the closed store's connections left rows of their own")
             _ = try await next.purgeExpired(now: 3_000, limit: 10)
             #expect(try await Self.deadSlots(next) == 0, "folded into slot 0")
             #expect(try await next.instanceCounts(tenant: Self.tenant, workflow: Self.workflow) == [.queued: 50, .running: 150])
             #expect(try await next.instanceCountsByStatus()[.running] == 150)
-        } catch {
-            await next.close()
-            throw error
         }
-        await next.close()
     }
 
     /// A database of the schema before migration v3, with instances queued and running, keeps
     /// its counts through the upgrade, and they stay exact as instances move on after it.
     @Test func countsSurviveTheUpgradeToPerConnectionRows() async throws {
-        let store = try PostgresStore(url: try PostgresTestServer.shared().newDatabase(), maxConnections: 8, writerLanes: 4)
-        do {
+        try await Self.using(migrate: false, try PostgresStore(url: try PostgresTestServer.shared().newDatabase(), maxConnections: 8, writerLanes: 4)) { store in
             try await PostgresStore.migrate(store.client, logger: store.logger, count: 2)
             var seqs: [Int64] = []
             for index in 0..<10 {
@@ -90,19 +90,13 @@ import Testing
             for seq in seqs.suffix(6) { _ = try await store.claim(seq: seq, now: 3_000, lease: nil) }
             _ = try await store.delete(InstanceKey(tenant: Self.tenant, workflow: Self.workflow, id: "u0"))
             #expect(try await store.instanceCounts(tenant: Self.tenant, workflow: Self.workflow) == [.running: 9])
-        } catch {
-            await store.close()
-            throw error
         }
-        await store.close()
     }
 
     /// Deleting or purging instances removes their steps, events and history with them (a
     /// trigger since migration v4, which dropped the foreign keys), and no other instance's.
     @Test func anInstancesRowsGoWithIt() async throws {
-        let store = try PostgresStore(url: try PostgresTestServer.shared().newDatabase(), maxConnections: 4, writerLanes: 2)
-        do {
-            try await store.migrate()
+        try await Self.using(try PostgresStore(url: try PostgresTestServer.shared().newDatabase(), maxConnections: 4, writerLanes: 2)) { store in
             for id in ["kept", "deleted", "purged-a", "purged-b"] {
                 let key = InstanceKey(tenant: Self.tenant, workflow: Self.workflow, id: id)
                 var instance = Self.newInstance(id)
@@ -134,20 +128,14 @@ import Testing
                 return counts
             }
             #expect(left == ["steps": 1, "events": 1, "history": 1], "only the kept instance has rows: \(left)")
-        } catch {
-            await store.close()
-            throw error
         }
-        await store.close()
     }
 
     /// An engine's lazy write, then a pause submitted right after it: the pause must not
     /// overtake the write (both go through the instance's lane, in order), so the history has the
     /// write's entry before the pause's.
     @Test func oneInstancesChangesCommitInSubmissionOrder() async throws {
-        let store = try PostgresStore(url: try PostgresTestServer.shared().newDatabase(), maxConnections: 8, writerLanes: 4)
-        do {
-            try await store.migrate()
+        try await Self.using(try PostgresStore(url: try PostgresTestServer.shared().newDatabase(), maxConnections: 8, writerLanes: 4)) { store in
             for round in 0..<20 {
                 let key = InstanceKey(tenant: Self.tenant, workflow: Self.workflow, id: "o\(round)")
                 let seq = try #require(try await store.createInstances([Self.newInstance(key.id)], skipExisting: false, maxQueued: .max).first ?? nil)
@@ -164,19 +152,13 @@ import Testing
                 let paused = try #require(types.lastIndex(where: { $0 == .workflowPaused || $0 == .workflowWaitingForPause }), "round \(round): \(types)")
                 #expect(started < paused, "round \(round): \(types)")
             }
-        } catch {
-            await store.close()
-            throw error
         }
-        await store.close()
     }
 
     /// An attempt's start (lazy) and its outcome (awaited), submitted together, commit as one
     /// statement, and the instance reads as if they had been applied one after the other.
     @Test func anInstancesWritesInOneBatchAreOneStatement() async throws {
-        let store = try PostgresStore(url: try PostgresTestServer.shared().newDatabase(), maxConnections: 4, writerLanes: 1)
-        do {
-            try await store.migrate()
+        try await Self.using(try PostgresStore(url: try PostgresTestServer.shared().newDatabase(), maxConnections: 4, writerLanes: 1)) { store in
             let key = InstanceKey(tenant: Self.tenant, workflow: Self.workflow, id: "j")
             let seq = try #require(try await store.createInstances([Self.newInstance(key.id)], skipExisting: false, maxQueued: .max).first ?? nil)
             guard case .claimed(let snapshot) = try await store.claim(seq: seq, now: 2_000, lease: nil) else {
@@ -211,11 +193,7 @@ import Testing
             var stale = InstanceWrite(seq: seq, epoch: snapshot.row.epoch - 1, now: 2_003)
             stale.history = [HistoryEntry(.stepStarted, at: 2_003, step: "t")]
             await #expect(throws: FencedWriteError.self) { try await store.write(stale, awaitCommit: true) }
-        } catch {
-            await store.close()
-            throw error
         }
-        await store.close()
     }
 
     /// A batch the server aborts to break a deadlock runs again, and its submitter gets its
@@ -223,9 +201,7 @@ import Testing
     /// b and then asks for a. The committer waits first, so its deadlock check fires first and
     /// it is the transaction the server aborts.
     @Test func aBatchAbortedByADeadlockRunsAgain() async throws {
-        let store = try PostgresStore(url: try PostgresTestServer.shared().newDatabase(), maxConnections: 4, writerLanes: 1)
-        do {
-            try await store.migrate()
+        try await Self.using(try PostgresStore(url: try PostgresTestServer.shared().newDatabase(), maxConnections: 4, writerLanes: 1)) { store in
             let logger = store.logger
             try await store.read { connection, logger in
                 try await connection.query("CREATE TABLE rows (id text PRIMARY KEY)", logger: logger)
@@ -260,10 +236,6 @@ import Testing
             try await other.value
             #expect(result == "locked both")
             #expect(store.commitStatistics.conflicts == 1)
-        } catch {
-            await store.close()
-            throw error
         }
-        await store.close()
     }
 }
