@@ -3,13 +3,15 @@ import Logging
 import PostgresNIO
 import Synchronization
 
-/// The writer of a ``PostgresStore``: every state change of this node goes through it, in
-/// submission order, batched into one transaction while a commit is in flight (the batching rule
-/// is ``CommitQueue``, shared with the SQLite store).
+/// One writer lane of a ``PostgresStore``: the changes routed to it commit in submission order,
+/// batched into one transaction while a commit is in flight (the batching rule is
+/// ``CommitQueue``, shared with the SQLite store). The store runs several side by side and routes
+/// each instance's changes to one of them (`PostgresStore+Lanes.swift`).
 ///
 /// One item's failure (a fenced write, a duplicate id) rolls back only that item: a batch in
-/// which one fails runs again with a savepoint around each item. A submitter resumes once the transaction
-/// holding its item has committed.
+/// which one fails runs again with a savepoint around each item. A batch the server aborted to
+/// break a deadlock runs again whole. A submitter resumes once the transaction holding its item
+/// has committed.
 final class PostgresCommitter: Sendable {
     struct Item: Sendable {
         let body: @Sendable (PostgresConnection) async throws -> any Sendable
@@ -39,8 +41,6 @@ final class PostgresCommitter: Sendable {
     private let state = Mutex(CommitQueue<Item>())
     private let lazyFlushDelay: Duration
     private let statistics = Mutex(CommitStatistics())
-
-
     private let leaseTimeout: Duration
     /// How many times a batch the server aborted to break a deadlock runs again before its
     /// submitters get the failure.
