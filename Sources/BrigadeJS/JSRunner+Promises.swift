@@ -60,8 +60,14 @@ extension JSRunner {
 
     /// Calls the function of a `step.do` for one attempt and waits for its promise.
     func callFunction(_ invocation: JSInvocation, promise: Int, context stepContext: StepContext) async throws -> Data {
-        let contextText =
-            "{\"attempt\":\(stepContext.attempt),\"name\":\(JSRunner.quoted(stepContext.name)),\"count\":\(stepContext.count)}"
+        // Cloudflare's WorkflowStepContext: `{step: {name, count}, attempt, config}`, the config
+        // resolved with its defaults.
+        let contextText = String(
+            decoding: JSONValue.object([
+                "step": .object(["name": .string(stepContext.name), "count": .number(Double(stepContext.count))]),
+                "attempt": .number(Double(stepContext.attempt)),
+                "config": stepContext.config.jsonValue,
+            ]).jsonData(), as: UTF8.self)
         let callId = Mutex<Int?>(nil)
         return try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Data, any Error>) in
@@ -100,9 +106,5 @@ extension JSRunner {
                 pending.resume(throwing: CancellationError())
             }
         }
-    }
-
-    static func quoted(_ text: String) -> String {
-        String(decoding: (try? JSONEncoder().encode(text)) ?? Data("\"\"".utf8), as: UTF8.self)
     }
 }

@@ -125,6 +125,43 @@ let everyPrimitiveSource = """
         }
     }
 
+    /// The step callback's argument is Cloudflare's WorkflowStepContext: `{step: {name, count},
+    /// attempt, config}`, the config resolved with its defaults, the count the occurrence of the
+    /// name in the run.
+    @Test func aStepsCallbackGetsCloudflaresStepContext() async throws {
+        try await JSTest.run { test in
+            try await test.deploy(
+                """
+                import { WorkflowEntrypoint } from 'cloudflare:workers';
+                export class TenantWorkflow extends WorkflowEntrypoint {
+                  async run(event, step) {
+                    const first = await step.do('look', { timeout: '2 minutes' }, async (ctx) => ctx);
+                    const second = await step.do('look', async (ctx) => ({ step: ctx.step, attempt: ctx.attempt, keys: Object.keys(ctx).sort() }));
+                    return { first, second };
+                  }
+                }
+                """)
+            let key = try await test.create(params: [:])
+            let output = try test.output(try await test.wait(key, for: .complete))
+            let expected: JSONValue = .object([
+                "first": .object([
+                    "step": .object(["name": .string("look"), "count": .number(1)]),
+                    "attempt": .number(1),
+                    "config": .object([
+                        "retries": .object(["limit": .number(5), "delay": .number(10_000), "backoff": .string("exponential")]),
+                        "timeout": .number(120_000),
+                    ]),
+                ]),
+                "second": .object([
+                    "step": .object(["name": .string("look"), "count": .number(2)]),
+                    "attempt": .number(1),
+                    "keys": .array([.string("attempt"), .string("config"), .string("step")]),
+                ]),
+            ])
+            #expect(output == expected)
+        }
+    }
+
     @Test func parallelStepsWithPromiseAll() async throws {
         let source = """
             export class TenantWorkflow {
