@@ -17,7 +17,7 @@ extension JSRunner {
         let invocation = JSInvocation(id: Self.invocationIds.add(1, ordering: .relaxed).newValue, step: step, requests: continuation)
         let eventObject: JSONValue = .object([
             "payload": event.payload, "timestamp": .number(event.timestamp.timeIntervalSince1970 * 1_000),
-            "instanceId": .string(event.instanceId),
+            "instanceId": .string(event.instanceId), "workflowName": .string(event.workflowName),
         ])
         // `jsonData()`, not `JSONEncoder`: this is on every wake, and the encoder's generic
         // machinery cost a warm wake 45–80 µs on the bench host.

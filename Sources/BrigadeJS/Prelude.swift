@@ -162,7 +162,9 @@ enum Prelude {
         },
         start(id, eventText, envText) {
           const raw = JSON.parse(eventText);
-          const event = Object.freeze({ payload: raw.payload, timestamp: new Date(raw.timestamp), instanceId: raw.instanceId });
+          const event = Object.freeze({
+            payload: raw.payload, timestamp: new Date(raw.timestamp), instanceId: raw.instanceId, workflowName: raw.workflowName,
+          });
           const env = JSON.parse(envText);
           const step = makeStep(id);
           // No microtask before run: a throwing constructor is caught here instead.

@@ -162,6 +162,30 @@ let everyPrimitiveSource = """
         }
     }
 
+    /// The event `run` gets is Cloudflare's WorkflowEvent: payload, timestamp, instanceId and
+    /// workflowName (no schedule: no cron fired it), frozen.
+    @Test func theEventCarriesItsWorkflowsName() async throws {
+        try await JSTest.run { test in
+            try await test.deploy(
+                """
+                import { WorkflowEntrypoint } from 'cloudflare:workers';
+                export class TenantWorkflow extends WorkflowEntrypoint {
+                  async run(event, step) {
+                    return { name: event.workflowName, id: event.instanceId, keys: Object.keys(event).sort(), frozen: Object.isFrozen(event) };
+                  }
+                }
+                """, workflow: "named-flow")
+            let key = try await test.create("named-flow", id: "e-1", params: ["a": 1])
+            let output = try test.output(try await test.wait(key, for: .complete))
+            #expect(
+                output
+                    == .object([
+                        "name": .string("named-flow"), "id": .string("e-1"), "frozen": .bool(true),
+                        "keys": .array([.string("instanceId"), .string("payload"), .string("timestamp"), .string("workflowName")]),
+                    ]))
+        }
+    }
+
     @Test func parallelStepsWithPromiseAll() async throws {
         let source = """
             export class TenantWorkflow {
