@@ -30,13 +30,13 @@ extension PostgresStore {
         return seq.map { lane(seq: $0) } ?? lanes[0]
     }
 
-    /// The lane of a workflow's definition and of its creations: a stable hash (FNV-1a) of its
-    /// name, so that one workflow's creations check the queue cap one after another.
+    /// The lane of a workflow's definition and of its creations: a stable hash of its name, so
+    /// that one workflow's creations check the queue cap one after another.
     func lane(tenant: String, workflow: String) -> PostgresCommitter {
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in tenant.utf8 + [0] + workflow.utf8 {
-            hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3
-        }
-        return lanes[Int(hash % UInt64(lanes.count))]
+        var hash = FNV1a()
+        hash.add(tenant)
+        hash.add(0)
+        hash.add(workflow)
+        return lanes[Int(hash.value % UInt64(lanes.count))]
     }
 }
