@@ -91,18 +91,40 @@ extension JSRunner {
             default: throw invalid("\(what) must be a number of milliseconds or a string such as \"10 seconds\"")
             }
         }
+        // Strict, as Cloudflare's validator is: an option Brigade does not know or cannot honour
+        // is an error at the call, never silently ignored.
+        if fields["sensitive"] != nil {
+            throw invalid("sensitive is not supported by Brigade yet: a step's output is stored and shown as it is; leave it out")
+        }
+        if let unknown = fields.keys.sorted().first(where: { !["retries", "timeout"].contains($0) }) {
+            throw invalid("unknown option \"\(unknown.prefix(40))\"; a step's config takes retries and timeout")
+        }
         var config = StepConfig()
         if let timeout = fields["timeout"], timeout != .null { config.timeout = try duration(timeout, "timeout") }
         if let retries = fields["retries"], retries != .null {
             guard case .object(let policy) = retries else { throw invalid("retries must be an object") }
-            if let limit = policy["limit"] {
-                // 10,000 retries is the contract's platform limit per step.
-                guard let number = limit.wholeNumber(in: 0...10_000) else {
-                    throw invalid("retries.limit must be a whole number from 0 to 10000; got \(limit.jsonText(limit: 40))")
-                }
-                config.retries.limit = number
+            if let unknown = policy.keys.sorted().first(where: { !["limit", "delay", "backoff"].contains($0) }) {
+                throw invalid("unknown option retries.\(unknown.prefix(40)); retries takes limit, delay and backoff")
             }
-            if let delay = policy["delay"] { config.retries.delay = try duration(delay, "retries.delay") }
+            if let limit = policy["limit"] {
+                if limit == .string("Infinity") {
+                    // Unlimited retries, bounded by the contract's platform limit per step.
+                    config.retries.limit = 10_000
+                } else {
+                    // 10,000 retries is the contract's platform limit per step.
+                    guard let number = limit.wholeNumber(in: 0...10_000) else {
+                        throw invalid("retries.limit must be a whole number from 0 to 10000, or Infinity; got \(limit.jsonText(limit: 40))")
+                    }
+                    config.retries.limit = number
+                }
+            }
+            if let delay = policy["delay"] {
+                if case .object(let marker) = delay, marker["$function"] != nil {
+                    throw invalid(
+                        "retries.delay as a function (a dynamic delay) is not supported by Brigade yet; give a duration such as \"10 seconds\" or a number of milliseconds")
+                }
+                config.retries.delay = try duration(delay, "retries.delay")
+            }
             if let backoff = policy["backoff"] {
                 guard case .string(let name) = backoff, let parsed = Backoff(rawValue: name) else {
                     throw invalid("retries.backoff must be \"constant\", \"linear\" or \"exponential\"")

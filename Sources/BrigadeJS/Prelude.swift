@@ -113,6 +113,14 @@ enum Prelude {
       // before tenant code can replace it.
       const settledWith = Promise.resolve.bind(Promise);
 
+      // What JSON cannot carry in a step's config, spelled so that the host can answer it instead
+      // of the value vanishing: a function (a dynamic delay) and Infinity (unlimited retries).
+      function configValue(key, value) {
+        if (typeof value === "function") return { $function: true };
+        if (value === Infinity) return "Infinity";
+        return value;
+      }
+
       function makeStep(id) {
         return Object.freeze({
           do(name, second, third) {
@@ -123,7 +131,7 @@ enum Prelude {
             const config = typeof second === "function" ? undefined : second;
             // The host keeps fn only while the step can still call it (never for a step the
             // journal answers), so nothing here tracks it.
-            return settledWith(host.stepDo(id, String(name), config === undefined || config === null ? null : JSON.stringify(config), fn));
+            return settledWith(host.stepDo(id, String(name), config === undefined || config === null ? null : JSON.stringify(config, configValue), fn));
           },
           sleep(name, duration) {
             return settledWith(host.sleep(id, String(name), durationArgument(duration)));

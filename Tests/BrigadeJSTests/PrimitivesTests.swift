@@ -186,6 +186,36 @@ let everyPrimitiveSource = """
         }
     }
 
+    /// `retries.limit: Infinity` is the platform's most (10,000 retries); what Brigade cannot
+    /// honour — a dynamic delay, `sensitive`, an option it does not know — fails the instance at
+    /// the call with a message saying so, instead of being dropped.
+    @Test(arguments: [
+        ("{ retries: { limit: Infinity, delay: 10 } }", nil),
+        ("{ retries: { limit: 3, delay: ({ attempt }) => attempt * 1000 } }", "retries.delay as a function (a dynamic delay) is not supported"),
+        ("{ sensitive: 'output' }", "sensitive is not supported by Brigade yet"),
+        ("{ timeout: '1 minute', retry: { limit: 1 } }", "unknown option \"retry\""),
+        ("{ retries: { limit: 1, jitter: true } }", "unknown option retries.jitter"),
+    ] as [(String, String?)])
+    func aStepsConfigIsReadStrictly(_ config: String, _ refusal: String?) async throws {
+        try await JSTest.run { test in
+            try await test.deploy(
+                """
+                export class TenantWorkflow {
+                  async run(event, step) {
+                    return await step.do('configured', \(config), async (ctx) => ctx.config.retries.limit);
+                  }
+                }
+                """)
+            let key = try await test.create(params: [:])
+            if let refusal {
+                let row = try await test.wait(key, for: .errored)
+                #expect(row.error?.message.contains(refusal) == true, "\(row.error?.message ?? "no error")")
+            } else {
+                #expect(try test.output(try await test.wait(key, for: .complete)) == .number(10_000))
+            }
+        }
+    }
+
     @Test func parallelStepsWithPromiseAll() async throws {
         let source = """
             export class TenantWorkflow {
