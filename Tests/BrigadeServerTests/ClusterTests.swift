@@ -358,10 +358,13 @@ struct ClusterTests {
     /// node on `ports[i % ports.count]`.
     func trigger(_ binary: URL, _ ids: [String], params: String, ports: [Int], token: String) async throws {
         for (index, id) in ids.enumerated() {
-            let output = try await run(
+            // Errors merged in, so that a refused creation says why.
+            let output = try await runToEnd(
                 binary, ["trigger", "crash-probe", params, "--id", id],
-                environment: Self.environment(port: ports[index % ports.count], token: token))
-            #expect(output.contains("queued successfully"), "\(output)")
+                environment: ProcessInfo.processInfo.environment.merging(Self.environment(port: ports[index % ports.count], token: token)) { $1 },
+                mergingErrors: true
+            ).output
+            #expect(output.contains("queued successfully"), "\(id) through port \(ports[index % ports.count]): \(output)")
         }
     }
 }
