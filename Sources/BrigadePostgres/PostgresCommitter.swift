@@ -14,25 +14,34 @@ import Synchronization
 /// has committed.
 final class PostgresCommitter: Sendable {
     struct Item: Sendable {
-        let body: @Sendable (PostgresConnection) async throws -> any Sendable
+        /// What the item does: an engine's write (which writes of one instance in a batch may
+        /// join, ``InstanceWrite/joined(with:)``), or any other change as a closure.
+        enum Work: Sendable {
+            case write(InstanceWrite)
+            case body(@Sendable (PostgresConnection) async throws -> any Sendable)
+        }
+
+        var work: Work
         /// Those waiting for this item's result (none for a lazy write; several once writes
         /// were joined).
         var completions: [@Sendable (Result<any Sendable, any Error>) -> Void]
-        /// The engine's write this item applies, when it is one: writes of one instance in a
-        /// batch may be joined (``InstanceWrite/joined(with:)``).
-        var write: InstanceWrite?
 
-        init(
-            body: @escaping @Sendable (PostgresConnection) async throws -> any Sendable,
-            completion: (@Sendable (Result<any Sendable, any Error>) -> Void)?
-        ) {
-            self.body = body
+        init(_ work: Work, completion: (@Sendable (Result<any Sendable, any Error>) -> Void)?) {
+            self.work = work
             completions = completion.map { [$0] } ?? []
         }
 
-        init(write: InstanceWrite, logger: Logger, completion: (@Sendable (Result<any Sendable, any Error>) -> Void)?) {
-            self.init(body: { try await PostgresStore.apply(write, on: $0, logger: logger) }, completion: completion)
-            self.write = write
+        /// The engine's write this item applies, when it is one.
+        var write: InstanceWrite? {
+            if case .write(let write) = work { return write }
+            return nil
+        }
+
+        func run(on connection: PostgresConnection, logger: Logger) async throws -> any Sendable {
+            switch work {
+            case .write(let write): try await PostgresStore.apply(write, on: connection, logger: logger)
+            case .body(let body): try await body(connection)
+            }
         }
     }
 
@@ -59,20 +68,19 @@ final class PostgresCommitter: Sendable {
     /// committed. An error thrown by `body` rolls back only this item.
     func submit<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection) async throws -> T) async throws -> T {
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
-            enqueue(Item(body: { try await body($0) }, completion: { result in continuation.resume(with: result.map { $0 as! T }) }))
+            enqueue(Item(.body({ try await body($0) }), completion: { result in continuation.resume(with: result.map { $0 as! T }) }))
         }
     }
 
     /// Applies an engine's write in the next transaction; returns once that has committed when
     /// `awaitCommit`, at once otherwise.
     func submit(_ write: InstanceWrite, awaitCommit: Bool) async throws {
-        let logger = self.logger
         guard awaitCommit else {
-            enqueue(Item(write: write, logger: logger, completion: nil))
+            enqueue(Item(.write(write), completion: nil))
             return
         }
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
-            enqueue(Item(write: write, logger: logger, completion: { result in continuation.resume(with: result.map { _ in () }) }))
+            enqueue(Item(.write(write), completion: { result in continuation.resume(with: result.map { _ in () }) }))
         }
     }
 
@@ -109,7 +117,7 @@ final class PostgresCommitter: Sendable {
 
     private func commit(_ submitted: [Item]) async {
         let logger = self.logger
-        let batch = Self.joiningWrites(submitted, logger: logger)
+        let batch = Self.joiningWrites(submitted)
         var results: [Result<any Sendable, any Error>] = []
         var conflicts = 0
         while true {
@@ -148,7 +156,7 @@ final class PostgresCommitter: Sendable {
     /// of two for an attempt's start and outcome). A write joins the instance's last write
     /// before it only across writes of other instances: any other item (a claim, a pause, a
     /// creation) may touch any instance, so nothing joins across it.
-    static func joiningWrites(_ batch: [Item], logger: Logger) -> [Item] {
+    static func joiningWrites(_ batch: [Item]) -> [Item] {
         guard batch.count > 1 else { return batch }
         var joined: [Item] = []
         joined.reserveCapacity(batch.count)
@@ -160,9 +168,8 @@ final class PostgresCommitter: Sendable {
                 continue
             }
             if let index = lastWrite[write.seq], let earlier = joined[index].write, let both = earlier.joined(with: write) {
-                var merged = Item(write: both, logger: logger, completion: nil)
-                merged.completions = joined[index].completions + item.completions
-                joined[index] = merged
+                joined[index].work = .write(both)
+                joined[index].completions += item.completions
             } else {
                 lastWrite[write.seq] = joined.count
                 joined.append(item)
@@ -185,7 +192,7 @@ final class PostgresCommitter: Sendable {
             // One engine's write alone is one statement, atomic on its own: no BEGIN and COMMIT
             // around it (two round trips of three, when writes come one at a time).
             do {
-                return [.success(try await batch[0].body(connection))]
+                return [.success(try await batch[0].run(on: connection, logger: logger))]
             } catch where !PostgresFailure.isConflict(error) {
                 return [.failure(error)]
             }
@@ -197,7 +204,7 @@ final class PostgresCommitter: Sendable {
             var failed = false
             for item in batch {
                 do {
-                    results.append(.success(try await item.body(connection)))
+                    results.append(.success(try await item.run(on: connection, logger: logger)))
                 } catch {
                     // A transaction the server aborted runs again whole (see `commit(_:)`).
                     if PostgresFailure.isConflict(error) { throw error }
@@ -223,7 +230,7 @@ final class PostgresCommitter: Sendable {
             for item in batch {
                 try await connection.query("SAVEPOINT item", logger: logger)
                 do {
-                    results.append(.success(try await item.body(connection)))
+                    results.append(.success(try await item.run(on: connection, logger: logger)))
                     try await connection.query("RELEASE SAVEPOINT item", logger: logger)
                 } catch {
                     if PostgresFailure.isConflict(error) { throw error }
