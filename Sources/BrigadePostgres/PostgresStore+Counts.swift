@@ -11,27 +11,22 @@ import PostgresNIO
 /// closed are folded into slot 0 now and then, so that their number stays that of live connections.
 extension PostgresStore {
     @_spi(Stores) public func instanceCounts(tenant: String, workflow: String) async throws -> [InstanceStatus: Int] {
-        try await read { client, logger in
-            var counts: [InstanceStatus: Int] = [:]
-            for try await (status, count) in try await client.query(
-                """
-                SELECT status, sum(count)::bigint FROM instance_counts WHERE tenant = \(tenant) AND workflow = \(workflow)
-                GROUP BY status HAVING sum(count) > 0
-                """,
-                logger: logger
-            ).decode((String, Int64).self) {
-                if let status = InstanceStatus(rawValue: status) { counts[status] = Int(count) }
-            }
-            return counts
-        }
+        try await counts(
+            """
+            SELECT status, sum(count)::bigint FROM instance_counts WHERE tenant = \(tenant) AND workflow = \(workflow)
+            GROUP BY status HAVING sum(count) > 0
+            """)
     }
 
     @_spi(Stores) public func instanceCountsByStatus() async throws -> [InstanceStatus: Int] {
+        try await counts("SELECT status, sum(count)::bigint FROM instance_counts GROUP BY status")
+    }
+
+    /// The (status, count) rows of `query` as counts by status.
+    private func counts(_ query: PostgresQuery) async throws -> [InstanceStatus: Int] {
         try await read { client, logger in
             var counts: [InstanceStatus: Int] = [:]
-            for try await (status, count) in try await client.query(
-                "SELECT status, sum(count)::bigint FROM instance_counts GROUP BY status", logger: logger
-            ).decode((String, Int64).self) {
+            for try await (status, count) in try await client.query(query, logger: logger).decode((String, Int64).self) {
                 if let status = InstanceStatus(rawValue: status) { counts[status] = Int(count) }
             }
             return counts

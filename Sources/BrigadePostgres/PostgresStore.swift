@@ -145,11 +145,13 @@ public final class PostgresStore: WorkflowStore {
             result.reserveCapacity(instances.count)
             for instance in instances {
                 let key = instance.key
-                var (seq, queued) = try await Self.insert(instance, on: connection, logger: logger)
+                let inserted = try await Self.insert(instance, on: connection, logger: logger)
+                var seq = inserted.seq
                 if result.isEmpty {
                     // The cap, judged on the count before the batch's first insert; past it, this
                     // item fails and the committer rolls back what it inserted.
-                    try InstanceTransition.checkQueueRoom(workflow: key.workflow, queued: Int(queued), adding: instances.count, maxQueued: maxQueued)
+                    try InstanceTransition.checkQueueRoom(
+                        workflow: key.workflow, queued: Int(inserted.queued), adding: instances.count, maxQueued: maxQueued)
                 }
                 if seq == nil {
                     // The id is taken until its instance is purged. Purge it here if its retention
@@ -160,7 +162,7 @@ public final class PostgresStore: WorkflowStore {
                             AND expires_at IS NOT NULL AND expires_at <= \(instance.createdAt) RETURNING seq
                         """, logger: logger
                     ).collect()
-                    if !purged.isEmpty { (seq, queued) = try await Self.insert(instance, on: connection, logger: logger) }
+                    if !purged.isEmpty { seq = try await Self.insert(instance, on: connection, logger: logger).seq }
                 }
                 guard let seq else {
                     if skipExisting {
@@ -177,7 +179,9 @@ public final class PostgresStore: WorkflowStore {
 
     /// Inserts an instance with its first history entry, in one prepared statement: its seq (nil
     /// when the id is taken) and the workflow's queued count before it.
-    private static func insert(_ instance: NewInstance, on connection: PostgresConnection, logger: Logger) async throws -> (Int64?, Int64) {
+    private static func insert(_ instance: NewInstance, on connection: PostgresConnection, logger: Logger) async throws
+        -> (seq: Int64?, queued: Int64)
+    {
         for try await row in try await connection.execute(InsertInstanceStatement(instance: instance), logger: logger) {
             return row
         }
