@@ -195,6 +195,14 @@ let everyPrimitiveSource = """
         ("{ sensitive: 'output' }", "sensitive is not supported by Brigade yet"),
         ("{ timeout: '1 minute', retry: { limit: 1 } }", "unknown option \"retry\""),
         ("{ retries: { limit: 1, jitter: true } }", "unknown option retries.jitter"),
+        // Hostile numbers and sizes: refused with what was wrong, nothing traps or hangs.
+        ("{ retries: { limit: NaN } }", "retries.limit must be a whole number from 0 to 10000"),
+        ("{ retries: { limit: 1e300 } }", "retries.limit must be a whole number from 0 to 10000"),
+        ("{ retries: { limit: -1 } }", "retries.limit must be a whole number from 0 to 10000"),
+        ("{ retries: { limit: '10' } }", "retries.limit must be a whole number from 0 to 10000"),
+        ("{ retries: { limit: 'Infinity', delay: -Infinity } }", "retries.delay"),
+        ("{ timeout: 1e308 }", "timeout"),
+        ("{ ['x'.repeat(100000)]: 1 }", "unknown option \"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\""),
     ] as [(String, String?)])
     func aStepsConfigIsReadStrictly(_ config: String, _ refusal: String?) async throws {
         try await JSTest.run { test in
