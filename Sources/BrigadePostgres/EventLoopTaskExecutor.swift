@@ -6,8 +6,7 @@ import NIOCore
 /// client's cost per statement on a small machine).
 ///
 /// The work it runs is small (binding parameters, deciding a claim); nothing on it blocks.
-final class EventLoopTaskExecutor: TaskExecutor, @unchecked Sendable {
-    // @unchecked: `eventLoop` is immutable and event loops are thread-safe to submit to.
+final class EventLoopTaskExecutor: TaskExecutor, Sendable {
     let eventLoop: any EventLoop
 
     init(_ eventLoop: any EventLoop) { self.eventLoop = eventLoop }
