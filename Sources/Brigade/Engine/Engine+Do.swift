@@ -187,22 +187,19 @@ extension Engine {
                 outcome.settle(.failure(error))
             }
         }
-        return await withTaskCancellationHandler {
-            await withTaskGroup(of: Void.self) { group in
-                group.addTask {
-                    do {
-                        try await clock.sleep(until: deadline)
-                        outcome.settle(.failure(WorkflowTimeoutError(milliseconds: timeout.wholeMilliseconds)))
-                    } catch {}
-                }
-                let result = await outcome.wait()
-                group.cancelAll()
-                attempt.cancel()
-                return result
-            }
+        // The timeout is a timer, not a task: one task per attempt, and no thread woken for a
+        // timeout that the body beats.
+        let timer = clock.schedule(at: deadline) {
+            outcome.settle(.failure(WorkflowTimeoutError(milliseconds: timeout.wholeMilliseconds)))
+        }
+        let result = await withTaskCancellationHandler {
+            await outcome.wait()
         } onCancel: {
             attempt.cancel()
             outcome.settle(.failure(CancellationError()))
         }
+        timer.cancel()
+        attempt.cancel()
+        return result
     }
 }

@@ -10,6 +10,24 @@ public protocol WorkflowClock: Sendable {
     func now() -> Date
     /// Suspends until `deadline` (or later). Throws `CancellationError` when cancelled.
     func sleep(until deadline: Date) async throws
+    /// Runs `action` once `deadline` has passed (never before), unless the returned timer is
+    /// cancelled first. The action must be short and must not block.
+    ///
+    /// The default runs a task that sleeps with ``sleep(until:)``; a clock can do it without a
+    /// task (``SystemClock`` does: the engine races every step attempt against a timer).
+    func schedule(at deadline: Date, _ action: @escaping @Sendable () -> Void) -> ClockTimer
+}
+
+extension WorkflowClock {
+    public func schedule(at deadline: Date, _ action: @escaping @Sendable () -> Void) -> ClockTimer {
+        let timer = ClockTimer()
+        let sleeper = Task {
+            do { try await sleep(until: deadline) } catch { return }
+            if !timer.isCancelled { action() }
+        }
+        timer.onCancel { sleeper.cancel() }
+        return timer
+    }
 }
 
 extension WorkflowClock {
