@@ -198,8 +198,8 @@ import Testing
 
     /// A batch the server aborts to break a deadlock runs again, and its submitter gets its
     /// result, not the deadlock: the committer locks row a then b while another connection holds
-    /// b and then asks for a. The committer waits first, so its deadlock check fires first and
-    /// it is the transaction the server aborts (its retry may meet the other again, so the count
+    /// b and then asks for a. The committer's deadlock check fires first (the other's deadlock
+    /// timeout is 10 s), so it is the transaction the server aborts (its retry may meet the other again, so the count
     /// of batches run again is at least one).
     @Test func aBatchAbortedByADeadlockRunsAgain() async throws {
         try await Self.using(try PostgresStore(url: try PostgresTestServer.shared().newDatabase(), maxConnections: 4, writerLanes: 1)) { store in
@@ -213,16 +213,19 @@ import Testing
             let (aLocked, aLockedSignal) = AsyncStream<Void>.makeStream()
             let other = Task {
                 try await store.client.withConnection { connection in
+                    // This side checks for a deadlock only after 10 s, the committer's after the
+                    // default 1 s: under a loaded test run the committer's check still comes first.
+                    try await connection.query("SET deadlock_timeout = '10s'", logger: logger)
                     try await connection.query("BEGIN", logger: logger)
                     _ = try await connection.query("SELECT id FROM rows WHERE id = 'b' FOR UPDATE", logger: logger).collect()
                     bLockedSignal.yield()
                     for await _ in aLocked { break }
-                    // The committer now waits for b; give its wait a head start, so that its
-                    // deadlock check runs first. Then this waits for a: when the server aborts
-                    // the committer's transaction, this one gets it. (The committer's retry may
-                    // take a first and deadlock with this again; whichever side the server aborts
-                    // then, this one gives way.)
-                    try await Task.sleep(for: .milliseconds(500))
+                    // The committer now waits for b. Then this waits for a, well before the
+                    // committer's deadlock check (it checks once, 1 s into its wait): the server
+                    // aborts the committer's transaction and this one gets a. (The committer's
+                    // retry may take a first and deadlock with this again; whichever side the
+                    // server aborts then, this one gives way.)
+                    try await Task.sleep(for: .milliseconds(100))
                     do {
                         _ = try await connection.query("SELECT id FROM rows WHERE id = 'a' FOR UPDATE", logger: logger).collect()
                         try await connection.query("COMMIT", logger: logger)
