@@ -10,6 +10,7 @@
 # outcome joined into one write (the fenced update, the step row, four history rows, from
 # arrays, as InstanceWriteStatement). SHAPE "v1" is the statement it sent before writer lanes
 # (the outcome alone: the fenced update, the step row, two history rows, one part per row).
+# BATCH 1 is W2's floor: one write per commit, sent alone (no BEGIN/COMMIT) as Brigade sends it.
 # Prints, for 1, 2 and 4 clients (Brigade's writer lanes are 4) and for the extended protocol (a
 # parse per statement) and prepared statements: steps/s = transactions/s × BATCH.
 set -euo pipefail
@@ -29,7 +30,8 @@ script="$(mktemp /tmp/pg-floor.XXXXXX.sql)"
 trap 'rm -f "$script" "$script.err"' EXIT
 [ -n "${PG_FLOOR_KEEP:-}" ] && trap - EXIT
 {
-    echo "BEGIN;"
+    # A batch of one is sent alone, without BEGIN and COMMIT, as Brigade's committer sends a lone write.
+    [ "$batch" = 1 ] || echo "BEGIN;"
     for ((i = 0; i < batch; i++)); do
         # Each client writes instances of its own, as each of Brigade's lanes does.
         echo "\\set s$i (:client_id * 2500) + random(1, 2500)"
@@ -68,7 +70,7 @@ SELECT (SELECT count(*) FROM fence), (SELECT count(*) FROM consumed);
 SQL
         fi
     done
-    echo "COMMIT;"
+    [ "$batch" = 1 ] || echo "COMMIT;"
 } >"$script"
 for mode in extended prepared; do
     for clients in 1 2 4; do
