@@ -11,7 +11,7 @@ import Synchronization
 /// One item's failure (a fenced write, a duplicate id) rolls back only that item: a batch in
 /// which one fails runs again with a savepoint around each item. A batch the server aborted to
 /// break a deadlock runs again whole. A submitter resumes once the transaction holding its item
-/// has committed.
+/// has committed. Each lane commits on a connection of its own (``LaneConnection``).
 final class PostgresCommitter: Sendable {
     struct Item: Sendable {
         /// What the item does: an engine's write (which writes of one instance in a batch may
@@ -45,19 +45,17 @@ final class PostgresCommitter: Sendable {
         }
     }
 
-    private let client: PostgresClient
+    private let connection: LaneConnection
     private let logger: Logger
     private let state = Mutex(CommitQueue<Item>())
     private let lazyFlushDelay: Duration
     private let statistics = Mutex(CommitStatistics())
-    private let leaseTimeout: Duration
     /// How many times a batch the server aborted to break a deadlock runs again before its
     /// submitters get the failure.
     static let conflictRetries = 5
 
-    init(client: PostgresClient, lazyFlushDelay: Duration, leaseTimeout: Duration, logger: Logger) {
-        self.client = client
-        self.leaseTimeout = leaseTimeout
+    init(connection: LaneConnection, lazyFlushDelay: Duration, logger: Logger) {
+        self.connection = connection
         self.lazyFlushDelay = lazyFlushDelay
         self.logger = logger
     }
@@ -87,18 +85,27 @@ final class PostgresCommitter: Sendable {
     private func enqueue(_ item: Item) {
         switch state.withLock({ $0.enqueue(item, awaited: !item.completions.isEmpty) }) {
         case .none: break
-        case .commit: Task { await self.drain(includeLazy: false) }
+        case .commit: startDrain(includeLazy: false)
         case .scheduleFlush: scheduleFlush()
         }
     }
 
+    /// Drains in a task that runs on the lane connection's event loop from its start: no hop
+    /// to it per commit.
+    private func startDrain(includeLazy: Bool) {
+        Task(executorPreference: EventLoopTaskExecutor(connection.eventLoop)) { await self.drain(includeLazy: includeLazy) }
+    }
+
     private func scheduleFlush() {
-        let delay = lazyFlushDelay
-        Task {
-            try? await Task.sleep(for: delay)
-            if self.state.withLock({ $0.flushIsDue() }) { await self.drain(includeLazy: true) }
+        // A timer, not a sleeping task: most flushes find their records committed already by an
+        // awaited write that came first.
+        _ = SleepScheduler.shared.schedule(after: lazyFlushDelay) {
+            if self.state.withLock({ $0.flushIsDue() }) { self.startDrain(includeLazy: true) }
         }
     }
+
+    /// Closes the lane's connection.
+    func close() async { await connection.close() }
 
     /// Commits batches until nothing that someone waits for is left.
     private func drain(includeLazy: Bool) async {
@@ -122,10 +129,8 @@ final class PostgresCommitter: Sendable {
         var conflicts = 0
         while true {
             do {
-                results = try await client.withConnection(leaseTimeout: leaseTimeout) { connection in
-                    try await withTaskExecutorPreference(EventLoopTaskExecutor(connection.eventLoop)) {
-                        try await Self.commit(batch, on: connection, logger: logger)
-                    }
+                results = try await connection.withConnection { connection in
+                    try await Self.commit(batch, on: connection, logger: logger)
                 }
             } catch where PostgresFailure.isConflict(error) && conflicts < Self.conflictRetries {
                 // The server broke a deadlock with another writer (another lane, another node)

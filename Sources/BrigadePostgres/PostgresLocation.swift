@@ -49,6 +49,24 @@ public struct PostgresLocation: Sendable, Hashable, CustomStringConvertible {
         return "postgres://\(user)\(password == nil ? "" : ":***")@\(place)"
     }
 
+    /// postgres-nio's configuration of one connection (a writer lane's) to this location, with
+    /// the same startup parameters as the pool's.
+    var connectionConfiguration: PostgresConnection.Configuration {
+        var configuration =
+            if let socketDirectory {
+                PostgresConnection.Configuration(
+                    unixSocketPath: "\(socketDirectory)/.s.PGSQL.\(port)", username: user, password: password, database: database)
+            } else {
+                PostgresConnection.Configuration(host: host, port: port, username: user, password: password, database: database, tls: .disable)
+            }
+        configuration.options.additionalStartupParameters = Self.startupParameters
+        return configuration
+    }
+
+    /// A transaction whose client went silent (a node paused or cut off mid-batch, a call
+    /// abandoned after its run limit) must not hold its row locks for ever: the server ends it.
+    static let startupParameters = [("idle_in_transaction_session_timeout", "30000")]
+
     /// postgres-nio's client configuration for this location.
     var configuration: PostgresClient.Configuration {
         if let socketDirectory {

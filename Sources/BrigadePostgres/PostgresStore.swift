@@ -10,8 +10,8 @@ import Synchronization
 /// same batching (``CommitQueue``). Every state change of this node goes through one of a few
 /// group committers, its writer lanes: one instance's changes always go through the same lane, so
 /// they commit in the order they were made, while the lanes commit side by side on connections
-/// of their own (a lone connection waits a network round trip per statement, and most of a
-/// batch's time is those waits). Reads go through the connection pool. Fencing is the instance's
+/// of their own (``LaneConnection``: a lone connection waits a network round trip per statement,
+/// and most of a batch's time is those waits). Reads go through the connection pool. Fencing is the instance's
 /// epoch: a write decided at an older epoch changes nothing.
 public final class PostgresStore: WorkflowStore {
     let client: PostgresClient
@@ -31,8 +31,8 @@ public final class PostgresStore: WorkflowStore {
     /// and ``close()`` at the end.
     ///
     /// - Parameters:
-    ///   - maxConnections: the pool's size; each writer lane holds one while it commits, reads
-    ///     share the rest.
+    ///   - maxConnections: the pool's size, for reads and the node's other calls; each writer
+    ///     lane has a connection of its own besides.
     ///   - writerLanes: how many group committers write side by side.
     ///   - lazyFlushDelay: how long records that need no immediate commit may wait for the next
     ///     commit before being flushed on their own.
@@ -58,9 +58,7 @@ public final class PostgresStore: WorkflowStore {
         var configuration = location.configuration
         configuration.options.maximumConnections = max(2, maxConnections)
         configuration.options.minimumConnections = 0
-        // A transaction whose client went silent (a node paused or cut off mid-batch, a call
-        // abandoned after its run limit) must not hold its row locks for ever: the server ends it.
-        configuration.options.additionalStartupParameters.append(("idle_in_transaction_session_timeout", "30000"))
+        configuration.options.additionalStartupParameters.append(contentsOf: PostgresLocation.startupParameters)
         // The pool logs every failed connection attempt at info; during an outage that is a line
         // per attempt, and the store's own errors already say the server is unreachable.
         var poolLogger = logger
@@ -69,8 +67,13 @@ public final class PostgresStore: WorkflowStore {
         self.client = client
         self.location = location
         self.logger = logger
+        let laneConfiguration = location.connectionConfiguration
         lanes = (0..<max(1, writerLanes)).map { _ in
-            PostgresCommitter(client: client, lazyFlushDelay: lazyFlushDelay, leaseTimeout: leaseTimeout, logger: logger)
+            PostgresCommitter(
+                connection: LaneConnection(
+                    configuration: laneConfiguration, eventLoop: PostgresClient.defaultEventLoopGroup.next(), connectTimeout: leaseTimeout,
+                    runTimeout: .seconds(30), logger: poolLogger),
+                lazyFlushDelay: lazyFlushDelay, logger: logger)
         }
         // Started at once, not when the scheduler gets to it: a lease taken before `run()` has
         // begun works, but postgres-nio warns about it.
@@ -87,8 +90,10 @@ public final class PostgresStore: WorkflowStore {
     public func close(within: Duration = .seconds(5)) async {
         let holder = nodeLockHolder.withLock { $0 }
         let running = self.running
+        let lanes = self.lanes
         let closed = await OneShot<Bool>.first(
             of: {
+                for lane in lanes { await lane.close() }
                 if let holder {
                     holder.cancel()
                     await holder.value

@@ -54,4 +54,39 @@ import Testing
         #expect(try await store.instance(InstanceKey(tenant: "t", workflow: "w", id: "during-0")) == nil, "nothing refused was written")
         await store.close()
     }
+
+    /// A server that takes the connection but never answers (its postmaster stopped with
+    /// SIGSTOP): a writer lane's connect gives up within the lease timeout as the store's
+    /// failure, instead of holding the lane and every write queued behind it; once the server
+    /// answers again, the lane connects and writes.
+    @Test func aServerThatNeverAnswersTheConnectIsTheStoresFailureWithinTheTimeout() async throws {
+        let server = try PostgresTestServer.startPrivate()
+        defer { try? server.stop() }
+        let store = try PostgresStore(url: try server.newDatabase(), writerLanes: 1, leaseTimeout: .seconds(1))
+        try await store.migrate()
+        let pidText = try String(contentsOfFile: server.directory + "/data/postmaster.pid", encoding: .utf8)
+        let postmaster = try #require(pidText.split(separator: "\n").first.flatMap { pid_t($0) })
+        // Stopped before the lane's first commit: the lane has no connection yet.
+        #expect(kill(postmaster, SIGSTOP) == 0)
+        let start = ContinuousClock.now
+        do {
+            try await Self.create(store, "while-stopped")
+            Issue.record("a write succeeded with the server not answering")
+        } catch let error as BrigadeError {
+            #expect(error.code == .storageUnavailable, "\(error)")
+        }
+        let waited = ContinuousClock.now - start
+        #expect(kill(postmaster, SIGCONT) == 0)
+        #expect(waited < .seconds(10), "the connect gave up after \(waited), not within the 1 s timeout")
+        try await eventually("the lane to connect and write again", timeout: .seconds(30)) {
+            do {
+                try await Self.create(store, "after")
+                return true
+            } catch let error as BrigadeError where error.isStorageFailure {
+                return false
+            }
+        }
+        #expect(try await store.instance(InstanceKey(tenant: "t", workflow: "w", id: "while-stopped")) == nil)
+        await store.close()
+    }
 }

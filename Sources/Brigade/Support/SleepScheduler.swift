@@ -112,7 +112,7 @@ import Synchronization
     }
 
     /// `duration` in whole nanoseconds, rounded up (a timer never fires early), 0 when negative.
-    static func nanoseconds(roundingUp duration: Duration) -> UInt64 {
+    public static func nanoseconds(roundingUp duration: Duration) -> UInt64 {
         let (seconds, attoseconds) = duration.components
         guard seconds >= 0, attoseconds >= 0 else { return 0 }
         let (whole, overflow) = UInt64(seconds).multipliedReportingOverflow(by: 1_000_000_000)
