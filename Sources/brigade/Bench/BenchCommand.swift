@@ -24,11 +24,12 @@ struct BenchCommand: AsyncParsableCommand {
     enum Workload: String, ExpressibleByArgument, CaseIterable {
         case w1, w2, w3, fairness, hibernated, queued
         case w1js = "w1-js", jsReplay = "js-replay", jsTenants = "js-tenants", jsAbuse = "js-abuse"
+        case pgCommit = "pg-commit"
     }
 
     @Argument(
         help:
-            "w1 (N workflows × K steps, throughput), w2 (sequential latency), w3 (create N that park in a durable sleep), fairness (two workflows × N queued sharing 100 slots), hibernated (N park in a sleep of --sleep-seconds, then wake: memory and wake lateness), queued (N queued in one workflow capped at 10 running: creation rate at the start vs the end, list and count latency), w1-js (W1 with the workflow in tenant JavaScript), js-replay (cold and warm wake of a 10-step JavaScript workflow for N tenants, and for N instances of one tenant, beside Swift), js-tenants (boot N tenants' runners through a loader capped at --k: memory), js-abuse (a neighbour's N instances alone, then while five hostile tenants hit every limit: its p50 and p99)."
+            "w1 (N workflows × K steps, throughput), w2 (sequential latency), w3 (create N that park in a durable sleep), fairness (two workflows × N queued sharing 100 slots), hibernated (N park in a sleep of --sleep-seconds, then wake: memory and wake lateness), queued (N queued in one workflow capped at 10 running: creation rate at the start vs the end, list and count latency), w1-js (W1 with the workflow in tenant JavaScript), js-replay (cold and warm wake of a 10-step JavaScript workflow for N tenants, and for N instances of one tenant, beside Swift), js-tenants (boot N tenants' runners through a loader capped at --k: memory), js-abuse (a neighbour's N instances alone, then while five hostile tenants hit every limit: its p50 and p99), pg-commit (the floor under W2 on PostgreSQL: N lone step writes, one at a time, from postgres-nio alone; needs --db)."
     )
     var workload: Workload
 
@@ -104,6 +105,12 @@ struct BenchCommand: AsyncParsableCommand {
         case let url?:
             guard PostgresLocation.isURL(url) else { throw ValidationError("--db takes a postgres://… URL or \"harness\".") }
             postgresURL = url
+        }
+        if workload == .pgCommit {
+            guard let postgresURL else { throw ValidationError("pg-commit measures PostgreSQL: give it --db postgres://… (an empty database).") }
+            let floor = try await Self.postgresCommitFloor(url: postgresURL, n: n ?? 2_000)
+            say(Self.summary(.pgCommit, floor))
+            return
         }
         if postgresURL != nil, ![.w1, .w2, .w3].contains(workload) {
             throw ValidationError("\(workload.rawValue) runs on SQLite only (it reads the SQLite file); --db is for w1, w2 and w3.")
@@ -191,6 +198,9 @@ struct BenchCommand: AsyncParsableCommand {
             let n = self.n ?? 10_000_000
             metrics = try await Self.queued(runtime, store: sqlite!, n: n, dataDirectory: dataDirectory)
             workloadParams = ["n": n, "batch": 100, "client_concurrency": 4, "running_cap": 10]
+        case .pgCommit:
+            // Measured above, before an engine starts on the database.
+            return
         }
 
         if [.w1js, .jsReplay, .jsTenants, .jsAbuse].contains(workload) {
@@ -544,6 +554,8 @@ struct BenchCommand: AsyncParsableCommand {
         case .hibernated:
             return
                 "hibernated: \(value("workflows")) created in \(value("create_s")) s (\(value("creations_per_s"))/s); all parked at once: \(value("all_parked_at_once")), RSS then \(value("rss_parked_mib")) MiB (PSS \(value("pss_parked_mib"))), live engines \(value("live_engines_when_parked")); \(value("woken")) woke, lateness p50 \(value("wake_lateness_p50_ms")) ms, p99 \(value("wake_lateness_p99_ms")) ms, max \(value("wake_lateness_max_ms")) ms, early \(value("early"))"
+        case .pgCommit:
+            return "pg-commit: \(value("n")) lone step writes one at a time: p50 \(value("p50_ms")) ms, p99 \(value("p99_ms")) ms, mean \(value("mean_ms")) ms"
         case .queued:
             let latency = metrics["list_latency"] as? [String: [String: Double]] ?? [:]
             func p50(_ key: String) -> String { latency[key]?["p50_ms"].map { "\($0)" } ?? "-" }
