@@ -19,61 +19,9 @@ extension Engine {
         } catch let error as BrigadeError {
             throw fail(error)
         }
-        enum Admission {
-            case entered(StepEntry)
-            case failed(any Error)
-            case fatal(BrigadeError)
-            case blocked(UInt64, ParkTicket)
-        }
         while true {
-            let admission = state.withLock { state -> Admission in
-                if let fatal = state!.fatal { return .failed(fatal) }
-                if state!.isUnwinding { return .failed(EngineUnwind(reason: state!.unwindReason)) }
-                if state!.phase == .pausing || state!.draining {
-                    let ticket = ParkTicket()
-                    let id = state!.nextParkID
-                    state!.nextParkID += 1
-                    state!.parked[id] = .init(ticket: ticket, deadline: nil, eventType: nil, short: false)
-                    return .blocked(id, ticket)
-                }
-                let count = occurrence ?? state!.takeOccurrence(of: name)
-                let identity = StepIdentity(name: name, count: count)
-                let record = state!.records[identity]
-                var position = record?.position ?? 0
-                if let record, record.kind != kind {
-                    let error = BrigadeError(
-                        .nonDeterminism,
-                        "Non-deterministic replay at step \"\(name)-\(count)\": it was recorded as step.\(record.kind.rawValue) but this run reached step.\(kind.rawValue) there. The workflow code changed, or it branches on something other than its params and step results. Restart the instance, or restore the code it started with.",
-                        instanceId: instanceId,
-                        stepName: "\(name)-\(count)"
-                    )
-                    return .fatal(error)
-                }
-                if record == nil {
-                    if kind == .do {
-                        let limit = state!.stepLimit ?? settings.maxStepsPerInstance
-                        if state!.doSteps >= limit {
-                            let error = BrigadeError(
-                                .stepLimitExceeded,
-                                "The limit of \(limit) steps has been reached for this instance; step \"\(name)-\(count)\" cannot run. Split the work over several instances or raise the limit (the workflow's limits.steps, or maxStepsPerInstance).",
-                                instanceId: instanceId,
-                                stepName: "\(name)-\(count)"
-                            )
-                            return .fatal(error)
-                        }
-                        state!.doSteps += 1
-                    }
-                    if let reserved = state!.reservedPositions.removeValue(forKey: identity) {
-                        position = reserved
-                    } else {
-                        position = state!.nextPosition
-                        state!.nextPosition += 1
-                    }
-                }
-                state!.reach(identity)
-                state!.busy += 1
-                state!.activity += 1
-                return .entered(StepEntry(identity: identity, record: record, position: position))
+            let admission = state.withLock { state in
+                state!.admit(kind, name, occurrence: occurrence, maxSteps: settings.maxStepsPerInstance, instanceId: instanceId)
             }
             switch admission {
             case .entered(let entry):
@@ -132,10 +80,7 @@ extension Engine {
     /// Records a fatal condition: the instance will end `errored` with it, whatever `run` does.
     /// Parked branches are released with it so that `run` ends promptly.
     func fail(_ error: BrigadeError) -> BrigadeError {
-        let tickets = state.withLock { state -> [ParkTicket] in
-            if state!.fatal == nil { state!.fatal = error }
-            return state!.takeParkedTickets()
-        }
+        let tickets = state.withLock { $0!.fail(error) }
         for ticket in tickets { ticket.settle(.failure(error)) }
         return error
     }
@@ -145,24 +90,7 @@ extension Engine {
     func park(until deadline: Int64, eventType: String? = nil) async throws -> WakeReason {
         let short = deadline - clock.nowMilliseconds() < settings.inMemoryWaitThreshold.wholeMilliseconds
         let ticket = ParkTicket()
-        enum Registration {
-            case immediate(EventRecord)
-            case parked(UInt64, Bool)
-            case failed(any Error)
-        }
-        let registration = state.withLock { state -> Registration in
-            if state!.isUnwinding { return .failed(EngineUnwind(reason: state!.unwindReason)) }
-            if let eventType, let event = state!.takeBuffered(type: eventType, notAfter: deadline) {
-                return .immediate(event)
-            }
-            let id = state!.nextParkID
-            state!.nextParkID += 1
-            state!.parked[id] = .init(ticket: ticket, deadline: deadline, eventType: eventType, short: short)
-            if let eventType { state!.waiters[eventType, default: []].append(id) }
-            if !short { state!.busy -= 1 }
-            state!.activity += 1
-            return .parked(id, state!.isQuiescent)
-        }
+        let registration = state.withLock { state in state!.park(ticket, until: deadline, eventType: eventType, short: short) }
         let id: UInt64
         switch registration {
         case .immediate(let event): return .event(event)

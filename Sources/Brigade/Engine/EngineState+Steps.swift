@@ -1,0 +1,97 @@
+/// The engine's decisions about step calls, as mutations of its state that say what the engine
+/// does next (outside the lock): admit a call, block it behind a pause, park a branch.
+extension EngineState {
+    /// What ``admit(_:_:occurrence:maxSteps:instanceId:)`` decided for a step call.
+    enum Admission {
+        /// Run (or answer from the record): the call is counted busy.
+        case entered(StepEntry)
+        /// Refused: the instance is already failing or unwinding.
+        case failed(any Error)
+        /// Refused, and the instance errors with it (non-determinism, the step limit).
+        case fatal(BrigadeError)
+        /// A pause is pending or the engine drains: wait on the ticket, then ask again.
+        case blocked(UInt64, ParkTicket)
+    }
+
+    /// Admits a step call of `kind` named `name`: assigns its occurrence (or takes `occurrence`,
+    /// reserved earlier), matches it against the record of an earlier lifetime, and counts it.
+    mutating func admit(_ kind: StepKind, _ name: String, occurrence: Int?, maxSteps: Int, instanceId: String) -> Admission {
+        if let fatal { return .failed(fatal) }
+        if isUnwinding { return .failed(EngineUnwind(reason: unwindReason)) }
+        if phase == .pausing || draining {
+            let ticket = ParkTicket()
+            return .blocked(addParked(Parked(ticket: ticket, deadline: nil, eventType: nil, short: false)), ticket)
+        }
+        let count = occurrence ?? takeOccurrence(of: name)
+        let identity = StepIdentity(name: name, count: count)
+        let record = records[identity]
+        var position = record?.position ?? 0
+        if let record, record.kind != kind {
+            return .fatal(
+                BrigadeError(
+                    .nonDeterminism,
+                    "Non-deterministic replay at step \"\(name)-\(count)\": it was recorded as step.\(record.kind.rawValue) but this run reached step.\(kind.rawValue) there. The workflow code changed, or it branches on something other than its params and step results. Restart the instance, or restore the code it started with.",
+                    instanceId: instanceId,
+                    stepName: "\(name)-\(count)"
+                ))
+        }
+        if record == nil {
+            if kind == .do {
+                let limit = stepLimit ?? maxSteps
+                if doSteps >= limit {
+                    return .fatal(
+                        BrigadeError(
+                            .stepLimitExceeded,
+                            "The limit of \(limit) steps has been reached for this instance; step \"\(name)-\(count)\" cannot run. Split the work over several instances or raise the limit (the workflow's limits.steps, or maxStepsPerInstance).",
+                            instanceId: instanceId,
+                            stepName: "\(name)-\(count)"
+                        ))
+                }
+                doSteps += 1
+            }
+            if let reserved = reservedPositions.removeValue(forKey: identity) {
+                position = reserved
+            } else {
+                position = nextPosition
+                nextPosition += 1
+            }
+        }
+        reach(identity)
+        busy += 1
+        activity += 1
+        return .entered(StepEntry(identity: identity, record: record, position: position))
+    }
+
+    /// What ``park(_:until:eventType:short:)`` decided.
+    enum Registration {
+        /// A buffered event answers the wait at once.
+        case immediate(EventRecord)
+        /// Parked under this id; the flag says whether the engine is now quiescent (wake the
+        /// monitor).
+        case parked(UInt64, quiescent: Bool)
+        /// The engine unwinds: the branch must too.
+        case failed(any Error)
+    }
+
+    /// Parks a branch on `ticket` until `deadline` or an event of `eventType`, unless a buffered
+    /// event answers it. A long park (not `short`) stops counting the branch busy, which lets
+    /// the engine hibernate.
+    mutating func park(_ ticket: ParkTicket, until deadline: Int64, eventType: String?, short: Bool) -> Registration {
+        if isUnwinding { return .failed(EngineUnwind(reason: unwindReason)) }
+        if let eventType, let event = takeBuffered(type: eventType, notAfter: deadline) {
+            return .immediate(event)
+        }
+        let id = addParked(Parked(ticket: ticket, deadline: deadline, eventType: eventType, short: short))
+        if let eventType { waiters[eventType, default: []].append(id) }
+        if !short { busy -= 1 }
+        activity += 1
+        return .parked(id, quiescent: isQuiescent)
+    }
+
+    private mutating func addParked(_ entry: Parked) -> UInt64 {
+        let id = nextParkID
+        nextParkID += 1
+        parked[id] = entry
+        return id
+    }
+}
