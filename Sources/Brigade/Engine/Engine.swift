@@ -236,11 +236,7 @@ final class Engine: Sendable {
     /// cancelled; nothing more is written.
     func stop() {
         stopRequested.store(true, ordering: .releasing)
-        let tickets = state.withLock { state -> [ParkTicket] in
-            guard state != nil else { return [] }
-            state!.phase = .stopping
-            return state!.takeParkedTickets()
-        }
+        let tickets = state.withLock { $0?.stop() ?? [] }
         for ticket in tickets { ticket.settle(.failure(EngineUnwind(reason: .stop))) }
         monitorSignal.signal()
     }
@@ -248,40 +244,13 @@ final class Engine: Sendable {
     /// Hands an event to a waiting branch or buffers it. Returns false when the engine is
     /// unwinding and will not see it: the caller must wake the instance again afterwards.
     func receive(_ event: EventRecord) -> Bool {
-        let accepted = state.withLock { state -> Bool in
-            guard state != nil, !state!.isUnwinding else { return false }
-            if state!.knownEvents.contains(event.seq) { return true }
-            state!.knownEvents.insert(event.seq)
-            while var queue = state!.waiters[event.type], let id = queue.first {
-                queue.removeFirst()
-                state!.waiters[event.type] = queue.isEmpty ? nil : queue
-                if let ticket = state!.parked[id]?.ticket, ticket.settle(.success(.event(event))) {
-                    state!.wake(id)
-                    return true
-                }
-            }
-            state!.buffered[event.type, default: []].append(event)
-            return true
-        }
-        return accepted
+        state.withLock { $0?.receive(event) ?? .refused } != .refused
     }
 
     /// Asks a running instance to pause. Returns false when the engine cannot take the request
     /// (not started yet, or already unwinding): the caller then pauses through the store.
     func requestPause() async throws -> Bool {
-        let accepted = state.withLock { state -> Bool in
-            guard state != nil else { return false }
-            switch state!.phase {
-            case .running:
-                state!.phase = .pausing
-                return true
-            case .pausing:
-                return true
-            default:
-                return false
-            }
-        }
-        guard accepted else { return false }
+        guard state.withLock({ $0?.requestPause() ?? false }) else { return false }
         let now = clock.nowMilliseconds()
         var write = newWrite(now: now)
         write.update = InstanceUpdate(status: .waitingForPause, dueAt: now)
@@ -293,12 +262,7 @@ final class Engine: Sendable {
 
     /// Cancels a pending pause. Returns false when the engine is not pausing.
     func cancelPause() async throws -> Bool {
-        let tickets = state.withLock { state -> [ParkTicket]? in
-            guard state != nil, state!.phase == .pausing else { return nil }
-            state!.phase = .running
-            return state!.parked.values.filter { $0.deadline == nil }.map(\.ticket)
-        }
-        guard let tickets else { return false }
+        guard let tickets = state.withLock({ $0?.cancelPause() }) else { return false }
         let now = clock.nowMilliseconds()
         var write = newWrite(now: now)
         write.update = InstanceUpdate(status: .running, dueAt: now)
