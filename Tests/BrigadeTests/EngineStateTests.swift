@@ -1,0 +1,161 @@
+@_spi(Stores) @testable import Brigade
+import Foundation
+import Testing
+
+/// The engine's decisions, tested on its state alone, as postgres-nio tests its pool's state
+/// machine: no engine, no task, no store, no clock.
+@Suite struct EngineStateTests {
+    static func state(steps: [StepRecord] = [], events: [EventRecord] = [], stepLimit: Int? = nil) -> EngineState {
+        var row = InstanceTransitionTests.row(.running)
+        row.stepLimit = stepLimit
+        return EngineState(snapshot: ReplaySnapshot(row: row, steps: steps, events: events))
+    }
+
+    static func event(_ seq: Int64, _ type: String, at createdAt: Int64 = 10) -> EventRecord {
+        EventRecord(seq: seq, type: type, payload: Data("{}".utf8), createdAt: createdAt)
+    }
+
+    static func admit(_ state: inout EngineState, _ kind: StepKind, _ name: String, maxSteps: Int = 10) -> EngineState.Admission {
+        state.admit(kind, name, occurrence: nil, maxSteps: maxSteps, instanceId: "i")
+    }
+
+    static func entered(_ admission: EngineState.Admission) -> StepEntry? {
+        if case .entered(let entry) = admission { return entry }
+        return nil
+    }
+
+    @Test func aNewStepIsCountedPlacedAndBusy() throws {
+        var state = Self.state(steps: [InstanceTransitionTests.step("old", position: 0)])
+        #expect(state.replaying)
+        let replayed = try #require(Self.entered(Self.admit(&state, .do, "old")))
+        #expect(replayed.record != nil && replayed.position == 0)
+        #expect(state.replaying, "a finished step keeps the replay going")
+        let first = try #require(Self.entered(Self.admit(&state, .do, "fetch")))
+        let second = try #require(Self.entered(Self.admit(&state, .do, "fetch")))
+        #expect(first.identity == StepIdentity(name: "fetch", count: 1) && first.position == 1 && first.record == nil)
+        #expect(second.identity == StepIdentity(name: "fetch", count: 2) && second.position == 2)
+        #expect(!state.replaying, "a step no lifetime finished ends the replay")
+        #expect(state.busy == 3 && state.doSteps == 3)
+    }
+
+    @Test func aStepOfAnotherKindThanRecordedIsFatal() {
+        var state = Self.state(steps: [InstanceTransitionTests.step("nap", position: 0, kind: .sleep)])
+        guard case .fatal(let error) = state.admit(.do, "nap", occurrence: nil, maxSteps: 10, instanceId: "i") else {
+            Issue.record("a step.do where step.sleep was recorded was admitted")
+            return
+        }
+        #expect(error.code == .nonDeterminism && error.message.contains("step.sleep") && error.stepName == "nap-1")
+        #expect(state.busy == 0)
+    }
+
+    @Test func theStepLimitCountsNewDoStepsOnly() {
+        var state = Self.state(steps: [InstanceTransitionTests.step("a", position: 0)], stepLimit: 2)
+        for (kind, name) in [(StepKind.do, "a"), (.sleep, "nap"), (.do, "b")] {
+            let admission = Self.admit(&state, kind, name, maxSteps: 100)
+            #expect(Self.entered(admission) != nil, "\(name) was refused")
+        }
+        guard case .fatal(let error) = state.admit(.do, "c", occurrence: nil, maxSteps: 100, instanceId: "i") else {
+            Issue.record("a third step.do passed a limit of 2")
+            return
+        }
+        #expect(error.code == .stepLimitExceeded && error.message.contains("limit of 2"))
+    }
+
+    @Test func aPendingPauseBlocksNewStepsAndItsCancellationReleasesOnlyThem() throws {
+        var state = Self.state()
+        let accepted = state.requestPause()
+        #expect(accepted && state.phase == .pausing)
+        let again = state.requestPause()
+        #expect(again, "asked again while pending: still accepted")
+        guard case .blocked(_, let blockedTicket) = state.admit(.do, "s", occurrence: nil, maxSteps: 10, instanceId: "i") else {
+            Issue.record("a step started while a pause was pending")
+            return
+        }
+        let sleeper = ParkTicket()
+        guard case .parked = state.park(sleeper, until: 5_000, eventType: nil, short: false) else {
+            Issue.record("a sleep did not park")
+            return
+        }
+        let cancelled = state.cancelPause()
+        let released = try #require(cancelled)
+        #expect(state.phase == .running)
+        #expect(released.count == 1 && released[0] === blockedTicket, "only the step the pause blocked is released, not the sleep")
+        let cancelledAgain = state.cancelPause()
+        #expect(cancelledAgain == nil, "no pause pending any more")
+    }
+
+    @Test func anUnwindingEngineRefusesPausesStepsParksAndEvents() {
+        var state = Self.state()
+        let parked = ParkTicket()
+        _ = state.park(parked, until: 5_000, eventType: "approval", short: false)
+        let tickets = state.stop()
+        #expect(state.phase == .stopping && tickets.count == 1 && tickets[0] === parked)
+        let paused = state.requestPause()
+        #expect(!paused)
+        let delivery = state.receive(Self.event(1, "approval"))
+        #expect(delivery == .refused)
+        if case .failed(let error) = state.admit(.do, "s", occurrence: nil, maxSteps: 10, instanceId: "i") {
+            #expect((error as? EngineUnwind)?.reason == .stop)
+        } else {
+            Issue.record("a step started on a stopping engine")
+        }
+        if case .failed = state.park(ParkTicket(), until: 5_000, eventType: nil, short: false) {} else {
+            Issue.record("a branch parked on a stopping engine")
+        }
+    }
+
+    @Test func anEventGoesToTheOldestWaiterOfItsTypeOnceAndIsBufferedOtherwise() async throws {
+        var state = Self.state()
+        let first = ParkTicket()
+        let second = ParkTicket()
+        let other = ParkTicket()
+        // Three branches side by side, each a step call that entered (busy) and then parks for
+        // long (not busy).
+        let waits = [(first, "approval"), (second, "approval"), (other, "other")]
+        for (_, type) in waits { _ = Self.admit(&state, .waitForEvent, "wait for \(type)") }
+        let registrations = waits.map { ticket, type in state.park(ticket, until: 9_000, eventType: type, short: false) }
+        guard case .parked(let firstID, quiescent: false) = registrations[0], case .parked(_, quiescent: true) = registrations[2] else {
+            Issue.record("the waiters did not park, or the engine was quiescent before the last one: \(registrations)")
+            return
+        }
+        #expect(state.busy == 0 && state.isQuiescent, "nothing runs: the monitor may look at hibernating")
+
+        let delivery = state.receive(Self.event(1, "approval"))
+        #expect(delivery == .delivered)
+        #expect(state.parked[firstID] == nil && state.busy == 1, "the woken waiter counts busy again at once")
+        guard case .success(.event(let delivered)) = await first.wait() else {
+            Issue.record("the oldest waiter did not get the event")
+            return
+        }
+        #expect(delivered.seq == 1)
+        let deliveries = [1, 2, 3].map { state.receive(Self.event($0, "approval")) }
+        #expect(deliveries == [.duplicate, .delivered, .buffered])
+
+        // A later wait takes the buffered event at once, unless it was sent after its deadline.
+        if case .immediate(let event) = state.park(ParkTicket(), until: 9_000, eventType: "approval", short: false) {
+            #expect(event.seq == 3)
+        } else {
+            Issue.record("a buffered event did not answer the next wait")
+        }
+        let late = state.receive(Self.event(4, "late", at: 20_000))
+        #expect(late == .buffered)
+        if case .immediate = state.park(ParkTicket(), until: 9_000, eventType: "late", short: false) {
+            Issue.record("an event sent after the wait's deadline answered it")
+        }
+    }
+
+    @Test func aFatalErrorIsKeptOnceAndReleasesEveryParkedBranch() {
+        var state = Self.state()
+        _ = state.park(ParkTicket(), until: 5_000, eventType: nil, short: true)
+        let first = BrigadeError(.nonDeterminism, "first")
+        let released = state.fail(first)
+        #expect(released.count == 1)
+        _ = state.fail(BrigadeError(.stepLimitExceeded, "second"))
+        #expect(state.fatal?.message == "first")
+        if case .failed(let error) = state.admit(.do, "s", occurrence: nil, maxSteps: 10, instanceId: "i") {
+            #expect((error as? BrigadeError)?.message == "first")
+        } else {
+            Issue.record("a step started after a fatal error")
+        }
+    }
+}
