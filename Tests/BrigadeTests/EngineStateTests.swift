@@ -158,4 +158,71 @@ import Testing
             Issue.record("a step started after a fatal error")
         }
     }
+
+    @Test func beforeItsClaimTheEngineTakesOnlyAStopOrADrain() {
+        var fresh = EngineState()
+        #expect(fresh.phase == .claiming && fresh.isUnwinding)
+        let paused = fresh.requestPause()
+        let delivery = fresh.receive(Self.event(1, "approval"))
+        #expect(!paused && delivery == .refused, "a pause or an event before the claim goes through the store")
+        let snapshot = ReplaySnapshot(row: InstanceTransitionTests.row(.running), steps: [], events: [Self.event(2, "early")])
+        let runs = fresh.claimed(snapshot)
+        #expect(runs && fresh.phase == .running && fresh.epoch == 4 && fresh.buffered["early"]?.count == 1)
+
+        var stopped = EngineState()
+        _ = stopped.stop()
+        let stoppedRuns = stopped.claimed(snapshot)
+        #expect(!stoppedRuns && stopped.phase == .stopping && stopped.stopRequested)
+
+        var draining = EngineState()
+        draining.draining = true
+        let drainingRuns = draining.claimed(snapshot)
+        #expect(!drainingRuns, "a drain asked during the claim stops the engine at once")
+    }
+
+    @Test func theMonitorPausesDrainsAndHibernatesOnlyWhenNothingRuns() throws {
+        var state = Self.state()
+        _ = Self.admit(&state, .do, "busy")
+        _ = state.requestPause()
+        #expect(state.nextMonitorAction() == .none, "a step body runs: the pause waits for it")
+        state.busy -= 1
+        #expect(state.nextMonitorAction() == .pause)
+        let began = state.beginPause()
+        #expect(began && state.phase == .paused && state.unwindReason == .pause)
+
+        var hibernating = Self.state()
+        _ = Self.admit(&hibernating, .sleep, "nap")
+        _ = Self.admit(&hibernating, .waitForEvent, "wait")
+        _ = hibernating.park(ParkTicket(), until: 7_000, eventType: nil, short: false)
+        _ = hibernating.park(ParkTicket(), until: 5_000, eventType: "approval", short: false)
+        guard case .considerHibernation(let activity) = hibernating.nextMonitorAction() else {
+            Issue.record("every branch is parked but the monitor does not consider hibernating")
+            return
+        }
+        let stale = hibernating.beginHibernation(ifStill: activity - 1)
+        #expect(stale == nil, "something moved since: no hibernation")
+        let due = hibernating.beginHibernation(ifStill: activity)
+        #expect(due == 5_000 && hibernating.phase == .hibernating(dueAt: 5_000), "it wakes at the earliest deadline")
+        let (tickets, reason) = hibernating.unwind()
+        #expect(tickets.count == 2 && reason == .hibernate)
+
+        var draining = Self.state()
+        _ = Self.admit(&draining, .do, "last")
+        draining.draining = true
+        #expect(draining.nextMonitorAction() == .none, "the running body finishes and commits first")
+        draining.busy -= 1
+        #expect(draining.nextMonitorAction() == .drain)
+        #expect(draining.phase == .stopping)
+    }
+
+    @Test func aFailedWriteEndsTheLifetimeFencedOrForTheStore() {
+        var fenced = Self.state()
+        fenced.stopAfterFailedWrite(fenced: true, storageFailed: false)
+        #expect(fenced.phase == .stopping && fenced.fenced && !fenced.storageFailed)
+        var failed = Self.state()
+        failed.stopAfterFailedWrite(fenced: false, storageFailed: true)
+        #expect(failed.isUnwinding && failed.storageFailed)
+        let paused = failed.requestPause()
+        #expect(!paused)
+    }
 }

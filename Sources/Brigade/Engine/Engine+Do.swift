@@ -72,8 +72,8 @@ extension Engine {
 
             let context = StepContext(name: name, count: entry.identity.count, attempt: attempt, config: config)
             let result = await runAttempt(body, context: context, timeout: config.timeout)
+            // A stop meanwhile left the engine stopping for good: this throws for it too.
             try checkNotUnwinding()
-            if stopRequested.load(ordering: .acquiring) { throw EngineUnwind(reason: .stop) }
 
             switch result {
             case .success(let value) where value.count <= settings.maxStepResultBytes:

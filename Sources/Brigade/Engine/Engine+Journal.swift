@@ -27,10 +27,10 @@ extension Engine {
         if name.utf8.count > settings.maxStepNameLength, (try? Validation.stepName(name, settings: settings)) == nil { return nil }
         return state.withLock { state -> JournaledOutcome? in
             // `fatal == nil` would copy the error out to compare it.
-            guard case .none = state!.fatal, !state!.isUnwinding, state!.phase == .running, !state!.draining else { return nil }
+            guard case .none = state.fatal, !state.isUnwinding, state.phase == .running, !state.draining else { return nil }
             // Counted only once the journal answers (below): otherwise the slow path counts it.
-            let count = state!.nextOccurrence(of: name)
-            guard let record = state!.records[StepIdentity(name: name, count: count)], record.kind == kind else { return nil }
+            let count = state.nextOccurrence(of: name)
+            guard let record = state.records[StepIdentity(name: name, count: count)], record.kind == kind else { return nil }
             let outcome: JournaledOutcome
             switch ReplayAnswer(record, name: name) {
             case .value(let value):
@@ -41,8 +41,8 @@ extension Engine {
             case .resume:
                 return nil
             }
-            state!.counters[name] = count
-            state!.activity += 1
+            state.counters[name] = count
+            state.activity += 1
             return outcome
         }
     }

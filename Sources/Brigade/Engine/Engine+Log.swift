@@ -7,10 +7,11 @@ extension Engine {
     func appendLog(_ level: LogLevel, _ message: String, step: String?) async {
         enum Admission { case drop, store, storeLimitNotice }
         let admission = state.withLock { state -> Admission in
-            guard let current = state, !current.isUnwinding else { return .drop }
+            guard !state.isUnwinding else { return .drop }
+            let current = state
             if step == nil && current.replaying { return .drop }
             if current.logLines > settings.maxLogLinesPerRun { return .drop }
-            state!.logLines += 1
+            state.logLines += 1
             return current.logLines == settings.maxLogLinesPerRun ? .storeLimitNotice : .store
         }
         let now = clock.nowMilliseconds()
@@ -37,7 +38,7 @@ extension Engine {
 
     /// True while `run` is only re-reaching steps that finished in an earlier lifetime.
     var isReplaying: Bool {
-        state.withLock { $0?.replaying ?? false }
+        state.withLock { $0.replaying }
     }
 }
 

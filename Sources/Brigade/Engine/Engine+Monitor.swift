@@ -7,24 +7,9 @@ extension Engine {
     func monitor() async {
         while !Task.isCancelled {
             await monitorSignal.wait()
-            if Task.isCancelled || stopRequested.load(ordering: .acquiring) { return }
+            if Task.isCancelled || state.withLock({ $0.stopRequested }) { return }
 
-            enum Action {
-                case none, pause, drain
-                case considerHibernation(UInt64)
-            }
-            let action = state.withLock { state -> Action in
-                guard let current = state else { return .none }
-                if current.draining && current.busy == 0 && !current.isUnwinding {
-                    state!.phase = .stopping
-                    return .drain
-                }
-                if current.phase == .pausing && current.busy == 0 { return .pause }
-                if current.phase == .running && current.busy == 0 && !current.parked.isEmpty && current.fatal == nil {
-                    return .considerHibernation(current.activity)
-                }
-                return .none
-            }
+            let action = state.withLock { $0.nextMonitorAction() }
             switch action {
             case .none:
                 continue
@@ -48,12 +33,7 @@ extension Engine {
 
     /// Writes `paused` and unwinds. Returns true when the engine unwound.
     private func pauseNow() async -> Bool {
-        let proceed = state.withLock { state -> Bool in
-            guard state!.phase == .pausing, state!.busy == 0 else { return false }
-            state!.phase = .paused
-            return true
-        }
-        guard proceed else { return false }
+        guard state.withLock({ $0.beginPause() }) else { return false }
         let now = clock.nowMilliseconds()
         var write = newWrite(now: now)
         write.update = InstanceUpdate(status: .paused, dueAt: nil, pausedAt: now)
@@ -70,17 +50,10 @@ extension Engine {
 
     /// Hibernates if nothing happened since `activity` and every branch is still parked.
     private func hibernateIfStill(activity: UInt64) async -> Bool {
-        let dueAt = state.withLock { state -> Int64? in
-            guard let current = state, current.phase == .running, current.busy == 0, current.fatal == nil,
-                current.activity == activity, !current.parked.isEmpty,
-                let due = current.earliestDeadline
-            else { return nil }
-            state!.phase = .hibernating(dueAt: due)
-            return due
-        }
+        let dueAt = state.withLock { $0.beginHibernation(ifStill: activity) }
         guard let dueAt else {
             // Something moved; look again if the engine is still quiescent.
-            if state.withLock({ $0?.isQuiescent ?? false }) { monitorSignal.signal() }
+            if state.withLock({ $0.isQuiescent }) { monitorSignal.signal() }
             return false
         }
         let now = clock.nowMilliseconds()
@@ -110,18 +83,12 @@ extension Engine {
         let storageFailed = (error as? BrigadeError)?.isStorageFailure == true
         if fenced { logger.debug("write fenced: \(error)") }
         if storageFailed { logger.warning("a write failed; the instance will run again", metadata: ["error": "\(error)"]) }
-        state.withLock { state in
-            state!.phase = .stopping
-            if fenced { state!.fenced = true }
-            if storageFailed { state!.storageFailed = true }
-        }
+        state.withLock { $0.stopAfterFailedWrite(fenced: fenced, storageFailed: storageFailed) }
     }
 
     /// Releases every parked branch with the unwind error of the current phase.
     func unwindParked() {
-        let (tickets, reason) = state.withLock { state in
-            (state!.takeParkedTickets(), state!.unwindReason)
-        }
+        let (tickets, reason) = state.withLock { $0.unwind() }
         for ticket in tickets { ticket.settle(.failure(EngineUnwind(reason: reason))) }
     }
 }

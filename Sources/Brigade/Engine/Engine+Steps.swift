@@ -21,7 +21,7 @@ extension Engine {
         }
         while true {
             let admission = state.withLock { state in
-                state!.admit(kind, name, occurrence: occurrence, maxSteps: settings.maxStepsPerInstance, instanceId: instanceId)
+                state.admit(kind, name, occurrence: occurrence, maxSteps: settings.maxStepsPerInstance, instanceId: instanceId)
             }
             switch admission {
             case .entered(let entry):
@@ -36,9 +36,9 @@ extension Engine {
                 signalIfQuiescent()
                 do {
                     _ = try await ticket.outcome()
-                    state.withLock { $0!.unpark(id) }
+                    state.withLock { $0.unpark(id) }
                 } catch {
-                    state.withLock { $0!.unpark(id) }
+                    state.withLock { $0.unpark(id) }
                     throw error
                 }
             }
@@ -52,13 +52,13 @@ extension Engine {
     /// of the code (see ``isReplaying``), and a new step takes its place in the listing now.
     func reserveOccurrence(_ name: String) -> Int {
         state.withLock { state in
-            let count = state!.takeOccurrence(of: name)
+            let count = state.takeOccurrence(of: name)
             let identity = StepIdentity(name: name, count: count)
-            if state!.records[identity] == nil {
-                state!.reservedPositions[identity] = state!.nextPosition
-                state!.nextPosition += 1
+            if state.records[identity] == nil {
+                state.reservedPositions[identity] = state.nextPosition
+                state.nextPosition += 1
             }
-            state!.reach(identity)
+            state.reach(identity)
             return count
         }
     }
@@ -66,21 +66,21 @@ extension Engine {
     /// Balances ``enterStep(_:_:occurrence:)``.
     func exitStep() {
         let quiescent = state.withLock { state -> Bool in
-            state!.busy -= 1
-            state!.activity += 1
-            return state!.isQuiescent
+            state.busy -= 1
+            state.activity += 1
+            return state.isQuiescent
         }
         if quiescent { monitorSignal.signal() }
     }
 
     func signalIfQuiescent() {
-        if state.withLock({ $0!.isQuiescent }) { monitorSignal.signal() }
+        if state.withLock({ $0.isQuiescent }) { monitorSignal.signal() }
     }
 
     /// Records a fatal condition: the instance will end `errored` with it, whatever `run` does.
     /// Parked branches are released with it so that `run` ends promptly.
     func fail(_ error: BrigadeError) -> BrigadeError {
-        let tickets = state.withLock { $0!.fail(error) }
+        let tickets = state.withLock { $0.fail(error) }
         for ticket in tickets { ticket.settle(.failure(error)) }
         return error
     }
@@ -90,7 +90,7 @@ extension Engine {
     func park(until deadline: Int64, eventType: String? = nil) async throws -> WakeReason {
         let short = deadline - clock.nowMilliseconds() < settings.inMemoryWaitThreshold.wholeMilliseconds
         let ticket = ParkTicket()
-        let registration = state.withLock { state in state!.park(ticket, until: deadline, eventType: eventType, short: short) }
+        let registration = state.withLock { state in state.park(ticket, until: deadline, eventType: eventType, short: short) }
         let id: UInt64
         switch registration {
         case .immediate(let event): return .event(event)
@@ -110,7 +110,7 @@ extension Engine {
                         return nil
                     }
                     self.state.withLock { state in
-                        if ticket.settle(.success(.deadline)) { state?.wake(id) }
+                        if ticket.settle(.success(.deadline)) { state.wake(id) }
                     }
                     return nil
                 }
@@ -129,7 +129,7 @@ extension Engine {
         }
         // Woken by an event or the deadline: already counted busy by `wake`. Woken otherwise
         // (cancellation, unwinding): counted here.
-        _ = state.withLock { state in state!.wake(id) }
+        _ = state.withLock { state in state.wake(id) }
         return try result.get()
     }
 
@@ -147,13 +147,13 @@ extension Engine {
 
     func checkNotUnwinding() throws {
         try state.withLock { state in
-            if state!.isUnwinding { throw EngineUnwind(reason: state!.unwindReason) }
+            if state.isUnwinding { throw EngineUnwind(reason: state.unwindReason) }
         }
     }
 
     /// Takes the oldest buffered event of `type` sent no later than `notAfter`.
     func takeBufferedEvent(type: String, notAfter: Int64) -> EventRecord? {
-        state.withLock { $0!.takeBuffered(type: type, notAfter: notAfter) }
+        state.withLock { $0.takeBuffered(type: type, notAfter: notAfter) }
     }
 
     /// Writes step records (and history) for this instance, fenced by the claim epoch.
@@ -167,7 +167,7 @@ extension Engine {
         write.history = history
         write.consumedEvents = consumedEvents
         state.withLock { state in
-            for record in records { state!.records[StepIdentity(name: record.name, count: record.count)] = record }
+            for record in records { state.records[StepIdentity(name: record.name, count: record.count)] = record }
         }
         do {
             try await persist(write, awaitCommit: awaitCommit)

@@ -21,12 +21,10 @@ final class Engine: Sendable {
     /// The node's lease on the instance's shard, carried by the claim and every write.
     let lease: LeaseFence?
 
-    let state: Mutex<EngineState?> = Mutex(nil)
+    /// The engine's state machine, from before its claim to its end.
+    let state = Mutex(EngineState())
     /// Wakes the monitor: quiescence, pause requests and cancellations, stop requests.
     let monitorSignal = WakeSignal()
-    let stopRequested = Atomic<Bool>(false)
-    /// Set by ``drain()``, possibly before the claim made the state.
-    let drainRequested = Atomic<Bool>(false)
     /// Counts this runtime's Engine objects, so that tests can prove a hibernated instance
     /// leaves none behind.
     let tally: EngineTally
@@ -78,11 +76,8 @@ final class Engine: Sendable {
         if snapshot.row.startedAt == claimedAt {
             EngineMetrics.record(metrics.queueWait, milliseconds: claimedAt - snapshot.row.createdAt)
         }
-        state.withLock {
-            $0 = EngineState(snapshot: snapshot)
-            $0!.draining = drainRequested.load(ordering: .acquiring)
-        }
-        if drainRequested.load(ordering: .acquiring) { return .stopped }
+        // Stopped or asked to drain while it claimed: the next start takes the instance.
+        guard state.withLock({ $0.claimed(snapshot) }) else { return .stopped }
         logger.debug("engine started", metadata: ["epoch": "\(snapshot.row.epoch)", "steps": "\(snapshot.steps.count)"])
 
         enum Branch: Sendable {
@@ -127,9 +122,11 @@ final class Engine: Sendable {
 
     /// Writes the outcome of `run` unless the engine is unwinding.
     private func finish(_ result: Result<Data, any Error>?) async -> EngineOutcome {
-        let (phase, fatal, fenced, storageFailed) = state.withLock { ($0!.phase, $0!.fatal, $0!.fenced, $0!.storageFailed) }
+        let (phase, fatal, fenced, storageFailed, stopRequested) = state.withLock {
+            ($0.phase, $0.fatal, $0.fenced, $0.storageFailed, $0.stopRequested)
+        }
         if storageFailed { return .failed }
-        if fenced || stopRequested.load(ordering: .acquiring) { return .stopped }
+        if fenced || stopRequested { return .stopped }
         switch phase {
         case .hibernating(let dueAt):
             if case .success = result {
@@ -138,14 +135,15 @@ final class Engine: Sendable {
             return .hibernated(dueAt: dueAt)
         case .paused:
             return .paused
-        case .stopping:
+        case .stopping, .claiming:
+            // `run` never starts before the claim: `.claiming` is here for completeness.
             return .stopped
         case .running, .pausing:
             break
         }
         guard let result else { return .stopped }
         let now = clock.nowMilliseconds()
-        let retention = state.withLock { $0!.retention }
+        let retention = state.withLock { $0.retention }
         if let fatal {
             return await writeErrored(ErrorInfo(fatal), now: now, retention: retention)
         }
@@ -205,7 +203,7 @@ final class Engine: Sendable {
         return .failed
     }
 
-    var currentEpoch: Int64 { state.withLock { $0!.epoch } }
+    var currentEpoch: Int64 { state.withLock { $0.epoch } }
 
     /// A write at the engine's claim epoch and under its node's lease: the fence every write of
     /// this engine passes.
@@ -227,16 +225,14 @@ final class Engine: Sendable {
     /// Graceful shutdown: lets step bodies that are running finish and commit, starts no new
     /// step, then stops (see ``EngineState/draining``).
     func drain() {
-        drainRequested.store(true, ordering: .releasing)
-        state.withLock { state in state?.draining = true }
+        state.withLock { $0.draining = true }
         monitorSignal.signal()
     }
 
     /// Stops this lifetime at once (terminate, restart, delete, shutdown). Running step bodies are
     /// cancelled; nothing more is written.
     func stop() {
-        stopRequested.store(true, ordering: .releasing)
-        let tickets = state.withLock { $0?.stop() ?? [] }
+        let tickets = state.withLock { $0.stop() }
         for ticket in tickets { ticket.settle(.failure(EngineUnwind(reason: .stop))) }
         monitorSignal.signal()
     }
@@ -244,13 +240,13 @@ final class Engine: Sendable {
     /// Hands an event to a waiting branch or buffers it. Returns false when the engine is
     /// unwinding and will not see it: the caller must wake the instance again afterwards.
     func receive(_ event: EventRecord) -> Bool {
-        state.withLock { $0?.receive(event) ?? .refused } != .refused
+        state.withLock { $0.receive(event) } != .refused
     }
 
     /// Asks a running instance to pause. Returns false when the engine cannot take the request
     /// (not started yet, or already unwinding): the caller then pauses through the store.
     func requestPause() async throws -> Bool {
-        guard state.withLock({ $0?.requestPause() ?? false }) else { return false }
+        guard state.withLock({ $0.requestPause() }) else { return false }
         let now = clock.nowMilliseconds()
         var write = newWrite(now: now)
         write.update = InstanceUpdate(status: .waitingForPause, dueAt: now)
@@ -262,7 +258,7 @@ final class Engine: Sendable {
 
     /// Cancels a pending pause. Returns false when the engine is not pausing.
     func cancelPause() async throws -> Bool {
-        guard let tickets = state.withLock({ $0?.cancelPause() }) else { return false }
+        guard let tickets = state.withLock({ $0.cancelPause() }) else { return false }
         let now = clock.nowMilliseconds()
         var write = newWrite(now: now)
         write.update = InstanceUpdate(status: .running, dueAt: now)

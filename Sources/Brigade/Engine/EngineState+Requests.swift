@@ -41,7 +41,7 @@ extension EngineState {
             return true
         case .pausing:
             return true
-        case .hibernating, .paused, .stopping:
+        case .claiming, .hibernating, .paused, .stopping:
             return false
         }
     }
@@ -56,6 +56,7 @@ extension EngineState {
 
     /// Stops the lifetime: every parked ticket, to fail outside the lock.
     mutating func stop() -> [ParkTicket] {
+        stopRequested = true
         phase = .stopping
         return takeParkedTickets()
     }

@@ -1,9 +1,14 @@
 import DequeModule
 
-/// The in-memory state of one Engine lifetime. Plain value; mutated only inside the Engine's
-/// `Mutex`, its methods return what the caller must do outside the lock.
+/// The in-memory state of one Engine lifetime, from before its claim to its end: the engine's
+/// state machine. A plain value, mutated only inside the Engine's `Mutex`; its mutating methods
+/// (`EngineState+Steps`, `+Requests`, `+Monitor`) decide, and return what the engine does outside
+/// the lock. Tested on its own in `EngineStateTests`.
 struct EngineState: Sendable {
     enum Phase: Sendable, Equatable {
+        /// The engine exists, its claim has not answered yet: no step, event or pause is taken
+        /// (a request meanwhile goes through the store); a stop or a drain is kept for the claim.
+        case claiming
         /// Running `run`; steps execute.
         case running
         /// A pause was requested: no new step starts; when no step body runs, the engine pauses.
@@ -25,16 +30,16 @@ struct EngineState: Sendable {
         var short: Bool
     }
 
-    var phase: Phase = .running
-    var epoch: Int64
-    var records: [StepIdentity: StepRecord]
+    var phase: Phase = .claiming
+    var epoch: Int64 = 0
+    var records: [StepIdentity: StepRecord] = [:]
     var counters: [String: Int] = [:]
-    var nextPosition: Int
+    var nextPosition = 0
     /// Positions taken by ``Engine/reserveOccurrence(_:)`` for new steps not yet entered: a
     /// sandbox's step calls are listed in the order the code made them, not the order the
     /// engine happens to perform them in.
     var reservedPositions: [StepIdentity: Int] = [:]
-    var doSteps: Int
+    var doSteps = 0
     /// Step calls in progress that are not parked on a long wait.
     var busy = 0
     var parked: [UInt64: Parked] = [:]
@@ -55,17 +60,32 @@ struct EngineState: Sendable {
     /// The process is shutting down gracefully: no new step starts; once no step body runs,
     /// the engine stops and leaves the instance to the next start.
     var draining = false
+    /// ``Engine/stop()`` was called (terminate, restart, delete, shutdown): the lifetime ends as
+    /// stopped, whatever `run` does.
+    var stopRequested = false
     /// The instance's own retention, for the outcome's expiry.
-    let retention: Retention?
+    var retention: Retention?
     /// The instance's own step limit, if it has one.
-    let stepLimit: Int?
+    var stepLimit: Int?
     /// True while `run` is only re-reaching steps this instance already finished: logs written
     /// outside steps are then repeats of an earlier lifetime's and are not stored again.
-    var replaying: Bool
+    var replaying = false
     /// Log lines stored by this lifetime (bounded by ``BrigadeSettings/maxLogLinesPerRun``).
     var logLines = 0
 
+    /// The state of an engine whose claim has not answered yet (``Phase/claiming``).
+    init() {}
+
+    /// The state of an engine claimed with `snapshot` (for tests; the engine calls ``claimed(_:)``).
     init(snapshot: ReplaySnapshot) {
+        _ = claimed(snapshot)
+    }
+
+    /// The claim answered with `snapshot`: true when the engine now runs, false when it was
+    /// stopped or asked to drain while it claimed (it then stops at once).
+    mutating func claimed(_ snapshot: ReplaySnapshot) -> Bool {
+        guard phase == .claiming, !draining else { return false }
+        phase = .running
         epoch = snapshot.row.epoch
         retention = snapshot.row.retention
         stepLimit = snapshot.row.stepLimit
@@ -80,22 +100,22 @@ struct EngineState: Sendable {
         }
         self.records = records
         // A replay counts every recorded step's name again, one at a time: sized for them now,
-        // the table is not rebuilt as it grows (resizing was a twelfth of the host time of a
-        // JavaScript step answered from the journal, in a profile of js-replay).
+        // the table is not rebuilt as it grows.
         counters.reserveCapacity(snapshot.steps.count)
-        self.replaying = !records.isEmpty
-        self.nextPosition = maxPosition + 1
+        replaying = !records.isEmpty
+        nextPosition = maxPosition + 1
         self.doSteps = doSteps
         for event in snapshot.events {
             buffered[event.type, default: []].append(event)
             knownEvents.insert(event.seq)
         }
+        return true
     }
 
     var isUnwinding: Bool {
         switch phase {
         case .running, .pausing: false
-        default: true
+        case .claiming, .hibernating, .paused, .stopping: true
         }
     }
 
@@ -103,7 +123,7 @@ struct EngineState: Sendable {
         switch phase {
         case .hibernating: .hibernate
         case .paused: .pause
-        default: .stop
+        case .claiming, .running, .pausing, .stopping: .stop
         }
     }
 

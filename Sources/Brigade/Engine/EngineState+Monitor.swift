@@ -1,0 +1,58 @@
+/// The monitor's decisions (``Engine/monitor()``): when the engine pauses, hibernates, drains or
+/// stops, as mutations of its state that return what the engine then does outside the lock.
+extension EngineState {
+    /// What the monitor does when woken.
+    enum MonitorAction: Equatable {
+        case none
+        /// A pause is pending and no step body runs: write `paused` (``beginPause()``).
+        case pause
+        /// Shutting down and no step body runs: the engine now stops; release the parked
+        /// branches and leave the instance to the next start.
+        case drain
+        /// Every branch is parked: hibernate if nothing moves within the grace period
+        /// (``beginHibernation(ifStill:)`` with this activity).
+        case considerHibernation(activity: UInt64)
+    }
+
+    mutating func nextMonitorAction() -> MonitorAction {
+        if draining && busy == 0 && !isUnwinding {
+            phase = .stopping
+            return .drain
+        }
+        if phase == .pausing && busy == 0 { return .pause }
+        if phase == .running && busy == 0 && !parked.isEmpty && fatal == nil {
+            return .considerHibernation(activity: activity)
+        }
+        return .none
+    }
+
+    /// Takes the pending pause into effect: true when the engine now writes `paused` and
+    /// unwinds; false when a step started meanwhile or the pause was cancelled.
+    mutating func beginPause() -> Bool {
+        guard phase == .pausing, busy == 0 else { return false }
+        phase = .paused
+        return true
+    }
+
+    /// Starts hibernating when nothing happened since `activity` and every branch is still
+    /// parked: the time to wake at (the earliest parked deadline), or nil when something moved.
+    mutating func beginHibernation(ifStill activity: UInt64) -> Int64? {
+        guard phase == .running, busy == 0, fatal == nil, self.activity == activity, !parked.isEmpty, let due = earliestDeadline
+        else { return nil }
+        phase = .hibernating(dueAt: due)
+        return due
+    }
+
+    /// A write of this lifetime failed: the lifetime ends, fenced (another engine owns the
+    /// instance now) or for the store's failure (to run again once the store writes).
+    mutating func stopAfterFailedWrite(fenced: Bool, storageFailed: Bool) {
+        phase = .stopping
+        if fenced { self.fenced = true }
+        if storageFailed { self.storageFailed = true }
+    }
+
+    /// Every parked ticket, with the reason to fail them with outside the lock.
+    mutating func unwind() -> (tickets: [ParkTicket], reason: EngineUnwind.Reason) {
+        (takeParkedTickets(), unwindReason)
+    }
+}
