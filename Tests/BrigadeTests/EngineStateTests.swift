@@ -1,4 +1,4 @@
-@_spi(Stores) @testable import Brigade
+@_spi(Stores) @_spi(Sandbox) @testable import Brigade
 import Foundation
 import Testing
 
@@ -224,5 +224,51 @@ import Testing
         #expect(failed.isUnwinding && failed.storageFailed)
         let paused = failed.requestPause()
         #expect(!paused)
+    }
+
+    @Test func theJournalAnswersFinishedStepsAndLeavesTheRestToTheSlowPath() {
+        var done = InstanceTransitionTests.step("fetch", position: 0)
+        done.value = Data("42".utf8)
+        var failed = StepRecord(name: "fetch", count: 2, kind: .do, position: 1, status: .failed, attempts: 3, startedAt: 1)
+        failed.error = ErrorInfo(name: "TypeError", message: "boom")
+        failed.nonRetryable = true
+        let running = StepRecord(name: "fetch", count: 3, kind: .do, position: 2, status: .running, attempts: 1, startedAt: 1)
+        var state = Self.state(steps: [done, failed, running])
+        let answers = [state.answerFromJournal(.do, "fetch"), state.answerFromJournal(.do, "fetch")]
+        #expect(answers == [.value(Data("42".utf8)), .failed(name: "TypeError", message: "boom", nonRetryable: true)])
+        let before = state.activity
+        let unfinished = state.answerFromJournal(.do, "fetch")
+        #expect(unfinished == nil && state.nextOccurrence(of: "fetch") == 3 && state.activity == before, "not counted: the slow path counts it")
+        let otherKind = state.answerFromJournal(.sleep, "fetch")
+        #expect(otherKind == nil, "the slow path reports the non-determinism")
+        var paused = Self.state(steps: [done])
+        _ = paused.requestPause()
+        let whilePausing = paused.answerFromJournal(.do, "fetch")
+        #expect(whilePausing == nil, "a pending pause blocks even a journaled step")
+    }
+
+    @Test func aReservedOccurrenceKeepsTheOrderTheCodeMadeTheCallsIn() throws {
+        var state = Self.state(steps: [InstanceTransitionTests.step("old", position: 0)])
+        let first = state.reserveOccurrence("a")
+        let second = state.reserveOccurrence("a")
+        #expect(first == 1 && second == 2)
+        // Performed in the other order, each takes the place reserved for it.
+        let late = try #require(Self.entered(state.admit(.do, "a", occurrence: 2, maxSteps: 10, instanceId: "i")))
+        let early = try #require(Self.entered(state.admit(.do, "a", occurrence: 1, maxSteps: 10, instanceId: "i")))
+        #expect(early.position == 1 && late.position == 2)
+        let quiescent = [state.exitStep(), state.exitStep()]
+        #expect(quiescent == [false, false], "nothing parked and no pause: nothing for the monitor")
+        _ = state.requestPause()
+        _ = Self.admit(&state, .do, "blocked")
+        #expect(state.isQuiescent, "a pending pause with no body running is the monitor's to act on")
+    }
+
+    @Test func logLinesAreDroppedWhileReplayingAndPastTheLimitWithOneNotice() {
+        var state = Self.state(steps: [InstanceTransitionTests.step("old", position: 0)])
+        #expect(state.admitLog(inStep: false, maxLines: 2) == .drop, "a line outside a step during the replay was stored before")
+        #expect(state.admitLog(inStep: true, maxLines: 2) == .store)
+        _ = Self.admit(&state, .do, "new")
+        let lines = (0..<4).map { _ in state.admitLog(inStep: false, maxLines: 2) }
+        #expect(lines == [.store, .storeLimitNotice, .drop, .drop])
     }
 }

@@ -25,25 +25,6 @@ extension Engine {
         // than the limit has no more characters either, so the full check (a walk over the
         // name, on every step of every replay) is needed only past that.
         if name.utf8.count > settings.maxStepNameLength, (try? Validation.stepName(name, settings: settings)) == nil { return nil }
-        return state.withLock { state -> JournaledOutcome? in
-            // `fatal == nil` would copy the error out to compare it.
-            guard case .none = state.fatal, !state.isUnwinding, state.phase == .running, !state.draining else { return nil }
-            // Counted only once the journal answers (below): otherwise the slow path counts it.
-            let count = state.nextOccurrence(of: name)
-            guard let record = state.records[StepIdentity(name: name, count: count)], record.kind == kind else { return nil }
-            let outcome: JournaledOutcome
-            switch ReplayAnswer(record, name: name) {
-            case .value(let value):
-                outcome = .value(value)
-            case .failed(let error):
-                let info = ErrorInfo(error)
-                outcome = .failed(name: info.name, message: info.message, nonRetryable: (error as? StepFailedError)?.isNonRetryable ?? false)
-            case .resume:
-                return nil
-            }
-            state.counters[name] = count
-            state.activity += 1
-            return outcome
-        }
+        return state.withLock { $0.answerFromJournal(kind, name) }
     }
 }

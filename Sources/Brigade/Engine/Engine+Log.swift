@@ -5,15 +5,7 @@ extension Engine {
     /// a step while `run` is still replaying finished steps were stored by an earlier lifetime
     /// and are dropped; so are lines past the per-lifetime limit, after one line saying so.
     func appendLog(_ level: LogLevel, _ message: String, step: String?) async {
-        enum Admission { case drop, store, storeLimitNotice }
-        let admission = state.withLock { state -> Admission in
-            guard !state.isUnwinding else { return .drop }
-            let current = state
-            if step == nil && current.replaying { return .drop }
-            if current.logLines > settings.maxLogLinesPerRun { return .drop }
-            state.logLines += 1
-            return current.logLines == settings.maxLogLinesPerRun ? .storeLimitNotice : .store
-        }
+        let admission = state.withLock { $0.admitLog(inStep: step != nil, maxLines: settings.maxLogLinesPerRun) }
         let now = clock.nowMilliseconds()
         let entry: HistoryEntry
         switch admission {

@@ -51,26 +51,12 @@ extension Engine {
     /// reached its step: a step no earlier lifetime finished ends the replay now, in the order
     /// of the code (see ``isReplaying``), and a new step takes its place in the listing now.
     func reserveOccurrence(_ name: String) -> Int {
-        state.withLock { state in
-            let count = state.takeOccurrence(of: name)
-            let identity = StepIdentity(name: name, count: count)
-            if state.records[identity] == nil {
-                state.reservedPositions[identity] = state.nextPosition
-                state.nextPosition += 1
-            }
-            state.reach(identity)
-            return count
-        }
+        state.withLock { $0.reserveOccurrence(name) }
     }
 
     /// Balances ``enterStep(_:_:occurrence:)``.
     func exitStep() {
-        let quiescent = state.withLock { state -> Bool in
-            state.busy -= 1
-            state.activity += 1
-            return state.isQuiescent
-        }
-        if quiescent { monitorSignal.signal() }
+        if state.withLock({ $0.exitStep() }) { monitorSignal.signal() }
     }
 
     func signalIfQuiescent() {

@@ -94,4 +94,64 @@ extension EngineState {
         parked[id] = entry
         return id
     }
+
+    /// Answers a step call from the journal when an earlier lifetime finished the step it
+    /// reaches (see ``Engine/answerFromJournal(_:_:)``): counted then, as the slow path would;
+    /// nil, with nothing changed, whenever the slow path has more to say.
+    mutating func answerFromJournal(_ kind: StepKind, _ name: String) -> JournaledOutcome? {
+        // `fatal == nil` would copy the error out to compare it.
+        guard case .none = fatal, !isUnwinding, phase == .running, !draining else { return nil }
+        // Counted only once the journal answers (below): otherwise the slow path counts it.
+        let count = nextOccurrence(of: name)
+        guard let record = records[StepIdentity(name: name, count: count)], record.kind == kind else { return nil }
+        let outcome: JournaledOutcome
+        switch ReplayAnswer(record, name: name) {
+        case .value(let value):
+            outcome = .value(value)
+        case .failed(let error):
+            let info = ErrorInfo(error)
+            outcome = .failed(name: info.name, message: info.message, nonRetryable: (error as? StepFailedError)?.isNonRetryable ?? false)
+        case .resume:
+            return nil
+        }
+        counters[name] = count
+        activity += 1
+        return outcome
+    }
+
+    /// Takes the next occurrence of `name` for a call that reaches the engine later (see
+    /// ``Engine/reserveOccurrence(_:)``), and, for a new step, its place in the listing now.
+    mutating func reserveOccurrence(_ name: String) -> Int {
+        let count = takeOccurrence(of: name)
+        let identity = StepIdentity(name: name, count: count)
+        if records[identity] == nil {
+            reservedPositions[identity] = nextPosition
+            nextPosition += 1
+        }
+        reach(identity)
+        return count
+    }
+
+    /// A step call admitted by ``admit(_:_:occurrence:maxSteps:instanceId:)`` ended: true when
+    /// the engine is now quiescent (wake the monitor).
+    mutating func exitStep() -> Bool {
+        busy -= 1
+        activity += 1
+        return isQuiescent
+    }
+
+    /// What ``admitLog(inStep:maxLines:)`` decided for a log line.
+    enum LogAdmission {
+        case drop, store
+        /// The line that reaches the limit is replaced by one saying so.
+        case storeLimitNotice
+    }
+
+    /// A log line: dropped while unwinding, outside a step during the replay (an earlier
+    /// lifetime stored it), and past `maxLines` in this lifetime.
+    mutating func admitLog(inStep: Bool, maxLines: Int) -> LogAdmission {
+        if isUnwinding || (!inStep && replaying) || logLines > maxLines { return .drop }
+        logLines += 1
+        return logLines - 1 == maxLines ? .storeLimitNotice : .store
+    }
 }
