@@ -44,10 +44,12 @@ final class LaneConnection: Sendable {
     /// overlap (a lane commits one batch at a time).
     func withConnection<T: Sendable>(_ body: (PostgresConnection) async throws -> T) async throws -> T {
         let connection = try await open()
+        let timedOut = Atomic(false)
         let timer = SleepScheduler.shared.schedule(after: runTimeout) { [logger, runTimeout] in
             // Past the run limit the outcome is unknown; closing fails the statement in flight,
             // and the next commit connects again.
             logger.warning("a commit did not finish within \(runTimeout); closing its connection")
+            timedOut.store(true, ordering: .relaxed)
             connection.close().whenComplete { _ in }
         }
         defer { timer.cancel() }
@@ -55,6 +57,12 @@ final class LaneConnection: Sendable {
             return try await body(connection)
         } catch {
             if connection.isClosed || Self.isConnectionLost(error) { discard(connection) }
+            if timedOut.load(ordering: .relaxed) {
+                throw BrigadeError(
+                    .storageUnavailable,
+                    "PostgreSQL did not finish the request within \(runTimeout): whether it was written is unknown. Read it back before retrying; if this persists, check the database server.",
+                    retryAfter: PostgresFailure.retryAfter)
+            }
             throw error
         }
     }

@@ -41,12 +41,18 @@ enum PostgresFailure {
             // errors (58), and a transaction the server chose to abort (40: deadlock,
             // serialization): the request was sound, the database could not take it now.
             guard ["08", "53", "57", "58", "40"].contains(String(state.prefix(2))) else { return error }
+        } else if [.serverClosedConnection, .clientClosedConnection, .uncleanShutdown].contains(psql.code) {
+            // The connection went away while a request was on it: it may have committed just
+            // before. A client that retries must read back first (an engine's next claim does).
+            return BrigadeError(
+                .storageUnavailable,
+                "The connection to PostgreSQL was lost during the request (\(psql.code)): whether it was written is unknown. Read it back before retrying; if this persists, check that the database server is up and reachable.",
+                retryAfter: retryAfter)
         } else {
-            let connectionCodes: [PSQLError.Code] = [
-                .connectionError, .serverClosedConnection, .clientClosedConnection, .uncleanShutdown, .poolClosed,
-            ]
-            guard connectionCodes.contains(psql.code) else { return error }
+            guard [.connectionError, .poolClosed].contains(psql.code) else { return error }
         }
+        // The server refused the request (its transaction did not commit), or no connection was
+        // made.
         let detail = psql.code == .server ? "SQLSTATE \(state)" : "\(psql.code)"
         return BrigadeError(
             .storageUnavailable,

@@ -1,5 +1,5 @@
 @_spi(Stores) import Brigade
-import BrigadePostgres
+@testable import BrigadePostgres
 import BrigadeTesting
 import Foundation
 import Testing
@@ -87,6 +87,45 @@ import Testing
             }
         }
         #expect(try await store.instance(InstanceKey(tenant: "t", workflow: "w", id: "while-stopped")) == nil)
+        await store.close()
+    }
+
+    /// The server dying while a lane's transaction is on the wire: the outcome is unknown (it may
+    /// have committed just before), and the error says so, so that a client reads back before it
+    /// retries; the lane connects again once the server is back.
+    @Test func aConnectionLostMidRequestSaysTheOutcomeIsUnknown() async throws {
+        let server = try PostgresTestServer.startPrivate()
+        defer { try? server.stop() }
+        let store = try PostgresStore(url: try server.newDatabase(), writerLanes: 1, leaseTimeout: .seconds(1))
+        try await store.migrate()
+        let logger = store.logger
+        let started = AsyncStream<Void>.makeStream()
+        let request = Task {
+            try await store.lanes[0].submit { connection in
+                started.continuation.yield()
+                _ = try await connection.query("SELECT pg_sleep(30)", logger: logger).collect()
+                return 1
+            }
+        }
+        for await _ in started.stream { break }
+        try await Task.sleep(for: .milliseconds(200))
+        try server.stop()
+        do {
+            _ = try await request.value
+            Issue.record("the request succeeded with its server gone")
+        } catch let error as BrigadeError {
+            #expect(error.code == .storageUnavailable && error.retryAfter != nil, "\(error)")
+            #expect(error.message.contains("unknown"), "\(error.message)")
+        }
+        try server.start()
+        try await eventually("the lane to write again", timeout: .seconds(30)) {
+            do {
+                try await Self.create(store, "after")
+                return true
+            } catch let error as BrigadeError where error.isStorageFailure {
+                return false
+            }
+        }
         await store.close()
     }
 }
