@@ -6,12 +6,13 @@ import NIOCore
 /// client's cost per statement on a small machine).
 ///
 /// The work it runs is small (binding parameters, deciding a claim); nothing on it blocks.
-final class EventLoopTaskExecutor: TaskExecutor, Sendable {
-    let eventLoop: any EventLoop
+/// Open to the benchmarks (`@_spi(Benchmarks)`), whose floor measurements run as a lane does.
+@_spi(Benchmarks) public final class EventLoopTaskExecutor: TaskExecutor, Sendable {
+    public let eventLoop: any EventLoop
 
-    init(_ eventLoop: any EventLoop) { self.eventLoop = eventLoop }
+    public init(_ eventLoop: any EventLoop) { self.eventLoop = eventLoop }
 
-    func enqueue(_ job: consuming ExecutorJob) {
+    public func enqueue(_ job: consuming ExecutorJob) {
         let job = UnownedJob(job)
         let executor = asUnownedTaskExecutor()
         eventLoop.execute { job.runSynchronously(on: executor) }

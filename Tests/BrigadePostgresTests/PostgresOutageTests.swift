@@ -14,6 +14,19 @@ import Testing
             skipExisting: false, maxQueued: .max)
     }
 
+    /// Waits until `store` writes again (an instance "after"), its storage failures meanwhile
+    /// being what it answers while the server comes back.
+    static func writesAgain(_ store: PostgresStore, within timeout: Duration = .seconds(30)) async throws {
+        try await eventually("the store to write again", timeout: timeout) {
+            do {
+                try await create(store, "after")
+                return true
+            } catch let error as BrigadeError where error.isStorageFailure {
+                return false
+            }
+        }
+    }
+
     @Test func aStoppedServerIsTheStoresFailureAndTheStoreRecovers() async throws {
         let server = try PostgresTestServer.startPrivate()
         defer { try? server.stop() }
@@ -42,14 +55,7 @@ import Testing
 
         try server.start()
         // The pool reconnects on its own (after its back-off): no new store, no restart.
-        try await eventually("the store to write again", timeout: .seconds(60)) {
-            do {
-                try await Self.create(store, "after")
-                return true
-            } catch let error as BrigadeError where error.isStorageFailure {
-                return false
-            }
-        }
+        try await Self.writesAgain(store, within: .seconds(60))
         #expect(try await store.instance(InstanceKey(tenant: "t", workflow: "w", id: "before")) != nil, "nothing committed was lost")
         #expect(try await store.instance(InstanceKey(tenant: "t", workflow: "w", id: "during-0")) == nil, "nothing refused was written")
         await store.close()
@@ -78,14 +84,7 @@ import Testing
         let waited = ContinuousClock.now - start
         #expect(kill(postmaster, SIGCONT) == 0)
         #expect(waited < .seconds(10), "the connect gave up after \(waited), not within the 1 s timeout")
-        try await eventually("the lane to connect and write again", timeout: .seconds(30)) {
-            do {
-                try await Self.create(store, "after")
-                return true
-            } catch let error as BrigadeError where error.isStorageFailure {
-                return false
-            }
-        }
+        try await Self.writesAgain(store)
         #expect(try await store.instance(InstanceKey(tenant: "t", workflow: "w", id: "while-stopped")) == nil)
         await store.close()
     }
@@ -118,14 +117,7 @@ import Testing
             #expect(error.message.contains("unknown"), "\(error.message)")
         }
         try server.start()
-        try await eventually("the lane to write again", timeout: .seconds(30)) {
-            do {
-                try await Self.create(store, "after")
-                return true
-            } catch let error as BrigadeError where error.isStorageFailure {
-                return false
-            }
-        }
+        try await Self.writesAgain(store)
         await store.close()
     }
 }

@@ -1,4 +1,4 @@
-import BrigadePostgres
+@_spi(Benchmarks) import BrigadePostgres
 import Foundation
 import Logging
 import NIOCore
@@ -66,7 +66,7 @@ extension BenchCommand {
             SELECT 'default', 'bench', 'i-' || g, 'running', '{}'::bytea, 0, 0, 0, 0, 1 FROM generate_series(1, 10000) g
             """, logger: logger)
         // On the connection's event loop, as a writer lane runs: each answer resumes the loop there.
-        let samples = try await withTaskExecutorPreference(FloorExecutor(eventLoop)) {
+        let samples = try await withTaskExecutorPreference(EventLoopTaskExecutor(eventLoop)) {
             var samples: [Double] = []
             samples.reserveCapacity(n)
             for index in 0..<(n + 100) {
@@ -82,16 +82,5 @@ extension BenchCommand {
             "p99_ms": ProcessMetrics.round3(ProcessMetrics.percentile(samples, 99)),
             "mean_ms": ProcessMetrics.round3(samples.reduce(0, +) / Double(samples.count)),
         ]
-    }
-
-    /// An event loop as a task executor (the store's own is internal to it).
-    final class FloorExecutor: TaskExecutor, Sendable {
-        let eventLoop: any EventLoop
-        init(_ eventLoop: any EventLoop) { self.eventLoop = eventLoop }
-        func enqueue(_ job: consuming ExecutorJob) {
-            let job = UnownedJob(job)
-            let executor = asUnownedTaskExecutor()
-            eventLoop.execute { job.runSynchronously(on: executor) }
-        }
     }
 }
