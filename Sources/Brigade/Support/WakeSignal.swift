@@ -46,24 +46,24 @@ final class WakeSignal: Sendable {
 
     /// Waits for a signal or until `deadline` on `clock`, whichever comes first; true when the
     /// signal came first (or the task was cancelled), false when the deadline did.
+    ///
+    /// The deadline is a timer that signals (``WorkflowClock/schedule(at:_:)``), not a task
+    /// racing the wait: a loop that waits once per event (a SousChef's) makes no task for it.
+    /// A timer that fires just after a real signal leaves one spurious wake for the next wait,
+    /// which a level-triggered loop re-checks anyway.
     @discardableResult
     func wait(until deadline: Date?, clock: any WorkflowClock) async -> Bool {
         guard let deadline else {
             await wait()
             return true
         }
-        return await withTaskGroup(of: Bool.self) { group in
-            group.addTask {
-                await self.wait()
-                return true
-            }
-            group.addTask {
-                try? await clock.sleep(until: deadline)
-                return false
-            }
-            let first = await group.next() ?? true
-            group.cancelAll()
-            return first
+        let deadlinePassed = Atomic(false)
+        let timer = clock.schedule(at: deadline) {
+            deadlinePassed.store(true, ordering: .relaxed)
+            self.signal()
         }
+        await wait()
+        timer.cancel()
+        return !deadlinePassed.load(ordering: .relaxed)
     }
 }
