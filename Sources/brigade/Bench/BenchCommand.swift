@@ -228,7 +228,7 @@ struct BenchCommand: AsyncParsableCommand {
             sqlite != nil
             ? "SQLite WAL, synchronous=FULL"
             : "PostgreSQL (the harness's server settings; synchronous_commit as set there), the store's defaults "
-                + "(\(postgres?.writerLanes ?? 0) writer lanes, a pool of 12 connections), \(stats.conflicts) batches run again after a deadlock"
+                + "(\(postgres?.writerLanes ?? 0) writer lanes on a connection each, a pool of 12 connections for reads), \(stats.conflicts) batches run again after a deadlock"
         setup["brigade"] =
             "embedded in the driver process (the driver is the engine process); \(storeSetup), group commit "
             + "(\(stats.batches) commits for \(stats.items) writes); debug logging off"
