@@ -34,9 +34,9 @@ extension PostgresClient {
                 outcome.settle(.failure(error))
             }
         }
-        let timer = Task {
-            try? await Task.sleep(for: timeout)
-            if Task.isCancelled { return }
+        // The limits are timers, not a task sleeping beside every call (a read's cost was
+        // mostly the tasks and the thread switches around it).
+        let timer = SleepScheduler.shared.schedule(after: timeout) {
             if lease.abandonIfWaiting() {
                 call.cancel()
                 outcome.settle(
@@ -45,11 +45,11 @@ extension PostgresClient {
                             .storageUnavailable,
                             "PostgreSQL did not answer within \(timeout): nothing of this request was written. Try again shortly; if it persists, check that the database server is up and reachable.",
                             retryAfter: PostgresFailure.retryAfter)))
-                return
             }
-            try? await Task.sleep(for: runTimeout)
-            if Task.isCancelled { return }
-            try? await lease.connection?.close()
+        }
+        let runTimer = SleepScheduler.shared.schedule(after: timeout + runTimeout) {
+            guard let connection = lease.connection else { return }
+            connection.close().whenComplete { _ in }
             outcome.settle(
                 .failure(
                     BrigadeError(
@@ -57,7 +57,10 @@ extension PostgresClient {
                         "PostgreSQL did not finish the request within \(runTimeout + timeout): whether it was written is unknown. Read it back before retrying; if this persists, check the database server.",
                         retryAfter: PostgresFailure.retryAfter)))
         }
-        defer { timer.cancel() }
+        defer {
+            timer.cancel()
+            runTimer.cancel()
+        }
         return try await withTaskCancellationHandler {
             try await outcome.wait().get()
         } onCancel: {
