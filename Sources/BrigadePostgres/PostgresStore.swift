@@ -132,7 +132,11 @@ public final class PostgresStore: WorkflowStore {
     func read<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection, Logger) async throws -> T) async throws -> T {
         let logger = self.logger
         do {
-            return try await client.withConnection(leaseTimeout: leaseTimeout) { connection in try await body(connection, logger) }
+            return try await client.withConnection(leaseTimeout: leaseTimeout) { connection in
+                // On the connection's event loop, as a writer lane runs: each answer resumes the
+                // read on the thread that received it.
+                try await withTaskExecutorPreference(EventLoopTaskExecutor(connection.eventLoop)) { try await body(connection, logger) }
+            }
         } catch {
             throw PostgresFailure.mapped(error)
         }
@@ -196,13 +200,10 @@ public final class PostgresStore: WorkflowStore {
     // MARK: Reads
 
     @_spi(Stores) public func instance(_ key: InstanceKey) async throws -> InstanceRow? {
-        try await read { client, logger in
-            try await client.query(
-                """
-                SELECT \(unescaped: Self.instanceColumns) FROM instances
-                WHERE tenant = \(key.tenant) AND workflow = \(key.workflow) AND id = \(key.id)
-                """, logger: logger
-            ).collect().first.map(Self.instanceRow)
+        try await read { connection, logger in
+            var found: InstanceRow?
+            for try await row in try await connection.execute(InstanceByKeyStatement(key: key), logger: logger) { found = row }
+            return found
         }
     }
 
