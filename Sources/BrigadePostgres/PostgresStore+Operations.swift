@@ -15,7 +15,7 @@ extension PostgresStore {
             WHERE tenant = \(key.tenant) AND workflow = \(key.workflow) AND id = \(key.id) FOR UPDATE
             """, logger: logger
         ).collect()
-        guard let row = rows.first else { throw InstanceTransition.notFound(key) }
+        guard let row = rows.first else { throw BrigadeError.instanceNotFound(key) }
         return try instanceRow(row)
     }
 

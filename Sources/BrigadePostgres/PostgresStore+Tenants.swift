@@ -13,7 +13,7 @@ extension PostgresStore: TenantStore {
             ).collect()
         }
         if created.isEmpty {
-            throw BrigadeError(.tenantAlreadyExists, "A tenant \"\(tenant.id)\" exists already; pick another id or rotate its token.")
+            throw BrigadeError.tenantAlreadyExists(tenant.id)
         }
     }
 
@@ -42,7 +42,7 @@ extension PostgresStore: TenantStore {
             ).collect()
         }
         if rotated.isEmpty {
-            throw BrigadeError(.tenantNotFound, "No tenant \"\(tenant)\"; `brigade tenants list` shows the ones there are.")
+            throw BrigadeError.tenantNotFound(tenant)
         }
     }
 

@@ -178,7 +178,7 @@ public final class PostgresStore: WorkflowStore {
                         result.append(nil)
                         continue
                     }
-                    throw InstanceTransition.alreadyExists(key)
+                    throw BrigadeError.instanceAlreadyExists(key)
                 }
                 result.append(seq)
             }

@@ -6,7 +6,7 @@ import GRDB
 /// file only reads the row and applies the ``InstanceChange`` decided on it.
 extension SQLiteStore {
     private static func requireInstance(_ key: InstanceKey, _ db: Database) throws -> InstanceRow {
-        guard let row = try fetchInstance(key, db) else { throw InstanceTransition.notFound(key) }
+        guard let row = try fetchInstance(key, db) else { throw BrigadeError.instanceNotFound(key) }
         return row
     }
 

@@ -6,7 +6,7 @@ extension SQLiteStore: TenantStore {
     public func createTenant(_ tenant: TenantRecord) async throws {
         try await pool.write { db in
             if try Bool.fetchOne(db, sql: "SELECT 1 FROM tenants WHERE id = ?", arguments: [tenant.id]) == true {
-                throw BrigadeError(.tenantAlreadyExists, "A tenant \"\(tenant.id)\" exists already; pick another id or rotate its token.")
+                throw BrigadeError.tenantAlreadyExists(tenant.id)
             }
             try db.execute(
                 sql: "INSERT INTO tenants (id, token_hash, created_at, token_rotated_at) VALUES (?, ?, ?, ?)",
@@ -38,7 +38,7 @@ extension SQLiteStore: TenantStore {
             try db.execute(
                 sql: "UPDATE tenants SET token_hash = ?, token_rotated_at = ? WHERE id = ?", arguments: [tokenHash, now, tenant])
             if db.changesCount == 0 {
-                throw BrigadeError(.tenantNotFound, "No tenant \"\(tenant)\"; `brigade tenants list` shows the ones there are.")
+                throw BrigadeError.tenantNotFound(tenant)
             }
         }
     }

@@ -121,7 +121,7 @@ public final class SQLiteStore: WorkflowStore {
                         result.append(nil)
                         continue
                     }
-                    throw InstanceTransition.alreadyExists(key)
+                    throw BrigadeError.instanceAlreadyExists(key)
                 }
                 let seq = db.lastInsertedRowID
                 try HistoryEntry(.workflowQueued, at: now).append(instanceSeq: seq, in: db)

@@ -28,7 +28,7 @@ extension BrigadeServer {
             let token = TenantToken.generate()
             try await tenants.rotateToken(tenant: id, tokenHash: TenantToken.hash(token), now: Date().millisecondsSince1970)
             guard let record = try await tenants.tenant(id: id) else {
-                throw BrigadeError(.tenantNotFound, "No tenant \"\(id.prefix(80))\".")
+                throw BrigadeError.tenantNotFound(id)
             }
             return Self.envelope(Self.tenantItem(record).merging(["token": .string(token)]))
         }

@@ -106,7 +106,8 @@ extension BrigadeServer {
                 if wasDeleted {
                     deleted.append(.object(["id": .string(id)]))
                 } else {
-                    errors.append(.object(["id": .string(id), "code": .number(10_400), "message": .string(APIError.render(.instanceNotFound, id))]))
+                    let missing = BrigadeError.instanceNotFound(InstanceKey(tenant: tenant, workflow: workflow, id: id))
+                    errors.append(.object(["id": .string(id), "code": .number(10_400), "message": .string(APIError.render(missing.code, missing.message))]))
                 }
             }
             return Self.envelope(.object(["deleted": .array(deleted), "errors": .array(errors)]))

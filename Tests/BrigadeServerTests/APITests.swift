@@ -278,6 +278,9 @@ import Testing
             #expect(deleted.body["result"]?["deleted"] == .array([.object(["id": "d0"]), .object(["id": "d1"]), .object(["id": "d0"])]))
             #expect(deleted.body["result"]?["errors"]?[0]?["id"] == .string("missing"))
             #expect(deleted.body["result"]?["errors"]?[0]?["code"]?.number == 10_400)
+            #expect(
+                deleted.body["result"]?["errors"]?[0]?["message"]?.string == "(instance.not_found) No instance \"missing\" in workflow \"napper\".",
+                "the same words as any other instance not found")
             #expect(deleted.body["result"]?["errors"]?.array?.count == 1)
             let all = try await api.call(.put, "\(base)/napper/instances/terminate")
             #expect(all.body["result"]?["status"] == .string("ok"))

@@ -60,7 +60,7 @@ extension BrigadeRuntime {
             return WorkflowDefinition(tenant: tenant, name: name, className: name, createdAt: madeAt, modifiedAt: madeAt)
         }
         guard let found else {
-            throw BrigadeError(.workflowNotRegistered, "No workflow named \"\(name)\"; GET …/workflows lists them.")
+            throw BrigadeError.workflowNotFound(name)
         }
         return found
     }
@@ -136,7 +136,7 @@ extension BrigadeRuntime {
                 "\"\(name)\" is a workflow of the hosting program, there for every account; delete its instances instead (…/instances/batch/delete).")
         }
         guard definition != nil else {
-            throw BrigadeError(.workflowNotRegistered, "No workflow named \"\(name)\"; GET …/workflows lists them.")
+            throw BrigadeError.workflowNotFound(name)
         }
         // Delete the instances first: if this stops half way, the definition is still there
         // and a second DELETE finishes the job.

@@ -87,7 +87,7 @@ extension BrigadeRuntime {
             // Within one batch the first occurrence of an id wins, as with ids already stored.
             if !seen.insert(id).inserted {
                 if skipExisting { continue }
-                throw InstanceTransition.alreadyExists(InstanceKey(tenant: tenant, workflow: workflow, id: id))
+                throw BrigadeError.instanceAlreadyExists(InstanceKey(tenant: tenant, workflow: workflow, id: id))
             }
             if let envelopePrefix {
                 var wrapped = envelopePrefix
@@ -121,7 +121,7 @@ extension BrigadeRuntime {
     /// The stored row of an instance; throws `instance.not_found`.
     public func instanceRow(_ key: InstanceKey) async throws -> InstanceRow {
         try await ready()
-        guard let row = try await store.instance(key) else { throw notFound(key) }
+        guard let row = try await store.instance(key) else { throw BrigadeError.instanceNotFound(key) }
         return row
     }
 
@@ -292,11 +292,6 @@ extension BrigadeRuntime {
         var counts = try await store.instanceCountsByStatus()
         for status in InstanceStatus.allCases where counts[status] == nil { counts[status] = 0 }
         return counts
-    }
-
-    func notFound(_ key: InstanceKey) -> BrigadeError {
-        BrigadeError(
-            .instanceNotFound, "No instance \"\(key.id)\" in workflow \"\(key.workflow)\".", instanceId: key.id)
     }
 }
 

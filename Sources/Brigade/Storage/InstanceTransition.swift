@@ -164,20 +164,6 @@ import Foundation
         }
     }
 
-    /// The error for an instance that is not there.
-    public static func notFound(_ key: InstanceKey) -> BrigadeError {
-        BrigadeError(.instanceNotFound, "No instance \"\(key.id)\" in workflow \"\(key.workflow)\".", instanceId: key.id)
-    }
-
-    /// The error for a creation whose id is taken.
-    public static func alreadyExists(_ key: InstanceKey) -> BrigadeError {
-        BrigadeError(
-            .instanceAlreadyExists,
-            "Instance already exists: \"\(key.id)\" is taken until its retention ends. Use another id, or restart the existing instance.",
-            instanceId: key.id
-        )
-    }
-
     private static func adding(_ a: Int64, _ b: Int64) -> Int64 {
         let (sum, overflow) = a.addingReportingOverflow(b)
         return overflow ? (b < 0 ? .min : .max) : sum

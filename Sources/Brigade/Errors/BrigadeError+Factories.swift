@@ -1,0 +1,32 @@
+/// The errors several places raise, each written once: a throw site names what is missing or
+/// taken, the factory says it in Brigade's words (as postgres-nio's `PSQLError` factories do).
+extension BrigadeError {
+    /// No instance `key` (or not one the caller may see: another tenant's ids answer the same).
+    public static func instanceNotFound(_ key: InstanceKey) -> BrigadeError {
+        BrigadeError(.instanceNotFound, "No instance \"\(key.id)\" in workflow \"\(key.workflow)\".", instanceId: key.id)
+    }
+
+    /// A creation whose id is taken until the instance's retention ends.
+    public static func instanceAlreadyExists(_ key: InstanceKey) -> BrigadeError {
+        BrigadeError(
+            .instanceAlreadyExists,
+            "Instance already exists: \"\(key.id)\" is taken until its retention ends. Use another id, or restart the existing instance.",
+            instanceId: key.id
+        )
+    }
+
+    /// No workflow definition named `name` for the tenant.
+    public static func workflowNotFound(_ name: String) -> BrigadeError {
+        BrigadeError(.workflowNotRegistered, "No workflow named \"\(name.cut(toUTF8Bytes: 200))\"; GET …/workflows lists them.")
+    }
+
+    /// No tenant `id`.
+    public static func tenantNotFound(_ id: String) -> BrigadeError {
+        BrigadeError(.tenantNotFound, "No tenant \"\(id.cut(toUTF8Bytes: 80))\"; `brigade tenants list` shows the ones there are.")
+    }
+
+    /// A tenant created with an id that is taken.
+    public static func tenantAlreadyExists(_ id: String) -> BrigadeError {
+        BrigadeError(.tenantAlreadyExists, "A tenant \"\(id.cut(toUTF8Bytes: 80))\" exists already; pick another id or rotate its token.")
+    }
+}
