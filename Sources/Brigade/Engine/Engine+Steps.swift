@@ -85,34 +85,20 @@ extension Engine {
             id = parkedID
             if quiescent { monitorSignal.signal() }
         }
-        let clock = self.clock
+        // The deadline is a timer on the clock, not a task racing the ticket: a parked branch
+        // (every sleep and wait, every hibernating instance's last moment) costs no task for it.
+        let timer = clock.schedule(at: Date(millisecondsSince1970: deadline)) {
+            self.state.withLock { state in
+                if ticket.settle(.success(.deadline)) { state.wake(id) }
+            }
+        }
         let result: Result<WakeReason, any Error>
         do {
-            let reason = try await withThrowingTaskGroup(of: WakeReason?.self) { group in
-                group.addTask {
-                    do {
-                        try await clock.sleep(until: Date(millisecondsSince1970: deadline))
-                    } catch {
-                        return nil
-                    }
-                    self.state.withLock { state in
-                        if ticket.settle(.success(.deadline)) { state.wake(id) }
-                    }
-                    return nil
-                }
-                group.addTask { try await ticket.outcome() }
-                while let next = try await group.next() {
-                    if let reason = next {
-                        group.cancelAll()
-                        return reason
-                    }
-                }
-                throw CancellationError()
-            }
-            result = .success(reason)
+            result = .success(try await ticket.outcome())
         } catch {
             result = .failure(error)
         }
+        timer.cancel()
         // Woken by an event or the deadline: already counted busy by `wake`. Woken otherwise
         // (cancellation, unwinding): counted here.
         _ = state.withLock { state in state.wake(id) }
