@@ -8,10 +8,10 @@ enum HostRequest: Sendable {
         case text(String)
     }
 
-    // `occurrence`: reserved when the code made the call (see `WorkflowStep.reserveOccurrence`).
-    case step(name: String, occurrence: Int, config: String?, promise: Int)
-    case sleep(name: String, occurrence: Int, duration: DurationArgument, promise: Int)
-    case sleepUntil(name: String, occurrence: Int, milliseconds: Double, promise: Int)
-    case waitForEvent(name: String, occurrence: Int, type: String, timeout: DurationArgument?, promise: Int)
+    // `count`: reserved when the code made the call (see `WorkflowStep.reserveCount`).
+    case step(name: String, count: Int, config: String?, promise: Int)
+    case sleep(name: String, count: Int, duration: DurationArgument, promise: Int)
+    case sleepUntil(name: String, count: Int, milliseconds: Double, promise: Int)
+    case waitForEvent(name: String, count: Int, type: String, timeout: DurationArgument?, promise: Int)
     case log(level: LogLevel, message: String, context: StepContext?)
 }

@@ -17,7 +17,7 @@ extension JSRunner {
             guard let runner = binding.runner, let invocation = runner.current, arguments.count >= 2 else { return nil }
             // A line outside a step written while the engine is still replaying repeats one an
             // earlier lifetime stored. Judged now, when the engine has seen exactly the step
-            // calls made before the line (each reserves its occurrence as it is made): the
+            // calls made before the line (each reserves its count as it is made): the
             // request reaches the engine after the calls that follow it, which can have ended
             // the replay by then (the line was stored twice).
             if runner.currentStep == nil, invocation.step.isReplaying { return nil }
@@ -41,32 +41,32 @@ extension JSRunner {
             guard let runner = binding.runner, arguments.count >= 4 else { throw HostFunction.Failure(message: "stepDo: bad arguments") }
             let name = JS.text(arguments[1], in: context)
             return runner.request(arguments[0], in: context, journal: (.do, name), function: JSValueToObject(context, arguments[3], nil)) {
-                promise, occurrence in
+                promise, count in
                 .step(
-                    name: name, occurrence: occurrence, config: JSValueIsNull(context, arguments[2]) ? nil : JS.text(arguments[2], in: context),
+                    name: name, count: count, config: JSValueIsNull(context, arguments[2]) ? nil : JS.text(arguments[2], in: context),
                     promise: promise)
             }
         }
         define("sleep") { [binding] context, arguments in
             guard let runner = binding.runner, arguments.count >= 3 else { throw HostFunction.Failure(message: "sleep: bad arguments") }
             let name = JS.text(arguments[1], in: context)
-            return runner.request(arguments[0], in: context, journal: (.sleep, name)) { promise, occurrence in
-                .sleep(name: name, occurrence: occurrence, duration: Self.duration(arguments[2], in: context), promise: promise)
+            return runner.request(arguments[0], in: context, journal: (.sleep, name)) { promise, count in
+                .sleep(name: name, count: count, duration: Self.duration(arguments[2], in: context), promise: promise)
             }
         }
         define("sleepUntil") { [binding] context, arguments in
             guard let runner = binding.runner, arguments.count >= 3 else { throw HostFunction.Failure(message: "sleepUntil: bad arguments") }
             let name = JS.text(arguments[1], in: context)
-            return runner.request(arguments[0], in: context, journal: (.sleep, name)) { promise, occurrence in
-                .sleepUntil(name: name, occurrence: occurrence, milliseconds: JSValueToNumber(context, arguments[2], nil), promise: promise)
+            return runner.request(arguments[0], in: context, journal: (.sleep, name)) { promise, count in
+                .sleepUntil(name: name, count: count, milliseconds: JSValueToNumber(context, arguments[2], nil), promise: promise)
             }
         }
         define("waitForEvent") { [binding] context, arguments in
             guard let runner = binding.runner, arguments.count >= 4 else { throw HostFunction.Failure(message: "waitForEvent: bad arguments") }
             let name = JS.text(arguments[1], in: context)
-            return runner.request(arguments[0], in: context, journal: (.waitForEvent, name)) { promise, occurrence in
+            return runner.request(arguments[0], in: context, journal: (.waitForEvent, name)) { promise, count in
                 .waitForEvent(
-                    name: name, occurrence: occurrence, type: JS.text(arguments[2], in: context),
+                    name: name, count: count, type: JS.text(arguments[2], in: context),
                     timeout: JSValueIsNull(context, arguments[3]) ? nil : Self.duration(arguments[3], in: context), promise: promise)
             }
         }
@@ -111,7 +111,7 @@ extension JSRunner {
     /// this one entry into the VM; otherwise a promise, and the request that will settle it.
     func request(
         _ id: JSValueRef, in context: JSContextRef, journal: (kind: StepKind, name: String),
-        function: @autoclosure () -> JSObjectRef? = nil, _ make: (_ promise: Int, _ occurrence: Int) -> HostRequest
+        function: @autoclosure () -> JSObjectRef? = nil, _ make: (_ promise: Int, _ count: Int) -> HostRequest
     ) -> JSValueRef? {
         // An invocation that has ended (or another runner's id) gets a promise that never settles.
         guard let invocation = invocation(id, in: context), invocation.result == nil else {
@@ -146,10 +146,10 @@ extension JSRunner {
         invocation.pending[number] = pending
         invocation.opsInFlight += 1
         invocation.opsStarted += 1
-        // The occurrence is taken now, in the order the code made its calls: the requests are
+        // The count is taken now, in the order the code made its calls: the requests are
         // performed side by side, and two calls of one name must not swap places between the
         // first lifetime and a replay (which the journal answers in call order).
-        let request = make(number, invocation.step.reserveOccurrence(of: journal.name))
+        let request = make(number, invocation.step.reserveCount(of: journal.name))
         handOff { invocation.requests.yield(request) }
         return promise
     }

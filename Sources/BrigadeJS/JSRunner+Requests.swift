@@ -20,10 +20,10 @@ extension JSRunner {
                 // host function).
                 await step.log(message, level: level, in: context)
 
-            case .step(let name, let occurrence, let configText, let promise):
+            case .step(let name, let count, let configText, let promise):
                 let config = try configText.map { try Self.stepConfig($0, step: name) }
                 do {
-                    let data = try await step.doJSON(name, config, occurrence: occurrence) { context in
+                    let data = try await step.doJSON(name, config, count: count) { context in
                         try await self.callFunction(invocation, promise: promise, context: context)
                     }
                     queue.async { self.resolve(invocation, promise: promise, json: data) }
@@ -35,22 +35,22 @@ extension JSRunner {
                     }
                 }
 
-            case .sleep(let name, let occurrence, let duration, let promise):
+            case .sleep(let name, let count, let duration, let promise):
                 let length = try Self.duration(duration, what: "the duration of step.sleep(\"\(name)\")")
-                try await step.sleep(name, for: length, until: nil, occurrence: occurrence)
+                try await step.sleep(name, for: length, until: nil, count: count)
                 queue.async { self.resolve(invocation, promise: promise, json: nil) }
 
-            case .sleepUntil(let name, let occurrence, let milliseconds, let promise):
+            case .sleepUntil(let name, let count, let milliseconds, let promise):
                 guard milliseconds.isFinite else {
                     throw BrigadeError(.invalidDuration, "step.sleepUntil(\"\(name)\") needs a Date, a timestamp in milliseconds or an ISO 8601 string.")
                 }
-                try await step.sleep(name, for: nil, until: Date(timeIntervalSince1970: milliseconds / 1_000), occurrence: occurrence)
+                try await step.sleep(name, for: nil, until: Date(timeIntervalSince1970: milliseconds / 1_000), count: count)
                 queue.async { self.resolve(invocation, promise: promise, json: nil) }
 
-            case .waitForEvent(let name, let occurrence, let type, let timeout, let promise):
+            case .waitForEvent(let name, let count, let type, let timeout, let promise):
                 let limit = try timeout.map { try Self.duration($0, what: "the timeout of step.waitForEvent(\"\(name)\")") } ?? .hours(24)
                 do {
-                    let data = try await step.waitForEventJSON(name, type: type, timeout: limit, occurrence: occurrence)
+                    let data = try await step.waitForEventJSON(name, type: type, timeout: limit, count: count)
                     queue.async { self.resolve(invocation, promise: promise, json: data, event: true) }
                 } catch let timedOut as WaitForEventTimeoutError {
                     queue.async {

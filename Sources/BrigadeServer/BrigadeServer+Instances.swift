@@ -268,7 +268,7 @@ extension BrigadeServer {
         if let given = object["count"], given != .null {
             guard let number = given.wholeNumber(in: 1...Int(Int32.max)) else {
                 throw APIError.badRequest(
-                    .invalidRequestField, "from.count must be a whole number from 1 (the step's first occurrence); got \(given.jsonText(limit: 40)).")
+                    .invalidRequestField, "from.count must be a whole number from 1 (the first call of the step's name); got \(given.jsonText(limit: 40)).")
             }
             count = number
         }

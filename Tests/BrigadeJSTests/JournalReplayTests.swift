@@ -5,7 +5,7 @@ import Foundation
 import Testing
 
 /// A resumed instance's finished steps are answered from the journal inside the VM entry that
-/// reaches them: the same values, the same errors, the same occurrence counts as the engine's
+/// reaches them: the same values, the same errors, the same counts as the engine's
 /// normal replay, and no step function runs again.
 @Suite struct JournalReplayTests {
     static let source = """

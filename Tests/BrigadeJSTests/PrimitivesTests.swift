@@ -126,7 +126,7 @@ let everyPrimitiveSource = """
     }
 
     /// The step callback's argument is Cloudflare's WorkflowStepContext: `{step: {name, count},
-    /// attempt, config}`, the config resolved with its defaults, the count the occurrence of the
+    /// attempt, config}`, the config resolved with its defaults, the count the count of the
     /// name in the run.
     @Test func aStepsCallbackGetsCloudflaresStepContext() async throws {
         try await JSTest.run { test in

@@ -16,7 +16,7 @@ import Testing
     }
 
     static func admit(_ state: inout EngineState, _ kind: StepKind, _ name: String, maxSteps: Int = 10) -> EngineState.Admission {
-        state.admit(kind, name, occurrence: nil, maxSteps: maxSteps, instanceId: "i")
+        state.admit(kind, name, count: nil, maxSteps: maxSteps, instanceId: "i")
     }
 
     static func entered(_ admission: EngineState.Admission) -> StepEntry? {
@@ -40,7 +40,7 @@ import Testing
 
     @Test func aStepOfAnotherKindThanRecordedIsFatal() {
         var state = Self.state(steps: [InstanceTransitionTests.step("nap", position: 0, kind: .sleep)])
-        guard case .fatal(let error) = state.admit(.do, "nap", occurrence: nil, maxSteps: 10, instanceId: "i") else {
+        guard case .fatal(let error) = state.admit(.do, "nap", count: nil, maxSteps: 10, instanceId: "i") else {
             Issue.record("a step.do where step.sleep was recorded was admitted")
             return
         }
@@ -54,7 +54,7 @@ import Testing
             let admission = Self.admit(&state, kind, name, maxSteps: 100)
             #expect(Self.entered(admission) != nil, "\(name) was refused")
         }
-        guard case .fatal(let error) = state.admit(.do, "c", occurrence: nil, maxSteps: 100, instanceId: "i") else {
+        guard case .fatal(let error) = state.admit(.do, "c", count: nil, maxSteps: 100, instanceId: "i") else {
             Issue.record("a third step.do passed a limit of 2")
             return
         }
@@ -67,7 +67,7 @@ import Testing
         #expect(accepted && state.phase == .pausing)
         let again = state.requestPause()
         #expect(again, "asked again while pending: still accepted")
-        guard case .blocked(_, let blockedTicket) = state.admit(.do, "s", occurrence: nil, maxSteps: 10, instanceId: "i") else {
+        guard case .blocked(_, let blockedTicket) = state.admit(.do, "s", count: nil, maxSteps: 10, instanceId: "i") else {
             Issue.record("a step started while a pause was pending")
             return
         }
@@ -94,7 +94,7 @@ import Testing
         #expect(!paused)
         let delivery = state.receive(Self.event(1, "approval"))
         #expect(delivery == .refused)
-        if case .failed(let error) = state.admit(.do, "s", occurrence: nil, maxSteps: 10, instanceId: "i") {
+        if case .failed(let error) = state.admit(.do, "s", count: nil, maxSteps: 10, instanceId: "i") {
             #expect((error as? EngineUnwind)?.reason == .stop)
         } else {
             Issue.record("a step started on a stopping engine")
@@ -152,7 +152,7 @@ import Testing
         #expect(released.count == 1)
         _ = state.fail(BrigadeError(.stepLimitExceeded, "second"))
         #expect(state.fatal?.message == "first")
-        if case .failed(let error) = state.admit(.do, "s", occurrence: nil, maxSteps: 10, instanceId: "i") {
+        if case .failed(let error) = state.admit(.do, "s", count: nil, maxSteps: 10, instanceId: "i") {
             #expect((error as? BrigadeError)?.message == "first")
         } else {
             Issue.record("a step started after a fatal error")
@@ -238,7 +238,7 @@ import Testing
         #expect(answers == [.value(Data("42".utf8)), .failed(name: "TypeError", message: "boom", nonRetryable: true)])
         let before = state.activity
         let unfinished = state.answerFromJournal(.do, "fetch")
-        #expect(unfinished == nil && state.nextOccurrence(of: "fetch") == 3 && state.activity == before, "not counted: the slow path counts it")
+        #expect(unfinished == nil && state.nextCount(of: "fetch") == 3 && state.activity == before, "not counted: the slow path counts it")
         let otherKind = state.answerFromJournal(.sleep, "fetch")
         #expect(otherKind == nil, "the slow path reports the non-determinism")
         var paused = Self.state(steps: [done])
@@ -249,12 +249,12 @@ import Testing
 
     @Test func aReservedOccurrenceKeepsTheOrderTheCodeMadeTheCallsIn() throws {
         var state = Self.state(steps: [InstanceTransitionTests.step("old", position: 0)])
-        let first = state.reserveOccurrence("a")
-        let second = state.reserveOccurrence("a")
+        let first = state.reserveCount("a")
+        let second = state.reserveCount("a")
         #expect(first == 1 && second == 2)
         // Performed in the other order, each takes the place reserved for it.
-        let late = try #require(Self.entered(state.admit(.do, "a", occurrence: 2, maxSteps: 10, instanceId: "i")))
-        let early = try #require(Self.entered(state.admit(.do, "a", occurrence: 1, maxSteps: 10, instanceId: "i")))
+        let late = try #require(Self.entered(state.admit(.do, "a", count: 2, maxSteps: 10, instanceId: "i")))
+        let early = try #require(Self.entered(state.admit(.do, "a", count: 1, maxSteps: 10, instanceId: "i")))
         #expect(early.position == 1 && late.position == 2)
         let quiescent = [state.exitStep(), state.exitStep()]
         #expect(quiescent == [false, false], "nothing parked and no pause: nothing for the monitor")

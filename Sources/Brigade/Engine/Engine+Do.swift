@@ -6,10 +6,10 @@ extension Engine {
     func runDo(
         _ name: String,
         config requested: StepConfig?,
-        occurrence: Int? = nil,
+        count: Int? = nil,
         body: @escaping @Sendable (StepContext) async throws -> Data
     ) async throws -> Data {
-        let entry = try await enterStep(.do, name, occurrence: occurrence)
+        let entry = try await enterStep(.do, name, count: count)
         defer { exitStep() }
         let stepName = "\(name)-\(entry.identity.count)"
 

@@ -11,8 +11,8 @@ public enum JournaledOutcome: Sendable, Equatable {
 
 extension Engine {
     /// Answers a step call from the journal without suspending, when the step it reaches
-    /// finished in an earlier lifetime — the same occurrence count and non-determinism check as
-    /// ``enterStep(_:_:occurrence:)``, and the same answer as `runDo`/`runSleep`/`runWaitForEvent`
+    /// finished in an earlier lifetime — the same count and non-determinism check as
+    /// ``enterStep(_:_:count:)``, and the same answer as `runDo`/`runSleep`/`runWaitForEvent`
     /// (all four ask ``ReplayAnswer``), in one critical section.
     ///
     /// Returns nil, having changed nothing, whenever the slow path has more to say: the step has

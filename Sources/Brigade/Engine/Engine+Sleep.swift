@@ -2,8 +2,8 @@ import Foundation
 
 extension Engine {
     /// `step.sleep` / `step.sleepUntil`: stores the absolute wake-up time once, keyed by name and
-    /// occurrence, then waits for it (in memory or hibernated).
-    func runSleep(_ name: String, duration: Duration?, until date: Date?, occurrence: Int? = nil) async throws {
+    /// count, then waits for it (in memory or hibernated).
+    func runSleep(_ name: String, duration: Duration?, until date: Date?, count: Int? = nil) async throws {
         let now = clock.nowMilliseconds()
         let maxSleep = settings.maxSleep.wholeMilliseconds
         if let duration, duration < .zero || duration.wholeMilliseconds > maxSleep {
@@ -13,7 +13,7 @@ extension Engine {
                     "Sleep \"\(name)\" lasts \(duration); a sleep must be between 0 and \(settings.maxSleep) (365 days by default).",
                     instanceId: instanceId, stepName: name))
         }
-        let entry = try await enterStep(.sleep, name, occurrence: occurrence)
+        let entry = try await enterStep(.sleep, name, count: count)
         defer { exitStep() }
         let stepName = "\(name)-\(entry.identity.count)"
 

@@ -10,10 +10,10 @@ struct StepEntry: Sendable {
 }
 
 extension Engine {
-    /// Admits a step call: validates it, assigns its occurrence count (or takes the one the
-    /// caller reserved with ``reserveOccurrence(_:)``), detects non-determinism, and blocks it
+    /// Admits a step call: validates it, assigns its count (or takes the one the
+    /// caller reserved with ``reserveCount(_:)``), detects non-determinism, and blocks it
     /// while a pause is pending. Every successful call must be balanced by ``exitStep()``.
-    func enterStep(_ kind: StepKind, _ name: String, occurrence: Int? = nil) async throws -> StepEntry {
+    func enterStep(_ kind: StepKind, _ name: String, count: Int? = nil) async throws -> StepEntry {
         do {
             try Validation.stepName(name, settings: settings)
         } catch let error as BrigadeError {
@@ -21,7 +21,7 @@ extension Engine {
         }
         while true {
             let admission = state.withLock { state in
-                state.admit(kind, name, occurrence: occurrence, maxSteps: settings.maxStepsPerInstance, instanceId: instanceId)
+                state.admit(kind, name, count: count, maxSteps: settings.maxStepsPerInstance, instanceId: instanceId)
             }
             switch admission {
             case .entered(let entry):
@@ -45,16 +45,16 @@ extension Engine {
         }
     }
 
-    /// Takes the next occurrence of `name` now, for a step call that reaches the engine later:
+    /// Takes the next count of `name` now, for a step call that reaches the engine later:
     /// a sandbox's step calls are made in order but performed side by side, and two calls of one
     /// name must be told apart in the order the code made them, on every replay. The call has
     /// reached its step: a step no earlier lifetime finished ends the replay now, in the order
     /// of the code (see ``isReplaying``), and a new step takes its place in the listing now.
-    func reserveOccurrence(_ name: String) -> Int {
-        state.withLock { $0.reserveOccurrence(name) }
+    func reserveCount(_ name: String) -> Int {
+        state.withLock { $0.reserveCount(name) }
     }
 
-    /// Balances ``enterStep(_:_:occurrence:)``.
+    /// Balances ``enterStep(_:_:count:)``.
     func exitStep() {
         if state.withLock({ $0.exitStep() }) { monitorSignal.signal() }
     }

@@ -4,7 +4,7 @@ extension Engine {
     /// `step.waitForEvent`: delivers the oldest kept event of `type` (sent before the deadline), or
     /// parks until one arrives or the timeout passes. Returns the stored event (JSON
     /// `{type, payload, timestamp}`).
-    func runWaitForEvent(_ name: String, type: String, timeout: Duration, occurrence: Int? = nil) async throws -> Data {
+    func runWaitForEvent(_ name: String, type: String, timeout: Duration, count: Int? = nil) async throws -> Data {
         do {
             try Validation.eventType(type, settings: settings)
         } catch let error as BrigadeError {
@@ -17,7 +17,7 @@ extension Engine {
                     "waitForEvent \"\(name)\" has a timeout of \(timeout); it must be between 1 second and \(settings.maxSleep) (365 days by default).",
                     instanceId: instanceId, stepName: name))
         }
-        let entry = try await enterStep(.waitForEvent, name, occurrence: occurrence)
+        let entry = try await enterStep(.waitForEvent, name, count: count)
         defer { exitStep() }
         let stepName = "\(name)-\(entry.identity.count)"
         let timedOut = WaitForEventTimeoutError(stepName: name, count: entry.identity.count, eventType: type)

@@ -1,7 +1,7 @@
 /// The engine's decisions about step calls, as mutations of its state that say what the engine
 /// does next (outside the lock): admit a call, block it behind a pause, park a branch.
 extension EngineState {
-    /// What ``admit(_:_:occurrence:maxSteps:instanceId:)`` decided for a step call.
+    /// What ``admit(_:_:count:maxSteps:instanceId:)`` decided for a step call.
     enum Admission {
         /// Run (or answer from the record): the call is counted busy.
         case entered(StepEntry)
@@ -13,16 +13,16 @@ extension EngineState {
         case blocked(UInt64, ParkTicket)
     }
 
-    /// Admits a step call of `kind` named `name`: assigns its occurrence (or takes `occurrence`,
+    /// Admits a step call of `kind` named `name`: assigns its count (or takes `count`,
     /// reserved earlier), matches it against the record of an earlier lifetime, and counts it.
-    mutating func admit(_ kind: StepKind, _ name: String, occurrence: Int?, maxSteps: Int, instanceId: String) -> Admission {
+    mutating func admit(_ kind: StepKind, _ name: String, count reserved: Int?, maxSteps: Int, instanceId: String) -> Admission {
         if let fatal { return .failed(fatal) }
         if isUnwinding { return .failed(EngineUnwind(reason: unwindReason)) }
         if phase == .pausing || draining {
             let ticket = ParkTicket()
             return .blocked(addParked(Parked(ticket: ticket, deadline: nil, eventType: nil, short: false)), ticket)
         }
-        let count = occurrence ?? takeOccurrence(of: name)
+        let count = reserved ?? takeCount(of: name)
         let identity = StepIdentity(name: name, count: count)
         let record = records[identity]
         var position = record?.position ?? 0
@@ -102,7 +102,7 @@ extension EngineState {
         // `fatal == nil` would copy the error out to compare it.
         guard case .none = fatal, !isUnwinding, phase == .running, !draining else { return nil }
         // Counted only once the journal answers (below): otherwise the slow path counts it.
-        let count = nextOccurrence(of: name)
+        let count = nextCount(of: name)
         guard let record = records[StepIdentity(name: name, count: count)], record.kind == kind else { return nil }
         let outcome: JournaledOutcome
         switch ReplayAnswer(record, name: name) {
@@ -114,15 +114,15 @@ extension EngineState {
         case .resume:
             return nil
         }
-        counters[name] = count
+        counts[name] = count
         activity += 1
         return outcome
     }
 
-    /// Takes the next occurrence of `name` for a call that reaches the engine later (see
-    /// ``Engine/reserveOccurrence(_:)``), and, for a new step, its place in the listing now.
-    mutating func reserveOccurrence(_ name: String) -> Int {
-        let count = takeOccurrence(of: name)
+    /// Takes the next count of `name` for a call that reaches the engine later (see
+    /// ``Engine/reserveCount(_:)``), and, for a new step, its place in the listing now.
+    mutating func reserveCount(_ name: String) -> Int {
+        let count = takeCount(of: name)
         let identity = StepIdentity(name: name, count: count)
         if records[identity] == nil {
             reservedPositions[identity] = nextPosition
@@ -132,7 +132,7 @@ extension EngineState {
         return count
     }
 
-    /// A step call admitted by ``admit(_:_:occurrence:maxSteps:instanceId:)`` ended: true when
+    /// A step call admitted by ``admit(_:_:count:maxSteps:instanceId:)`` ended: true when
     /// the engine is now quiescent (wake the monitor).
     mutating func exitStep() -> Bool {
         busy -= 1

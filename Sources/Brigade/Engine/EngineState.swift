@@ -33,9 +33,9 @@ struct EngineState: Sendable {
     var phase: Phase = .claiming
     var epoch: Int64 = 0
     var records: [StepIdentity: StepRecord] = [:]
-    var counters: [String: Int] = [:]
+    var counts: [String: Int] = [:]
     var nextPosition = 0
-    /// Positions taken by ``Engine/reserveOccurrence(_:)`` for new steps not yet entered: a
+    /// Positions taken by ``Engine/reserveCount(_:)`` for new steps not yet entered: a
     /// sandbox's step calls are listed in the order the code made them, not the order the
     /// engine happens to perform them in.
     var reservedPositions: [StepIdentity: Int] = [:]
@@ -101,7 +101,7 @@ struct EngineState: Sendable {
         self.records = records
         // A replay counts every recorded step's name again, one at a time: sized for them now,
         // the table is not rebuilt as it grows.
-        counters.reserveCapacity(snapshot.steps.count)
+        counts.reserveCapacity(snapshot.steps.count)
         replaying = !records.isEmpty
         nextPosition = maxPosition + 1
         self.doSteps = doSteps
@@ -142,14 +142,14 @@ struct EngineState: Sendable {
         return first
     }
 
-    /// The occurrence the next call of `name` has (the 2 of `fetch-2`): one more than the calls of
+    /// The count the next call of `name` has (the 2 of `fetch-2`): one more than the calls of
     /// that name so far in this lifetime.
-    func nextOccurrence(of name: String) -> Int { (counters[name] ?? 0) + 1 }
+    func nextCount(of name: String) -> Int { (counts[name] ?? 0) + 1 }
 
-    /// Counts a call of `name` and returns its occurrence (see ``nextOccurrence(of:)``).
-    mutating func takeOccurrence(of name: String) -> Int {
-        let count = nextOccurrence(of: name)
-        counters[name] = count
+    /// Counts a call of `name` and returns its count (see ``nextCount(of:)``).
+    mutating func takeCount(of name: String) -> Int {
+        let count = nextCount(of: name)
+        counts[name] = count
         return count
     }
 

@@ -14,7 +14,7 @@ enum ReplayAnswer {
     /// Not finished (running, retrying, waiting): the step goes on where it stopped.
     case resume
 
-    /// The answer of `record`, the step `name` (without its occurrence suffix).
+    /// The answer of `record`, the step `name` (without its count suffix).
     init(_ record: StepRecord, name: String) {
         switch (record.kind, record.status) {
         case (.do, .complete), (.waitForEvent, .complete):

@@ -45,7 +45,7 @@ public struct BrigadeError: Error, Sendable, Hashable, CustomStringConvertible {
     public var message: String
     /// The instance concerned, when there is one.
     public var instanceId: String?
-    /// The step concerned, when there is one (with its `-N` occurrence suffix).
+    /// The step concerned, when there is one (with its `-N` count suffix).
     public var stepName: String?
     /// For `rate_limited`: how long to wait before trying again.
     public var retryAfter: Duration?

@@ -5,9 +5,9 @@
 /// again, and a `try/catch` around the step takes the same branch every time. Because a replay
 /// cannot rebuild the original error value, the first execution throws this stored form too.
 public struct StepFailedError: Error, Sendable, Hashable, CustomStringConvertible {
-    /// The step's name, without the occurrence suffix.
+    /// The step's name, without the count suffix.
     public var stepName: String
-    /// The occurrence of that name (1-based).
+    /// The count of that name (1-based).
     public var count: Int
     /// How many attempts ran.
     public var attempts: Int

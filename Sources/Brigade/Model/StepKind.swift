@@ -1,4 +1,4 @@
-/// The kind of a step. Part of a step's identity: (kind, name, occurrence of that name).
+/// The kind of a step. Part of a step's identity: (kind, name, count of that name).
 public enum StepKind: String, Codable, Sendable, CaseIterable {
     /// `step.do`
     case `do`

@@ -2,7 +2,7 @@ import Foundation
 
 /// The durable step API handed to ``Workflow/run(_:step:)``.
 ///
-/// Each call is a step identified by its kind, its name, and the occurrence of that name in the
+/// Each call is a step identified by its kind, its name, and the count of that name in the
 /// run (the second `step.do("fetch")` is `fetch-2`, with a record of its own). On replay a
 /// recorded step returns its stored outcome without running again. Steps may run in parallel with
 /// `async let` or task groups, as long as parallel steps have distinct names.
@@ -123,38 +123,38 @@ public struct WorkflowStep: Sendable {
     // MARK: For sandboxes
 
     /// `step.do` with the result as JSON bytes, for runners that speak JSON already (a
-    /// JavaScript sandbox): no decoding into Swift values and back. `occurrence`: the one
-    /// ``reserveOccurrence(of:)`` gave when the code made the call (nil: the next one now).
+    /// JavaScript sandbox): no decoding into Swift values and back. `count`: the one
+    /// ``reserveCount(of:)`` gave when the code made the call (nil: the next one now).
     @_spi(Sandbox)
     public func doJSON(
-        _ name: String, _ config: StepConfig?, occurrence: Int? = nil, _ body: @escaping @Sendable (StepContext) async throws -> Data
+        _ name: String, _ config: StepConfig?, count: Int? = nil, _ body: @escaping @Sendable (StepContext) async throws -> Data
     ) async throws -> Data {
-        try await engine.runDo(name, config: config, occurrence: occurrence, body: body)
+        try await engine.runDo(name, config: config, count: count, body: body)
     }
 
     /// `step.waitForEvent` returning the stored `{type, payload, timestamp}` as JSON bytes.
     @_spi(Sandbox)
-    public func waitForEventJSON(_ name: String, type: String, timeout: Duration, occurrence: Int? = nil) async throws -> Data {
-        try await engine.runWaitForEvent(name, type: type, timeout: timeout, occurrence: occurrence)
+    public func waitForEventJSON(_ name: String, type: String, timeout: Duration, count: Int? = nil) async throws -> Data {
+        try await engine.runWaitForEvent(name, type: type, timeout: timeout, count: count)
     }
 
-    /// `step.sleep` (a `duration`) or `step.sleepUntil` (a `date`) as the occurrence the code
-    /// reserved (see ``reserveOccurrence(of:)``).
+    /// `step.sleep` (a `duration`) or `step.sleepUntil` (a `date`) as the count the code
+    /// reserved (see ``reserveCount(of:)``).
     @_spi(Sandbox)
-    public func sleep(_ name: String, for duration: Duration?, until date: Date?, occurrence: Int?) async throws {
-        try await engine.runSleep(name, duration: duration, until: date, occurrence: occurrence)
+    public func sleep(_ name: String, for duration: Duration?, until date: Date?, count: Int?) async throws {
+        try await engine.runSleep(name, duration: duration, until: date, count: count)
     }
 
-    /// Takes the next occurrence of `name` (the 2 of `fetch-2`) for a step call made now and
+    /// Takes the next count of `name` (the 2 of `fetch-2`) for a step call made now and
     /// performed later. A runner whose step calls are made in order but reach the engine side by
     /// side — tenant JavaScript's `Promise.all([step.do("fetch", …), step.do("fetch", …)])` —
-    /// reserves each call's occurrence as it is made, so that two calls of one name are told
+    /// reserves each call's count as it is made, so that two calls of one name are told
     /// apart in the order the code made them, in the first lifetime and on every replay alike.
     /// A call that reaches a step no earlier lifetime finished ends the replay (``isReplaying``)
     /// then too.
     @_spi(Sandbox)
-    public func reserveOccurrence(of name: String) -> Int {
-        engine.reserveOccurrence(name)
+    public func reserveCount(of name: String) -> Int {
+        engine.reserveCount(name)
     }
 
     /// Whether `run` is still only re-reaching steps that finished in an earlier lifetime: a

@@ -190,7 +190,7 @@ struct InstancesCommand: AsyncParsableCommand {
         @Argument(help: "The workflow name.") var name: String
         @Argument(help: "The instance id, or latest.") var id: String
         @Option(name: .long, help: "Restart from this step (its name, without -N).") var fromStepName: String?
-        @Option(name: .long, help: "Which occurrence of that name (default 1).") var fromStepCount: Int = 1
+        @Option(name: .long, help: "Which call of that name, its count (default 1).") var fromStepCount: Int = 1
         @Option(name: .long, help: "The step's kind: do, sleep or waitForEvent.") var fromStepType: String = "do"
         @OptionGroup var options: ClientOptions
 
