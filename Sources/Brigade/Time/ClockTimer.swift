@@ -5,7 +5,7 @@ import Synchronization
 ///
 /// Cancelling is final and idempotent. An action that had already started when ``cancel()`` was
 /// called still finishes: a racer that uses a timer (a step's timeout) must settle its race in a
-/// way that ignores a late settlement, as ``OneShot`` does.
+/// way that ignores a late settlement, as `OneShot` does.
 public final class ClockTimer: Sendable {
     private struct State {
         var cancelled = false
