@@ -130,7 +130,7 @@ extension PostgresStore: LeaseStore {
     ) async throws -> Int {
         let logger = self.logger
         do {
-            return try await client.withConnection(leaseTimeout: leaseTimeout) { connection in try await connection.withTransaction(logger: logger) { connection -> Int in
+            return try await client.withConnection(leaseTimeout: leaseTimeout, runTimeout: runTimeout) { connection in try await connection.withTransaction(logger: logger) { connection -> Int in
                 // One decider per account at a time: the rows read below are the truth until commit.
                 // Rows read to their end: a row-returning statement's error arrives with its rows.
                 _ = try await connection.query(

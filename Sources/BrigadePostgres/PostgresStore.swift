@@ -23,6 +23,9 @@ public final class PostgresStore: WorkflowStore {
     private let running: Task<Void, Never>
     /// How long a call waits for a connection before it fails as `storage.unavailable`.
     let leaseTimeout: Duration
+    /// How long a call may run once it has its connection before it fails as
+    /// `storage.unavailable` (its outcome unknown) and the connection is closed.
+    let runTimeout: Duration
     /// The task holding the node lock's connection, when ``holdNodeLock(node:)`` took it.
     let nodeLockHolder = Mutex<Task<Void, Never>?>(nil)
 
@@ -38,23 +41,26 @@ public final class PostgresStore: WorkflowStore {
     ///     commit before being flushed on their own.
     ///   - leaseTimeout: how long a call waits for a connection (the server down or unreachable)
     ///     before it fails as `storage.unavailable`.
+    ///   - runTimeout: how long a call or a commit may run on its connection (a server that went
+    ///     silent) before it fails as `storage.unavailable`, saying its outcome is unknown.
     /// - Throws: `storage.invalid_url` for a URL that does not name a database.
     public convenience init(
         url: String, maxConnections: Int = 12, writerLanes: Int = 4, lazyFlushDelay: Duration = .milliseconds(5), leaseTimeout: Duration = .seconds(5),
-        logger: Logger = Logger(label: "brigade.postgres")
+        runTimeout: Duration = .seconds(30), logger: Logger = Logger(label: "brigade.postgres")
     ) throws {
         try self.init(
             location: PostgresLocation(url: url), maxConnections: maxConnections, writerLanes: writerLanes, lazyFlushDelay: lazyFlushDelay, leaseTimeout: leaseTimeout,
-            logger: logger)
+            runTimeout: runTimeout, logger: logger)
     }
 
     /// Connects to the database at `location`; see
-    /// ``init(url:maxConnections:writerLanes:lazyFlushDelay:leaseTimeout:logger:)``.
+    /// ``init(url:maxConnections:writerLanes:lazyFlushDelay:leaseTimeout:runTimeout:logger:)``.
     public init(
         location: PostgresLocation, maxConnections: Int = 12, writerLanes: Int = 4, lazyFlushDelay: Duration = .milliseconds(5), leaseTimeout: Duration = .seconds(5),
-        logger: Logger = Logger(label: "brigade.postgres")
+        runTimeout: Duration = .seconds(30), logger: Logger = Logger(label: "brigade.postgres")
     ) throws {
         self.leaseTimeout = leaseTimeout
+        self.runTimeout = runTimeout
         var configuration = location.configuration
         configuration.options.maximumConnections = max(2, maxConnections)
         configuration.options.minimumConnections = 0
@@ -72,7 +78,7 @@ public final class PostgresStore: WorkflowStore {
             PostgresCommitter(
                 connection: LaneConnection(
                     configuration: laneConfiguration, eventLoop: PostgresClient.defaultEventLoopGroup.next(), connectTimeout: leaseTimeout,
-                    runTimeout: .seconds(30), logger: poolLogger),
+                    runTimeout: runTimeout, logger: poolLogger),
                 lazyFlushDelay: lazyFlushDelay, logger: logger)
         }
         // Started at once, not when the scheduler gets to it: a lease taken before `run()` has
@@ -132,7 +138,7 @@ public final class PostgresStore: WorkflowStore {
     func read<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection, Logger) async throws -> T) async throws -> T {
         let logger = self.logger
         do {
-            return try await client.withConnection(leaseTimeout: leaseTimeout) { connection in
+            return try await client.withConnection(leaseTimeout: leaseTimeout, runTimeout: runTimeout) { connection in
                 // On the connection's event loop, as a writer lane runs: each answer resumes the
                 // read on the thread that received it.
                 try await withTaskExecutorPreference(EventLoopTaskExecutor(connection.eventLoop)) { try await body(connection, logger) }

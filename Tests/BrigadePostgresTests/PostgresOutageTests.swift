@@ -120,4 +120,31 @@ import Testing
         try await Self.writesAgain(store)
         await store.close()
     }
+
+    /// A request that runs past the run limit (here a statement that sleeps, standing for a
+    /// server gone silent): the lane's commit and a pooled read each fail within the limit, as the
+    /// store's failure saying the outcome is unknown, their connections are closed, and the store
+    /// goes on (the lane connects again).
+    @Test func aRequestPastItsRunLimitFailsSayingItsOutcomeIsUnknown() async throws {
+        let store = try PostgresStore(
+            url: try PostgresTestServer.shared().newDatabase(), writerLanes: 1, leaseTimeout: .seconds(1), runTimeout: .seconds(1))
+        try await store.migrate()
+        let logger = store.logger
+        for (what, call) in [
+            ("a lane's commit", { @Sendable in _ = try await store.lanes[0].submit { try await $0.query("SELECT pg_sleep(20)", logger: logger).collect() } }),
+            ("a pooled read", { @Sendable in _ = try await store.read { connection, logger in try await connection.query("SELECT pg_sleep(20)", logger: logger).collect() } }),
+        ] as [(String, @Sendable () async throws -> Void)] {
+            let start = ContinuousClock.now
+            do {
+                try await call()
+                Issue.record("\(what) ran past its limit and succeeded")
+            } catch let error as BrigadeError {
+                #expect(error.code == .storageUnavailable && error.message.contains("unknown"), "\(what): \(error)")
+            }
+            let waited = ContinuousClock.now - start
+            #expect(waited < .seconds(10), "\(what) failed after \(waited), not at its 1 s + 1 s limit")
+        }
+        try await Self.writesAgain(store)
+        await store.close()
+    }
 }
