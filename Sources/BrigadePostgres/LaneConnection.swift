@@ -40,6 +40,12 @@ final class LaneConnection: Sendable {
         self.logger = logger
     }
 
+    deinit {
+        // A store dropped without `close()`: postgres-nio requires a connection to be closed
+        // before it is released (it asserts so in debug builds).
+        if let connection = state.withLock({ $0.connection }) { Self.close(connection) }
+    }
+
     /// Runs `body` on the lane's connection, connecting first when there is none. Calls must not
     /// overlap (a lane commits one batch at a time).
     func withConnection<T: Sendable>(_ body: (PostgresConnection) async throws -> T) async throws -> T {
@@ -50,7 +56,7 @@ final class LaneConnection: Sendable {
             // and the next commit connects again.
             logger.warning("a commit did not finish within \(runTimeout); closing its connection")
             timedOut.store(true, ordering: .relaxed)
-            connection.close().whenComplete { _ in }
+            Self.close(connection)
         }
         defer { timer.cancel() }
         do {
@@ -109,7 +115,14 @@ final class LaneConnection: Sendable {
         state.withLock { state in
             if state.connection === connection { state.connection = nil }
         }
-        connection.close().whenComplete { _ in }
+        Self.close(connection)
+    }
+
+    /// Closes `connection` without waiting, keeping it alive until it is closed: closing
+    /// completes later on its event loop, and postgres-nio traps (in debug builds) on a
+    /// connection released before it is closed.
+    private static func close(_ connection: PostgresConnection) {
+        connection.close().whenComplete { _ in withExtendedLifetime(connection) {} }
     }
 
     /// Whether `error` says the connection itself is gone (rather than a statement failing on a
