@@ -31,7 +31,7 @@ import Testing
     /// Runs `body` as tenant `evil`, expects its instance to end `errored` with a message that
     /// contains `expected`, then runs the neighbour to completion. (A microtask chain allocates as
     /// fast as it computes, so it may be stopped by the memory limit before the CPU limit.)
-    static func expectStopped(_ body: String, saying expected: [String], timeout: Duration = .seconds(20)) async throws {
+    static func expectStopped(_ body: String, saying expected: [String], timeout: Duration = .seconds(60)) async throws {
         try await JSTest.run(sandbox: sandbox()) { test in
             try await test.deploy(workflow(body), tenant: "evil")
             let key = try await test.create(tenant: "evil", id: "abuse")
