@@ -203,6 +203,11 @@ let everyPrimitiveSource = """
         ("{ retries: { limit: 'Infinity', delay: -Infinity } }", "retries.delay"),
         ("{ timeout: 1e308 }", "timeout"),
         ("{ ['x'.repeat(100000)]: 1 }", "unknown option \"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\""),
+        ("{ timeout: '1'.repeat(1 << 20) + ' seconds' }", "timeout"),
+        // A config JSON cannot carry at all: the tenant's own error, not a trap or a hang.
+        ("(() => { const c = { retries: {} }; c.retries.self = c; return c; })()", "cyclic"),
+        ("{ timeout: 10n }", "BigInt"),
+        ("{ get timeout() { throw new Error('no config for you'); } }", "no config for you"),
     ] as [(String, String?)])
     func aStepsConfigIsReadStrictly(_ config: String, _ refusal: String?) async throws {
         try await JSTest.run { test in
