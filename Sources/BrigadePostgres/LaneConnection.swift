@@ -62,13 +62,12 @@ final class LaneConnection: Sendable {
         do {
             return try await body(connection)
         } catch {
-            if connection.isClosed || Self.isConnectionLost(error) { discard(connection) }
-            if timedOut.load(ordering: .relaxed) {
-                throw BrigadeError(
-                    .storageUnavailable,
-                    "PostgreSQL did not finish the request within \(runTimeout): whether it was written is unknown. Read it back before retrying; if this persists, check the database server.",
-                    retryAfter: PostgresFailure.retryAfter)
+            // A connection lost under the request, or failing as a connection, is closed and
+            // forgotten: the next commit connects again.
+            if connection.isClosed || PostgresFailure.isConnectionLost(error) || (error as? PSQLError)?.code == .connectionError {
+                discard(connection)
             }
+            if timedOut.load(ordering: .relaxed) { throw PostgresFailure.unfinished(within: runTimeout) }
             throw error
         }
     }
@@ -123,12 +122,5 @@ final class LaneConnection: Sendable {
     /// connection released before it is closed.
     private static func close(_ connection: PostgresConnection) {
         connection.close().whenComplete { _ in withExtendedLifetime(connection) {} }
-    }
-
-    /// Whether `error` says the connection itself is gone (rather than a statement failing on a
-    /// connection that is still good).
-    private static func isConnectionLost(_ error: any Error) -> Bool {
-        guard let psql = error as? PSQLError else { return false }
-        return [.connectionError, .serverClosedConnection, .clientClosedConnection, .uncleanShutdown].contains(psql.code)
     }
 }

@@ -50,12 +50,7 @@ extension PostgresClient {
         let runTimer = SleepScheduler.shared.schedule(after: timeout + runTimeout) {
             guard let connection = lease.connection else { return }
             connection.close().whenComplete { _ in }
-            outcome.settle(
-                .failure(
-                    BrigadeError(
-                        .storageUnavailable,
-                        "PostgreSQL did not finish the request within \(runTimeout + timeout): whether it was written is unknown. Read it back before retrying; if this persists, check the database server.",
-                        retryAfter: PostgresFailure.retryAfter)))
+            outcome.settle(.failure(PostgresFailure.unfinished(within: runTimeout + timeout)))
         }
         defer {
             timer.cancel()

@@ -17,6 +17,22 @@ enum PostgresFailure {
         return psql.serverInfo?[.sqlState]?.hasPrefix("40") ?? false
     }
 
+    /// Whether `error` says the connection went away while a request was on it (rather than a
+    /// statement failing on a connection that is still good, or no connection being made).
+    static func isConnectionLost(_ error: any Error) -> Bool {
+        guard let psql = error as? PSQLError else { return false }
+        return [.serverClosedConnection, .clientClosedConnection, .uncleanShutdown].contains(psql.code)
+    }
+
+    /// A request given up at its run limit (`runTimeout`) with its connection closed under it:
+    /// it may have committed just before.
+    static func unfinished(within limit: Duration) -> BrigadeError {
+        BrigadeError(
+            .storageUnavailable,
+            "PostgreSQL did not finish the request within \(limit): whether it was written is unknown. Read it back before retrying; if this persists, check the database server.",
+            retryAfter: retryAfter)
+    }
+
     /// `error` as a ``BrigadeError`` with a storage code when it is PostgreSQL's or the
     /// connection's; `error` itself otherwise (a fenced write, a duplicate id, a rule).
     static func mapped(_ error: any Error) -> any Error {
@@ -41,7 +57,7 @@ enum PostgresFailure {
             // errors (58), and a transaction the server chose to abort (40: deadlock,
             // serialization): the request was sound, the database could not take it now.
             guard ["08", "53", "57", "58", "40"].contains(String(state.prefix(2))) else { return error }
-        } else if [.serverClosedConnection, .clientClosedConnection, .uncleanShutdown].contains(psql.code) {
+        } else if isConnectionLost(psql) {
             // The connection went away while a request was on it: it may have committed just
             // before. A client that retries must read back first (an engine's next claim does).
             return BrigadeError(
