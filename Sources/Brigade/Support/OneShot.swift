@@ -55,10 +55,8 @@ import Synchronization
     ) async -> Value {
         let answer = OneShot<Value>()
         Task { answer.settle(await work()) }
-        let timer = Task {
-            try? await Task.sleep(until: deadline)
-            if !Task.isCancelled { answer.settle(otherwise) }
-        }
+        // A timer, as every other race against a time limit here (a heartbeat runs one a second).
+        let timer = SleepScheduler.shared.schedule(after: ContinuousClock.now.duration(to: deadline)) { answer.settle(otherwise) }
         defer { timer.cancel() }
         return await answer.wait()
     }
