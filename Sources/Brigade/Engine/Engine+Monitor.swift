@@ -24,7 +24,9 @@ extension Engine {
             case .considerHibernation(let activity):
                 // A branch that just finished a step may be about to start the next one: give it
                 // a moment before concluding that everything is parked.
-                try? await Task.sleep(for: settings.hibernationGrace)
+                // On the scheduler, not `Task.sleep`: a cancelled grace (the engine stopped)
+                // leaves no dispatch timer behind, and every hibernating instance takes one.
+                try? await SleepScheduler.shared.sleep(nanoseconds: SleepScheduler.nanoseconds(roundingUp: settings.hibernationGrace))
                 if Task.isCancelled { return }
                 if await hibernateIfStill(activity: activity) { return }
             }
