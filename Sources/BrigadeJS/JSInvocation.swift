@@ -5,7 +5,8 @@ import Synchronization
 
 /// One call of the tenant's `run(event, step)`: one engine lifetime of one instance.
 ///
-/// Every mutable field is touched only on the runner's queue; ``outcome`` is read off it too.
+/// Every mutable field is touched only on the runner's queue (``Confined``, checked); ``outcome``
+/// is read off it too.
 final class JSInvocation: @unchecked Sendable {
     let id: Int
     let step: WorkflowStep
@@ -23,21 +24,54 @@ final class JSInvocation: @unchecked Sendable {
         var reject: JSObjectRef
         var function: JSObjectRef?
     }
-    /// Step calls in flight, by promise number.
-    var pending: [Int: Pending] = [:]
-    var nextPromise = 0
-    /// Step calls started and not yet answered.
-    var opsInFlight = 0
-    /// Step calls ever started (to see whether an entry started any).
-    var opsStarted = 0
-    /// `step.do` functions being called, waiting for their promise to settle.
-    var fnCalls: [Int: CheckedContinuation<Data, any Error>] = [:]
-    var nextCall = 0
-    /// Log lines the tenant wrote in this invocation (see the `log` host function).
-    var logLines = 0
+    /// What only the VM's thread touches, checked there at every access.
+    struct Confined {
+        /// Step calls in flight, by promise number.
+        var pending: [Int: Pending] = [:]
+        var nextPromise = 0
+        /// Step calls started and not yet answered.
+        var opsInFlight = 0
+        /// Step calls ever started (to see whether an entry started any).
+        var opsStarted = 0
+        /// `step.do` functions being called, waiting for their promise to settle.
+        var fnCalls: [Int: CheckedContinuation<Data, any Error>] = [:]
+        var nextCall = 0
+        /// Log lines the tenant wrote in this invocation (see the `log` host function).
+        var logLines = 0
+    }
+    let confined: VMBound<Confined>
+    var pending: [Int: Pending] {
+        get { confined.value.pending }
+        _modify { yield &confined.value.pending }
+    }
+    var nextPromise: Int {
+        get { confined.value.nextPromise }
+        _modify { yield &confined.value.nextPromise }
+    }
+    var opsInFlight: Int {
+        get { confined.value.opsInFlight }
+        _modify { yield &confined.value.opsInFlight }
+    }
+    var opsStarted: Int {
+        get { confined.value.opsStarted }
+        _modify { yield &confined.value.opsStarted }
+    }
+    var fnCalls: [Int: CheckedContinuation<Data, any Error>] {
+        get { confined.value.fnCalls }
+        _modify { yield &confined.value.fnCalls }
+    }
+    var nextCall: Int {
+        get { confined.value.nextCall }
+        _modify { yield &confined.value.nextCall }
+    }
+    var logLines: Int {
+        get { confined.value.logLines }
+        _modify { yield &confined.value.logLines }
+    }
 
-    init(id: Int, step: WorkflowStep, requests: AsyncStream<HostRequest>.Continuation) {
+    init(id: Int, step: WorkflowStep, requests: AsyncStream<HostRequest>.Continuation, on thread: VMThread) {
         self.id = id
+        confined = VMBound(Confined(), on: thread)
         self.step = step
         self.requests = requests
     }

@@ -29,21 +29,25 @@ final class JSMachine: @unchecked Sendable {
     let runnerCount = Atomic<Int>(0)
     /// Runners ever booted into this VM.
     private let bootCount = Atomic<Int>(0)
-    // Queue-confined.
-    /// When ``survey(in:)`` may next look at the VM's heap (monotonic nanoseconds).
-    private var nextSurvey: UInt64 = 0
     private let surveyInterval: UInt64
     /// ``JavaScriptSandbox/Settings/isolationThreshold``, in nanoseconds of CPU time.
     let isolationThreshold: UInt64
-    /// Times ``survey(in:)`` walked the heap.
-    private(set) var surveys = 0
-    /// The context the next boot adopts (see ``PreparedContext``).
-    private var standby: PreparedContext?
-    /// Set when a boot took the standby context (or found none): ``replenish()`` makes another.
-    private var standbyWanted = false
-
-    /// Guarded entries under way on the queue (see ``entry(in:_:)``).
-    private var entryDepth = 0
+    /// What only the VM's thread touches.
+    private struct Confined {
+        /// When ``JSMachine/survey(in:)`` may next look at the VM's heap (monotonic nanoseconds).
+        var nextSurvey: UInt64
+        /// Times ``JSMachine/survey(in:)`` walked the heap.
+        var surveys = 0
+        /// The context the next boot adopts (see ``PreparedContext``).
+        var standby: PreparedContext?
+        /// Set when a boot took the standby context (or found none): ``JSMachine/replenish()`` makes another.
+        var standbyWanted = false
+        /// Guarded entries under way on the queue (see ``JSMachine/entry(in:_:)``).
+        var entryDepth = 0
+    }
+    private let confined: VMBound<Confined>
+    /// Times ``survey(in:)`` walked the heap. On the queue.
+    var surveys: Int { confined.value.surveys }
 
     /// Told when the VM is retired (the pool lets go of it then, so it is freed with its last runner).
     private let onRetire: @Sendable (JSMachine) -> Void
@@ -63,12 +67,12 @@ final class JSMachine: @unchecked Sendable {
         watchdog.install(on: group, firstCheck: settings.firstCheck, checkInterval: settings.checkInterval)
         surveyInterval = UInt64(max(0, settings.surveyInterval.wholeMilliseconds)) * 1_000_000
         isolationThreshold = UInt64(max(0, settings.isolationThreshold.wholeMilliseconds)) * 1_000_000
-        nextSurvey = Counters.monotonicNanos() &+ surveyInterval
+        confined = VMBound(Confined(nextSurvey: Counters.monotonicNanos() &+ surveyInterval), on: queue)
     }
 
     deinit {
         // The last runner is gone, so nothing else can be in the VM: releasing here is safe.
-        standby?.release()
+        confined.unsafeValue.standby?.release()
         JSContextGroupClearExecutionTimeLimit(group)
         JSContextGroupRelease(group)
         queue.stop()
@@ -86,17 +90,17 @@ final class JSMachine: @unchecked Sendable {
         Counters.machinesRetired.add(1, ordering: .relaxed)
         onRetire(self)
         queue.async { [self] in
-            standby?.release()
-            standby = nil
+            confined.value.standby?.release()
+            confined.value.standby = nil
         }
     }
 
     /// On the queue: the context a boot adopts — the standby one if it is ready, a new one
     /// otherwise — and a note to make the next.
     func takePrepared() throws -> PreparedContext {
-        standbyWanted = true
-        if let prepared = standby {
-            standby = nil
+        confined.value.standbyWanted = true
+        if let prepared = confined.value.standby {
+            confined.value.standby = nil
             Counters.standbyBoots.add(1, ordering: .relaxed)
             return prepared
         }
@@ -108,11 +112,11 @@ final class JSMachine: @unchecked Sendable {
     /// first entries would queue behind it; an invocation's end is the first moment the tenant no
     /// longer waits on this queue.
     func replenish() {
-        guard standbyWanted else { return }
-        standbyWanted = false
+        guard confined.value.standbyWanted else { return }
+        confined.value.standbyWanted = false
         queue.async { [self] in
-            guard standby == nil, !isRetired else { return }
-            standby = try? PreparedContext(machine: self)
+            guard confined.value.standby == nil, !isRetired else { return }
+            confined.value.standby = try? PreparedContext(machine: self)
         }
     }
 
@@ -120,13 +124,13 @@ final class JSMachine: @unchecked Sendable {
     /// VM together with the microtasks it queues, so that the CPU and memory limits bound both
     /// (shim.h's `BrigadeGuardedEntryBegin` says why). A call from inside an entry is part of it.
     func entry<T>(in context: JSContextRef, _ body: () -> T) -> T {
-        guard entryDepth == 0 else { return body() }
-        entryDepth += 1
+        guard confined.value.entryDepth == 0 else { return body() }
+        confined.value.entryDepth += 1
         var guardStorage = BrigadeGuard()
         BrigadeGuardedEntryBegin(&guardStorage, group, context)
         let result = body()
         BrigadeGuardedEntryEnd(&guardStorage, group)
-        entryDepth -= 1
+        confined.value.entryDepth -= 1
         return result
     }
 
@@ -140,7 +144,7 @@ final class JSMachine: @unchecked Sendable {
 
     /// Whether a standby context is ready now. Not on the queue (it waits for it).
     func hasStandbyContext() -> Bool {
-        queue.sync { [self] in standby != nil }
+        queue.sync { [self] in confined.value.standby != nil }
     }
 
     /// Counts a runner booted into the VM. A VM keeps what every tenant it ever ran left in it —
@@ -163,16 +167,16 @@ final class JSMachine: @unchecked Sendable {
     /// ``JavaScriptSandbox/Settings/surveyInterval`` and at most 1% of the VM's thread time.
     func survey(in context: JSContextRef) {
         let now = Counters.monotonicNanos()
-        guard now >= nextSurvey else { return }
-        nextSurvey = now &+ surveyInterval
+        guard now >= confined.value.nextSurvey else { return }
+        confined.value.nextSurvey = now &+ surveyInterval
         // JavaScriptCore starts its helper threads lazily: looked for again now and then.
         HelperThreads.applyIfDue(niceness: settings.helperNiceness)
         guard Watchdog.residentBytes() > settings.machineMemoryLimit else { return }
         let heap = Watchdog.heapBytes(context)
         let took = Counters.monotonicNanos() &- now
-        surveys += 1
+        confined.value.surveys += 1
         Counters.heapSurveys.add(1, ordering: .relaxed)
-        nextSurvey = Self.nextSurvey(after: now, took: took, interval: surveyInterval)
+        confined.value.nextSurvey = Self.nextSurvey(after: now, took: took, interval: surveyInterval)
         if heap > settings.machineMemoryLimit { retire() }
     }
 

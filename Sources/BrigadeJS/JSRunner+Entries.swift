@@ -14,7 +14,7 @@ extension JSRunner {
             try await Task.sleep(for: wait)
         }
         let (requests, continuation) = AsyncStream.makeStream(of: HostRequest.self)
-        let invocation = JSInvocation(id: Self.invocationIds.add(1, ordering: .relaxed).newValue, step: step, requests: continuation)
+        let invocation = JSInvocation(id: Self.invocationIds.add(1, ordering: .relaxed).newValue, step: step, requests: continuation, on: queue)
         let eventObject: JSONValue = .object([
             "payload": event.payload, "timestamp": .number(event.timestamp.timeIntervalSince1970 * 1_000),
             "instanceId": .string(event.instanceId), "workflowName": .string(event.workflowName),

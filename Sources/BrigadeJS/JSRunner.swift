@@ -23,26 +23,63 @@ final class JSRunner: WorkflowRunner, @unchecked Sendable {
     let retiredFlag = Atomic<Bool>(false)
     static let invocationIds = Atomic<Int>(0)
 
-    // Queue-confined.
+    // Queue-confined (the context's C API is used on the queue only).
     /// The adopted context; its global context and the prelude's control object are used on every entry.
     let prepared: PreparedContext
-    var context: JSGlobalContextRef { prepared.context }
-    var control: JSObjectRef { prepared.control }
+    var context: JSGlobalContextRef {
+        queue.preconditionCurrent()
+        return prepared.context
+    }
+    var control: JSObjectRef {
+        queue.preconditionCurrent()
+        return prepared.control
+    }
     var watchdog: Watchdog { machine.watchdog }
-    var invocations: [Int: JSInvocation] = [:]
-    var current: JSInvocation?
-    var currentStep: StepContext?
-    /// Entries into the VM under way on this runner (an entry never starts another, but nothing
-    /// depends on that).
-    var entryDepth = 0
-    /// What the current entry asked to hand to other threads — requests for the task group, the
-    /// end of an invocation, a step function's result — done in order once the entry is over:
-    /// each is a thread wake-up (a futex call), and a thread woken mid-entry competes with the
-    /// tenant's code for the cores.
-    var handoffs: [() -> Void] = []
+    /// What only the VM's thread touches, checked there at every access (the properties below
+    /// keep the call sites short).
+    struct Confined {
+        var invocations: [Int: JSInvocation] = [:]
+        var current: JSInvocation?
+        var currentStep: StepContext?
+        /// Entries into the VM under way on this runner (an entry never starts another, but
+        /// nothing depends on that).
+        var entryDepth = 0
+        /// What the current entry asked to hand to other threads — requests for the task group,
+        /// the end of an invocation, a step function's result — done in order once the entry is
+        /// over: each is a thread wake-up (a futex call), and a thread woken mid-entry competes
+        /// with the tenant's code for the cores.
+        var handoffs: [() -> Void] = []
+        /// The script's source map, read the first time an error or a log line needs it.
+        var sourceMap: SourceMap??
+    }
+    let confined: VMBound<Confined>
+    var invocations: [Int: JSInvocation] {
+        get { confined.value.invocations }
+        _modify { yield &confined.value.invocations }
+    }
+    var current: JSInvocation? {
+        get { confined.value.current }
+        _modify { yield &confined.value.current }
+    }
+    var currentStep: StepContext? {
+        get { confined.value.currentStep }
+        _modify { yield &confined.value.currentStep }
+    }
+    var entryDepth: Int {
+        get { confined.value.entryDepth }
+        _modify { yield &confined.value.entryDepth }
+    }
+    var handoffs: [() -> Void] {
+        get { confined.value.handoffs }
+        _modify { yield &confined.value.handoffs }
+    }
     let envText: String
-    /// The script's source map, read the first time an error or a log line needs it.
-    lazy var sourceMap: SourceMap? = SourceMap(script: code.script)
+    var sourceMap: SourceMap? {
+        if let map = confined.value.sourceMap { return map }
+        let map = SourceMap(script: code.script)
+        confined.value.sourceMap = .some(map)
+        return map
+    }
 
     /// Whether the loader should boot this runner again rather than run it: a limit stopped it,
     /// its VM was retired, or it is on the wrong side of its tenant's isolation (see
@@ -59,6 +96,7 @@ final class JSRunner: WorkflowRunner, @unchecked Sendable {
         self.machine = machine
         self.pool = pool
         self.prepared = prepared
+        confined = VMBound(Confined(), on: machine.queue)
         envText = String(decoding: JSONValue.object(code.env).jsonData(), as: UTF8.self)
         machine.countBoot()
         prepared.binding.runner = self

@@ -1,5 +1,6 @@
 import CBrigadeShims
 import Foundation
+import Synchronization
 
 /// The one thread a VM's JavaScript runs on: closures run on it one at a time, in the order
 /// they were given, like a serial dispatch queue.
@@ -14,11 +15,14 @@ final class VMThread: @unchecked Sendable {
     // Guarded by `condition`.
     private var pending: [@Sendable () -> Void] = []
     private var stopping = false
+    /// The thread's `pthread_t`, set as it starts (before it runs anything it was given).
+    private let identity = Atomic<UInt>(0)
 
     /// - Parameter niceness: the thread's Linux nice value: above 0, the scheduler gives it a
     ///   smaller share of a busy core than the process's other threads.
     init(name: String, niceness: Int32 = 0) {
         let thread = Thread { [self] in
+            identity.store(UInt(bitPattern: Int(bitPattern: pthread_self())), ordering: .releasing)
             Self.nameCurrentThread(name)
             // On Linux a nice value is a thread's own (setpriority on its thread id).
             if niceness > 0 { _ = brigade_set_thread_niceness(niceness) }
@@ -28,6 +32,18 @@ final class VMThread: @unchecked Sendable {
         // JavaScriptCore bounds recursion by the stack it finds; give it the size a main thread has.
         thread.stackSize = 8 << 20
         thread.start()
+    }
+
+    /// Whether the caller runs on this thread.
+    var isCurrent: Bool {
+        identity.load(ordering: .acquiring) == UInt(bitPattern: Int(bitPattern: pthread_self()))
+    }
+
+    /// Stops the process unless the caller runs on this thread: what ``VMBound`` checks on every
+    /// access, as swift-nio's `NIOLoopBound` checks its event loop. Kept in release builds — a VM
+    /// used from two threads at once corrupts the heap of every tenant in it, far from the cause.
+    func preconditionCurrent(file: StaticString = #fileID, line: UInt = #line) {
+        precondition(isCurrent, "VM-confined state used off its VM's thread", file: file, line: line)
     }
 
     /// Runs `work` on the thread after what was given before.
