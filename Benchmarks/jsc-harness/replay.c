@@ -4,7 +4,7 @@
 // step.do calls are answered at once, each with its value, as the journal answers them in
 // Brigade (entry 1), then the pending waitForEvent is resolved (entry 2). It prints the
 // median of each entry per round, so the cost of the sandbox's JavaScript can be told apart from
-// the engine's and the host's in `brigade bench js-replay`.
+// the engine's and the host's in `brigade-bench js-replay`.
 //
 // THRASH_LINES > 0 touches that many random cache lines of a 256 MiB buffer before each context's
 // entry (outside the timed part): a stand-in for what an engine does between two wakes of one

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Where the CPU of a Brigade workload on PostgreSQL goes: the PostgreSQL server's processes
-# against Brigade's own, for one `brigade bench` run, on a server this machine runs (its
+# against Brigade's own, for one `brigade-bench` run, on a server this machine runs (its
 # processes are read from /proc, so it must be local and used by nothing else meanwhile).
 #
 # Usage: Benchmarks/pg-floor/cpu.sh MAINTENANCE_URL WORKLOAD [N]
@@ -12,7 +12,7 @@ cd "$(dirname "$0")/../.."
 url="${1:?postgres://user@host:port/postgres}"
 workload="${2:?w1 or w3}"
 n="${3:-}"
-bin="${BRIGADE_BIN:-.build/release/brigade}"
+bin="${BRIGADE_BENCH_BIN:-Benchmarks/.build/release/brigade-bench}"
 db_url="${url%/*}/brigade_cpu"
 psql "$url" -qc "DROP DATABASE IF EXISTS brigade_cpu" -c "CREATE DATABASE brigade_cpu"
 ticks() { awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || true; }
@@ -20,7 +20,7 @@ declare -A first last
 for pid in $(pgrep -u postgres postgres); do first[$pid]=$(ticks "$pid"); done
 out="$(mktemp)"
 trap 'rm -f "$out"' EXIT
-"$bin" bench "$workload" ${n:+--n "$n"} --db "$db_url" >"$out" 2>&1 &
+"$bin" "$workload" ${n:+--n "$n"} --db "$db_url" >"$out" 2>&1 &
 bench=$!
 # Backends live only as long as the run: sample each until the run ends, keep its last reading.
 while kill -0 "$bench" 2>/dev/null; do

@@ -7,7 +7,7 @@ import Synchronization
 ///
 /// They compile and collect for every tenant of the process, a hostile one's busy loop and memory
 /// bomb included, and under load they took a seventh of both cores away from the engine and the
-/// neighbours (per-thread CPU of `brigade bench js-abuse`). Reniced, they still run whenever a
+/// neighbours (per-thread CPU of `brigade-bench js-abuse`). Reniced, they still run whenever a
 /// core is free; when the cores are busy, the engine's and the VMs' own threads come first.
 /// JavaScriptCore starts them lazily, so the process's threads are looked at again now and then
 /// (``apply(niceness:)`` is cheap: one directory listing of `/proc/self/task`).

@@ -4,12 +4,21 @@ import Logging
 import NIOCore
 import PostgresNIO
 
-/// `brigade bench pg-commit --db URL`: the floor under one writer lane's lone writes, with nothing
+/// `brigade-bench pg-commit --db URL`: the floor under one writer lane's lone writes, with nothing
 /// of Brigade's engine or store in the loop: one postgres-nio connection sends, one at a time,
 /// the statement a step's joined write is (the text of `Benchmarks/pg-floor/run.sh`, prepared),
 /// each committing on its own, against 10,000 instances. Its latency per commit, times the
 /// commits of a W2 workflow, is the floor under W2 for a Swift client on this machine.
-extension BenchCommand {
+enum PostgresCommitFloor {
+    struct Result: BenchmarkResult {
+        var n: Int
+        var p50Ms: Double
+        var p99Ms: Double
+        var meanMs: Double
+
+        var summary: String { "pg-commit: \(n) lone step writes one at a time: p50 \(p50Ms) ms, p99 \(p99Ms) ms, mean \(meanMs) ms" }
+    }
+
     struct FloorWrite: PostgresPreparedStatement {
         typealias Row = (Int64, Int64)
         static let sql = """
@@ -44,16 +53,18 @@ extension BenchCommand {
         func decodeRow(_ row: PostgresRow) throws -> Row { try row.decode(Row.self) }
     }
 
-    static func postgresCommitFloor(url: String, n: Int) async throws -> [String: Any] {
+    static func measure(url: String, n: Int) async throws -> Result {
         let store = try PostgresStore(url: url)
         try await store.migrate()
         await store.close()
         let location = try PostgresLocation(url: url)
         var configuration = PostgresConnection.Configuration(
-            host: location.host, port: location.port, username: location.user, password: location.password, database: location.database, tls: .disable)
+            host: location.host, port: location.port, username: location.user, password: location.password, database: location.database,
+            tls: .disable)
         if let socket = location.socketDirectory {
             configuration = PostgresConnection.Configuration(
-                unixSocketPath: "\(socket)/.s.PGSQL.\(location.port)", username: location.user, password: location.password, database: location.database)
+                unixSocketPath: "\(socket)/.s.PGSQL.\(location.port)", username: location.user, password: location.password,
+                database: location.database)
         }
         var logger = Logger(label: "brigade.bench")
         logger.logLevel = .warning
@@ -71,16 +82,16 @@ extension BenchCommand {
             samples.reserveCapacity(n)
             for index in 0..<(n + 100) {
                 let start = ContinuousClock.now
-                for try await _ in try await connection.execute(FloorWrite(seq: Int64(index % 10_000 + 1), n: Int64(index)), logger: logger) {}
+                for try await _ in try await connection.execute(FloorWrite(seq: Int64(index % 10_000 + 1), n: Int64(index)), logger: logger)
+                {}
                 if index >= 100 { samples.append(ProcessMetrics.milliseconds(ContinuousClock.now - start)) }
             }
             return samples
         }
         try await connection.close()
-        return [
-            "n": n, "p50_ms": ProcessMetrics.round3(ProcessMetrics.percentile(samples, 50)),
-            "p99_ms": ProcessMetrics.round3(ProcessMetrics.percentile(samples, 99)),
-            "mean_ms": ProcessMetrics.round3(samples.reduce(0, +) / Double(samples.count)),
-        ]
+        return Result(
+            n: n, p50Ms: ProcessMetrics.round3(ProcessMetrics.percentile(samples, 50)),
+            p99Ms: ProcessMetrics.round3(ProcessMetrics.percentile(samples, 99)),
+            meanMs: ProcessMetrics.round3(samples.reduce(0, +) / Double(samples.count)))
     }
 }

@@ -4,7 +4,28 @@ import BrigadeJS
 import Foundation
 
 /// A hostile tenant beside a well-behaved one: what the abuse costs the neighbour.
-extension BenchCommand {
+enum JavaScriptAbuse {
+    struct Result: BenchmarkResult {
+        var neighbourInstances: Int
+        var abuses: [String]
+        var idleP50Ms: Double
+        var idleP99Ms: Double
+        var abusedP50Ms: Double
+        var abusedP99Ms: Double
+        var p99Ratio: Double
+        var p50Ratio: Double
+        /// Abusive instances stopped while the neighbour was measured.
+        var abusiveInstancesStopped: Int
+        var limitStops: Int
+        var backoffWaits: Int
+        var abuseLeadS: Double
+        var limitStopsInAll: Int
+
+        var summary: String {
+            "js-abuse: the neighbour's \(neighbourInstances) instances (3 steps each, create to completion) alone p50 \(idleP50Ms) ms, p99 \(idleP99Ms) ms; while \(abuses.joined(separator: ", ")) ran: p50 \(abusedP50Ms) ms, p99 \(abusedP99Ms) ms (p99 ×\(p99Ratio), p50 ×\(p50Ratio)); \(abusiveInstancesStopped) abusive instances stopped, \(limitStops) entries stopped by a limit, \(backoffWaits) runs held back by the back-off (measured \(abuseLeadS) s into the abuse)"
+        }
+    }
+
     /// The abuses: each a tenant whose every instance runs into a limit of the sandbox.
     static let abuses: [(name: String, source: String)] = [
         ("busy-loop", "export class TenantWorkflow { async run(event, step) { for (;;) {} } }"),
@@ -41,12 +62,13 @@ extension BenchCommand {
     /// while every abuse runs without pause (a new instance of each as soon as the last ended).
     /// Reports the neighbour's p50 and p99 in both and their ratio, and how many abusive
     /// instances were stopped meanwhile.
-    static func jsAbuse(
+    static func measure(
         _ runtime: BrigadeRuntime, sandbox: JavaScriptSandbox, n: Int, abuses: [(name: String, source: String)], lead: Duration
-    ) async throws -> [String: Any] {
+    ) async throws -> Result {
         try await runtime.deployWorkflow(tenant: "nice", name: "neighbour", source: neighbour, language: .javascript, sandbox: sandbox)
         for abuse in abuses {
-            try await runtime.deployWorkflow(tenant: "evil-\(abuse.name)", name: "abuse", source: abuse.source, language: .javascript, sandbox: sandbox)
+            try await runtime.deployWorkflow(
+                tenant: "evil-\(abuse.name)", name: "abuse", source: abuse.source, language: .javascript, sandbox: sandbox)
         }
         func neighbourLatencies(_ round: String) async throws -> [Double] {
             var samples: [Double] = []
@@ -74,7 +96,8 @@ extension BenchCommand {
                         while !Task.isCancelled {
                             round += 1
                             let tenant = "evil-\(abuse.name)"
-                            let id = try await runtime.createInstance(tenant: tenant, workflow: "abuse", id: "a\(round)", params: Data("{}".utf8))
+                            let id = try await runtime.createInstance(
+                                tenant: tenant, workflow: "abuse", id: "a\(round)", params: Data("{}".utf8))
                             let row = try await runtime.waitForCompletion(InstanceKey(tenant: tenant, workflow: "abuse", id: id))
                             if row.status == .errored { stopped.next() }
                         }
@@ -95,15 +118,13 @@ extension BenchCommand {
         let used = SandboxStatistics.current - stats
         let lifetime = SandboxStatistics.current - stopsBefore
         func p(_ values: [Double], _ q: Double) -> Double { ProcessMetrics.round3(ProcessMetrics.percentile(values, q)) }
-        return [
-            "neighbour_instances": n, "abuses": abuses.map(\.name),
-            "idle_p50_ms": p(idle, 50), "idle_p99_ms": p(idle, 99),
-            "abused_p50_ms": p(abused, 50), "abused_p99_ms": p(abused, 99),
-            "p99_ratio": ProcessMetrics.round3(ProcessMetrics.percentile(abused, 99) / max(0.001, ProcessMetrics.percentile(idle, 99))),
-            "p50_ratio": ProcessMetrics.round3(ProcessMetrics.percentile(abused, 50) / max(0.001, ProcessMetrics.percentile(idle, 50))),
-            "abusive_instances_stopped": stoppedWhileMeasured, "limit_stops": used.limitStops, "backoff_waits": used.backoffWaits,
-            "abuse_lead_s": Double(lead.components.seconds), "limit_stops_in_all": lifetime.limitStops,
-        ]
+        return Result(
+            neighbourInstances: n, abuses: abuses.map(\.name),
+            idleP50Ms: p(idle, 50), idleP99Ms: p(idle, 99),
+            abusedP50Ms: p(abused, 50), abusedP99Ms: p(abused, 99),
+            p99Ratio: ProcessMetrics.round3(ProcessMetrics.percentile(abused, 99) / max(0.001, ProcessMetrics.percentile(idle, 99))),
+            p50Ratio: ProcessMetrics.round3(ProcessMetrics.percentile(abused, 50) / max(0.001, ProcessMetrics.percentile(idle, 50))),
+            abusiveInstancesStopped: stoppedWhileMeasured, limitStops: used.limitStops, backoffWaits: used.backoffWaits,
+            abuseLeadS: Double(lead.components.seconds), limitStopsInAll: lifetime.limitStops)
     }
-
 }

@@ -4,7 +4,59 @@ import BrigadeJS
 import Foundation
 
 /// The dynamic-workflow benchmarks: tenant JavaScript on JavaScriptCore.
-extension BenchCommand {
+enum JavaScriptReplay {
+    /// Wall time of the wakes (cold, warm by round, steady, one tenant, the Swift twin), and the
+    /// sandbox's split of them, in milliseconds.
+    struct Result: BenchmarkResult {
+        var tenants: Int
+        var coldWakeP50Ms: Double
+        var coldWakeP99Ms: Double
+        var coldBootP50Ms: Double
+        var coldBootP99Ms: Double
+        var coldBootsFromStandby: Int
+        var coldInJsP50Ms: Double
+        var coldInJsP99Ms: Double
+        var coldBootPlusJsP50Ms: Double
+        var coldInJsCpuP50Ms: Double
+        var warmWakeP50Ms: Double
+        var warmWakeP99Ms: Double
+        var warmInJsP50Ms: Double
+        var warmInJsP99Ms: Double
+        var warmInJsCpuP50Ms: Double
+        var warmInHostP50Ms: Double
+        var warmReplayP50Ms: Double
+        var warmReplayP99Ms: Double
+        var warmReplayCpuP50Ms: Double
+        var warmReplayP50MsByRound: [Double]
+        var coldReplayP50Ms: Double
+        var warmRounds: Int
+        var warmInJsP50MsByRound: [Double]
+        var warmInJsCpuP50MsByRound: [Double]
+        var steadyWakeP50Ms: Double
+        var steadyInJsP50Ms: Double
+        var steadyInJsP99Ms: Double
+        var steadyInJsCpuP50Ms: Double
+        var steadyInHostP50Ms: Double
+        var oneTenantWakeP50Ms: Double
+        var oneTenantInJsP50Ms: Double
+        var oneTenantInJsP99Ms: Double
+        var oneTenantInJsCpuP50Ms: Double
+        var oneTenantInHostP50Ms: Double
+        var oneTenantReplayP50Ms: Double
+        var oneTenantReplayCpuP50Ms: Double
+        var warmEntriesPerWake: Double
+        var warmJournalAnswersPerWake: Double
+        var swiftWakeP50Ms: Double
+        var swiftWakeP99Ms: Double
+        var bootOnlyP50Ms: Double
+        var bootOnlyP99Ms: Double
+        var heapSurveys: Int
+
+        var summary: String {
+            "js-replay, \(tenants) tenants, 10 steps: cold wake p50 \(coldWakeP50Ms) ms (boot + 10-step replay \(coldBootPlusJsP50Ms) ms: boot \(coldBootP50Ms), \(coldBootsFromStandby) of \(tenants) from a standby context, + in JS \(coldInJsP50Ms) ms), warm wake p50 \(warmWakeP50Ms) ms (replay: the entry that starts run and replays 10 steps \(warmReplayP50Ms) ms, CPU \(warmReplayCpuP50Ms) ms, by round \(warmReplayP50MsByRound); in JS in all \(warmInJsP50Ms) ms, CPU \(warmInJsCpuP50Ms) ms, p99 \(warmInJsP99Ms); by round \(warmInJsP50MsByRound), CPU \(warmInJsCpuP50MsByRound); of it in host functions \(warmInHostP50Ms) ms; \(warmEntriesPerWake) entries, \(warmJournalAnswersPerWake) steps from the journal per wake), one tenant's instances back to back: replay p50 \(oneTenantReplayP50Ms) ms (CPU \(oneTenantReplayCpuP50Ms)), in JS in all \(oneTenantInJsP50Ms) ms (host \(oneTenantInHostP50Ms) ms, p99 \(oneTenantInJsP99Ms)), Swift wake p50 \(swiftWakeP50Ms) ms; boot alone, no standby p50 \(bootOnlyP50Ms) ms; VM heaps measured \(heapSurveys) times"
+        }
+    }
+
     /// Cold and warm replay of a ten-step tenant workflow, beside its Swift twin.
     ///
     /// Each of `tenants` tenants has distinct code (ten steps, then a wait for `go`). One instance
@@ -19,11 +71,9 @@ extension BenchCommand {
     /// tenant woken back to back, its context touched on every wake. The Swift twin does the same
     /// with a registered workflow. The sandbox's own counters split each wake into booting, time
     /// inside tenant code (wall and thread CPU time), and the part of it spent in host functions.
-    static func jsReplay(
+    static func measure(
         _ runtime: BrigadeRuntime, loader: TenantCodeLoader, sandbox: JavaScriptSandbox, tenants: Int, warmRounds: Int = 4
-    ) async throws
-        -> [String: Any]
-    {
+    ) async throws -> Result {
         precondition(warmRounds >= 1, "js-replay needs at least one warm round")
         let atStart = SandboxStatistics.current
         for index in 0..<tenants {
@@ -59,7 +109,9 @@ extension BenchCommand {
                 try await runtime.sendEvent(key, type: "go", payload: Data("{}".utf8))
                 let row = try await runtime.waitForCompletion(key)
                 let wall = ProcessMetrics.milliseconds(ContinuousClock.now - start)
-                guard row.status == .complete else { throw ValidationError("\(key) ended \(row.status.rawValue): \(String(describing: row.error))") }
+                guard row.status == .complete else {
+                    throw ValidationError("\(key) ended \(row.status.rawValue): \(String(describing: row.error))")
+                }
                 let used = SandboxStatistics.current - before
                 samples.append(
                     Wake(
@@ -76,7 +128,8 @@ extension BenchCommand {
         func create(_ round: String, tenant: String? = nil) async throws -> [InstanceKey] {
             try await (0..<tenants).asyncMap { index in
                 let name = tenant ?? "t\(index)"
-                let id = try await runtime.createInstance(tenant: name, workflow: "waiter", id: "\(round)-\(index)", params: Data("{}".utf8))
+                let id = try await runtime.createInstance(
+                    tenant: name, workflow: "waiter", id: "\(round)-\(index)", params: Data("{}".utf8))
                 return InstanceKey(tenant: name, workflow: "waiter", id: id)
             }
         }
@@ -129,74 +182,50 @@ extension BenchCommand {
             boots.append(ProcessMetrics.milliseconds(ContinuousClock.now - start))
         }
         func p(_ values: [Double], _ q: Double) -> Double { ProcessMetrics.round3(ProcessMetrics.percentile(values, q)) }
-        return [
-            "tenants": tenants,
-            "cold_wake_p50_ms": p(cold.map(\.wall), 50), "cold_wake_p99_ms": p(cold.map(\.wall), 99),
-            "cold_boot_p50_ms": p(cold.map(\.boot), 50), "cold_boot_p99_ms": p(cold.map(\.boot), 99),
-            "cold_boots_from_standby": coldStandbyBoots,
-            "cold_in_js_p50_ms": p(cold.map(\.inJS), 50), "cold_in_js_p99_ms": p(cold.map(\.inJS), 99),
-            "cold_boot_plus_js_p50_ms": p(cold.map { $0.boot + $0.inJS }, 50), "cold_in_js_cpu_p50_ms": p(cold.map(\.inJSCPU), 50),
-            "warm_wake_p50_ms": p(warm.map(\.wall), 50), "warm_wake_p99_ms": p(warm.map(\.wall), 99),
-            "warm_in_js_p50_ms": p(warm.map(\.inJS), 50), "warm_in_js_p99_ms": p(warm.map(\.inJS), 99),
-            "warm_in_js_cpu_p50_ms": p(warm.map(\.inJSCPU), 50), "warm_in_host_p50_ms": p(warm.map(\.inHost), 50),
-            "warm_replay_p50_ms": p(warm.map(\.replay), 50), "warm_replay_p99_ms": p(warm.map(\.replay), 99),
-            "warm_replay_cpu_p50_ms": p(warm.map(\.replayCPU), 50), "warm_replay_p50_ms_by_round": rounds.map { p($0.map(\.replay), 50) },
-            "cold_replay_p50_ms": p(cold.map(\.replay), 50),
-            "warm_rounds": rounds.count, "warm_in_js_p50_ms_by_round": rounds.map { p($0.map(\.inJS), 50) },
-            "warm_in_js_cpu_p50_ms_by_round": rounds.map { p($0.map(\.inJSCPU), 50) },
-            "steady_wake_p50_ms": p(steady.map(\.wall), 50), "steady_in_js_p50_ms": p(steady.map(\.inJS), 50),
-            "steady_in_js_p99_ms": p(steady.map(\.inJS), 99), "steady_in_js_cpu_p50_ms": p(steady.map(\.inJSCPU), 50),
-            "steady_in_host_p50_ms": p(steady.map(\.inHost), 50),
-            "one_tenant_wake_p50_ms": p(oneTenant.map(\.wall), 50), "one_tenant_in_js_p50_ms": p(oneTenant.map(\.inJS), 50),
-            "one_tenant_in_js_p99_ms": p(oneTenant.map(\.inJS), 99), "one_tenant_in_js_cpu_p50_ms": p(oneTenant.map(\.inJSCPU), 50),
-            "one_tenant_in_host_p50_ms": p(oneTenant.map(\.inHost), 50),
-            "one_tenant_replay_p50_ms": p(oneTenant.map(\.replay), 50), "one_tenant_replay_cpu_p50_ms": p(oneTenant.map(\.replayCPU), 50),
-            "warm_entries_per_wake": ProcessMetrics.round3(warmEntries), "warm_journal_answers_per_wake": ProcessMetrics.round3(warmJournalAnswers),
-            "swift_wake_p50_ms": p(swift, 50), "swift_wake_p99_ms": p(swift, 99),
-            "boot_only_p50_ms": p(boots, 50), "boot_only_p99_ms": p(boots, 99),
-            "heap_surveys": (SandboxStatistics.current - atStart).heapSurveys,
-        ]
-    }
-
-    /// Boots `tenants` runners with distinct code through a loader capped at `cache`, and samples the
-    /// process's memory as it goes: what the loader holds is bounded by its cache, not by tenants.
-    static func jsTenants(sandbox: JavaScriptSandbox, tenants: Int, cache: Int) async throws -> [String: Any] {
-        let loader = TenantCodeLoader(sandbox: sandbox, settings: .init(idleTime: .seconds(3_600), maxCached: cache)) { tenant, workflow, version in
-            let salt = Int(tenant.dropFirst()) ?? 0
-            return TenantCode(
-                tenant: tenant, workflow: workflow, version: version, versionId: "", language: .javascript, source: "",
-                script: BenchScripts.compiledWaiter(salt: salt), env: [:], createdAt: 0)
-        }
-        var samples: [String: Double] = ["0": ProcessMetrics.memoryMiB().rss]
-        let checkpoints = Set([cache, 1_000, 2_000, 5_000, tenants].filter { $0 <= tenants })
-        let start = ContinuousClock.now
-        for index in 0..<tenants {
-            _ = try await loader.runner(tenant: "t\(index)", workflow: "w", version: 1)
-            if checkpoints.contains(index + 1) { samples["\(index + 1)"] = ProcessMetrics.round3(ProcessMetrics.memoryMiB().rss) }
-        }
-        let wall = ProcessMetrics.milliseconds(ContinuousClock.now - start)
-        return [
-            "tenants": tenants, "cache": cache, "cached_after": loader.cachedCount, "boots": loader.bootCount,
-            "boot_mean_ms": ProcessMetrics.round3(wall / Double(tenants)), "rss_mib_by_tenants_booted": samples,
-        ]
-    }
-
-    /// W1 with the workflow in JavaScript: `n` instances of one tenant workflow of `k` steps.
-    static func w1JavaScript(_ runtime: BrigadeRuntime, sandbox: JavaScriptSandbox, n: Int, k: Int, concurrency: Int) async throws
-        -> [String: Any]
-    {
-        try await runtime.deployWorkflow(name: "bench-js", source: BenchScripts.steps, language: .javascript, sandbox: sandbox)
-        let before = SandboxStatistics.current
-        var metrics = try await throughput(
-            n: n, k: k, concurrency: concurrency,
-            create: { index in
-                _ = try await runtime.createInstance(workflow: "bench-js", id: "w1js-\(index)", params: Data("{\"k\":\(k)}".utf8))
-            },
-            counts: { try await runtime.instanceCounts(workflow: "bench-js") })
-        let used = SandboxStatistics.current - before
-        metrics["in_js_ms_per_step"] = ProcessMetrics.round3(Double(used.entryNanoseconds) / 1e6 / Double(n * k))
-        metrics["vms_booted"] = used.boots
-        return metrics
+        return Result(
+            tenants: tenants,
+            coldWakeP50Ms: p(cold.map(\.wall), 50),
+            coldWakeP99Ms: p(cold.map(\.wall), 99),
+            coldBootP50Ms: p(cold.map(\.boot), 50),
+            coldBootP99Ms: p(cold.map(\.boot), 99),
+            coldBootsFromStandby: coldStandbyBoots,
+            coldInJsP50Ms: p(cold.map(\.inJS), 50),
+            coldInJsP99Ms: p(cold.map(\.inJS), 99),
+            coldBootPlusJsP50Ms: p(cold.map { $0.boot + $0.inJS }, 50),
+            coldInJsCpuP50Ms: p(cold.map(\.inJSCPU), 50),
+            warmWakeP50Ms: p(warm.map(\.wall), 50),
+            warmWakeP99Ms: p(warm.map(\.wall), 99),
+            warmInJsP50Ms: p(warm.map(\.inJS), 50),
+            warmInJsP99Ms: p(warm.map(\.inJS), 99),
+            warmInJsCpuP50Ms: p(warm.map(\.inJSCPU), 50),
+            warmInHostP50Ms: p(warm.map(\.inHost), 50),
+            warmReplayP50Ms: p(warm.map(\.replay), 50),
+            warmReplayP99Ms: p(warm.map(\.replay), 99),
+            warmReplayCpuP50Ms: p(warm.map(\.replayCPU), 50),
+            warmReplayP50MsByRound: rounds.map { p($0.map(\.replay), 50) },
+            coldReplayP50Ms: p(cold.map(\.replay), 50),
+            warmRounds: rounds.count,
+            warmInJsP50MsByRound: rounds.map { p($0.map(\.inJS), 50) },
+            warmInJsCpuP50MsByRound: rounds.map { p($0.map(\.inJSCPU), 50) },
+            steadyWakeP50Ms: p(steady.map(\.wall), 50),
+            steadyInJsP50Ms: p(steady.map(\.inJS), 50),
+            steadyInJsP99Ms: p(steady.map(\.inJS), 99),
+            steadyInJsCpuP50Ms: p(steady.map(\.inJSCPU), 50),
+            steadyInHostP50Ms: p(steady.map(\.inHost), 50),
+            oneTenantWakeP50Ms: p(oneTenant.map(\.wall), 50),
+            oneTenantInJsP50Ms: p(oneTenant.map(\.inJS), 50),
+            oneTenantInJsP99Ms: p(oneTenant.map(\.inJS), 99),
+            oneTenantInJsCpuP50Ms: p(oneTenant.map(\.inJSCPU), 50),
+            oneTenantInHostP50Ms: p(oneTenant.map(\.inHost), 50),
+            oneTenantReplayP50Ms: p(oneTenant.map(\.replay), 50),
+            oneTenantReplayCpuP50Ms: p(oneTenant.map(\.replayCPU), 50),
+            warmEntriesPerWake: ProcessMetrics.round3(warmEntries),
+            warmJournalAnswersPerWake: ProcessMetrics.round3(warmJournalAnswers),
+            swiftWakeP50Ms: p(swift, 50),
+            swiftWakeP99Ms: p(swift, 99),
+            bootOnlyP50Ms: p(boots, 50),
+            bootOnlyP99Ms: p(boots, 99),
+            heapSurveys: (SandboxStatistics.current - atStart).heapSurveys)
     }
 }
 

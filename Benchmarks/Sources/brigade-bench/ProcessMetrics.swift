@@ -1,3 +1,4 @@
+import Brigade
 import Foundation
 
 /// Measurements of this process and the machine, taken the way the peer harness takes them
@@ -44,7 +45,7 @@ enum ProcessMetrics {
     }
 
     /// 200 × (write 4 KiB + fsync) in `directory`: the disk's commit latency right now.
-    static func fsyncProbe(in directory: String) -> [String: Any] {
+    static func fsyncProbe(in directory: String) -> JSONValue {
         let path = directory + "/fsync-probe-\(getpid())"
         let descriptor = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
         defer {
@@ -60,8 +61,8 @@ enum ProcessMetrics {
             samples.append(milliseconds(ContinuousClock.now - start))
         }
         return [
-            "n": samples.count, "p50_ms": round3(percentile(samples, 50)), "p99_ms": round3(percentile(samples, 99)),
-            "mean_ms": round3(samples.reduce(0, +) / Double(samples.count)),
+            "n": .number(Double(samples.count)), "p50_ms": .number(round3(percentile(samples, 50))),
+            "p99_ms": .number(round3(percentile(samples, 99))), "mean_ms": .number(round3(samples.reduce(0, +) / Double(samples.count))),
         ]
     }
 
