@@ -222,7 +222,7 @@ public final class PostgresStore: WorkflowStore {
                 SELECT seq, id, status, due_at FROM instances
                 WHERE tenant = \(shard.tenant) AND workflow = \(shard.workflow) AND shard = \(Int64(shard.shard))
                   AND due_at IS NOT NULL AND due_at <= \(dueBefore) AND (due_at, seq) > (\(after.dueAt), \(after.seq))
-                  AND status IN ('queued', 'running', 'waiting', 'waitingForPause')
+                  AND status IN ('queued', 'running', 'rollingBack', 'waiting', 'waitingForPause')
                 ORDER BY due_at, seq LIMIT \(Int64(limit))
                 """, logger: logger
             ).decode((Int64, String, String, Int64).self) {

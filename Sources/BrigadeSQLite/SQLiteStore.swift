@@ -157,7 +157,7 @@ public final class SQLiteStore: WorkflowStore {
                         SELECT seq, id, status, due_at FROM instances
                         WHERE tenant = ? AND workflow = ? AND shard = ? AND due_at IS NOT NULL AND due_at <= ?
                           AND (due_at, seq) > (?, ?)
-                          AND status IN ('queued', 'running', 'waiting', 'waitingForPause')
+                          AND status IN ('queued', 'running', 'rollingBack', 'waiting', 'waitingForPause')
                         ORDER BY due_at, seq LIMIT ?
                         """),
                 arguments: [shard.tenant, shard.workflow, shard.shard, dueBefore, after.dueAt, after.seq, limit]

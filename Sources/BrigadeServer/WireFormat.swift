@@ -72,12 +72,15 @@ enum WireFormat {
     static func description(
         _ row: InstanceRow, steps: [StepRecord], history: [HistoryEvent], ascending: Bool, simple: Bool, versions: CodeVersions = .none
     ) -> JSONValue {
+        // Rollbacks are told by `rollback`, not listed among the steps (Cloudflare lists none).
+        let rollbackOutcome = RollbackOutcome(status: row.status, steps: steps)
+        let steps = steps.filter { $0.kind != .rollback }
         var object: [String: JSONValue] = [
             "status": .string(row.status.rawValue), "params": json(row.params), "trigger": .object(["source": .string("api")]),
             "versionId": .string(versions.id(of: row)), "queued": timestamp(row.createdAt), "start": timestamp(row.startedAt),
             "end": timestamp(row.endedAt), "output": json(row.output), "error": error(row.error),
             "success": row.status == .complete ? .bool(true) : (row.status == .errored || row.status == .terminated ? .bool(false) : .null),
-            "step_count": .number(Double(steps.count)), "rollback": .null,
+            "step_count": .number(Double(steps.count)), "rollback": rollback(rollbackOutcome),
         ]
         if let version = versions.number(of: row) { object["code_version"] = .number(Double(version)) }
         if !simple {
@@ -90,6 +93,12 @@ enum WireFormat {
             object["steps"] = .array(described)
         }
         return .object(object)
+    }
+
+    /// `rollback: {outcome, error} | null` (contract §2.4).
+    static func rollback(_ outcome: RollbackOutcome?) -> JSONValue {
+        guard let outcome else { return .null }
+        return .object(["outcome": .string(outcome.outcome.rawValue), "error": error(outcome.error)])
     }
 
     static func step(for record: StepRecord, history: [HistoryEvent]) -> JSONValue {
@@ -111,9 +120,9 @@ enum WireFormat {
             if let type = record.eventType { object["event_type"] = .string(type) }
             if record.value != nil { object["output"] = json(record.value) }
             return .object(object)
-        case .do:
+        case .do, .rollback:
             return .object([
-                "type": .string("step"), "name": name, "start": timestamp(record.startedAt), "end": timestamp(record.endedAt),
+                "type": .string(record.kind == .do ? "step" : "rollback"), "name": name, "start": timestamp(record.startedAt), "end": timestamp(record.endedAt),
                 "success": record.status == .complete ? .bool(true) : (record.status == .failed ? .bool(false) : .null),
                 "output": record.value.map { .string(truncated(String(decoding: $0, as: UTF8.self))) } ?? .null,
                 "config": config(record.config), "attempts": .array(attempts(history)),

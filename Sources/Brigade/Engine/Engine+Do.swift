@@ -2,16 +2,59 @@ import Foundation
 
 extension Engine {
     /// `step.do`: replays a recorded outcome, or runs attempts until one succeeds or the retries
-    /// are exhausted. Returns the committed result (JSON).
+    /// are exhausted. Returns the committed result (JSON). A `rollback` is registered as soon as
+    /// the step is reached — replayed or new, finished or failed — so a replay that fails again
+    /// finds every rollback the first run registered.
     func runDo(
         _ name: String,
         config requested: StepConfig?,
         count: Int? = nil,
+        rollback: RegisteredRollback.Handler? = nil,
+        rollbackConfig: StepConfig? = nil,
         body: @escaping @Sendable (StepContext) async throws -> Data
     ) async throws -> Data {
         let entry = try await enterStep(.do, name, count: count)
         defer { exitStep() }
-        let stepName = "\(name)-\(entry.identity.count)"
+        if let rollback {
+            do {
+                try rollbackConfig?.validate(stepName: name, settings: settings)
+            } catch let error as BrigadeError {
+                throw fail(error)
+            }
+            let registered = RegisteredRollback(step: entry.identity, config: rollbackConfig, handler: rollback)
+            state.withLock { $0.rollbacks[entry.position] = registered }
+        }
+        return try await perform(entry, name: name, requested: requested, events: .forward, body: body)
+    }
+
+    /// The rollback of the `step.do` `name`-`count`: a durable pseudo-step with its own retries,
+    /// journaled under the forward step's name (see ``StepIdentity``). The first one of a
+    /// lifetime marks the instance `rollingBack`. Throws ``StepFailedError`` when it failed for
+    /// good: the chain halts there, and the failure is the rollback's outcome.
+    func runRollback(
+        of name: String, count: Int, config: StepConfig?, body: @escaping @Sendable (StepContext) async throws -> Data
+    ) async throws {
+        let entry = try await enterStep(.rollback, name, count: -count)
+        defer { exitStep() }
+        try await beginRollback()
+        do {
+            _ = try await perform(entry, name: name, requested: config, events: .rollback, body: body)
+        } catch let failure as StepFailedError {
+            state.withLock { state in
+                if state.rollbackFailure == nil { state.rollbackFailure = ErrorInfo(name: failure.errorName, message: failure.message) }
+            }
+            throw failure
+        }
+    }
+
+    /// Runs or resumes the step `entry` admitted: the shared life of a `step.do` and a rollback.
+    private func perform(
+        _ entry: StepEntry, name: String, requested: StepConfig?, events: StepEvents,
+        body: @escaping @Sendable (StepContext) async throws -> Data
+    ) async throws -> Data {
+        // A rollback's count is its forward step's, negated in the journal only.
+        let count = abs(entry.identity.count)
+        let stepName = "\(name)-\(count)"
 
         var record: StepRecord
         let config: StepConfig
@@ -34,7 +77,7 @@ extension Engine {
                 throw fail(error)
             }
             record = StepRecord(
-                name: name, count: entry.identity.count, kind: .do, position: entry.position,
+                name: name, count: entry.identity.count, kind: events.kind, position: entry.position,
                 status: .running, attempts: 0, config: config.jsonValue.jsonData(),
                 startedAt: clock.nowMilliseconds()
             )
@@ -48,7 +91,7 @@ extension Engine {
                 message: "attempt \(record.attempts) was interrupted: the process running it stopped before it finished")
             // It counts toward the limit but is retried at once: the crash already cost time.
             if let failure = try await recordFailure(
-                &record, info: info, nonRetryable: false, config: config, stepName: stepName, retryAt: clock.nowMilliseconds())
+                &record, info: info, nonRetryable: false, config: config, stepName: stepName, events: events, retryAt: clock.nowMilliseconds())
             {
                 throw failure
             }
@@ -63,14 +106,14 @@ extension Engine {
             record.deadline = nil
             let attempt = record.attempts
             let now = clock.nowMilliseconds()
-            var history = [HistoryEntry(.attemptStarted, at: now, step: stepName, data: ["attempt": .number(Double(attempt))])]
+            var history = [HistoryEntry(events.attemptStarted, at: now, step: stepName, data: ["attempt": .number(Double(attempt))])]
             if attempt == 1 {
-                history.insert(HistoryEntry(.stepStarted, at: now, step: stepName, data: ["config": config.jsonValue]), at: 0)
+                history.insert(HistoryEntry(events.started, at: now, step: stepName, data: ["config": config.jsonValue]), at: 0)
             }
             // Not awaited: losing this record in a crash only loses the attempt count.
             try await commit([record], history: history, awaitCommit: false)
 
-            let context = StepContext(name: name, count: entry.identity.count, attempt: attempt, config: config)
+            let context = StepContext(name: name, count: count, attempt: attempt, config: config)
             let result = await runAttempt(body, context: context, timeout: config.timeout)
             // A stop meanwhile left the engine stopping for good: this throws for it too.
             try checkNotUnwinding()
@@ -85,8 +128,8 @@ extension Engine {
                 try await commit(
                     [record],
                     history: [
-                        HistoryEntry(.attemptCompleted, at: now, step: stepName, data: ["attempt": .number(Double(attempt))]),
-                        HistoryEntry(.stepCompleted, at: now, step: stepName),
+                        HistoryEntry(events.attemptCompleted, at: now, step: stepName, data: ["attempt": .number(Double(attempt))]),
+                        HistoryEntry(events.completed, at: now, step: stepName),
                     ],
                     awaitCommit: true
                 )
@@ -100,7 +143,9 @@ extension Engine {
                     message:
                         "Step \(stepName) output is too large: \(value.count) bytes. Maximum allowed size is \(settings.maxStepResultBytes) bytes."
                 )
-                if let failure = try await recordFailure(&record, info: info, nonRetryable: false, config: config, stepName: stepName) {
+                if let failure = try await recordFailure(
+                    &record, info: info, nonRetryable: false, config: config, stepName: stepName, events: events)
+                {
                     throw failure
                 }
             case .failure(let error):
@@ -109,7 +154,7 @@ extension Engine {
                 let nonRetryable = error is NonRetryableError
                 if let failure = try await recordFailure(
                     &record, info: ErrorInfo(error), stack: HistoryEntry.stack(of: error), nonRetryable: nonRetryable, config: config,
-                    stepName: stepName)
+                    stepName: stepName, events: events)
                 {
                     throw failure
                 }
@@ -124,7 +169,7 @@ extension Engine {
     /// after scheduling the next attempt (`record.deadline`).
     private func recordFailure(
         _ record: inout StepRecord, info: ErrorInfo, stack: JSONValue? = nil, nonRetryable: Bool, config: StepConfig, stepName: String,
-        retryAt: Int64? = nil
+        events: StepEvents, retryAt: Int64? = nil
     ) async throws -> StepFailedError? {
         let now = clock.nowMilliseconds()
         let attempt = record.attempts
@@ -142,8 +187,8 @@ extension Engine {
             try await commit(
                 [record],
                 history: [
-                    HistoryEntry(.attemptErrored, at: now, step: stepName, data: attemptData),
-                    HistoryEntry(.stepErrored, at: now, step: stepName, data: ["error": attemptData["error"]!]),
+                    HistoryEntry(events.attemptErrored, at: now, step: stepName, data: attemptData),
+                    HistoryEntry(events.errored, at: now, step: stepName, data: ["error": attemptData["error"]!]),
                 ],
                 awaitCommit: true
             )
@@ -151,7 +196,7 @@ extension Engine {
             EngineMetrics.record(metrics.stepDuration, milliseconds: now - record.startedAt)
             logger.debug("step failed", metadata: ["step.name": "\(stepName)", "step.attempt": "\(attempt)"])
             return StepFailedError(
-                stepName: record.name, count: record.count, attempts: attempt,
+                stepName: record.name, count: abs(record.count), attempts: attempt,
                 errorName: info.name, message: info.message, isNonRetryable: nonRetryable
             )
         }
@@ -159,7 +204,7 @@ extension Engine {
         attemptData["retryDelayMs"] = .number(Double(delay))
         record.status = .retrying
         record.deadline = now + delay
-        try await commit([record], history: [HistoryEntry(.attemptErrored, at: now, step: stepName, data: attemptData)], awaitCommit: true)
+        try await commit([record], history: [HistoryEntry(events.attemptErrored, at: now, step: stepName, data: attemptData)], awaitCommit: true)
         logger.debug(
             "step attempt failed; retrying", metadata: ["step.name": "\(stepName)", "step.attempt": "\(attempt)", "delay.ms": "\(delay)"])
         return nil

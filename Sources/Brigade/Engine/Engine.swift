@@ -96,6 +96,8 @@ final class Engine: Sendable {
                 do {
                     return .user(.success(try await self.runner.run(snapshot.row.params, meta, step)))
                 } catch {
+                    // Unwinding meanwhile ends the chain; `finish` reads why from the phase.
+                    try? await self.rollBack(after: error)
                     return .user(.failure(error))
                 }
             }
@@ -117,6 +119,9 @@ final class Engine: Sendable {
             }
             return result
         }
+        // A registered rollback's closure may hold the workflow's `step`, and so this engine:
+        // the lifetime is over, so the cycle is broken here.
+        state.withLock { $0.rollbacks = [:] }
         return await finish(userResult)
     }
 
@@ -163,7 +168,7 @@ final class Engine: Sendable {
             )
             let entry = HistoryEntry(
                 .workflowCompleted, at: now, data: ["output": .string(String(decoding: output.prefix(4096), as: UTF8.self))])
-            return await writeOutcome(update, entry, now: now, outcome: .completed)
+            return await writeOutcome(update, [entry], now: now, outcome: .completed)
         case .failure(let error):
             if error is EngineUnwind || error is FencedWriteError { return .stopped }
             if error is CancellationError, Task.isCancelled { return .stopped }
@@ -178,16 +183,16 @@ final class Engine: Sendable {
         )
         var data: [String: JSONValue] = ["error": .object(["name": .string(info.name), "message": .string(info.message)])]
         if let stack { data["stack"] = stack }
-        let entry = HistoryEntry(.workflowErrored, at: now, data: data)
-        return await writeOutcome(update, entry, now: now, outcome: .errored)
+        let entries = [rollbackClosingEntry(at: now), HistoryEntry(.workflowErrored, at: now, data: data)].compactMap { $0 }
+        return await writeOutcome(update, entries, now: now, outcome: .errored)
     }
 
     /// Writes the terminal outcome, fenced like every engine write: it is written once, by the
     /// engine that still owns the instance.
-    private func writeOutcome(_ update: InstanceUpdate, _ entry: HistoryEntry, now: Int64, outcome: EngineOutcome) async -> EngineOutcome {
+    private func writeOutcome(_ update: InstanceUpdate, _ entries: [HistoryEntry], now: Int64, outcome: EngineOutcome) async -> EngineOutcome {
         var write = newWrite(now: now)
         write.update = update
-        write.history = [entry]
+        write.history = entries
         do {
             try await persist(write, awaitCommit: true)
             logger.debug("instance \(update.status.rawValue)")

@@ -22,6 +22,9 @@ extension EngineState {
             let ticket = ParkTicket()
             return .blocked(addParked(Parked(ticket: ticket, deadline: nil, eventType: nil, short: false)), ticket)
         }
+        if rollingBack && kind != .rollback {
+            return .failed(BrigadeError.stepDuringRollback(name))
+        }
         let count = reserved ?? takeCount(of: name)
         let identity = StepIdentity(name: name, count: count)
         let record = records[identity]
@@ -100,7 +103,7 @@ extension EngineState {
     /// nil, with nothing changed, whenever the slow path has more to say.
     mutating func answerFromJournal(_ kind: StepKind, _ name: String) -> JournaledOutcome? {
         // `fatal == nil` would copy the error out to compare it.
-        guard case .none = fatal, !isUnwinding, phase == .running, !draining else { return nil }
+        guard case .none = fatal, !isUnwinding, phase == .running, !draining, !rollingBack else { return nil }
         // Counted only once the journal answers (below): otherwise the slow path counts it.
         let count = nextCount(of: name)
         guard let record = records[StepIdentity(name: name, count: count)], record.kind == kind else { return nil }

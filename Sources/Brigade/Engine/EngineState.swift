@@ -72,6 +72,14 @@ struct EngineState: Sendable {
     var replaying = false
     /// Log lines stored by this lifetime (bounded by ``BrigadeSettings/maxLogLinesPerRun``).
     var logLines = 0
+    /// The rollbacks this lifetime's `step.do` calls registered (Swift workflows), by the
+    /// forward step's position: when `run` fails they run last first (``Engine/rollBack(after:)``).
+    var rollbacks: [Int: RegisteredRollback] = [:]
+    /// Set once a rollback started or answered from the journal in this lifetime: `run` failed
+    /// and its rollback phase is under way, so no other step may start.
+    var rollingBack = false
+    /// The first rollback that failed for good: the chain halted there.
+    var rollbackFailure: ErrorInfo?
 
     /// The state of an engine whose claim has not answered yet (``Phase/claiming``).
     init() {}

@@ -17,14 +17,14 @@ enum ReplayAnswer {
     /// The answer of `record`, the step `name` (without its count suffix).
     init(_ record: StepRecord, name: String) {
         switch (record.kind, record.status) {
-        case (.do, .complete), (.waitForEvent, .complete):
+        case (.do, .complete), (.waitForEvent, .complete), (.rollback, .complete):
             self = .value(record.value ?? Data("null".utf8))
         case (.sleep, .complete):
             self = .value(nil)
-        case (.do, .failed), (.do, .timedOut):
+        case (.do, .failed), (.do, .timedOut), (.rollback, .failed), (.rollback, .timedOut):
             self = .failed(
                 StepFailedError(
-                    stepName: name, count: record.count, attempts: record.attempts, errorName: record.error?.name ?? "Error",
+                    stepName: name, count: abs(record.count), attempts: record.attempts, errorName: record.error?.name ?? "Error",
                     message: record.error?.message ?? "", isNonRetryable: record.nonRetryable))
         case (.waitForEvent, .failed), (.waitForEvent, .timedOut):
             self = .failed(WaitForEventTimeoutError(stepName: name, count: record.count, eventType: record.eventType ?? ""))

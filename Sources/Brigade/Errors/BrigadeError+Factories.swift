@@ -20,6 +20,14 @@ extension BrigadeError {
         BrigadeError(.workflowNotRegistered, "No workflow named \"\(name.cut(toUTF8Bytes: 200))\"; GET …/workflows lists them.")
     }
 
+    /// A step called inside a rollback handler (contract §1.12: Cloudflare's words).
+    public static func stepDuringRollback(_ name: String) -> BrigadeError {
+        BrigadeError(
+            .stepDuringRollback,
+            "Cannot execute steps during rollback phase: step \"\(name.cut(toUTF8Bytes: 100))\" was called from a rollback handler. Do the compensating work in the handler itself.",
+            stepName: name)
+    }
+
     /// No tenant `id`.
     public static func tenantNotFound(_ id: String) -> BrigadeError {
         BrigadeError(.tenantNotFound, "No tenant \"\(id.cut(toUTF8Bytes: 80))\"; `brigade tenants list` shows the ones there are.")

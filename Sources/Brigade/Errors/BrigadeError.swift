@@ -26,6 +26,10 @@ public struct BrigadeError: Error, Sendable, Hashable, CustomStringConvertible {
         public static let stepOutputTooLarge = Code(rawValue: "step.output_too_large")
         public static let stepLimitExceeded = Code(rawValue: "step.limit_exceeded")
         public static let nonDeterminism = Code(rawValue: "workflow.non_determinism")
+        /// A step called from a rollback handler: the contract allows none there.
+        public static let stepDuringRollback = Code(rawValue: "step.during_rollback")
+        /// A step the journal shows with a rollback under way no longer registers one.
+        public static let rollbackMissing = Code(rawValue: "step.rollback_missing")
         public static let invalidBatch = Code(rawValue: "batch.invalid")
         public static let notSerializable = Code(rawValue: "value.not_serializable")
         public static let invalidCursor = Code(rawValue: "listing.invalid_cursor")

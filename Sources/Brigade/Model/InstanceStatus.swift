@@ -10,6 +10,9 @@ public enum InstanceStatus: String, Codable, Sendable, CaseIterable {
     case waitingForPause
     /// Hibernated on a sleep, a retry back-off or an event; holds no slot and no memory.
     case waiting
+    /// `run` failed and the rollbacks its steps registered are running (contract §1.12); holds a
+    /// slot as `running` does. Cloudflare's REST API reports it; its Workers API says `running`.
+    case rollingBack
     /// `run` returned. Terminal.
     case complete
     /// `run` threw, or the engine hit a fatal condition. Terminal.

@@ -6,4 +6,7 @@ public enum StepKind: String, Codable, Sendable, CaseIterable {
     case sleep
     /// `step.waitForEvent`
     case waitForEvent
+    /// The rollback of a `step.do` (saga compensation): a durable, retried pseudo-step that runs
+    /// when `run` fails, recorded under its forward step's name (see ``StepIdentity``).
+    case rollback
 }

@@ -14,4 +14,6 @@ public struct InstanceSnapshot<Output: Sendable>: Sendable {
     public var startedAt: Date?
     /// When it finished.
     public var endedAt: Date?
+    /// How its rollbacks went, once it has finished; nil when none ran (contract §2.4).
+    public var rollback: RollbackOutcome?
 }

@@ -61,6 +61,54 @@ public struct WorkflowStep: Sendable {
         try await self.do(name, config) { (_: StepContext) in try await body() }
     }
 
+    // MARK: step.do with a rollback
+
+    /// Runs `body` as a durable step, and registers `rollback` to compensate it should `run` fail
+    /// (a saga): when an error escapes `run`, the rollbacks of the steps that started run last
+    /// first, each a durable step of its own retried per `rollbackConfig`, while the instance is
+    /// `rollingBack`; the chain stops at the first rollback that fails for good. The instance
+    /// then ends `errored` with `run`'s error, and `status()` reports how the rollback went.
+    ///
+    /// ```swift
+    /// let charge = try await step.do("charge") { try await payments.charge(order) } rollback: { rollback in
+    ///     try await payments.refund(rollback.output!.id)
+    /// }
+    /// ```
+    ///
+    /// `rollbackConfig` sets the rollback's retries and timeout (the contract's defaults when nil).
+    /// A rollback runs for a step that failed too (its `output` is then nil). It may not call
+    /// steps (``BrigadeError/Code/stepDuringRollback``); a terminate or a delete runs none.
+    @discardableResult
+    public func `do`<T: Codable & Sendable>(
+        _ name: String,
+        _ config: StepConfig? = nil,
+        rollbackConfig: StepConfig? = nil,
+        _ body: @escaping @Sendable (StepContext) async throws -> T,
+        rollback: @escaping @Sendable (RollbackContext<T>) async throws -> Void
+    ) async throws -> T {
+        let handler: RegisteredRollback.Handler = { context, error, output in
+            let decoded = try output.map { try JSONCoding.decode(T.self, from: $0) }
+            try await rollback(RollbackContext(step: context, error: error, output: decoded))
+        }
+        let data = try await engine.runDo(name, config: config, rollback: handler, rollbackConfig: rollbackConfig) { context in
+            try JSONCoding.encode(try await body(context))
+        }
+        return try decodeStored(T.self, from: data, step: name)
+    }
+
+    /// Runs `body` as a durable step with a rollback (see the variant whose body takes a
+    /// ``StepContext``).
+    @discardableResult
+    public func `do`<T: Codable & Sendable>(
+        _ name: String,
+        _ config: StepConfig? = nil,
+        rollbackConfig: StepConfig? = nil,
+        _ body: @escaping @Sendable () async throws -> T,
+        rollback: @escaping @Sendable (RollbackContext<T>) async throws -> Void
+    ) async throws -> T {
+        try await self.do(name, config, rollbackConfig: rollbackConfig, { (_: StepContext) in try await body() }, rollback: rollback)
+    }
+
     // MARK: step.sleep
 
     /// Sleeps durably for `duration` (at most 365 days). The absolute wake-up time is stored at
@@ -130,6 +178,17 @@ public struct WorkflowStep: Sendable {
         _ name: String, _ config: StepConfig?, count: Int? = nil, _ body: @escaping @Sendable (StepContext) async throws -> Data
     ) async throws -> Data {
         try await engine.runDo(name, config: config, count: count, body: body)
+    }
+
+    /// The rollback of the `step.do` `name`-`count`, for a runner that keeps its own chain (a
+    /// JavaScript sandbox runs its registered rollbacks last first when `run` rejects): a
+    /// durable pseudo-step whose `body` runs the handler. Throws ``StepFailedError`` when it
+    /// failed for good — the chain halts there.
+    @_spi(Sandbox)
+    public func rollbackJSON(_ name: String, count: Int, _ config: StepConfig?, _ body: @escaping @Sendable (StepContext) async throws -> Data)
+        async throws
+    {
+        try await engine.runRollback(of: name, count: count, config: config, body: body)
     }
 
     /// `step.waitForEvent` returning the stored `{type, payload, timestamp}` as JSON bytes.

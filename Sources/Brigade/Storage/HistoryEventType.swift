@@ -22,6 +22,15 @@ public enum HistoryEventType: String, Sendable, Hashable, Codable, CaseIterable 
     case waitStarted = "wait_started"
     case waitCompleted = "wait_completed"
     case waitTimedOut = "wait_timed_out"
+    case rollbackStarted = "rollback_started"
+    case rollbackStepStarted = "rollback_step_started"
+    case rollbackStepCompleted = "rollback_step_completed"
+    case rollbackStepErrored = "rollback_step_errored"
+    case rollbackAttemptStarted = "rollback_attempt_started"
+    case rollbackAttemptCompleted = "rollback_attempt_completed"
+    case rollbackAttemptErrored = "rollback_attempt_errored"
+    case rollbackCompleted = "rollback_completed"
+    case rollbackErrored = "rollback_errored"
     /// Brigade's own: a line the workflow logged (`step.log`, a JavaScript tenant's `console`),
     /// with `level` and `message`.
     case log = "log"

@@ -6,7 +6,8 @@ import Foundation
 /// applies the ``InstanceChange`` it answers; it holds no rule of its own. Each change that
 /// takes the instance from its engine bumps the epoch, fencing out an engine still running it.
 @_spi(Stores) public enum InstanceTransition: Sendable, Hashable {
-    /// Pause a `running`, `waiting` or `waitingForPause` instance; others are left alone.
+    /// Pause a `running`, `rollingBack`, `waiting` or `waitingForPause` instance; others are
+    /// left alone.
     case pause
     /// Resume a `paused` (or `waitingForPause`) instance; others are left alone.
     case resume
@@ -34,7 +35,7 @@ import Foundation
         next.epoch = row.epoch + 1
         switch self {
         case .pause:
-            guard [.running, .waiting, .waitingForPause].contains(row.status) else { return nil }
+            guard [.running, .rollingBack, .waiting, .waitingForPause].contains(row.status) else { return nil }
             next.status = .paused
             next.pausedAt = now
             next.dueAt = nil
@@ -122,8 +123,10 @@ import Foundation
             next.pausedAt = now
             next.dueAt = nil
             return .notRunnable(.paused, InstanceChange(row: next, decidedAtEpoch: row.epoch, history: [HistoryEntry(.workflowPaused, at: now)]))
-        case .queued, .running, .waiting:
-            next.status = .running
+        case .queued, .running, .waiting, .rollingBack:
+            // A chain of rollbacks under way stays `rollingBack`: the replay fails again and
+            // the engine goes on with it.
+            next.status = row.status == .rollingBack ? .rollingBack : .running
             next.startedAt = row.startedAt ?? now
             // Due now: if this engine dies, the sweep finds the instance again.
             next.dueAt = now

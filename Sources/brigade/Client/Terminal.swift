@@ -17,6 +17,7 @@ enum Terminal {
             case "paused": ("⏸️", "33")
             case "queued": ("⌛", "36")
             case "running": ("▶", "34")
+            case "rollingBack": ("↩", "35")
             case "waiting": ("⏰", "36")
             case "waitingForPause": ("⏱️", "33")
             default: ("❓", "0")

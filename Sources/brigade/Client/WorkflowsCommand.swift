@@ -49,7 +49,7 @@ struct WorkflowsCommand: AsyncParsableCommand {
 
     struct Describe: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Show one workflow and its instance counts per status.")
-        static let statusOrder = ["queued", "running", "waiting", "waitingForPause", "paused", "complete", "errored", "terminated"]
+        static let statusOrder = ["queued", "running", "rollingBack", "waiting", "waitingForPause", "paused", "complete", "errored", "terminated"]
         @Argument(help: "The workflow name.") var name: String
         @OptionGroup var options: ClientOptions
 
