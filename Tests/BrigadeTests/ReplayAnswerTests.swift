@@ -6,7 +6,8 @@ import Testing
 @Suite struct ReplayAnswerTests {
     static func record(_ kind: StepKind, _ status: StepStatus) -> StepRecord {
         StepRecord(
-            name: "s", count: 2, kind: kind, position: 0, status: status, attempts: 3, value: kind == .sleep ? nil : Data(#"{"a":1}"#.utf8),
+            // A rollback is journaled under its forward step's count, negated.
+            name: "s", count: kind == .rollback ? -2 : 2, kind: kind, position: 0, status: status, attempts: 3, value: kind == .sleep ? nil : Data(#"{"a":1}"#.utf8),
             error: ErrorInfo(name: "TypeError", message: "boom"), nonRetryable: true, eventType: "approved", startedAt: 0)
     }
 
@@ -14,11 +15,12 @@ import Testing
     func everyRecordedStepAnswersOneWay(_ kind: StepKind, _ status: StepStatus) throws {
         let answer = ReplayAnswer(Self.record(kind, status), name: "s")
         switch (kind, status, answer) {
-        case (.do, .complete, .value(let value)), (.waitForEvent, .complete, .value(let value)):
+        case (.do, .complete, .value(let value)), (.waitForEvent, .complete, .value(let value)), (.rollback, .complete, .value(let value)):
             #expect(value == Data(#"{"a":1}"#.utf8))
         case (.sleep, .complete, .value(let value)):
             #expect(value == nil)
-        case (.do, .failed, .failed(let error)), (.do, .timedOut, .failed(let error)):
+        case (.do, .failed, .failed(let error)), (.do, .timedOut, .failed(let error)), (.rollback, .failed, .failed(let error)),
+            (.rollback, .timedOut, .failed(let error)):
             let failed = try #require(error as? StepFailedError)
             #expect(failed == StepFailedError(stepName: "s", count: 2, attempts: 3, errorName: "TypeError", message: "boom", isNonRetryable: true))
         case (.waitForEvent, .failed, .failed(let error)), (.waitForEvent, .timedOut, .failed(let error)):
