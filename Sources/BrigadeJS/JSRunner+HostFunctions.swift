@@ -47,6 +47,20 @@ extension JSRunner {
                     promise: promise)
             }
         }
+        define("rollback") { [binding] context, arguments in
+            guard let runner = binding.runner, arguments.count >= 5 else { throw HostFunction.Failure(message: "rollback: bad arguments") }
+            let name = JS.text(arguments[1], in: context)
+            let count = JSValueToNumber(context, arguments[2], nil)
+            guard count >= 1, count <= Double(Int32.max), count == count.rounded() else {
+                throw HostFunction.Failure(message: "rollback: bad step count")
+            }
+            return runner.request(arguments[0], in: context, journal: nil, function: JSValueToObject(context, arguments[4], nil)) {
+                promise, _ in
+                .rollback(
+                    name: name, count: Int(count), config: JSValueIsNull(context, arguments[3]) ? nil : JS.text(arguments[3], in: context),
+                    promise: promise)
+            }
+        }
         define("sleep") { [binding] context, arguments in
             guard let runner = binding.runner, arguments.count >= 3 else { throw HostFunction.Failure(message: "sleep: bad arguments") }
             let name = JS.text(arguments[1], in: context)
@@ -110,14 +124,15 @@ extension JSRunner {
     /// promise), or a rejected promise — so a resumed instance replays its finished steps within
     /// this one entry into the VM; otherwise a promise, and the request that will settle it.
     func request(
-        _ id: JSValueRef, in context: JSContextRef, journal: (kind: StepKind, name: String),
+        _ id: JSValueRef, in context: JSContextRef, journal: (kind: StepKind, name: String)?,
         function: @autoclosure () -> JSObjectRef? = nil, _ make: (_ promise: Int, _ count: Int) -> HostRequest
     ) -> JSValueRef? {
         // An invocation that has ended (or another runner's id) gets a promise that never settles.
         guard let invocation = invocation(id, in: context), invocation.result == nil else {
             return JSObjectMakeDeferredPromise(context, nil, nil, nil)
         }
-        if let outcome = invocation.step.journaled(journal.kind, journal.name) {
+        // A rollback (no journal entry here) is answered by the engine, as a step still to run.
+        if let journal, let outcome = invocation.step.journaled(journal.kind, journal.name) {
             Counters.journalAnswers.add(1, ordering: .relaxed)
             switch outcome {
             case .value(let json):
@@ -149,7 +164,7 @@ extension JSRunner {
         // The count is taken now, in the order the code made its calls: the requests are
         // performed side by side, and two calls of one name must not swap places between the
         // first lifetime and a replay (which the journal answers in call order).
-        let request = make(number, invocation.step.reserveCount(of: journal.name))
+        let request = make(number, journal.map { invocation.step.reserveCount(of: $0.name) } ?? 0)
         handOff { invocation.requests.yield(request) }
         return promise
     }

@@ -35,6 +35,21 @@ extension JSRunner {
                     }
                 }
 
+            case .rollback(let name, let count, let configText, let promise):
+                let config = try configText.map { try Self.stepConfig($0, step: name) }
+                do {
+                    try await step.rollbackJSON(name, count: count, config) { context in
+                        try await self.callFunction(invocation, promise: promise, context: context)
+                    }
+                    queue.async { self.resolve(invocation, promise: promise, json: nil) }
+                } catch let failure as StepFailedError {
+                    queue.async {
+                        self.reject(
+                            invocation, promise: promise, name: failure.errorName, message: failure.message,
+                            nonRetryable: failure.isNonRetryable)
+                    }
+                }
+
             case .sleep(let name, let count, let duration, let promise):
                 let length = try Self.duration(duration, what: "the duration of step.sleep(\"\(name)\")")
                 try await step.sleep(name, for: length, until: nil, count: count)

@@ -121,32 +121,90 @@ enum Prelude {
         return value;
       }
 
+      // Saga rollbacks (contract §1.12) are kept here, per invocation: each step.do that passes
+      // { rollback } registers it as it is called — replayed or not — and when run rejects they
+      // run last-registered first, each one durable pseudo-step of the host's. A rollback's
+      // identity is its step's name and count, counted here in call order over every step call
+      // of that name, as the engine counts them.
+      const duringRollback = "Cannot execute steps during rollback phase";
       function makeStep(id) {
-        return Object.freeze({
-          do(name, second, third) {
+        const saga = { counts: new Map(), registered: [], rollingBack: false };
+        function count(name) {
+          const next = (saga.counts.get(name) || 0) + 1;
+          saga.counts.set(name, next);
+          return next;
+        }
+        const step = Object.freeze({
+          do(name, second, third, fourth) {
+            if (saga.rollingBack) return Promise.reject(new Error(duringRollback));
             const fn = typeof second === "function" ? second : third;
             if (typeof fn !== "function") {
-              return Promise.reject(new TypeError(`step.do("${name}"): pass the step's function as the last argument`));
+              return Promise.reject(new TypeError(`step.do("${name}"): pass the step's function as the last argument, or before the rollback options`));
             }
             const config = typeof second === "function" ? undefined : second;
+            const options = typeof second === "function" ? third : fourth;
+            let rollback;
+            if (options !== undefined && options !== null) {
+              if (typeof options !== "object" || typeof options.rollback !== "function") {
+                return Promise.reject(new TypeError(`step.do("${name}"): the options after the step's function are { rollback: async ({ ctx, error, output, stepName }) => …, rollbackConfig? }`));
+              }
+              const unknown = Object.keys(options).find((key) => key !== "rollback" && key !== "rollbackConfig");
+              if (unknown !== undefined) {
+                return Promise.reject(new TypeError(`step.do("${name}"): unknown option ${String(unknown).slice(0, 40)}; the options after the step's function take rollback and rollbackConfig`));
+              }
+              const rollbackConfig = options.rollbackConfig;
+              rollback = {
+                name: String(name), handler: options.rollback, output: undefined,
+                config: rollbackConfig === undefined || rollbackConfig === null ? null : JSON.stringify(rollbackConfig, configValue),
+              };
+            }
+            const stepName = String(name);
+            const stepCount = count(stepName);
             // The host keeps fn only while the step can still call it (never for a step the
             // journal answers), so nothing here tracks it.
-            return settledWith(host.stepDo(id, String(name), config === undefined || config === null ? null : JSON.stringify(config, configValue), fn));
+            const promise = settledWith(host.stepDo(id, stepName, config === undefined || config === null ? null : JSON.stringify(config, configValue), fn));
+            if (rollback !== undefined) {
+              rollback.count = stepCount;
+              saga.registered.push(rollback);
+              promise.then((value) => { rollback.output = value; }, () => {});
+            }
+            return promise;
           },
           sleep(name, duration) {
+            if (saga.rollingBack) return Promise.reject(new Error(duringRollback));
+            count(String(name));
             return settledWith(host.sleep(id, String(name), durationArgument(duration)));
           },
           sleepUntil(name, timestamp) {
+            if (saga.rollingBack) return Promise.reject(new Error(duringRollback));
+            count(String(name));
             const ms = timestamp instanceof Date ? timestamp.getTime() : typeof timestamp === "number" ? timestamp : Date.parse(String(timestamp));
             return settledWith(host.sleepUntil(id, String(name), ms));
           },
           waitForEvent(name, options) {
+            if (saga.rollingBack) return Promise.reject(new Error(duringRollback));
+            count(String(name));
             const o = options === undefined || options === null ? {} : options;
             const timeout = o.timeout === undefined || o.timeout === null ? null : durationArgument(o.timeout);
             // The host answers { type, payload, timestamp: Date } itself.
             return settledWith(host.waitForEvent(id, String(name), o.type === undefined ? "" : String(o.type), timeout));
           },
         });
+        // Runs the registered rollbacks, last first, after run rejected with `error`; stops at
+        // the first that fails for good (the host recorded it). Resolves either way.
+        async function rollBack(error) {
+          saga.rollingBack = true;
+          for (let i = saga.registered.length - 1; i >= 0; i--) {
+            const r = saga.registered[i];
+            try {
+              await host.rollback(id, r.name, r.count, r.config,
+                (ctx) => r.handler({ ctx, error, output: r.output, stepName: r.name }));
+            } catch (e) {
+              return;
+            }
+          }
+        }
+        return { step, rollBack };
       }
 
       globalThis.require = require;
@@ -174,7 +232,7 @@ enum Prelude {
             payload: raw.payload, timestamp: new Date(raw.timestamp), instanceId: raw.instanceId, workflowName: raw.workflowName,
           });
           const env = JSON.parse(envText);
-          const step = makeStep(id);
+          const { step, rollBack } = makeStep(id);
           // No microtask before run: a throwing constructor is caught here instead.
           let result;
           try {
@@ -184,6 +242,11 @@ enum Prelude {
           } catch (error) {
             result = Promise.reject(error);
           }
+          // A run that rejects rolls back what its steps registered, then rejects as it did.
+          result = Promise.resolve(result).catch(async (error) => {
+            await rollBack(error);
+            throw error;
+          });
           report(result, (ok, text) => host.runSettled(id, ok, text),
             (e) => new TypeError(`run returned a value that is not JSON: ${e.message}`));
         },

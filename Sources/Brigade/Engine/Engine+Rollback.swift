@@ -20,9 +20,11 @@ extension Engine {
             // instance as it is: its code is not to be trusted with compensation.
             guard !state.isUnwinding, state.fatal == nil else { return [] }
             var chain = state.rollbacks.map { (position: $0.key, rollback: Optional($0.value), step: $0.value.step) }
-            // A rollback an earlier lifetime started that this code no longer registers: it
-            // cannot be finished, and the chain must not skip past it.
-            for record in state.records.values where record.kind == .rollback && record.status != .complete {
+            // A rollback an earlier lifetime started and did not finish, that this code no
+            // longer registers: it cannot be finished, and the chain must not skip past it. (A
+            // sandbox's chain, run by its runner before `run` failed here, leaves none behind
+            // unless its code too stopped registering one.)
+            for record in state.records.values where record.kind == .rollback && [.running, .retrying].contains(record.status) {
                 let forward = StepIdentity(name: record.name, count: -record.count)
                 guard let position = state.records[forward]?.position, state.rollbacks[position] == nil else { continue }
                 chain.append((position: position, rollback: nil, step: forward))
