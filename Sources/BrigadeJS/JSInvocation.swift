@@ -38,6 +38,9 @@ final class JSInvocation: @unchecked Sendable {
         var nextCall = 0
         /// Log lines the tenant wrote in this invocation (see the `log` host function).
         var logLines = 0
+        /// The prelude's saga of this run (its registered rollbacks), protected from the
+        /// collector until the invocation ends: a terminate with rollback hands it back.
+        var saga: JSObjectRef?
     }
     let confined: VMBound<Confined>
     var pending: [Int: Pending] {
@@ -63,6 +66,10 @@ final class JSInvocation: @unchecked Sendable {
     var nextCall: Int {
         get { confined.value.nextCall }
         _modify { yield &confined.value.nextCall }
+    }
+    var saga: JSObjectRef? {
+        get { confined.value.saga }
+        _modify { yield &confined.value.saga }
     }
     var logLines: Int {
         get { confined.value.logLines }

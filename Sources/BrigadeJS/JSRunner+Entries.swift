@@ -53,9 +53,31 @@ extension JSRunner {
     func start(_ invocation: JSInvocation, eventText: String) {
         invocations[invocation.id] = invocation
         enter(invocation, starts: true) { context in
-            JS.call(
+            let (saga, exception) = JS.call(
                 control, "start",
                 [JSValueMakeNumber(context, Double(invocation.id)), JS.value(eventText, in: context), JS.value(envText, in: context)],
+                in: context
+            )
+            if exception == nil, let saga, JSValueIsObject(context, saga), let object = JSValueToObject(context, saga, nil) {
+                JSValueProtect(context, object)
+                invocation.saga = object
+            }
+            return exception
+        }
+    }
+
+    /// Runs the invocation's rollbacks and ends it with the termination (see
+    /// ``TerminationRequest``); once per invocation, however many of its step calls were stopped.
+    func terminate(_ invocation: JSInvocation) {
+        guard invocation.result == nil, let saga = invocation.saga else { return }
+        let request = TerminationRequest()
+        enter(invocation) { context in
+            JS.call(
+                control, "terminate",
+                [
+                    saga, JSValueMakeNumber(context, Double(invocation.id)), JS.value(request.errorName, in: context),
+                    JS.value(request.errorMessage, in: context),
+                ],
                 in: context
             ).exception
         }
@@ -163,6 +185,10 @@ extension JSRunner {
         invocations[invocation.id] = nil
         for (_, pending) in invocation.pending { release(pending) }
         invocation.pending = [:]
+        if let saga = invocation.saga {
+            JSValueUnprotect(context, saga)
+            invocation.saga = nil
+        }
         let failure: any Error
         if case .failure(let error) = result { failure = error } else { failure = CancellationError() }
         let calls = invocation.fnCalls.values

@@ -73,6 +73,10 @@ extension JSRunner {
                     }
                 }
             }
+        } catch is TerminationRequest {
+            // A terminate with rollback stopped `run` at this step: the prelude runs the chain
+            // it keeps, then ends `run` with the termination, out of the tenant's reach.
+            queue.async { self.terminate(invocation) }
         } catch let error as BrigadeError where error.code == .invalidDuration || error.code == .invalidStepConfig {
             // Bad arguments are fatal for the instance, as they are for a Swift workflow.
             let fatal = step.fail(error)

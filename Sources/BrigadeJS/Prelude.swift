@@ -128,7 +128,7 @@ enum Prelude {
       // of that name, as the engine counts them.
       const duringRollback = "Cannot execute steps during rollback phase";
       function makeStep(id) {
-        const saga = { counts: new Map(), registered: [], rollingBack: false };
+        const saga = { counts: new Map(), registered: [], rollingBack: false, terminating: false };
         function count(name) {
           const next = (saga.counts.get(name) || 0) + 1;
           saga.counts.set(name, next);
@@ -190,9 +190,14 @@ enum Prelude {
             return settledWith(host.waitForEvent(id, String(name), o.type === undefined ? "" : String(o.type), timeout));
           },
         });
-        // Runs the registered rollbacks, last first, after run rejected with `error`; stops at
-        // the first that fails for good (the host recorded it). Resolves either way.
-        async function rollBack(error) {
+        // Runs the registered rollbacks, last first, after run rejected with `error` (or a
+        // terminate stopped it); stops at the first that fails for good (the host recorded it).
+        // Resolves either way; the chain runs once, whoever asks for it again.
+        function rollBack(error) {
+          if (saga.chain === undefined) saga.chain = runChain(error);
+          return saga.chain;
+        }
+        async function runChain(error) {
           saga.rollingBack = true;
           for (let i = saga.registered.length - 1; i >= 0; i--) {
             const r = saga.registered[i];
@@ -204,7 +209,8 @@ enum Prelude {
             }
           }
         }
-        return { step, rollBack };
+        saga.rollBack = rollBack;
+        return { step, saga };
       }
 
       globalThis.require = require;
@@ -232,7 +238,7 @@ enum Prelude {
             payload: raw.payload, timestamp: new Date(raw.timestamp), instanceId: raw.instanceId, workflowName: raw.workflowName,
           });
           const env = JSON.parse(envText);
-          const { step, rollBack } = makeStep(id);
+          const { step, saga } = makeStep(id);
           // No microtask before run: a throwing constructor is caught here instead.
           let result;
           try {
@@ -244,11 +250,13 @@ enum Prelude {
           }
           // A run that rejects rolls back what its steps registered, then rejects as it did.
           result = Promise.resolve(result).catch(async (error) => {
-            await rollBack(error);
+            await saga.rollBack(error);
             throw error;
           });
           report(result, (ok, text) => host.runSettled(id, ok, text),
             (e) => new TypeError(`run returned a value that is not JSON: ${e.message}`));
+          // The host keeps it for a terminate with rollback (control.terminate).
+          return saga;
         },
         callFn(id, fn, callId, contextText) {
           if (typeof fn !== "function") {
@@ -263,6 +271,15 @@ enum Prelude {
           }
           report(result, (ok, text) => host.fnSettled(id, callId, ok, text),
             (e) => new NonRetryableError(`the step returned a value that is not JSON: ${e.message}`, "TypeError"));
+        },
+        // A terminate with rollback stopped run at a step it had not finished: run the chain,
+        // then end run with the termination (whatever run itself still awaits is abandoned).
+        terminate(saga, id, name, message) {
+          if (saga.terminating) return;
+          saga.terminating = true;
+          const error = new Error(message);
+          error.name = name;
+          saga.rollBack(error).then(() => { host.runSettled(id, false, errorJSON(error)); });
         },
         makeError(name, message, nonRetryable) {
           const error = nonRetryable ? new NonRetryableError(message, name) : new Error(message);

@@ -15,15 +15,15 @@ struct InstanceChangeStatement: PostgresPreparedStatement {
     static let sql = """
         WITH fence AS (
             UPDATE instances SET status = $2, output = $3, error_name = $4, error_message = $5, started_at = $6, ended_at = $7,
-                paused_at = $8, due_at = $9, epoch = $10, expires_at = $11, modified_at = $12
-            WHERE seq = $1 AND epoch = $13 AND \(StatementParts.leaseHeld(first: 14))
+                paused_at = $8, due_at = $9, epoch = $10, expires_at = $11, modified_at = $12, terminating = $14
+            WHERE seq = $1 AND epoch = $13 AND \(StatementParts.leaseHeld(first: 15))
             RETURNING seq),
-        \(StatementParts.appendHistory(instance: "$1", first: 17))
+        \(StatementParts.appendHistory(instance: "$1", first: 18))
         SELECT count(*) FROM fence
         """
 
     static let bindingDataTypes: [PostgresDataType] = {
-        let row: [PostgresDataType] = [.int8, .text, .bytea, .text, .text, .int8, .int8, .int8, .int8, .int8, .int8, .int8, .int8]
+        let row: [PostgresDataType] = [.int8, .text, .bytea, .text, .text, .int8, .int8, .int8, .int8, .int8, .int8, .int8, .int8, .bool]
         return row + StatementParts.leaseTypes + StatementParts.historyTypes
     }()
 
@@ -46,6 +46,7 @@ struct InstanceChangeStatement: PostgresPreparedStatement {
         binds.append(row.expiresAt)
         binds.append(row.modifiedAt)
         binds.append(change.decidedAtEpoch)
+        binds.append(row.terminating)
         StatementParts.bindLease(lease, to: &binds)
         try StatementParts.bindHistory(change.history, to: &binds)
         return binds

@@ -276,6 +276,9 @@ extension PostgresStore {
                     FOR EACH STATEMENT EXECUTE FUNCTION brigade_forget_instances()
                 """,
             ]),
+        Migration(
+            name: "v5: terminate with rollback",
+            statements: ["ALTER TABLE instances ADD COLUMN terminating boolean NOT NULL DEFAULT false"]),
     ]
 
     /// Applies the migrations not yet applied, under an advisory lock so that nodes starting

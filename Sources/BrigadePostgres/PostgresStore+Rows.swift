@@ -6,7 +6,7 @@ import PostgresNIO
 extension PostgresStore {
     static let instanceColumns = """
         seq, tenant, workflow, id, status, params, output, error_name, error_message, created_at, modified_at, started_at,
-        ended_at, paused_at, due_at, shard, epoch, success_retention_ms, error_retention_ms, expires_at, step_limit
+        ended_at, paused_at, due_at, shard, epoch, success_retention_ms, error_retention_ms, expires_at, step_limit, terminating
         """
 
     static func instanceRow(_ row: PostgresRow) throws -> InstanceRow {
@@ -33,7 +33,8 @@ extension PostgresStore {
             epoch: try cells["epoch"].decode(Int64.self),
             retention: try retention(cells),
             expiresAt: try cells["expires_at"].decode(Int64?.self),
-            stepLimit: try cells["step_limit"].decode(Int64?.self).map(Int.init)
+            stepLimit: try cells["step_limit"].decode(Int64?.self).map(Int.init),
+            terminating: try cells["terminating"].decode(Bool.self)
         )
     }
 

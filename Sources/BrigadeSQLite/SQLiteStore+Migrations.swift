@@ -166,6 +166,9 @@ extension SQLiteStore {
                     ALTER TABLE workflow_definitions ADD COLUMN code_version INTEGER;
                     """)
         }
+        migrator.registerMigration("v6: terminate with rollback") { db in
+            try db.execute(sql: "ALTER TABLE instances ADD COLUMN terminating INTEGER NOT NULL DEFAULT 0")
+        }
         return migrator
     }
 }

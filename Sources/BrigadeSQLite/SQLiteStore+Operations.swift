@@ -44,12 +44,12 @@ extension SQLiteStore {
         try db.executeCached(
             sql: """
                 UPDATE instances SET status = ?, output = ?, error_name = ?, error_message = ?, started_at = ?, ended_at = ?,
-                    paused_at = ?, due_at = ?, epoch = ?, expires_at = ?, modified_at = ?
+                    paused_at = ?, due_at = ?, epoch = ?, expires_at = ?, modified_at = ?, terminating = ?
                 WHERE seq = ? AND epoch = ?
                 """,
             arguments: [
                 row.status.rawValue, row.output, row.error?.name, row.error?.message, row.startedAt, row.endedAt,
-                row.pausedAt, row.dueAt, row.epoch, row.expiresAt, row.modifiedAt, row.seq, change.decidedAtEpoch,
+                row.pausedAt, row.dueAt, row.epoch, row.expiresAt, row.modifiedAt, row.terminating, row.seq, change.decidedAtEpoch,
             ]
         )
         guard db.changesCount == 1 else { throw FencedWriteError(seq: row.seq, epoch: change.decidedAtEpoch) }

@@ -27,7 +27,8 @@ extension InstanceRow {
             epoch: row["epoch"],
             retention: retention,
             expiresAt: row["expires_at"],
-            stepLimit: row["step_limit"]
+            stepLimit: row["step_limit"],
+            terminating: row["terminating"]
         )
     }
 }

@@ -61,14 +61,24 @@ extension BrigadeServer {
             if let type = step.eventType { result["event_type"] = .string(type) }
             return Self.envelope(.object(result))
         }
-        // PATCH …/workflows/{workflow}/instances/{id}/status  {status, from?}
+        // PATCH …/workflows/{workflow}/instances/{id}/status  {status, rollback? (terminate), from? (restart)}
         account.patch("workflows/:workflow/instances/:id/status") { request, context in
             let key = try await instanceKey(context)
             let body = try Self.object(try await requestBody(request, context), "The body")
-            switch try Self.string(body["status"], "status") {
+            let status = try Self.string(body["status"], "status")
+            let rollback: Bool
+            switch body["rollback"] {
+            case nil, .null?: rollback = false
+            case .bool(let value)?: rollback = value
+            default: throw APIError.badRequest(.invalidRequestField, "\"rollback\" must be true or false.")
+            }
+            if rollback && status != "terminate" {
+                throw APIError.badRequest(.invalidRequestField, "\"rollback\" goes with status \"terminate\" only.")
+            }
+            switch status {
             case "pause": try await runtime.pause(key)
             case "resume": try await runtime.resume(key)
-            case "terminate": try await runtime.terminate(key)
+            case "terminate": try await runtime.terminate(key, rollback: rollback)
             case "restart": try await runtime.restart(key, from: try Self.stepSelector(body["from"]))
             default:
                 throw APIError.badRequest(.invalidRequestField, "status must be one of pause, resume, terminate, restart.")

@@ -72,9 +72,8 @@ enum WireFormat {
     static func description(
         _ row: InstanceRow, steps: [StepRecord], history: [HistoryEvent], ascending: Bool, simple: Bool, versions: CodeVersions = .none
     ) -> JSONValue {
-        // Rollbacks are told by `rollback`, not listed among the steps (Cloudflare lists none).
+        // Rollbacks are listed among the steps (type `rollback`) and summed up in `rollback`.
         let rollbackOutcome = RollbackOutcome(status: row.status, steps: steps)
-        let steps = steps.filter { $0.kind != .rollback }
         var object: [String: JSONValue] = [
             "status": .string(row.status.rawValue), "params": json(row.params), "trigger": .object(["source": .string("api")]),
             "versionId": .string(versions.id(of: row)), "queued": timestamp(row.createdAt), "start": timestamp(row.startedAt),
@@ -125,7 +124,7 @@ enum WireFormat {
                 "type": .string(record.kind == .do ? "step" : "rollback"), "name": name, "start": timestamp(record.startedAt), "end": timestamp(record.endedAt),
                 "success": record.status == .complete ? .bool(true) : (record.status == .failed ? .bool(false) : .null),
                 "output": record.value.map { .string(truncated(String(decoding: $0, as: UTF8.self))) } ?? .null,
-                "config": config(record.config), "attempts": .array(attempts(history)),
+                "config": config(record.config), "attempts": .array(attempts(history, rollback: record.kind == .rollback)),
             ])
         }
     }
@@ -157,18 +156,22 @@ enum WireFormat {
 
     /// Attempts from the step's history: each `attempt_started` closed by the next
     /// `attempt_completed` or `attempt_errored` of the same number.
-    static func attempts(_ history: [HistoryEvent]) -> [JSONValue] {
+    /// A rollback's attempts are its `rollback_attempt_*` events (it shares its step's name).
+    static func attempts(_ history: [HistoryEvent], rollback: Bool = false) -> [JSONValue] {
+        let (started, completed, errored): (HistoryEventType, HistoryEventType, HistoryEventType) =
+            rollback
+            ? (.rollbackAttemptStarted, .rollbackAttemptCompleted, .rollbackAttemptErrored) : (.attemptStarted, .attemptCompleted, .attemptErrored)
         var attempts: [(number: Int, value: [String: JSONValue])] = []
         for event in history {
             guard let number = event.entry.data["attempt"]?.wholeNumber(in: 0...Int.max) else { continue }
             switch event.entry.type {
-            case .attemptStarted:
+            case started:
                 attempts.append((number, ["start": timestamp(event.entry.at), "end": .null, "success": .null, "error": .null]))
-            case .attemptCompleted, .attemptErrored:
+            case completed, errored:
                 guard let index = attempts.lastIndex(where: { $0.number == number }) else { continue }
                 attempts[index].value["end"] = timestamp(event.entry.at)
-                attempts[index].value["success"] = .bool(event.entry.type == .attemptCompleted)
-                if event.entry.type == .attemptErrored { attempts[index].value["error"] = event.entry.data["error"] ?? .null }
+                attempts[index].value["success"] = .bool(event.entry.type == completed)
+                if event.entry.type == errored { attempts[index].value["error"] = event.entry.data["error"] ?? .null }
             default:
                 continue
             }

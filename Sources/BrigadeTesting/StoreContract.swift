@@ -17,6 +17,7 @@ public enum StoreContract {
         Check(name: "claim bumps the epoch and returns the replay", run: claim),
         Check(name: "a stale epoch's write is rejected whole", run: fencedWrite),
         Check(name: "administrative changes fence the engine", run: administrativeFence),
+        Check(name: "a terminate with rollback is kept until the instance restarts", run: terminateWithRollback),
         Check(name: "pause and resume shift pending deadlines", run: pauseAndResume),
         Check(name: "restart from a step drops it and what followed", run: restart),
         Check(name: "history in order, resumable after an id", run: history),
@@ -169,6 +170,26 @@ public enum StoreContract {
         try await expectError(.instanceNotFound, "terminating an unknown id") {
             _ = try await store.terminate(key("nobody"), now: 6_000, defaultRetention: .seconds(7))
         }
+    }
+
+    static func terminateWithRollback(_ store: any WorkflowStore & TenantStore) async throws {
+        let seq = try await create(store, "twr")
+        let engine = try await claimed(store, seq, now: 2_000)
+        let asked = try await store.terminateWithRollback(key("twr"), now: 3_000)
+        try expect(asked.status == .rollingBack && asked.terminating && asked.dueAt == 3_000, "rolling back, due now")
+        try await expectFenced("the engine's write after the request") {
+            try await store.write(InstanceWrite(seq: seq, epoch: engine.row.epoch, now: 3_500), awaitCommit: true)
+        }
+        let next = try await claimed(store, seq, now: 4_000)
+        try expect(next.row.terminating && next.row.status == .rollingBack, "the next claim reads the request, still rolling back")
+        // An engine's status writes keep it (a hibernation mid-chain, say).
+        var hibernate = InstanceWrite(seq: seq, epoch: next.row.epoch, now: 4_100)
+        hibernate.update = InstanceUpdate(status: .waiting, dueAt: 9_000)
+        try await store.write(hibernate, awaitCommit: true)
+        try expect(try await store.instance(key("twr"))?.terminating == true, "kept across the engine's writes")
+        let restarted = try await store.restart(key("twr"), from: nil, now: 5_000)
+        try expect(!restarted.terminating && restarted.status == .queued, "a restart forgets it")
+        try expect(try await store.instance(key("twr"))?.terminating == false, "and stores that")
     }
 
     static func pauseAndResume(_ store: any WorkflowStore & TenantStore) async throws {

@@ -118,3 +118,33 @@ import Testing
         }
     }
 }
+
+extension RollbackJSTests {
+    @Test func aTerminateWithRollbackRunsTheTenantsChainThenEndsTerminated() async throws {
+        try await JSTest.run { test in
+            try await test.deploy(
+                """
+                export class TenantWorkflow {
+                  async run(event, step) {
+                    await step.do('reserve', async () => 'R-1', { rollback: async ({ output, error }) => console.log(`cancel ${output} after ${error.name}`) });
+                    try {
+                      await step.waitForEvent('approval', { type: 'approved', timeout: '1 day' });
+                    } catch (e) {
+                      console.log(`caught ${e.name}`);
+                      await step.do('after', async () => 1);
+                    }
+                    return 'approved';
+                  }
+                }
+                """)
+            let key = try await test.create()
+            try await test.wait(key, for: .waiting)
+            try await test.runtime.terminate(key, rollback: true)
+            try await test.wait(key, for: .terminated)
+            #expect(try await rollback(test, key) == RollbackOutcome(outcome: .complete))
+            #expect(try await test.logs(key) == ["cancel R-1 after WorkflowTerminated"], "tenant code never sees the termination")
+            let history = try await test.runtime.history(key).map(\.entry.type)
+            #expect(history.suffix(2) == [.rollbackCompleted, .workflowTerminated])
+        }
+    }
+}

@@ -98,3 +98,48 @@ import Testing
         }
     }
 }
+
+/// Rollbacks over the API: `PATCH …/status {status: "terminate", rollback: true}`, the
+/// `rollingBack` and `rollback` fields of describe, the rollback steps.
+@Suite struct RollbackAPITests {
+    let base = ServerHarness.workflows()
+    static let saga = """
+        export class TenantWorkflow {
+          async run(event, step) {
+            await step.do('reserve', async () => 'R-1', { rollback: async ({ output }) => console.log(`cancel ${output}`) });
+            await step.waitForEvent('approval', { type: 'approved', timeout: '1 day' });
+            return 'booked';
+          }
+        }
+        """
+
+    @Test func terminateWithRollbackOverTheAPI() async throws {
+        try await ServerHarness.run { api in
+            #expect(try await api.call(.put, "\(base)/trip/code", json: DynamicWorkflowAPITests.upload(Self.saga)).status == .ok)
+            try await api.call(.post, "\(base)/trip/instances", json: #"{"instance_id": "t1"}"#)
+            let key = InstanceKey(tenant: "acme", workflow: "trip", id: "t1")
+            try await eventually("t1 waits") { try await api.brigade.runtime.instanceRow(key).status == .waiting }
+
+            let wrongType = try await api.call(.patch, "\(base)/trip/instances/t1/status", json: #"{"status": "terminate", "rollback": "yes"}"#)
+            #expect(wrongType.status == .badRequest)
+            #expect(wrongType.body["errors"]?[0]?["message"]?.string?.contains("rollback") == true)
+            let notTerminate = try await api.call(.patch, "\(base)/trip/instances/t1/status", json: #"{"status": "pause", "rollback": true}"#)
+            #expect(notTerminate.status == .badRequest)
+
+            let asked = try await api.call(.patch, "\(base)/trip/instances/t1/status", json: #"{"status": "terminate", "rollback": true}"#)
+            #expect(asked.status == .ok)
+            #expect(asked.body["result"]?["status"] == .string("rollingBack"))
+            try await eventually("t1 terminated") { try await api.brigade.runtime.instanceRow(key).status == .terminated }
+            let described = try await api.call(.get, "\(base)/trip/instances/t1").body["result"]
+            #expect(described?["status"] == .string("terminated"))
+            #expect(described?["rollback"] == .object(["outcome": .string("complete"), "error": .null]))
+            let rollbackSteps = described?["steps"]?.array?.filter { $0["type"] == .string("rollback") }
+            #expect(rollbackSteps?.count == 1)
+            #expect(rollbackSteps?.first?["name"] == .string("reserve-1"))
+            #expect(rollbackSteps?.first?["success"] == .bool(true))
+            #expect(rollbackSteps?.first?["attempts"]?.array?.count == 1)
+            let again = try await api.call(.patch, "\(base)/trip/instances/t1/status", json: #"{"status": "terminate", "rollback": true}"#)
+            #expect(again.status == .conflict, "a finished instance cannot be terminated")
+        }
+    }
+}

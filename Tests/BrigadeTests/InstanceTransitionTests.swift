@@ -79,10 +79,36 @@ import Testing
         }
     }
 
+    @Test(arguments: [InstanceStatus.queued, .running, .waiting, .paused, .waitingForPause, .rollingBack])
+    func aTerminateWithRollbackMarksTheInstanceRollingBackDueNow(_ status: InstanceStatus) throws {
+        let change = try #require(try InstanceTransition.terminateWithRollback.decide(Self.row(status), steps: [], now: 1_000))
+        #expect(change.row.status == .rollingBack && change.row.terminating)
+        #expect(change.row.dueAt == 1_000 && change.row.pausedAt == nil)
+        #expect(change.row.epoch == Self.row(status).epoch + 1, "the engine running it is fenced out")
+        // Asked twice: the second changes nothing.
+        #expect(try InstanceTransition.terminateWithRollback.decide(change.row, steps: [], now: 2_000) == nil)
+        // Claimed next, it stays rolling back.
+        guard case .run(let claim) = InstanceTransition.claim(change.row, now: 3_000) else {
+            Issue.record("not runnable")
+            return
+        }
+        #expect(claim.row.status == .rollingBack && claim.row.terminating)
+    }
+
+    @Test(arguments: [InstanceStatus.complete, .errored, .terminated])
+    func aFinishedInstanceCannotBeTerminatedWithRollback(_ status: InstanceStatus) {
+        #expect(throws: BrigadeError.self) {
+            try InstanceTransition.terminateWithRollback.decide(Self.row(status), steps: [], now: 1_000)
+        }
+    }
+
     @Test(arguments: InstanceStatus.allCases)
     func restartStartsOverFromAnyStatus(_ status: InstanceStatus) throws {
-        let change = try #require(try InstanceTransition.restart(from: nil).decide(Self.row(status), steps: [], now: 1_000))
+        var row = Self.row(status)
+        row.terminating = status == .rollingBack
+        let change = try #require(try InstanceTransition.restart(from: nil).decide(row, steps: [], now: 1_000))
         #expect(change.row.status == .queued)
+        #expect(!change.row.terminating, "a restart forgets a terminate with rollback")
         #expect(change.row.output == nil && change.row.error == nil)
         #expect(change.row.endedAt == nil && change.row.expiresAt == nil && change.row.pausedAt == nil)
         #expect(change.row.dueAt == 1_000)

@@ -164,3 +164,77 @@ struct BookTrip: Workflow {
         }
     }
 }
+
+/// Reserves and charges, then waits for an approval: the shape a terminate interrupts.
+struct AwaitApproval: Workflow {
+    let ledger: Ledger
+    let gate: Gate
+
+    func run(_ event: WorkflowEvent<Empty>, step: WorkflowStep) async throws -> String {
+        try await step.do("reserve") { "R-1" } rollback: { rollback in
+            ledger.record("cancel \(rollback.output ?? "nothing") after \(rollback.error.name)")
+        }
+        try await step.do("charge") { () -> String in
+            ledger.record("charging")
+            await gate.wait()
+            return "C-1"
+        } rollback: { rollback in
+            ledger.record("refund \(rollback.output ?? "nothing")")
+        }
+        _ = try await step.waitForEvent("approval", type: "approved", timeout: .days(1))
+        return "approved"
+    }
+}
+
+@Suite struct TerminateWithRollbackTests {
+    @Test func aWaitingInstanceRollsBackThenEndsTerminated() async throws {
+        let ledger = Ledger()
+        let gate = Gate()
+        gate.open()
+        try await TestBrigade.run(register: { try $0.register(AwaitApproval(ledger: ledger, gate: gate)) }) { brigade in
+            let instance = try await brigade.runtime.workflow(AwaitApproval.self).create(params: Empty())
+            try await brigade.waitForHibernation(instance)
+            try await instance.terminate(rollback: true)
+            let final = try await instance.waitForStatus(.terminated)
+            #expect(final.rollback == RollbackOutcome(outcome: .complete))
+            #expect(final.error == nil)
+            #expect(ledger.count("refund C-1") == 1)
+            #expect(ledger.count("cancel R-1 after WorkflowTerminated") == 1)
+            #expect(ledger.count("charging") == 1, "the replay ran no finished step again")
+            let history = try await instance.historyTypes()
+            #expect(history.suffix(2) == [.rollbackCompleted, .workflowTerminated])
+            #expect(history.filter { $0 == .waitStarted }.count == 1, "the replay stopped at the wait: it was not started again")
+            try await eventually("no Engine object left") { brigade.runtime.engineObjectCount == 0 }
+        }
+    }
+
+    @Test func aStepUnderWayIsRolledBackToo() async throws {
+        let ledger = Ledger()
+        let gate = Gate()
+        try await TestBrigade.run(register: { try $0.register(AwaitApproval(ledger: ledger, gate: gate)) }) { brigade in
+            let instance = try await brigade.runtime.workflow(AwaitApproval.self).create(params: Empty())
+            try await eventually("the charge is under way") { ledger.count("charging") == 1 }
+            try await instance.terminate(rollback: true)
+            let final = try await instance.waitForStatus(.terminated)
+            #expect(final.rollback == RollbackOutcome(outcome: .complete))
+            #expect(ledger.count("refund nothing") == 1, "the charge started: its rollback runs, with no output")
+            #expect(ledger.count("cancel R-1 after WorkflowTerminated") == 1)
+            gate.open()
+        }
+    }
+
+    @Test func aPlainTerminateRunsNoRollbackAndAFinishedInstanceCannotBeTerminated() async throws {
+        let ledger = Ledger()
+        let gate = Gate()
+        gate.open()
+        try await TestBrigade.run(register: { try $0.register(AwaitApproval(ledger: ledger, gate: gate)) }) { brigade in
+            let instance = try await brigade.runtime.workflow(AwaitApproval.self).create(params: Empty())
+            try await brigade.waitForHibernation(instance)
+            try await instance.terminate()
+            let final = try await instance.waitForStatus(.terminated)
+            #expect(final.rollback == nil)
+            #expect(ledger.count("refund C-1") == 0 && ledger.count("cancel R-1 after WorkflowTerminated") == 0)
+            await #expect(throws: BrigadeError.self) { try await instance.terminate(rollback: true) }
+        }
+    }
+}

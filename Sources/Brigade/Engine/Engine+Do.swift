@@ -24,6 +24,8 @@ extension Engine {
             let registered = RegisteredRollback(step: entry.identity, config: rollbackConfig, handler: rollback)
             state.withLock { $0.rollbacks[entry.position] = registered }
         }
+        // A step that was under way registered its rollback above: it started, so it is rolled back.
+        if stopsForTermination(entry) { throw TerminationRequest() }
         return try await perform(entry, name: name, requested: requested, events: .forward, body: body)
     }
 

@@ -25,6 +25,11 @@ extension Engine {
             }
             switch admission {
             case .entered(let entry):
+                // A `step.do` registers its rollback first (``runDo``), then stops the same way.
+                if kind != .do && kind != .rollback && stopsForTermination(entry) {
+                    exitStep()
+                    throw TerminationRequest()
+                }
                 return entry
             case .failed(let error):
                 throw error
@@ -42,6 +47,16 @@ extension Engine {
                     throw error
                 }
             }
+        }
+    }
+
+    /// Whether `run` must stop at `entry` (throwing ``TerminationRequest``): a terminate with
+    /// rollback was asked for, and `run` goes no further than the steps it finished.
+    func stopsForTermination(_ entry: StepEntry) -> Bool {
+        guard state.withLock({ $0.terminating }) else { return false }
+        switch entry.record?.status {
+        case .complete?, .failed?, .timedOut?: return false
+        default: return true
         }
     }
 

@@ -94,10 +94,15 @@ final class Engine: Sendable {
                     createdAt: snapshot.row.createdAt
                 )
                 do {
-                    return .user(.success(try await self.runner.run(snapshot.row.params, meta, step)))
+                    let output = try await self.runner.run(snapshot.row.params, meta, step)
+                    // Asked to terminate with rollback, `run` ends in rollbacks however it ends.
+                    guard self.state.withLock({ $0.terminating }) else { return .user(.success(output)) }
+                    try? await self.rollBack(after: TerminationRequest())
+                    return .user(.failure(TerminationRequest()))
                 } catch {
+                    let terminating = self.state.withLock { $0.terminating }
                     // Unwinding meanwhile ends the chain; `finish` reads why from the phase.
-                    try? await self.rollBack(after: error)
+                    try? await self.rollBack(after: terminating ? TerminationRequest() : error)
                     return .user(.failure(error))
                 }
             }
@@ -152,6 +157,9 @@ final class Engine: Sendable {
         if let fatal {
             return await writeErrored(ErrorInfo(fatal), now: now, retention: retention)
         }
+        if state.withLock({ $0.terminating }) {
+            return await writeTerminated(now: now, retention: retention)
+        }
         switch result {
         case .success(let output):
             if output.count > settings.maxStepResultBytes {
@@ -185,6 +193,16 @@ final class Engine: Sendable {
         if let stack { data["stack"] = stack }
         let entries = [rollbackClosingEntry(at: now), HistoryEntry(.workflowErrored, at: now, data: data)].compactMap { $0 }
         return await writeOutcome(update, entries, now: now, outcome: .errored)
+    }
+
+    /// Ends a terminate with rollback: `terminated`, as a terminate without one is, after the
+    /// rollback phase's closing entry.
+    private func writeTerminated(now: Int64, retention: Retention?) async -> EngineOutcome {
+        let update = InstanceUpdate(
+            status: .terminated, endedAt: now, expiresAt: now + (retention?.error ?? settings.errorRetention).wholeMilliseconds)
+        let terminated = HistoryEntry(
+            .workflowTerminated, at: now, data: ["trigger": .object(["source": .string("api")]), "rollback": .bool(true)])
+        return await writeOutcome(update, [rollbackClosingEntry(at: now), terminated].compactMap { $0 }, now: now, outcome: .terminated)
     }
 
     /// Writes the terminal outcome, fenced like every engine write: it is written once, by the

@@ -4,6 +4,8 @@ enum EngineOutcome: Sendable {
     case completed
     /// `run` threw or hit a fatal condition; the instance is `errored`.
     case errored
+    /// A terminate with rollback ran its rollbacks; the instance is `terminated`.
+    case terminated
     /// Every branch parked: the instance is `waiting` and due at `dueAt`.
     case hibernated(dueAt: Int64)
     /// The pause took effect.
@@ -20,7 +22,7 @@ enum EngineOutcome: Sendable {
     /// Whether the instance reached a terminal status.
     var isTerminal: Bool {
         switch self {
-        case .completed, .errored: true
+        case .completed, .errored, .terminated: true
         default: false
         }
     }

@@ -80,6 +80,9 @@ struct EngineState: Sendable {
     var rollingBack = false
     /// The first rollback that failed for good: the chain halted there.
     var rollbackFailure: ErrorInfo?
+    /// A terminate with rollback was asked for (``InstanceRow/terminating``): `run` goes only as
+    /// far as its finished steps, then the rollbacks run and the instance ends `terminated`.
+    var terminating = false
 
     /// The state of an engine whose claim has not answered yet (``Phase/claiming``).
     init() {}
@@ -97,6 +100,7 @@ struct EngineState: Sendable {
         epoch = snapshot.row.epoch
         retention = snapshot.row.retention
         stepLimit = snapshot.row.stepLimit
+        terminating = snapshot.row.terminating
         var records: [StepIdentity: StepRecord] = [:]
         records.reserveCapacity(snapshot.steps.count)
         var maxPosition = -1

@@ -7,6 +7,6 @@ public enum StepKind: String, Codable, Sendable, CaseIterable {
     /// `step.waitForEvent`
     case waitForEvent
     /// The rollback of a `step.do` (saga compensation): a durable, retried pseudo-step that runs
-    /// when `run` fails, recorded under its forward step's name (see ``StepIdentity``).
+    /// when `run` fails, recorded under its forward step's name with the count negated.
     case rollback
 }

@@ -156,8 +156,21 @@ extension BrigadeRuntime {
     }
 
     /// Terminates an instance that has not finished; throws `instance.cannot_terminate` otherwise.
-    public func terminate(_ key: InstanceKey) async throws {
+    ///
+    /// With `rollback`, the rollbacks its steps registered run first (contract §2.3): the
+    /// instance is `rollingBack` meanwhile, and `terminated` once they ran (or one failed).
+    public func terminate(_ key: InstanceKey, rollback: Bool = false) async throws {
         try await ready()
+        if rollback {
+            // The rollbacks run in the instance's next lifetime: the running one is stopped and
+            // the instance, due now, is started again to roll back and end `terminated`.
+            let row = try await store.terminateWithRollback(key, now: clock.nowMilliseconds())
+            signals.historyGrew(key)
+            let chef = await localChef(for: row.shardKey, else: ShardWakeup(kind: .changed, shard: row.shardKey, seq: row.seq, id: key.id))
+            chef?.stop(seq: row.seq)
+            chef?.wake(seq: row.seq, id: key.id)
+            return
+        }
         let row = try await store.terminate(key, now: clock.nowMilliseconds(), defaultRetention: settings.errorRetention)
         await localChef(for: row.shardKey, else: ShardWakeup(kind: .changed, shard: row.shardKey, seq: row.seq, id: key.id))?
             .stop(seq: row.seq)

@@ -29,14 +29,19 @@ public struct InstanceRow: Sendable, Hashable {
     /// Its own limit on `step.do` calls (its workflow definition's `limits.steps` when it was
     /// created); nil for the `maxStepsPerInstance` setting.
     public var stepLimit: Int?
+    /// A terminate with rollback was asked for (contract §2.3): the next engine replays `run`
+    /// only as far as its finished steps, runs the rollbacks they registered, and ends the
+    /// instance `terminated`.
+    public var terminating: Bool
 
     public init(
         seq: Int64, key: InstanceKey, status: InstanceStatus, params: Data, output: Data? = nil,
         error: ErrorInfo? = nil, createdAt: Int64, modifiedAt: Int64, startedAt: Int64? = nil,
         endedAt: Int64? = nil, pausedAt: Int64? = nil, dueAt: Int64? = nil, shard: Int, epoch: Int64,
-        retention: Retention? = nil, expiresAt: Int64? = nil, stepLimit: Int? = nil
+        retention: Retention? = nil, expiresAt: Int64? = nil, stepLimit: Int? = nil, terminating: Bool = false
     ) {
         self.stepLimit = stepLimit
+        self.terminating = terminating
         self.seq = seq
         self.key = key
         self.status = status

@@ -20,6 +20,11 @@ extension InstanceStore {
         try await apply(.terminate(defaultRetention: defaultRetention), to: key, now: now)
     }
 
+    /// Asks for a terminate with rollback (``InstanceTransition/terminateWithRollback``).
+    @_spi(Stores) public func terminateWithRollback(_ key: InstanceKey, now: Int64) async throws -> InstanceRow {
+        try await apply(.terminateWithRollback, to: key, now: now)
+    }
+
     /// Restarts an instance from any status: all steps are dropped, or only the step `from`
     /// and those recorded after it. Throws `instance.cannot_restart` if `from` is not in its history.
     @_spi(Stores) public func restart(_ key: InstanceKey, from: StepSelector?, now: Int64) async throws -> InstanceRow {

@@ -14,6 +14,10 @@ import Foundation
     /// Terminate a non-terminal instance; it expires after its own error retention, or
     /// `defaultRetention` if it has none.
     case terminate(defaultRetention: Duration)
+    /// Terminate a non-terminal instance after its rollbacks: it becomes `rollingBack`, due now,
+    /// and the engine that claims it next runs the rollbacks its finished steps registered and
+    /// ends it `terminated` (contract §2.3, `terminate({ rollback: true })`).
+    case terminateWithRollback
     /// Start over, from any status: with every step dropped, or only the step `from` and those
     /// recorded after it.
     case restart(from: StepSelector?)
@@ -53,13 +57,7 @@ import Foundation
                 history: [HistoryEntry(.workflowQueued, at: now, data: ["resumed": .bool(true)])])
 
         case .terminate(let defaultRetention):
-            if row.status.isTerminal {
-                throw BrigadeError(
-                    .cannotTerminate,
-                    "Cannot terminate instance \"\(row.key.id)\": it is already \(row.status.rawValue). Only queued, running, paused or waiting instances can be terminated.",
-                    instanceId: row.key.id
-                )
-            }
+            try Self.checkTerminable(row)
             next.status = .terminated
             next.endedAt = now
             next.dueAt = nil
@@ -67,6 +65,16 @@ import Foundation
             return InstanceChange(
                 row: next, decidedAtEpoch: row.epoch,
                 history: [HistoryEntry(.workflowTerminated, at: now, data: ["trigger": .object(["source": .string("api")])])])
+
+        case .terminateWithRollback:
+            try Self.checkTerminable(row)
+            // Asked before: the rollbacks are under way already.
+            guard !row.terminating else { return nil }
+            next.status = .rollingBack
+            next.terminating = true
+            next.pausedAt = nil
+            next.dueAt = now
+            return InstanceChange(row: next, decidedAtEpoch: row.epoch)
 
         case .restart(let from):
             var data: [String: JSONValue] = ["restarted": .bool(true)]
@@ -94,9 +102,20 @@ import Foundation
             next.endedAt = nil
             next.pausedAt = nil
             next.expiresAt = nil
+            next.terminating = false
             return InstanceChange(
                 row: next, decidedAtEpoch: row.epoch, steps: dropped, history: [HistoryEntry(.workflowQueued, at: now, data: data)])
         }
+    }
+
+    /// Refuses to terminate a finished instance.
+    private static func checkTerminable(_ row: InstanceRow) throws {
+        guard row.status.isTerminal else { return }
+        throw BrigadeError(
+            .cannotTerminate,
+            "Cannot terminate instance \"\(row.key.id)\": it is already \(row.status.rawValue). Only queued, running, paused or waiting instances can be terminated.",
+            instanceId: row.key.id
+        )
     }
 
     /// What an engine's claim of `row` does: run it (the change makes it `running` under a new

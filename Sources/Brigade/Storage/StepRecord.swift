@@ -44,6 +44,7 @@ public struct StepRecord: Sendable, Hashable {
         self.endedAt = endedAt
     }
 
-    /// `name-count`, the form the contract's logs and REST views use.
-    public var displayName: String { "\(name)-\(count)" }
+    /// `name-count`, the form the contract's logs and REST views use. A rollback shows its
+    /// forward step's (its count is stored negated, see ``StepKind/rollback``).
+    public var displayName: String { "\(name)-\(abs(count))" }
 }

@@ -99,6 +99,14 @@ struct InstancesCommand: AsyncParsableCommand {
                 for frame in stack?.split(separator: "\n") ?? [] { lines.append("       " + Terminal.dim(String(frame))) }
             }
             if let output = result["output"], output != .null { field("Output", Terminal.truncated(output.text, limit)) }
+            if case .object(let rollback)? = result["rollback"] {
+                let outcome = rollback["outcome"]?.text == "complete" ? "✅ Complete" : "❌ Failed"
+                if case .object(let error)? = rollback["error"] {
+                    field("Rollback", "\(outcome): \(error["name"]?.text ?? "Error"): \(error["message"]?.text ?? "")")
+                } else {
+                    field("Rollback", outcome)
+                }
+            }
             let steps = result["steps"]?.items ?? []
             lines.append("")
             // An instance that ended before its first step (a bad duration, a throw at the top of run) has none.
@@ -106,7 +114,10 @@ struct InstancesCommand: AsyncParsableCommand {
             for step in steps {
                 let type = step["type"]?.text ?? "?"
                 let icon =
-                    ["step": "🎯 Step", "sleep": "💤 Sleeping", "waitForEvent": "👀 Waiting for event", "termination": "🚫 Termination"][type]
+                    [
+                        "step": "🎯 Step", "rollback": "↩ Rollback", "sleep": "💤 Sleeping", "waitForEvent": "👀 Waiting for event",
+                        "termination": "🚫 Termination",
+                    ][type]
                     ?? type
                 lines.append("")
                 lines.append("  \(Terminal.bold(step["name"]?.text ?? type))  \(icon)")
@@ -115,7 +126,7 @@ struct InstancesCommand: AsyncParsableCommand {
                     "    Start: \(Terminal.time(step["start"]))   End: \(Terminal.time(step["end"]))   Duration: \(Terminal.duration(step["start"], step["end"]))"
                 )
                 switch type {
-                case "step":
+                case "step", "rollback":
                     let success = step["success"] == .bool(true) ? "✅ Yes" : (step["success"] == .bool(false) ? "❌ No" : "▶ Running")
                     lines.append("    Success: \(success)")
                     if let output = step["output"], output != .null {
@@ -181,8 +192,13 @@ struct InstancesCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Terminate an instance.")
         @Argument(help: "The workflow name.") var name: String
         @Argument(help: "The instance id, or latest.") var id: String
+        @Flag(help: "Run the rollbacks its steps registered first; it is rollingBack meanwhile, then terminated.") var rollback = false
         @OptionGroup var options: ClientOptions
-        func run() async throws { try await StatusChange.run(options, name, id, ["status": .string("terminate")], verb: "terminated") }
+        func run() async throws {
+            var body: [String: JSONValue] = ["status": .string("terminate")]
+            if rollback { body["rollback"] = .bool(true) }
+            try await StatusChange.run(options, name, id, body, verb: rollback ? "terminating with rollback" : "terminated")
+        }
     }
 
     struct Restart: AsyncParsableCommand {
