@@ -101,6 +101,66 @@ import Testing
         print("crash recovery: \(total) steps, \(lines.count) body executions, \(repeated) re-run after \(snapshots.count) SIGKILLs")
     }
 
+    /// R1/R2 for rollbacks: a process killed while the instances roll back resumes every chain
+    /// where its journal left it; a rollback committed before the kill never runs again, and the
+    /// instances end `errored` with every rollback done.
+    @Test(arguments: StoreKind.available)
+    func killedDuringRollbacksTheChainsResume(_ kind: StoreKind) async throws {
+        let directory = try TemporaryDirectory(prefix: "brigade-crash-rollback")
+        defer { directory.remove() }
+        let db = try kind.newDatabase(in: directory)
+        let reader = try await StoreKind.open(db)
+        let ledger = directory.file("ledger.tsv")
+        let (instances, steps) = (10, 4)
+        let arguments = [
+            "crash-probe", "--db", db, "--ledger", ledger, "--instances", "\(instances)", "--steps", "\(steps)",
+            "--step-millis", "300", "--sleep-millis", "0", "--roll-back",
+        ]
+        func rollbackLines() -> [ProbeLedger.Line] { ProbeLedger.lines(at: ledger).filter { $0.step.contains("/rollback ") } }
+        let log = directory.file("child.log")
+        let child = try BrigadeExecutable.launch(arguments, standardError: log)
+        do {
+            try await eventually("the child to run some rollbacks", timeout: .seconds(120)) {
+                guard child.isRunning else { throw ChildExited() }
+                return rollbackLines().count >= instances * steps / 2
+            }
+        } catch {
+            Issue.record("its stderr: \(((try? String(contentsOfFile: log, encoding: .utf8)) ?? "").suffix(2_000))")
+            kill(child.processIdentifier, SIGKILL)
+            throw error
+        }
+        kill(child.processIdentifier, SIGKILL)
+        child.waitUntilExit()
+        #expect(child.wasSignalled)
+        var committed = Set<String>()
+        for index in 0..<instances {
+            for step in try await reader.steps(of: Self.key(index)) where step.kind == .rollback && step.status == .complete {
+                committed.insert("probe-\(index)/rollback \(step.name)")
+            }
+        }
+        #expect(committed.count < instances * steps, "the kill must land mid-chain")
+        #expect(!committed.isEmpty, "and after some rollbacks committed, or this proves nothing of them")
+        let pidsBefore = Set(ProbeLedger.lines(at: ledger).map(\.pid))
+
+        let last = try BrigadeExecutable.launch(arguments)
+        try await eventually("the last child to finish", timeout: .seconds(90)) { !last.isRunning }
+        #expect(last.terminationStatus == 0)
+        for index in 0..<instances {
+            let row = try await reader.instance(Self.key(index))
+            #expect(row?.status == .errored && row?.error?.name == "ProbeFailure")
+            let recorded = try await reader.steps(of: Self.key(index))
+            #expect(RollbackOutcome(status: row?.status ?? .running, steps: recorded) == RollbackOutcome(outcome: .complete))
+            #expect(recorded.filter { $0.kind == .rollback }.count == steps)
+        }
+        await StoreKind.close(reader)
+        let after = ProbeLedger.lines(at: ledger).filter { !pidsBefore.contains($0.pid) }
+        let rerun = after.filter { committed.contains($0.step) }
+        #expect(rerun.isEmpty, "committed rollbacks ran again after the kill: \(rerun.prefix(5).map(\.step))")
+        #expect(!after.contains { !$0.step.contains("/rollback ") }, "no forward step ran again: they all finished before the chains")
+        #expect(Set(rollbackLines().map(\.step)).count == instances * steps, "every rollback ran")
+        print("crash recovery (rollbacks): \(committed.count) of \(instances * steps) rollbacks committed at the kill")
+    }
+
     static func key(_ index: Int) -> InstanceKey {
         InstanceKey(tenant: BrigadeRuntime.defaultTenant, workflow: "crash-probe", id: "probe-\(index)")
     }

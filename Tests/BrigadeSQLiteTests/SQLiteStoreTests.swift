@@ -74,8 +74,10 @@ struct TemporaryStore {
         #expect(
             applied == [
                 "v1: instances, steps, events, history", "v2: per-status counts, cursor indexes", "v3: tenant tokens",
-                "v4: workflow definitions", "v5: tenant code",
+                "v4: workflow definitions", "v5: tenant code", "v6: terminate with rollback",
             ])
+        // v6: the old rows read as not terminating.
+        #expect(try await store.instance(InstanceKey(tenant: "t", workflow: "w", id: "i1"))?.terminating == false)
         // v4: the old rows read with no step limit of their own; definitions are stored.
         #expect(try await store.instance(InstanceKey(tenant: "t", workflow: "w", id: "i0"))?.stepLimit == nil)
         let definition = WorkflowDefinition(tenant: "t", name: "alias", className: "w", stepLimit: 7, createdAt: 1, modifiedAt: 1)

@@ -20,6 +20,7 @@ struct CrashProbeCommand: AsyncParsableCommand {
     @Option var steps: Int = 10
     @Option var stepMillis: Int = 10
     @Option(help: "Length of the durable sleep half-way through each instance; 0 for none.") var sleepMillis: Int = 1_200
+    @Flag(help: "Register a rollback on every step and fail run after the last: the rollbacks run.") var rollBack = false
 
     func run() async throws {
         var logger = Logger(label: "brigade")
@@ -28,7 +29,7 @@ struct CrashProbeCommand: AsyncParsableCommand {
         let runtime = BrigadeRuntime(store: store, logger: logger)
         try runtime.register(CrashProbe(ledger: try LedgerFile(path: ledger)))
         let started = ContinuousClock.now
-        let params = try JSONEncoder().encode(CrashProbe.Params(steps: steps, stepMillis: stepMillis, sleepMillis: sleepMillis))
+        let params = try JSONEncoder().encode(CrashProbe.Params(steps: steps, stepMillis: stepMillis, sleepMillis: sleepMillis, rollBack: rollBack))
         for chunk in stride(from: 0, to: instances, by: 100) {
             let requests = (chunk..<min(chunk + 100, instances)).map { NewInstanceRequest(id: "probe-\($0)", params: params) }
             _ = try await runtime.createInstanceBatch(workflow: CrashProbe.name, requests)
