@@ -38,7 +38,7 @@ extension BrigadeServer {
             Route(method: "GET", path: "\(instance)/step"),
             Route(method: "PATCH", path: "\(instance)/status"),
             Route(method: "POST", path: "\(instance)/events/{event_type}"),
-            Route(method: "GET", path: "\(instance)/events"),
+            Route(method: "GET", path: "\(instance)/subscribe"),
         ]
     }()
 }

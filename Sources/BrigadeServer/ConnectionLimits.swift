@@ -6,7 +6,7 @@ public struct ConnectionLimits: Sendable, Hashable {
     public var maxConnections: Int = 4_096
     /// Open connections from one client address. Default 256.
     public var maxConnectionsPerClient: Int = 256
-    /// Open event streams (`GET …/instances/{id}/events`) of one tenant. Default 64; past it a
+    /// Open event streams (`GET …/instances/{id}/subscribe`) of one tenant. Default 64; past it a
     /// new stream answers 429.
     public var maxStreamsPerTenant: Int = 64
     /// How long a connection may send nothing — no request, or no part of its headers — before

@@ -106,13 +106,13 @@ import Testing
             }
             for id in ["w1", "w2"] {
                 let stream = try RawClient(port: server.port)
-                try stream.send("GET \(base)/listener/instances/\(id)/events HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer \(server.token)\r\n\r\n")
+                try stream.send("GET \(base)/listener/instances/\(id)/subscribe HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer \(server.token)\r\n\r\n")
                 let (head, _) = try await stream.read(for: .seconds(3), until: "retry: 1000")
                 #expect(head.hasPrefix("HTTP/1.1 200"), "\(head.prefix(200))")
                 streams.append(stream)
             }
             let third = try RawClient(port: server.port)
-            try third.send("GET \(base)/listener/instances/w3/events HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer \(server.token)\r\n\r\n")
+            try third.send("GET \(base)/listener/instances/w3/subscribe HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer \(server.token)\r\n\r\n")
             let (refused, _) = try await third.read(for: .seconds(3), until: "}")
             #expect(refused.hasPrefix("HTTP/1.1 429"), "\(refused.prefix(200))")
             #expect(refused.contains("stream.limit"))
@@ -120,7 +120,7 @@ import Testing
             streams[0].close()
             try await eventually("the stream's place to be given back", timeout: .seconds(5)) { server.gateStreams() < 2 }
             let fourth = try RawClient(port: server.port)
-            try fourth.send("GET \(base)/listener/instances/w3/events HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer \(server.token)\r\n\r\n")
+            try fourth.send("GET \(base)/listener/instances/w3/subscribe HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer \(server.token)\r\n\r\n")
             let (served, _) = try await fourth.read(for: .seconds(3), until: "retry: 1000")
             #expect(served.hasPrefix("HTTP/1.1 200"), "\(served.prefix(200))")
         }
@@ -142,7 +142,7 @@ import Testing
             let cursor = pastEnd == 0 ? last.id : last.id + pastEnd
             let response = try await withThrowingTaskGroup(of: String?.self) { group in
                 group.addTask {
-                    let answer = try await api.call(.get, "\(base)/echo/instances/done/events?cursor=\(cursor)")
+                    let answer = try await api.call(.get, "\(base)/echo/instances/done/subscribe?cursor=\(cursor)")
                     return answer.body.string ?? ""
                 }
                 group.addTask {

@@ -45,7 +45,7 @@ import Testing
             #expect(result["params"]?["params"] == ["name": "Alice"], "the envelope: the tenant's params inside")
             #expect(result["steps"]?.array?.first?["name"] == "greet-1")
             // The console line is in the event stream.
-            let stream = try await api.call(.get, "\(base)/greeter/instances/g1/events")
+            let stream = try await api.call(.get, "\(base)/greeter/instances/g1/subscribe")
             #expect(stream.body.string?.contains("event: log") == true)
             #expect(stream.body.string?.contains("greeting Alice") == true)
 

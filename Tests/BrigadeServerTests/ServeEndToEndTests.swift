@@ -169,7 +169,7 @@ import Testing
         let (created, _) = try await create.read(for: .seconds(10), until: "}")
         #expect(created.hasPrefix("HTTP/1.1 200"), "\(created.prefix(300))")
         let stream = try RawClient(port: port)
-        try stream.send("GET \(base)/waits/events HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer \(token)\r\n\r\n")
+        try stream.send("GET \(base)/waits/subscribe HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer \(token)\r\n\r\n")
         let (opened, _) = try await stream.read(for: .seconds(10), until: "retry: 1000")
         #expect(opened.hasPrefix("HTTP/1.1 200"))
         let idle = try RawClient(port: port)

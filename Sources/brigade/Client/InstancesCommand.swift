@@ -63,11 +63,11 @@ struct InstancesCommand: AsyncParsableCommand {
         /// let a failed step's error through, which carries no stack of its own — that of the last
         /// failed attempt with the same error. Nil when there is none or the stream cannot be read.
         static func errorStack(_ client: APIClient, workflow: String, id: String) async -> String? {
-            let request = client.request("GET", "\(client.workflowsPath)/\(workflow)/instances/\(id)/events")
+            let request = client.request("GET", "\(client.workflowsPath)/\(workflow)/instances/\(id)/subscribe")
             var lastAttempt: (error: JSONValue?, stack: String)?
             do {
                 for try await frame in EventStreamReader.frames(request) where frame.event == "attempt_errored" || frame.event == "workflow_errored" {
-                    let data = try JSONDecoder().decode(JSONValue.self, from: Data(frame.data.utf8))["data"]
+                    let data: JSONValue? = try JSONDecoder().decode(JSONValue.self, from: Data(frame.data.utf8))
                     let stack: String? = if case .string(let text)? = data?["stack"], !text.isEmpty { text } else { nil }
                     if frame.event == "attempt_errored" {
                         lastAttempt = stack.map { (data?["error"], $0) }
@@ -269,14 +269,14 @@ struct InstancesCommand: AsyncParsableCommand {
         func run() async throws {
             let client = try options.client()
             let id = try await client.resolve(id, workflow: name)
-            let request = client.request("GET", "\(client.workflowsPath)/\(name)/instances/\(id)/events")
+            let request = client.request("GET", "\(client.workflowsPath)/\(name)/instances/\(id)/subscribe")
             for try await frame in EventStreamReader.frames(request) {
                 if options.json {
                     say(frame.data)
                     continue
                 }
                 let event = (try? JSONDecoder().decode(JSONValue.self, from: Data(frame.data.utf8))) ?? .null
-                let step = event["step"].map { "  \($0.text)" } ?? ""
+                let step = event["stepName"].map { "  \($0.text)" } ?? ""
                 say("\(Terminal.dim(Terminal.time(event["timestamp"])))  \(Terminal.bold(frame.event))\(step)\(Self.detail(event))")
             }
         }
@@ -284,7 +284,7 @@ struct InstancesCommand: AsyncParsableCommand {
         /// What follows an event's type on its line: a logged line's level and text, a failure's
         /// error and, below it, where it was thrown.
         static func detail(_ event: JSONValue) -> String {
-            let data = event["data"]
+            let data: JSONValue? = event
             if event["type"]?.text == "log" {
                 return "  [\(data?["level"]?.text ?? "log")] \(data?["message"]?.text ?? "")"
             }

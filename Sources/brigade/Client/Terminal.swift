@@ -41,7 +41,12 @@ enum Terminal {
     }
 
     /// `2026-11-23T18:32:45.394Z` → `2026-11-23 18:32:45`.
+    /// An ISO 8601 time as the API writes it, or milliseconds since 1970 as an event stream does.
     static func time(_ value: JSONValue?) -> String {
+        if case .number(let milliseconds)? = value {
+            let date = Date(timeIntervalSince1970: milliseconds / 1_000)
+            return time(.string(date.formatted(.iso8601)))
+        }
         guard case .string(let text)? = value else { return "-" }
         return String(text.prefix(19)).replacingOccurrences(of: "T", with: " ")
     }
