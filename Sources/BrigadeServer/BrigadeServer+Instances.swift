@@ -44,19 +44,35 @@ extension BrigadeServer {
                     row, steps: steps, history: history, ascending: query.get("order") != "desc", simple: simple,
                     versions: try await codeVersions(key.tenant, key.workflow)))
         }
-        // GET …/workflows/{workflow}/instances/{id}/step?name=…&type=step|waitForEvent|sleep
+        // GET …/workflows/{workflow}/instances/{id}/step?name=…&type=step|waitForEvent|sleep|rollback&attempt=N
         account.get("workflows/:workflow/instances/:id/step") { request, context in
             let key = try await instanceKey(context)
-            guard let name = request.uri.queryParameters.get("name") else {
+            let query = request.uri.queryParameters
+            guard let name = query.get("name") else {
                 throw APIError.badRequest(
                     .invalidRequestQuery, "name is required: the step's name with its -N counter, as describe shows it.")
             }
+            let kinds: [String: StepKind] = ["step": .do, "do": .do, "waitForEvent": .waitForEvent, "sleep": .sleep, "rollback": .rollback]
+            let kind = try query.get("type").map { text -> StepKind in
+                guard let kind = kinds[text] else {
+                    throw APIError.badRequest(.invalidRequestQuery, "type must be step, waitForEvent, sleep or rollback; got \"\(text.prefix(40))\".")
+                }
+                return kind
+            }
+            let attempt = try Self.integer(query.get("attempt"), "attempt", default: 0, range: 0...100_000)
             let steps = try await runtime.steps(key)
-            guard let step = steps.first(where: { $0.displayName == name || ($0.name == name && $0.count == 1) }) else {
+            guard
+                let step = steps.first(where: { step in
+                    (step.displayName == name || (step.name == name && abs(step.count) == 1)) && (kind.map { step.kind == $0 } ?? true)
+                })
+            else {
                 throw APIError.notFound(code: 10_404, .stepNotFound, "No step \"\(name)\" in instance \"\(key.id)\".")
             }
+            if attempt > 0 && attempt != step.attempts {
+                return Self.envelope(try Self.earlierAttempt(attempt, of: step, history: try await allHistory(key), key: key))
+            }
             var result: [String: JSONValue] = [
-                "status": .string(step.status.rawValue), "error": WireFormat.error(step.error), "output": WireFormat.json(step.value),
+                "status": .string(WireFormat.stepStatus(step)), "error": WireFormat.error(step.error), "output": WireFormat.json(step.value),
             ]
             if let type = step.eventType { result["event_type"] = .string(type) }
             return Self.envelope(.object(result))
@@ -290,5 +306,19 @@ extension BrigadeServer {
         case let other?: throw APIError.badRequest(.invalidRequestField, "from.type must be do, sleep or waitForEvent; got \"\(other)\".")
         }
         return StepSelector(name: name, count: count, kind: kind)
+    }
+
+    /// An attempt of `step` before its last, from the history: Cloudflare's `…/step?attempt=N`.
+    /// Only the last attempt's output is kept; an earlier one that failed has its error.
+    static func earlierAttempt(_ attempt: Int, of step: StepRecord, history: [HistoryEvent], key: InstanceKey) throws -> JSONValue {
+        let types: (started: HistoryEventType, errored: HistoryEventType) =
+            step.kind == .rollback ? (.rollbackAttemptStarted, .rollbackAttemptErrored) : (.attemptStarted, .attemptErrored)
+        let ofStep = history.filter { $0.entry.step == step.displayName && $0.entry.data["attempt"]?.wholeNumber(in: 0...Int.max) == attempt }
+        guard ofStep.contains(where: { $0.entry.type == types.started }) else {
+            throw APIError.notFound(
+                code: 10_404, .stepNotFound, "Step \"\(step.displayName)\" of instance \"\(key.id)\" has no attempt \(attempt); it made \(step.attempts).")
+        }
+        let error = ofStep.first { $0.entry.type == types.errored }?.entry.data["error"] ?? .null
+        return .object(["status": .string(error == .null ? "running" : "errored"), "error": error, "output": .null])
     }
 }

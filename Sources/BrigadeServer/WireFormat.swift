@@ -94,6 +94,17 @@ enum WireFormat {
         return .object(object)
     }
 
+    /// A step's status as Cloudflare's `…/step` reports it: `running` (with the last attempt's
+    /// error while it waits to retry), `waiting`, `complete` or `errored`.
+    static func stepStatus(_ step: StepRecord) -> String {
+        switch step.status {
+        case .running, .retrying: "running"
+        case .waiting: "waiting"
+        case .complete: "complete"
+        case .failed, .timedOut: "errored"
+        }
+    }
+
     /// `rollback: {outcome, error} | null` (contract §2.4).
     static func rollback(_ outcome: RollbackOutcome?) -> JSONValue {
         guard let outcome else { return .null }

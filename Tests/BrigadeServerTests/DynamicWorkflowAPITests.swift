@@ -143,3 +143,51 @@ import Testing
         }
     }
 }
+
+/// `GET …/instances/{id}/step` as Cloudflare's: statuses running (with the error while a retry
+/// waits), waiting, complete, errored; `type` picks the kind, `attempt` an earlier attempt.
+@Suite struct StepRouteTests {
+    let base = ServerHarness.workflows()
+
+    @Test func aRetryingStepIsRunningWithItsErrorAndEarlierAttemptsAreReadable() async throws {
+        try await ServerHarness.run { api in
+            let source = """
+                export class TenantWorkflow {
+                  async run(event, step) {
+                    await step.do('flaky', { retries: { limit: 2, delay: '1 hour', backoff: 'constant' } }, async (ctx) => {
+                      throw new TypeError(`attempt ${ctx.attempt} failed`);
+                    });
+                  }
+                }
+                """
+            #expect(try await api.call(.put, "\(base)/flaky/code", json: DynamicWorkflowAPITests.upload(source)).status == .ok)
+            try await api.call(.post, "\(base)/flaky/instances", json: #"{"instance_id": "f1"}"#)
+            let key = InstanceKey(tenant: "acme", workflow: "flaky", id: "f1")
+            try await eventually("the first attempt failed") {
+                try await api.brigade.runtime.steps(key).first?.status == .retrying
+            }
+            let step = try await api.call(.get, "\(base)/flaky/instances/f1/step?name=flaky-1").body["result"]
+            #expect(step?["status"] == .string("running"), "retrying is running, with the error")
+            #expect(step?["error"]?["message"] == .string("attempt 1 failed"))
+            let typed = try await api.call(.get, "\(base)/flaky/instances/f1/step?name=flaky-1&type=step")
+            #expect(typed.body["result"]?["status"] == .string("running"))
+            #expect(try await api.call(.get, "\(base)/flaky/instances/f1/step?name=flaky-1&type=waitForEvent").status == .notFound)
+            #expect(try await api.call(.get, "\(base)/flaky/instances/f1/step?name=flaky-1&type=loop").status == .badRequest)
+            let first = try await api.call(.get, "\(base)/flaky/instances/f1/step?name=flaky-1&attempt=1").body["result"]
+            #expect(first?["status"] == .string("running"), "attempt 1 is the current one")
+
+            api.brigade.clock.advance(by: .hours(1))
+            try await eventually("the second attempt failed") { try await api.brigade.runtime.steps(key).first?.attempts == 2 }
+            let earlier = try await api.call(.get, "\(base)/flaky/instances/f1/step?name=flaky-1&attempt=1").body["result"]
+            #expect(earlier?["status"] == .string("errored"))
+            #expect(earlier?["error"]?["message"] == .string("attempt 1 failed"))
+            let missing = try await api.call(.get, "\(base)/flaky/instances/f1/step?name=flaky-1&attempt=5")
+            #expect(missing.status == .notFound)
+            api.brigade.clock.advance(by: .hours(1))
+            try await eventually("errored") { try await api.brigade.runtime.instanceRow(key).status == .errored }
+            let last = try await api.call(.get, "\(base)/flaky/instances/f1/step?name=flaky-1").body["result"]
+            #expect(last?["status"] == .string("errored"))
+            #expect(last?["error"]?["message"] == .string("attempt 3 failed"))
+        }
+    }
+}
