@@ -32,7 +32,7 @@ extension BrigadeServer {
             let code = try await runtime.deployWorkflow(
                 tenant: tenant, name: name, source: source, language: language, env: env, sandbox: sandbox,
                 retention: try Self.retention(body["default_retention"], field: "default_retention"), stepLimit: stepLimit)
-            return Self.envelope(Self.versionItem(TenantCodeVersion(code), workflow: name, source: nil))
+            return Self.envelope(Self.versionItem(TenantCodeVersion(code), workflowId: WireFormat.workflowId(tenant: tenant, name: name), source: nil))
         }
         // GET …/workflows/{workflow}/versions
         account.get("workflows/:workflow/versions") { _, context in
@@ -41,7 +41,7 @@ extension BrigadeServer {
             let versions = try await runtime.tenantCodeVersions(tenant: tenant, workflow: definition.name)
             let items =
                 versions.isEmpty
-                ? [Self.hostVersionItem(definition)] : versions.map { Self.versionItem($0, workflow: definition.name, source: nil) }
+                ? [Self.hostVersionItem(definition)] : versions.map { Self.versionItem($0, workflowId: WireFormat.workflowId(tenant: tenant, name: definition.name), source: nil) }
             return Self.envelope(
                 .array(items),
                 resultInfo: .object([
@@ -60,13 +60,13 @@ extension BrigadeServer {
                 throw APIError.notFound(code: 10_404, .versionNotFound, "Workflow \"\(definition.name)\" has no version \"\(wanted.prefix(80))\".")
             }
             let code = try await runtime.tenantCode(tenant: tenant, workflow: definition.name, version: version.version)
-            return Self.envelope(Self.versionItem(version, workflow: definition.name, source: code.source))
+            return Self.envelope(Self.versionItem(version, workflowId: WireFormat.workflowId(tenant: tenant, name: definition.name), source: code.source))
         }
     }
 
-    static func versionItem(_ version: TenantCodeVersion, workflow: String, source: String?) -> JSONValue {
+    static func versionItem(_ version: TenantCodeVersion, workflowId: String, source: String?) -> JSONValue {
         var item: [String: JSONValue] = [
-            "id": .string(version.versionId), "workflow_id": .string(workflow), "class_name": .string(DynamicWorkflow.name),
+            "id": .string(version.versionId), "workflow_id": .string(workflowId), "class_name": .string(DynamicWorkflow.name),
             "created_on": WireFormat.timestamp(version.createdAt), "modified_on": WireFormat.timestamp(version.createdAt),
             "version": .number(Double(version.version)), "language": .string(version.language.rawValue),
             "size": .number(Double(version.size)),
@@ -77,7 +77,7 @@ extension BrigadeServer {
 
     static func hostVersionItem(_ definition: WorkflowDefinition) -> JSONValue {
         .object([
-            "id": .string(WireFormat.versionId), "workflow_id": .string(definition.name), "class_name": .string(definition.className),
+            "id": .string(WireFormat.versionId), "workflow_id": .string(WireFormat.workflowId(tenant: definition.tenant, name: definition.name)), "class_name": .string(definition.className),
             "created_on": WireFormat.timestamp(definition.createdAt), "modified_on": WireFormat.timestamp(definition.modifiedAt),
         ])
     }

@@ -11,7 +11,8 @@ extension BrigadeServer {
             let item = try Self.newInstance(try await requestBody(request, context) ?? .object([:]))
             let id = try await runtime.createInstance(
                 tenant: tenant, workflow: workflow, id: item.id, params: item.params, retention: item.retention)
-            return Self.envelope(Self.created(id: id, workflow: workflow, versionId: try await currentVersionId(tenant, workflow)))
+            return Self.envelope(
+                Self.created(id: id, workflowId: WireFormat.workflowId(tenant: tenant, name: workflow), versionId: try await currentVersionId(tenant, workflow)))
         }
         // POST …/workflows/{workflow}/instances/batch  [{…}, …]
         account.post("workflows/:workflow/instances/batch") { request, context in
@@ -22,7 +23,8 @@ extension BrigadeServer {
             }
             let ids = try await runtime.createInstanceBatch(tenant: tenant, workflow: workflow, try items.map(Self.newInstance))
             let versionId = try await currentVersionId(tenant, workflow)
-            return Self.envelope(.array(ids.map { Self.created(id: $0, workflow: workflow, versionId: versionId) }))
+            let workflowId = WireFormat.workflowId(tenant: tenant, name: workflow)
+            return Self.envelope(.array(ids.map { Self.created(id: $0, workflowId: workflowId, versionId: versionId) }))
         }
         // GET …/workflows/{workflow}/instances?status&cursor&direction&per_page&page
         account.get("workflows/:workflow/instances") { request, context in
@@ -212,10 +214,10 @@ extension BrigadeServer {
         }
     }
 
-    static func created(id: String, workflow: String, versionId: String) -> JSONValue {
+    static func created(id: String, workflowId: String, versionId: String) -> JSONValue {
         .object([
             "id": .string(id), "status": .string("queued"), "version_id": .string(versionId),
-            "workflow_id": .string(workflow),
+            "workflow_id": .string(workflowId),
         ])
     }
 

@@ -55,7 +55,7 @@ extension BrigadeServer {
         var instances: [String: JSONValue] = [:]
         for (status, count) in counts { instances[status.rawValue] = .number(Double(count)) }
         var item: [String: JSONValue] = [
-            "id": .string(workflow.name), "name": .string(workflow.name), "class_name": .string(workflow.className),
+            "id": .string(WireFormat.workflowId(tenant: workflow.tenant, name: workflow.name)), "name": .string(workflow.name), "class_name": .string(workflow.className),
             "script_name": .string(workflow.scriptName), "created_on": WireFormat.timestamp(workflow.createdAt),
             "modified_on": WireFormat.timestamp(workflow.modifiedAt), "triggered_on": .null, "instances": .object(instances),
         ]

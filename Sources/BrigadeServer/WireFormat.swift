@@ -28,7 +28,8 @@ enum WireFormat {
         var object: [String: JSONValue] = [
             "id": .string(row.key.id), "status": .string(row.status.rawValue), "created_on": timestamp(row.createdAt),
             "modified_on": timestamp(row.modifiedAt), "started_on": timestamp(row.startedAt), "ended_on": timestamp(row.endedAt),
-            "version_id": .string(versions.id(of: row)), "workflow_id": .string(row.key.workflow), "trigger_source": .string("api"),
+            "version_id": .string(versions.id(of: row)), "workflow_id": .string(workflowId(tenant: row.key.tenant, name: row.key.workflow)),
+            "trigger_source": .string("api"),
         ]
         if let version = versions.number(of: row) { object["code_version"] = .number(Double(version)) }
         return .object(object)

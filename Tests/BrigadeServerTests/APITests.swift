@@ -103,7 +103,17 @@ import Testing
             #expect(created.status == .ok)
             #expect(created.body["result"]?["id"] == .string("first"))
             #expect(created.body["result"]?["status"] == .string("queued"))
-            #expect(created.body["result"]?["workflow_id"] == .string("echo"))
+            // A UUID, as Cloudflare's: the workflow's own id in the list, the same on every call,
+            // another for the same name in another account.
+            let workflowId = try #require(created.body["result"]?["workflow_id"]?.string)
+            #expect(UUID(uuidString: workflowId) != nil && workflowId == workflowId.lowercased())
+            let listed = try await api.call(.get, base).body["result"]?.array?.first { $0["name"] == .string("echo") }
+            #expect(listed?["id"]?.string == workflowId)
+            let page = try await api.call(.get, "\(base)/echo/instances").body["result"]?.array
+            #expect(page?.first?["workflow_id"]?.string == workflowId)
+            let theirs = try await api.call(.get, ServerHarness.workflows("globex"), token: api.globex).body["result"]?.array?
+                .first { $0["name"] == .string("echo") }
+            #expect(theirs?["id"]?.string != nil && theirs?["id"]?.string != workflowId)
             _ = try await api.brigade.runtime.waitForCompletion(InstanceKey(tenant: "acme", workflow: "echo", id: "first"))
             let described = try await api.call(.get, "\(base)/echo/instances/first")
             let result = try #require(described.body["result"])
