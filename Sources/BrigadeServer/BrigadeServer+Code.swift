@@ -34,19 +34,21 @@ extension BrigadeServer {
                 retention: try Self.retention(body["default_retention"], field: "default_retention"), stepLimit: stepLimit)
             return Self.envelope(Self.versionItem(TenantCodeVersion(code), workflowId: WireFormat.workflowId(tenant: tenant, name: name), source: nil))
         }
-        // GET …/workflows/{workflow}/versions
-        account.get("workflows/:workflow/versions") { _, context in
+        // GET …/workflows/{workflow}/versions?page&per_page: newest first, as Cloudflare pages them.
+        account.get("workflows/:workflow/versions") { request, context in
             let tenant = try Self.tenant(context)
             let definition = try await runtime.definition(tenant: tenant, named: try context.parameters.require("workflow"))
+            let page = try Self.integer(request.uri.queryParameters.get("page"), "page", default: 1, range: 1...1_000_000)
+            let perPage = try Self.integer(request.uri.queryParameters.get("per_page"), "per_page", default: 50, range: 1...100)
             let versions = try await runtime.tenantCodeVersions(tenant: tenant, workflow: definition.name)
-            let items =
-                versions.isEmpty
-                ? [Self.hostVersionItem(definition)] : versions.map { Self.versionItem($0, workflowId: WireFormat.workflowId(tenant: tenant, name: definition.name), source: nil) }
+            let workflowId = WireFormat.workflowId(tenant: tenant, name: definition.name)
+            let all = versions.isEmpty ? [Self.hostVersionItem(definition)] : versions.map { Self.versionItem($0, workflowId: workflowId, source: nil) }
+            let items = Array(all.dropFirst((page - 1) * perPage).prefix(perPage))
             return Self.envelope(
                 .array(items),
                 resultInfo: .object([
-                    "page": 1, "per_page": .number(Double(items.count)), "count": .number(Double(items.count)),
-                    "total_count": .number(Double(items.count)),
+                    "page": .number(Double(page)), "per_page": .number(Double(perPage)), "count": .number(Double(items.count)),
+                    "total_count": .number(Double(all.count)),
                 ]))
         }
         // GET …/workflows/{workflow}/versions/{version_id}: the version (by id or number) with its source.
@@ -68,7 +70,11 @@ extension BrigadeServer {
         var item: [String: JSONValue] = [
             "id": .string(version.versionId), "workflow_id": .string(workflowId), "class_name": .string(DynamicWorkflow.name),
             "created_on": WireFormat.timestamp(version.createdAt), "modified_on": WireFormat.timestamp(version.createdAt),
-            "version": .number(Double(version.version)), "language": .string(version.language.rawValue),
+            // Cloudflare's enum has no TypeScript (a Worker's TypeScript is compiled to JavaScript
+            // before upload, as here): the version runs JavaScript; what it was written in is
+            // Brigade's own `source_language`.
+            "version": .number(Double(version.version)), "language": "javascript",
+            "source_language": .string(version.language.rawValue),
             "size": .number(Double(version.size)),
         ]
         if let source { item["source"] = .string(source) }

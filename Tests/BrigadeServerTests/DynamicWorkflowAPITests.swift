@@ -57,6 +57,17 @@ import Testing
             #expect(try await api.call(.get, "\(base)/greeter/instances/g1").body["result"]?["code_version"]?.number == 1)
             let one = try await api.call(.get, "\(base)/greeter/versions/1")
             #expect(one.body["result"]?["source"]?.string == Self.greet)
+            // Paged as Cloudflare's: page and per_page, newest first; the total in result_info.
+            let paged = try await api.call(.get, "\(base)/greeter/versions?page=2&per_page=1")
+            #expect(paged.body["result"]?.array?.compactMap { $0["version"]?.number } == [1])
+            #expect(paged.body["result_info"]?["total_count"]?.number == 2 && paged.body["result_info"]?["page"]?.number == 2)
+            #expect(try await api.call(.get, "\(base)/greeter/versions?per_page=0").status == .badRequest)
+            // TypeScript runs as JavaScript: Cloudflare's `language`, and what it was written in beside it.
+            let typed = try await api.call(
+                .put, "\(base)/greeter/code",
+                json: #"{"language": "typescript", "source": "export class TenantWorkflow { async run(event: any, step: any): Promise<string> { return 'ts'; } }"}"#)
+            #expect(typed.body["result"]?["language"] == .string("javascript"))
+            #expect(typed.body["result"]?["source_language"] == .string("typescript"))
         }
     }
 

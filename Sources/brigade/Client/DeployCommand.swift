@@ -37,7 +37,7 @@ struct DeployCommand: AsyncParsableCommand {
         let (result, _) = try await client.call("PUT", "\(client.workflowsPath)/\(workflow)/code", body: .object(body))
         if options.json { return say(result.text) }
         say(
-            "Deployed \(file) as workflow \"\(workflow)\" version \(result["version"]?.text ?? "?") (\(result["id"]?.text ?? "-")), \(result["language"]?.text ?? ""), \(result["size"]?.text ?? "?") bytes."
+            "Deployed \(file) as workflow \"\(workflow)\" version \(result["version"]?.text ?? "?") (\(result["id"]?.text ?? "-")), \(result["source_language"]?.text ?? result["language"]?.text ?? ""), \(result["size"]?.text ?? "?") bytes."
         )
         say("New instances run it: brigade trigger \(workflow) '{…}'; instances already created finish on their own version.")
     }

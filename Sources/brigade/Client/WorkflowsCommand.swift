@@ -22,7 +22,7 @@ struct WorkflowsCommand: AsyncParsableCommand {
                     ["Version", "Id", "Language", "Size", "Created"],
                     result.items.map { item in
                         [
-                            item["version"]?.text ?? "-", item["id"]?.text ?? "-", item["language"]?.text ?? "swift",
+                            item["version"]?.text ?? "-", item["id"]?.text ?? "-", item["source_language"]?.text ?? item["language"]?.text ?? "swift",
                             item["size"].map { "\($0.text) B" } ?? "-", Terminal.time(item["created_on"]),
                         ]
                     }))
