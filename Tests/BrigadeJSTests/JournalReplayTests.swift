@@ -194,4 +194,34 @@ import Testing
             }
         }
     }
+
+    /// R14 in tenant JavaScript: code that names its step by something other than its params
+    /// and step results (here, how many lifetimes the cached module has seen) reaches a new step
+    /// where the journal has another; the new step never runs and the instance fails.
+    @Test func aStepNamedDifferentlyOnReplayFailsTheInstance() async throws {
+        var settings = BrigadeSettings()
+        settings.nonDeterminismGrace = .milliseconds(300)
+        try await JSTest.run(settings: settings) { test in
+            try await test.deploy(
+                """
+                let lifetimes = 0;
+                export class TenantWorkflow {
+                  async run(event, step) {
+                    lifetimes++;
+                    await step.do(lifetimes === 1 ? 'reserve' : 'book', async () => { console.log(`ran in lifetime ${lifetimes}`); return 1; });
+                    await step.sleep('nap', '1 hour');
+                    return 'ok';
+                  }
+                }
+                """)
+            let key = try await test.create()
+            try await test.wait(key, for: .waiting)
+            try await eventually("the engine left memory") { test.runtime.liveInstanceCount == 0 }
+            test.brigade.clock.advance(by: .hours(1))
+            let row = try await test.wait(key, for: .errored)
+            #expect(row.error?.name == BrigadeError.Code.nonDeterminism.rawValue)
+            #expect(row.error?.message.contains("\"reserve-1\"") == true && row.error?.message.contains("\"book-1\"") == true)
+            #expect(try await test.logs(key) == ["ran in lifetime 1"], "the new path ran nothing")
+        }
+    }
 }

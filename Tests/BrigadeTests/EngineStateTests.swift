@@ -249,6 +249,7 @@ import Testing
 
     @Test func aReservedOccurrenceKeepsTheOrderTheCodeMadeTheCallsIn() throws {
         var state = Self.state(steps: [InstanceTransitionTests.step("old", position: 0)])
+        _ = state.answerFromJournal(.do, "old")
         let first = state.reserveCount("a")
         let second = state.reserveCount("a")
         #expect(first == 1 && second == 2)
@@ -270,5 +271,42 @@ import Testing
         _ = Self.admit(&state, .do, "new")
         let lines = (0..<4).map { _ in state.admitLog(inStep: false, maxLines: 2) }
         #expect(lines == [.store, .storeLimitNotice, .drop, .drop])
+    }
+
+    // MARK: Non-determinism (R14)
+
+    /// A new step reached while a finished step of an earlier lifetime has not been reached again
+    /// is held back; reaching that step lets it go on, counted busy then.
+    @Test func aNewStepWaitsUntilEveryFinishedStepIsReachedAgain() throws {
+        var state = Self.state(steps: [InstanceTransitionTests.step("a", position: 0), InstanceTransitionTests.step("b", position: 1)])
+        _ = try #require(Self.entered(Self.admit(&state, .do, "a")))
+        guard case .held(let entry, let id, let ticket) = Self.admit(&state, .do, "new") else {
+            Issue.record("not held")
+            return
+        }
+        #expect(entry.record == nil && state.held[id] == StepIdentity(name: "new", count: 1))
+        #expect(state.busy == 1, "held, not busy: only the replayed step is")
+        _ = try #require(Self.entered(Self.admit(&state, .do, "b")))
+        #expect(state.held.isEmpty && state.unreached.isEmpty)
+        #expect(state.busy == 3, "released and counted busy in the same step")
+        #expect(!ticket.settle(.success(.deadline)), "its ticket was settled already: the branch goes on")
+    }
+
+    /// Every branch blocked behind a step that is never reached again: the monitor confirms,
+    /// after its grace and only if nothing moved, with an error naming both steps.
+    @Test func aStepNeverReachedAgainIsNonDeterminism() throws {
+        var state = Self.state(steps: [InstanceTransitionTests.step("renamed", position: 0)])
+        guard case .held = Self.admit(&state, .do, "fresh") else {
+            Issue.record("not held")
+            return
+        }
+        guard case .considerNonDeterminism(let activity) = state.nextMonitorAction() else {
+            Issue.record("the monitor did not look")
+            return
+        }
+        let error = try #require(state.confirmNonDeterminism(ifStill: activity))
+        #expect(error.code == .nonDeterminism)
+        #expect(error.message.contains("\"renamed-1\"") && error.message.contains("\"fresh-1\""))
+        #expect(state.confirmNonDeterminism(ifStill: activity + 1) == nil, "something moved: no verdict")
     }
 }

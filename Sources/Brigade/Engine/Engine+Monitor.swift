@@ -21,6 +21,16 @@ extension Engine {
                 return
             case .pause:
                 if await pauseNow() { return }
+            case .considerNonDeterminism(let activity):
+                try? await SleepScheduler.shared.sleep(nanoseconds: SleepScheduler.nanoseconds(roundingUp: settings.nonDeterminismGrace))
+                if Task.isCancelled { return }
+                if var error = state.withLock({ $0.confirmNonDeterminism(ifStill: activity) }) {
+                    error.instanceId = instanceId
+                    logger.warning("non-deterministic replay", metadata: ["error": "\(error.message)"])
+                    _ = fail(error)
+                } else if state.withLock({ $0.isQuiescent }) {
+                    monitorSignal.signal()
+                }
             case .considerHibernation(let activity):
                 // A branch that just finished a step may be about to start the next one: give it
                 // a moment before concluding that everything is parked.

@@ -35,6 +35,24 @@ extension Engine {
                 throw error
             case .fatal(let error):
                 throw fail(error)
+            case .held(let entry, let id, let ticket):
+                // A new step while finished steps are still to be replayed: it waits for them to
+                // be reached (proceed) or for the monitor to find they never will be (fatal).
+                signalIfQuiescent()
+                do {
+                    _ = try await ticket.outcome()
+                } catch {
+                    state.withLock { state in
+                        state.unpark(id)
+                        state.held[id] = nil
+                    }
+                    throw error
+                }
+                if kind != .do && kind != .rollback && stopsForTermination(entry) {
+                    exitStep()
+                    throw TerminationRequest()
+                }
+                return entry
             case .blocked(let id, let ticket):
                 // A pause is pending: the step waits until it is cancelled (proceed) or takes
                 // effect (unwind).

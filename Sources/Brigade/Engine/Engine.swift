@@ -162,6 +162,13 @@ final class Engine: Sendable {
         }
         switch result {
         case .success(let output):
+            // `run` returned without reaching a step an earlier run of it finished: the code no
+            // longer takes that path, so what it returned is not the instance's outcome.
+            if let expected = state.withLock({ $0.firstUnreached }) {
+                var error = BrigadeError.nonDeterministicReplay(expected: expected, reached: nil)
+                error.instanceId = instanceId
+                return await writeErrored(ErrorInfo(error), now: now, retention: retention)
+            }
             if output.count > settings.maxStepResultBytes {
                 let error = BrigadeError(
                     .stepOutputTooLarge,

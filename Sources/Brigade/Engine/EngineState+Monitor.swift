@@ -12,12 +12,19 @@ extension EngineState {
         /// Every branch is parked: hibernate if nothing moves within the grace period
         /// (``beginHibernation(ifStill:)`` with this activity).
         case considerHibernation(activity: UInt64)
+        /// Every branch is blocked, a new step held back, and a finished step of an earlier
+        /// lifetime not reached again: `run` may no longer take the path it took. Confirm after
+        /// a grace (``confirmNonDeterminism(ifStill:)`` with this activity).
+        case considerNonDeterminism(activity: UInt64)
     }
 
     mutating func nextMonitorAction() -> MonitorAction {
         if draining && busy == 0 && !isUnwinding {
             phase = .stopping
             return .drain
+        }
+        if busy == 0, !held.isEmpty, !unreached.isEmpty, fatal == nil, !isUnwinding {
+            return .considerNonDeterminism(activity: activity)
         }
         if phase == .pausing && busy == 0 { return .pause }
         if phase == .running && busy == 0 && !parked.isEmpty && fatal == nil {
@@ -32,6 +39,16 @@ extension EngineState {
         guard phase == .pausing, busy == 0 else { return false }
         phase = .paused
         return true
+    }
+
+    /// The non-determinism error when nothing happened since `activity` and every branch is
+    /// still blocked behind a finished step not reached again; nil when something moved.
+    func confirmNonDeterminism(ifStill activity: UInt64) -> BrigadeError? {
+        guard self.activity == activity, busy == 0, !held.isEmpty, fatal == nil, !isUnwinding, let expected = firstUnreached else {
+            return nil
+        }
+        let reached = held.values.sorted { ($0.name, $0.count) < ($1.name, $1.count) }.first
+        return .nonDeterministicReplay(expected: expected, reached: reached)
     }
 
     /// Starts hibernating when nothing happened since `activity` and every branch is still

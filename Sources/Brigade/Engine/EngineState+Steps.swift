@@ -11,6 +11,9 @@ extension EngineState {
         case fatal(BrigadeError)
         /// A pause is pending or the engine drains: wait on the ticket, then ask again.
         case blocked(UInt64, ParkTicket)
+        /// A new step while finished steps of earlier lifetimes are still to be reached again:
+        /// wait on the ticket; when it proceeds the call is entered (counted busy by the wake).
+        case held(StepEntry, UInt64, ParkTicket)
     }
 
     /// Admits a step call of `kind` named `name`: assigns its count (or takes `count`,
@@ -60,9 +63,16 @@ extension EngineState {
             }
         }
         reach(identity)
-        busy += 1
         activity += 1
-        return .entered(StepEntry(identity: identity, record: record, position: position))
+        let entry = StepEntry(identity: identity, record: record, position: position)
+        if record == nil && !unreached.isEmpty {
+            let ticket = ParkTicket()
+            let id = addParked(Parked(ticket: ticket, deadline: nil, eventType: nil, short: false))
+            held[id] = identity
+            return .held(entry, id, ticket)
+        }
+        busy += 1
+        return .entered(entry)
     }
 
     /// What ``park(_:until:eventType:short:)`` decided.
@@ -119,6 +129,7 @@ extension EngineState {
         }
         counts[name] = count
         activity += 1
+        markReached(StepIdentity(name: name, count: count))
         return outcome
     }
 

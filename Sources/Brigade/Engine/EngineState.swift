@@ -80,6 +80,14 @@ struct EngineState: Sendable {
     var rollingBack = false
     /// The first rollback that failed for good: the chain halted there.
     var rollbackFailure: ErrorInfo?
+    /// The finished steps of earlier lifetimes that this lifetime's `run` has not reached again.
+    /// Replay reaches each at once (the journal answers it), so one left when every branch is
+    /// blocked, or when `run` returns, means the code no longer takes the path it took.
+    var unreached: Set<StepIdentity> = []
+    /// New steps held back while ``unreached`` is not empty (their ``parked`` ids), by the step
+    /// they are: a new step runs its side effect only once every earlier finished step has been
+    /// reached again, or the instance fails with non-determinism.
+    var held: [UInt64: StepIdentity] = [:]
     /// A terminate with rollback was asked for (``InstanceRow/terminating``): `run` goes only as
     /// far as its finished steps, then the rollbacks run and the instance ends `terminated`.
     var terminating = false
@@ -107,6 +115,9 @@ struct EngineState: Sendable {
         var doSteps = 0
         for step in snapshot.steps {
             records[StepIdentity(name: step.name, count: step.count)] = step
+            if step.kind != .rollback, [.complete, .failed, .timedOut].contains(step.status) {
+                unreached.insert(StepIdentity(name: step.name, count: step.count))
+            }
             maxPosition = max(maxPosition, step.position)
             if step.kind == .do { doSteps += 1 }
         }
@@ -170,9 +181,26 @@ struct EngineState: Sendable {
     mutating func reach(_ identity: StepIdentity) {
         // A pattern, not an array of statuses: this runs on every step call.
         switch records[identity]?.status {
-        case .complete?, .failed?, .timedOut?: break
+        case .complete?, .failed?, .timedOut?: markReached(identity)
         default: replaying = false
         }
+    }
+
+    /// A finished step of an earlier lifetime was reached again; once none is left, the new
+    /// steps held back (``held``) go on.
+    mutating func markReached(_ identity: StepIdentity) {
+        guard !unreached.isEmpty, unreached.remove(identity) != nil, unreached.isEmpty else { return }
+        for id in held.keys {
+            guard let ticket = parked[id]?.ticket else { continue }
+            // Counted busy in the same critical section (see ``wake(_:)``).
+            if ticket.settle(.success(.proceed)) { wake(id) }
+        }
+        held = [:]
+    }
+
+    /// The finished step of an earlier lifetime that comes first among those not reached again.
+    var firstUnreached: StepRecord? {
+        unreached.compactMap { records[$0] }.min { $0.position < $1.position }
     }
 
     /// Removes a parked branch (after it woke).

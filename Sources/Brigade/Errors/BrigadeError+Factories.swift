@@ -20,6 +20,17 @@ extension BrigadeError {
         BrigadeError(.workflowNotRegistered, "No workflow named \"\(name.cut(toUTF8Bytes: 200))\"; GET …/workflows lists them.")
     }
 
+    /// A replay that no longer reaches `expected`, a step an earlier run of the instance
+    /// finished: it reached the new step `reached` instead (nil: `run` returned without it).
+    static func nonDeterministicReplay(expected: StepRecord, reached: StepIdentity?) -> BrigadeError {
+        let recorded = "step.\(expected.kind.rawValue)(\"\(expected.name)\") #\(expected.count)"
+        let instead = reached.map { "it reached a new step \"\($0.name)-\($0.count)\" instead" } ?? "run returned without reaching it"
+        return BrigadeError(
+            .nonDeterminism,
+            "Non-deterministic replay: an earlier run of this instance finished \(recorded) (\"\(expected.displayName)\", its \(expected.position + 1)th step), but this run did not reach it: \(instead). The workflow code changed (a step renamed, removed or moved), or it branches on something other than its params and step results. Nothing of the new path ran. Restart the instance, or restore the code it started with.",
+            stepName: expected.displayName)
+    }
+
     /// A step called inside a rollback handler (contract §1.12: Cloudflare's words).
     public static func stepDuringRollback(_ name: String) -> BrigadeError {
         BrigadeError(

@@ -86,6 +86,11 @@ public struct BrigadeSettings: Sendable {
     /// How long an engine whose every branch is parked waits for more step activity before it
     /// hibernates (real time). Covers branches that are between two steps. Default 5 ms.
     public var hibernationGrace: Duration = .milliseconds(5)
+    /// How long every branch of a replay must stay blocked, with a finished step of an earlier
+    /// lifetime not reached again and a new step held back, before the instance fails with
+    /// `workflow.non_determinism`. Long next to a hibernation's grace: a branch not yet
+    /// scheduled could still reach the step, and a wrong verdict fails a sound instance.
+    public var nonDeterminismGrace: Duration = .seconds(2)
     /// On a graceful shutdown, how long step bodies that are running get to finish and commit
     /// before they are cancelled (real time). No new step starts meanwhile. Default 10 s.
     public var shutdownGrace: Duration = .seconds(10)
