@@ -11,6 +11,8 @@ public struct TestBrigade: Sendable {
     public let store: SQLiteStore
     /// The database file.
     public let path: String
+    /// The test modifiers every instance of this runtime consults (see ``modify(_:workflow:id:_:)``).
+    public let modifier: WorkflowModifier
 
     /// Runs `body` with a running runtime, then stops it and deletes the database.
     ///
@@ -38,11 +40,14 @@ public struct TestBrigade: Sendable {
         let metricsFactory = metricsFactory ?? NOOPMetricsHandler.instance
         let store = try SQLiteStore(path: path, metricsFactory: metricsFactory)
         let clock = clock ?? ManualClock()
+        let modifier = WorkflowModifier()
+        var settings = settings
+        if settings.stepHooks == nil { settings.stepHooks = modifier }
         let runtime = BrigadeRuntime(
             store: store, settings: settings, clock: clock, logger: Logger(label: "brigade.test"), metricsFactory: metricsFactory)
         try register(runtime)
         try await store.migrate()
-        let brigade = TestBrigade(runtime: runtime, clock: clock, store: store, path: path)
+        let brigade = TestBrigade(runtime: runtime, clock: clock, store: store, path: path, modifier: modifier)
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await runtime.run() }
             do {
@@ -53,5 +58,26 @@ public struct TestBrigade: Sendable {
             }
             group.cancelAll()
         }
+    }
+
+    /// Changes how the instance `id` of `workflow` (or, with no id, every instance of it) runs
+    /// its steps, as Cloudflare's `introspectWorkflowInstance(…).modify`: call it before creating
+    /// the instance.
+    ///
+    /// ```swift
+    /// brigade.modify(Onboarding.self, id: "user-42") { instance in
+    ///     instance.disableSleeps()
+    ///     try instance.mockStepResult(.init("create account"), Account(id: "a1"))
+    ///     instance.mockStepError(.init("send welcome"), ErrorInfo(name: "SMTPError", message: "down"), times: 2)
+    ///     try instance.mockEvent(type: "approved", payload: Approval(by: "ops"))
+    /// }
+    /// ```
+    public func modify<W: Workflow>(
+        _ workflow: W.Type, id: String? = nil, tenant: String = BrigadeRuntime.defaultTenant,
+        _ change: (inout WorkflowModifier.Modifications) throws -> Void
+    ) rethrows {
+        let scope: WorkflowModifier.Scope =
+            id.map { .instance(InstanceKey(tenant: tenant, workflow: W.name, id: $0)) } ?? .workflow(tenant: tenant, name: W.name)
+        try modifier.modify(scope, change)
     }
 }

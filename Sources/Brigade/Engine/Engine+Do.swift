@@ -116,7 +116,13 @@ extension Engine {
             try await commit([record], history: history, awaitCommit: false)
 
             let context = StepContext(name: name, count: count, attempt: attempt, config: config)
-            let result = await runAttempt(body, context: context, timeout: config.timeout)
+            let result: Result<Data, any Error>
+            switch events.kind == .do ? settings.stepHooks?.attempt(name, count: count, attempt: attempt, of: key) : nil {
+            case .result(let value)?: result = .success(value)
+            case .error(let error)?: result = .failure(error)
+            case .timeout?: result = .failure(WorkflowTimeoutError(milliseconds: config.timeout.wholeMilliseconds))
+            case nil: result = await runAttempt(body, context: context, timeout: config.timeout)
+            }
             // A stop meanwhile left the engine stopping for good: this throws for it too.
             try checkNotUnwinding()
 
@@ -202,7 +208,8 @@ extension Engine {
                 errorName: info.name, message: info.message, isNonRetryable: nonRetryable
             )
         }
-        let delay = retryAt.map { max(0, $0 - now) } ?? config.retries.delay(afterAttempt: attempt).wholeMilliseconds
+        var delay = retryAt.map { max(0, $0 - now) } ?? config.retries.delay(afterAttempt: attempt).wholeMilliseconds
+        if settings.stepHooks?.skipsRetryDelay(of: key) == true { delay = 0 }
         attemptData["retryDelayMs"] = .number(Double(delay))
         record.status = .retrying
         record.deadline = now + delay

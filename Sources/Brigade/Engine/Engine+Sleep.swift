@@ -38,16 +38,18 @@ extension Engine {
                             instanceId: instanceId, stepName: stepName))
                 }
             }
+            let skipped = settings.stepHooks?.skipsSleep(name, count: entry.identity.count, of: key) == true
             record = StepRecord(
                 name: name, count: entry.identity.count, kind: .sleep, position: entry.position,
-                status: .waiting, deadline: deadline, startedAt: now
+                status: .waiting, deadline: skipped ? now : deadline, startedAt: now
             )
             // Not awaited: if this is lost in a crash the replay stores a later deadline, which
             // can only make the sleep longer, never fire it early.
             try await commit(
                 [record],
                 history: [
-                    HistoryEntry(.sleepStarted, at: now, step: stepName, data: ["durationMs": .number(Double(max(0, deadline - now)))])
+                    HistoryEntry(
+                        .sleepStarted, at: now, step: stepName, data: ["durationMs": .number(Double(max(0, (record.deadline ?? now) - now)))])
                 ],
                 awaitCommit: false
             )

@@ -41,9 +41,26 @@ extension Engine {
                 awaitCommit: false
             )
         }
-        let deadline = record.deadline ?? clock.nowMilliseconds()
+        var deadline = record.deadline ?? clock.nowMilliseconds()
+        var mocked: Data?
+        switch settings.stepHooks?.event(name, count: entry.identity.count, type: type, of: key) {
+        case .payload(let payload)?: mocked = payload
+        case .timeout?: deadline = clock.nowMilliseconds()
+        case nil: break
+        }
 
         while true {
+            if let mocked {
+                let now = clock.nowMilliseconds()
+                let stored = try JSONCoding.encode(MockedEvent(payload: try JSONCoding.decode(JSONValue.self, from: mocked), timestamp: now, type: type))
+                record.status = .complete
+                record.value = stored
+                record.endedAt = now
+                try await commit(
+                    [record], history: [HistoryEntry(.waitCompleted, at: now, step: stepName, data: ["eventType": .string(type)])],
+                    awaitCommit: true)
+                return stored
+            }
             // An event sent before the deadline wins even if this replay runs after it.
             var delivered = takeBufferedEvent(type: type, notAfter: deadline)
             if delivered == nil {
@@ -81,4 +98,11 @@ extension Engine {
             return stored
         }
     }
+}
+
+/// A mocked event in the stored form of a delivered one (``StoredEvent``'s fields).
+private struct MockedEvent: Encodable {
+    var payload: JSONValue
+    var timestamp: Int64
+    var type: String
 }

@@ -82,6 +82,14 @@ extension JSONValue {
     }
 }
 
+extension JSONValue {
+    /// `value` as Brigade stores a step's result: JSON with dates as milliseconds since 1970 and
+    /// sorted keys. For seams that stand in for a step (a test's mocked result).
+    public static func storedForm<T: Encodable>(of value: T) throws -> Data {
+        try JSONCoding.encode(value)
+    }
+}
+
 extension StepConfig {
     /// The config as the JSON value stored and shown in history (`delay` and `timeout` in ms).
     public var jsonValue: JSONValue {

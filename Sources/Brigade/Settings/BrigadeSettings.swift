@@ -91,6 +91,8 @@ public struct BrigadeSettings: Sendable {
     /// `workflow.non_determinism`. Long next to a hibernation's grace: a branch not yet
     /// scheduled could still reach the step, and a wrong verdict fails a sound instance.
     public var nonDeterminismGrace: Duration = .seconds(2)
+    /// Test seams the engine asks at each step (``StepHooks``); nil outside tests.
+    public var stepHooks: (any StepHooks)?
     /// On a graceful shutdown, how long step bodies that are running get to finish and commit
     /// before they are cancelled (real time). No new step starts meanwhile. Default 10 s.
     public var shutdownGrace: Duration = .seconds(10)
