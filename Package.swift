@@ -109,6 +109,8 @@ let package = Package(
                 "BrigadeSQLite",
                 "BrigadePostgres",
                 "BrigadeServer",
+                // `brigade test`: the test kit's modifiers over a tenant module.
+                "BrigadeTesting",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),

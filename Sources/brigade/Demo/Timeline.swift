@@ -29,6 +29,7 @@ struct Timeline {
             details.append("hibernated, wakes at +\(String(format: "%.3f", (until - Double(start)) / 1_000))s")
         }
         if case .bool(true)? = entry.data["resumed"] { details.append("resumed") }
+        if entry.type == .log, case .string(let message)? = entry.data["message"] { details.append(message) }
         if !details.isEmpty { text += "  (" + details.joined(separator: ", ") + ")" }
         return paint(text, for: entry.type)
     }
