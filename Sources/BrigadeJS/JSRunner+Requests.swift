@@ -112,13 +112,14 @@ extension JSRunner {
         }
         // Strict, as Cloudflare's validator is: an option Brigade does not know or cannot honour
         // is an error at the call, never silently ignored.
-        if fields["sensitive"] != nil {
-            throw invalid("sensitive is not supported by Brigade yet: a step's output is stored and shown as it is; leave it out")
-        }
-        if let unknown = fields.keys.sorted().first(where: { !["retries", "timeout"].contains($0) }) {
-            throw invalid("unknown option \"\(unknown.prefix(40))\"; a step's config takes retries and timeout")
+        if let unknown = fields.keys.sorted().first(where: { !["retries", "timeout", "sensitive"].contains($0) }) {
+            throw invalid("unknown option \"\(unknown.prefix(40))\"; a step's config takes retries, timeout and sensitive")
         }
         var config = StepConfig()
+        if let sensitive = fields["sensitive"], sensitive != .null {
+            guard sensitive == .string("output") else { throw invalid("sensitive takes \"output\" (the step's output is kept out of describe and streams)") }
+            config.sensitiveOutput = true
+        }
         if let timeout = fields["timeout"], timeout != .null { config.timeout = try duration(timeout, "timeout") }
         if let retries = fields["retries"], retries != .null {
             guard case .object(let policy) = retries else { throw invalid("retries must be an object") }

@@ -74,7 +74,8 @@ extension BrigadeServer {
                 return Self.envelope(try Self.earlierAttempt(attempt, of: step, history: try await allHistory(key), key: key))
             }
             var result: [String: JSONValue] = [
-                "status": .string(WireFormat.stepStatus(step)), "error": WireFormat.error(step.error), "output": WireFormat.json(step.value),
+                "status": .string(WireFormat.stepStatus(step)), "error": WireFormat.error(step.error),
+                "output": WireFormat.isSensitive(step) ? .string(StepConfig.redacted) : WireFormat.json(step.value),
             ]
             if let type = step.eventType { result["event_type"] = .string(type) }
             return Self.envelope(.object(result))

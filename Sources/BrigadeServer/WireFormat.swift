@@ -106,6 +106,12 @@ enum WireFormat {
         }
     }
 
+    /// Whether the step's stored config keeps its output out of sight (`sensitive: "output"`).
+    static func isSensitive(_ record: StepRecord) -> Bool {
+        guard let stored = record.config else { return false }
+        return (try? decoder.decode(StepConfig.self, from: stored))?.sensitiveOutput == true
+    }
+
     /// `rollback: {outcome, error} | null` (contract §2.4).
     static func rollback(_ outcome: RollbackOutcome?) -> JSONValue {
         guard let outcome else { return .null }
@@ -135,7 +141,8 @@ enum WireFormat {
             return .object([
                 "type": .string(record.kind == .do ? "step" : "rollback"), "name": name, "start": timestamp(record.startedAt), "end": timestamp(record.endedAt),
                 "success": record.status == .complete ? .bool(true) : (record.status == .failed ? .bool(false) : .null),
-                "output": record.value.map { .string(truncated(String(decoding: $0, as: UTF8.self))) } ?? .null,
+                "output": isSensitive(record)
+                    ? .string(StepConfig.redacted) : record.value.map { .string(truncated(String(decoding: $0, as: UTF8.self))) } ?? .null,
                 "config": config(record.config), "attempts": .array(attempts(history, rollback: record.kind == .rollback)),
             ])
         }
@@ -145,14 +152,16 @@ enum WireFormat {
     /// writes (`"10 seconds"`), not the milliseconds Brigade stores.
     static func config(_ stored: Data?) -> JSONValue {
         guard let stored, let config = try? JSONDecoder().decode(StepConfig.self, from: stored) else { return json(stored) }
-        return .object([
+        var object: [String: JSONValue] = [
             "retries": .object([
                 "limit": .number(Double(config.retries.limit)),
                 "delay": .string(durationString(config.retries.delay.wholeMilliseconds)),
                 "backoff": .string(config.retries.backoff.rawValue),
             ]),
             "timeout": .string(durationString(config.timeout.wholeMilliseconds)),
-        ])
+        ]
+        if config.sensitiveOutput { object["sensitive"] = "output" }
+        return .object(object)
     }
 
     /// Milliseconds in the largest unit that divides them exactly: `"10 seconds"`, `"1 minute"`,

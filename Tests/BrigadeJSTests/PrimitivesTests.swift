@@ -187,12 +187,12 @@ let everyPrimitiveSource = """
     }
 
     /// `retries.limit: Infinity` is the platform's most (10,000 retries); what Brigade cannot
-    /// honour — a dynamic delay, `sensitive`, an option it does not know — fails the instance at
+    /// honour — a dynamic delay, a `sensitive` other than "output", an option it does not know — fails the instance at
     /// the call with a message saying so, instead of being dropped.
     @Test(arguments: [
         ("{ retries: { limit: Infinity, delay: 10 } }", nil),
         ("{ retries: { limit: 3, delay: ({ attempt }) => attempt * 1000 } }", "retries.delay as a function (a dynamic delay) is not supported"),
-        ("{ sensitive: 'output' }", "sensitive is not supported by Brigade yet"),
+        ("{ sensitive: 'everything' }", "sensitive takes \"output\""),
         ("{ timeout: '1 minute', retry: { limit: 1 } }", "unknown option \"retry\""),
         ("{ retries: { limit: 1, jitter: true } }", "unknown option retries.jitter"),
         // Hostile numbers and sizes: refused with what was wrong, nothing traps or hangs.

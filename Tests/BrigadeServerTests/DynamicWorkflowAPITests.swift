@@ -201,4 +201,32 @@ import Testing
             #expect(last?["error"]?["message"] == .string("attempt 3 failed"))
         }
     }
+
+    /// `sensitive: "output"`: `run` gets the step's output, describe and the step route show
+    /// "[REDACTED]" (and the config says why).
+    @Test func aSensitiveOutputIsRedactedWhereItIsShown() async throws {
+        try await ServerHarness.run { api in
+            let source = """
+                export class TenantWorkflow {
+                  async run(event, step) {
+                    const secret = await step.do('token', { sensitive: 'output' }, async () => 'hunter2');
+                    return secret.length;
+                  }
+                }
+                """
+            #expect(try await api.call(.put, "\(base)/secrets/code", json: DynamicWorkflowAPITests.upload(source)).status == .ok)
+            try await api.call(.post, "\(base)/secrets/instances", json: #"{"instance_id": "s1"}"#)
+            let key = InstanceKey(tenant: "acme", workflow: "secrets", id: "s1")
+            _ = try await api.brigade.runtime.waitForCompletion(key)
+            let described = try await api.call(.get, "\(base)/secrets/instances/s1").body["result"]
+            #expect(described?["output"] == .number(7), "run got the value")
+            let step = described?["steps"]?.array?.first
+            #expect(step?["output"] == .string("[REDACTED]"))
+            #expect(step?["config"]?["sensitive"] == .string("output"))
+            let whole = try await api.call(.get, "\(base)/secrets/instances/s1/step?name=token-1").body["result"]
+            #expect(whole?["output"] == .string("[REDACTED]"))
+            let stream = try await api.call(.get, "\(base)/secrets/instances/s1/subscribe").body.string ?? ""
+            #expect(!stream.contains("hunter2"))
+        }
+    }
 }

@@ -93,12 +93,14 @@ extension JSONValue {
 extension StepConfig {
     /// The config as the JSON value stored and shown in history (`delay` and `timeout` in ms).
     public var jsonValue: JSONValue {
-        .object([
+        var object: [String: JSONValue] = [
             "retries": .object([
                 "limit": .number(Double(retries.limit)), "delay": .number(Double(retries.delay.wholeMilliseconds)),
                 "backoff": .string(retries.backoff.rawValue),
             ]),
             "timeout": .number(Double(timeout.wholeMilliseconds)),
-        ])
+        ]
+        if sensitiveOutput { object["sensitive"] = "output" }
+        return .object(object)
     }
 }
