@@ -23,6 +23,8 @@ final class JSInvocation: @unchecked Sendable {
         var resolve: JSObjectRef
         var reject: JSObjectRef
         var function: JSObjectRef?
+        /// A dynamic retry delay (`retries.delay` as a function) of a `step.do`.
+        var delay: JSObjectRef? = nil
     }
     /// What only the VM's thread touches, checked there at every access.
     struct Confined {

@@ -40,7 +40,8 @@ extension JSRunner {
         define("stepDo") { [binding] context, arguments in
             guard let runner = binding.runner, arguments.count >= 4 else { throw HostFunction.Failure(message: "stepDo: bad arguments") }
             let name = JS.text(arguments[1], in: context)
-            return runner.request(arguments[0], in: context, journal: (.do, name), function: JSValueToObject(context, arguments[3], nil)) {
+            let delay = arguments.count >= 5 && JSValueIsObject(context, arguments[4]) ? JSValueToObject(context, arguments[4], nil) : nil
+            return runner.request(arguments[0], in: context, journal: (.do, name), function: JSValueToObject(context, arguments[3], nil), delay: delay) {
                 promise, count in
                 .step(
                     name: name, count: count, config: JSValueIsNull(context, arguments[2]) ? nil : JS.text(arguments[2], in: context),
@@ -125,7 +126,8 @@ extension JSRunner {
     /// this one entry into the VM; otherwise a promise, and the request that will settle it.
     func request(
         _ id: JSValueRef, in context: JSContextRef, journal: (kind: StepKind, name: String)?,
-        function: @autoclosure () -> JSObjectRef? = nil, _ make: (_ promise: Int, _ count: Int) -> HostRequest
+        function: @autoclosure () -> JSObjectRef? = nil, delay: @autoclosure () -> JSObjectRef? = nil,
+        _ make: (_ promise: Int, _ count: Int) -> HostRequest
     ) -> JSValueRef? {
         // An invocation that has ended (or another runner's id) gets a promise that never settles.
         guard let invocation = invocation(id, in: context), invocation.result == nil else {
@@ -152,10 +154,12 @@ extension JSRunner {
         guard let promise = JSObjectMakeDeferredPromise(context, &resolve, &reject, nil), let resolve, let reject else { return nil }
         // Held until the step is answered; a step the journal answers (above) never holds its function.
         let function = function()
-        let pending = JSInvocation.Pending(resolve: resolve, reject: reject, function: function)
+        let delay = delay()
+        let pending = JSInvocation.Pending(resolve: resolve, reject: reject, function: function, delay: delay)
         JSValueProtect(context, resolve)
         JSValueProtect(context, reject)
         if let function { JSValueProtect(context, function) }
+        if let delay { JSValueProtect(context, delay) }
         let number = invocation.nextPromise
         invocation.nextPromise += 1
         invocation.pending[number] = pending

@@ -27,6 +27,7 @@ extension JSRunner {
         JSValueUnprotect(context, pending.resolve)
         JSValueUnprotect(context, pending.reject)
         if let function = pending.function { JSValueUnprotect(context, function) }
+        if let delay = pending.delay { JSValueUnprotect(context, delay) }
     }
 
     /// Settles a step call's promise with a JSON value (nil: `undefined`; `event`: see ``answer(_:event:in:)``).
@@ -106,5 +107,46 @@ extension JSRunner {
                 pending.resume(throwing: CancellationError())
             }
         }
+    }
+
+    /// Calls a step's `retries.delay` function in the VM after a failed attempt: its answer as a
+    /// duration, or a throw (the step then fails without further retries).
+    func callDelay(_ invocation: JSInvocation, promise: Int, context stepContext: StepContext, error: ErrorInfo) async throws -> Duration {
+        let contextText = String(
+            decoding: JSONValue.object([
+                "step": .object(["name": .string(stepContext.name), "count": .number(Double(stepContext.count))]),
+                "attempt": .number(Double(stepContext.attempt)), "config": stepContext.config.jsonValue,
+            ]).jsonData(), as: UTF8.self)
+        let answer: Result<JSONValue, any Error> = await withCheckedContinuation { continuation in
+            queue.async {
+                guard invocation.result == nil, let delay = invocation.pending[promise]?.delay else {
+                    continuation.resume(returning: .failure(CancellationError()))
+                    return
+                }
+                var value: JSONValue = .null
+                self.enter(invocation, step: stepContext) { context in
+                    let (result, exception) = JS.call(
+                        self.control, "callDelay",
+                        [delay, JS.value(contextText, in: context), JS.value(error.name, in: context), JS.value(error.message, in: context)],
+                        in: context)
+                    if let result, exception == nil {
+                        if JSValueIsNumber(context, result) {
+                            value = .number(JSValueToNumber(context, result, nil))
+                        } else if JSValueIsString(context, result) {
+                            value = .string(JS.text(result, in: context))
+                        } else if let object = JSValueToObject(context, result, nil), let thrown = JS.property(object, "thrown", in: context) {
+                            value = .object(["thrown": .string(JS.text(thrown, in: context))])
+                        }
+                    }
+                    return exception
+                }
+                continuation.resume(returning: .success(value))
+            }
+        }
+        let value = try answer.get()
+        if case .string(let thrown)? = value["thrown"] {
+            throw JavaScriptError(errorName: "RetryDelayError", errorMessage: thrown)
+        }
+        return try DurationParser.parse(value, unitMilliseconds: 1, what: "what retries.delay returned")
     }
 }

@@ -22,8 +22,15 @@ extension JSRunner {
 
             case .step(let name, let count, let configText, let promise):
                 let config = try configText.map { try Self.stepConfig($0, step: name) }
+                let dynamicDelay = configText.map(Self.hasDelayFunction) ?? false
                 do {
-                    let data = try await step.doJSON(name, config, count: count) { context in
+                    var retryDelay: (@Sendable (StepContext, ErrorInfo) async throws -> Duration)?
+                    if dynamicDelay {
+                        retryDelay = { @Sendable context, error in
+                            try await self.callDelay(invocation, promise: promise, context: context, error: error)
+                        }
+                    }
+                    let data = try await step.doJSON(name, config, count: count, retryDelay: retryDelay) { context in
                         try await self.callFunction(invocation, promise: promise, context: context)
                     }
                     queue.async { self.resolve(invocation, promise: promise, json: data) }
@@ -86,6 +93,20 @@ extension JSRunner {
         }
     }
 
+    /// How the prelude writes a function in a config's JSON.
+    static func isFunctionMarker(_ value: JSONValue) -> Bool {
+        if case .object(let marker) = value, marker["$function"] != nil { return true }
+        return false
+    }
+
+    /// Whether a step's config gives `retries.delay` as a function.
+    static func hasDelayFunction(_ text: String) -> Bool {
+        guard let config = try? JSONDecoder().decode(JSONValue.self, from: Data(text.utf8)), let delay = config["retries"]?["delay"] else {
+            return false
+        }
+        return isFunctionMarker(delay)
+    }
+
     /// A duration tenant code gave, as milliseconds or a string: the contract's one reading of
     /// durations (``DurationParser``), with `what` naming the argument in its error.
     static func duration(_ argument: HostRequest.DurationArgument, what: String) throws -> Duration {
@@ -138,11 +159,9 @@ extension JSRunner {
                     config.retries.limit = number
                 }
             }
-            if let delay = policy["delay"] {
-                if case .object(let marker) = delay, marker["$function"] != nil {
-                    throw invalid(
-                        "retries.delay as a function (a dynamic delay) is not supported by Brigade yet; give a duration such as \"10 seconds\" or a number of milliseconds")
-                }
+            // A function (a dynamic delay, see ``hasDelayFunction(_:)``) keeps the default as the
+            // stored delay; the function answers each failure.
+            if let delay = policy["delay"], !Self.isFunctionMarker(delay) {
                 config.retries.delay = try duration(delay, "retries.delay")
             }
             if let backoff = policy["backoff"] {

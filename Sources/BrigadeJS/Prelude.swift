@@ -162,7 +162,10 @@ enum Prelude {
             const stepCount = count(stepName);
             // The host keeps fn only while the step can still call it (never for a step the
             // journal answers), so nothing here tracks it.
-            const promise = settledWith(host.stepDo(id, stepName, config === undefined || config === null ? null : JSON.stringify(config, configValue), fn));
+            // A dynamic retry delay stays here, called by the host after a failed attempt.
+            const delay = config !== null && typeof config === "object" && config.retries !== null && typeof config.retries === "object"
+              && typeof config.retries.delay === "function" ? config.retries.delay : undefined;
+            const promise = settledWith(host.stepDo(id, stepName, config === undefined || config === null ? null : JSON.stringify(config, configValue), fn, delay));
             if (rollback !== undefined) {
               rollback.count = stepCount;
               saga.registered.push(rollback);
@@ -280,6 +283,20 @@ enum Prelude {
           const error = new Error(message);
           error.name = name;
           saga.rollBack(error).then(() => { host.runSettled(id, false, errorJSON(error)); });
+        },
+        // A step's retries.delay function, after a failed attempt: Cloudflare's ({ ctx, error })
+        // answered with milliseconds or a duration string. What it throws comes back as
+        // { thrown }, so that the step fails, not the whole run.
+        callDelay(fn, contextText, name, message) {
+          try {
+            const error = new Error(message);
+            error.name = name;
+            const value = fn({ ctx: JSON.parse(contextText), error });
+            if (typeof value === "number" || typeof value === "string") return value;
+            return { thrown: `it returned ${describe(value).slice(0, 100)}, not a number of milliseconds or a duration string` };
+          } catch (e) {
+            return { thrown: e instanceof Error ? `${e.name}: ${e.message}` : describe(e) };
+          }
         },
         makeError(name, message, nonRetryable) {
           const error = nonRetryable ? new NonRetryableError(message, name) : new Error(message);

@@ -187,11 +187,10 @@ let everyPrimitiveSource = """
     }
 
     /// `retries.limit: Infinity` is the platform's most (10,000 retries); what Brigade cannot
-    /// honour — a dynamic delay, a `sensitive` other than "output", an option it does not know — fails the instance at
+    /// honour — a `sensitive` other than "output", an option it does not know — fails the instance at
     /// the call with a message saying so, instead of being dropped.
     @Test(arguments: [
         ("{ retries: { limit: Infinity, delay: 10 } }", nil),
-        ("{ retries: { limit: 3, delay: ({ attempt }) => attempt * 1000 } }", "retries.delay as a function (a dynamic delay) is not supported"),
         ("{ sensitive: 'everything' }", "sensitive takes \"output\""),
         ("{ timeout: '1 minute', retry: { limit: 1 } }", "unknown option \"retry\""),
         ("{ retries: { limit: 1, jitter: true } }", "unknown option retries.jitter"),
@@ -290,6 +289,50 @@ let everyPrimitiveSource = """
             #expect(try await test.wait(inStep, for: .errored).error?.name == "StepNeverSettlesError")
         }
     }
+    /// Cloudflare's dynamic retry delay: `retries.delay` as a function of `{ ctx, error }`,
+    /// called once per failed attempt, its answer fed into the back-off; one that throws fails
+    /// the step without further retries.
+    @Test func aRetryDelayFunctionAnswersEachFailure() async throws {
+        try await JSTest.run { test in
+            try await test.deploy(
+                """
+                export class TenantWorkflow {
+                  async run(event, step) {
+                    const broken = event.payload.broken;
+                    return step.do('sync', {
+                      retries: {
+                        limit: 2, backoff: 'constant',
+                        delay: ({ ctx, error }) => {
+                          if (broken) throw new TypeError('no delay for you');
+                          return error.message.includes('rate limit') ? `${ctx.attempt * 30} seconds` : 2000;
+                        },
+                      },
+                    }, async (ctx) => {
+                      if (ctx.attempt < 3) throw new Error(ctx.attempt === 1 ? 'rate limit' : 'flaky');
+                      return ctx.attempt;
+                    });
+                  }
+                }
+                """)
+            let key = try await test.create(params: ["broken": false])
+            let start = test.brigade.clock.nowMilliseconds()
+            try await eventually("the first attempt failed") { try await test.runtime.steps(key).first?.status == .retrying }
+            #expect(try await test.runtime.steps(key).first?.deadline == start + 30_000, "a rate limit waits ctx.attempt × 30 s")
+            test.brigade.clock.advance(by: .seconds(30))
+            try await eventually("the second attempt failed") { try await test.runtime.steps(key).first?.attempts == 2 }
+            try await eventually("its retry scheduled") { try await test.runtime.steps(key).first?.status == .retrying }
+            #expect(try await test.runtime.steps(key).first?.deadline == start + 32_000, "another error waits 2000 ms")
+            test.brigade.clock.advance(by: .seconds(2))
+            let row = try await test.wait(key, for: .complete)
+            #expect(try test.output(row) == .number(3))
+
+            let broken = try await test.create(params: ["broken": true])
+            let failed = try await test.wait(broken, for: .errored)
+            #expect(failed.error?.message.contains("retries.delay function failed") == true, "\(failed.error?.message ?? "")")
+            #expect(failed.error?.message.contains("no delay for you") == true)
+            #expect(try await test.runtime.steps(broken).first?.attempts == 1, "not retried")
+        }
+    }
 }
 
 extension Sequence {
@@ -298,4 +341,5 @@ extension Sequence {
         for element in self { results.append(try await transform(element)) }
         return results
     }
+
 }

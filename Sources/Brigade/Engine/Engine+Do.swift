@@ -11,6 +11,7 @@ extension Engine {
         count: Int? = nil,
         rollback: RegisteredRollback.Handler? = nil,
         rollbackConfig: StepConfig? = nil,
+        retryDelay: RetryDelay? = nil,
         body: @escaping @Sendable (StepContext) async throws -> Data
     ) async throws -> Data {
         let entry = try await enterStep(.do, name, count: count)
@@ -26,8 +27,13 @@ extension Engine {
         }
         // A step that was under way registered its rollback above: it started, so it is rolled back.
         if stopsForTermination(entry) { throw TerminationRequest() }
-        return try await perform(entry, name: name, requested: requested, events: .forward, body: body)
+        return try await perform(entry, name: name, requested: requested, events: .forward, retryDelay: retryDelay, body: body)
     }
+
+    /// A dynamic retry delay (Cloudflare's `retries.delay` as a function): called once per failed
+    /// attempt with the attempt's context and error; its answer is fed into the step's back-off.
+    /// A throw fails the step without further retries.
+    typealias RetryDelay = @Sendable (StepContext, ErrorInfo) async throws -> Duration
 
     /// The rollback of the `step.do` `name`-`count`: a durable pseudo-step with its own retries,
     /// journaled under the forward step's name (see ``StepIdentity``). The first one of a
@@ -51,7 +57,7 @@ extension Engine {
 
     /// Runs or resumes the step `entry` admitted: the shared life of a `step.do` and a rollback.
     private func perform(
-        _ entry: StepEntry, name: String, requested: StepConfig?, events: StepEvents,
+        _ entry: StepEntry, name: String, requested: StepConfig?, events: StepEvents, retryDelay: RetryDelay? = nil,
         body: @escaping @Sendable (StepContext) async throws -> Data
     ) async throws -> Data {
         // A rollback's count is its forward step's, negated in the journal only.
@@ -152,7 +158,8 @@ extension Engine {
                         "Step \(stepName) output is too large: \(value.count) bytes. Maximum allowed size is \(settings.maxStepResultBytes) bytes."
                 )
                 if let failure = try await recordFailure(
-                    &record, info: info, nonRetryable: false, config: config, stepName: stepName, events: events)
+                    &record, info: info, nonRetryable: false, config: config, stepName: stepName, events: events,
+                    retryDelay: retryDelay, context: context)
                 {
                     throw failure
                 }
@@ -162,7 +169,7 @@ extension Engine {
                 let nonRetryable = error is NonRetryableError
                 if let failure = try await recordFailure(
                     &record, info: ErrorInfo(error), stack: HistoryEntry.stack(of: error), nonRetryable: nonRetryable, config: config,
-                    stepName: stepName, events: events)
+                    stepName: stepName, events: events, retryDelay: retryDelay, context: context)
                 {
                     throw failure
                 }
@@ -177,7 +184,7 @@ extension Engine {
     /// after scheduling the next attempt (`record.deadline`).
     private func recordFailure(
         _ record: inout StepRecord, info: ErrorInfo, stack: JSONValue? = nil, nonRetryable: Bool, config: StepConfig, stepName: String,
-        events: StepEvents, retryAt: Int64? = nil
+        events: StepEvents, retryAt: Int64? = nil, retryDelay: RetryDelay? = nil, context: StepContext? = nil
     ) async throws -> StepFailedError? {
         let now = clock.nowMilliseconds()
         let attempt = record.attempts
@@ -188,6 +195,26 @@ extension Engine {
         ]
         if let stack { attemptData["stack"] = stack }
         record.error = info
+        // A dynamic delay is asked before anything is recorded: if it fails, the step fails now.
+        var dynamicDelay: Duration?
+        var info = info
+        var nonRetryable = nonRetryable
+        if let retryDelay, let context, retryAt == nil, !nonRetryable, attempt <= config.retries.limit {
+            do {
+                let base = try await retryDelay(context, info)
+                guard base >= .zero, base <= settings.maxSleep else {
+                    throw BrigadeError(.invalidDuration, "it returned \(base); a delay is from 0 to \(settings.maxSleep)")
+                }
+                dynamicDelay = RetryPolicy(limit: config.retries.limit, delay: base, backoff: config.retries.backoff).delay(afterAttempt: attempt)
+            } catch {
+                if error is EngineUnwind || (error is CancellationError && Task.isCancelled) { throw error }
+                info = ErrorInfo(
+                    name: info.name,
+                    message: "\(info.message) (and the step's retries.delay function failed, so it is not retried: \(ErrorInfo(error).message))")
+                record.error = info
+                nonRetryable = true
+            }
+        }
         if nonRetryable || attempt > config.retries.limit {
             record.status = .failed
             record.nonRetryable = nonRetryable
@@ -208,7 +235,7 @@ extension Engine {
                 errorName: info.name, message: info.message, isNonRetryable: nonRetryable
             )
         }
-        var delay = retryAt.map { max(0, $0 - now) } ?? config.retries.delay(afterAttempt: attempt).wholeMilliseconds
+        var delay = retryAt.map { max(0, $0 - now) } ?? (dynamicDelay ?? config.retries.delay(afterAttempt: attempt)).wholeMilliseconds
         if settings.stepHooks?.skipsRetryDelay(of: key) == true { delay = 0 }
         attemptData["retryDelayMs"] = .number(Double(delay))
         record.status = .retrying

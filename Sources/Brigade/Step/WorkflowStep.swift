@@ -175,9 +175,11 @@ public struct WorkflowStep: Sendable {
     /// ``reserveCount(of:)`` gave when the code made the call (nil: the next one now).
     @_spi(Sandbox)
     public func doJSON(
-        _ name: String, _ config: StepConfig?, count: Int? = nil, _ body: @escaping @Sendable (StepContext) async throws -> Data
+        _ name: String, _ config: StepConfig?, count: Int? = nil,
+        retryDelay: (@Sendable (StepContext, ErrorInfo) async throws -> Duration)? = nil,
+        _ body: @escaping @Sendable (StepContext) async throws -> Data
     ) async throws -> Data {
-        try await engine.runDo(name, config: config, count: count, body: body)
+        try await engine.runDo(name, config: config, count: count, retryDelay: retryDelay, body: body)
     }
 
     /// The rollback of the `step.do` `name`-`count`, for a runner that keeps its own chain (a
