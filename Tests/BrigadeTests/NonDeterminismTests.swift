@@ -133,4 +133,29 @@ struct LateBranch: Workflow {
             #expect(ledger.count("a") == 1 && ledger.count("b") == 1 && ledger.count("after nap") == 1)
         }
     }
+
+    /// By a setting, the instance pauses instead, with the error on it; once the code it started
+    /// with is back, a resume runs it on, and the error is gone.
+    @Test func byASettingTheInstancePausesAndResumesOnceTheCodeIsBack() async throws {
+        let ledger = Ledger()
+        let workflow = Evolving(ledger: ledger, change: .init())
+        var settings = Self.settings
+        settings.onNonDeterminism = .pause
+        try await TestBrigade.run(settings: settings, register: { try $0.register(workflow) }) { brigade in
+            let instance = try await brigade.runtime.workflow(Evolving.self).create(params: Empty())
+            try await brigade.waitForHibernation(instance)
+            workflow.change.set(.renamed)
+            brigade.clock.advance(by: .hours(1))
+            let paused = try await instance.waitForStatus(.paused)
+            #expect(paused.error?.name == BrigadeError.Code.nonDeterminism.rawValue)
+            #expect(ledger.count("book") == 0 && ledger.count("ship") == 0)
+            let history = try await brigade.runtime.history(instance.key)
+            #expect(history.last?.entry.type == .workflowPaused && history.last?.entry.data["reason"] != nil)
+            workflow.change.set(.none)
+            try await instance.resume()
+            let final = try await instance.waitForStatus(.complete)
+            #expect(final.error == nil)
+            #expect(ledger.count("reserve") == 1 && ledger.count("ship") == 1, "replayed, then ran on")
+        }
+    }
 }

@@ -27,7 +27,11 @@ extension Engine {
                 if var error = state.withLock({ $0.confirmNonDeterminism(ifStill: activity) }) {
                     error.instanceId = instanceId
                     logger.warning("non-deterministic replay", metadata: ["error": "\(error.message)"])
-                    _ = fail(error)
+                    if settings.onNonDeterminism == .pause {
+                        if await pauseForNonDeterminism(error) { return }
+                    } else {
+                        _ = fail(error)
+                    }
                 } else if state.withLock({ $0.isQuiescent }) {
                     monitorSignal.signal()
                 }
@@ -53,6 +57,26 @@ extension Engine {
         do {
             try await persist(write, awaitCommit: true)
             logger.debug("instance paused")
+        } catch {
+            markStopping(after: error)
+        }
+        unwindParked()
+        return true
+    }
+
+    /// Writes `paused` with `error` on the instance (and as the pause's reason) and unwinds:
+    /// ``BrigadeSettings/NonDeterminismPolicy/pause``. Returns true when the engine unwound.
+    func pauseForNonDeterminism(_ error: BrigadeError) async -> Bool {
+        guard state.withLock({ $0.beginPauseForNonDeterminism() }) else { return false }
+        let now = clock.nowMilliseconds()
+        let info = ErrorInfo(error)
+        var write = newWrite(now: now)
+        write.update = InstanceUpdate(status: .paused, dueAt: nil, error: info, pausedAt: now)
+        write.history = [
+            HistoryEntry(.workflowPaused, at: now, data: ["reason": .object(["name": .string(info.name), "message": .string(info.message)])])
+        ]
+        do {
+            try await persist(write, awaitCommit: true)
         } catch {
             markStopping(after: error)
         }

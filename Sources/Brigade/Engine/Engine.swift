@@ -167,6 +167,9 @@ final class Engine: Sendable {
             if let expected = state.withLock({ $0.firstUnreached }) {
                 var error = BrigadeError.nonDeterministicReplay(expected: expected, reached: nil)
                 error.instanceId = instanceId
+                if settings.onNonDeterminism == .pause {
+                    return await pauseForNonDeterminism(error) ? .paused : .stopped
+                }
                 return await writeErrored(ErrorInfo(error), now: now, retention: retention)
             }
             if output.count > settings.maxStepResultBytes {

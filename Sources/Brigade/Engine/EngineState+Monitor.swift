@@ -51,6 +51,14 @@ extension EngineState {
         return .nonDeterministicReplay(expected: expected, reached: reached)
     }
 
+    /// Pauses the engine for a non-deterministic replay (``BrigadeSettings/onNonDeterminism``):
+    /// true when it now writes `paused` and unwinds.
+    mutating func beginPauseForNonDeterminism() -> Bool {
+        guard phase == .running || phase == .pausing else { return false }
+        phase = .paused
+        return true
+    }
+
     /// Starts hibernating when nothing happened since `activity` and every branch is still
     /// parked: the time to wake at (the earliest parked deadline), or nil when something moved.
     mutating func beginHibernation(ifStill activity: UInt64) -> Int64? {

@@ -91,6 +91,16 @@ public struct BrigadeSettings: Sendable {
     /// `workflow.non_determinism`. Long next to a hibernation's grace: a branch not yet
     /// scheduled could still reach the step, and a wrong verdict fails a sound instance.
     public var nonDeterminismGrace: Duration = .seconds(2)
+    /// What a non-deterministic replay does to the instance: `fail` it (`errored`, the default),
+    /// or `pause` it with the error kept on it, to be resumed once the code it started with is
+    /// back (a resume clears the error).
+    public var onNonDeterminism: NonDeterminismPolicy = .fail
+
+    /// See ``onNonDeterminism``.
+    public enum NonDeterminismPolicy: Sendable, Hashable {
+        case fail
+        case pause
+    }
     /// Test seams the engine asks at each step (``StepHooks``); nil outside tests.
     public var stepHooks: (any StepHooks)?
     /// On a graceful shutdown, how long step bodies that are running get to finish and commit

@@ -50,6 +50,8 @@ import Foundation
             next.status = .queued
             next.pausedAt = nil
             next.dueAt = now
+            // A pause for a non-deterministic replay kept its error: resumed, the instance runs on.
+            next.error = nil
             var shift: InstanceChange.Steps = .keep
             if let pausedAt = row.pausedAt, now > pausedAt { shift = .shiftDeadlines(by: now - pausedAt) }
             return InstanceChange(
