@@ -109,6 +109,11 @@ extension JSRunner {
         }
     }
 
+    /// Rejects a step call's promise with the error of a step (or rollback) that failed for good.
+    func reject(_ invocation: JSInvocation, promise: Int, _ failure: StepFailedError) {
+        reject(invocation, promise: promise, name: failure.errorName, message: failure.message, nonRetryable: failure.isNonRetryable)
+    }
+
     /// Calls a step's `retries.delay` function in the VM after a failed attempt: its answer as a
     /// duration, or a throw (the step then fails without further retries).
     func callDelay(_ invocation: JSInvocation, promise: Int, context stepContext: StepContext, error: ErrorInfo) async throws -> Duration {

@@ -35,11 +35,7 @@ extension JSRunner {
                     }
                     queue.async { self.resolve(invocation, promise: promise, json: data) }
                 } catch let failure as StepFailedError {
-                    queue.async {
-                        self.reject(
-                            invocation, promise: promise, name: failure.errorName, message: failure.message,
-                            nonRetryable: failure.isNonRetryable)
-                    }
+                    queue.async { self.reject(invocation, promise: promise, failure) }
                 }
 
             case .rollback(let name, let count, let configText, let promise):
@@ -50,11 +46,7 @@ extension JSRunner {
                     }
                     queue.async { self.resolve(invocation, promise: promise, json: nil) }
                 } catch let failure as StepFailedError {
-                    queue.async {
-                        self.reject(
-                            invocation, promise: promise, name: failure.errorName, message: failure.message,
-                            nonRetryable: failure.isNonRetryable)
-                    }
+                    queue.async { self.reject(invocation, promise: promise, failure) }
                 }
 
             case .sleep(let name, let count, let duration, let promise):

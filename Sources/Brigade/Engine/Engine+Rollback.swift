@@ -93,13 +93,7 @@ extension Engine {
         // Due now, as a claim leaves it: if this engine dies, the sweep finds the instance again.
         write.update = InstanceUpdate(status: .rollingBack, dueAt: now)
         if !begunBefore { write.history = [HistoryEntry(.rollbackStarted, at: now)] }
-        do {
-            try await persist(write, awaitCommit: true)
-        } catch where Self.endsLifetime(error) {
-            markStopping(after: error)
-            unwindParked()
-            throw EngineUnwind(reason: .stop)
-        }
+        try await persistFromStep(write, awaitCommit: true)
     }
 
     /// The history that closes the rollback phase, if this lifetime had one.

@@ -174,10 +174,16 @@ extension Engine {
         state.withLock { state in
             for record in records { state.records[StepIdentity(name: record.name, count: record.count)] = record }
         }
+        try await persistFromStep(write, awaitCommit: awaitCommit)
+    }
+
+    /// A write made on a step's way (its records, the start of a rollback phase): a failure that
+    /// ends the lifetime (fenced, the store failing) is not the workflow's, so it never reaches
+    /// its code — the lifetime stops and the step unwinds.
+    func persistFromStep(_ write: InstanceWrite, awaitCommit: Bool) async throws {
         do {
             try await persist(write, awaitCommit: awaitCommit)
         } catch where Self.endsLifetime(error) {
-            // Not the workflow's failure, so it never reaches its code: this lifetime stops.
             markStopping(after: error)
             unwindParked()
             throw EngineUnwind(reason: .stop)
