@@ -309,4 +309,14 @@ import Testing
         #expect(error.message.contains("\"renamed-1\"") && error.message.contains("\"fresh-1\""))
         #expect(state.confirmNonDeterminism(ifStill: activity + 1) == nil, "something moved: no verdict")
     }
+
+    /// Once `run` has failed, a branch it cut short may never reach its finished steps again:
+    /// the rollbacks that follow are not held behind them.
+    @Test func aRollbackIsNeverHeldBehindUnreachedSteps() throws {
+        var state = Self.state(steps: [InstanceTransitionTests.step("cut short", position: 0)])
+        state.rollingBack = true
+        let admission = state.admit(.rollback, "charge", count: -1, maxSteps: 10, instanceId: "i")
+        #expect(Self.entered(admission) != nil)
+        #expect(state.held.isEmpty)
+    }
 }

@@ -65,7 +65,9 @@ extension EngineState {
         reach(identity)
         activity += 1
         let entry = StepEntry(identity: identity, record: record, position: position)
-        if record == nil && !unreached.isEmpty {
+        // Not a rollback: `run` has failed by then, and a branch it cut short may leave finished
+        // steps unreached for good.
+        if record == nil && !unreached.isEmpty && kind != .rollback {
             let ticket = ParkTicket()
             let id = addParked(Parked(ticket: ticket, deadline: nil, eventType: nil, short: false))
             held[id] = identity
