@@ -169,3 +169,46 @@ struct RecoversAfterFailures: Workflow {
         }
     }
 }
+
+/// A dynamic retry delay in Swift: asked once per failed attempt with its context and error.
+struct HonoursRetryAfter: Workflow {
+    struct RateLimited: Error, NamedError {
+        var seconds: Int
+        var errorName: String { "RateLimited" }
+        var errorMessage: String { "retry after \(seconds)" }
+    }
+    let ledger: Ledger
+    func run(_ event: WorkflowEvent<Empty>, step: WorkflowStep) async throws -> Int {
+        try await step.do(
+            "call api", .init(retries: .init(limit: 2, delay: .seconds(1), backoff: .constant)),
+            retryDelay: { context, error in
+                ledger.record("asked after attempt \(context.attempt)")
+                return .seconds(Int64(error.message.split(separator: " ").last.flatMap { Int($0) } ?? 1))
+            }
+        ) { (context: StepContext) -> Int in
+            if context.attempt < 3 { throw RateLimited(seconds: 45 * context.attempt) }
+            return context.attempt
+        }
+    }
+}
+
+extension RetryTests {
+    @Test func aRetryDelayFunctionSetsEachWait() async throws {
+        let ledger = Ledger()
+        try await TestBrigade.run(register: { try $0.register(HonoursRetryAfter(ledger: ledger)) }) { brigade in
+            let start = brigade.clock.nowMilliseconds()
+            let instance = try await brigade.runtime.workflow(HonoursRetryAfter.self).create(params: Empty())
+            try await eventually("the first retry scheduled") { try await instance.stepRecord("call api")?.status == .retrying }
+            #expect(try await instance.stepRecord("call api")?.deadline == start + 45_000, "the error's Retry-After, not the config's second")
+            brigade.clock.advance(by: .seconds(45))
+            try await eventually("the second retry scheduled") {
+                let record = try await instance.stepRecord("call api")
+                return record?.attempts == 2 && record?.status == .retrying
+            }
+            #expect(try await instance.stepRecord("call api")?.deadline == start + 45_000 + 90_000)
+            brigade.clock.advance(by: .seconds(90))
+            #expect(try await instance.waitForStatus(.complete).output == 3)
+            #expect(ledger.count("asked after attempt 1") == 1 && ledger.count("asked after attempt 2") == 1)
+        }
+    }
+}

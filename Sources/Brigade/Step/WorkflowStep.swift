@@ -61,6 +61,23 @@ public struct WorkflowStep: Sendable {
         try await self.do(name, config) { (_: StepContext) in try await body() }
     }
 
+    /// Runs `body` as a durable step whose retries wait what `retryDelay` says (Cloudflare's
+    /// dynamic delay): it is asked once per failed attempt, with that attempt's context and error,
+    /// and its answer is fed into the config's back-off — a rate limit's Retry-After, say. A
+    /// `retryDelay` that throws fails the step without further retries.
+    @discardableResult
+    public func `do`<T: Codable & Sendable>(
+        _ name: String,
+        _ config: StepConfig? = nil,
+        retryDelay: @escaping @Sendable (StepContext, ErrorInfo) async throws -> Duration,
+        _ body: @escaping @Sendable (StepContext) async throws -> T
+    ) async throws -> T {
+        let data = try await engine.runDo(name, config: config, retryDelay: retryDelay) { context in
+            try JSONCoding.encode(try await body(context))
+        }
+        return try decodeStored(T.self, from: data, step: name)
+    }
+
     // MARK: step.do with a rollback
 
     /// Runs `body` as a durable step, and registers `rollback` to compensate it should `run` fail
