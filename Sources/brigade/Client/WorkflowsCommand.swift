@@ -37,7 +37,7 @@ struct WorkflowsCommand: AsyncParsableCommand {
             let client = try options.client()
             let (result, _) = try await client.call("GET", client.workflowsPath, query: ["per_page": "100"])
             if options.json { return say(result.text) }
-            let statuses = ["queued", "running", "waiting", "paused", "complete", "errored", "terminated"]
+            let statuses = ["queued", "running", "rollingBack", "waiting", "paused", "complete", "errored", "terminated"]
             say(
                 Terminal.table(
                     ["Name", "Class"] + statuses.map { $0.capitalized },
