@@ -52,6 +52,27 @@ import Testing
         #expect(try test.output(row) == .number(5))
     }
 
+    /// The new seams of this contract are tenant code too: a retry-delay function, a rollback
+    /// handler and a rollback's options, each looping for ever, are stopped like any entry.
+    @Test func aRetryDelayFunctionThatLoopsIsStopped() async throws {
+        try await Self.expectStopped(
+            "return step.do('x', { retries: { limit: 1, delay: () => { for (;;) {} } } }, async () => { throw new Error('fail'); });",
+            saying: ["CPU time limit"])
+    }
+
+    @Test func aRollbackHandlerThatLoopsIsStopped() async throws {
+        try await Self.expectStopped(
+            """
+            await step.do('x', async () => 1, { rollback: async () => { for (;;) {} } });
+            throw new Error('roll back');
+            """, saying: ["CPU time limit"])
+    }
+
+    @Test func rollbackOptionsWhoseGetterLoopsAreStopped() async throws {
+        try await Self.expectStopped(
+            "return step.do('x', async () => 1, { get rollback() { for (;;) {} } });", saying: ["CPU time limit"])
+    }
+
     @Test func aStepResultWhoseToJSONLoopsIsStopped() async throws {
         try await Self.expectStopped(
             "return step.do('x', async () => ({ toJSON() { for (;;) {} } }));", saying: ["CPU time limit"])
