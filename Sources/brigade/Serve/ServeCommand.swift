@@ -81,6 +81,26 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Instances of one account running at once, over the whole cluster (env BRIGADE_MAX_RUNNING).")
     var maxRunning: Int = ProcessInfo.processInfo.environment["BRIGADE_MAX_RUNNING"].flatMap(Int.init) ?? BrigadeSettings().maxRunningPerAccount
 
+    @Option(name: .long, help: "Instances of one workflow running at once, per account (env BRIGADE_MAX_RUNNING_PER_WORKFLOW; default: no cap of its own).")
+    var maxRunningPerWorkflow: Int?
+
+    @Option(name: .long, help: "Instances of one workflow waiting for a slot at most; past it a creation is 429 (env BRIGADE_MAX_QUEUED_PER_WORKFLOW).")
+    var maxQueuedPerWorkflow: Int = ProcessInfo.processInfo.environment["BRIGADE_MAX_QUEUED_PER_WORKFLOW"].flatMap(Int.init) ?? BrigadeSettings().maxQueuedPerWorkflow
+
+    @Option(name: .long, help: "Creations (and restarts) per second one account may make; past it 429 with Retry-After (env BRIGADE_CREATION_RATE; default: none).")
+    var creationRate: Double?
+
+    @Option(name: .long, help: "Creations per second of one workflow of an account; past it 429 with Retry-After (env BRIGADE_WORKFLOW_CREATION_RATE; default: none).")
+    var workflowCreationRate: Double?
+
+    /// An optional limit's value: the option, else its environment variable.
+    private static func fromEnvironment<T: LosslessStringConvertible>(_ given: T?, _ variable: String) -> T? {
+        given ?? ProcessInfo.processInfo.environment[variable].flatMap(T.init)
+    }
+    private var runningPerWorkflow: Int? { Self.fromEnvironment(maxRunningPerWorkflow, "BRIGADE_MAX_RUNNING_PER_WORKFLOW") }
+    private var accountCreationRate: Double? { Self.fromEnvironment(creationRate, "BRIGADE_CREATION_RATE") }
+    private var perWorkflowCreationRate: Double? { Self.fromEnvironment(workflowCreationRate, "BRIGADE_WORKFLOW_CREATION_RATE") }
+
     @Option(
         name: .long,
         help: "Shards each workflow's instances are spread over (env BRIGADE_SHARDS_PER_WORKFLOW). A cluster spreads a workflow over at most this many nodes: give it a few per node.")
@@ -111,6 +131,13 @@ struct ServeCommand: AsyncParsableCommand {
             throw ValidationError("--node-id must be 1–200 printable ASCII characters without spaces.")
         }
         guard (1...10_000_000).contains(maxRunning) else { throw ValidationError("--max-running must be from 1 to 10000000.") }
+        if let maxRunningPerWorkflow = runningPerWorkflow, !(1...10_000_000).contains(maxRunningPerWorkflow) {
+            throw ValidationError("--max-running-per-workflow must be from 1 to 10000000.")
+        }
+        guard (1...1_000_000_000).contains(maxQueuedPerWorkflow) else { throw ValidationError("--max-queued-per-workflow must be from 1 to 1000000000.") }
+        for (name, rate) in [("--creation-rate", accountCreationRate), ("--workflow-creation-rate", perWorkflowCreationRate)] {
+            if let rate, !(rate > 0 && rate <= 1_000_000) { throw ValidationError("\(name) is creations per second, more than 0 and at most 1000000.") }
+        }
         guard (1...1_024).contains(shardsPerWorkflow) else { throw ValidationError("--shards-per-workflow must be from 1 to 1024.") }
         guard (50...3_600_000).contains(heartbeatMs) else { throw ValidationError("--heartbeat-ms must be from 50 to 3600000.") }
         guard leaseTtlMs >= 3 * heartbeatMs, leaseTtlMs <= 86_400_000 else {
@@ -132,6 +159,10 @@ struct ServeCommand: AsyncParsableCommand {
         settings.leaseTTL = .milliseconds(leaseTtlMs)
         settings.heartbeatInterval = .milliseconds(heartbeatMs)
         settings.maxRunningPerAccount = maxRunning
+        settings.maxRunningPerWorkflow = runningPerWorkflow
+        settings.maxQueuedPerWorkflow = maxQueuedPerWorkflow
+        settings.creationRatePerAccount = accountCreationRate
+        settings.creationRatePerWorkflow = perWorkflowCreationRate
         settings.shardsPerWorkflow = shardsPerWorkflow
         let runtime = BrigadeRuntime(store: store, settings: settings, logger: logger)
         try ExampleWorkflows.register(in: runtime)

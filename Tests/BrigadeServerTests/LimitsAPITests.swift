@@ -1,0 +1,50 @@
+import Brigade
+import BrigadeTesting
+import Foundation
+import HTTPTypes
+import Testing
+
+/// Creation limits over HTTP: past an account's or a workflow's rate, 429 with Retry-After and
+/// Cloudflare's error envelope; one account's limit leaves another's creations alone.
+@Suite struct LimitsAPITests {
+    let base = ServerHarness.workflows()
+
+    @Test func pastTheAccountRateA429SaysWhenToRetry() async throws {
+        var settings = BrigadeSettings()
+        settings.creationRatePerAccount = 2
+        settings.creationBurst = .seconds(1)
+        try await ServerHarness.run(settings: settings) { api in
+            var statuses: [HTTPResponse.Status] = []
+            var refused: (status: HTTPResponse.Status, headers: HTTPFields, body: JSONValue)?
+            for index in 0..<4 {
+                let answer = try await api.call(.post, "\(base)/echo/instances", json: #"{"instance_id": "r\#(index)"}"#)
+                statuses.append(answer.status)
+                if answer.status == .tooManyRequests { refused = answer }
+            }
+            #expect(statuses.prefix(2).allSatisfy { $0 == .ok }, "\(statuses)")
+            let answer = try #require(refused, "the third creation within the second must be refused")
+            let retryAfter = try #require(answer.headers[HTTPField.Name("Retry-After")!].flatMap(Int.init))
+            #expect((1...2).contains(retryAfter))
+            #expect(answer.body["success"] == .bool(false))
+            #expect(answer.body["errors"]?[0]?["message"]?.string?.contains("rate_limited") == true)
+            #expect(answer.body["errors"]?[0]?["message"]?.string?.contains("account \"acme\"") == true)
+            // Another account has buckets of its own.
+            let theirs = try await api.call(.post, ServerHarness.workflows("globex") + "/echo/instances", token: api.globex, json: "{}")
+            #expect(theirs.status == .ok)
+        }
+    }
+
+    @Test func pastAWorkflowsRateOnlyThatWorkflowWaits() async throws {
+        var settings = BrigadeSettings()
+        settings.creationRatePerWorkflow = 1
+        settings.creationBurst = .seconds(1)
+        try await ServerHarness.run(settings: settings) { api in
+            #expect(try await api.call(.post, "\(base)/echo/instances", json: "{}").status == .ok)
+            let second = try await api.call(.post, "\(base)/echo/instances", json: "{}")
+            #expect(second.status == .tooManyRequests)
+            #expect(second.headers[HTTPField.Name("Retry-After")!] != nil)
+            #expect(second.body["errors"]?[0]?["message"]?.string?.contains("workflow \"echo\"") == true)
+            #expect(try await api.call(.post, "\(base)/napper/instances", json: "{}").status == .ok, "another workflow is not held")
+        }
+    }
+}
