@@ -58,7 +58,9 @@ public final class WorkflowModifier: StepHooks {
         public mutating func forceStepTimeout(_ step: Step, times: Int? = nil) { timeouts[step] = times }
 
         /// Every wait for an event of `type` receives `payload` at once.
-        public mutating func mockEvent<T: Encodable>(type: String, payload: T) throws { events[type] = try JSONValue.storedForm(of: payload) }
+        public mutating func mockEvent<T: Encodable>(type: String, payload: T) throws {
+            events[type] = try JSONValue.storedForm(of: payload)
+        }
 
         /// The wait times out as soon as it starts.
         public mutating func forceEventTimeout(_ step: Step) { eventTimeouts.insert(step) }

@@ -43,12 +43,16 @@ import Testing
 
         // Without the event it cannot finish; with its wait timed out it errors, as expected here.
         let timedOut = try await run(
-            ["test", file, "--disable-sleeps", "--mock-step-result", "fetch=1", "--force-event-timeout", "approval", "--expect", "errored"],
+            [
+                "test", file, "--disable-sleeps", "--mock-step-result", "fetch=1", "--force-event-timeout", "approval", "--expect",
+                "errored",
+            ],
             in: directory)
         #expect(timedOut.status == 0, "\(timedOut.output)")
         #expect(timedOut.output.contains("WaitForEventTimeoutError"))
         // An expectation that does not hold fails the command.
-        let unmet = try await run(["test", file, "--disable-sleeps", "--mock-step-result", "fetch=1", "--force-event-timeout", "approval"], in: directory)
+        let unmet = try await run(
+            ["test", file, "--disable-sleeps", "--mock-step-result", "fetch=1", "--force-event-timeout", "approval"], in: directory)
         #expect(unmet.status != 0)
         #expect(unmet.output.contains("Expected complete."))
         let bad = try await run(["test", file, "--mock-step-result", "fetch"], in: directory)

@@ -109,7 +109,8 @@ struct LateBranch: Workflow {
         }
         let ledger = Ledger()
         let short = Flag()
-        try await TestBrigade.run(settings: Self.settings, register: { try $0.register(Shortened(ledger: ledger, short: short)) }) { brigade in
+        try await TestBrigade.run(settings: Self.settings, register: { try $0.register(Shortened(ledger: ledger, short: short)) }) {
+            brigade in
             let instance = try await brigade.runtime.workflow(Shortened.self).create(params: Empty())
             try await brigade.waitForHibernation(instance)
             short.set()

@@ -152,7 +152,11 @@ struct BookTrip: Workflow {
         struct Fine: Workflow {
             let ledger: Ledger
             func run(_ event: WorkflowEvent<Empty>, step: WorkflowStep) async throws -> Int {
-                try await step.do("one") { 1 } rollback: { _ in ledger.record("rolled back") }
+                try await step.do("one") {
+                    1
+                } rollback: { _ in
+                    ledger.record("rolled back")
+                }
             }
         }
         let ledger = Ledger()
@@ -171,7 +175,9 @@ struct AwaitApproval: Workflow {
     let gate: Gate
 
     func run(_ event: WorkflowEvent<Empty>, step: WorkflowStep) async throws -> String {
-        try await step.do("reserve") { "R-1" } rollback: { rollback in
+        try await step.do("reserve") {
+            "R-1"
+        } rollback: { rollback in
             ledger.record("cancel \(rollback.output ?? "nothing") after \(rollback.error.name)")
         }
         try await step.do("charge") { () -> String in

@@ -52,7 +52,8 @@ struct Quick: Workflow {
                     try await runtime.instanceRow(InstanceKey(tenant: "calm", workflow: Quick.name, id: id)).status == .complete
                 }
             }
-            #expect(ledger.count("holding") == 2 && runtime.runningSlots(tenant: "busy") == 2, "the busy account stayed at its limit meanwhile")
+            #expect(
+                ledger.count("holding") == 2 && runtime.runningSlots(tenant: "busy") == 2, "the busy account stayed at its limit meanwhile")
             gate.open()
             try await eventually("the busy account drains") {
                 try await runtime.instanceCounts(tenant: "busy", workflow: HoldsSlot.name)[.complete] == 6

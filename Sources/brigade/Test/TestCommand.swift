@@ -94,7 +94,8 @@ struct TestCommand: AsyncParsableCommand {
             }
             group.addTask {
                 try await Task.sleep(for: .seconds(timeout))
-                throw ValidationError("The instance did not finish within \(timeout) s; a long sleep or wait needs --disable-sleeps or --mock-event.")
+                throw ValidationError(
+                    "The instance did not finish within \(timeout) s; a long sleep or wait needs --disable-sleeps or --mock-event.")
             }
             defer { group.cancelAll() }
             while let next = try await group.next() {
