@@ -22,12 +22,7 @@ public struct WorkflowStep: Sendable {
         _ config: StepConfig? = nil,
         _ body: @escaping @Sendable (StepContext) async throws -> T
     ) async throws -> T {
-        let data = try await engine.runDo(name, config: config) { context in
-            let value = try await body(context)
-            return try JSONCoding.encode(value)
-        }
-        // Return the stored form, so the first run and every replay see the same value.
-        return try decodeStored(T.self, from: data, step: name)
+        try await typedDo(name, config, body)
     }
 
     /// Runs `body` as a durable step, returning its committed result.
@@ -72,10 +67,7 @@ public struct WorkflowStep: Sendable {
         retryDelay: @escaping @Sendable (StepContext, ErrorInfo) async throws -> Duration,
         _ body: @escaping @Sendable (StepContext) async throws -> T
     ) async throws -> T {
-        let data = try await engine.runDo(name, config: config, retryDelay: retryDelay) { context in
-            try JSONCoding.encode(try await body(context))
-        }
-        return try decodeStored(T.self, from: data, step: name)
+        try await typedDo(name, config, retryDelay: retryDelay, body)
     }
 
     // MARK: step.do with a rollback
@@ -107,10 +99,7 @@ public struct WorkflowStep: Sendable {
             let decoded = try output.map { try JSONCoding.decode(T.self, from: $0) }
             try await rollback(RollbackContext(step: context, error: error, output: decoded))
         }
-        let data = try await engine.runDo(name, config: config, rollback: handler, rollbackConfig: rollbackConfig) { context in
-            try JSONCoding.encode(try await body(context))
-        }
-        return try decodeStored(T.self, from: data, step: name)
+        return try await typedDo(name, config, rollback: handler, rollbackConfig: rollbackConfig, body)
     }
 
     /// Runs `body` as a durable step with a rollback (see the variant whose body takes a
@@ -268,6 +257,21 @@ public struct WorkflowStep: Sendable {
     /// drops and cuts past them where tenant code writes, before a line is even copied out.
     @_spi(Sandbox)
     public var logLimits: (lines: Int, bytes: Int) { (engine.settings.maxLogLinesPerRun, engine.settings.maxLogLineBytes) }
+
+    /// Every typed `step.do`: the body's value encoded as it is stored, and the stored form
+    /// returned, so the first run and every replay see the same value.
+    private func typedDo<T: Codable & Sendable>(
+        _ name: String, _ config: StepConfig?, rollback: RegisteredRollback.Handler? = nil, rollbackConfig: StepConfig? = nil,
+        retryDelay: (@Sendable (StepContext, ErrorInfo) async throws -> Duration)? = nil,
+        _ body: @escaping @Sendable (StepContext) async throws -> T
+    ) async throws -> T {
+        let data = try await engine.runDo(
+            name, config: config, rollback: rollback, rollbackConfig: rollbackConfig, retryDelay: retryDelay
+        ) { context in
+            try JSONCoding.encode(try await body(context))
+        }
+        return try decodeStored(T.self, from: data, step: name)
+    }
 
     private func decodeStored<T: Decodable>(_ type: T.Type, from data: Data, step: String) throws -> T {
         do {
