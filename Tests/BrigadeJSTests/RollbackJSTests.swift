@@ -148,3 +148,37 @@ extension RollbackJSTests {
         }
     }
 }
+
+extension RollbackJSTests {
+    /// A rollback under way (retrying, the instance hibernated) that the code no longer registers
+    /// in its next lifetime ends the chain clearly, naming the step, in tenant JavaScript too.
+    @Test func aRollbackTheModuleNoLongerRegistersEndsTheChain() async throws {
+        try await JSTest.run { test in
+            try await test.deploy(
+                """
+                let lifetimes = 0;
+                export class TenantWorkflow {
+                  async run(event, step) {
+                    lifetimes++;
+                    await step.do('reserve', async () => 'R-1', { rollback: async () => console.log('released') });
+                    const options = lifetimes === 1
+                      ? { rollback: async () => { throw new Error('refund failed'); }, rollbackConfig: { retries: { limit: 1, delay: '1 minute' } } }
+                      : undefined;
+                    await step.do('charge', async () => 'C-1', options);
+                    throw new Error('boom');
+                  }
+                }
+                """)
+            let key = try await test.create()
+            try await test.wait(key, for: .waiting)
+            try await eventually("the engine left memory") { test.runtime.liveInstanceCount == 0 }
+            test.brigade.clock.advance(by: .seconds(60))
+            let row = try await test.wait(key, for: .errored)
+            #expect(row.error?.message == "boom")
+            let outcome = try #require(try await rollback(test, key))
+            #expect(outcome.outcome == .failed && outcome.error?.name == "RollbackMissing")
+            #expect(outcome.error?.message.contains("\"charge-1\"") == true)
+            #expect(try await test.logs(key).isEmpty, "the chain stopped at charge: reserve was not released")
+        }
+    }
+}

@@ -42,6 +42,15 @@ extension Engine {
     func runRollback(
         of name: String, count: Int, config: StepConfig?, body: @escaping @Sendable (StepContext) async throws -> Data
     ) async throws {
+        // The chain runs last-started first, so a rollback of a later step still under way here was
+        // skipped: this lifetime's code no longer registers it. The chain stops at it, clearly,
+        // for a sandbox's chain as for the engine's own.
+        if let skipped = state.withLock({ $0.skippedRollback(before: StepIdentity(name: name, count: count)) }) {
+            try await failMissingRollback(of: skipped)
+            throw StepFailedError(
+                stepName: name, count: count, attempts: 0, errorName: "RollbackMissing",
+                message: "the rollback of the later step \"\(skipped.name)-\(skipped.count)\" is missing", isNonRetryable: true)
+        }
         let entry = try await enterStep(.rollback, name, count: -count)
         defer { exitStep() }
         try await beginRollback()

@@ -56,7 +56,7 @@ extension Engine {
     /// Records the rollback of `step` failed for good: an earlier lifetime started it, and the
     /// code no longer registers one for that step. The journal then says it failed, as any
     /// other failed rollback, and the chain stops there.
-    private func failMissingRollback(of step: StepIdentity) async throws {
+    func failMissingRollback(of step: StepIdentity) async throws {
         try await beginRollback()
         let now = clock.nowMilliseconds()
         guard var record = state.withLock({ $0.records[step.rollback] }) else { return }

@@ -198,6 +198,17 @@ struct EngineState: Sendable {
         held = [:]
     }
 
+    /// A rollback an earlier lifetime started and did not finish, of a step started after
+    /// `step`: when the chain (last-started first) reaches `step`'s rollback, that one was skipped.
+    func skippedRollback(before step: StepIdentity) -> StepIdentity? {
+        guard let position = records[step]?.position else { return nil }
+        return records.values.first { record in
+            guard record.kind == .rollback, record.status == .running || record.status == .retrying else { return false }
+            let forward = StepIdentity(name: record.name, count: -record.count)
+            return (records[forward]?.position ?? -1) > position
+        }.map { StepIdentity(name: $0.name, count: -$0.count) }
+    }
+
     /// The finished step of an earlier lifetime that comes first among those not reached again.
     var firstUnreached: StepRecord? {
         unreached.compactMap { records[$0] }.min { $0.position < $1.position }

@@ -26,6 +26,9 @@ struct TestCommand: AsyncParsableCommand {
     @Option(help: "The instance's params, as JSON.")
     var params: String = "null"
 
+    @Option(help: "The module's env (this.env), as a JSON object.")
+    var env: String = "{}"
+
     @Flag(help: "Every sleep ends as soon as it starts.")
     var disableSleeps = false
 
@@ -68,6 +71,9 @@ struct TestCommand: AsyncParsableCommand {
         guard let paramsJSON = try? JSONDecoder().decode(JSONValue.self, from: Data(params.utf8)) else {
             throw ValidationError("--params must be JSON, such as '{\"email\": \"a@b.c\"}'.")
         }
+        guard case .object(let envObject)? = try? JSONDecoder().decode(JSONValue.self, from: Data(env.utf8)) else {
+            throw ValidationError("--env must be a JSON object, such as '{\"PLAN\": \"pro\"}'.")
+        }
         let modifier = WorkflowModifier()
         let scope = WorkflowModifier.Scope.workflow(tenant: BrigadeRuntime.defaultTenant, name: "test")
         try modifier.modify(scope) { try configure(&$0) }
@@ -86,7 +92,7 @@ struct TestCommand: AsyncParsableCommand {
                 return nil
             }
             group.addTask {
-                try await runtime.deployWorkflow(name: "test", source: source, language: language, sandbox: sandbox)
+                try await runtime.deployWorkflow(name: "test", source: source, language: language, env: envObject, sandbox: sandbox)
                 let id = try await runtime.createInstance(workflow: "test", id: "test-run", params: paramsJSON.jsonData())
                 let key = InstanceKey(tenant: BrigadeRuntime.defaultTenant, workflow: "test", id: id)
                 let row = try await runtime.waitForCompletion(key)
