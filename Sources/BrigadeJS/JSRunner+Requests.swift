@@ -21,8 +21,9 @@ extension JSRunner {
                 await step.log(message, level: level, in: context)
 
             case .step(let name, let count, let configText, let promise):
-                let config = try configText.map { try Self.stepConfig($0, step: name) }
-                let dynamicDelay = configText.map(Self.hasDelayFunction) ?? false
+                let reading = try configText.map { try Self.stepConfig($0, step: name) }
+                let config = reading?.config
+                let dynamicDelay = reading?.dynamicDelay ?? false
                 do {
                     var retryDelay: (@Sendable (StepContext, ErrorInfo) async throws -> Duration)?
                     if dynamicDelay {
@@ -39,7 +40,7 @@ extension JSRunner {
                 }
 
             case .rollback(let name, let count, let configText, let promise):
-                let config = try configText.map { try Self.stepConfig($0, step: name) }
+                let config = try configText.map { try Self.stepConfig($0, step: name).config }
                 do {
                     try await step.rollbackJSON(name, count: count, config) { context in
                         try await self.callFunction(invocation, promise: promise, context: context)
@@ -91,14 +92,6 @@ extension JSRunner {
         return false
     }
 
-    /// Whether a step's config gives `retries.delay` as a function.
-    static func hasDelayFunction(_ text: String) -> Bool {
-        guard let config = try? JSONDecoder().decode(JSONValue.self, from: Data(text.utf8)), let delay = config["retries"]?["delay"] else {
-            return false
-        }
-        return isFunctionMarker(delay)
-    }
-
     /// A duration tenant code gave, as milliseconds or a string: the contract's one reading of
     /// durations (``DurationParser``), with `what` naming the argument in its error.
     static func duration(_ argument: HostRequest.DurationArgument, what: String) throws -> Duration {
@@ -110,7 +103,9 @@ extension JSRunner {
 
     /// A `step.do` config as JavaScript gives it: `{retries: {limit, delay, backoff}, timeout}`,
     /// durations as milliseconds or strings; what is missing takes the contract's default.
-    static func stepConfig(_ text: String, step: String) throws -> StepConfig {
+    /// `dynamicDelay`: `retries.delay` is a function, which the prelude keeps and the host calls
+    /// after each failed attempt.
+    static func stepConfig(_ text: String, step: String) throws -> (config: StepConfig, dynamicDelay: Bool) {
         func invalid(_ reason: String) -> BrigadeError {
             BrigadeError(.invalidStepConfig, "The config of step.do(\"\(step)\") is invalid: \(reason).", stepName: step)
         }
@@ -129,6 +124,7 @@ extension JSRunner {
             throw invalid("unknown option \"\(unknown.prefix(40))\"; a step's config takes retries, timeout and sensitive")
         }
         var config = StepConfig()
+        var dynamicDelay = false
         if let sensitive = fields["sensitive"], sensitive != .null {
             guard sensitive == .string("output") else { throw invalid("sensitive takes \"output\" (the step's output is kept out of describe and streams)") }
             config.sensitiveOutput = true
@@ -151,10 +147,14 @@ extension JSRunner {
                     config.retries.limit = number
                 }
             }
-            // A function (a dynamic delay, see ``hasDelayFunction(_:)``) keeps the default as the
-            // stored delay; the function answers each failure.
-            if let delay = policy["delay"], !Self.isFunctionMarker(delay) {
-                config.retries.delay = try duration(delay, "retries.delay")
+            // A function (a dynamic delay) keeps the default as the stored delay; the function
+            // answers each failure.
+            if let delay = policy["delay"] {
+                if Self.isFunctionMarker(delay) {
+                    dynamicDelay = true
+                } else {
+                    config.retries.delay = try duration(delay, "retries.delay")
+                }
             }
             if let backoff = policy["backoff"] {
                 guard case .string(let name) = backoff, let parsed = Backoff(rawValue: name) else {
@@ -163,6 +163,6 @@ extension JSRunner {
                 config.retries.backoff = parsed
             }
         }
-        return config
+        return (config, dynamicDelay)
     }
 }
