@@ -108,8 +108,12 @@ enum WireFormat {
 
     /// Whether the step's stored config keeps its output out of sight (`sensitive: "output"`).
     static func isSensitive(_ record: StepRecord) -> Bool {
-        guard let stored = record.config else { return false }
-        return (try? decoder.decode(StepConfig.self, from: stored))?.sensitiveOutput == true
+        storedConfig(record.config)?.sensitiveOutput == true
+    }
+
+    /// A step's config as stored at its first execution; nil when it has none or it does not read.
+    static func storedConfig(_ stored: Data?) -> StepConfig? {
+        stored.flatMap { try? decoder.decode(StepConfig.self, from: $0) }
     }
 
     /// `rollback: {outcome, error} | null` (contract §2.4).
@@ -138,20 +142,21 @@ enum WireFormat {
             if record.value != nil { object["output"] = json(record.value) }
             return .object(object)
         case .do, .rollback:
+            // Decoded once: it says how to show the output and is shown itself.
+            let stored = storedConfig(record.config)
             return .object([
                 "type": .string(record.kind == .do ? "step" : "rollback"), "name": name, "start": timestamp(record.startedAt), "end": timestamp(record.endedAt),
                 "success": record.status == .complete ? .bool(true) : (record.status == .failed ? .bool(false) : .null),
-                "output": isSensitive(record)
+                "output": stored?.sensitiveOutput == true
                     ? .string(StepConfig.redacted) : record.value.map { .string(truncated(String(decoding: $0, as: UTF8.self))) } ?? .null,
-                "config": config(record.config), "attempts": .array(attempts(history, rollback: record.kind == .rollback)),
+                "config": stored.map(config) ?? json(record.config), "attempts": .array(attempts(history, rollback: record.kind == .rollback)),
             ])
         }
     }
 
     /// A step's stored config as Cloudflare shows it: durations as the strings a workflow
     /// writes (`"10 seconds"`), not the milliseconds Brigade stores.
-    static func config(_ stored: Data?) -> JSONValue {
-        guard let stored, let config = try? JSONDecoder().decode(StepConfig.self, from: stored) else { return json(stored) }
+    static func config(_ config: StepConfig) -> JSONValue {
         var object: [String: JSONValue] = [
             "retries": .object([
                 "limit": .number(Double(config.retries.limit)),

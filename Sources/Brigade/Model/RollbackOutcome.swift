@@ -17,10 +17,16 @@ public struct RollbackOutcome: Sendable, Hashable {
         self.error = error
     }
 
+    /// Whether an instance of `status` can have run rollbacks: it ended `errored` or
+    /// `terminated` (a `complete` one never does), so its steps are worth reading for them.
+    public static func mayHaveRun(for status: InstanceStatus) -> Bool {
+        status == .errored || status == .terminated
+    }
+
     /// The outcome of the rollbacks in `steps` once the instance has finished; nil when none
     /// ran, or it has not finished.
     public init?(status: InstanceStatus, steps: [StepRecord]) {
-        guard status.isTerminal else { return nil }
+        guard Self.mayHaveRun(for: status) else { return nil }
         let rollbacks = steps.filter { $0.kind == .rollback }
         guard !rollbacks.isEmpty else { return nil }
         if let failed = rollbacks.first(where: { $0.status == .failed || $0.status == .timedOut }) {

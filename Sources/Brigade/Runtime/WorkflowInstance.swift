@@ -16,8 +16,9 @@ public struct WorkflowInstance<W: Workflow>: Sendable {
         if let data = row.output {
             output = try JSONCoding.decode(W.Output.self, from: data)
         }
-        // Only a finished instance reports its rollbacks: the steps are read for it alone.
-        let rollback = row.status.isTerminal ? RollbackOutcome(status: row.status, steps: try await runtime.steps(key)) : nil
+        // Only an instance that may have rolled back has its steps read for it.
+        let rollback =
+            RollbackOutcome.mayHaveRun(for: row.status) ? RollbackOutcome(status: row.status, steps: try await runtime.steps(key)) : nil
         return InstanceSnapshot(
             status: row.status, output: output, error: row.error,
             createdAt: Date(millisecondsSince1970: row.createdAt),
