@@ -289,6 +289,26 @@ let everyPrimitiveSource = """
             #expect(try await test.wait(inStep, for: .errored).error?.name == "StepNeverSettlesError")
         }
     }
+    /// Hostile answers of a retry-delay function — not a number, past every limit, negative, an
+    /// unknown unit, an object — fail the step at once with what was wrong, never a trap or a hang.
+    @Test(arguments: ["NaN", "1e308", "-5", "'3 fortnights'", "'9'.repeat(1 << 20)", "({ valueOf() { return 1; } })"])
+    func aRetryDelayFunctionsNonsenseFailsTheStep(_ answer: String) async throws {
+        try await JSTest.run { test in
+            try await test.deploy(
+                """
+                export class TenantWorkflow {
+                  async run(event, step) {
+                    return step.do('x', { retries: { limit: 3, delay: () => \(answer) } }, async () => { throw new Error('fail'); });
+                  }
+                }
+                """)
+            let key = try await test.create()
+            let row = try await test.wait(key, for: .errored)
+            #expect(row.error?.message.contains("retries.delay function failed") == true, "\(row.error?.message.prefix(300) ?? "")")
+            #expect(try await test.runtime.steps(key).first?.attempts == 1, "not retried")
+        }
+    }
+
     /// Cloudflare's dynamic retry delay: `retries.delay` as a function of `{ ctx, error }`,
     /// called once per failed attempt, its answer fed into the back-off; one that throws fails
     /// the step without further retries.
