@@ -15,10 +15,13 @@ extension JSRunner {
         }
         let (requests, continuation) = AsyncStream.makeStream(of: HostRequest.self)
         let invocation = JSInvocation(id: Self.invocationIds.add(1, ordering: .relaxed).newValue, step: step, requests: continuation, on: queue)
-        let eventObject: JSONValue = .object([
+        var eventFields: [String: JSONValue] = [
             "payload": event.payload, "timestamp": .number(event.timestamp.timeIntervalSince1970 * 1_000),
             "instanceId": .string(event.instanceId), "workflowName": .string(event.workflowName),
-        ])
+        ]
+        // Only an instance a cron schedule created has one, as on Cloudflare.
+        if let schedule = event.trigger.scheduleJSON { eventFields["schedule"] = schedule }
+        let eventObject = JSONValue.object(eventFields)
         // `jsonData()`, not `JSONEncoder`: this is on every wake, and the encoder's generic
         // machinery cost a warm wake 45–80 µs on the bench host.
         let eventText = String(decoding: eventObject.jsonData(), as: UTF8.self)

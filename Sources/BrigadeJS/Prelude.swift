@@ -237,9 +237,12 @@ enum Prelude {
         },
         start(id, eventText, envText) {
           const raw = JSON.parse(eventText);
-          const event = Object.freeze({
+          const fields = {
             payload: raw.payload, timestamp: new Date(raw.timestamp), instanceId: raw.instanceId, workflowName: raw.workflowName,
-          });
+          };
+          // Present only on an instance a cron schedule created, as on Cloudflare.
+          if (raw.schedule) fields.schedule = Object.freeze(raw.schedule);
+          const event = Object.freeze(fields);
           const env = JSON.parse(envText);
           const { step, saga } = makeStep(id);
           // No microtask before run: a throwing constructor is caught here instead.

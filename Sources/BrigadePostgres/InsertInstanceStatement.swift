@@ -15,19 +15,19 @@ struct InsertInstanceStatement: PostgresPreparedStatement {
             SELECT coalesce(sum(count), 0)::bigint AS n FROM instance_counts WHERE tenant = $1 AND workflow = $2 AND status = 'queued'),
         fence AS (
             INSERT INTO instances (tenant, workflow, id, status, params, created_at, modified_at, due_at, shard, epoch,
-                success_retention_ms, error_retention_ms, step_limit)
-            VALUES ($1, $2, $3, 'queued', $4, $5, $5, $5, $6, 0, $7, $8, $9)
+                success_retention_ms, error_retention_ms, step_limit, trigger)
+            VALUES ($1, $2, $3, 'queued', $4, $5, $5, $5, $6, 0, $7, $8, $9, $11)
             ON CONFLICT (tenant, workflow, id) DO NOTHING RETURNING seq),
         first AS (INSERT INTO history (instance_seq, id, at, type) SELECT seq, 1, $5, $10 FROM fence)
         SELECT (SELECT seq FROM fence), (SELECT n FROM queued)
         """
 
-    static let bindingDataTypes: [PostgresDataType] = [.text, .text, .text, .bytea, .int8, .int8, .int8, .int8, .int8, .text]
+    static let bindingDataTypes: [PostgresDataType] = [.text, .text, .text, .bytea, .int8, .int8, .int8, .int8, .int8, .text, .text]
 
     let instance: NewInstance
 
     func makeBindings() throws -> PostgresBindings {
-        var binds = PostgresBindings(capacity: 10)
+        var binds = PostgresBindings(capacity: 11)
         binds.append(instance.key.tenant)
         binds.append(instance.key.workflow)
         binds.append(instance.key.id)
@@ -38,6 +38,7 @@ struct InsertInstanceStatement: PostgresPreparedStatement {
         binds.append(instance.retention?.error?.wholeMilliseconds)
         binds.append(instance.stepLimit.map(Int64.init))
         binds.append(HistoryEventType.workflowQueued.rawValue)
+        binds.append(instance.trigger.storedJSON)
         return binds
     }
 

@@ -45,6 +45,7 @@ extension PostgresStore {
                 "DELETE FROM workflow_definitions WHERE tenant = \(tenant) AND name = \(name) RETURNING name", logger: logger
             ).collect()
             try await connection.query("DELETE FROM workflow_code WHERE tenant = \(tenant) AND workflow = \(name)", logger: logger)
+            try await connection.query("DELETE FROM workflow_schedules WHERE tenant = \(tenant) AND workflow = \(name)", logger: logger)
             return !deleted.isEmpty
         }
     }

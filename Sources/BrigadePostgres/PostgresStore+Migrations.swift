@@ -279,6 +279,23 @@ extension PostgresStore {
         Migration(
             name: "v5: terminate with rollback",
             statements: ["ALTER TABLE instances ADD COLUMN terminating boolean NOT NULL DEFAULT false"]),
+        Migration(
+            name: "v6: cron schedules and triggers",
+            statements: [
+                // What created an instance (NULL: the API).
+                "ALTER TABLE instances ADD COLUMN trigger text",
+                """
+                CREATE TABLE workflow_schedules (
+                    tenant text NOT NULL,
+                    workflow text NOT NULL,
+                    cron text NOT NULL,
+                    next_at bigint NOT NULL,
+                    created_at bigint NOT NULL,
+                    PRIMARY KEY (tenant, workflow, cron)
+                )
+                """,
+                "CREATE INDEX workflow_schedules_due ON workflow_schedules (next_at)",
+            ]),
     ]
 
     /// Applies the migrations not yet applied, under an advisory lock so that nodes starting

@@ -1,4 +1,4 @@
-import Brigade
+@_spi(Stores) import Brigade
 import Foundation
 import PostgresNIO
 
@@ -6,7 +6,8 @@ import PostgresNIO
 extension PostgresStore {
     static let instanceColumns = """
         seq, tenant, workflow, id, status, params, output, error_name, error_message, created_at, modified_at, started_at,
-        ended_at, paused_at, due_at, shard, epoch, success_retention_ms, error_retention_ms, expires_at, step_limit, terminating
+        ended_at, paused_at, due_at, shard, epoch, success_retention_ms, error_retention_ms, expires_at, step_limit, terminating,
+        trigger
         """
 
     static func instanceRow(_ row: PostgresRow) throws -> InstanceRow {
@@ -34,7 +35,8 @@ extension PostgresStore {
             retention: try retention(cells),
             expiresAt: try cells["expires_at"].decode(Int64?.self),
             stepLimit: try cells["step_limit"].decode(Int64?.self).map(Int.init),
-            terminating: try cells["terminating"].decode(Bool.self)
+            terminating: try cells["terminating"].decode(Bool.self),
+            trigger: InstanceTrigger(storedJSON: try cells["trigger"].decode(String?.self))
         )
     }
 

@@ -39,6 +39,7 @@ extension SQLiteStore {
             try db.execute(sql: "DELETE FROM workflow_definitions WHERE tenant = ? AND name = ?", arguments: [tenant, name])
             let deleted = db.changesCount > 0
             try db.execute(sql: "DELETE FROM workflow_code WHERE tenant = ? AND workflow = ?", arguments: [tenant, name])
+            try db.execute(sql: "DELETE FROM workflow_schedules WHERE tenant = ? AND workflow = ?", arguments: [tenant, name])
             return deleted
         }
     }

@@ -169,6 +169,23 @@ extension SQLiteStore {
         migrator.registerMigration("v6: terminate with rollback") { db in
             try db.execute(sql: "ALTER TABLE instances ADD COLUMN terminating INTEGER NOT NULL DEFAULT 0")
         }
+        migrator.registerMigration("v7: cron schedules and triggers") { db in
+            // What created an instance (NULL: the API), and each workflow's cron schedules with
+            // the time each next fires (the index finds the due ones).
+            try db.execute(
+                sql: """
+                    ALTER TABLE instances ADD COLUMN trigger TEXT;
+                    CREATE TABLE workflow_schedules (
+                        tenant TEXT NOT NULL,
+                        workflow TEXT NOT NULL,
+                        cron TEXT NOT NULL,
+                        next_at INTEGER NOT NULL,
+                        created_at INTEGER NOT NULL,
+                        PRIMARY KEY (tenant, workflow, cron)
+                    ) WITHOUT ROWID;
+                    CREATE INDEX workflow_schedules_due ON workflow_schedules (next_at);
+                    """)
+        }
         return migrator
     }
 }

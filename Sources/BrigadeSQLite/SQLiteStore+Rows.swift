@@ -1,4 +1,4 @@
-import Brigade
+@_spi(Stores) import Brigade
 import Foundation
 import GRDB
 
@@ -28,7 +28,8 @@ extension InstanceRow {
             retention: retention,
             expiresAt: row["expires_at"],
             stepLimit: row["step_limit"],
-            terminating: row["terminating"]
+            terminating: row["terminating"],
+            trigger: InstanceTrigger(storedJSON: row["trigger"])
         )
     }
 }

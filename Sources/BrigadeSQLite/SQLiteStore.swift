@@ -94,14 +94,14 @@ public final class SQLiteStore: WorkflowStore {
                     try db.executeCached(
                         sql: """
                             INSERT INTO instances (tenant, workflow, id, status, params, created_at, modified_at, due_at,
-                                shard, epoch, success_retention_ms, error_retention_ms, step_limit)
-                            VALUES (?, ?, ?, 'queued', ?, ?, ?, ?, ?, 0, ?, ?, ?)
+                                shard, epoch, success_retention_ms, error_retention_ms, step_limit, trigger)
+                            VALUES (?, ?, ?, 'queued', ?, ?, ?, ?, ?, 0, ?, ?, ?, ?)
                             ON CONFLICT (tenant, workflow, id) DO NOTHING
                             """,
                         arguments: [
                             key.tenant, key.workflow, key.id, instance.params, now, now, now, instance.shard,
                             instance.retention?.success?.wholeMilliseconds, instance.retention?.error?.wholeMilliseconds,
-                            instance.stepLimit,
+                            instance.stepLimit, instance.trigger.storedJSON,
                         ]
                     )
                 }

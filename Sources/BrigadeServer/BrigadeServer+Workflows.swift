@@ -39,7 +39,8 @@ extension BrigadeServer {
             let definition = try await runtime.putWorkflow(
                 tenant: try Self.tenant(context), name: name, className: className,
                 scriptName: try Self.string(body["script_name"], "script_name") ?? WorkflowDefinition.hostScript,
-                retention: try Self.retention(body["default_retention"], field: "default_retention"), stepLimit: stepLimit)
+                retention: try Self.retention(body["default_retention"], field: "default_retention"), stepLimit: stepLimit,
+                schedules: try Self.schedules(body["schedules"]))
             return Self.envelope(try await workflowItem(definition))
         }
         // DELETE …/workflows/{workflow}: the tenant's own workflow and all its instances.
@@ -60,6 +61,11 @@ extension BrigadeServer {
             "modified_on": WireFormat.timestamp(workflow.modifiedAt), "triggered_on": .null, "instances": .object(instances),
         ]
         if let version = workflow.codeVersion { item["code_version"] = .number(Double(version)) }
+        let schedules = try await runtime.schedules(tenant: workflow.tenant, workflow: workflow.name)
+        if !schedules.isEmpty {
+            item["schedules"] = .array(
+                schedules.map { .object(["cron": .string($0.cron), "next_instance": WireFormat.timestamp($0.nextAt)]) })
+        }
         if let stepLimit = workflow.stepLimit { item["limits"] = .object(["steps": .number(Double(stepLimit))]) }
         if let retention = workflow.retention {
             item["default_retention"] = .object([
@@ -68,6 +74,30 @@ extension BrigadeServer {
             ])
         }
         return .object(item)
+    }
+
+    /// `schedules` of `PUT …/workflows/{name}`: `[{cron}]` as Cloudflare's REST API sends it,
+    /// or a cron string or an array of strings as a wrangler config writes it; absent or null
+    /// leaves the schedules as they are, `[]` removes them.
+    static func schedules(_ value: JSONValue?) throws -> [String]? {
+        let usage = "schedules must be an array of {\"cron\": \"<five fields>\"} (or of cron strings), e.g. [{\"cron\": \"*/15 * * * *\"}]"
+        switch value {
+        case nil, .null?: return nil
+        case .string(let cron)?: return [cron]
+        case .array(let items)?:
+            return try items.enumerated().map { index, item in
+                switch item {
+                case .string(let cron): return cron
+                case .object(let fields):
+                    guard case .string(let cron)? = fields["cron"] else {
+                        throw APIError.badRequest(.invalidSchedule, "schedules[\(index)] has no string \"cron\"; \(usage).")
+                    }
+                    return cron
+                default: throw APIError.badRequest(.invalidSchedule, "schedules[\(index)] is not an object; \(usage).")
+                }
+            }
+        default: throw APIError.badRequest(.invalidSchedule, "\(usage).")
+        }
     }
 
     static func integer(_ text: String?, _ name: String, default value: Int, range: ClosedRange<Int>) throws -> Int {

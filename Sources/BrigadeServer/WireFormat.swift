@@ -29,7 +29,7 @@ enum WireFormat {
             "id": .string(row.key.id), "status": .string(row.status.rawValue), "created_on": timestamp(row.createdAt),
             "modified_on": timestamp(row.modifiedAt), "started_on": timestamp(row.startedAt), "ended_on": timestamp(row.endedAt),
             "version_id": .string(versions.id(of: row)), "workflow_id": .string(workflowId(tenant: row.key.tenant, name: row.key.workflow)),
-            "trigger_source": .string("api"),
+            "trigger_source": .string(row.trigger.source.rawValue),
         ]
         if let version = versions.number(of: row) { object["code_version"] = .number(Double(version)) }
         return .object(object)
@@ -76,13 +76,14 @@ enum WireFormat {
         // Rollbacks are listed among the steps (type `rollback`) and summed up in `rollback`.
         let rollbackOutcome = RollbackOutcome(status: row.status, steps: steps)
         var object: [String: JSONValue] = [
-            "status": .string(row.status.rawValue), "params": json(row.params), "trigger": .object(["source": .string("api")]),
+            "status": .string(row.status.rawValue), "params": json(row.params), "trigger": .object(["source": .string(row.trigger.source.rawValue)]),
             "versionId": .string(versions.id(of: row)), "queued": timestamp(row.createdAt), "start": timestamp(row.startedAt),
             "end": timestamp(row.endedAt), "output": json(row.output), "error": error(row.error),
             "success": row.status == .complete ? .bool(true) : (row.status == .errored || row.status == .terminated ? .bool(false) : .null),
             "step_count": .number(Double(steps.count)), "rollback": rollback(rollbackOutcome),
         ]
         if let version = versions.number(of: row) { object["code_version"] = .number(Double(version)) }
+        if let schedule = row.trigger.scheduleJSON { object["schedule"] = schedule }
         if !simple {
             let ordered = steps.sorted { ascending ? $0.position < $1.position : $0.position > $1.position }
             let attempts = Dictionary(grouping: history.filter { $0.entry.step != nil }, by: { $0.entry.step! })

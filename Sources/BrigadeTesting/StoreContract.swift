@@ -27,6 +27,8 @@ public enum StoreContract {
         Check(name: "events wake hibernating instances and are consumed once", run: events),
         Check(name: "delete removes everything of an instance", run: delete),
         Check(name: "definitions and versions of tenant code", run: definitionsAndCode),
+        Check(name: "cron schedules: replaced as a set, the account's limit, due and moved on once", run: schedules),
+        Check(name: "an instance's trigger is stored and read back", run: triggers),
         Check(name: "tenants and their tokens", run: tenants),
         Check(name: "lazy writes are flushed without a commit to ride on", run: lazyWrites),
         Check(name: "concurrent writes each return after their commit", run: concurrentWrites),
@@ -401,6 +403,66 @@ public enum StoreContract {
         try expect(try await store.deleteWorkflowDefinition(tenant: tenant, name: "greet"), "deleted")
         try expect(!(try await store.deleteWorkflowDefinition(tenant: tenant, name: "greet")), "a second delete finds nothing")
         try expect(try await store.tenantCodeVersions(tenant: tenant, workflow: "greet").isEmpty, "the code goes with the definition")
+    }
+
+    static func schedules(_ store: any WorkflowStore & TenantStore) async throws {
+        func schedule(_ workflow: String, _ cron: String, next: Int64) -> WorkflowSchedule {
+            WorkflowSchedule(tenant: tenant, workflow: workflow, cron: cron, nextAt: next, createdAt: 1_000)
+        }
+        let first = try await store.replaceSchedules(
+            tenant: tenant, workflow: "a", [schedule("a", "0 * * * *", next: 5_000), schedule("a", "*/5 * * * *", next: 3_000)], maxPerTenant: 3)
+        try expect(first.map(\.cron) == ["*/5 * * * *", "0 * * * *"], "a workflow's schedules by cron: \(first)")
+        // A cron kept keeps its next time; one left out goes; a new one comes.
+        let second = try await store.replaceSchedules(
+            tenant: tenant, workflow: "a", [schedule("a", "*/5 * * * *", next: 9_000), schedule("a", "@daily", next: 7_000)], maxPerTenant: 3)
+        try expect(
+            second == [schedule("a", "*/5 * * * *", next: 3_000), schedule("a", "@daily", next: 7_000)],
+            "a kept cron keeps its next firing: \(second)")
+        // The limit counts the account's other workflows.
+        try await expectError(.invalidSchedule, "past the account's limit") {
+            _ = try await store.replaceSchedules(
+                tenant: tenant, workflow: "b", [schedule("b", "1 * * * *", next: 1), schedule("b", "2 * * * *", next: 1)], maxPerTenant: 3)
+        }
+        try expect(try await store.schedules(tenant: tenant, workflow: "b").isEmpty, "a refused replacement stores nothing")
+        _ = try await store.replaceSchedules(tenant: tenant, workflow: "b", [schedule("b", "1 * * * *", next: 1_000)], maxPerTenant: 3)
+        _ = try await store.replaceSchedules(
+            tenant: "other", workflow: "b", [schedule("b", "1 * * * *", next: 2_000)].map { var s = $0; s.tenant = "other"; return s },
+            maxPerTenant: 1)
+        try expect(try await store.earliestScheduleTime() == 1_000, "the earliest next time over every tenant")
+        let due = try await store.dueSchedules(now: 3_000, limit: 10)
+        try expect(due.map(\.nextAt) == [1_000, 2_000, 3_000], "due schedules earliest first: \(due.map(\.nextAt))")
+        try expect(try await store.dueSchedules(now: 3_000, limit: 1).count == 1, "due schedules are paged")
+        // Moving one on is a compare-and-set: the second mover finds it moved.
+        try expect(try await store.advanceSchedule(due[0], to: 61_000), "the first move succeeds")
+        try expect(!(try await store.advanceSchedule(due[0], to: 62_000)), "a second move from the same time fails")
+        try expect(try await store.schedules(tenant: tenant, workflow: "b").map(\.nextAt) == [61_000], "the first move holds")
+        // Removing: an empty set, and a deleted definition.
+        try expect(try await store.replaceSchedules(tenant: tenant, workflow: "b", [], maxPerTenant: 3).isEmpty, "an empty set removes them")
+        _ = try await store.putWorkflowDefinition(
+            WorkflowDefinition(tenant: tenant, name: "a", className: "A", createdAt: 1_000, modifiedAt: 1_000))
+        _ = try await store.deleteWorkflowDefinition(tenant: tenant, name: "a")
+        try expect(try await store.schedules(tenant: tenant, workflow: "a").isEmpty, "a deleted workflow's schedules go with it")
+        try expect(!(try await store.advanceSchedule(second[0], to: 1)), "a removed schedule cannot be moved")
+    }
+
+    static func triggers(_ store: any WorkflowStore & TenantStore) async throws {
+        let cron = InstanceTrigger(source: .cron, schedule: CronFiring(cron: "*/5 * * * *", scheduledTime: 1_800_000_000_000))
+        _ = try await store.createInstances(
+            [
+                NewInstance(key: key("by-cron"), params: Data("{}".utf8), shard: 0, retention: nil, createdAt: 1_000, trigger: cron),
+                NewInstance(
+                    key: key("by-binding"), params: Data("{}".utf8), shard: 0, retention: nil, createdAt: 1_000,
+                    trigger: InstanceTrigger(source: .binding)),
+            ], skipExisting: false, maxQueued: .max)
+        try await create(store, "by-api")
+        try expect(try await store.instance(key("by-cron"))?.trigger == cron, "a cron firing is read back")
+        try expect(try await store.instance(key("by-binding"))?.trigger.source == .binding, "a binding's creation is read back")
+        let api = try await store.instance(key("by-api"))
+        try expect(api?.trigger == .api, "a plain creation reads as the API's")
+        let claimedRow = try await claimed(store, api!.seq, now: 2_000).row
+        try expect(claimedRow.trigger == .api, "a claim's row carries the trigger")
+        let seq = try await store.instance(key("by-cron"))!.seq
+        try expect(try await claimed(store, seq, now: 2_000).row.trigger == cron, "a claim's row carries the firing")
     }
 
     static func tenants(_ store: any WorkflowStore & TenantStore) async throws {

@@ -81,7 +81,14 @@ import Testing
             try await PostgresStore.migrate(store.client, logger: store.logger, count: 2)
             var seqs: [Int64] = []
             for index in 0..<10 {
-                seqs.append(try #require(try await store.createInstances([Self.newInstance("u\(index)")], skipExisting: false, maxQueued: .max).first ?? nil))
+                // Created as that release did (today's insert writes columns the old schema lacks).
+                let rows = try await store.client.query(
+                    """
+                    INSERT INTO instances (tenant, workflow, id, status, params, created_at, modified_at, due_at, shard, epoch)
+                    VALUES (\(Self.tenant), \(Self.workflow), \("u\(index)"), 'queued', \(Data("{}".utf8)), 1000, 1000, 1000, 0, 0) RETURNING seq
+                    """, logger: store.logger
+                ).collect()
+                seqs.append(try rows[0].decode(Int64.self))
             }
             // Started as that release's claim did (today's reads columns the old schema lacks).
             for seq in seqs.prefix(4) {

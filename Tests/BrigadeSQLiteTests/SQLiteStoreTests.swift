@@ -74,8 +74,10 @@ struct TemporaryStore {
         #expect(
             applied == [
                 "v1: instances, steps, events, history", "v2: per-status counts, cursor indexes", "v3: tenant tokens",
-                "v4: workflow definitions", "v5: tenant code", "v6: terminate with rollback",
+                "v4: workflow definitions", "v5: tenant code", "v6: terminate with rollback", "v7: cron schedules and triggers",
             ])
+        // v7: the old rows read as created through the API.
+        #expect(try await store.instance(InstanceKey(tenant: "t", workflow: "w", id: "i1"))?.trigger == .api)
         // v6: the old rows read as not terminating.
         #expect(try await store.instance(InstanceKey(tenant: "t", workflow: "w", id: "i1"))?.terminating == false)
         // v4: the old rows read with no step limit of their own; definitions are stored.

@@ -37,7 +37,7 @@ public struct DynamicWorkflow: Workflow {
             DispatchRequest(tenant: event.tenant, workflow: event.workflowName, instanceId: event.instanceId, metadata: metadata))
         let unwrapped = WorkflowEvent(
             payload: params, timestamp: event.timestamp, instanceId: event.instanceId, workflowName: event.workflowName,
-            tenant: event.tenant)
+            tenant: event.tenant, trigger: event.trigger)
         return try await runner.run(unwrapped, step: step)
     }
 }

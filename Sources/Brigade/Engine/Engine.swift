@@ -91,7 +91,8 @@ final class Engine: Sendable {
                     instanceId: snapshot.row.key.id,
                     workflowName: snapshot.row.key.workflow,
                     tenant: snapshot.row.key.tenant,
-                    createdAt: snapshot.row.createdAt
+                    createdAt: snapshot.row.createdAt,
+                    trigger: snapshot.row.trigger
                 )
                 do {
                     let output = try await self.runner.run(snapshot.row.params, meta, step)

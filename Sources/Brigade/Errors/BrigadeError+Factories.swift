@@ -15,6 +15,13 @@ extension BrigadeError {
         )
     }
 
+    /// A tenant whose cron schedules would number more than `limit` over all its workflows.
+    public static func scheduleLimit(tenant: String, others: Int, asked: Int, limit: Int) -> BrigadeError {
+        BrigadeError(
+            .invalidSchedule,
+            "This account may hold \(limit) cron schedules over all its workflows; its other workflows hold \(others), so this one can have at most \(max(0, limit - others)), not \(asked). Remove schedules elsewhere, or ask the operator for a higher limit.")
+    }
+
     /// No workflow definition named `name` for the tenant.
     public static func workflowNotFound(_ name: String) -> BrigadeError {
         BrigadeError(.workflowNotRegistered, "No workflow named \"\(name.cut(toUTF8Bytes: 200))\"; GET …/workflows lists them.")

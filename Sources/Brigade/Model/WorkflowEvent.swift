@@ -15,11 +15,18 @@ public struct WorkflowEvent<Payload: Sendable>: Sendable {
     public let workflowName: String
     /// The tenant (account) that owns the instance: the one whose credential created it.
     public let tenant: String
+    /// What created the instance; for a cron schedule's firing, which one.
+    public let trigger: InstanceTrigger
+
+    /// The firing of a cron schedule that created this instance (Cloudflare's `event.schedule`),
+    /// nil for every other instance.
+    public var schedule: CronFiring? { trigger.schedule }
 
     public init(
         payload: Payload, timestamp: Date, instanceId: String, workflowName: String,
-        tenant: String = BrigadeRuntime.defaultTenant
+        tenant: String = BrigadeRuntime.defaultTenant, trigger: InstanceTrigger = .api
     ) {
+        self.trigger = trigger
         self.payload = payload
         self.timestamp = timestamp
         self.instanceId = instanceId

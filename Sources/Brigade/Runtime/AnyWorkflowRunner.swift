@@ -12,6 +12,7 @@ struct AnyWorkflowRunner: Sendable {
         var workflowName: String
         var tenant: String
         var createdAt: Int64
+        var trigger: InstanceTrigger
     }
 
     init<W: Workflow>(_ workflow: W) {
@@ -33,7 +34,8 @@ struct AnyWorkflowRunner: Sendable {
                 timestamp: Date(millisecondsSince1970: meta.createdAt),
                 instanceId: meta.instanceId,
                 workflowName: meta.workflowName,
-                tenant: meta.tenant
+                tenant: meta.tenant,
+                trigger: meta.trigger
             )
             let output = try await workflow.run(event, step: step)
             return try JSONCoding.encode(output)

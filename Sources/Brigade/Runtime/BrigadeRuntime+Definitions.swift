@@ -72,13 +72,19 @@ extension BrigadeRuntime {
     /// A registered workflow's own name can only be bound to its own class. Rebinding a name
     /// to another class is refused while it has unfinished instances (they would replay on
     /// code they did not start with).
+    ///
+    /// `schedules`, when given, becomes the workflow's whole set of cron schedules (an empty
+    /// array removes them; nil leaves them as they are): see ``replaceSchedules(tenant:workflow:_:)``.
     @discardableResult
     public func putWorkflow(
         tenant: String = BrigadeRuntime.defaultTenant, name: String, className: String,
-        scriptName: String = WorkflowDefinition.hostScript, retention: Retention? = nil, stepLimit: Int? = nil
+        scriptName: String = WorkflowDefinition.hostScript, retention: Retention? = nil, stepLimit: Int? = nil,
+        schedules: [String]? = nil
     ) async throws -> WorkflowDefinition {
         try await ready()
         try Validation.workflowName(name, settings: settings)
+        // Every cron parses before anything is stored.
+        let crons = try schedules.map(Self.parseSchedules)
         try await loadDefinitions()
         guard scriptName == WorkflowDefinition.hostScript else {
             throw BrigadeError(
@@ -112,6 +118,9 @@ extension BrigadeRuntime {
         let stored = try await store.putWorkflowDefinition(
             WorkflowDefinition(
                 tenant: tenant, name: name, className: className, scriptName: scriptName, retention: retention, stepLimit: stepLimit,
+                // A workflow of deployed code keeps running its code when only its settings
+                // or schedules change.
+                codeVersion: rebinding ? nil : existing?.codeVersion,
                 createdAt: existing?.createdAt ?? now, modifiedAt: now))
         let chefs = state.withLock { state -> [SousChef] in
             state.definitions?[DefinitionKey(tenant, name)] = stored
@@ -120,6 +129,7 @@ extension BrigadeRuntime {
         if rebinding, let runner = state.withLock({ $0.workflows[className] }) {
             for chef in chefs { chef.replaceRunner(runner) }
         }
+        if let crons { try await storeSchedules(tenant: tenant, workflow: name, crons) }
         return stored
     }
 

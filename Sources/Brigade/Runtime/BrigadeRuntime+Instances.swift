@@ -43,7 +43,7 @@ extension BrigadeRuntime {
 
     func createInstances(
         tenant: String, workflow: String, _ requests: [NewInstanceRequest], skipExisting: Bool,
-        dispatcherMetadata: [String: JSONValue]? = nil
+        dispatcherMetadata: [String: JSONValue]? = nil, trigger: InstanceTrigger = .api
     ) async throws -> [String] {
         try Validation.workflowName(workflow, settings: settings)
         try await ready()
@@ -99,7 +99,7 @@ extension BrigadeRuntime {
                 NewInstance(
                     key: InstanceKey(tenant: tenant, workflow: workflow, id: id), params: request.params,
                     shard: shard(of: id), retention: request.retention ?? definition?.retention, createdAt: now,
-                    stepLimit: definition?.stepLimit
+                    stepLimit: definition?.stepLimit, trigger: trigger
                 ))
         }
         guard !instances.isEmpty else { return [] }

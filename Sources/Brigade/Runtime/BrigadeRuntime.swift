@@ -47,6 +47,8 @@ public final class BrigadeRuntime: Service, Sendable {
     let state = Mutex(State())
     let tally = EngineTally()
     let signals = InstanceSignals()
+    /// Wakes the cron loop when this node changes a schedule.
+    let scheduleSignal = WakeSignal()
     /// Whether the store is ready for calls (see ``ready()``).
     let readiness = RuntimeReadiness()
     let metrics: EngineMetrics
@@ -135,6 +137,7 @@ public final class BrigadeRuntime: Service, Sendable {
         await withGracefulShutdownHandler {
             await withDiscardingTaskGroup { group in
                 group.addTask { await self.purgeLoop() }
+                group.addTask { await self.scheduleLoop() }
                 if let member {
                     group.addTask { await member.run() }
                     group.addTask { await self.receiveWakeups(from: member.leases) }

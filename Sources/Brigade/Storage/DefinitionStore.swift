@@ -9,7 +9,7 @@ public protocol DefinitionStore: Sendable {
     /// Every tenant's workflow definitions (the runtime keeps them in memory).
     func workflowDefinitions() async throws -> [WorkflowDefinition]
 
-    /// Removes a definition, and the code deployed under it; false if there was none.
+    /// Removes a definition, and the code and schedules stored under it; false if there was none.
     func deleteWorkflowDefinition(tenant: String, name: String) async throws -> Bool
 
     /// Stores a new version of a tenant's code and points the definition at it, in one

@@ -33,13 +33,17 @@ public struct InstanceRow: Sendable, Hashable {
     /// only as far as its finished steps, runs the rollbacks they registered, and ends the
     /// instance `terminated`.
     public var terminating: Bool
+    /// What created it: the API, a binding, or a cron schedule's firing.
+    public var trigger: InstanceTrigger
 
     public init(
         seq: Int64, key: InstanceKey, status: InstanceStatus, params: Data, output: Data? = nil,
         error: ErrorInfo? = nil, createdAt: Int64, modifiedAt: Int64, startedAt: Int64? = nil,
         endedAt: Int64? = nil, pausedAt: Int64? = nil, dueAt: Int64? = nil, shard: Int, epoch: Int64,
-        retention: Retention? = nil, expiresAt: Int64? = nil, stepLimit: Int? = nil, terminating: Bool = false
+        retention: Retention? = nil, expiresAt: Int64? = nil, stepLimit: Int? = nil, terminating: Bool = false,
+        trigger: InstanceTrigger = .api
     ) {
+        self.trigger = trigger
         self.stepLimit = stepLimit
         self.terminating = terminating
         self.seq = seq

@@ -87,7 +87,16 @@ struct InstancesCommand: AsyncParsableCommand {
             field("Workflow Name", workflow)
             field("Instance Id", id)
             field("Status", Terminal.status(result["status"]?.text ?? "?"))
-            field("Trigger", "🌎 API")
+            // As wrangler shows it.
+            switch result["trigger"]?["source"]?.text {
+            case "api"?: field("Trigger", "🌎 API")
+            case "binding"?: field("Trigger", "🔗 Binding")
+            case "event"?: field("Trigger", "📩 Event")
+            case "cron"?:
+                let schedule = result["schedule"]
+                field("Trigger", "⌛ Cron (\(schedule?["cron"]?.text ?? "-"), due \(Terminal.time(schedule?["scheduledTime"])) UTC)")
+            default: field("Trigger", "❓ Unknown")
+            }
             if let version = result["code_version"] { field("Version", "\(version.text) (\(result["versionId"]?.text ?? "-"))") }
             field("Queued", Terminal.time(result["queued"]))
             field("Start", Terminal.time(result["start"]))

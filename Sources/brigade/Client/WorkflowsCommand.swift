@@ -68,6 +68,10 @@ struct WorkflowsCommand: AsyncParsableCommand {
                     "\(Terminal.bold("Default retention:")) success \(retention["success_retention"]?.text ?? "-"), error \(retention["error_retention"]?.text ?? "-")"
                 )
             }
+            if let schedules = result["schedules"]?.items, !schedules.isEmpty {
+                say(Terminal.bold("Schedules (UTC):"))
+                say(Terminal.table(["Cron", "Next instance"], schedules.map { [$0["cron"]?.text ?? "-", Terminal.time($0["next_instance"])] }))
+            }
             say(Terminal.bold("Instances:"))
             if case .object(let counts)? = result["instances"] {
                 // In lifecycle order, as the list's columns; a status the server adds later goes last.
@@ -82,16 +86,33 @@ struct WorkflowsCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Create or update one of your workflows: a name bound to a class, with defaults for new instances.")
         @Argument(help: "The workflow name.") var name: String
-        @Option(name: .customLong("class"), help: "The class it runs (a workflow the server registered).") var className: String
+        @Option(name: .customLong("class"), help: "The class it runs (a workflow the server registered); the one it runs now when left out.")
+        var className: String?
         @Option(name: .long, help: "The script holding the class.") var script = "brigade"
         @Option(name: .long, help: "Step limit of its new instances.") var steps: Int?
         @Option(name: .long, help: "How long its completed instances are kept, such as \"7 days\".") var successRetention: String?
         @Option(name: .long, help: "How long its errored and terminated instances are kept.") var errorRetention: String?
+        @Option(
+            name: .long,
+            help: "A cron schedule (five fields, UTC, such as \"*/15 * * * *\" or \"@daily\"); repeat for several. Replaces the workflow's schedules.")
+        var cron: [String] = []
+        @Flag(name: .long, help: "Remove the workflow's cron schedules.") var clearCron = false
         @OptionGroup var options: ClientOptions
+
+        func validate() throws {
+            if clearCron && !cron.isEmpty { throw ValidationError("Give --cron or --clear-cron, not both.") }
+        }
 
         func run() async throws {
             let client = try options.client()
-            var body: [String: JSONValue] = ["class_name": .string(className), "script_name": .string(script)]
+            var className = self.className
+            if className == nil {
+                // Changing only settings or schedules: keep the class it runs.
+                let (existing, _) = try await client.call("GET", "\(client.workflowsPath)/\(name)")
+                className = existing["class_name"]?.text
+            }
+            var body: [String: JSONValue] = ["class_name": .string(className ?? name), "script_name": .string(script)]
+            if !cron.isEmpty || clearCron { body["schedules"] = .array(cron.map { .object(["cron": .string($0)]) }) }
             if let steps { body["limits"] = .object(["steps": .number(Double(steps))]) }
             if successRetention != nil || errorRetention != nil {
                 body["default_retention"] = .object([
@@ -101,7 +122,10 @@ struct WorkflowsCommand: AsyncParsableCommand {
             }
             let (result, _) = try await client.call("PUT", "\(client.workflowsPath)/\(name)", body: .object(body))
             if options.json { return say(result.text) }
-            say("Workflow \"\(name)\" runs class \"\(result["class_name"]?.text ?? className)\"")
+            say("Workflow \"\(name)\" runs class \"\(result["class_name"]?.text ?? className ?? name)\"")
+            for schedule in result["schedules"]?.items ?? [] {
+                say("  cron \"\(schedule["cron"]?.text ?? "-")\", next instance \(Terminal.time(schedule["next_instance"]))")
+            }
         }
     }
 
