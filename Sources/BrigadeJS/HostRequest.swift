@@ -13,6 +13,7 @@ enum HostRequest: Sendable {
     case sleep(name: String, count: Int, duration: DurationArgument, promise: Int)
     case sleepUntil(name: String, count: Int, milliseconds: Double, promise: Int)
     case waitForEvent(name: String, count: Int, type: String, timeout: DurationArgument?, promise: Int)
+    case child(name: String, count: Int, workflow: String, params: String, timeout: DurationArgument?, promise: Int)
     case log(level: LogLevel, message: String, context: StepContext?)
     /// The rollback of the `step.do` `name`-`count` (its count is the forward step's, which the
     /// prelude counted as the engine does).

@@ -142,7 +142,7 @@ extension JSRunner {
                     JavaScriptError(
                         errorName: "WorkflowNeverSettlesError",
                         errorMessage:
-                            "run(event, step) is awaiting a promise that nothing will settle: between steps only step.do, step.sleep, step.sleepUntil and step.waitForEvent can be awaited (there is no setTimeout or fetch outside a step)"
+                            "run(event, step) is awaiting a promise that nothing will settle: between steps only step.do, step.sleep, step.sleepUntil, step.waitForEvent and step.child can be awaited (there is no setTimeout or fetch outside a step)"
                     )))
         }
     }

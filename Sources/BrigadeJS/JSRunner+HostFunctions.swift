@@ -85,6 +85,15 @@ extension JSRunner {
                     timeout: JSValueIsNull(context, arguments[3]) ? nil : Self.duration(arguments[3], in: context), promise: promise)
             }
         }
+        define("child") { [binding] context, arguments in
+            guard let runner = binding.runner, arguments.count >= 5 else { throw HostFunction.Failure(message: "child: bad arguments") }
+            let name = JS.text(arguments[1], in: context)
+            return runner.request(arguments[0], in: context, journal: (.child, name)) { promise, count in
+                .child(
+                    name: name, count: count, workflow: JS.text(arguments[2], in: context), params: JS.text(arguments[3], in: context),
+                    timeout: JSValueIsNull(context, arguments[4]) ? nil : Self.duration(arguments[4], in: context), promise: promise)
+            }
+        }
         define("runSettled") { [binding] context, arguments in
             guard let runner = binding.runner, arguments.count >= 3, let invocation = runner.invocation(arguments[0], in: context) else { return nil }
             let outcome: Result<Data, any Error> =

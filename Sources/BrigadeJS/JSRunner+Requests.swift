@@ -72,6 +72,17 @@ extension JSRunner {
                         self.reject(invocation, promise: promise, name: WaitForEventTimeoutError.errorName, message: timedOut.description, nonRetryable: false)
                     }
                 }
+
+            case .child(let name, let count, let workflow, let params, let timeout, let promise):
+                let limit = try timeout.map { try Self.duration($0, what: "the timeout of step.child(\"\(name)\")") } ?? .days(365)
+                do {
+                    let data = try await step.childJSON(name, workflow: workflow, params: Data(params.utf8), timeout: limit, count: count)
+                    queue.async { self.resolve(invocation, promise: promise, json: data) }
+                } catch let failed as ChildWorkflowError {
+                    queue.async {
+                        self.reject(invocation, promise: promise, name: failed.errorName, message: failed.errorMessage, nonRetryable: false)
+                    }
+                }
             }
         } catch is TerminationRequest {
             // A terminate with rollback stopped `run` at this step: the prelude runs the chain

@@ -192,6 +192,25 @@ enum Prelude {
             // The host answers { type, payload, timestamp: Date } itself.
             return settledWith(host.waitForEvent(id, String(name), o.type === undefined ? "" : String(o.type), timeout));
           },
+          // Brigade's own: starts an instance of another of the tenant's workflows and waits for
+          // it durably; resolves with its output, rejects with a ChildWorkflowError.
+          child(name, options) {
+            if (saga.rollingBack) return Promise.reject(new Error(duringRollback));
+            if (options === null || typeof options !== "object" || typeof options.workflow !== "string") {
+              return Promise.reject(new TypeError(`step.child("${String(name).slice(0, 80)}"): pass { workflow: "<one of your workflows>", params?, timeout? }`));
+            }
+            const unknown = Object.keys(options).find((key) => key !== "workflow" && key !== "params" && key !== "timeout");
+            if (unknown !== undefined) {
+              return Promise.reject(new TypeError(`step.child("${String(name).slice(0, 80)}"): unknown option ${String(unknown).slice(0, 40)}; it takes workflow, params and timeout`));
+            }
+            let params;
+            try { params = serialize(options.params === undefined ? {} : options.params); } catch (e) {
+              return Promise.reject(new TypeError(`step.child("${String(name).slice(0, 80)}"): params must be JSON: ${e && e.message}`));
+            }
+            count(String(name));
+            const timeout = options.timeout === undefined || options.timeout === null ? null : durationArgument(options.timeout);
+            return settledWith(host.child(id, String(name), options.workflow, params, timeout));
+          },
         });
         // Runs the registered rollbacks, last first, after run rejected with `error` (or a
         // terminate stopped it); stops at the first that fails for good (the host recorded it).

@@ -52,6 +52,7 @@ extension PostgresStore {
             try await connection.query("DELETE FROM steps WHERE instance_seq = \(seq)", logger: logger)
             try await connection.query("DELETE FROM events WHERE instance_seq = \(seq)", logger: logger)
         }
+        if let notice = change.notice { try await deliver(notice, now: change.row.modifiedAt, on: connection, logger: logger) }
     }
 
     /// A history entry's data as the `data` column holds it: JSON, NULL when empty.
@@ -75,20 +76,55 @@ extension PostgresStore {
         return try await lane(of: key).submit { connection in
             // The row's lock orders the events of one instance: their seqs are in commit order.
             let row = try await Self.lockedInstance(key, on: connection, logger: logger)
-            let wake = try InstanceTransition.deliverEvent(to: row, now: now)
-            var eventSeq: Int64 = 0
-            for try await seq in try await connection.query(
+            return try await Self.insertEvent(into: row, type: type, payload: payload, now: now, on: connection, logger: logger)
+        }
+    }
+
+    /// Stores an event for `row` (locked by the caller) and makes a hibernating instance due
+    /// now: ``sendEvent(_:type:payload:now:)`` and a child's notice to its parent.
+    private static func insertEvent(
+        into row: InstanceRow, type: String, payload: Data, now: Int64, on connection: PostgresConnection, logger: Logger
+    ) async throws -> SentEvent {
+        let wake = try InstanceTransition.deliverEvent(to: row, now: now)
+        var eventSeq: Int64 = 0
+        for try await seq in try await connection.query(
+            """
+            INSERT INTO events (instance_seq, type, payload, created_at) VALUES (\(row.seq), \(type), \(payload), \(now))
+            RETURNING seq
+            """, logger: logger
+        ).decode(Int64.self) {
+            eventSeq = seq
+        }
+        if let wake { try await apply(wake, on: connection, logger: logger) }
+        return SentEvent(
+            event: EventRecord(seq: eventSeq, type: type, payload: payload, createdAt: now), seq: row.seq, shard: row.shard,
+            status: row.status)
+    }
+
+    /// Delivers a child's outcome to its parent in the transaction that ends the child. A
+    /// parent that is gone or has ended has nobody waiting: nothing is stored.
+    static func deliver(_ notice: ParentNotice, now: Int64, on connection: PostgresConnection, logger: Logger) async throws {
+        let parent: InstanceRow
+        do {
+            parent = try await lockedInstance(notice.parent, on: connection, logger: logger)
+        } catch let error as BrigadeError where error.code == .instanceNotFound {
+            return
+        }
+        guard !parent.status.isTerminal else { return }
+        _ = try await insertEvent(into: parent, type: notice.type, payload: notice.payload, now: now, on: connection, logger: logger)
+    }
+
+    @_spi(Stores) public func pendingEvent(instance seq: Int64, type: String) async throws -> EventRecord? {
+        try await read { connection, logger in
+            for try await (eventSeq, type, payload, createdAt) in try await connection.query(
                 """
-                INSERT INTO events (instance_seq, type, payload, created_at) VALUES (\(row.seq), \(type), \(payload), \(now))
-                RETURNING seq
+                SELECT seq, type, payload, created_at FROM events WHERE instance_seq = \(seq) AND type = \(type) AND NOT consumed
+                ORDER BY seq LIMIT 1
                 """, logger: logger
-            ).decode(Int64.self) {
-                eventSeq = seq
+            ).decode((Int64, String, Data, Int64).self) {
+                return EventRecord(seq: eventSeq, type: type, payload: payload, createdAt: createdAt)
             }
-            if let wake { try await Self.apply(wake, on: connection, logger: logger) }
-            return SentEvent(
-                event: EventRecord(seq: eventSeq, type: type, payload: payload, createdAt: now), seq: row.seq, shard: row.shard,
-                status: row.status)
+            return nil
         }
     }
 
@@ -133,6 +169,7 @@ extension PostgresStore {
         guard let matched, matched.fenced == 1, matched.consumed == Int64(write.consumedEvents.count) else {
             throw FencedWriteError(seq: write.seq, epoch: write.epoch)
         }
+        if let notice = write.notice { try await deliver(notice, now: write.now, on: connection, logger: logger) }
     }
 
     @_spi(Stores) public func delete(_ key: InstanceKey) async throws -> InstanceRow {

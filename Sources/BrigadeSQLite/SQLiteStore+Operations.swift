@@ -12,18 +12,39 @@ extension SQLiteStore {
 
     @_spi(Stores) public func sendEvent(_ key: InstanceKey, type: String, payload: Data, now: Int64) async throws -> SentEvent {
         try await committer.submit { db -> SentEvent in
-            let row = try Self.requireInstance(key, db)
-            let wake = try InstanceTransition.deliverEvent(to: row, now: now)
-            try db.executeCached(
-                sql: "INSERT INTO events (instance_seq, type, payload, created_at) VALUES (?, ?, ?, ?)",
-                arguments: [row.seq, type, payload, now]
-            )
-            let eventSeq = db.lastInsertedRowID
-            if let wake { try Self.apply(wake, db) }
-            return SentEvent(
-                event: EventRecord(seq: eventSeq, type: type, payload: payload, createdAt: now),
-                seq: row.seq, shard: row.shard, status: row.status
-            )
+            try Self.insertEvent(into: try Self.requireInstance(key, db), type: type, payload: payload, now: now, db)
+        }
+    }
+
+    /// Stores an event for `row` and makes a hibernating instance due now: ``sendEvent(_:type:payload:now:)``
+    /// and a child's notice to its parent.
+    private static func insertEvent(into row: InstanceRow, type: String, payload: Data, now: Int64, _ db: Database) throws -> SentEvent {
+        let wake = try InstanceTransition.deliverEvent(to: row, now: now)
+        try db.executeCached(
+            sql: "INSERT INTO events (instance_seq, type, payload, created_at) VALUES (?, ?, ?, ?)",
+            arguments: [row.seq, type, payload, now]
+        )
+        let eventSeq = db.lastInsertedRowID
+        if let wake { try apply(wake, db) }
+        return SentEvent(
+            event: EventRecord(seq: eventSeq, type: type, payload: payload, createdAt: now),
+            seq: row.seq, shard: row.shard, status: row.status
+        )
+    }
+
+    /// Delivers a child's outcome to its parent in the transaction that ends the child. A
+    /// parent that is gone or has ended has nobody waiting: nothing is stored.
+    static func deliver(_ notice: ParentNotice, now: Int64, _ db: Database) throws {
+        guard let parent = try fetchInstance(notice.parent, db), !parent.status.isTerminal else { return }
+        _ = try insertEvent(into: parent, type: notice.type, payload: notice.payload, now: now, db)
+    }
+
+    @_spi(Stores) public func pendingEvent(instance seq: Int64, type: String) async throws -> EventRecord? {
+        try await pool.read { db in
+            try Row.fetchOne(
+                db, sql: "SELECT seq, type, payload, created_at FROM events WHERE instance_seq = ? AND type = ? AND consumed = 0 ORDER BY seq LIMIT 1",
+                arguments: [seq, type]
+            ).map { EventRecord(seq: $0["seq"], type: $0["type"], payload: $0["payload"], createdAt: $0["created_at"]) }
         }
     }
 
@@ -71,6 +92,7 @@ extension SQLiteStore {
         for entry in change.history {
             try entry.append(instanceSeq: row.seq, in: db)
         }
+        if let notice = change.notice { try deliver(notice, now: row.modifiedAt, db) }
     }
 
     static func fetchSteps(seq: Int64, _ db: Database) throws -> [StepRecord] {

@@ -368,5 +368,6 @@ public final class SQLiteStore: WorkflowStore {
         for entry in write.history {
             try entry.append(instanceSeq: write.seq, in: db)
         }
+        if let notice = write.notice { try deliver(notice, now: write.now, db) }
     }
 }

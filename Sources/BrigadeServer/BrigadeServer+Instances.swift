@@ -54,10 +54,13 @@ extension BrigadeServer {
                 throw APIError.badRequest(
                     .invalidRequestQuery, "name is required: the step's name with its -N counter, as describe shows it.")
             }
-            let kinds: [String: StepKind] = ["step": .do, "do": .do, "waitForEvent": .waitForEvent, "sleep": .sleep, "rollback": .rollback]
+            let kinds: [String: StepKind] = [
+                "step": .do, "do": .do, "waitForEvent": .waitForEvent, "sleep": .sleep, "rollback": .rollback, "child": .child,
+            ]
             let kind = try query.get("type").map { text -> StepKind in
                 guard let kind = kinds[text] else {
-                    throw APIError.badRequest(.invalidRequestQuery, "type must be step, waitForEvent, sleep or rollback; got \"\(text.prefix(40))\".")
+                    throw APIError.badRequest(
+                        .invalidRequestQuery, "type must be step, waitForEvent, sleep, rollback or child; got \"\(text.prefix(40))\".")
                 }
                 return kind
             }
@@ -80,7 +83,7 @@ extension BrigadeServer {
             if let type = step.eventType { result["event_type"] = .string(type) }
             return Self.envelope(.object(result))
         }
-        // PATCH …/workflows/{workflow}/instances/{id}/status  {status, rollback? (terminate), from? (restart)}
+        // PATCH …/workflows/{workflow}/instances/{id}/status  {status, rollback?, children? (terminate), from? (restart)}
         account.patch("workflows/:workflow/instances/:id/status") { request, context in
             let key = try await instanceKey(context)
             let body = try Self.object(try await requestBody(request, context), "The body")
@@ -94,10 +97,18 @@ extension BrigadeServer {
             if rollback && status != "terminate" {
                 throw APIError.badRequest(.invalidRequestField, "\"rollback\" goes with status \"terminate\" only.")
             }
+            // Brigade's own: terminate the child workflows its steps started too.
+            let children: Bool
+            switch body["children"] {
+            case nil, .null?: children = false
+            case .bool(let value)? where status == "terminate" || !value: children = value
+            case .bool?: throw APIError.badRequest(.invalidRequestField, "\"children\" goes with status \"terminate\" only.")
+            default: throw APIError.badRequest(.invalidRequestField, "\"children\" must be true or false.")
+            }
             switch status {
             case "pause": try await runtime.pause(key)
             case "resume": try await runtime.resume(key)
-            case "terminate": try await runtime.terminate(key, rollback: rollback)
+            case "terminate": try await runtime.terminate(key, rollback: rollback, children: children)
             case "restart": try await runtime.restart(key, from: try Self.stepSelector(body["from"]))
             default:
                 throw APIError.badRequest(.invalidRequestField, "status must be one of pause, resume, terminate, restart.")
@@ -306,7 +317,8 @@ extension BrigadeServer {
         case nil, "do", "step": kind = .do
         case "sleep": kind = .sleep
         case "waitForEvent": kind = .waitForEvent
-        case let other?: throw APIError.badRequest(.invalidRequestField, "from.type must be do, sleep or waitForEvent; got \"\(other)\".")
+        case "child": kind = .child
+        case let other?: throw APIError.badRequest(.invalidRequestField, "from.type must be do, sleep, waitForEvent or child; got \"\(other)\".")
         }
         return StepSelector(name: name, count: count, kind: kind)
     }

@@ -84,6 +84,9 @@ enum WireFormat {
         ]
         if let version = versions.number(of: row) { object["code_version"] = .number(Double(version)) }
         if let schedule = row.trigger.scheduleJSON { object["schedule"] = schedule }
+        // A child workflow: the instance and step that started it (the parent's steps of type
+        // `child` link back).
+        if let parent = row.trigger.parentJSON { object["parent"] = parent }
         if !simple {
             let ordered = steps.sorted { ascending ? $0.position < $1.position : $0.position > $1.position }
             let attempts = Dictionary(grouping: history.filter { $0.entry.step != nil }, by: { $0.entry.step! })
@@ -141,6 +144,19 @@ enum WireFormat {
             ]
             if let type = record.eventType { object["event_type"] = .string(type) }
             if record.value != nil { object["output"] = json(record.value) }
+            return .object(object)
+        case .child:
+            // The link to the child, and its outcome once it arrived.
+            let child = ChildReference(config: record.config)
+            let outcome = record.value.map { json($0) }
+            var object: [String: JSONValue] = [
+                "type": .string("child"), "name": name, "start": timestamp(record.startedAt), "end": timestamp(record.endedAt ?? record.deadline),
+                "finished": .bool(record.status == .complete || record.status == .timedOut),
+                "child": child.map { .object(["workflow": .string($0.workflow), "id": .string($0.id)]) } ?? .null,
+                "output": outcome?["output"] ?? .null,
+                "error": outcome?["error"] ?? (record.status == .timedOut ? error(record.error) : .null),
+            ]
+            if let status = outcome?["status"] { object["child_status"] = status }
             return .object(object)
         case .do, .rollback:
             // Decoded once: it says how to show the output and is shown itself.

@@ -29,6 +29,7 @@ public enum StoreContract {
         Check(name: "definitions and versions of tenant code", run: definitionsAndCode),
         Check(name: "cron schedules: replaced as a set, the account's limit, due and moved on once", run: schedules),
         Check(name: "an instance's trigger is stored and read back", run: triggers),
+        Check(name: "a child's end tells its parent in the same transaction, or not at all", run: parentNotices),
         Check(name: "tenants and their tokens", run: tenants),
         Check(name: "lazy writes are flushed without a commit to ride on", run: lazyWrites),
         Check(name: "concurrent writes each return after their commit", run: concurrentWrites),
@@ -463,6 +464,58 @@ public enum StoreContract {
         try expect(claimedRow.trigger == .api, "a claim's row carries the trigger")
         let seq = try await store.instance(key("by-cron"))!.seq
         try expect(try await claimed(store, seq, now: 2_000).row.trigger == cron, "a claim's row carries the firing")
+    }
+
+    static func parentNotices(_ store: any WorkflowStore & TenantStore) async throws {
+        // A parent hibernating on its child, and two children of it.
+        let parentSeq = try await create(store, "parent")
+        let parentEngine = try await claimed(store, parentSeq, now: 2_000)
+        var hibernate = InstanceWrite(seq: parentSeq, epoch: parentEngine.row.epoch, now: 2_100)
+        hibernate.update = InstanceUpdate(status: .waiting, dueAt: 900_000)
+        try await store.write(hibernate, awaitCommit: true)
+        func child(_ id: String) async throws -> (Int64, InstanceRow) {
+            let link = ParentLink(workflow: workflow, id: "parent", step: "\(id)-1")
+            let seqs = try await store.createInstances(
+                [
+                    NewInstance(
+                        key: key(id), params: Data("{}".utf8), shard: 0, retention: nil, createdAt: 1_000,
+                        trigger: InstanceTrigger(source: .binding, parent: link))
+                ], skipExisting: false, maxQueued: .max)
+            let seq = try seqs.first.flatMap { $0 } ?? { throw StoreContractViolation("no child \(id)") }()
+            return (seq, try await claimed(store, seq, now: 2_200).row)
+        }
+        let (kidSeq, kid) = try await child("kid")
+        try expect(kid.trigger.parent?.step == "kid-1", "a child's row keeps its parent")
+        let notice = ParentNotice(
+            link: kid.trigger.parent!, child: key("kid"), status: .complete, output: Data("42".utf8), error: nil)
+        var ending = InstanceWrite(seq: kidSeq, epoch: kid.epoch - 1, now: 3_000)
+        ending.update = InstanceUpdate(status: .complete, output: Data("42".utf8), endedAt: 3_000)
+        ending.notice = notice
+        try await expectFenced("a stale child's end") { try await store.write(ending, awaitCommit: true) }
+        try expect(try await store.pendingEvent(instance: parentSeq, type: notice.type) == nil, "a fenced end tells nobody")
+        try expect(try await store.instance(key("parent"))?.dueAt == 900_000, "nor wakes the parent")
+        ending.epoch = kid.epoch
+        try await store.write(ending, awaitCommit: true)
+        let told = try await store.pendingEvent(instance: parentSeq, type: notice.type)
+        try expect(told?.payload == notice.payload, "the end and the parent's event commit together: \(String(describing: told))")
+        try expect(try await store.instance(key("parent"))?.dueAt == 3_000, "the hibernating parent is due at once")
+        // An administrative terminate of a child tells the parent too.
+        let (_, other) = try await child("other")
+        let terminated = try await store.terminate(key("other"), now: 4_000, defaultRetention: .seconds(5))
+        let otherNotice = try ParentNotice(finished: terminated) ?? { throw StoreContractViolation("a terminated child has a notice") }()
+        try expect(other.trigger.parent != nil && otherNotice.type != notice.type, "each child has its own event type")
+        let terminatedTold = try await store.pendingEvent(instance: parentSeq, type: otherNotice.type)
+        try expect(terminatedTold?.payload == otherNotice.payload, "a terminated child told its parent")
+        // A parent that ended gets nothing, and the child's end still commits.
+        _ = try await store.terminate(key("parent"), now: 5_000, defaultRetention: .seconds(5))
+        let (lateSeq, late) = try await child("late")
+        var lateEnd = InstanceWrite(seq: lateSeq, epoch: late.epoch, now: 6_000)
+        lateEnd.update = InstanceUpdate(status: .complete, output: Data("1".utf8), endedAt: 6_000)
+        lateEnd.notice = ParentNotice(link: late.trigger.parent!, child: key("late"), status: .complete, output: Data("1".utf8), error: nil)
+        try await store.write(lateEnd, awaitCommit: true)
+        try expect(try await store.instance(key("late"))?.status == .complete, "a child outliving its parent ends")
+        try expect(
+            try await store.pendingEvent(instance: parentSeq, type: lateEnd.notice!.type) == nil, "an ended parent is told nothing")
     }
 
     static func tenants(_ store: any WorkflowStore & TenantStore) async throws {

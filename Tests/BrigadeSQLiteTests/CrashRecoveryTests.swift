@@ -161,6 +161,72 @@ import Testing
         print("crash recovery (rollbacks): \(committed.count) of \(instances * steps) rollbacks committed at the kill")
     }
 
+    /// R1/R2 for child workflows: a process killed while parents wait for their children (some
+    /// running, some ended and not yet seen by their parent) resumes them all; every parent
+    /// ends with each child's output, no step starts a second child, and no committed child
+    /// step runs again.
+    @Test(arguments: StoreKind.available)
+    func killedWhileChildrenRunEveryParentGetsItsChildsOutcome(_ kind: StoreKind) async throws {
+        let directory = try TemporaryDirectory(prefix: "brigade-crash-children")
+        defer { directory.remove() }
+        let db = try kind.newDatabase(in: directory)
+        let reader = try await StoreKind.open(db)
+        let ledger = directory.file("ledger.tsv")
+        let (instances, steps) = (10, 4)
+        let arguments = [
+            "crash-probe", "--db", db, "--ledger", ledger, "--instances", "\(instances)", "--steps", "\(steps)",
+            "--step-millis", "300", "--sleep-millis", "0", "--children",
+        ]
+        func childKey(_ index: Int, _ step: Int) -> InstanceKey {
+            InstanceKey(
+                tenant: BrigadeRuntime.defaultTenant, workflow: "crash-probe-child",
+                id: ChildWorkflow.instanceId(parent: Self.key(index), step: "step \(step)", count: 1))
+        }
+        let log = directory.file("child.log")
+        let child = try BrigadeExecutable.launch(arguments, standardError: log)
+        do {
+            try await eventually("some children to run", timeout: .seconds(120)) {
+                guard child.isRunning else { throw ChildExited() }
+                return ProbeLedger.lines(at: ledger).count >= instances * steps / 2
+            }
+        } catch {
+            Issue.record("its stderr: \(((try? String(contentsOfFile: log, encoding: .utf8)) ?? "").suffix(2_000))")
+            kill(child.processIdentifier, SIGKILL)
+            throw error
+        }
+        kill(child.processIdentifier, SIGKILL)
+        child.waitUntilExit()
+        #expect(child.wasSignalled)
+        var committed = Set<String>()
+        for index in 0..<instances {
+            for step in 0..<steps where try await reader.steps(of: childKey(index, step)).contains(where: { $0.status == .complete }) {
+                committed.insert("probe-\(index)/child step \(step)")
+            }
+        }
+        #expect(committed.count < instances * steps, "the kill must land while children run")
+        #expect(!committed.isEmpty, "and after some child steps committed, or this proves nothing of them")
+        let pidsBefore = Set(ProbeLedger.lines(at: ledger).map(\.pid))
+
+        let last = try BrigadeExecutable.launch(arguments)
+        try await eventually("the last child to finish", timeout: .seconds(90)) { !last.isRunning }
+        #expect(last.terminationStatus == 0)
+        for index in 0..<instances {
+            let row = try await reader.instance(Self.key(index))
+            #expect(row?.status == .complete && row?.output == Data("\((0..<steps).reduce(0, +))".utf8), "probe-\(index): \(String(describing: row?.status))")
+            for step in 0..<steps {
+                let kid = try await reader.instance(childKey(index, step))
+                #expect(kid?.status == .complete && kid?.trigger.parent?.id == "probe-\(index)")
+            }
+        }
+        let kids = try await reader.instanceCounts(tenant: BrigadeRuntime.defaultTenant, workflow: "crash-probe-child")
+        #expect(kids == [.complete: instances * steps], "one child per step, never a second: \(kids)")
+        await StoreKind.close(reader)
+        let after = ProbeLedger.lines(at: ledger).filter { !pidsBefore.contains($0.pid) }
+        let rerun = after.filter { committed.contains($0.step) }
+        #expect(rerun.isEmpty, "committed child steps ran again after the kill: \(rerun.prefix(5).map(\.step))")
+        print("crash recovery (children): \(committed.count) of \(instances * steps) child steps committed at the kill")
+    }
+
     static func key(_ index: Int) -> InstanceKey {
         InstanceKey(tenant: BrigadeRuntime.defaultTenant, workflow: "crash-probe", id: "probe-\(index)")
     }

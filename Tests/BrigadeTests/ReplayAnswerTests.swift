@@ -26,11 +26,36 @@ import Testing
         case (.waitForEvent, .failed, .failed(let error)), (.waitForEvent, .timedOut, .failed(let error)):
             #expect(error as? WaitForEventTimeoutError == WaitForEventTimeoutError(stepName: "s", count: 2, eventType: "approved"))
             #expect(ErrorInfo(error).name == WaitForEventTimeoutError.errorName)
+        case (.child, .complete, .failed(let error)):
+            // The record's value is not a completed child's outcome: it answers as an error.
+            #expect(error as? ChildWorkflowError == ChildWorkflowError(stepName: "s-2", workflow: "", instanceId: "", status: "unknown"))
+        case (.child, .failed, .failed(let error)), (.child, .timedOut, .failed(let error)):
+            #expect((error as? ChildWorkflowError)?.status == "timedOut")
         case (_, .running, .resume), (_, .retrying, .resume), (_, .waiting, .resume), (.sleep, .failed, .resume), (.sleep, .timedOut, .resume):
             break
         default:
             Issue.record("\(kind) \(status) answered \(answer)")
         }
+    }
+
+    /// A child's stored outcome answers its output when it completed, its error otherwise.
+    @Test func aChildsOutcomeAnswersItsOutputOrItsError() throws {
+        var record = Self.record(.child, .complete)
+        record.config = ChildReference(workflow: "kid", id: "child-1").config
+        record.value = Data(#"{"status":"complete","output":{"n":7},"workflow":"kid","id":"child-1"}"#.utf8)
+        guard case .value(let value) = ReplayAnswer(record, name: "s") else {
+            Issue.record("not a value")
+            return
+        }
+        #expect(try JSONDecoder().decode(JSONValue.self, from: value ?? Data()) == ["n": 7])
+        record.value = Data(#"{"status":"errored","error":{"name":"KidError","message":"no"},"workflow":"kid","id":"child-1"}"#.utf8)
+        guard case .failed(let error) = ReplayAnswer(record, name: "s") else {
+            Issue.record("not an error")
+            return
+        }
+        #expect(
+            error as? ChildWorkflowError
+                == ChildWorkflowError(stepName: "s-2", workflow: "kid", instanceId: "child-1", status: "errored", error: ErrorInfo(name: "KidError", message: "no")))
     }
 
     @Test func aCompletedStepThatStoredNoValueAnswersNull() {

@@ -19,6 +19,7 @@ final class SousChef: Sendable {
     let tally: EngineTally
     let metrics: EngineMetrics
     let signals: InstanceSignals
+    let host: EngineHost
     /// The lease its node holds on the shard's slot (nil: one node, no leases): every claim and
     /// write of its engines carries it.
     let lease: LeaseFence?
@@ -35,8 +36,9 @@ final class SousChef: Sendable {
     init(
         shard: ShardKey, runner: AnyWorkflowRunner, account: Account, store: any WorkflowStore,
         clock: any WorkflowClock, lease: LeaseFence? = nil, settings: BrigadeSettings, logger: Logger, tally: EngineTally,
-        metrics: EngineMetrics, signals: InstanceSignals
+        metrics: EngineMetrics, signals: InstanceSignals, host: EngineHost = .none
     ) {
+        self.host = host
         self.tally = tally
         self.metrics = metrics
         self.signals = signals
@@ -96,7 +98,8 @@ final class SousChef: Sendable {
                 state.startNext { seq, id in
                     Engine(
                         seq: seq, key: InstanceKey(tenant: shard.tenant, workflow: shard.workflow, id: id), runner: runner, store: store,
-                        clock: clock, lease: lease, settings: settings, logger: logger, tally: tally, metrics: metrics, signals: signals
+                        clock: clock, lease: lease, settings: settings, logger: logger, tally: tally, metrics: metrics, signals: signals,
+                        host: host
                     )
                 }
             }

@@ -31,12 +31,15 @@ final class Engine: Sendable {
     let metrics: EngineMetrics
     /// Told after every write with history (see ``persist(_:awaitCommit:)``).
     let signals: InstanceSignals
+    /// Child workflows and parents' wake-ups go through the runtime.
+    let host: EngineHost
 
     init(
         seq: Int64, key: InstanceKey, runner: AnyWorkflowRunner, store: any WorkflowStore,
         clock: any WorkflowClock, lease: LeaseFence? = nil, settings: BrigadeSettings, logger: Logger, tally: EngineTally,
-        metrics: EngineMetrics, signals: InstanceSignals
+        metrics: EngineMetrics, signals: InstanceSignals, host: EngineHost = .none
     ) {
+        self.host = host
         self.tally = tally
         self.metrics = metrics
         self.signals = signals
@@ -222,9 +225,13 @@ final class Engine: Sendable {
         var write = newWrite(now: now)
         write.update = update
         write.history = entries
+        if let parent = state.withLock({ $0.parent }) {
+            write.notice = ParentNotice(link: parent, child: key, status: update.status, output: update.output, error: update.error)
+        }
         do {
             try await persist(write, awaitCommit: true)
             logger.debug("instance \(update.status.rawValue)")
+            if let notice = write.notice { await host.parentNotified(notice) }
             return outcome
         } catch {
             return outcomeOfFailedWrite(error)

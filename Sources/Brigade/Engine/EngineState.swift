@@ -65,6 +65,8 @@ struct EngineState: Sendable {
     var stopRequested = false
     /// The instance's own retention, for the outcome's expiry.
     var retention: Retention?
+    /// For a child workflow: its parent, told of the outcome in the write that ends it.
+    var parent: ParentLink?
     /// The instance's own step limit, if it has one.
     var stepLimit: Int?
     /// True while `run` is only re-reaching steps this instance already finished: logs written
@@ -107,6 +109,7 @@ struct EngineState: Sendable {
         phase = .running
         epoch = snapshot.row.epoch
         retention = snapshot.row.retention
+        parent = snapshot.row.trigger.parent
         stepLimit = snapshot.row.stepLimit
         terminating = snapshot.row.terminating
         var records: [StepIdentity: StepRecord] = [:]

@@ -17,6 +17,13 @@ enum ReplayAnswer {
     /// The answer of `record`, the step `name` (without its count suffix).
     init(_ record: StepRecord, name: String) {
         switch (record.kind, record.status) {
+        case (.child, .complete):
+            // The child's outcome, stored as it arrived: its output, or the error it ended with.
+            let child = ChildReference(config: record.config) ?? ChildReference(workflow: "", id: "")
+            switch ChildWorkflow.result(of: record.value, stepName: "\(name)-\(record.count)", child: child) {
+            case .success(let output): self = .value(output)
+            case .failure(let error): self = .failed(error)
+            }
         case (.do, .complete), (.waitForEvent, .complete), (.rollback, .complete):
             self = .value(record.value ?? Data("null".utf8))
         case (.sleep, .complete):
@@ -28,6 +35,11 @@ enum ReplayAnswer {
                     message: record.error?.message ?? "", isNonRetryable: record.nonRetryable))
         case (.waitForEvent, .failed), (.waitForEvent, .timedOut):
             self = .failed(WaitForEventTimeoutError(stepName: name, count: record.count, eventType: record.eventType ?? ""))
+        case (.child, .failed), (.child, .timedOut):
+            let child = ChildReference(config: record.config)
+            self = .failed(
+                ChildWorkflowError(
+                    stepName: "\(name)-\(record.count)", workflow: child?.workflow ?? "", instanceId: child?.id ?? "", status: "timedOut"))
         default:
             self = .resume
         }

@@ -18,14 +18,33 @@ public struct InstanceTrigger: Sendable, Hashable {
     public var source: Source
     /// For `cron`: the schedule and the firing.
     public var schedule: CronFiring?
+    /// For a child workflow: the instance whose step started it, told when it finishes.
+    public var parent: ParentLink?
 
-    public init(source: Source, schedule: CronFiring? = nil) {
+    public init(source: Source, schedule: CronFiring? = nil, parent: ParentLink? = nil) {
         self.source = source
         self.schedule = schedule
+        self.parent = parent
     }
 
     /// Created through the API.
     public static let api = InstanceTrigger(source: .api)
+}
+
+/// The instance that started a child workflow from one of its steps (same tenant).
+public struct ParentLink: Sendable, Hashable {
+    /// The parent's workflow.
+    public var workflow: String
+    /// The parent's instance id.
+    public var id: String
+    /// The parent's step that waits for the child, with its count (`build-1`).
+    public var step: String
+
+    public init(workflow: String, id: String, step: String) {
+        self.workflow = workflow
+        self.id = id
+        self.step = step
+    }
 }
 
 /// One firing of a cron schedule: Cloudflare's `event.schedule`.
@@ -53,6 +72,7 @@ extension InstanceTrigger {
         if let schedule {
             object["schedule"] = .object(["cron": .string(schedule.cron), "scheduledTime": .number(Double(schedule.scheduledTime))])
         }
+        if let parent { object["parent"] = parent.json }
         return String(decoding: JSONValue.object(object).jsonData(), as: UTF8.self)
     }
 
@@ -71,11 +91,24 @@ extension InstanceTrigger {
         {
             schedule = CronFiring(cron: cron, scheduledTime: Int64(time))
         }
-        self.init(source: source, schedule: schedule)
+        var parent: ParentLink?
+        if case .object(let fields)? = object["parent"], case .string(let workflow)? = fields["workflow"],
+            case .string(let id)? = fields["id"], case .string(let step)? = fields["step"]
+        {
+            parent = ParentLink(workflow: workflow, id: id, step: step)
+        }
+        self.init(source: source, schedule: schedule, parent: parent)
     }
+
+    /// The JSON of the wire: `{workflow, id, step}`.
+    public var parentJSON: JSONValue? { parent?.json }
 
     /// The JSON of the wire (`trigger` of describe; the `schedule` of an event).
     public var scheduleJSON: JSONValue? {
         schedule.map { .object(["cron": .string($0.cron), "scheduledTime": .number(Double($0.scheduledTime))]) }
     }
+}
+
+extension ParentLink {
+    var json: JSONValue { .object(["workflow": .string(workflow), "id": .string(id), "step": .string(step)]) }
 }

@@ -9,4 +9,7 @@ public enum StepKind: String, Codable, Sendable, CaseIterable {
     /// The rollback of a `step.do` (saga compensation): a durable, retried pseudo-step that runs
     /// when `run` fails, recorded under its forward step's name with the count negated.
     case rollback
+    /// `step.child`: a child workflow started by the step and waited for; its record waits until
+    /// the child's outcome arrives, and stores it.
+    case child
 }

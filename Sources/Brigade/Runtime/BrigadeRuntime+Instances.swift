@@ -159,8 +159,13 @@ extension BrigadeRuntime {
     ///
     /// With `rollback`, the rollbacks its steps registered run first (contract §2.3): the
     /// instance is `rollingBack` meanwhile, and `terminated` once they ran (or one failed).
-    public func terminate(_ key: InstanceKey, rollback: Bool = false) async throws {
+    ///
+    /// With `children`, the child workflows its steps started (``WorkflowStep/child(_:_:params:timeout:)``)
+    /// and theirs are terminated first; without, they run on, and their outcomes find the parent
+    /// ended.
+    public func terminate(_ key: InstanceKey, rollback: Bool = false, children: Bool = false) async throws {
         try await ready()
+        if children { try await terminateChildren(of: key) }
         if rollback {
             // The rollbacks run in the instance's next lifetime: the running one is stopped and
             // the instance, due now, is started again to roll back and end `terminated`.
@@ -175,6 +180,8 @@ extension BrigadeRuntime {
         await localChef(for: row.shardKey, else: ShardWakeup(kind: .changed, shard: row.shardKey, seq: row.seq, id: key.id))?
             .stop(seq: row.seq)
         signals.finished(key)
+        // A child's end was told to its parent in the same commit; wake it.
+        if let notice = ParentNotice(finished: row) { await parentNotified(notice) }
     }
 
     /// Restarts an instance from any status: from scratch, or from a recorded step (`from`), reusing
@@ -197,6 +204,13 @@ extension BrigadeRuntime {
         await localChef(for: row.shardKey, else: ShardWakeup(kind: .changed, shard: row.shardKey, seq: row.seq, id: key.id))?
             .stop(seq: row.seq)
         signals.finished(key)
+        // A child deleted before it ended would leave its parent waiting: tell it.
+        if let link = row.trigger.parent, !row.status.isTerminal {
+            let notice = ParentNotice(
+                link: link, child: key, status: .terminated, output: nil,
+                error: ErrorInfo(name: "ChildDeleted", message: "The child instance was deleted before it ended."))
+            try? await sendEvent(notice.parent, type: notice.type, payload: notice.payload)
+        }
     }
 
     /// Deletes 1–100 instances of a workflow, as Cloudflare's `deleteBatch`: every id is checked

@@ -222,7 +222,7 @@ public final class BrigadeRuntime: Service, Sendable {
             guard let runner = state.runner(tenant: shard.tenant, workflow: shard.workflow) else { return nil }
             let chef = SousChef(
                 shard: shard, runner: runner, account: account, store: store, clock: clock, lease: lease,
-                settings: settings, logger: logger, tally: tally, metrics: metrics, signals: signals
+                settings: settings, logger: logger, tally: tally, metrics: metrics, signals: signals, host: engineHost
             )
             state.chefs[shard] = chef
             state.starter?.yield { await chef.run() }

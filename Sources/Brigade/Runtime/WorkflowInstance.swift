@@ -32,8 +32,10 @@ public struct WorkflowInstance<W: Workflow>: Sendable {
     public func pause() async throws { try await runtime.pause(key) }
     /// See ``BrigadeRuntime/resume(_:)``.
     public func resume() async throws { try await runtime.resume(key) }
-    /// See ``BrigadeRuntime/terminate(_:rollback:)``.
-    public func terminate(rollback: Bool = false) async throws { try await runtime.terminate(key, rollback: rollback) }
+    /// See ``BrigadeRuntime/terminate(_:rollback:children:)``.
+    public func terminate(rollback: Bool = false, children: Bool = false) async throws {
+        try await runtime.terminate(key, rollback: rollback, children: children)
+    }
     /// See ``BrigadeRuntime/restart(_:from:)``.
     public func restart(from step: StepSelector? = nil) async throws { try await runtime.restart(key, from: step) }
     /// See ``BrigadeRuntime/delete(_:)``.

@@ -162,6 +162,45 @@ public struct WorkflowStep: Sendable {
         )
     }
 
+    // MARK: step.child
+
+    /// Starts an instance of the workflow `W` (registered with the runtime, in this instance's
+    /// tenant) with `params`, and waits durably for it to end, for at most `timeout` (1 second to
+    /// 365 days, default 365 days). Returns its output.
+    ///
+    /// The child's id is derived from this instance, the step's name and its count
+    /// (``ChildWorkflow/instanceId(parent:step:count:)``), so no replay starts a second one. While
+    /// it runs, this instance hibernates; the child's end is committed together with a notice
+    /// to this instance, which wakes it, on any node and across crashes. Throws
+    /// ``ChildWorkflowError`` when the child errored, was terminated or deleted, or the wait
+    /// timed out (the child runs on); `run` may catch it. Describe shows the link both ways:
+    /// the step's `child`, and the child's `parent`.
+    ///
+    /// ```swift
+    /// let report = try await step.child("build report", BuildReport.self, params: .init(month: 11))
+    /// ```
+    public func child<W: Workflow>(
+        _ name: String, _ workflow: W.Type, params: W.Params, timeout: Duration = .days(365)
+    ) async throws -> W.Output {
+        let encoded: Data
+        do {
+            encoded = try JSONCoding.encode(params)
+        } catch {
+            throw BrigadeError(
+                .notSerializable, "The params of child workflow \(W.name) of step \"\(name)\" do not encode as JSON: \(JSONCoding.describe(error)).",
+                instanceId: instanceId, stepName: name)
+        }
+        let output = try await engine.runChild(name, workflow: W.name, params: encoded, timeout: timeout)
+        return try decodeStored(W.Output.self, from: output, step: name)
+    }
+
+    /// `step.child` with JSON params and output, and the workflow by name (a tenant's own, for
+    /// a sandbox). `count`: the one ``reserveCount(of:)`` gave.
+    @_spi(Sandbox)
+    public func childJSON(_ name: String, workflow: String, params: Data, timeout: Duration, count: Int? = nil) async throws -> Data {
+        try await engine.runChild(name, workflow: workflow, params: params, timeout: timeout, count: count)
+    }
+
     // MARK: Logging
 
     /// Logs a line into the instance's history and live stream (type `log`, with `level` and

@@ -22,6 +22,11 @@ public enum HistoryEventType: String, Sendable, Hashable, Codable, CaseIterable 
     case waitStarted = "wait_started"
     case waitCompleted = "wait_completed"
     case waitTimedOut = "wait_timed_out"
+    /// Brigade's own: a `step.child` started its child (`child: {workflow, id}`), the child's
+    /// outcome arrived (`status`), or the wait for it timed out.
+    case childStarted = "child_started"
+    case childCompleted = "child_completed"
+    case childTimedOut = "child_timed_out"
     case rollbackStarted = "rollback_started"
     case rollbackStepStarted = "rollback_step_started"
     case rollbackStepCompleted = "rollback_step_completed"

@@ -29,8 +29,12 @@ import Foundation
     public var decidedAtEpoch: Int64
     public var steps: Steps
     public var history: [HistoryEntry]
+    /// For a change that ends a child workflow (a terminate): its outcome for the parent, which
+    /// a store delivers in the same transaction (see ``InstanceWrite/notice``).
+    public var notice: ParentNotice?
 
     public init(row: InstanceRow, decidedAtEpoch: Int64, steps: Steps = .keep, history: [HistoryEntry] = []) {
+        self.notice = ParentNotice(finished: row)
         self.row = row
         self.decidedAtEpoch = decidedAtEpoch
         self.steps = steps

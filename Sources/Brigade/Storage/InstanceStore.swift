@@ -40,6 +40,10 @@ public protocol InstanceStore: Sendable {
     /// Stores an event for an instance and, when it is hibernating, makes it due now.
     @_spi(Stores) func sendEvent(_ key: InstanceKey, type: String, payload: Data, now: Int64) async throws -> SentEvent
 
+    /// The oldest event of `type` the instance `seq` has not consumed, or nil (how a child's
+    /// outcome, stored by the child's last write, reaches its parent's engine in memory).
+    @_spi(Stores) func pendingEvent(instance seq: Int64, type: String) async throws -> EventRecord?
+
     /// Applies an administrative transition: reads the row under the store's write lock, asks
     /// `InstanceTransition.decide(_:steps:now:)` (with the steps when
     /// `InstanceTransition.needsSteps`) and applies the change it answers in the same

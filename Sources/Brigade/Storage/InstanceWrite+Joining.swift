@@ -13,7 +13,9 @@ extension InstanceWrite {
         guard later.seq == seq, later.epoch == epoch, later.lease == lease else { return nil }
         guard update == nil || later.update == nil else { return nil }
         guard Set(consumedEvents).isDisjoint(with: later.consumedEvents) else { return nil }
+        guard notice == nil || later.notice == nil else { return nil }
         var joined = later
+        joined.notice = notice ?? later.notice
         joined.steps = steps + later.steps
         joined.consumedEvents = consumedEvents + later.consumedEvents
         joined.history = history + later.history

@@ -15,6 +15,10 @@ import Foundation
     /// A change of the instance row, if any.
     public var update: InstanceUpdate?
     public var history: [HistoryEntry] = []
+    /// The outcome of a child workflow that this write ends, delivered to its parent in the
+    /// same transaction (a store inserts it as the parent's event, as ``InstanceStore/sendEvent(_:type:payload:now:)``
+    /// does, and ignores it when the parent is gone).
+    public var notice: ParentNotice?
     public var now: Int64
 
     public init(seq: Int64, epoch: Int64, now: Int64) {

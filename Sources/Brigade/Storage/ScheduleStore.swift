@@ -3,7 +3,7 @@ import Foundation
 /// The cron schedules of tenants' workflows and the time each next fires.
 ///
 /// A firing is claimed by moving `nextAt` forward with a compare-and-set
-/// (``advanceSchedule(_:to:)``), and the instance it creates has an id derived from the
+/// (`advanceSchedule(_:to:)`), and the instance it creates has an id derived from the
 /// schedule and the firing's time: two nodes that both see a schedule due create one instance.
 public protocol ScheduleStore: Sendable {
     /// Makes `schedules` the workflow's whole set in one transaction: crons no longer listed are

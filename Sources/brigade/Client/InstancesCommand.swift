@@ -97,6 +97,9 @@ struct InstancesCommand: AsyncParsableCommand {
                 field("Trigger", "⌛ Cron (\(schedule?["cron"]?.text ?? "-"), due \(Terminal.time(schedule?["scheduledTime"])) UTC)")
             default: field("Trigger", "❓ Unknown")
             }
+            if let parent = result["parent"] {
+                field("Parent", "\(parent["workflow"]?.text ?? "-") \(parent["id"]?.text ?? "-") (step \(parent["step"]?.text ?? "-"))")
+            }
             if let version = result["code_version"] { field("Version", "\(version.text) (\(result["versionId"]?.text ?? "-"))") }
             field("Queued", Terminal.time(result["queued"]))
             field("Start", Terminal.time(result["start"]))
@@ -125,7 +128,7 @@ struct InstancesCommand: AsyncParsableCommand {
                 let icon =
                     [
                         "step": "🎯 Step", "rollback": "↩ Rollback", "sleep": "💤 Sleeping", "waitForEvent": "👀 Waiting for event",
-                        "termination": "🚫 Termination",
+                        "termination": "🚫 Termination", "child": "🧒 Child workflow",
                     ][type]
                     ?? type
                 lines.append("")
@@ -162,6 +165,14 @@ struct InstancesCommand: AsyncParsableCommand {
                     lines.append(
                         "    Finished: \(step["finished"] == .bool(true) ? "Yes" : "No")   Event type: \(step["event_type"]?.text ?? "-")")
                     if let output = step["output"], output != .null { lines.append("    Event: \(Terminal.truncated(output.text, limit))") }
+                case "child":
+                    let child = step["child"]
+                    lines.append(
+                        "    Child: \(child?["workflow"]?.text ?? "-") \(child?["id"]?.text ?? "-")   Status: \(step["child_status"]?.text ?? "running")")
+                    if let output = step["output"], output != .null { lines.append("    Output: \(Terminal.truncated(output.text, limit))") }
+                    if let error = step["error"], error != .null {
+                        lines.append("    Error: \(error["name"]?.text ?? "Error"): \(error["message"]?.text ?? "")")
+                    }
                 default:
                     lines.append("    Finished: \(step["finished"] == .bool(true) ? "Yes" : "No")")
                 }
@@ -202,10 +213,12 @@ struct InstancesCommand: AsyncParsableCommand {
         @Argument(help: "The workflow name.") var name: String
         @Argument(help: "The instance id, or latest.") var id: String
         @Flag(help: "Run the rollbacks its steps registered first; it is rollingBack meanwhile, then terminated.") var rollback = false
+        @Flag(help: "Terminate the child workflows its steps started (and theirs) first.") var children = false
         @OptionGroup var options: ClientOptions
         func run() async throws {
             var body: [String: JSONValue] = ["status": .string("terminate")]
             if rollback { body["rollback"] = .bool(true) }
+            if children { body["children"] = .bool(true) }
             try await StatusChange.run(options, name, id, body, verb: rollback ? "terminating with rollback" : "terminated")
         }
     }

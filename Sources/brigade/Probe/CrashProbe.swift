@@ -14,6 +14,8 @@ struct CrashProbe: Workflow {
         var sleepMillis: Int
         /// Optional, so that params written without it (the serve and cluster tests') decode.
         var rollBack: Bool?
+        /// Each step is a child workflow (``CrashProbeChild``) the instance waits for.
+        var children: Bool?
     }
 
     let ledger: LedgerFile
@@ -29,7 +31,11 @@ struct CrashProbe: Workflow {
                 try await Task.sleep(for: .milliseconds(params.stepMillis))
                 return index
             }
-            if params.rollBack == true {
+            if params.children == true {
+                sum += try await step.child(
+                    "step \(index)", CrashProbeChild.self,
+                    params: .init(parent: event.instanceId, index: index, stepMillis: params.stepMillis))
+            } else if params.rollBack == true {
                 sum += try await step.do(
                     "step \(index)", nil, body,
                     rollback: { _ in
@@ -45,5 +51,28 @@ struct CrashProbe: Workflow {
         }
         if params.rollBack == true { throw NonRetryableError("the probe fails after its last step", name: "ProbeFailure") }
         return sum
+    }
+}
+
+/// A step of `brigade crash-probe --children`: one `step.do` that appends `<parent>\tchild step N`
+/// to the ledger, as the probe's own steps do.
+struct CrashProbeChild: Workflow {
+    static var name: String { "crash-probe-child" }
+
+    struct Params: Codable, Sendable {
+        var parent: String
+        var index: Int
+        var stepMillis: Int
+    }
+
+    let ledger: LedgerFile
+
+    func run(_ event: WorkflowEvent<Params>, step: WorkflowStep) async throws -> Int {
+        let params = event.payload
+        return try await step.do("work") {
+            ledger.append("\(params.parent)\tchild step \(params.index)\t\(getpid())\t\(Date().millisecondsSince1970)")
+            try await Task.sleep(for: .milliseconds(params.stepMillis))
+            return params.index
+        }
     }
 }

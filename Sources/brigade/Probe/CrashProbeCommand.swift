@@ -21,15 +21,19 @@ struct CrashProbeCommand: AsyncParsableCommand {
     @Option var stepMillis: Int = 10
     @Option(help: "Length of the durable sleep half-way through each instance; 0 for none.") var sleepMillis: Int = 1_200
     @Flag(help: "Register a rollback on every step and fail run after the last: the rollbacks run.") var rollBack = false
+    @Flag(help: "Make every step a child workflow the instance waits for.") var children = false
 
     func run() async throws {
         var logger = Logger(label: "brigade")
         logger.logLevel = .warning
         let store = try await CommandSupport.openStore(db)
         let runtime = BrigadeRuntime(store: store, logger: logger)
-        try runtime.register(CrashProbe(ledger: try LedgerFile(path: ledger)))
+        let ledgerFile = try LedgerFile(path: ledger)
+        try runtime.register(CrashProbe(ledger: ledgerFile))
+        try runtime.register(CrashProbeChild(ledger: ledgerFile))
         let started = ContinuousClock.now
-        let params = try JSONEncoder().encode(CrashProbe.Params(steps: steps, stepMillis: stepMillis, sleepMillis: sleepMillis, rollBack: rollBack))
+        let params = try JSONEncoder().encode(CrashProbe.Params(
+                steps: steps, stepMillis: stepMillis, sleepMillis: sleepMillis, rollBack: rollBack, children: children))
         for chunk in stride(from: 0, to: instances, by: 100) {
             let requests = (chunk..<min(chunk + 100, instances)).map { NewInstanceRequest(id: "probe-\($0)", params: params) }
             _ = try await runtime.createInstanceBatch(workflow: CrashProbe.name, requests)
