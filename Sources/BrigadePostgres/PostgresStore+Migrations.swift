@@ -280,7 +280,7 @@ extension PostgresStore {
             name: "v5: terminate with rollback",
             statements: ["ALTER TABLE instances ADD COLUMN terminating boolean NOT NULL DEFAULT false"]),
         Migration(
-            name: "v6: cron schedules and triggers",
+            name: "v6: cron schedules, triggers and tenant limits",
             statements: [
                 // What created an instance (NULL: the API).
                 "ALTER TABLE instances ADD COLUMN trigger text",
@@ -295,6 +295,17 @@ extension PostgresStore {
                 )
                 """,
                 "CREATE INDEX workflow_schedules_due ON workflow_schedules (next_at)",
+                """
+                CREATE TABLE tenant_limits (
+                    tenant text PRIMARY KEY,
+                    max_running bigint,
+                    max_running_per_workflow bigint,
+                    max_queued_per_workflow bigint,
+                    creation_rate double precision,
+                    workflow_creation_rate double precision,
+                    modified_at bigint NOT NULL
+                )
+                """,
             ]),
     ]
 

@@ -169,7 +169,7 @@ extension SQLiteStore {
         migrator.registerMigration("v6: terminate with rollback") { db in
             try db.execute(sql: "ALTER TABLE instances ADD COLUMN terminating INTEGER NOT NULL DEFAULT 0")
         }
-        migrator.registerMigration("v7: cron schedules and triggers") { db in
+        migrator.registerMigration("v7: cron schedules, triggers and tenant limits") { db in
             // What created an instance (NULL: the API), and each workflow's cron schedules with
             // the time each next fires (the index finds the due ones).
             try db.execute(
@@ -184,6 +184,15 @@ extension SQLiteStore {
                         PRIMARY KEY (tenant, workflow, cron)
                     ) WITHOUT ROWID;
                     CREATE INDEX workflow_schedules_due ON workflow_schedules (next_at);
+                    CREATE TABLE tenant_limits (
+                        tenant TEXT PRIMARY KEY NOT NULL,
+                        max_running INTEGER,
+                        max_running_per_workflow INTEGER,
+                        max_queued_per_workflow INTEGER,
+                        creation_rate REAL,
+                        workflow_creation_rate REAL,
+                        modified_at INTEGER NOT NULL
+                    ) WITHOUT ROWID;
                     """)
         }
         return migrator

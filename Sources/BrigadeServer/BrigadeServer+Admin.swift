@@ -32,6 +32,76 @@ extension BrigadeServer {
             }
             return Self.envelope(Self.tenantItem(record).merging(["token": .string(token)]))
         }
+        // GET /admin/v1/tenants/{tenant_id}/limits → its own limits and those in force.
+        admin.get("tenants/:tenant/limits") { _, context in
+            let id = context.parameters.get("tenant") ?? ""
+            guard try await tenants.tenant(id: id) != nil else { throw BrigadeError.tenantNotFound(id) }
+            return Self.envelope(try await limitsItem(tenant: id))
+        }
+        // PUT /admin/v1/tenants/{tenant_id}/limits {max_running?, max_running_per_workflow?,
+        // max_queued_per_workflow?, creation_rate?, workflow_creation_rate?}: replaces its own
+        // limits (a field absent or null: the server's setting).
+        admin.put("tenants/:tenant/limits") { request, context in
+            let id = context.parameters.get("tenant") ?? ""
+            guard try await tenants.tenant(id: id) != nil else { throw BrigadeError.tenantNotFound(id) }
+            try await runtime.setLimits(tenant: id, try Self.tenantLimits(try await requestBody(request, context) ?? .null))
+            return Self.envelope(try await limitsItem(tenant: id))
+        }
+    }
+
+    /// A tenant's limits: its own (`null`: the server's setting) and those in force.
+    func limitsItem(tenant: String) async throws -> JSONValue {
+        let own = try await runtime.limits(tenant: tenant)
+        let effective = own.applied(to: runtime.settings)
+        let inForce = TenantLimits(
+            maxRunning: effective.maxRunningPerAccount, maxRunningPerWorkflow: effective.maxRunningPerWorkflow,
+            maxQueuedPerWorkflow: effective.maxQueuedPerWorkflow, creationRate: effective.creationRatePerAccount,
+            workflowCreationRate: effective.creationRatePerWorkflow)
+        return .object(["tenant": .string(tenant), "limits": Self.limitsJSON(own), "effective": Self.limitsJSON(inForce)])
+    }
+
+    /// Limits on the wire: each field a number, or null (the server's setting, or no limit).
+    public static func limitsJSON(_ limits: TenantLimits) -> JSONValue {
+        func number(_ value: Int?) -> JSONValue { value.map { .number(Double($0)) } ?? .null }
+        func number(_ value: Double?) -> JSONValue { value.map { .number($0) } ?? .null }
+        return .object([
+            "max_running": number(limits.maxRunning), "max_running_per_workflow": number(limits.maxRunningPerWorkflow),
+            "max_queued_per_workflow": number(limits.maxQueuedPerWorkflow), "creation_rate": number(limits.creationRate),
+            "workflow_creation_rate": number(limits.workflowCreationRate),
+        ])
+    }
+
+    /// `PUT …/limits`: every field a whole number or a rate, or null for the server's setting; an
+    /// unknown field is refused (a typo would otherwise leave a limit unset).
+    public static func tenantLimits(_ body: JSONValue) throws -> TenantLimits {
+        let object = try Self.object(body, "The request body")
+        let known = ["max_running", "max_running_per_workflow", "max_queued_per_workflow", "creation_rate", "workflow_creation_rate"]
+        if let unknown = object.keys.sorted().first(where: { !known.contains($0) }) {
+            throw APIError.badRequest(.invalidLimits, "Unknown limit \"\(unknown.prefix(40))\"; the limits are \(known.joined(separator: ", ")).")
+        }
+        func count(_ name: String) throws -> Int? {
+            switch object[name] {
+            case nil, .null?: return nil
+            case let value?:
+                guard let number = value.wholeNumber(in: Int.min...Int.max) else {
+                    throw APIError.badRequest(.invalidLimits, "\(name) must be a whole number or null; got \(value.jsonText(limit: 40)).")
+                }
+                return number
+            }
+        }
+        func rate(_ name: String) throws -> Double? {
+            switch object[name] {
+            case nil, .null?: return nil
+            case .number(let value)?: return value
+            case let value?: throw APIError.badRequest(.invalidLimits, "\(name) must be a number of creations per second or null; got \(value.jsonText(limit: 40)).")
+            }
+        }
+        let limits = TenantLimits(
+            maxRunning: try count("max_running"), maxRunningPerWorkflow: try count("max_running_per_workflow"),
+            maxQueuedPerWorkflow: try count("max_queued_per_workflow"), creationRate: try rate("creation_rate"),
+            workflowCreationRate: try rate("workflow_creation_rate"))
+        try limits.validate()
+        return limits
     }
 
     /// A tenant as the admin API lists it (never its token hash).

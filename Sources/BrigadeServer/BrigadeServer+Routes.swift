@@ -22,6 +22,8 @@ extension BrigadeServer {
             Route(method: "GET", path: "/admin/v1/tenants"),
             Route(method: "POST", path: "/admin/v1/tenants"),
             Route(method: "POST", path: "/admin/v1/tenants/{tenant_id}/token"),
+            Route(method: "GET", path: "/admin/v1/tenants/{tenant_id}/limits"),
+            Route(method: "PUT", path: "/admin/v1/tenants/{tenant_id}/limits"),
             Route(method: "GET", path: account),
             Route(method: "GET", path: "\(account)/{workflow_name}"),
             Route(method: "PUT", path: "\(account)/{workflow_name}"),

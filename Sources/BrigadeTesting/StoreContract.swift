@@ -30,6 +30,7 @@ public enum StoreContract {
         Check(name: "cron schedules: replaced as a set, the account's limit, due and moved on once", run: schedules),
         Check(name: "an instance's trigger is stored and read back", run: triggers),
         Check(name: "a child's end tells its parent in the same transaction, or not at all", run: parentNotices),
+        Check(name: "tenants' own limits: replaced whole, removed by the defaults", run: limits),
         Check(name: "tenants and their tokens", run: tenants),
         Check(name: "lazy writes are flushed without a commit to ride on", run: lazyWrites),
         Check(name: "concurrent writes each return after their commit", run: concurrentWrites),
@@ -516,6 +517,19 @@ public enum StoreContract {
         try expect(try await store.instance(key("late"))?.status == .complete, "a child outliving its parent ends")
         try expect(
             try await store.pendingEvent(instance: parentSeq, type: lateEnd.notice!.type) == nil, "an ended parent is told nothing")
+    }
+
+    static func limits(_ store: any WorkflowStore & TenantStore) async throws {
+        try expect(try await store.tenantLimits().isEmpty, "no tenant has limits of its own at first")
+        let first = TenantLimits(maxRunning: 3, maxQueuedPerWorkflow: 9, creationRate: 2.5)
+        try await store.putTenantLimits(first, tenant: "a", now: 1_000)
+        try await store.putTenantLimits(TenantLimits(workflowCreationRate: 0.5), tenant: "b", now: 1_000)
+        try expect(try await store.tenantLimits() == ["a": first, "b": TenantLimits(workflowCreationRate: 0.5)], "every field read back")
+        let second = TenantLimits(maxRunningPerWorkflow: 4)
+        try await store.putTenantLimits(second, tenant: "a", now: 2_000)
+        try expect(try await store.tenantLimits()["a"] == second, "a put replaces the whole set")
+        try await store.putTenantLimits(.defaults, tenant: "a", now: 3_000)
+        try expect(try await store.tenantLimits().keys.sorted() == ["b"], "the defaults remove them")
     }
 
     static func tenants(_ store: any WorkflowStore & TenantStore) async throws {

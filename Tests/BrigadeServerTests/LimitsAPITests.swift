@@ -47,4 +47,43 @@ import Testing
             #expect(try await api.call(.post, "\(base)/napper/instances", json: "{}").status == .ok, "another workflow is not held")
         }
     }
+
+    @Test func theOperatorSetsOneAccountsLimitsOverTheAdminAPI() async throws {
+        try await ServerHarness.run { api in
+            let admin = try #require(api.admin)
+            let path = "/admin/v1/tenants/acme/limits"
+            // Only the admin token opens them; an unknown tenant is a 404.
+            #expect(try await api.call(.get, path).status == .unauthorized)
+            #expect(try await api.call(.get, "/admin/v1/tenants/nobody/limits", token: admin).status == .notFound)
+            let before = try await api.call(.get, path, token: admin)
+            #expect(before.body["result"]?["limits"]?["creation_rate"] == .null)
+            #expect(before.body["result"]?["effective"]?["max_running"] == 50_000)
+
+            let set = try await api.call(.put, path, token: admin, json: #"{"creation_rate": 1, "max_running": 7}"#)
+            #expect(set.status == .ok, "\(set.body)")
+            #expect(set.body["result"]?["limits"]?["creation_rate"] == 1)
+            #expect(set.body["result"]?["effective"]?["max_running"] == 7)
+            #expect(try await api.call(.post, "\(base)/echo/instances", json: "{}").status == .ok)
+            let refused = try await api.call(.post, "\(base)/echo/instances", json: "{}")
+            #expect(refused.status == .tooManyRequests)
+            #expect(refused.headers[HTTPField.Name("Retry-After")!] != nil)
+            // globex keeps the server's settings.
+            for _ in 0..<3 {
+                #expect(try await api.call(.post, ServerHarness.workflows("globex") + "/echo/instances", token: api.globex, json: "{}").status == .ok)
+            }
+            // Bad values say which and why; nothing changes.
+            for (body, says) in [
+                (#"{"max_running": 0}"#, "max_running must be a whole number from 1"), (#"{"creation_rate": "fast"}"#, "creation_rate must be a number"),
+                (#"{"max_runing": 3}"#, "Unknown limit \"max_runing\""), (#"[1]"#, "must be a JSON object"),
+            ] {
+                let bad = try await api.call(.put, path, token: admin, json: body)
+                #expect(bad.status == .badRequest, "\(body)")
+                #expect(bad.body["errors"]?[0]?["message"]?.string?.contains(says) == true, "\(bad.body)")
+            }
+            #expect(try await api.call(.get, path, token: admin).body["result"]?["limits"]?["max_running"] == 7)
+            // Removed: the settings again.
+            _ = try await api.call(.put, path, token: admin, json: "{}")
+            #expect(try await api.call(.get, path, token: admin).body["result"]?["limits"]?["creation_rate"] == .null)
+        }
+    }
 }

@@ -5,7 +5,10 @@ import Synchronization
 final class Account: Sendable {
     let tenant: String
     let gatekeeper: Gatekeeper
-    let settings: BrigadeSettings
+    /// The settings with the tenant's own limits in place (``TenantLimits``); they change when
+    /// the operator sets them.
+    private let effective: Mutex<BrigadeSettings>
+    var settings: BrigadeSettings { effective.withLock { $0 } }
 
     private struct Buckets: Sendable {
         var account: TokenBucket?
@@ -20,8 +23,18 @@ final class Account: Sendable {
 
     init(tenant: String, settings: BrigadeSettings) {
         self.tenant = tenant
-        self.settings = settings
+        self.effective = Mutex(settings)
         self.gatekeeper = Gatekeeper(tenant: tenant, settings: settings)
+    }
+
+    /// Puts new limits in place: the rates start again from full buckets, the per-workflow cap
+    /// applies at the next cycle and, on one node, the concurrency at once (in a cluster the
+    /// slot share reads it at its next turn).
+    func apply(_ settings: BrigadeSettings, shared: Bool) {
+        effective.withLock { $0 = settings }
+        buckets.withLock { buckets in buckets = Buckets(nodes: buckets.nodes) }
+        gatekeeper.setWorkflowCap(settings.maxRunningPerWorkflow)
+        if !shared { _ = gatekeeper.setCapacity(settings.maxRunningPerAccount) }
     }
 
     /// Sets how many live nodes share the creation rates (1 outside a cluster). The buckets start
@@ -36,6 +49,7 @@ final class Account: Sendable {
     /// Admits `count` creations (or restarts) of `workflow` at `now`, or throws `rate_limited`
     /// with the time to wait. Both buckets are charged, or neither.
     func admitCreations(workflow: String, count: Int, now: Int64) throws {
+        let settings = self.settings
         let burst = Double(settings.creationBurst.wholeMilliseconds) / 1_000
         try buckets.withLock { buckets in
             var checks: [(String, Double, (allowed: Bool, retryAfterMilliseconds: Int64?))] = []

@@ -75,6 +75,12 @@ final class Gatekeeper: Sendable {
         return inUse
     }
 
+    /// Sets the per-workflow cap (a tenant's own limits changed); the next cycle applies it.
+    func setWorkflowCap(_ cap: Int?) {
+        state.withLock { $0.workflowCap = cap }
+        wake.signal()
+    }
+
     /// The slots this node has for the account.
     var capacity: Int { state.withLock { $0.capacity } }
 

@@ -25,7 +25,8 @@ struct GatekeeperState: Sendable {
     }
 
     private(set) var capacity: Int
-    let workflowCap: Int?
+    /// Running instances per workflow; nil for none. Changed by a tenant's own limits.
+    var workflowCap: Int?
     var lessees: [LesseeID: Lessee] = [:]
     var leasedTotal = 0
     /// Instances running over all lessees. Bounded by the capacity as well as by each lessee's

@@ -56,7 +56,6 @@ extension BrigadeRuntime {
     /// it does not have.
     func shareSlots(through leases: any LeaseStore) async {
         let node = settings.nodeID
-        let limit = settings.maxRunningPerAccount
         var lastTurn: [String: ContinuousClock.Instant] = [:]
         while !Task.isCancelled {
             let accounts = state.withLock { Array($0.accounts.values) }
@@ -72,7 +71,7 @@ extension BrigadeRuntime {
                 lastTurn[account.tenant] = now
                 do {
                     let share = try await leases.shareSlots(
-                        tenant: account.tenant, node: node, limit: limit,
+                        tenant: account.tenant, node: node, limit: account.settings.maxRunningPerAccount,
                         report: SlotShare.Holder(node: node, held: capacity, inUse: totals.inUse, woken: totals.woken, fresh: totals.fresh)
                     ) { lower in gatekeeper.setCapacity(lower) }
                     if share > gatekeeper.capacity { gatekeeper.setCapacity(share) }

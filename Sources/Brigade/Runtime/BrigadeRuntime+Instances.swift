@@ -103,8 +103,10 @@ extension BrigadeRuntime {
                 ))
         }
         guard !instances.isEmpty else { return [] }
-        try account(for: tenant).admitCreations(workflow: workflow, count: instances.count, now: now)
-        let inserted = try await store.createInstances(instances, skipExisting: skipExisting, maxQueued: settings.maxQueuedPerWorkflow)
+        let account = account(for: tenant)
+        try account.admitCreations(workflow: workflow, count: instances.count, now: now)
+        let inserted = try await store.createInstances(
+            instances, skipExisting: skipExisting, maxQueued: account.settings.maxQueuedPerWorkflow)
         var ids: [String] = []
         for (instance, seq) in zip(instances, inserted) {
             guard let seq else { continue }

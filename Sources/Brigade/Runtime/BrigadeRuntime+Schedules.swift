@@ -78,7 +78,7 @@ extension BrigadeRuntime {
         let shared = store is any LeaseStore
         while !Task.isCancelled {
             let now = clock.nowMilliseconds()
-            let poll = now + settings.schedulePollInterval.wholeMilliseconds
+            let poll = now + settings.clusterPollInterval.wholeMilliseconds
             var wakeAt: Int64? = shared ? poll : nil
             do {
                 try await fireDueSchedules()

@@ -40,6 +40,8 @@ public final class BrigadeRuntime: Service, Sendable {
         /// The live nodes of the cluster (1 outside one).
         var liveNodes = 1
         var accounts: [String: Account] = [:]
+        /// The operator's per-tenant limits, once loaded from the store.
+        var limits: [String: TenantLimits] = [:]
         /// Set while `run()` runs: SousChefs and Gatekeepers created later are started through it.
         var starter: AsyncStream<@Sendable () async -> Void>.Continuation?
     }
@@ -105,6 +107,7 @@ public final class BrigadeRuntime: Service, Sendable {
         try await readiness.wait { [store] in
             try await store.migrate()
             try await self.loadDefinitions()
+            try await self.loadLimits()
         }
     }
 
@@ -139,6 +142,7 @@ public final class BrigadeRuntime: Service, Sendable {
                 group.addTask { await self.purgeLoop() }
                 group.addTask { await self.scheduleLoop() }
                 if let member {
+                    group.addTask { await self.limitsLoop() }
                     group.addTask { await member.run() }
                     group.addTask { await self.receiveWakeups(from: member.leases) }
                     group.addTask { await self.shareSlots(through: member.leases) }
@@ -192,7 +196,7 @@ public final class BrigadeRuntime: Service, Sendable {
     func account(for tenant: String) -> Account {
         state.withLock { state in
             if let account = state.accounts[tenant] { return account }
-            let account = Account(tenant: tenant, settings: settings)
+            let account = Account(tenant: tenant, settings: state.limits[tenant]?.applied(to: settings) ?? settings)
             if state.owned != nil {
                 // In a cluster the account's slots are shared among the nodes: none until this
                 // node's first turn (see `shareSlots(through:)`), and its share of the rates.

@@ -103,9 +103,10 @@ public struct BrigadeSettings: Sendable {
     }
     /// Most cron schedules one account (tenant) may hold over all its workflows. Default 100.
     public var maxSchedulesPerAccount: Int = 100
-    /// How often a node reads the store for cron schedules that another node added (its own are
-    /// seen at once, and a known schedule wakes the node at its time). Default 5 s.
-    public var schedulePollInterval: Duration = .seconds(5)
+    /// How often a node of a cluster reads what other nodes changed in the store: cron schedules
+    /// (its own are seen at once, and a known schedule wakes the node at its time) and tenants'
+    /// own limits. Default 5 s.
+    public var clusterPollInterval: Duration = .seconds(5)
     /// Test seams the engine asks at each step (``StepHooks``); nil outside tests.
     public var stepHooks: (any StepHooks)?
     /// On a graceful shutdown, how long step bodies that are running get to finish and commit

@@ -1,21 +1,21 @@
 import ArgumentParser
-import Brigade
+@_spi(Stores) import Brigade
 import BrigadeSQLite
 import BrigadeServer
 import Foundation
 
-/// `brigade tenants create|list|rotate-token`: through a running server's admin API when an
+/// `brigade tenants create|list|rotate-token|limits`: through a running server's admin API when an
 /// admin token is given, otherwise on the database file itself, as an operator would with the
 /// server's own disk.
 struct TenantsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tenants",
-        abstract: "Create and list tenants (accounts) and rotate their bearer tokens.",
+        abstract: "Create and list tenants (accounts), rotate their bearer tokens and set their own limits.",
         discussion: """
             With --admin-token (or BRIGADE_ADMIN_TOKEN) the commands go to the server at --url \
             (BRIGADE_URL) through its admin API; without, they open the database file --db directly.
             """,
-        subcommands: [Create.self, List.self, RotateToken.self]
+        subcommands: [Create.self, List.self, RotateToken.self, Limits.self]
     )
 
     static let defaultTenant = "default"
@@ -98,6 +98,67 @@ struct TenantsCommand: AsyncParsableCommand {
                 try await options.store().rotateToken(tenant: id, tokenHash: TenantToken.hash(token), now: Date().millisecondsSince1970)
             }
             say("New token for tenant \"\(id)\", shown once:\n\(token)")
+        }
+    }
+
+    struct Limits: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Show or set a tenant's own limits (those not given stay as they are; --reset: the server's settings for all).")
+        @Argument(help: "The tenant id.") var id: String
+        @Option(help: "Running instances of the account.") var maxRunning: Int?
+        @Option(help: "Running instances per workflow.") var maxRunningPerWorkflow: Int?
+        @Option(help: "Queued instances per workflow.") var maxQueuedPerWorkflow: Int?
+        @Option(help: "Instance creations per second of the account.") var creationRate: Double?
+        @Option(help: "Instance creations per second per workflow.") var workflowCreationRate: Double?
+        @Flag(help: "Remove the tenant's own limits first: the server's settings apply.") var reset = false
+        @OptionGroup var options: Options
+
+        var changes: Bool {
+            reset || maxRunning != nil || maxRunningPerWorkflow != nil || maxQueuedPerWorkflow != nil || creationRate != nil
+                || workflowCreationRate != nil
+        }
+
+        func merged(into current: TenantLimits) -> TenantLimits {
+            var limits = reset ? TenantLimits.defaults : current
+            if let maxRunning { limits.maxRunning = maxRunning }
+            if let maxRunningPerWorkflow { limits.maxRunningPerWorkflow = maxRunningPerWorkflow }
+            if let maxQueuedPerWorkflow { limits.maxQueuedPerWorkflow = maxQueuedPerWorkflow }
+            if let creationRate { limits.creationRate = creationRate }
+            if let workflowCreationRate { limits.workflowCreationRate = workflowCreationRate }
+            return limits
+        }
+
+        func run() async throws {
+            let shown: JSONValue
+            if let client = try options.client() {
+                let path = "/admin/v1/tenants/\(id.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed) ?? id)/limits"
+                var (result, _) = try await client.call("GET", path)
+                if changes {
+                    let limits = merged(into: try BrigadeServer.tenantLimits(result["limits"] ?? .null))
+                    (result, _) = try await client.call("PUT", path, body: BrigadeServer.limitsJSON(limits))
+                }
+                shown = result
+            } else {
+                let store = try await options.store()
+                guard try await store.tenant(id: id) != nil else { throw BrigadeError.tenantNotFound(id) }
+                var limits = try await store.tenantLimits()[id] ?? .defaults
+                if changes {
+                    limits = merged(into: limits)
+                    try limits.validate()
+                    try await store.putTenantLimits(limits, tenant: id, now: Date().millisecondsSince1970)
+                    say("Stored in \(options.db); a running server applies it at its next start (with --admin-token, at once).")
+                }
+                shown = .object(["tenant": .string(id), "limits": BrigadeServer.limitsJSON(limits)])
+            }
+            if options.json { return say(shown.text) }
+            let own = shown["limits"]
+            let effective = shown["effective"]
+            say(
+                Terminal.table(
+                    ["Limit", "Own", "In force"],
+                    ["max_running", "max_running_per_workflow", "max_queued_per_workflow", "creation_rate", "workflow_creation_rate"].map {
+                        [$0, own?[$0].map { $0 == .null ? "server's" : $0.text } ?? "server's", effective?[$0]?.text ?? "-"]
+                    }))
         }
     }
 
