@@ -65,9 +65,7 @@ import Testing
             snapshots.append((committed, Set(linesAtKill.map(\.pid))))
         }
 
-        let last = try BrigadeExecutable.launch(arguments)
-        try await eventually("the last child to finish", timeout: .seconds(90)) { !last.isRunning }
-        #expect(last.terminationStatus == 0)
+        try await Self.runToTheEnd(arguments)
 
         // Every instance completed with the value a fresh run gives.
         for index in 0..<Self.instances {
@@ -117,21 +115,9 @@ import Testing
             "--step-millis", "300", "--sleep-millis", "0", "--roll-back",
         ]
         func rollbackLines() -> [ProbeLedger.Line] { ProbeLedger.lines(at: ledger).filter { $0.step.contains("/rollback ") } }
-        let log = directory.file("child.log")
-        let child = try BrigadeExecutable.launch(arguments, standardError: log)
-        do {
-            try await eventually("the child to run some rollbacks", timeout: .seconds(120)) {
-                guard child.isRunning else { throw ChildExited() }
-                return rollbackLines().count >= instances * steps / 2
-            }
-        } catch {
-            Issue.record("its stderr: \(((try? String(contentsOfFile: log, encoding: .utf8)) ?? "").suffix(2_000))")
-            kill(child.processIdentifier, SIGKILL)
-            throw error
+        try await Self.killChild(arguments, log: directory.file("child.log"), once: "the child ran some rollbacks") {
+            rollbackLines().count >= instances * steps / 2
         }
-        kill(child.processIdentifier, SIGKILL)
-        child.waitUntilExit()
-        #expect(child.wasSignalled)
         var committed = Set<String>()
         for index in 0..<instances {
             for step in try await reader.steps(of: Self.key(index)) where step.kind == .rollback && step.status == .complete {
@@ -142,9 +128,7 @@ import Testing
         #expect(!committed.isEmpty, "and after some rollbacks committed, or this proves nothing of them")
         let pidsBefore = Set(ProbeLedger.lines(at: ledger).map(\.pid))
 
-        let last = try BrigadeExecutable.launch(arguments)
-        try await eventually("the last child to finish", timeout: .seconds(90)) { !last.isRunning }
-        #expect(last.terminationStatus == 0)
+        try await Self.runToTheEnd(arguments)
         for index in 0..<instances {
             let row = try await reader.instance(Self.key(index))
             #expect(row?.status == .errored && row?.error?.name == "ProbeFailure")
@@ -182,21 +166,9 @@ import Testing
                 tenant: BrigadeRuntime.defaultTenant, workflow: "crash-probe-child",
                 id: ChildWorkflow.instanceId(parent: Self.key(index), step: "step \(step)", count: 1))
         }
-        let log = directory.file("child.log")
-        let child = try BrigadeExecutable.launch(arguments, standardError: log)
-        do {
-            try await eventually("some children to run", timeout: .seconds(120)) {
-                guard child.isRunning else { throw ChildExited() }
-                return ProbeLedger.lines(at: ledger).count >= instances * steps / 2
-            }
-        } catch {
-            Issue.record("its stderr: \(((try? String(contentsOfFile: log, encoding: .utf8)) ?? "").suffix(2_000))")
-            kill(child.processIdentifier, SIGKILL)
-            throw error
+        try await Self.killChild(arguments, log: directory.file("child.log"), once: "some children ran") {
+            ProbeLedger.lines(at: ledger).count >= instances * steps / 2
         }
-        kill(child.processIdentifier, SIGKILL)
-        child.waitUntilExit()
-        #expect(child.wasSignalled)
         var committed = Set<String>()
         for index in 0..<instances {
             for step in 0..<steps where try await reader.steps(of: childKey(index, step)).contains(where: { $0.status == .complete }) {
@@ -207,9 +179,7 @@ import Testing
         #expect(!committed.isEmpty, "and after some child steps committed, or this proves nothing of them")
         let pidsBefore = Set(ProbeLedger.lines(at: ledger).map(\.pid))
 
-        let last = try BrigadeExecutable.launch(arguments)
-        try await eventually("the last child to finish", timeout: .seconds(90)) { !last.isRunning }
-        #expect(last.terminationStatus == 0)
+        try await Self.runToTheEnd(arguments)
         for index in 0..<instances {
             let row = try await reader.instance(Self.key(index))
             #expect(row?.status == .complete && row?.output == Data("\((0..<steps).reduce(0, +))".utf8), "probe-\(index): \(String(describing: row?.status))")
@@ -225,6 +195,32 @@ import Testing
         let rerun = after.filter { committed.contains($0.step) }
         #expect(rerun.isEmpty, "committed child steps ran again after the kill: \(rerun.prefix(5).map(\.step))")
         print("crash recovery (children): \(committed.count) of \(instances * steps) child steps committed at the kill")
+    }
+
+    /// Launches `brigade` with `arguments` and kills it (SIGKILL) once `condition` holds; its
+    /// standard error goes to `log`, shown if it exits or never gets there.
+    static func killChild(_ arguments: [String], log: String, once what: String, _ condition: @escaping () -> Bool) async throws {
+        let child = try BrigadeExecutable.launch(arguments, standardError: log)
+        do {
+            try await eventually("\(what) before the kill", timeout: .seconds(120)) {
+                guard child.isRunning else { throw ChildExited() }
+                return condition()
+            }
+        } catch {
+            Issue.record("its stderr: \(((try? String(contentsOfFile: log, encoding: .utf8)) ?? "").suffix(2_000))")
+            kill(child.processIdentifier, SIGKILL)
+            throw error
+        }
+        kill(child.processIdentifier, SIGKILL)
+        child.waitUntilExit()
+        #expect(child.wasSignalled)
+    }
+
+    /// Runs `brigade` with `arguments` until it exits, which must be with status 0.
+    static func runToTheEnd(_ arguments: [String]) async throws {
+        let last = try BrigadeExecutable.launch(arguments)
+        try await eventually("the last child to finish", timeout: .seconds(90)) { !last.isRunning }
+        #expect(last.terminationStatus == 0)
     }
 
     static func key(_ index: Int) -> InstanceKey {

@@ -38,6 +38,14 @@ public struct TenantLimits: Sendable, Hashable {
         return effective
     }
 
+    /// These limits with each field `other` sets in place of this one's.
+    public func overriding(with other: TenantLimits) -> TenantLimits {
+        TenantLimits(
+            maxRunning: other.maxRunning ?? maxRunning, maxRunningPerWorkflow: other.maxRunningPerWorkflow ?? maxRunningPerWorkflow,
+            maxQueuedPerWorkflow: other.maxQueuedPerWorkflow ?? maxQueuedPerWorkflow, creationRate: other.creationRate ?? creationRate,
+            workflowCreationRate: other.workflowCreationRate ?? workflowCreationRate)
+    }
+
     /// Throws `tenant.invalid_limits` naming the first field out of range.
     public func validate() throws {
         func count(_ value: Int?, _ name: String, _ range: ClosedRange<Int>) throws {

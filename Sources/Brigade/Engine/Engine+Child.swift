@@ -12,15 +12,9 @@ extension Engine {
             try Validation.payloadSize(
                 params.count, limit: settings.maxParamsBytes, what: "params of child workflow \"\(workflow)\" of step \"\(name)\"",
                 instanceId: instanceId)
+            try Validation.waitTimeout(timeout, of: "step.child \"\(name)\"", settings: settings, instanceId: instanceId, stepName: name)
         } catch let error as BrigadeError {
             throw fail(error)
-        }
-        if timeout < .seconds(1) || timeout > settings.maxSleep {
-            throw fail(
-                BrigadeError(
-                    .invalidDuration,
-                    "step.child \"\(name)\" has a timeout of \(timeout); it must be between 1 second and \(settings.maxSleep) (365 days by default).",
-                    instanceId: instanceId, stepName: name))
         }
         let entry = try await enterStep(.child, name, count: count)
         defer { exitStep() }
@@ -58,8 +52,8 @@ extension Engine {
         // The outcome may be here already (the child ended while this instance slept);
         // otherwise make sure the child exists: the lifetime that recorded the step may have
         // ended before it started it.
-        var delivered = takeBufferedEvent(type: type, notAfter: deadline)
-        while delivered == nil {
+        let buffered = takeBufferedEvent(type: type, notAfter: deadline)
+        while buffered == nil {
             do {
                 try await host.spawnChild(link, childKey, params)
                 break
@@ -77,23 +71,17 @@ extension Engine {
                 throw fail(refused)
             }
         }
-        while delivered == nil {
-            if clock.nowMilliseconds() >= deadline {
-                let now = clock.nowMilliseconds()
-                let timedOut = ChildWorkflowError(stepName: stepName, workflow: workflow, instanceId: childKey.id, status: "timedOut")
-                record.status = .timedOut
-                record.error = ErrorInfo(timedOut)
-                record.endedAt = now
-                try await commit([record], history: [HistoryEntry(.childTimedOut, at: now, step: stepName)], awaitCommit: true)
-                throw timedOut
-            }
-            if case .event(let event) = try await park(until: deadline, eventType: type) {
-                delivered = event
-            }
-            try checkNotUnwinding()
-            if delivered == nil { delivered = takeBufferedEvent(type: type, notAfter: deadline) }
+        let delivered: EventRecord?
+        if let buffered { delivered = buffered } else { delivered = try await awaitEvent(type: type, deadline: deadline) }
+        guard let event = delivered else {
+            let now = clock.nowMilliseconds()
+            let timedOut = ChildWorkflowError(stepName: stepName, workflow: workflow, instanceId: childKey.id, status: "timedOut")
+            record.status = .timedOut
+            record.error = ErrorInfo(timedOut)
+            record.endedAt = now
+            try await commit([record], history: [HistoryEntry(.childTimedOut, at: now, step: stepName)], awaitCommit: true)
+            throw timedOut
         }
-        let event = delivered!
         let now = clock.nowMilliseconds()
         record.status = .complete
         record.value = event.payload

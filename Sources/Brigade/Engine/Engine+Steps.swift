@@ -156,6 +156,19 @@ extension Engine {
         }
     }
 
+    /// The oldest event of `type` sent no later than `deadline`: a buffered one at once (an
+    /// event sent before the deadline wins even if this replay runs after it), otherwise the
+    /// first to arrive while the instance is parked; nil once the deadline has passed.
+    func awaitEvent(type: String, deadline: Int64) async throws -> EventRecord? {
+        while true {
+            if let event = takeBufferedEvent(type: type, notAfter: deadline) { return event }
+            if clock.nowMilliseconds() >= deadline { return nil }
+            let woken = try await park(until: deadline, eventType: type)
+            try checkNotUnwinding()
+            if case .event(let event) = woken { return event }
+        }
+    }
+
     /// Takes the oldest buffered event of `type` sent no later than `notAfter`.
     func takeBufferedEvent(type: String, notAfter: Int64) -> EventRecord? {
         state.withLock { $0.takeBuffered(type: type, notAfter: notAfter) }

@@ -7,15 +7,9 @@ extension Engine {
     func runWaitForEvent(_ name: String, type: String, timeout: Duration, count: Int? = nil) async throws -> Data {
         do {
             try Validation.eventType(type, settings: settings)
+            try Validation.waitTimeout(timeout, of: "waitForEvent \"\(name)\"", settings: settings, instanceId: instanceId, stepName: name)
         } catch let error as BrigadeError {
             throw fail(error)
-        }
-        if timeout < .seconds(1) || timeout > settings.maxSleep {
-            throw fail(
-                BrigadeError(
-                    .invalidDuration,
-                    "waitForEvent \"\(name)\" has a timeout of \(timeout); it must be between 1 second and \(settings.maxSleep) (365 days by default).",
-                    instanceId: instanceId, stepName: name))
         }
         let entry = try await enterStep(.waitForEvent, name, count: count)
         defer { exitStep() }
@@ -49,54 +43,43 @@ extension Engine {
         case nil: break
         }
 
-        while true {
-            if let mocked {
-                let now = clock.nowMilliseconds()
-                let stored = try JSONCoding.encode(MockedEvent(payload: try JSONCoding.decode(JSONValue.self, from: mocked), timestamp: now, type: type))
-                record.status = .complete
-                record.value = stored
-                record.endedAt = now
-                try await commit(
-                    [record], history: [HistoryEntry(.waitCompleted, at: now, step: stepName, data: ["eventType": .string(type)])],
-                    awaitCommit: true)
-                return stored
-            }
-            // An event sent before the deadline wins even if this replay runs after it.
-            var delivered = takeBufferedEvent(type: type, notAfter: deadline)
-            if delivered == nil {
-                if clock.nowMilliseconds() >= deadline {
-                    let now = clock.nowMilliseconds()
-                    record.status = .timedOut
-                    record.error = ErrorInfo(timedOut)
-                    record.endedAt = now
-                    try await commit([record], history: [HistoryEntry(.waitTimedOut, at: now, step: stepName)], awaitCommit: true)
-                    throw timedOut
-                }
-                if case .event(let event) = try await park(until: deadline, eventType: type) {
-                    delivered = event
-                }
-                try checkNotUnwinding()
-            }
-            guard let event = delivered else { continue }
+        if let mocked {
             let now = clock.nowMilliseconds()
-            var stored = Data()
-            stored.append(contentsOf: #"{"payload":"#.utf8)
-            stored.append(event.payload)
-            stored.append(contentsOf: #","timestamp":\#(event.createdAt),"type":"#.utf8)
-            stored.append(try JSONCoding.encode(event.type))
-            stored.append(contentsOf: "}".utf8)
+            let stored = try JSONCoding.encode(MockedEvent(payload: try JSONCoding.decode(JSONValue.self, from: mocked), timestamp: now, type: type))
             record.status = .complete
             record.value = stored
             record.endedAt = now
-            // The event is consumed in the same transaction that records the step: delivered once.
             try await commit(
-                [record],
-                history: [HistoryEntry(.waitCompleted, at: now, step: stepName, data: ["eventType": .string(type)])],
-                consumedEvents: [event.seq],
-                awaitCommit: true
-            )
+                [record], history: [HistoryEntry(.waitCompleted, at: now, step: stepName, data: ["eventType": .string(type)])],
+                awaitCommit: true)
             return stored
         }
+        guard let event = try await awaitEvent(type: type, deadline: deadline) else {
+            let now = clock.nowMilliseconds()
+            record.status = .timedOut
+            record.error = ErrorInfo(timedOut)
+            record.endedAt = now
+            try await commit([record], history: [HistoryEntry(.waitTimedOut, at: now, step: stepName)], awaitCommit: true)
+            throw timedOut
+        }
+        let now = clock.nowMilliseconds()
+        var stored = Data()
+        stored.append(contentsOf: #"{"payload":"#.utf8)
+        stored.append(event.payload)
+        stored.append(contentsOf: #","timestamp":\#(event.createdAt),"type":"#.utf8)
+        stored.append(try JSONCoding.encode(event.type))
+        stored.append(contentsOf: "}".utf8)
+        record.status = .complete
+        record.value = stored
+        record.endedAt = now
+        // The event is consumed in the same transaction that records the step: delivered once.
+        try await commit(
+            [record],
+            history: [HistoryEntry(.waitCompleted, at: now, step: stepName, data: ["eventType": .string(type)])],
+            consumedEvents: [event.seq],
+            awaitCommit: true
+        )
+        return stored
     }
 }
 

@@ -55,6 +55,15 @@ enum Validation {
         }
     }
 
+    /// A wait's timeout (`waitForEvent`, `step.child`): 1 second to ``BrigadeSettings/maxSleep``.
+    static func waitTimeout(_ timeout: Duration, of call: String, settings: BrigadeSettings, instanceId: String, stepName: String) throws {
+        guard timeout < .seconds(1) || timeout > settings.maxSleep else { return }
+        throw BrigadeError(
+            .invalidDuration,
+            "\(call) has a timeout of \(timeout); it must be between 1 second and \(settings.maxSleep) (365 days by default).",
+            instanceId: instanceId, stepName: stepName)
+    }
+
     static func payloadSize(_ bytes: Int, limit: Int, what: String, instanceId: String? = nil) throws {
         if bytes > limit {
             throw BrigadeError(

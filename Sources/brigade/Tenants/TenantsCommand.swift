@@ -119,13 +119,10 @@ struct TenantsCommand: AsyncParsableCommand {
         }
 
         func merged(into current: TenantLimits) -> TenantLimits {
-            var limits = reset ? TenantLimits.defaults : current
-            if let maxRunning { limits.maxRunning = maxRunning }
-            if let maxRunningPerWorkflow { limits.maxRunningPerWorkflow = maxRunningPerWorkflow }
-            if let maxQueuedPerWorkflow { limits.maxQueuedPerWorkflow = maxQueuedPerWorkflow }
-            if let creationRate { limits.creationRate = creationRate }
-            if let workflowCreationRate { limits.workflowCreationRate = workflowCreationRate }
-            return limits
+            (reset ? TenantLimits.defaults : current).overriding(
+                with: TenantLimits(
+                    maxRunning: maxRunning, maxRunningPerWorkflow: maxRunningPerWorkflow, maxQueuedPerWorkflow: maxQueuedPerWorkflow,
+                    creationRate: creationRate, workflowCreationRate: workflowCreationRate))
         }
 
         func run() async throws {
