@@ -15,6 +15,8 @@ enum HostRequest: Sendable {
     case waitForEvent(name: String, count: Int, type: String, timeout: DurationArgument?, promise: Int)
     case child(name: String, count: Int, workflow: String, params: String, timeout: DurationArgument?, promise: Int)
     case log(level: LogLevel, message: String, context: StepContext?)
+    /// A call of `env.WORKFLOWS` (or of an instance handle it returned).
+    case binding(operation: String, arguments: String, promise: Int)
     /// The rollback of the `step.do` `name`-`count` (its count is the forward step's, which the
     /// prelude counted as the engine does).
     case rollback(name: String, count: Int, config: String?, promise: Int)

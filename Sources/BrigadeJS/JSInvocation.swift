@@ -3,13 +3,17 @@ import CJavaScriptCore
 import Foundation
 import Synchronization
 
-/// One call of the tenant's `run(event, step)`: one engine lifetime of one instance.
+/// One call of the tenant's `run(event, step)` — one engine lifetime of one instance — or of its
+/// `fetch` handler (no step then: only `env.WORKFLOWS` and `console` reach the host).
 ///
 /// Every mutable field is touched only on the runner's queue (``Confined``, checked); ``outcome``
 /// is read off it too.
 final class JSInvocation: @unchecked Sendable {
     let id: Int
-    let step: WorkflowStep
+    /// The engine's step of a `run`; nil for a `fetch`.
+    let step: WorkflowStep?
+    /// What `env.WORKFLOWS` calls: the instance's binding in a `run`, the request's in a `fetch`.
+    let binding: WorkflowsBinding
     let requests: AsyncStream<HostRequest>.Continuation
 
     /// Set once, on the queue: how `run` ended (JSON of its value), or why it was abandoned.
@@ -78,10 +82,11 @@ final class JSInvocation: @unchecked Sendable {
         _modify { yield &confined.value.logLines }
     }
 
-    init(id: Int, step: WorkflowStep, requests: AsyncStream<HostRequest>.Continuation, on thread: VMThread) {
+    init(id: Int, step: WorkflowStep?, binding: WorkflowsBinding, requests: AsyncStream<HostRequest>.Continuation, on thread: VMThread) {
         self.id = id
         confined = VMBound(Confined(), on: thread)
         self.step = step
+        self.binding = binding
         self.requests = requests
     }
 }

@@ -13,8 +13,6 @@ extension JSRunner {
             Counters.backoffWaits.add(1, ordering: .relaxed)
             try await Task.sleep(for: wait)
         }
-        let (requests, continuation) = AsyncStream.makeStream(of: HostRequest.self)
-        let invocation = JSInvocation(id: Self.invocationIds.add(1, ordering: .relaxed).newValue, step: step, requests: continuation, on: queue)
         var eventFields: [String: JSONValue] = [
             "payload": event.payload, "timestamp": .number(event.timestamp.timeIntervalSince1970 * 1_000),
             "instanceId": .string(event.instanceId), "workflowName": .string(event.workflowName),
@@ -25,7 +23,57 @@ extension JSRunner {
         // `jsonData()`, not `JSONEncoder`: this is on every wake, and the encoder's generic
         // machinery cost a warm wake 45–80 µs on the bench host.
         let eventText = String(decoding: eventObject.jsonData(), as: UTF8.self)
-        queue.async { self.start(invocation, eventText: eventText) }
+        let data = try await invoke(step: step, binding: step.workflowsBinding) { invocation in
+            self.start(invocation, eventText: eventText)
+        }
+        return try JSONDecoder().decode(JSONValue.self, from: data)
+    }
+
+    /// Serves `request` with the module's `export default { fetch(request, env, ctx) }`, its
+    /// `env.WORKFLOWS` being `binding`. The request's body reaches the handler as text (UTF-8),
+    /// and the response's body comes back as the text the handler gave.
+    func fetch(_ request: TenantFetchRequest, binding: WorkflowsBinding) async throws -> TenantFetchResponse {
+        if let wait = pool?.backoff(for: code.tenant) {
+            Counters.backoffWaits.add(1, ordering: .relaxed)
+            try await Task.sleep(for: wait)
+        }
+        let requestText = String(
+            decoding: JSONValue.object([
+                "method": .string(request.method), "url": .string(request.url),
+                "headers": .array(request.headers.map { .array([.string($0.name), .string($0.value)]) }),
+                "body": .string(String(decoding: request.body, as: UTF8.self)),
+            ]).jsonData(), as: UTF8.self)
+        let data: Data
+        do {
+            data = try await invoke(step: nil, binding: binding) { invocation in self.startFetch(invocation, requestText: requestText) }
+        } catch let error as JavaScriptError where error.errorName == "NoFetchHandler" {
+            throw BrigadeError(.noFetchHandler, error.errorMessage)
+        } catch let error as BrigadeError {
+            throw error
+        } catch {
+            // What the handler threw stays in the server's log; the caller learns only that it failed.
+            throw BrigadeError(.fetchHandlerFailed, "\(ErrorInfo(error).name): \(ErrorInfo(error).message)")
+        }
+        let answer = try JSONDecoder().decode(JSONValue.self, from: data)
+        guard case .number(let status)? = answer["status"], case .array(let headers)? = answer["headers"],
+            case .string(let body)? = answer["body"]
+        else { throw BrigadeError(.fetchHandlerFailed, "The fetch handler's response did not read back.") }
+        return TenantFetchResponse(
+            status: Int(status),
+            headers: headers.compactMap { pair in
+                guard case .string(let name)? = pair[0], case .string(let value)? = pair[1] else { return nil }
+                return HTTPHeaderField(name, value)
+            },
+            body: Data(body.utf8))
+    }
+
+    /// One invocation from its start (`begin`, on the queue) to its end: performs the requests
+    /// its code makes until it settles, and returns how it settled (JSON) or throws why not.
+    private func invoke(step: WorkflowStep?, binding: WorkflowsBinding, _ begin: @escaping @Sendable (JSInvocation) -> Void) async throws -> Data {
+        let (requests, continuation) = AsyncStream.makeStream(of: HostRequest.self)
+        let invocation = JSInvocation(
+            id: Self.invocationIds.add(1, ordering: .relaxed).newValue, step: step, binding: binding, requests: continuation, on: queue)
+        queue.async { begin(invocation) }
         await withTaskCancellationHandler {
             await withTaskGroup(of: Void.self) { group in
                 for await request in requests {
@@ -48,9 +96,7 @@ extension JSRunner {
             self.queue.async { self.settle(invocation, .failure(CancellationError())) }
         }
         // Set before the stream ended (see `settle`).
-        let result = invocation.result ?? .failure(CancellationError())
-        let data = try result.get()
-        return try JSONDecoder().decode(JSONValue.self, from: data)
+        return try (invocation.result ?? .failure(CancellationError())).get()
     }
 
     func start(_ invocation: JSInvocation, eventText: String) {
@@ -66,6 +112,17 @@ extension JSRunner {
                 invocation.saga = object
             }
             return exception
+        }
+    }
+
+    func startFetch(_ invocation: JSInvocation, requestText: String) {
+        invocations[invocation.id] = invocation
+        enter(invocation, starts: true) { context in
+            JS.call(
+                control, "fetch",
+                [JSValueMakeNumber(context, Double(invocation.id)), JS.value(requestText, in: context), JS.value(envText, in: context)],
+                in: context
+            ).exception
         }
     }
 
@@ -127,8 +184,8 @@ extension JSRunner {
             let error = BrigadeError(
                 .sandboxLimit,
                 "The workflow's JavaScript was stopped: \(limit.reason). The instance ends here; fix the code and deploy a new version.",
-                instanceId: invocation.step.instanceId)
-            settle(invocation, .failure(invocation.step.fail(error)))
+                instanceId: invocation.step?.instanceId)
+            settle(invocation, .failure(invocation.step?.fail(error) ?? error))
             return
         }
         if let message = exception, invocation.result == nil {
@@ -142,7 +199,9 @@ extension JSRunner {
                     JavaScriptError(
                         errorName: "WorkflowNeverSettlesError",
                         errorMessage:
-                            "run(event, step) is awaiting a promise that nothing will settle: between steps only step.do, step.sleep, step.sleepUntil, step.waitForEvent and step.child can be awaited (there is no setTimeout or fetch outside a step)"
+                            invocation.step == nil
+                            ? "the fetch handler is awaiting a promise that nothing will settle (there is no setTimeout or fetch yet)"
+                            : "run(event, step) is awaiting a promise that nothing will settle: between steps only step.do, step.sleep, step.sleepUntil, step.waitForEvent and step.child can be awaited (there is no setTimeout or fetch outside a step)"
                     )))
         }
     }

@@ -14,17 +14,18 @@ extension JSRunner {
             JS.setProperty(host, name, HostFunction.make(in: context, body), in: context)
         }
         define("log") { [binding] context, arguments in
-            guard let runner = binding.runner, let invocation = runner.current, arguments.count >= 2 else { return nil }
+            // A fetch handler's lines have no instance to go to.
+            guard let runner = binding.runner, let invocation = runner.current, let step = invocation.step, arguments.count >= 2 else { return nil }
             // A line outside a step written while the engine is still replaying repeats one an
             // earlier lifetime stored. Judged now, when the engine has seen exactly the step
             // calls made before the line (each reserves its count as it is made): the
             // request reaches the engine after the calls that follow it, which can have ended
             // the replay by then (the line was stored twice).
-            if runner.currentStep == nil, invocation.step.isReplaying { return nil }
+            if runner.currentStep == nil, step.isReplaying { return nil }
             // The engine stores the first lines of a lifetime and one saying the rest were
             // dropped; the lines after that are dropped here, before they are copied or queued,
             // so that a logging loop costs the tenant its CPU time and nothing else.
-            let limits = invocation.step.logLimits
+            let limits = step.logLimits
             invocation.logLines += 1
             if invocation.logLines > limits.lines + 1 { return nil }
             let level = LogLevel(rawValue: JS.text(arguments[0], in: context)) ?? .log
@@ -94,6 +95,12 @@ extension JSRunner {
                     timeout: JSValueIsNull(context, arguments[4]) ? nil : Self.duration(arguments[4], in: context), promise: promise)
             }
         }
+        define("binding") { [binding] context, arguments in
+            guard let runner = binding.runner, arguments.count >= 3 else { throw HostFunction.Failure(message: "binding: bad arguments") }
+            return runner.request(arguments[0], in: context, journal: nil) { promise, _ in
+                .binding(operation: JS.text(arguments[1], in: context), arguments: JS.text(arguments[2], in: context), promise: promise)
+            }
+        }
         define("runSettled") { [binding] context, arguments in
             guard let runner = binding.runner, arguments.count >= 3, let invocation = runner.invocation(arguments[0], in: context) else { return nil }
             let outcome: Result<Data, any Error> =
@@ -143,7 +150,7 @@ extension JSRunner {
             return JSObjectMakeDeferredPromise(context, nil, nil, nil)
         }
         // A rollback (no journal entry here) is answered by the engine, as a step still to run.
-        if let journal, let outcome = invocation.step.journaled(journal.kind, journal.name) {
+        if let journal, let outcome = invocation.step?.journaled(journal.kind, journal.name) {
             Counters.journalAnswers.add(1, ordering: .relaxed)
             switch outcome {
             case .value(let json):
@@ -177,7 +184,7 @@ extension JSRunner {
         // The count is taken now, in the order the code made its calls: the requests are
         // performed side by side, and two calls of one name must not swap places between the
         // first lifetime and a replay (which the journal answers in call order).
-        let request = make(number, journal.map { invocation.step.reserveCount(of: $0.name) } ?? 0)
+        let request = make(number, journal.flatMap { invocation.step?.reserveCount(of: $0.name) } ?? 0)
         handOff { invocation.requests.yield(request) }
         return promise
     }

@@ -12,9 +12,18 @@ extension JSRunner {
     /// awaiting it kept the task group (and so `run`'s return) waiting for one more thread
     /// wake-up after the tenant's last entry.
     func perform(_ request: HostRequest, for invocation: JSInvocation) async {
-        let step = invocation.step
+        if case .binding(let operation, let arguments, let promise) = request {
+            await performBinding(operation, arguments, promise, for: invocation)
+            return
+        }
+        // Only a run makes step calls (a fetch handler has no step object to call).
+        guard let step = invocation.step else { return }
         do {
             switch request {
+            case .binding:
+                // Answered above, with or without a step.
+                break
+
             case .log(let level, let message, let context):
                 // A repeat of an earlier lifetime's was dropped when it was written (see the log
                 // host function).
@@ -94,6 +103,24 @@ extension JSRunner {
             queue.async { self.settle(invocation, .failure(fatal)) }
         } catch {
             queue.async { self.settle(invocation, .failure(error)) }
+        }
+    }
+
+    /// A call of `env.WORKFLOWS`: its answer resolves the promise; its failure (an id taken, an
+    /// instance not found, a limit) rejects it, for the tenant's code to catch — it is an API's
+    /// answer, not the end of the run.
+    func performBinding(_ operation: String, _ arguments: String, _ promise: Int, for invocation: JSInvocation) async {
+        do {
+            guard let known = WorkflowsBinding.Operation(rawValue: operation) else {
+                throw BrigadeError(.invalidBatch, "env.WORKFLOWS has no \(operation.prefix(40)).")
+            }
+            let value = try JSONDecoder().decode(JSONValue.self, from: Data(arguments.utf8))
+            let answer = try await invocation.binding.call(known, value).jsonData()
+            queue.async { self.resolve(invocation, promise: promise, json: answer) }
+        } catch {
+            let info = ErrorInfo(error)
+            let message = (error as? BrigadeError).map { "(\($0.code.rawValue)) \($0.message)" } ?? info.message
+            queue.async { self.reject(invocation, promise: promise, name: "Error", message: message, nonRetryable: false) }
         }
     }
 

@@ -107,6 +107,404 @@ enum Prelude {
       }
 
       let TenantWorkflow = undefined;
+      // The module's default export, when it has one (`export default { fetch }`).
+      let DefaultExport = undefined;
+
+      // The part of the web platform a fetch handler takes for granted, as the WHATWG specs
+      // define it for what is here: Headers (names case-blind, in order, get joining repeats
+      // with ", "), Request and Response with text bodies. What is not here is not half here.
+      const headerName = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+      class Headers {
+        #list = [];
+        constructor(init) {
+          if (init === undefined || init === null) return;
+          const pairs = init instanceof Headers ? init.entries()
+            : typeof init[Symbol.iterator] === "function" ? init : Object.entries(init);
+          for (const pair of pairs) {
+            const [name, value, ...rest] = pair;
+            if (rest.length > 0 || pair.length !== 2) throw new TypeError("Headers: each header is a [name, value] pair");
+            this.append(name, value);
+          }
+        }
+        static #check(name) {
+          const text = String(name);
+          if (!headerName.test(text)) throw new TypeError(`Headers: "${text.slice(0, 40)}" is not a valid header name`);
+          return text.toLowerCase();
+        }
+        static #value(value) {
+          const text = String(value).replace(/^[\t\n\r ]+|[\t\n\r ]+$/g, "");
+          if (/[\0\r\n]/.test(text)) throw new TypeError("Headers: a header value cannot hold NUL, CR or LF");
+          return text;
+        }
+        append(name, value) { this.#list.push([Headers.#check(name), Headers.#value(value)]); }
+        set(name, value) {
+          const key = Headers.#check(name);
+          const index = this.#list.findIndex(([n]) => n === key);
+          this.#list = this.#list.filter(([n], i) => n !== key || i === index);
+          if (index === -1) this.#list.push([key, Headers.#value(value)]);
+          else this.#list[this.#list.findIndex(([n]) => n === key)][1] = Headers.#value(value);
+        }
+        get(name) {
+          const key = Headers.#check(name);
+          const values = this.#list.filter(([n]) => n === key).map(([, v]) => v);
+          return values.length === 0 ? null : values.join(", ");
+        }
+        has(name) { const key = Headers.#check(name); return this.#list.some(([n]) => n === key); }
+        delete(name) { const key = Headers.#check(name); this.#list = this.#list.filter(([n]) => n !== key); }
+        // Sorted by name, repeats combined, as the spec's iteration does (set-cookie apart).
+        *entries() {
+          const names = [...new Set(this.#list.map(([n]) => n))].sort();
+          for (const name of names) {
+            if (name === "set-cookie") { for (const [n, v] of this.#list) if (n === name) yield [n, v]; }
+            else yield [name, this.get(name)];
+          }
+        }
+        *keys() { for (const [n] of this.entries()) yield n; }
+        *values() { for (const [, v] of this.entries()) yield v; }
+        forEach(callback, thisArg) { for (const [n, v] of this.entries()) callback.call(thisArg, v, n, this); }
+        [Symbol.iterator]() { return this.entries(); }
+      }
+      // URLSearchParams and URL as the WHATWG URL Standard defines them, for URLs with an ASCII
+      // host: a host that would need IDNA is refused (TypeError), not half-parsed.
+      function percentEncode(text, keep) {
+        let out = "";
+        for (const ch of String(text)) {
+          if (keep(ch)) { out += ch; continue; }
+          for (const byte of utf8Encode(ch)) out += "%" + byte.toString(16).toUpperCase().padStart(2, "0");
+        }
+        return out;
+      }
+      function utf8Encode(text) {
+        const bytes = [];
+        for (const ch of String(text)) {
+          let code = ch.codePointAt(0);
+          if (code >= 0xd800 && code <= 0xdfff) code = 0xfffd;
+          if (code < 0x80) bytes.push(code);
+          else if (code < 0x800) bytes.push(0xc0 | (code >> 6), 0x80 | (code & 63));
+          else if (code < 0x10000) bytes.push(0xe0 | (code >> 12), 0x80 | ((code >> 6) & 63), 0x80 | (code & 63));
+          else bytes.push(0xf0 | (code >> 18), 0x80 | ((code >> 12) & 63), 0x80 | ((code >> 6) & 63), 0x80 | (code & 63));
+        }
+        return bytes;
+      }
+      function utf8Decode(bytes) {
+        let out = "";
+        for (let i = 0; i < bytes.length;) {
+          const b = bytes[i];
+          const need = b < 0x80 ? 0 : b >= 0xf0 && b <= 0xf4 ? 3 : b >= 0xe0 ? 2 : b >= 0xc2 && b < 0xe0 ? 1 : -1;
+          if (need < 0) { out += "\ufffd"; i += 1; continue; }
+          let code = need === 0 ? b : b & (0x3f >> need);
+          let ok = i + need < bytes.length || need === 0;
+          for (let k = 1; ok && k <= need; k++) {
+            const c = bytes[i + k];
+            if (c === undefined || (c & 0xc0) !== 0x80) ok = false; else code = (code << 6) | (c & 63);
+          }
+          if (!ok || (need === 2 && code < 0x800) || (need === 3 && (code < 0x10000 || code > 0x10ffff)) || (code >= 0xd800 && code <= 0xdfff)) {
+            out += "\ufffd"; i += 1; continue;
+          }
+          out += String.fromCodePoint(code);
+          i += need + 1;
+        }
+        return out;
+      }
+      // Percent-decoding as the standard does it: a % not followed by two hex digits stays.
+      function percentDecode(text) {
+        const bytes = [];
+        const input = utf8Encode(text);
+        for (let i = 0; i < input.length; i++) {
+          const hex = String.fromCharCode(input[i + 1] ?? 0, input[i + 2] ?? 0);
+          if (input[i] === 0x25 && /^[0-9A-Fa-f]{2}$/.test(hex)) { bytes.push(parseInt(hex, 16)); i += 2; } else bytes.push(input[i]);
+        }
+        return utf8Decode(bytes);
+      }
+      const formKeep = (ch) => /^[A-Za-z0-9*\-._]$/.test(ch);
+      function formEncode(text) { return percentEncode(text, (ch) => formKeep(ch) || ch === " ").replace(/ /g, "+"); }
+      class URLSearchParams {
+        #list = [];
+        #url = null;
+        constructor(init) {
+          if (init === undefined || init === null) return;
+          if (typeof init === "object" && typeof init[Symbol.iterator] === "function") {
+            for (const pair of init) {
+              const items = [...pair];
+              if (items.length !== 2) throw new TypeError("URLSearchParams: each pair must have exactly two items");
+              this.#list.push([String(items[0]), String(items[1])]);
+            }
+          } else if (typeof init === "object") {
+            for (const key of Object.keys(init)) this.#list.push([key, String(init[key])]);
+          } else {
+            this.#parse(String(init).replace(/^\?/, ""));
+          }
+        }
+        #parse(text) {
+          this.#list = [];
+          for (const piece of text.split("&")) {
+            if (piece === "") continue;
+            const at = piece.indexOf("=");
+            const name = at === -1 ? piece : piece.slice(0, at);
+            const value = at === -1 ? "" : piece.slice(at + 1);
+            this.#list.push([percentDecode(name.replace(/\+/g, " ")), percentDecode(value.replace(/\+/g, " "))]);
+          }
+        }
+        // A URL's own params: changes write back to its query.
+        static attach(params, url, query) { params.#url = url; params.#parse(query); return params; }
+        static reparse(params, query) { params.#parse(query); }
+        #update() { if (this.#url !== null) URL.setQueryFromParams(this.#url, this.toString()); }
+        get size() { return this.#list.length; }
+        append(name, value) { this.#list.push([String(name), String(value)]); this.#update(); }
+        delete(name, value) {
+          const key = String(name);
+          this.#list = this.#list.filter(([n, v]) => n !== key || (value !== undefined && v !== String(value)));
+          this.#update();
+        }
+        get(name) { const found = this.#list.find(([n]) => n === String(name)); return found === undefined ? null : found[1]; }
+        getAll(name) { return this.#list.filter(([n]) => n === String(name)).map(([, v]) => v); }
+        has(name, value) { return this.#list.some(([n, v]) => n === String(name) && (value === undefined || v === String(value))); }
+        set(name, value) {
+          const key = String(name);
+          const index = this.#list.findIndex(([n]) => n === key);
+          if (index === -1) this.#list.push([key, String(value)]);
+          else {
+            this.#list[index][1] = String(value);
+            this.#list = this.#list.filter(([n], i) => n !== key || i === index);
+          }
+          this.#update();
+        }
+        sort() {
+          const units = (s) => Array.from({ length: s.length }, (_, i) => s.charCodeAt(i));
+          const compare = (a, b) => { const x = units(a), y = units(b); for (let i = 0; i < Math.min(x.length, y.length); i++) if (x[i] !== y[i]) return x[i] - y[i]; return x.length - y.length; };
+          this.#list = this.#list.map((pair, i) => [pair, i]).sort((a, b) => compare(a[0][0], b[0][0]) || a[1] - b[1]).map(([pair]) => pair);
+          this.#update();
+        }
+        toString() { return this.#list.map(([n, v]) => `${formEncode(n)}=${formEncode(v)}`).join("&"); }
+        *entries() { for (const [n, v] of this.#list) yield [n, v]; }
+        *keys() { for (const [n] of this.#list) yield n; }
+        *values() { for (const [, v] of this.#list) yield v; }
+        forEach(callback, thisArg) { for (const [n, v] of this.#list) callback.call(thisArg, v, n, this); }
+        [Symbol.iterator]() { return this.entries(); }
+      }
+      const specialPorts = { "http:": "80", "https:": "443", "ws:": "80", "wss:": "443", "ftp:": "21", "file:": "" };
+      const isC0 = (ch) => ch <= "\u001f" || ch > "\u007e";
+      const pathKeep = (ch) => !isC0(ch) && !" \"#<>?`{}".includes(ch);
+      const queryKeep = (special) => (ch) => !isC0(ch) && !" \"#<>".includes(ch) && !(special && ch === "'");
+      const fragmentKeep = (ch) => !isC0(ch) && !" \"<>`".includes(ch);
+      const userKeep = (ch) => pathKeep(ch) && !"/:;=@[\\]^|".includes(ch);
+      class URL {
+        #protocol = ""; #username = ""; #password = ""; #hostname = ""; #port = ""; #path = ""; #query = null; #fragment = null;
+        #special = false; #opaque = false; #params = null;
+        static canParse(input, base) { try { new URL(input, base); return true; } catch { return false; } }
+        constructor(input, base) {
+          let text = String(input).replace(/^[\u0000-\u0020]+|[\u0000-\u0020]+$/g, "").replace(/[\t\n\r]/g, "");
+          const invalid = () => new TypeError(`Invalid URL: ${String(input).slice(0, 200)}`);
+          const scheme = /^([A-Za-z][A-Za-z0-9+\-.]*):/.exec(text);
+          let baseURL = null;
+          if (base !== undefined) baseURL = base instanceof URL ? base : new URL(base);
+          if (scheme) {
+            this.#protocol = scheme[1].toLowerCase() + ":";
+            text = text.slice(scheme[0].length);
+          } else {
+            if (baseURL === null) throw invalid();
+            this.#protocol = baseURL.#protocol;
+          }
+          this.#special = this.#protocol in specialPorts;
+          if (this.#special) text = text.replace(/\\/g, "/");
+          const hashAt = text.indexOf("#");
+          if (hashAt !== -1) { this.#fragment = percentEncode(text.slice(hashAt + 1), fragmentKeep); text = text.slice(0, hashAt); }
+          const queryAt = text.indexOf("?");
+          if (queryAt !== -1) { this.#query = percentEncode(text.slice(queryAt + 1), queryKeep(this.#special)); text = text.slice(0, queryAt); }
+          const relative = !scheme || (this.#special && baseURL !== null && baseURL.#protocol === this.#protocol && !text.startsWith("/"));
+          if (text.startsWith("//") || (this.#special && scheme && !relative)) {
+            text = text.replace(/^\/*/, "");
+            const end = text.search(/[\/]/);
+            const authority = end === -1 ? text : text.slice(0, end);
+            text = end === -1 ? "" : text.slice(end);
+            this.#parseAuthority(authority, invalid);
+            this.#path = this.#normalize(text === "" && this.#special ? "/" : text);
+          } else if (!scheme && baseURL !== null) {
+            if (baseURL.#opaque) throw invalid();
+            this.#username = baseURL.#username; this.#password = baseURL.#password;
+            this.#hostname = baseURL.#hostname; this.#port = baseURL.#port;
+            if (text === "") {
+              this.#path = baseURL.#path;
+              if (queryAt === -1) this.#query = baseURL.#query;
+            } else if (text.startsWith("/")) {
+              this.#path = this.#normalize(text);
+            } else {
+              const directory = baseURL.#path.slice(0, baseURL.#path.lastIndexOf("/") + 1) || "/";
+              this.#path = this.#normalize(directory + text);
+            }
+          } else if (this.#special) {
+            throw invalid();
+          } else if (text.startsWith("/")) {
+            this.#path = this.#normalize(text);
+          } else {
+            this.#opaque = true;
+            this.#path = percentEncode(text, (ch) => !isC0(ch));
+          }
+          this.#params = URLSearchParams.attach(new URLSearchParams(), this, this.#query ?? "");
+        }
+        #parseAuthority(authority, invalid) {
+          let hostPort = authority;
+          const at = authority.lastIndexOf("@");
+          if (at !== -1) {
+            const info = authority.slice(0, at);
+            hostPort = authority.slice(at + 1);
+            const colon = info.indexOf(":");
+            this.#username = percentEncode(colon === -1 ? info : info.slice(0, colon), userKeep);
+            this.#password = colon === -1 ? "" : percentEncode(info.slice(colon + 1), userKeep);
+          }
+          let host = hostPort;
+          const portMatch = /:([0-9]*)$/.exec(hostPort);
+          if (portMatch && !hostPort.endsWith("]")) {
+            host = hostPort.slice(0, portMatch.index);
+            if (portMatch[1] !== "") {
+              const port = Number(portMatch[1]);
+              if (port > 65535) throw invalid();
+              this.#port = String(port) === specialPorts[this.#protocol] ? "" : String(port);
+            }
+          } else if (/:[^\]]*$/.test(hostPort) && !hostPort.startsWith("[")) throw invalid();
+          host = percentDecode(host);
+          if (this.#special && host === "" && this.#protocol !== "file:") throw invalid();
+          // ASCII hosts only: no IDNA here, so a host that needs it is refused, never mangled.
+          if (/[^\x21-\x7e]|[#%/:<>?@\[\\\]^|]/.test(host.replace(/^\[[0-9A-Fa-f:.]+\]$/, "v6"))) throw invalid();
+          this.#hostname = this.#special ? host.toLowerCase() : host;
+        }
+        #normalize(path) {
+          const segments = path.split("/");
+          const out = [];
+          for (let i = 1; i < segments.length; i++) {
+            const segment = segments[i];
+            const lower = segment.toLowerCase();
+            const last = i === segments.length - 1;
+            if (lower === ".." || lower === ".%2e" || lower === "%2e." || lower === "%2e%2e") { out.pop(); if (last) out.push(""); }
+            else if (lower === "." || lower === "%2e") { if (last) out.push(""); }
+            else out.push(percentEncode(segment, pathKeep));
+          }
+          return path.startsWith("/") || segments.length > 1 ? "/" + out.join("/") : out.join("/");
+        }
+        static setQueryFromParams(url, text) { url.#query = text === "" ? null : text; }
+        get protocol() { return this.#protocol; }
+        get username() { return this.#username; }
+        get password() { return this.#password; }
+        get hostname() { return this.#hostname; }
+        get port() { return this.#port; }
+        get host() { return this.#port === "" ? this.#hostname : `${this.#hostname}:${this.#port}`; }
+        get origin() { return this.#special && this.#protocol !== "file:" ? `${this.#protocol}//${this.host}` : "null"; }
+        get pathname() { return this.#path; }
+        get search() { return this.#query === null || this.#query === "" ? "" : `?${this.#query}`; }
+        set search(value) {
+          const text = String(value).replace(/^\?/, "");
+          this.#query = text === "" ? null : percentEncode(text, queryKeep(this.#special));
+          URLSearchParams.reparse(this.#params, this.#query ?? "");
+        }
+        get searchParams() { return this.#params; }
+        get hash() { return this.#fragment === null || this.#fragment === "" ? "" : `#${this.#fragment}`; }
+        set hash(value) { const text = String(value).replace(/^#/, ""); this.#fragment = text === "" ? null : percentEncode(text, fragmentKeep); }
+        get href() {
+          const credentials = this.#username !== "" || this.#password !== ""
+            ? `${this.#username}${this.#password !== "" ? ":" + this.#password : ""}@` : "";
+          const authority = this.#opaque || (!this.#special && this.#hostname === "" && !this.#path.startsWith("//")) && credentials === "" && !this.#special
+            ? "" : `//${credentials}${this.host}`;
+          return `${this.#protocol}${authority}${this.#path}${this.#query === null ? "" : "?" + this.#query}${this.#fragment === null ? "" : "#" + this.#fragment}`;
+        }
+        toString() { return this.href; }
+        toJSON() { return this.href; }
+      }
+
+      // A body held as text: what a handler reads with text() or json(), once.
+      class Body {
+        #text;
+        #used = false;
+        constructor(body) {
+          this.#text = body === undefined || body === null ? null
+            : typeof body === "string" ? body
+            : (() => { throw new TypeError("a body is a string here (ArrayBuffer and streams are not supported)"); })();
+        }
+        get bodyUsed() { return this.#used; }
+        get body() { return this.#text; }
+        async text() {
+          if (this.#used) throw new TypeError("Body has already been used");
+          this.#used = true;
+          return this.#text === null ? "" : this.#text;
+        }
+        async json() { return JSON.parse(await this.text()); }
+      }
+
+      // env.WORKFLOWS: the tenant's binding to its own workflow (Cloudflare's Workflow binding).
+      // Each call is one request to the host, which holds the tenant and the workflow: nothing
+      // passed here can name another tenant.
+      function makeBinding(id) {
+        function call(operation, args) {
+          let text;
+          try { text = serialize(args); } catch (e) {
+            return Promise.reject(new TypeError(`env.WORKFLOWS.${operation}: its arguments must be JSON: ${e && e.message}`));
+          }
+          return settledWith(host.binding(id, operation, text));
+        }
+        function handle(instanceId) {
+          const on = (operation) => () => call(operation, { id: instanceId }).then(() => undefined);
+          return Object.freeze({
+            id: instanceId,
+            status: () => call("status", { id: instanceId }),
+            pause: on("pause"), resume: on("resume"), terminate: on("terminate"), restart: on("restart"),
+            sendEvent: (event) => {
+              if (event === null || typeof event !== "object") return Promise.reject(new TypeError("sendEvent takes { type, payload }"));
+              return call("sendEvent", { id: instanceId, type: event.type, payload: event.payload }).then(() => undefined);
+            },
+          });
+        }
+        return Object.freeze({
+          create: (options) => call("create", options === undefined || options === null ? {} : options).then((made) => handle(made.id)),
+          createBatch: (list) => {
+            if (!Array.isArray(list)) return Promise.reject(new TypeError("env.WORKFLOWS.createBatch takes an array of { id?, params? }"));
+            return call("createBatch", list).then((made) => made.map((one) => handle(one.id)));
+          },
+          get: (instanceId) => call("get", { id: String(instanceId) }).then((found) => handle(found.id)),
+        });
+      }
+      class Request extends Body {
+        #method; #url; #headers;
+        constructor(input, init) {
+          const options = init === undefined || init === null ? {} : init;
+          const base = input instanceof Request ? input : null;
+          const method = String(options.method ?? (base ? base.method : "GET")).toUpperCase();
+          const body = options.body ?? null;
+          if ((method === "GET" || method === "HEAD") && body !== null) throw new TypeError("Request with GET/HEAD method cannot have body");
+          super(body);
+          this.#method = method;
+          this.#url = base ? base.url : String(input);
+          this.#headers = new Headers(options.headers ?? (base ? base.headers : undefined));
+        }
+        get method() { return this.#method; }
+        get url() { return this.#url; }
+        get headers() { return this.#headers; }
+      }
+      class Response extends Body {
+        #status; #statusText; #headers;
+        constructor(body, init) {
+          const options = init === undefined || init === null ? {} : init;
+          const status = options.status === undefined ? 200 : Number(options.status);
+          if (!Number.isInteger(status) || status < 200 || status > 599) throw new RangeError(`Response: status ${options.status} is not in 200–599`);
+          if ((status === 204 || status === 205 || status === 304) && body !== undefined && body !== null) {
+            throw new TypeError(`Response with null body status ${status} cannot have body`);
+          }
+          super(body);
+          this.#status = status;
+          this.#statusText = options.statusText === undefined ? "" : String(options.statusText);
+          this.#headers = new Headers(options.headers);
+          if (typeof body === "string" && !this.#headers.has("content-type")) this.#headers.set("content-type", "text/plain;charset=UTF-8");
+        }
+        static json(data, init) {
+          const text = JSON.stringify(data);
+          if (text === undefined) throw new TypeError("Response.json: the value is not JSON");
+          const response = new Response(text, init);
+          response.headers.set("content-type", "application/json");
+          return response;
+        }
+        get status() { return this.#status; }
+        get statusText() { return this.#statusText; }
+        get ok() { return this.#status >= 200 && this.#status <= 299; }
+        get headers() { return this.#headers; }
+      }
       // A step the journal answers comes back from the host as its value, a step still to run as
       // a promise: Promise.resolve makes the first a settled promise and returns the second as
       // it is, so the tenant always gets a promise, with the same ticks as before. Captured now,
@@ -238,6 +636,11 @@ enum Prelude {
       globalThis.require = require;
       globalThis.console = console;
       globalThis.WorkflowEntrypoint = WorkflowEntrypoint;
+      globalThis.Headers = Headers;
+      globalThis.Request = Request;
+      globalThis.Response = Response;
+      globalThis.URL = URL;
+      globalThis.URLSearchParams = URLSearchParams;
       globalThis.NonRetryableError = NonRetryableError;
 
       return Object.freeze({
@@ -252,7 +655,35 @@ enum Prelude {
             return "class TenantWorkflow has no run(event, step) method";
           }
           TenantWorkflow = found;
+          DefaultExport = exports.default;
           return null;
+        },
+        // A request for the module's fetch handler: answers { status, headers, body } as JSON.
+        fetch(id, requestText, envText) {
+          const handler = DefaultExport;
+          if (handler === undefined || handler === null || typeof handler.fetch !== "function") {
+            const error = new Error("the module has no fetch handler: export default { async fetch(request, env, ctx) { … } }");
+            error.name = "NoFetchHandler";
+            host.runSettled(id, false, errorJSON(error));
+            return;
+          }
+          const raw = JSON.parse(requestText);
+          const hasBody = raw.method !== "GET" && raw.method !== "HEAD" && raw.body !== "";
+          const request = new Request(raw.url, { method: raw.method, headers: raw.headers, body: hasBody ? raw.body : null });
+          const env = JSON.parse(envText);
+          env.WORKFLOWS = makeBinding(id);
+          const ctx = Object.freeze({ waitUntil() {}, passThroughOnException() {} });
+          let result;
+          try {
+            result = handler.fetch(request, env, ctx);
+          } catch (error) {
+            result = Promise.reject(error);
+          }
+          Promise.resolve(result).then(async (response) => {
+            if (!(response instanceof Response)) throw new TypeError("the fetch handler must return a Response");
+            const body = await response.text();
+            return JSON.stringify({ status: response.status, headers: [...response.headers], body });
+          }).then((text) => host.runSettled(id, true, text), (error) => host.runSettled(id, false, errorJSON(error)));
         },
         start(id, eventText, envText) {
           const raw = JSON.parse(eventText);
@@ -263,6 +694,7 @@ enum Prelude {
           if (raw.schedule) fields.schedule = Object.freeze(raw.schedule);
           const event = Object.freeze(fields);
           const env = JSON.parse(envText);
+          env.WORKFLOWS = makeBinding(id);
           const { step, saga } = makeStep(id);
           // No microtask before run: a throwing constructor is caught here instead.
           let result;

@@ -97,7 +97,7 @@ struct APIError: Error, Sendable, HTTPResponseError {
 
     private static func status(of code: BrigadeError.Code) -> HTTPResponse.Status {
         switch code {
-        case .instanceNotFound, .workflowNotRegistered, .tenantNotFound, .codeNotFound: .notFound
+        case .instanceNotFound, .workflowNotRegistered, .tenantNotFound, .codeNotFound, .noFetchHandler: .notFound
         case .instanceAlreadyExists, .tenantAlreadyExists, .cannotTerminate, .cannotRestart, .instanceFinished,
             .workflowCannotDelete, .workflowHasInstances, .workflowNameTaken:
             .conflict

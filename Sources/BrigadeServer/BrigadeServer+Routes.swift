@@ -41,6 +41,6 @@ extension BrigadeServer {
             Route(method: "PATCH", path: "\(instance)/status"),
             Route(method: "POST", path: "\(instance)/events/{event_type}"),
             Route(method: "GET", path: "\(instance)/subscribe"),
-        ]
+        ] + BrigadeServer.dispatchMethods.map { Route(method: $0.rawValue, path: "/dispatch/{account_id}/{workflow_name}/{path}") }
     }()
 }

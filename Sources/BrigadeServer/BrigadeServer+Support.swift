@@ -17,6 +17,18 @@ extension BrigadeServer {
     /// ``ConnectionLimits/bodyTimeout`` (408 past it): a client that dribbles a body holds a
     /// connection and a task for that long at most.
     func requestBody(_ request: Request, _ context: BrigadeRequestContext) async throws -> JSONValue? {
+        let data = try await rawBody(request, context)
+        if data.isEmpty { return nil }
+        do {
+            return try WireFormat.decoder.decode(JSONValue.self, from: data)
+        } catch {
+            throw APIError.badRequest(
+                .invalidJSON, "The request body is not valid JSON; send a JSON document with Content-Type: application/json.")
+        }
+    }
+
+    /// The request's body as sent, within the upload size and the body timeout.
+    func rawBody(_ request: Request, _ context: BrigadeRequestContext) async throws -> Data {
         if let length = request.headers[.contentLength].flatMap(Int.init), length > context.maxUploadSize {
             throw APIError.payloadTooLarge(limit: context.maxUploadSize)
         }
@@ -40,14 +52,7 @@ extension BrigadeServer {
             // A chunked body that runs past the limit: reading stops there.
             throw APIError.payloadTooLarge(limit: context.maxUploadSize)
         }
-        if buffer.readableBytes == 0 { return nil }
-        let data = Data(buffer.readableBytesView)
-        do {
-            return try WireFormat.decoder.decode(JSONValue.self, from: data)
-        } catch {
-            throw APIError.badRequest(
-                .invalidJSON, "The request body is not valid JSON; send a JSON document with Content-Type: application/json.")
-        }
+        return Data(buffer.readableBytesView)
     }
 
     /// The tenant set by ``TenantAuthenticator``.

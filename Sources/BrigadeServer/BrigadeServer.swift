@@ -19,6 +19,8 @@ public struct BrigadeServer: Sendable {
     public let metrics: PrometheusCollectorRegistry
     /// Runs tenants' uploaded code (dynamic workflows); without one, uploads answer 404.
     public let sandbox: (any WorkflowSandbox)?
+    /// Serves tenant modules' `fetch` handlers at `/dispatch/…`; nil: off.
+    public let dispatch: TenantDispatch?
     /// SHA-256 of the admin token, when the server has one.
     let adminTokenHash: String?
     let logger: Logger
@@ -36,11 +38,14 @@ public struct BrigadeServer: Sendable {
     ///     ``BrigadeRuntime/codeDispatcher(loader:)``).
     ///   - connectionLimits: connections, streams and timeouts one client, one tenant and all
     ///     together may hold.
+    ///   - dispatch: serves the `fetch` handlers of tenants' modules at
+    ///     `/dispatch/{account_id}/{workflow_name}/…`; nil turns the routes off.
     public init(
         runtime: BrigadeRuntime, tenants: any TenantStore, metrics: PrometheusCollectorRegistry = PrometheusCollectorRegistry(),
         adminToken: String? = nil, sandbox: (any WorkflowSandbox)? = nil, connectionLimits: ConnectionLimits = ConnectionLimits(),
-        logger: Logger = Logger(label: "brigade.server")
+        dispatch: TenantDispatch? = nil, logger: Logger = Logger(label: "brigade.server")
     ) {
+        self.dispatch = dispatch
         self.gate = ConnectionGate(limits: connectionLimits)
         self.sandbox = sandbox
         self.adminTokenHash = adminToken.map(TenantToken.hash)
@@ -67,6 +72,7 @@ public struct BrigadeServer: Sendable {
         addCodeRoutes(to: account)
         addInstanceRoutes(to: account)
         addEventStreamRoute(to: account)
+        if let dispatch { addDispatchRoutes(to: router, dispatch) }
     }
 
     /// A router with Brigade's routes.

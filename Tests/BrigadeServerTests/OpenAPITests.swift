@@ -23,7 +23,9 @@ import Testing
             if line.hasPrefix("  /") && line.hasSuffix(":") && !line.hasPrefix("   ") {
                 path = String(line.dropFirst(2).dropLast())
             } else if let path, line.hasPrefix("    "), !line.hasPrefix("     "),
-                let method = ["get", "post", "put", "patch", "delete"].first(where: { line == "    \($0):" })
+                let method = ["get", "head", "post", "put", "patch", "delete", "options"].first(where: {
+                    line == "    \($0):" || line.hasPrefix("    \($0): &") || line.hasPrefix("    \($0): *")
+                })
             {
                 routes.insert(BrigadeServer.Route(method: method.uppercased(), path: path))
             }
@@ -46,7 +48,7 @@ import Testing
                 let path = route.path
                     .replacingOccurrences(of: "{account_id}", with: "acme").replacingOccurrences(of: "{workflow_name}", with: "echo")
                     .replacingOccurrences(of: "{instance_id}", with: "doc").replacingOccurrences(of: "{event_type}", with: "ping")
-                    .replacingOccurrences(of: "{tenant_id}", with: "globex")
+                    .replacingOccurrences(of: "{tenant_id}", with: "globex").replacingOccurrences(of: "{path}", with: "any/where")
                 let method = HTTPRequest.Method(route.method)!
                 let token = path.hasPrefix("/admin/") ? api.admin : nil
                 let response = try await api.call(

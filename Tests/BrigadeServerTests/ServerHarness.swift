@@ -7,6 +7,7 @@ import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import Prometheus
+import Synchronization
 import Testing
 
 /// Two tenants, `acme` and `globex`, each with a token, an admin token, and the routes in process.
@@ -22,12 +23,14 @@ struct ServerHarness {
         settings: BrigadeSettings = BrigadeSettings(),
         withAdminToken: Bool = true,
         databasePath: String? = nil,
+        dispatchToken: String? = "",
         _ body: @Sendable (ServerHarness) async throws -> Void
     ) async throws {
         let registry = PrometheusCollectorRegistry()
         var sandboxSettings = JavaScriptSandbox.Settings()
         sandboxSettings.cpuTimeLimit = .milliseconds(200)
         let sandbox = JavaScriptSandbox(settings: sandboxSettings)
+        let loader = Mutex<TenantCodeLoader?>(nil)
         try await TestBrigade.run(
             settings: settings,
             databasePath: databasePath,
@@ -38,7 +41,9 @@ struct ServerHarness {
                 try $0.register(Listener())
                 try $0.register(Refuser())
                 // Dynamic workflows: tenants' JavaScript.
-                try $0.register(BrigadeRuntime.codeDispatcher(loader: $0.makeCodeLoader(sandbox: sandbox)))
+                let made = $0.makeCodeLoader(sandbox: sandbox)
+                loader.withLock { $0 = made }
+                try $0.register(BrigadeRuntime.codeDispatcher(loader: made))
             }
         ) { brigade in
             let acme = TenantToken.generate()
@@ -47,7 +52,8 @@ struct ServerHarness {
             try await brigade.store.createTenant(TenantRecord(id: "globex", tokenHash: TenantToken.hash(globex), createdAt: 0))
             let admin = withAdminToken ? TenantToken.generate() : nil
             let server = BrigadeServer(
-                runtime: brigade.runtime, tenants: brigade.store, metrics: registry, adminToken: admin, sandbox: sandbox)
+                runtime: brigade.runtime, tenants: brigade.store, metrics: registry, adminToken: admin, sandbox: sandbox,
+                dispatch: dispatchToken.map { TenantDispatch(loader: loader.withLock { $0! }, token: $0.isEmpty ? nil : $0) })
             let app = Application(router: server.router())
             try await app.test(.router) { client in
                 try await body(ServerHarness(brigade: brigade, client: client, acme: acme, globex: globex, admin: admin))

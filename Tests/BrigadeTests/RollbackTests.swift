@@ -57,6 +57,28 @@ struct BookTrip: Workflow {
 }
 
 @Suite struct RollbackTests {
+    /// The Workers API (`env.WORKFLOWS`'s `status()`) says `running` while the rollbacks run, as
+    /// Cloudflare's does (the REST API says `rollingBack`), and carries the outcome once ended.
+    @Test func theBindingsStatusIsRunningDuringRollbacksAndCarriesTheirOutcome() async throws {
+        let ledger = Ledger()
+        try await TestBrigade.run(register: { try $0.register(BookTrip(ledger: ledger)) }) { brigade in
+            let runtime = brigade.runtime
+            let instance = try await runtime.workflow(BookTrip.self).create(
+                id: "slow-refund", params: .init(refundFailures: 1, refundRetries: 1, refundDelaySeconds: 60))
+            try await eventually("the refund waits to retry") { try await instance.status().status == .rollingBack && ledger.count("refund attempt 1") == 1 }
+            let binding = runtime.workflowsBinding(tenant: BrigadeRuntime.defaultTenant, workflow: BookTrip.name)
+            let during = try await binding.call(.status, ["id": "slow-refund"])
+            #expect(during["status"] == "running")
+            #expect(during["rollback"] == .null)
+            brigade.clock.advance(by: .seconds(60))
+            _ = try await runtime.waitForCompletion(instance.key)
+            let after = try await binding.call(.status, ["id": "slow-refund"])
+            #expect(after["status"] == "errored")
+            #expect(after["rollback"] == ["outcome": "complete", "error": .null])
+            #expect(after["error"]?["name"] == "SoldOut")
+        }
+    }
+
     @Test func aFailedRunRollsBackItsStepsLastFirstAndEndsErrored() async throws {
         let ledger = Ledger()
         try await TestBrigade.run(register: { try $0.register(BookTrip(ledger: ledger)) }) { brigade in

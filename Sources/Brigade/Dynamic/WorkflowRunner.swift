@@ -9,8 +9,15 @@ public protocol WorkflowRunner: Sendable {
     /// True once the runner must not be used for new runs (a sandbox stopped its code at a
     /// limit): the loader drops it and boots a fresh one.
     var isRetired: Bool { get }
+    /// Serves an HTTP request with the module's `fetch` handler (`export default { fetch }`),
+    /// `env.WORKFLOWS` being `binding`. Throws `code.no_fetch_handler` when there is none.
+    func fetch(_ request: TenantFetchRequest, binding: WorkflowsBinding) async throws -> TenantFetchResponse
 }
 
 extension WorkflowRunner {
     public var isRetired: Bool { false }
+
+    public func fetch(_ request: TenantFetchRequest, binding: WorkflowsBinding) async throws -> TenantFetchResponse {
+        throw BrigadeError(.noFetchHandler, "This workflow's code has no fetch handler.")
+    }
 }

@@ -10,6 +10,8 @@ struct EngineHost: Sendable {
     var spawnChild: @Sendable (_ link: ParentLink, _ key: InstanceKey, _ params: Data) async throws -> Void
     /// A committed notice: wakes the parent where it runs.
     var parentNotified: @Sendable (_ notice: ParentNotice) async -> Void
+    /// The instance's `env.WORKFLOWS` (calls from steps: a create with an id is idempotent).
+    var binding: @Sendable (_ key: InstanceKey) -> WorkflowsBinding
 
     /// For engines made without a runtime (tests of the engine alone): no child can start.
     static let none = EngineHost(
@@ -17,5 +19,10 @@ struct EngineHost: Sendable {
             throw BrigadeError(
                 .workflowNotRegistered, "No runtime runs this engine, so it cannot start child workflow \"\(key.workflow)\".")
         },
-        parentNotified: { _ in })
+        parentNotified: { _ in },
+        binding: { key in
+            WorkflowsBinding(tenant: key.tenant, workflow: key.workflow) { _, _ in
+                throw BrigadeError(.workflowNotRegistered, "No runtime runs this engine, so env.WORKFLOWS reaches nothing.")
+            }
+        })
 }

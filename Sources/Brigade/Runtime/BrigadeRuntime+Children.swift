@@ -12,7 +12,11 @@ extension BrigadeRuntime {
                 guard let self else { throw CancellationError() }
                 try await self.spawnChild(link, key, params)
             },
-            parentNotified: { [weak self] notice in await self?.parentNotified(notice) })
+            parentNotified: { [weak self] notice in await self?.parentNotified(notice) },
+            binding: { [weak self] key in
+                guard let self else { return EngineHost.none.binding(key) }
+                return self.workflowsBinding(tenant: key.tenant, workflow: key.workflow, idempotentCreate: true)
+            })
     }
 
     /// Creates the child unless it exists. An existing child must be this step's (an id taken

@@ -238,6 +238,11 @@ public struct WorkflowStep: Sendable {
         try await engine.runRollback(of: name, count: count, config: config, body: body)
     }
 
+    /// The instance's `env.WORKFLOWS`: its tenant's binding to its own workflow, for a sandbox
+    /// to hand its code. A create with an id is idempotent (replays repeat the call).
+    @_spi(Sandbox)
+    public var workflowsBinding: WorkflowsBinding { engine.host.binding(engine.key) }
+
     /// `step.waitForEvent` returning the stored `{type, payload, timestamp}` as JSON bytes.
     @_spi(Sandbox)
     public func waitForEventJSON(_ name: String, type: String, timeout: Duration, count: Int? = nil) async throws -> Data {

@@ -106,6 +106,12 @@ struct ServeCommand: AsyncParsableCommand {
         help: "Shards each workflow's instances are spread over (env BRIGADE_SHARDS_PER_WORKFLOW). A cluster spreads a workflow over at most this many nodes: give it a few per node.")
     var shardsPerWorkflow: Int = ProcessInfo.processInfo.environment["BRIGADE_SHARDS_PER_WORKFLOW"].flatMap(Int.init) ?? BrigadeSettings().shardsPerWorkflow
 
+    @Flag(name: .long, help: "Do not serve tenant modules' fetch handlers at /dispatch/{account}/{workflow}/… (env BRIGADE_NO_DISPATCH=1).")
+    var noDispatch = ProcessInfo.processInfo.environment["BRIGADE_NO_DISPATCH"] == "1"
+
+    @Option(name: .long, help: "Require this token in x-brigade-dispatch-token on every /dispatch request (env BRIGADE_DISPATCH_TOKEN; default: open, as a Worker is).")
+    var dispatchToken: String = ProcessInfo.processInfo.environment["BRIGADE_DISPATCH_TOKEN"] ?? ""
+
     @Option(help: .hidden) var probeLedger: String?
 
     func validate() throws {
@@ -201,7 +207,11 @@ struct ServeCommand: AsyncParsableCommand {
         limits.bodyTimeout = .seconds(bodyTimeoutSeconds)
         let server = BrigadeServer(
             runtime: runtime, tenants: store, metrics: registry, adminToken: adminToken.isEmpty ? nil : adminToken, sandbox: sandbox,
-            connectionLimits: limits, logger: logger)
+            connectionLimits: limits,
+            dispatch: noDispatch ? nil : TenantDispatch(loader: loader, token: dispatchToken.isEmpty ? nil : dispatchToken), logger: logger)
+        if !noDispatch {
+            say("  tenant modules' fetch handlers at \(base)/dispatch/{account}/{workflow}/…\(dispatchToken.isEmpty ? "" : " (x-brigade-dispatch-token required)")")
+        }
         if !adminToken.isEmpty { say("  admin API on (/admin/v1/tenants; the admin token also acts as any account)") }
         // Shut down in reverse order: the HTTP intake stops first, then the engine drains.
         var configuration = ServiceGroupConfiguration(
