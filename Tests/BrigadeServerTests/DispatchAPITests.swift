@@ -11,23 +11,11 @@ import Testing
 @Suite struct DispatchAPITests {
     let base = ServerHarness.workflows()
 
-    /// The seed's module, unchanged.
-    static let seed = """
-        import { WorkflowEntrypoint } from 'cloudflare:workers';
-
-        export class TenantWorkflow extends WorkflowEntrypoint {
-          async run(event, step) {
-            return step.do('greet', async () => `Hello, ${event.payload.name}!`);
-          }
-        }
-
-        export default {
-          async fetch(request, env) {
-            const instance = await env.WORKFLOWS.create({ params: await request.json() });
-            return Response.json({ id: await instance.id });
-          },
-        };
-        """
+    /// The seed's module, unchanged: the repository's `examples/seed.js`, which the README drives.
+    static let seed: String = {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        return try! String(contentsOf: root.appendingPathComponent("examples/seed.js"), encoding: .utf8)
+    }()
 
     static func upload(_ source: String) -> String {
         #"{"source": \#(String(decoding: try! JSONEncoder().encode(source), as: UTF8.self))}"#
