@@ -101,6 +101,19 @@ extension JSRunner {
                 .binding(operation: JS.text(arguments[1], in: context), arguments: JS.text(arguments[2], in: context), promise: promise)
             }
         }
+        // Random bytes for crypto.getRandomValues, as hex (at most 65536, which the prelude checks).
+        define("randomBytes") { context, arguments in
+            let asked = arguments.count >= 1 ? JSValueToNumber(context, arguments[0], nil) : 0
+            let count = asked.isFinite ? Int(max(0, min(65_536, asked))) : 0
+            var generator = SystemRandomNumberGenerator()
+            var hex = ""
+            hex.reserveCapacity(count * 2)
+            for _ in 0..<count {
+                let byte = UInt8.random(in: 0...255, using: &generator)
+                hex += byte < 16 ? "0" + String(byte, radix: 16) : String(byte, radix: 16)
+            }
+            return JS.value(hex, in: context)
+        }
         define("runSettled") { [binding] context, arguments in
             guard let runner = binding.runner, arguments.count >= 3, let invocation = runner.invocation(arguments[0], in: context) else { return nil }
             let outcome: Result<Data, any Error> =

@@ -2,7 +2,10 @@
 ///
 /// It gives tenant code the seed's programming model — `WorkflowEntrypoint`, `NonRetryableError`,
 /// `cloudflare:workers` / `cloudflare:workflows` imports, `console` — and a `step` object whose
-/// every method is one call into the host, where the engine's real `WorkflowStep` runs it.
+/// every method is one call into the host, where the engine's real `WorkflowStep` runs it; the
+/// `fetch` handler's entry with `env.WORKFLOWS`; and the web platform subset Workers code takes
+/// for granted (URL, Headers, Request, Response, TextEncoder, atob, crypto's random values,
+/// AbortController), written to the WHATWG standards.
 /// Nothing about replay, retries or durability is decided here: this file only marshals.
 ///
 /// The host functions are captured by this closure and removed from the global object, so tenant
@@ -186,24 +189,37 @@ enum Prelude {
         }
         return bytes;
       }
-      function utf8Decode(bytes) {
+      // The Encoding Standard's UTF-8 decoder: each maximal invalid subpart becomes one U+FFFD,
+      // or, when `fatal`, a TypeError.
+      function utf8Decode(bytes, fatal) {
         let out = "";
-        for (let i = 0; i < bytes.length;) {
+        let codePoint = 0, needed = 0, seen = 0, lower = 0x80, upper = 0xbf;
+        const fail = () => {
+          if (fatal) throw new TypeError("The encoded data was not valid utf-8");
+          out += "\ufffd";
+        };
+        for (let i = 0; i < bytes.length; i++) {
           const b = bytes[i];
-          const need = b < 0x80 ? 0 : b >= 0xf0 && b <= 0xf4 ? 3 : b >= 0xe0 ? 2 : b >= 0xc2 && b < 0xe0 ? 1 : -1;
-          if (need < 0) { out += "\ufffd"; i += 1; continue; }
-          let code = need === 0 ? b : b & (0x3f >> need);
-          let ok = i + need < bytes.length || need === 0;
-          for (let k = 1; ok && k <= need; k++) {
-            const c = bytes[i + k];
-            if (c === undefined || (c & 0xc0) !== 0x80) ok = false; else code = (code << 6) | (c & 63);
+          if (needed === 0) {
+            if (b <= 0x7f) out += String.fromCharCode(b);
+            else if (b >= 0xc2 && b <= 0xdf) { needed = 1; codePoint = b & 0x1f; }
+            else if (b >= 0xe0 && b <= 0xef) { if (b === 0xe0) lower = 0xa0; if (b === 0xed) upper = 0x9f; needed = 2; codePoint = b & 0xf; }
+            else if (b >= 0xf0 && b <= 0xf4) { if (b === 0xf0) lower = 0x90; if (b === 0xf4) upper = 0x8f; needed = 3; codePoint = b & 0x7; }
+            else fail();
+            continue;
           }
-          if (!ok || (need === 2 && code < 0x800) || (need === 3 && (code < 0x10000 || code > 0x10ffff)) || (code >= 0xd800 && code <= 0xdfff)) {
-            out += "\ufffd"; i += 1; continue;
+          if (b < lower || b > upper) {
+            codePoint = needed = seen = 0; lower = 0x80; upper = 0xbf;
+            fail();
+            i -= 1;
+            continue;
           }
-          out += String.fromCodePoint(code);
-          i += need + 1;
+          lower = 0x80; upper = 0xbf;
+          codePoint = (codePoint << 6) | (b & 0x3f);
+          seen += 1;
+          if (seen === needed) { out += String.fromCodePoint(codePoint); codePoint = needed = seen = 0; }
         }
+        if (needed !== 0) fail();
         return out;
       }
       // Percent-decoding as the standard does it: a % not followed by two hex digits stays.
@@ -408,6 +424,162 @@ enum Prelude {
         }
         toString() { return this.href; }
         toJSON() { return this.href; }
+      }
+
+      // DOMException, for the errors the platform names (AbortError, InvalidCharacterError, …).
+      class DOMException extends Error {
+        constructor(message = "", name = "Error") {
+          super(String(message));
+          Object.defineProperty(this, "name", { value: String(name), configurable: true, writable: true });
+        }
+      }
+      class TextEncoder {
+        get encoding() { return "utf-8"; }
+        encode(input = "") { return new Uint8Array(utf8Encode(String(input))); }
+        encodeInto(source, destination) {
+          if (!(destination instanceof Uint8Array)) throw new TypeError("TextEncoder.encodeInto writes into a Uint8Array");
+          let read = 0, written = 0;
+          for (const ch of String(source)) {
+            const bytes = utf8Encode(ch);
+            if (written + bytes.length > destination.length) break;
+            destination.set(bytes, written);
+            written += bytes.length;
+            read += ch.length;
+          }
+          return { read, written };
+        }
+      }
+      class TextDecoder {
+        #fatal; #ignoreBOM;
+        constructor(label = "utf-8", options) {
+          const name = String(label).trim().toLowerCase();
+          if (!["utf-8", "utf8", "unicode-1-1-utf-8", "unicode11utf8", "unicode20utf8", "x-unicode20utf8"].includes(name)) {
+            throw new RangeError(`TextDecoder: the encoding "${String(label).slice(0, 40)}" is not supported here (utf-8 is)`);
+          }
+          this.#fatal = Boolean(options && options.fatal);
+          this.#ignoreBOM = Boolean(options && options.ignoreBOM);
+        }
+        get encoding() { return "utf-8"; }
+        get fatal() { return this.#fatal; }
+        get ignoreBOM() { return this.#ignoreBOM; }
+        decode(input, options) {
+          if (options && options.stream) throw new TypeError("TextDecoder: streaming decode is not supported here");
+          let bytes;
+          if (input === undefined) bytes = new Uint8Array(0);
+          else if (ArrayBuffer.isView(input)) bytes = new Uint8Array(input.buffer, input.byteOffset, input.byteLength);
+          else if (input instanceof ArrayBuffer) bytes = new Uint8Array(input);
+          else throw new TypeError("TextDecoder.decode takes an ArrayBuffer or a view of one");
+          if (!this.#ignoreBOM && bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf) bytes = bytes.subarray(3);
+          return utf8Decode(bytes, this.#fatal);
+        }
+      }
+      // Forgiving-base64, as HTML defines atob and btoa.
+      const base64Alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+      function btoa(data) {
+        const text = String(data);
+        let out = "";
+        for (let i = 0; i < text.length; i += 3) {
+          const codes = [text.charCodeAt(i), text.charCodeAt(i + 1), text.charCodeAt(i + 2)];
+          for (const code of codes) if (code > 255) throw new DOMException("btoa: the string has a character outside Latin-1", "InvalidCharacterError");
+          const [a, b, c] = codes;
+          out += base64Alphabet[a >> 2] + base64Alphabet[((a & 3) << 4) | (Number.isNaN(b) ? 0 : b >> 4)];
+          out += Number.isNaN(b) ? "=" : base64Alphabet[((b & 15) << 2) | (Number.isNaN(c) ? 0 : c >> 6)];
+          out += Number.isNaN(c) ? "=" : base64Alphabet[c & 63];
+        }
+        return out;
+      }
+      function atob(data) {
+        let text = String(data).replace(/[\t\n\f\r ]/g, "");
+        if (text.length % 4 === 0) text = text.replace(/={1,2}$/, "");
+        if (text.length % 4 === 1 || /[^A-Za-z0-9+/]/.test(text)) {
+          throw new DOMException("atob: the string is not correctly encoded", "InvalidCharacterError");
+        }
+        let out = "", buffer = 0, bits = 0;
+        for (const ch of text) {
+          buffer = (buffer << 6) | base64Alphabet.indexOf(ch);
+          bits += 6;
+          if (bits >= 8) { bits -= 8; out += String.fromCharCode((buffer >> bits) & 255); }
+        }
+        return out;
+      }
+      // crypto.getRandomValues and randomUUID, from the host's system random source.
+      const integerArrays = [Int8Array, Uint8Array, Uint8ClampedArray, Int16Array, Uint16Array, Int32Array, Uint32Array, BigInt64Array, BigUint64Array];
+      const crypto = Object.freeze({
+        getRandomValues(array) {
+          if (!integerArrays.some((type) => array instanceof type)) {
+            throw new DOMException("getRandomValues fills an integer typed array", "TypeMismatchError");
+          }
+          if (array.byteLength > 65536) throw new DOMException("getRandomValues fills at most 65536 bytes", "QuotaExceededError");
+          const hex = host.randomBytes(array.byteLength);
+          const bytes = new Uint8Array(array.buffer, array.byteOffset, array.byteLength);
+          for (let i = 0; i < bytes.length; i++) bytes[i] = parseInt(hex.substr(i * 2, 2), 16);
+          return array;
+        },
+        randomUUID() {
+          const b = crypto.getRandomValues(new Uint8Array(16));
+          b[6] = (b[6] & 0x0f) | 0x40;
+          b[8] = (b[8] & 0x3f) | 0x80;
+          const hex = [...b].map((x) => x.toString(16).padStart(2, "0")).join("");
+          return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+        },
+      });
+      // EventTarget, Event, AbortController and AbortSignal, as the DOM Standard defines them
+      // for what a fetch handler does with them.
+      class Event {
+        #type;
+        constructor(type) { this.#type = String(type); }
+        get type() { return this.#type; }
+      }
+      class EventTarget {
+        #listeners = new Map();
+        addEventListener(type, listener, options) {
+          if (typeof listener !== "function" && !(listener && typeof listener.handleEvent === "function")) return;
+          const list = this.#listeners.get(String(type)) ?? [];
+          if (list.some((entry) => entry.listener === listener)) return;
+          list.push({ listener, once: Boolean(options && typeof options === "object" && options.once) });
+          this.#listeners.set(String(type), list);
+        }
+        removeEventListener(type, listener) {
+          const list = this.#listeners.get(String(type));
+          if (list) this.#listeners.set(String(type), list.filter((entry) => entry.listener !== listener));
+        }
+        dispatchEvent(event) {
+          const type = event.type;
+          const handler = this["on" + type];
+          for (const entry of [...(this.#listeners.get(type) ?? [])]) {
+            if (entry.once) this.removeEventListener(type, entry.listener);
+            try {
+              if (typeof entry.listener === "function") entry.listener.call(this, event); else entry.listener.handleEvent(event);
+            } catch (error) { console.error(error); }
+          }
+          if (typeof handler === "function") { try { handler.call(this, event); } catch (error) { console.error(error); } }
+          return true;
+        }
+      }
+      const abortKey = Symbol("abort");
+      class AbortSignal extends EventTarget {
+        #aborted = false;
+        #reason = undefined;
+        constructor(key) {
+          super();
+          if (key !== abortKey) throw new TypeError("Illegal constructor: an AbortSignal comes from an AbortController or AbortSignal.abort()");
+          this.onabort = null;
+        }
+        get aborted() { return this.#aborted; }
+        get reason() { return this.#reason; }
+        throwIfAborted() { if (this.#aborted) throw this.#reason; }
+        static abort(reason) { const signal = new AbortSignal(abortKey); signal[abortKey](reason); return signal; }
+        [abortKey](reason) {
+          if (this.#aborted) return;
+          this.#aborted = true;
+          this.#reason = reason === undefined ? new DOMException("This operation was aborted", "AbortError") : reason;
+          this.dispatchEvent(new Event("abort"));
+        }
+      }
+      class AbortController {
+        #signal = new AbortSignal(abortKey);
+        get signal() { return this.#signal; }
+        abort(reason) { this.#signal[abortKey](reason); }
       }
 
       // A body held as text: what a handler reads with text() or json(), once.
@@ -640,6 +812,16 @@ enum Prelude {
       globalThis.Request = Request;
       globalThis.Response = Response;
       globalThis.URL = URL;
+      globalThis.DOMException = DOMException;
+      globalThis.TextEncoder = TextEncoder;
+      globalThis.TextDecoder = TextDecoder;
+      globalThis.atob = atob;
+      globalThis.btoa = btoa;
+      globalThis.crypto = crypto;
+      globalThis.Event = Event;
+      globalThis.EventTarget = EventTarget;
+      globalThis.AbortSignal = AbortSignal;
+      globalThis.AbortController = AbortController;
       globalThis.URLSearchParams = URLSearchParams;
       globalThis.NonRetryableError = NonRetryableError;
 
