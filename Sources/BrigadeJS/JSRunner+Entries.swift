@@ -104,7 +104,10 @@ extension JSRunner {
         enter(invocation, starts: true) { context in
             let (saga, exception) = JS.call(
                 control, "start",
-                [JSValueMakeNumber(context, Double(invocation.id)), JS.value(eventText, in: context), JS.value(envText, in: context)],
+                [
+                    JSValueMakeNumber(context, Double(invocation.id)), JS.value(eventText, in: context), JS.value(envText, in: context),
+                    JS.value(bindingNamesText, in: context),
+                ],
                 in: context
             )
             if exception == nil, let saga, JSValueIsObject(context, saga), let object = JSValueToObject(context, saga, nil) {
@@ -120,7 +123,10 @@ extension JSRunner {
         enter(invocation, starts: true) { context in
             JS.call(
                 control, "fetch",
-                [JSValueMakeNumber(context, Double(invocation.id)), JS.value(requestText, in: context), JS.value(envText, in: context)],
+                [
+                    JSValueMakeNumber(context, Double(invocation.id)), JS.value(requestText, in: context), JS.value(envText, in: context),
+                    JS.value(bindingNamesText, in: context),
+                ],
                 in: context
             ).exception
         }

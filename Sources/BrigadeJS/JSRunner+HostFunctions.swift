@@ -101,6 +101,14 @@ extension JSRunner {
                 .binding(operation: JS.text(arguments[1], in: context), arguments: JS.text(arguments[2], in: context), promise: promise)
             }
         }
+        define("hostBinding") { [binding] context, arguments in
+            guard let runner = binding.runner, arguments.count >= 4 else { throw HostFunction.Failure(message: "hostBinding: bad arguments") }
+            return runner.request(arguments[0], in: context, journal: nil) { promise, _ in
+                .hostBinding(
+                    name: JS.text(arguments[1], in: context), method: JS.text(arguments[2], in: context),
+                    arguments: JS.text(arguments[3], in: context), promise: promise)
+            }
+        }
         // Random bytes for crypto.getRandomValues, as hex (at most 65536, which the prelude checks).
         define("randomBytes") { context, arguments in
             let asked = arguments.count >= 1 ? JSValueToNumber(context, arguments[0], nil) : 0

@@ -16,11 +16,15 @@ extension JSRunner {
             await performBinding(operation, arguments, promise, for: invocation)
             return
         }
+        if case .hostBinding(let name, let method, let arguments, let promise) = request {
+            await performHostBinding(name, method, arguments, promise, for: invocation)
+            return
+        }
         // Only a run makes step calls (a fetch handler has no step object to call).
         guard let step = invocation.step else { return }
         do {
             switch request {
-            case .binding:
+            case .binding, .hostBinding:
                 // Answered above, with or without a step.
                 break
 
@@ -121,6 +125,27 @@ extension JSRunner {
             let info = ErrorInfo(error)
             let message = (error as? BrigadeError).map { "(\($0.code.rawValue)) \($0.message)" } ?? info.message
             queue.async { self.reject(invocation, promise: promise, name: "Error", message: message, nonRetryable: false) }
+        }
+    }
+
+    /// A call of one of the embedder's bindings: its answer resolves the promise, what it throws
+    /// rejects it with the error's name and message.
+    func performHostBinding(_ name: String, _ method: String, _ arguments: String, _ promise: Int, for invocation: JSInvocation) async {
+        do {
+            guard let function = hostBindings[name] else {
+                throw BrigadeError(.invalidBatch, "env.\(name.prefix(40)) is not a binding of this code.")
+            }
+            guard case .array(let values) = try JSONDecoder().decode(JSONValue.self, from: Data(arguments.utf8)) else {
+                throw BrigadeError(.invalidBatch, "env.\(name.prefix(40)).\(method.prefix(40)): its arguments did not read back.")
+            }
+            let call = HostBindings.Call(
+                tenant: code.tenant, workflow: code.workflow, instanceId: invocation.step?.instanceId, binding: name, method: method,
+                arguments: values)
+            let answer = try await function(call).jsonData()
+            queue.async { self.resolve(invocation, promise: promise, json: answer) }
+        } catch {
+            let info = ErrorInfo(error)
+            queue.async { self.reject(invocation, promise: promise, name: info.name, message: info.message, nonRetryable: false) }
         }
     }
 

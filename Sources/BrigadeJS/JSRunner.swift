@@ -74,6 +74,10 @@ final class JSRunner: WorkflowRunner, @unchecked Sendable {
         _modify { yield &confined.value.handoffs }
     }
     let envText: String
+    /// The embedder's bindings for this tenant's code (see ``HostBindings``), and their names as
+    /// the prelude reads them (JSON).
+    let hostBindings: [String: HostBindings.Function]
+    let bindingNamesText: String
     var sourceMap: SourceMap? {
         if let map = confined.value.sourceMap { return map }
         let map = SourceMap(script: code.script)
@@ -91,8 +95,10 @@ final class JSRunner: WorkflowRunner, @unchecked Sendable {
     }
 
     /// On the machine's queue: adopts `prepared` for `code`.
-    init(code: TenantCode, machine: JSMachine, pool: JSMachinePool, prepared: PreparedContext) {
+    init(code: TenantCode, machine: JSMachine, pool: JSMachinePool, prepared: PreparedContext, bindings: [String: HostBindings.Function] = [:]) {
         self.code = code
+        hostBindings = bindings
+        bindingNamesText = String(decoding: JSONValue.array(bindings.keys.sorted().map(JSONValue.string)).jsonData(), as: UTF8.self)
         self.machine = machine
         self.pool = pool
         self.prepared = prepared

@@ -79,14 +79,18 @@ public struct JavaScriptSandbox: WorkflowSandbox {
 
     public let settings: Settings
     let pool: JSMachinePool
+    /// What tenants' code finds in `env` beside its deployed values.
+    let bindings: HostBindings
 
-    public init(settings: Settings = Settings()) {
-        self.init(settings: settings, now: Counters.monotonicNanos)
+    /// - Parameter bindings: the named Swift functions each tenant's code gets in `env`.
+    public init(settings: Settings = Settings(), bindings: HostBindings = .none) {
+        self.init(settings: settings, bindings: bindings, now: Counters.monotonicNanos)
     }
 
     /// `now`: the monotonic clock (nanoseconds) tenant isolation is timed with; tests pass their own.
-    init(settings: Settings, now: @escaping @Sendable () -> UInt64) {
+    init(settings: Settings, bindings: HostBindings = .none, now: @escaping @Sendable () -> UInt64) {
         self.settings = settings
+        self.bindings = bindings
         pool = JSMachinePool(settings: settings, now: now)
     }
 
@@ -116,6 +120,6 @@ public struct JavaScriptSandbox: WorkflowSandbox {
     }
 
     public func boot(_ code: TenantCode) async throws -> any WorkflowRunner {
-        try await JSRunner.boot(code, pool: pool)
+        try await JSRunner.boot(code, pool: pool, bindings: bindings.forTenant(code.tenant))
     }
 }

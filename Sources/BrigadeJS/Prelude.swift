@@ -601,6 +601,30 @@ enum Prelude {
         async json() { return JSON.parse(await this.text()); }
       }
 
+      // What the code sees as env: the values deployed with it, the embedder's bindings (each an
+      // object whose every method is one call into the host) and WORKFLOWS.
+      function makeEnv(id, envText, bindingNamesText) {
+        const env = JSON.parse(envText);
+        for (const name of JSON.parse(bindingNamesText)) env[name] = makeHostBinding(id, name);
+        env.WORKFLOWS = makeBinding(id);
+        return env;
+      }
+      function makeHostBinding(id, name) {
+        return new Proxy(Object.freeze({}), {
+          get(_, method) {
+            // Not a thenable, and no symbol methods: `await env.NAME` is the binding itself.
+            if (typeof method !== "string" || method === "then") return undefined;
+            return (...args) => {
+              let text;
+              try { text = serialize(args); } catch (e) {
+                return Promise.reject(new TypeError(`env.${name}.${method}: its arguments must be JSON: ${e && e.message}`));
+              }
+              return settledWith(host.hostBinding(id, name, method, text));
+            };
+          },
+        });
+      }
+
       // env.WORKFLOWS: the tenant's binding to its own workflow (Cloudflare's Workflow binding).
       // Each call is one request to the host, which holds the tenant and the workflow: nothing
       // passed here can name another tenant.
@@ -841,7 +865,7 @@ enum Prelude {
           return null;
         },
         // A request for the module's fetch handler: answers { status, headers, body } as JSON.
-        fetch(id, requestText, envText) {
+        fetch(id, requestText, envText, bindingNamesText) {
           const handler = DefaultExport;
           if (handler === undefined || handler === null || typeof handler.fetch !== "function") {
             const error = new Error("the module has no fetch handler: export default { async fetch(request, env, ctx) { … } }");
@@ -852,8 +876,7 @@ enum Prelude {
           const raw = JSON.parse(requestText);
           const hasBody = raw.method !== "GET" && raw.method !== "HEAD" && raw.body !== "";
           const request = new Request(raw.url, { method: raw.method, headers: raw.headers, body: hasBody ? raw.body : null });
-          const env = JSON.parse(envText);
-          env.WORKFLOWS = makeBinding(id);
+          const env = makeEnv(id, envText, bindingNamesText);
           const ctx = Object.freeze({ waitUntil() {}, passThroughOnException() {} });
           let result;
           try {
@@ -867,7 +890,7 @@ enum Prelude {
             return JSON.stringify({ status: response.status, headers: [...response.headers], body });
           }).then((text) => host.runSettled(id, true, text), (error) => host.runSettled(id, false, errorJSON(error)));
         },
-        start(id, eventText, envText) {
+        start(id, eventText, envText, bindingNamesText) {
           const raw = JSON.parse(eventText);
           const fields = {
             payload: raw.payload, timestamp: new Date(raw.timestamp), instanceId: raw.instanceId, workflowName: raw.workflowName,
@@ -875,8 +898,7 @@ enum Prelude {
           // Present only on an instance a cron schedule created, as on Cloudflare.
           if (raw.schedule) fields.schedule = Object.freeze(raw.schedule);
           const event = Object.freeze(fields);
-          const env = JSON.parse(envText);
-          env.WORKFLOWS = makeBinding(id);
+          const env = makeEnv(id, envText, bindingNamesText);
           const { step, saga } = makeStep(id);
           // No microtask before run: a throwing constructor is caught here instead.
           let result;

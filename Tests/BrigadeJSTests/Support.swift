@@ -19,9 +19,10 @@ struct JSTest: Sendable {
         loader loaderSettings: TenantCodeLoader.Settings = TenantCodeLoader.Settings(),
         databasePath: String? = nil,
         clock: ManualClock? = nil,
+        bindings: HostBindings = .none,
         _ body: (JSTest) async throws -> Void
     ) async throws {
-        let sandbox = JavaScriptSandbox(settings: sandboxSettings)
+        let sandbox = JavaScriptSandbox(settings: sandboxSettings, bindings: bindings)
         let made = Mutex<TenantCodeLoader?>(nil)
         try await TestBrigade.run(settings: settings, databasePath: databasePath, clock: clock, register: { runtime in
             let loader = runtime.makeCodeLoader(sandbox: sandbox, settings: loaderSettings)
