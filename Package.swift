@@ -28,6 +28,8 @@ let package = Package(
         .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.1"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
+        // Tenant code's outbound fetch().
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
         // `swift package generate-documentation --target Brigade` (the DocC catalog; CI builds it).
         .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.5.0"),
     ],
@@ -91,7 +93,14 @@ let package = Package(
         // Dynamic workflows: tenant JavaScript in JavaScriptCore behind Brigade's WorkflowSandbox.
         .target(
             name: "BrigadeJS",
-            dependencies: ["Brigade", "CJavaScriptCore", "CBrigadeShims"]
+            dependencies: [
+                "Brigade", "CJavaScriptCore", "CBrigadeShims",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]
         ),
         // glibc's GNU extensions for starting esbuild (pipe2, closefrom in posix_spawn).
         .target(name: "CBrigadeShims"),
@@ -137,7 +146,11 @@ let package = Package(
         ),
         .testTarget(
             name: "BrigadeJSTests",
-            dependencies: ["Brigade", "BrigadeJS", "BrigadeSQLite", "BrigadeTesting"]
+            dependencies: [
+                "Brigade", "BrigadeJS", "BrigadeSQLite", "BrigadeTesting",
+                // A real local HTTP server for fetch().
+                .product(name: "Hummingbird", package: "hummingbird"),
+            ]
         ),
         .testTarget(
             name: "BrigadeServerTests",

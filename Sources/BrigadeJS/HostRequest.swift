@@ -19,6 +19,8 @@ enum HostRequest: Sendable {
     case binding(operation: String, arguments: String, promise: Int)
     /// A call of one of the embedder's bindings (``HostBindings``): `env.NAME.method(...)`.
     case hostBinding(name: String, method: String, arguments: String, promise: Int)
+    /// An outbound `fetch()`: `{method, url, headers, body}`.
+    case outbound(request: String, promise: Int)
     /// The rollback of the `step.do` `name`-`count` (its count is the forward step's, which the
     /// prelude counted as the engine does).
     case rollback(name: String, count: Int, config: String?, promise: Int)

@@ -6,7 +6,10 @@ extension JSRunner {
     /// A context with the prelude and `code` loaded, in the pool's least loaded VM: its standby
     /// context if it has one (see ``PreparedContext``), a new one otherwise. Throws `code.invalid`
     /// when the code does not evaluate or has no `TenantWorkflow` class.
-    static func boot(_ code: TenantCode, pool: JSMachinePool, bindings: [String: HostBindings.Function] = [:]) async throws -> JSRunner {
+    static func boot(
+        _ code: TenantCode, pool: JSMachinePool, bindings: [String: HostBindings.Function] = [:],
+        egress: (EgressPolicy, OutboundFetcher)? = nil
+    ) async throws -> JSRunner {
         let machine = pool.machine(for: code.tenant)
         return try await withCheckedThrowingContinuation { continuation in
             machine.queue.async {
@@ -22,7 +25,7 @@ extension JSRunner {
                     return
                 }
                 do {
-                    let runner = JSRunner(code: code, machine: machine, pool: pool, prepared: prepared, bindings: bindings)
+                    let runner = JSRunner(code: code, machine: machine, pool: pool, prepared: prepared, bindings: bindings, egress: egress)
                     try runner.load()
                     Counters.boots.add(1, ordering: .relaxed)
                     Counters.bootNanos.add(Counters.monotonicNanos() - started, ordering: .relaxed)

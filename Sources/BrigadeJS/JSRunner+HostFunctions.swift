@@ -109,6 +109,15 @@ extension JSRunner {
                     arguments: JS.text(arguments[3], in: context), promise: promise)
             }
         }
+        // fetch() is global: the invocation is the one whose entry is running.
+        define("fetch") { [binding] context, arguments in
+            guard let runner = binding.runner, let invocation = runner.current, arguments.count >= 1,
+                let id = JSValueMakeNumber(context, Double(invocation.id))
+            else { throw HostFunction.Failure(message: "fetch: bad arguments") }
+            return runner.request(id, in: context, journal: nil) { promise, _ in
+                .outbound(request: JS.text(arguments[0], in: context), promise: promise)
+            }
+        }
         // Random bytes for crypto.getRandomValues, as hex (at most 65536, which the prelude checks).
         define("randomBytes") { context, arguments in
             let asked = arguments.count >= 1 ? JSValueToNumber(context, arguments[0], nil) : 0

@@ -20,11 +20,15 @@ extension JSRunner {
             await performHostBinding(name, method, arguments, promise, for: invocation)
             return
         }
+        if case .outbound(let text, let promise) = request {
+            await performFetch(text, promise, for: invocation)
+            return
+        }
         // Only a run makes step calls (a fetch handler has no step object to call).
         guard let step = invocation.step else { return }
         do {
             switch request {
-            case .binding, .hostBinding:
+            case .binding, .hostBinding, .outbound:
                 // Answered above, with or without a step.
                 break
 
@@ -146,6 +150,21 @@ extension JSRunner {
         } catch {
             let info = ErrorInfo(error)
             queue.async { self.reject(invocation, promise: promise, name: info.name, message: info.message, nonRetryable: false) }
+        }
+    }
+
+    /// An outbound `fetch()` under the tenant's egress policy: the response resolves the promise
+    /// (`{status, statusText, headers, body, url, redirected}`), a failure rejects it with a
+    /// `TypeError`, as Workers' fetch does.
+    func performFetch(_ text: String, _ promise: Int, for invocation: JSInvocation) async {
+        do {
+            guard let egress else { throw OutboundFetchError("fetch: this tenant's code may not reach the network") }
+            let request = try JSONDecoder().decode(JSONValue.self, from: Data(text.utf8))
+            let answer = try await egress.fetcher.fetch(request, tenant: code.tenant, policy: egress.policy).jsonData()
+            queue.async { self.resolve(invocation, promise: promise, json: answer) }
+        } catch {
+            let message = (error as? OutboundFetchError)?.message ?? "fetch: \(OutboundFetcher.describe(error))"
+            queue.async { self.reject(invocation, promise: promise, name: "TypeError", message: message, nonRetryable: false) }
         }
     }
 

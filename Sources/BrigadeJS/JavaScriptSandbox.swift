@@ -81,16 +81,29 @@ public struct JavaScriptSandbox: WorkflowSandbox {
     let pool: JSMachinePool
     /// What tenants' code finds in `env` beside its deployed values.
     let bindings: HostBindings
+    /// What each tenant's `fetch()` may reach; nil: no fetch for that tenant.
+    let egress: @Sendable (_ tenant: String) -> EgressPolicy?
+    let fetcher = OutboundFetcher()
 
-    /// - Parameter bindings: the named Swift functions each tenant's code gets in `env`.
-    public init(settings: Settings = Settings(), bindings: HostBindings = .none) {
-        self.init(settings: settings, bindings: bindings, now: Counters.monotonicNanos)
+    /// - Parameters:
+    ///   - bindings: the named Swift functions each tenant's code gets in `env`.
+    ///   - egress: what each tenant's `fetch()` may reach (``EgressPolicy``); nil for a tenant
+    ///     whose code may reach nothing. By default the public internet, and nothing private.
+    public init(
+        settings: Settings = Settings(), bindings: HostBindings = .none,
+        egress: @escaping @Sendable (_ tenant: String) -> EgressPolicy? = { _ in EgressPolicy() }
+    ) {
+        self.init(settings: settings, bindings: bindings, egress: egress, now: Counters.monotonicNanos)
     }
 
     /// `now`: the monotonic clock (nanoseconds) tenant isolation is timed with; tests pass their own.
-    init(settings: Settings, bindings: HostBindings = .none, now: @escaping @Sendable () -> UInt64) {
+    init(
+        settings: Settings, bindings: HostBindings = .none, egress: @escaping @Sendable (String) -> EgressPolicy? = { _ in EgressPolicy() },
+        now: @escaping @Sendable () -> UInt64
+    ) {
         self.settings = settings
         self.bindings = bindings
+        self.egress = egress
         pool = JSMachinePool(settings: settings, now: now)
     }
 
@@ -120,6 +133,7 @@ public struct JavaScriptSandbox: WorkflowSandbox {
     }
 
     public func boot(_ code: TenantCode) async throws -> any WorkflowRunner {
-        try await JSRunner.boot(code, pool: pool, bindings: bindings.forTenant(code.tenant))
+        try await JSRunner.boot(
+            code, pool: pool, bindings: bindings.forTenant(code.tenant), egress: egress(code.tenant).map { ($0, fetcher) })
     }
 }

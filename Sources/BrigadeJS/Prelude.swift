@@ -329,7 +329,8 @@ enum Prelude {
           if (queryAt !== -1) { this.#query = percentEncode(text.slice(queryAt + 1), queryKeep(this.#special)); text = text.slice(0, queryAt); }
           const relative = !scheme || (this.#special && baseURL !== null && baseURL.#protocol === this.#protocol && !text.startsWith("/"));
           if (text.startsWith("//") || (this.#special && scheme && !relative)) {
-            text = text.replace(/^\/*/, "");
+            // A file: URL's host may be empty (file:///etc); other special schemes skip any slashes.
+            text = this.#protocol === "file:" ? text.replace(/^\/\//, "") : text.replace(/^\/*/, "");
             const end = text.search(/[\/]/);
             const authority = end === -1 ? text : text.slice(0, end);
             text = end === -1 ? "" : text.slice(end);
@@ -582,6 +583,8 @@ enum Prelude {
         abort(reason) { this.#signal[abortKey](reason); }
       }
 
+      const bodyText = Symbol("bodyText");
+      const responseFrom = Symbol("responseFrom");
       // A body held as text: what a handler reads with text() or json(), once.
       class Body {
         #text;
@@ -592,7 +595,8 @@ enum Prelude {
             : (() => { throw new TypeError("a body is a string here (ArrayBuffer and streams are not supported)"); })();
         }
         get bodyUsed() { return this.#used; }
-        get body() { return this.#text; }
+        // The text as it is, for fetch() to send (the standard's body is a stream: not here).
+        [bodyText]() { return this.#text; }
         async text() {
           if (this.#used) throw new TypeError("Body has already been used");
           this.#used = true;
@@ -623,6 +627,20 @@ enum Prelude {
             };
           },
         });
+      }
+
+      // fetch(), performed by the host under the tenant's egress policy; its failures are
+      // TypeErrors, as Workers' are. Bodies are text both ways.
+      function fetch(input, init) {
+        try {
+          const request = input instanceof Request && (init === undefined || init === null) ? input : new Request(input, init);
+          if (init && init.signal && init.signal.aborted) return Promise.reject(init.signal.reason);
+          const text = request[bodyText]();
+          const message = JSON.stringify({ method: request.method, url: request.url, headers: [...request.headers], body: text });
+          return settledWith(host.fetch(message)).then((raw) => Response[responseFrom](raw));
+        } catch (error) {
+          return Promise.reject(error);
+        }
       }
 
       // env.WORKFLOWS: the tenant's binding to its own workflow (Cloudflare's Workflow binding).
@@ -667,7 +685,8 @@ enum Prelude {
           if ((method === "GET" || method === "HEAD") && body !== null) throw new TypeError("Request with GET/HEAD method cannot have body");
           super(body);
           this.#method = method;
-          this.#url = base ? base.url : String(input);
+          // Absolute, as the standard parses it (there is no base URL here).
+          this.#url = base ? base.url : new URL(String(input)).href;
           this.#headers = new Headers(options.headers ?? (base ? base.headers : undefined));
         }
         get method() { return this.#method; }
@@ -696,6 +715,18 @@ enum Prelude {
           response.headers.set("content-type", "application/json");
           return response;
         }
+        // What fetch() answered: its final URL and whether a redirect led there.
+        #url = "";
+        #redirected = false;
+        static [responseFrom](raw) {
+          const nullBody = raw.status === 204 || raw.status === 205 || raw.status === 304;
+          const response = new Response(nullBody ? null : raw.body, { status: raw.status, statusText: raw.statusText, headers: raw.headers });
+          response.#url = raw.url;
+          response.#redirected = raw.redirected;
+          return response;
+        }
+        get url() { return this.#url; }
+        get redirected() { return this.#redirected; }
         get status() { return this.#status; }
         get statusText() { return this.#statusText; }
         get ok() { return this.#status >= 200 && this.#status <= 299; }
@@ -836,6 +867,7 @@ enum Prelude {
       globalThis.Request = Request;
       globalThis.Response = Response;
       globalThis.URL = URL;
+      globalThis.fetch = fetch;
       globalThis.DOMException = DOMException;
       globalThis.TextEncoder = TextEncoder;
       globalThis.TextDecoder = TextDecoder;

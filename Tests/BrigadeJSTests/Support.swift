@@ -20,9 +20,10 @@ struct JSTest: Sendable {
         databasePath: String? = nil,
         clock: ManualClock? = nil,
         bindings: HostBindings = .none,
+        egress: @escaping @Sendable (String) -> EgressPolicy? = { _ in EgressPolicy() },
         _ body: (JSTest) async throws -> Void
     ) async throws {
-        let sandbox = JavaScriptSandbox(settings: sandboxSettings, bindings: bindings)
+        let sandbox = JavaScriptSandbox(settings: sandboxSettings, bindings: bindings, egress: egress)
         let made = Mutex<TenantCodeLoader?>(nil)
         try await TestBrigade.run(settings: settings, databasePath: databasePath, clock: clock, register: { runtime in
             let loader = runtime.makeCodeLoader(sandbox: sandbox, settings: loaderSettings)

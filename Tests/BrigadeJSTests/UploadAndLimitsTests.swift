@@ -190,7 +190,8 @@ import Testing
               async run(event, step) {
                 return step.do('probe', async () => ({
                   require: (() => { try { require('fs'); return 'loaded'; } catch (e) { return e.message; } })(),
-                  globals: ['process', 'fetch', 'setTimeout', 'XMLHttpRequest', 'WebAssembly', 'Deno', 'Bun', '__brigadeHost', 'print', 'readFile']
+                  // fetch() is the host's, under the tenant's egress policy (OutboundFetchTests).
+                  globals: ['process', 'setTimeout', 'XMLHttpRequest', 'WebAssembly', 'Deno', 'Bun', '__brigadeHost', 'print', 'readFile']
                     .filter((name) => typeof globalThis[name] !== 'undefined'),
                 }));
               }

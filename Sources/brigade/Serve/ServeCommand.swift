@@ -112,6 +112,12 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Require this token in x-brigade-dispatch-token on every /dispatch request (env BRIGADE_DISPATCH_TOKEN; default: open, as a Worker is).")
     var dispatchToken: String = ProcessInfo.processInfo.environment["BRIGADE_DISPATCH_TOKEN"] ?? ""
 
+    @Flag(name: .long, help: "Tenant code may not use fetch() at all (env BRIGADE_NO_FETCH=1).")
+    var noFetch = ProcessInfo.processInfo.environment["BRIGADE_NO_FETCH"] == "1"
+
+    @Option(name: .long, help: "The only hosts tenant code may fetch(), comma-separated, *.example.com for subdomains (env BRIGADE_FETCH_HOSTS; default: any public host).")
+    var fetchHosts: String = ProcessInfo.processInfo.environment["BRIGADE_FETCH_HOSTS"] ?? ""
+
     @Option(help: .hidden) var probeLedger: String?
 
     func validate() throws {
@@ -180,7 +186,10 @@ struct ServeCommand: AsyncParsableCommand {
         sandboxSettings.machineMemoryLimit = jsVmMemoryMb << 20
         sandboxSettings.machines = jsVms
         sandboxSettings.runnersPerMachine = jsRunnersPerVm
-        let sandbox = JavaScriptSandbox(settings: sandboxSettings)
+        // What tenant code's fetch() may reach: the public internet (or the hosts given), never
+        // a private address.
+        let egress: EgressPolicy? = noFetch ? nil : EgressPolicy(allowedHosts: fetchHosts.isEmpty ? nil : fetchHosts.split(separator: ",").map(String.init))
+        let sandbox = JavaScriptSandbox(settings: sandboxSettings, egress: { _ in egress })
         let loader = runtime.makeCodeLoader(
             sandbox: sandbox, settings: TenantCodeLoader.Settings(idleTime: .seconds(runnerIdleSeconds), maxCached: runnerCache))
         try runtime.register(BrigadeRuntime.codeDispatcher(loader: loader))
