@@ -13,7 +13,7 @@ struct LocalServer {
     let release: @Sendable () -> Void
 
     static func run(_ body: (LocalServer) async throws -> Void) async throws {
-        let held = Latch()
+        let held = Gate()
         let router = Router()
         router.get("/ok") { _, _ in "hello from the server" }
         router.post("/echo") { request, _ -> String in
@@ -44,31 +44,6 @@ struct LocalServer {
             try await body(LocalServer(port: port, release: { held.open() }))
             held.open()
         }
-    }
-}
-
-/// Holds a request until the test opens it.
-final class Latch: Sendable {
-    private let state = Mutex<(open: Bool, waiters: [CheckedContinuation<Void, Never>])>((false, []))
-
-    func wait() async {
-        await withCheckedContinuation { continuation in
-            let now = state.withLock { state -> Bool in
-                if state.open { return true }
-                state.waiters.append(continuation)
-                return false
-            }
-            if now { continuation.resume() }
-        }
-    }
-
-    func open() {
-        let waiters = state.withLock { state -> [CheckedContinuation<Void, Never>] in
-            state.open = true
-            defer { state.waiters = [] }
-            return state.waiters
-        }
-        for waiter in waiters { waiter.resume() }
     }
 }
 
