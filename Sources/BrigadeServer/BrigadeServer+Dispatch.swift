@@ -2,6 +2,7 @@ import Brigade
 import Foundation
 import HTTPTypes
 import Hummingbird
+import HummingbirdCore
 import NIOCore
 
 /// Tenant modules' `fetch` handlers over HTTP: `/dispatch/{account_id}/{workflow_name}/…`, every
@@ -21,14 +22,47 @@ extension BrigadeServer {
         }
     }
 
-    private func serveDispatch(_ request: Request, _ context: BrigadeRequestContext, _ dispatch: TenantDispatch) async throws -> Response {
+    /// The router of a dispatch listener (`brigade serve --dispatch-port`), as the seed routes: the
+    /// account comes from the `x-tenant-id` header, the workflow from the first segment of the
+    /// path, and the handler sees the rest (`/greeter/a/b` → `/a/b`).
+    public func dispatchRouter(_ dispatch: TenantDispatch) -> Router<BrigadeRequestContext> {
+        let router = Router(context: BrigadeRequestContext.self)
+        router.add(middleware: ErrorEnvelopeMiddleware())
+        for method in Self.dispatchMethods {
+            for path in ["/:workflow", "/:workflow/**"] {
+                router.on(RouterPath(path), method: method) { request, context in
+                    guard let account = request.headers[HTTPField.Name("x-tenant-id")!], !account.isEmpty else {
+                        throw APIError.badRequest(
+                            .invalidRequestField, "A dispatch listener routes by the x-tenant-id header; send the account id in it.")
+                    }
+                    return try await serveDispatch(request, context, dispatch, account: account)
+                }
+            }
+        }
+        return router
+    }
+
+    /// A dispatch listener on its own port: ``dispatchRouter(_:)`` served, with the same
+    /// connection limits as the API's.
+    public func dispatchApplication(_ dispatch: TenantDispatch, host: String, port: Int) -> some ApplicationProtocol {
+        let gate = self.gate
+        let http = HTTP1Channel.Configuration(
+            additionalChannelHandlers: [ConnectionGateHandler(gate: gate)], idleTimeout: TimeAmount(gate.limits.idleTimeout))
+        return Application(
+            router: dispatchRouter(dispatch), server: .http1(configuration: http),
+            configuration: .init(address: .hostname(host, port: port), serverName: "brigade"), logger: logger)
+    }
+
+    private func serveDispatch(
+        _ request: Request, _ context: BrigadeRequestContext, _ dispatch: TenantDispatch, account given: String? = nil
+    ) async throws -> Response {
         if let token = dispatch.token {
             let given = request.headers[HTTPField.Name("x-brigade-dispatch-token")!] ?? ""
             guard TenantToken.hash(given) == TenantToken.hash(token) else {
                 throw APIError.unauthenticated("this server's dispatch routes need its dispatch token in x-brigade-dispatch-token")
             }
         }
-        let account = try context.parameters.require("account")
+        let account = try given ?? context.parameters.require("account")
         let workflow = try context.parameters.require("workflow")
         // Another tenant's name and a name no one has answer the same.
         guard (try? TenantRecord.validate(id: account)) != nil, try await tenants.tenant(id: account) != nil else {

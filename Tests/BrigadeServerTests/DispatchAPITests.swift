@@ -2,6 +2,7 @@ import Brigade
 import BrigadeTesting
 import Foundation
 import HTTPTypes
+import Hummingbird
 import HummingbirdTesting
 import NIOCore
 import Testing
@@ -138,6 +139,29 @@ import Testing
                 .put, ServerHarness.workflows("globex") + "/routes/code", token: api.globex, json: Self.upload(Self.routes))
             let theirs = try await api.call(.get, "/dispatch/globex/routes/status?id=spawner")
             #expect(theirs.status == .internalServerError, "acme's instance is not found through globex's binding: \(theirs.body)")
+        }
+    }
+
+    /// The seed's routing: a listener of its own, the account in `x-tenant-id`, the workflow first in the path.
+    @Test func aDispatchListenerRoutesByTheTenantHeader() async throws {
+        try await ServerHarness.run { api in
+            let deployed = try await api.call(.put, "\(base)/routes/code", json: Self.upload(Self.routes))
+            #expect(deployed.status == .ok)
+            let dispatch = try #require(api.server.dispatch)
+            try await Application(router: api.server.dispatchRouter(dispatch)).test(.router) { client in
+                var headers = HTTPFields()
+                headers[HTTPField.Name("x-tenant-id")!] = "acme"
+                headers[HTTPField.Name("x-custom")!] = "seed"
+                let answer = try await client.execute(uri: "/routes/x/y?z=1", method: .post, headers: headers, body: ByteBuffer(string: "b")) {
+                    ($0.status, String(buffer: $0.body))
+                }
+                #expect(answer.0 == .ok)
+                #expect(answer.1 == "POST /x/y?z=1 seed b")
+                // Another account's header reaches that account's workflows only; none is a 400.
+                headers[HTTPField.Name("x-tenant-id")!] = "globex"
+                #expect(try await client.execute(uri: "/routes/x", method: .get, headers: headers) { $0.status } == .notFound)
+                #expect(try await client.execute(uri: "/routes/x", method: .get) { $0.status } == .badRequest)
+            }
         }
     }
 

@@ -152,6 +152,56 @@ import Testing
         #expect(try await server.terminate() == 0)
     }
 
+    /// env.WORKFLOWS from a step survives SIGKILL: the step created an instance with an id and
+    /// failed, the server was killed during its retry delay, and the retry in the restarted
+    /// server makes no second instance.
+    @Test func aStepsBindingCreateSurvivesAKilledServerWithoutASecondInstance() async throws {
+        let binary = try BrigadeExecutable.url()
+        let directory = try TemporaryDirectory(prefix: "brigade-e2e-binding")
+        defer { directory.remove() }
+        let db = directory.file("serve.sqlite")
+        let source = directory.file("spawner.js")
+        try """
+            export class TenantWorkflow {
+              async run(event, step) {
+                if (event.payload.spawned) return step.do('spawned', async () => 'spawned by ' + event.payload.by);
+                return step.do('spawn', { retries: { limit: 3, delay: '3 seconds', backoff: 'constant' } }, async (ctx) => {
+                  const made = await this.env.WORKFLOWS.create({ id: 'spawned-' + event.instanceId, params: { spawned: true, by: event.instanceId } });
+                  if (ctx.attempt === 1) throw new Error('failing after creating, to be retried');
+                  return made.id;
+                });
+              }
+            }
+            """.write(toFile: source, atomically: true, encoding: .utf8)
+        let port = 20_000 + Int((getpid() + 4_211) % 20_000)
+        var server = try ServerProcess(binary: binary, arguments: ["serve", "--db", db, "--port", "\(port)"])
+        let token = try await server.token()
+        let environment = Self.cliEnvironment(port: port, token: token)
+        _ = try await run(binary, ["deploy", source, "--workflow", "spawner"], environment: environment)
+        _ = try await run(binary, ["trigger", "spawner", "{}", "--id", "p"], environment: environment)
+        func describe(_ id: String) async throws -> String {
+            try await run(binary, ["instances", "describe", "spawner", id, "--json"], environment: environment)
+        }
+        try await eventually("the first attempt to fail after creating", timeout: .seconds(30)) {
+            let parent = try await describe("p")
+            guard parent.contains("failing after creating") else { return false }
+            return try await describe("spawned-p").contains("\"status\"")
+        }
+        server.kill()
+
+        server = try ServerProcess(binary: binary, arguments: ["serve", "--db", db, "--port", "\(port)"])
+        _ = try await server.waitForListening()
+        try await eventually("the parent to complete", timeout: .seconds(30)) { try await describe("p").contains("\"complete\"") }
+        #expect(try await describe("p").contains("spawned-p"))
+        try await eventually("the spawned instance to complete", timeout: .seconds(30)) {
+            try await describe("spawned-p").contains("spawned by p")
+        }
+        let listed = try await run(binary, ["instances", "list", "spawner", "--json"], environment: environment)
+        let ids = Set(listed.matches(of: /"id"\s*:\s*"([^"]+)"/).map { String($0.1) })
+        #expect(ids == ["p", "spawned-p"], "one instance from the step, however often it ran: \(ids)")
+        #expect(try await server.terminate() == 0)
+    }
+
     /// SIGTERM while a client follows a waiting instance's event stream and another holds an
     /// idle connection: the stream ends, and the server exits 0 within its grace — a stream of
     /// an instance that waits for days does not hold the shutdown.

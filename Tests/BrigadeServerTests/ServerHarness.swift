@@ -18,6 +18,8 @@ struct ServerHarness {
     let globex: String
     /// The server's admin token, nil when it was started without one.
     let admin: String?
+    /// The server, for routers of its own (the dispatch listener's).
+    let server: BrigadeServer
 
     static func run(
         settings: BrigadeSettings = BrigadeSettings(),
@@ -56,7 +58,7 @@ struct ServerHarness {
                 dispatch: dispatchToken.map { TenantDispatch(loader: loader.withLock { $0! }, token: $0.isEmpty ? nil : $0) })
             let app = Application(router: server.router())
             try await app.test(.router) { client in
-                try await body(ServerHarness(brigade: brigade, client: client, acme: acme, globex: globex, admin: admin))
+                try await body(ServerHarness(brigade: brigade, client: client, acme: acme, globex: globex, admin: admin, server: server))
             }
         }
     }

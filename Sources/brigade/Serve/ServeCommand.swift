@@ -112,6 +112,10 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Require this token in x-brigade-dispatch-token on every /dispatch request (env BRIGADE_DISPATCH_TOKEN; default: open, as a Worker is).")
     var dispatchToken: String = ProcessInfo.processInfo.environment["BRIGADE_DISPATCH_TOKEN"] ?? ""
 
+    @Option(name: .long, help: "Also serve the fetch handlers on this port, routed as the seed routes: account from the x-tenant-id header, workflow from the path's first segment (env BRIGADE_DISPATCH_PORT).")
+    var dispatchPort: Int?
+    private var dispatchListenPort: Int? { Self.fromEnvironment(dispatchPort, "BRIGADE_DISPATCH_PORT") }
+
     @Flag(name: .long, help: "Tenant code may not use fetch() at all (env BRIGADE_NO_FETCH=1).")
     var noFetch = ProcessInfo.processInfo.environment["BRIGADE_NO_FETCH"] == "1"
 
@@ -214,19 +218,25 @@ struct ServeCommand: AsyncParsableCommand {
         limits.maxStreamsPerTenant = maxStreamsPerTenant
         limits.idleTimeout = .seconds(idleTimeoutSeconds)
         limits.bodyTimeout = .seconds(bodyTimeoutSeconds)
+        let dispatch = noDispatch ? nil : TenantDispatch(loader: loader, token: dispatchToken.isEmpty ? nil : dispatchToken)
         let server = BrigadeServer(
             runtime: runtime, tenants: store, metrics: registry, adminToken: adminToken.isEmpty ? nil : adminToken, sandbox: sandbox,
             connectionLimits: limits,
-            dispatch: noDispatch ? nil : TenantDispatch(loader: loader, token: dispatchToken.isEmpty ? nil : dispatchToken), logger: logger)
+            dispatch: dispatch, logger: logger)
         if !noDispatch {
             say("  tenant modules' fetch handlers at \(base)/dispatch/{account}/{workflow}/…\(dispatchToken.isEmpty ? "" : " (x-brigade-dispatch-token required)")")
         }
         if !adminToken.isEmpty { say("  admin API on (/admin/v1/tenants; the admin token also acts as any account)") }
         // Shut down in reverse order: the HTTP intake stops first, then the engine drains.
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
+            .init(service: loader), .init(service: runtime), .init(service: server.application(host: host, port: port)),
+        ]
+        if let dispatchPort = dispatchListenPort, let dispatch {
+            services.append(.init(service: server.dispatchApplication(dispatch, host: host, port: dispatchPort)))
+            say("  and on http://\(host):\(dispatchPort)/{workflow}/… with the account in x-tenant-id")
+        }
         var configuration = ServiceGroupConfiguration(
-            services: [
-                .init(service: loader), .init(service: runtime), .init(service: server.application(host: host, port: port)),
-            ],
+            services: services,
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger
         )
