@@ -136,16 +136,19 @@ private struct Handle: @unchecked Sendable {
         #expect(try await load(looping: 4_000_000) == afterLong, "the next entry starts from the first check again")
     }
 
-    /// A CPU limit shorter than the first check is enforced when it runs out: 6 million iterations
-    /// (~22 ms of CPU here) pass a 10 ms limit only if the first check waits for 50 ms.
+    /// A CPU limit shorter than the first check is enforced when it runs out: 30 million
+    /// iterations pass a 10 ms limit only if the first check waits for 200 ms. They take 30 ms of
+    /// CPU at the JIT's fastest tier and about 110 ms at its slowest here, so the loop is always
+    /// past the limit and always done before the first check (6 million, with a 50 ms first
+    /// check, once ran in under 10 ms when the optimizing compiler finished early on an idle core).
     @Test func aCPULimitShorterThanTheFirstCheckIsCheckedWhenItRunsOut() async throws {
         let sandbox = makeSandbox {
-            $0.firstCheck = .milliseconds(50)
+            $0.firstCheck = .milliseconds(200)
             $0.cpuTimeLimit = .milliseconds(10)
         }
         let code = TenantCode(
             tenant: "loop", workflow: "w", version: 1, versionId: "", language: .javascript, source: "",
-            script: "var __tenant = (() => { let x = 0; for (let i = 0; i < 6000000; i++) x += i; return { TenantWorkflow: class { async run() { return x; } } }; })();",
+            script: "var __tenant = (() => { let x = 0; for (let i = 0; i < 30000000; i++) x += i; return { TenantWorkflow: class { async run() { return x; } } }; })();",
             env: [:], createdAt: 0)
         await #expect { _ = try await sandbox.boot(code) } throws: { error in
             (error as? BrigadeError)?.message.contains("CPU time limit of 10 ms") == true

@@ -29,11 +29,12 @@ struct BrigadeBench: AsyncParsableCommand {
         case jsTenants = "js-tenants"
         case jsAbuse = "js-abuse"
         case pgCommit = "pg-commit"
+        case fetchHandler = "fetch-handler"
     }
 
     @Argument(
         help:
-            "w1 (N workflows × K steps, throughput), w2 (sequential latency), w3 (create N that park in a durable sleep), fairness (two workflows × N queued sharing 100 slots), hibernated (N park in a sleep of --sleep-seconds, then wake: memory and wake lateness), queued (N queued in one workflow capped at 10 running: creation rate at the start vs the end, list and count latency), w1-js (W1 with the workflow in tenant JavaScript), js-replay (cold and warm wake of a 10-step JavaScript workflow for N tenants, and for N instances of one tenant, beside Swift), js-tenants (boot N tenants' runners through a loader capped at --k: memory), js-abuse (a neighbour's N instances alone, then while five hostile tenants hit every limit: its p50 and p99), pg-commit (the floor under W2 on PostgreSQL: N lone step writes, one at a time, from postgres-nio alone; needs --db)."
+            "w1 (N workflows × K steps, throughput), w2 (sequential latency), w3 (create N that park in a durable sleep), fairness (two workflows × N queued sharing 100 slots), hibernated (N park in a sleep of --sleep-seconds, then wake: memory and wake lateness), queued (N queued in one workflow capped at 10 running: creation rate at the start vs the end, list and count latency), w1-js (W1 with the workflow in tenant JavaScript), js-replay (cold and warm wake of a 10-step JavaScript workflow for N tenants, and for N instances of one tenant, beside Swift), js-tenants (boot N tenants' runners through a loader capped at --k: memory), js-abuse (a neighbour's N instances alone, then while five hostile tenants hit every limit: its p50 and p99), fetch-handler (N requests to a trivial tenant fetch handler one at a time, then --k at once), pg-commit (the floor under W2 on PostgreSQL: N lone step writes, one at a time, from postgres-nio alone; needs --db)."
     )
     var workload: Workload
 
@@ -222,12 +223,17 @@ struct BrigadeBench: AsyncParsableCommand {
             let n = self.n ?? 10_000_000
             result = try await Queued.measure(runtime, store: sqlite!, n: n, dataDirectory: dataDirectory)
             workloadParams = ["n": .number(Double(n)), "batch": 100, "client_concurrency": 4, "running_cap": 10]
+        case .fetchHandler:
+            let n = self.n ?? 2_000
+            let concurrency = self.k ?? 8
+            result = try await FetchHandler.measure(runtime, loader: loader, sandbox: sandbox, n: n, concurrency: concurrency)
+            workloadParams = ["requests": .number(Double(n)), "concurrency": .number(Double(concurrency))]
         case .pgCommit:
             // Measured above, before an engine starts on the database.
             return
         }
 
-        if [.w1js, .jsReplay, .jsTenants, .jsAbuse].contains(workload) {
+        if [.w1js, .jsReplay, .jsTenants, .jsAbuse, .fetchHandler].contains(workload) {
             // The VM pool the figures were taken with: its shape changes them (BENCHMARKS.md).
             workloadParams["js_vms"] = .number(Double(sandbox.settings.machines))
             workloadParams["js_runners_per_vm"] = .number(Double(sandbox.settings.runnersPerMachine))
