@@ -137,10 +137,10 @@ private struct Handle: @unchecked Sendable {
     }
 
     /// A CPU limit shorter than the first check is enforced when it runs out: 30 million
-    /// iterations pass a 10 ms limit only if the first check waits for 200 ms. They take 30 ms of
-    /// CPU at the JIT's fastest tier and about 110 ms at its slowest here, so the loop is always
-    /// past the limit and always done before the first check (6 million, with a 50 ms first
-    /// check, once ran in under 10 ms when the optimizing compiler finished early on an idle core).
+    /// iterations pass a 10 ms limit only if the first check waits for 200 ms. Six million took
+    /// about 22 ms of CPU here, and once under 10 ms (the optimizing compiler done early on an
+    /// idle core), so five times as many are well past the limit at any tier and, at the rate
+    /// of that 22 ms, still done before the first check.
     @Test func aCPULimitShorterThanTheFirstCheckIsCheckedWhenItRunsOut() async throws {
         let sandbox = makeSandbox {
             $0.firstCheck = .milliseconds(200)
