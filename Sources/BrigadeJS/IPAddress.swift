@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 #if canImport(Glibc)
     import Glibc
@@ -48,39 +49,62 @@ struct IPAddress: Sendable, Hashable, CustomStringConvertible {
         }
     }
 
-    /// The addresses `host` resolves to (getaddrinfo, on a thread of its own: it blocks).
-    static func resolve(_ host: String) async throws -> [IPAddress] {
-        try await withCheckedThrowingContinuation { continuation in
+    /// The addresses `host` resolves to (getaddrinfo, on a thread of its own: it blocks), or a
+    /// failure once `timeout` has passed (the lookup is left to end on its thread: a resolver
+    /// that does not answer holds no fetch longer than its time).
+    static func resolve(_ host: String, timeout: Duration) async throws -> [IPAddress] {
+        let waiter = Waiter()
+        return try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<[IPAddress], any Error>) in
+            waiter.continuation.withLock { $0 = continuation }
+            let timer = Task {
+                // Cancelled: the lookup answered first.
+                guard (try? await Task.sleep(for: timeout)) != nil else { return }
+                waiter.finish(.failure(OutboundFetchError("fetch: resolving \(host.prefix(100)) timed out")))
+            }
             Thread.detachNewThread {
-                var hints = addrinfo()
-                hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
-                var result: UnsafeMutablePointer<addrinfo>?
-                let status = getaddrinfo(host, nil, &hints, &result)
-                guard status == 0, let first = result else {
-                    continuation.resume(throwing: OutboundFetchError("the host \(host.prefix(100)) could not be resolved"))
-                    return
-                }
-                defer { freeaddrinfo(first) }
-                var addresses: [IPAddress] = []
-                var next: UnsafeMutablePointer<addrinfo>? = first
-                while let info = next {
-                    if info.pointee.ai_family == AF_INET, let address = info.pointee.ai_addr {
-                        address.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { v4 in
-                            var raw = v4.pointee.sin_addr
-                            addresses.append(IPAddress(bytes: withUnsafeBytes(of: &raw) { Array($0) }))
-                        }
-                    } else if info.pointee.ai_family == AF_INET6, let address = info.pointee.ai_addr {
-                        address.withMemoryRebound(to: sockaddr_in6.self, capacity: 1) { v6 in
-                            var raw = v6.pointee.sin6_addr
-                            addresses.append(IPAddress(bytes: withUnsafeBytes(of: &raw) { Array($0) }))
-                        }
-                    }
-                    next = info.pointee.ai_next
-                }
-                var seen = Set<IPAddress>()
-                continuation.resume(returning: addresses.filter { seen.insert($0).inserted })
+                let result = Result { try lookup(host) }
+                timer.cancel()
+                waiter.finish(result)
             }
         }
+    }
+
+    /// Resumes a lookup's caller once: with the answer, or with the timeout's failure.
+    private final class Waiter: Sendable {
+        let continuation = Mutex<CheckedContinuation<[IPAddress], any Error>?>(nil)
+        func finish(_ result: Result<[IPAddress], any Error>) {
+            continuation.withLock { $0.take() }?.resume(with: result)
+        }
+    }
+
+    /// getaddrinfo itself: blocks until the resolver answers.
+    private static func lookup(_ host: String) throws -> [IPAddress] {
+        var hints = addrinfo()
+        hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
+        var result: UnsafeMutablePointer<addrinfo>?
+        let status = getaddrinfo(host, nil, &hints, &result)
+        guard status == 0, let first = result else {
+            throw OutboundFetchError("fetch: the host \(host.prefix(100)) could not be resolved")
+        }
+        defer { freeaddrinfo(first) }
+        var addresses: [IPAddress] = []
+        var next: UnsafeMutablePointer<addrinfo>? = first
+        while let info = next {
+            if info.pointee.ai_family == AF_INET, let address = info.pointee.ai_addr {
+                address.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { v4 in
+                    var raw = v4.pointee.sin_addr
+                    addresses.append(IPAddress(bytes: withUnsafeBytes(of: &raw) { Array($0) }))
+                }
+            } else if info.pointee.ai_family == AF_INET6, let address = info.pointee.ai_addr {
+                address.withMemoryRebound(to: sockaddr_in6.self, capacity: 1) { v6 in
+                    var raw = v6.pointee.sin6_addr
+                    addresses.append(IPAddress(bytes: withUnsafeBytes(of: &raw) { Array($0) }))
+                }
+            }
+            next = info.pointee.ai_next
+        }
+        var seen = Set<IPAddress>()
+        return addresses.filter { seen.insert($0).inserted }
     }
 }
 

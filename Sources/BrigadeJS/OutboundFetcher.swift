@@ -88,7 +88,9 @@ final class OutboundFetcher: Sendable {
             throw OutboundFetchError("fetch: \(host.prefix(100)) is not a host this tenant may reach")
         }
         let port = url.port ?? (url.scheme?.lowercased() == "https" ? 443 : 80)
-        let addresses = try await IPAddress.resolve(host.trimmingCharacters(in: CharacterSet(charactersIn: "[]")))
+        let left = deadline - ContinuousClock.now
+        guard left > .zero else { throw OutboundFetchError("fetch: timed out") }
+        let addresses = try await IPAddress.resolve(host.trimmingCharacters(in: CharacterSet(charactersIn: "[]")), timeout: left)
         let excepted = policy.privateExceptions.contains("\(host):\(port)")
         guard let address = addresses.first(where: { $0.isPublic || excepted }) else {
             throw OutboundFetchError(
