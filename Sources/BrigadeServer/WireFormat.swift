@@ -19,8 +19,7 @@ enum WireFormat {
     }
 
     static func error(_ error: ErrorInfo?) -> JSONValue {
-        guard let error else { return .null }
-        return .object(["name": .string(error.name), "message": .string(error.message)])
+        error?.json ?? .null
     }
 
     /// An item of `GET …/instances`.

@@ -74,6 +74,7 @@ import Testing
             // Bad values say which and why; nothing changes.
             for (body, says) in [
                 (#"{"max_running": 0}"#, "max_running must be a whole number from 1"), (#"{"creation_rate": "fast"}"#, "creation_rate must be a number"),
+                (#"{"max_running": 1e300}"#, "max_running must be a whole number"), (#"{"creation_rate": 1e300}"#, "creation_rate must be"),
                 (#"{"max_runing": 3}"#, "Unknown limit \"max_runing\""), (#"[1]"#, "must be a JSON object"),
             ] {
                 let bad = try await api.call(.put, path, token: admin, json: body)

@@ -50,7 +50,8 @@ import Testing
         ("5-1 * * * *", "runs backwards"), ("*/0 * * * *", "step"), ("*/x * * * *", "step"), ("1,,2 * * * *", "missing"),
         ("* * L * *", "L, W, # or ?"), ("* * * * mon#2", "L, W, # or ?"), ("@reboot", "@reboot is not a shortcut"),
         ("0 0 30 2 *", "would never fire"), ("0 0 31 4,6,9,11 *", "would never fire"), ("* * * foo *", "jan–dec"),
-        ("1/2/3 * * * *", "more than one '/'"), ("1-2-3 * * * *", "not a value or a range"), ("٣ * * * *", "is not a number"),
+        ("1/2/3 * * * *", "more than one '/'"), ("99999999999999999999 * * * *", "is not a number"),
+        ("*/99999999999999999999 * * * *", "step"), ("1-2-3 * * * *", "not a value or a range"), ("٣ * * * *", "is not a number"),
     ])
     func badExpressionsSayWhatIsWrong(text: String, says: String) {
         #expect {

@@ -200,7 +200,7 @@ extension Engine {
         metrics.attemptsFailed.increment()
         var attemptData: [String: JSONValue] = [
             "attempt": .number(Double(attempt)),
-            "error": .object(["name": .string(info.name), "message": .string(info.message)]),
+            "error": info.json,
         ]
         if let stack { attemptData["stack"] = stack }
         record.error = info

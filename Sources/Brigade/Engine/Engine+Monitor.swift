@@ -73,7 +73,7 @@ extension Engine {
         var write = newWrite(now: now)
         write.update = InstanceUpdate(status: .paused, dueAt: nil, error: info, pausedAt: now)
         write.history = [
-            HistoryEntry(.workflowPaused, at: now, data: ["reason": .object(["name": .string(info.name), "message": .string(info.message)])])
+            HistoryEntry(.workflowPaused, at: now, data: ["reason": info.json])
         ]
         do {
             try await persist(write, awaitCommit: true)

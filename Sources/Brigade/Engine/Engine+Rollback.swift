@@ -76,7 +76,7 @@ extension Engine {
             history: [
                 HistoryEntry(
                     .rollbackStepErrored, at: now, step: "\(step.name)-\(step.count)",
-                    data: ["error": .object(["name": .string(error.name), "message": .string(error.message)])])
+                    data: ["error": error.json])
             ], awaitCommit: true)
     }
 
@@ -102,6 +102,6 @@ extension Engine {
         guard rollingBack else { return nil }
         guard let failure else { return HistoryEntry(.rollbackCompleted, at: now) }
         return HistoryEntry(
-            .rollbackErrored, at: now, data: ["error": .object(["name": .string(failure.name), "message": .string(failure.message)])])
+            .rollbackErrored, at: now, data: ["error": failure.json])
     }
 }

@@ -203,7 +203,7 @@ final class Engine: Sendable {
             status: .errored, error: info, endedAt: now,
             expiresAt: now + (retention?.error ?? settings.errorRetention).wholeMilliseconds
         )
-        var data: [String: JSONValue] = ["error": .object(["name": .string(info.name), "message": .string(info.message)])]
+        var data: [String: JSONValue] = ["error": info.json]
         if let stack { data["stack"] = stack }
         let entries = [rollbackClosingEntry(at: now), HistoryEntry(.workflowErrored, at: now, data: data)].compactMap { $0 }
         return await writeOutcome(update, entries, now: now, outcome: .errored)

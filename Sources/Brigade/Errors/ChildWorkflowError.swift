@@ -50,7 +50,7 @@ public enum ChildWorkflow {
             hash.add(part)
             hash.add(0)
         }
-        return "child-" + hex(hash.value)
+        return "child-" + hash.hex
     }
 
     /// What `step.child` returns for the stored outcome `{status, output, error}` of `child`:
@@ -75,11 +75,6 @@ public enum ChildWorkflow {
     public static func eventType(childId: String) -> String {
         var hash = FNV1a()
         hash.add(childId)
-        return "brigade-child-" + hex(hash.value)
-    }
-
-    private static func hex(_ value: UInt64) -> String {
-        let digits = String(value, radix: 16)
-        return String(repeating: "0", count: 16 - digits.count) + digits
+        return "brigade-child-" + hash.hex
     }
 }

@@ -3,6 +3,9 @@ public struct ErrorInfo: Codable, Sendable, Hashable, CustomStringConvertible {
     public var name: String
     public var message: String
 
+    /// `{name, message}`, as history events, describe and a child's outcome carry it.
+    public var json: JSONValue { .object(["name": .string(name), "message": .string(message)]) }
+
     /// The longest name kept, in UTF-8 bytes; a longer one is cut.
     public static let maxNameBytes = 256
     /// The longest message kept, in UTF-8 bytes; a longer one is cut (a tenant's 5 MiB message

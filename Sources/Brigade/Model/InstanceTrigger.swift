@@ -69,9 +69,7 @@ extension InstanceTrigger {
     @_spi(Stores) public var storedJSON: String? {
         guard self != .api else { return nil }
         var object: [String: JSONValue] = ["source": .string(source.rawValue)]
-        if let schedule {
-            object["schedule"] = .object(["cron": .string(schedule.cron), "scheduledTime": .number(Double(schedule.scheduledTime))])
-        }
+        if let schedule = scheduleJSON { object["schedule"] = schedule }
         if let parent { object["parent"] = parent.json }
         return String(decoding: JSONValue.object(object).jsonData(), as: UTF8.self)
     }

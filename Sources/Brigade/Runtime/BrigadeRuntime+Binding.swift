@@ -67,14 +67,14 @@ extension BrigadeRuntime {
             if RollbackOutcome.mayHaveRun(for: row.status), let outcome = RollbackOutcome(status: row.status, steps: try await steps(row.key)) {
                 rollback = .object([
                     "outcome": .string(outcome.outcome.rawValue),
-                    "error": outcome.error.map { .object(["name": .string($0.name), "message": .string($0.message)]) } ?? .null,
+                    "error": outcome.error?.json ?? .null,
                 ])
             }
             var status: [String: JSONValue] = [
                 "rollback": rollback,
                 // The Workers API has no rollingBack: it keeps reporting running (contract §2.4).
                 "status": .string(row.status == .rollingBack ? InstanceStatus.running.rawValue : row.status.rawValue),
-                "error": row.error.map { .object(["name": .string($0.name), "message": .string($0.message)]) } ?? .null,
+                "error": row.error?.json ?? .null,
                 "output": row.output.flatMap { try? JSONCoding.decode(JSONValue.self, from: $0) } ?? .null,
             ]
             // The routing metadata rides with the instance and reads back, as the seed says.

@@ -64,8 +64,7 @@ extension BrigadeRuntime {
     public static func cronInstanceId(cron: String, scheduledTime: Int64) -> String {
         var hash = FNV1a()
         hash.add(cron)
-        let hex = String(hash.value, radix: 16)
-        return "cron-\(String(repeating: "0", count: 16 - hex.count))\(hex)-\(scheduledTime)"
+        return "cron-\(hash.hex)-\(scheduledTime)"
     }
 
     /// A time no schedule reaches: where one that can no longer fire is parked.

@@ -29,7 +29,7 @@ import Foundation
             "status": .string(status.rawValue), "workflow": .string(child.workflow), "id": .string(child.id),
         ]
         if let output, let value = try? JSONCoding.decode(JSONValue.self, from: output) { outcome["output"] = value }
-        if let error { outcome["error"] = .object(["name": .string(error.name), "message": .string(error.message)]) }
+        if let error { outcome["error"] = error.json }
         self.init(
             parent: InstanceKey(tenant: child.tenant, workflow: link.workflow, id: link.id),
             type: ChildWorkflow.eventType(childId: child.id), payload: JSONValue.object(outcome).jsonData())

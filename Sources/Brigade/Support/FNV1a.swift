@@ -14,6 +14,12 @@
         value = value &* 0x0000_0100_0000_01b3
     }
 
+    /// The hash as 16 lowercase hex digits (leading zeros kept), for ids derived from it.
+    public var hex: String {
+        let digits = String(value, radix: 16)
+        return String(repeating: "0", count: 16 - digits.count) + digits
+    }
+
     /// Adds a string's UTF-8 bytes.
     public mutating func add(_ text: String) {
         for byte in text.utf8 { add(byte) }
