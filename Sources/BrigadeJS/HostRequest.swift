@@ -19,8 +19,11 @@ enum HostRequest: Sendable {
     case binding(operation: String, arguments: String, promise: Int)
     /// A call of one of the embedder's bindings (``HostBindings``): `env.NAME.method(...)`.
     case hostBinding(name: String, method: String, arguments: String, promise: Int)
-    /// An outbound `fetch()`: `{method, url, headers, body}`.
+    /// An outbound `fetch()`: `{method, url, headers, body | bodyBase64}`.
     case outbound(request: String, promise: Int)
+    /// A `setTimeout` of the invocation: its promise resolves after `milliseconds`, unless
+    /// `clearTimeout` released it first.
+    case timer(milliseconds: Int, timer: Int, promise: Int)
     /// The rollback of the `step.do` `name`-`count` (its count is the forward step's, which the
     /// prelude counted as the engine does).
     case rollback(name: String, count: Int, config: String?, promise: Int)

@@ -44,6 +44,8 @@ final class JSInvocation: @unchecked Sendable {
         var nextCall = 0
         /// Log lines the tenant wrote in this invocation (see the `log` host function).
         var logLines = 0
+        /// Its `setTimeout`s still to fire: the promise of each, by timer id.
+        var timers: [Int: Int] = [:]
         /// The prelude's saga of this run (its registered rollbacks), protected from the
         /// collector until the invocation ends: a terminate with rollback hands it back.
         var saga: JSObjectRef?
@@ -80,6 +82,10 @@ final class JSInvocation: @unchecked Sendable {
     var logLines: Int {
         get { confined.value.logLines }
         _modify { yield &confined.value.logLines }
+    }
+    var timers: [Int: Int] {
+        get { confined.value.timers }
+        _modify { yield &confined.value.timers }
     }
 
     init(id: Int, step: WorkflowStep?, binding: WorkflowsBinding, requests: AsyncStream<HostRequest>.Continuation, on thread: VMThread) {

@@ -30,19 +30,22 @@ extension JSRunner {
     }
 
     /// Serves `request` with the module's `export default { fetch(request, env, ctx) }`, its
-    /// `env.WORKFLOWS` being `binding`. The request's body reaches the handler as text (UTF-8),
-    /// and the response's body comes back as the text the handler gave.
+    /// `env.WORKFLOWS` being `binding`. Bodies cross as text when they are UTF-8 and as base64
+    /// when not, so binary bodies arrive and leave byte for byte.
     func fetch(_ request: TenantFetchRequest, binding: WorkflowsBinding) async throws -> TenantFetchResponse {
         if let wait = pool?.backoff(for: code.tenant) {
             Counters.backoffWaits.add(1, ordering: .relaxed)
             try await Task.sleep(for: wait)
         }
-        let requestText = String(
-            decoding: JSONValue.object([
-                "method": .string(request.method), "url": .string(request.url),
-                "headers": .array(request.headers.map { .array([.string($0.name), .string($0.value)]) }),
-                "body": .string(String(decoding: request.body, as: UTF8.self)),
-            ]).jsonData(), as: UTF8.self)
+        var fields: [String: JSONValue] = [
+            "method": .string(request.method), "url": .string(request.url),
+            "headers": .array(request.headers.map { .array([.string($0.name), .string($0.value)]) }),
+        ]
+        if !request.body.isEmpty {
+            let (key, value) = OutboundFetcher.bodyField(request.body)
+            fields[key] = value
+        }
+        let requestText = String(decoding: JSONValue.object(fields).jsonData(), as: UTF8.self)
         let data: Data
         do {
             data = try await invoke(step: nil, binding: binding) { invocation in self.startFetch(invocation, requestText: requestText) }
@@ -55,21 +58,31 @@ extension JSRunner {
             throw BrigadeError(.fetchHandlerFailed, "\(ErrorInfo(error).name): \(ErrorInfo(error).message)")
         }
         let answer = try JSONDecoder().decode(JSONValue.self, from: data)
-        guard case .number(let status)? = answer["status"], case .array(let headers)? = answer["headers"],
-            case .string(let body)? = answer["body"]
-        else { throw BrigadeError(.fetchHandlerFailed, "The fetch handler's response did not read back.") }
+        guard case .number(let status)? = answer["status"], case .array(let headers)? = answer["headers"] else {
+            throw BrigadeError(.fetchHandlerFailed, "The fetch handler's response did not read back.")
+        }
+        var body = Data()
+        if case .string(let text)? = answer["body"] { body = Data(text.utf8) }
+        if case .string(let text)? = answer["bodyBase64"] {
+            guard let bytes = Data(base64Encoded: text) else {
+                throw BrigadeError(.fetchHandlerFailed, "The fetch handler's body did not read back.")
+            }
+            body = bytes
+        }
         return TenantFetchResponse(
             status: Int(status),
             headers: headers.compactMap { pair in
                 guard case .string(let name)? = pair[0], case .string(let value)? = pair[1] else { return nil }
                 return HTTPHeaderField(name, value)
             },
-            body: Data(body.utf8))
+            body: body)
     }
 
     /// One invocation from its start (`begin`, on the queue) to its end: performs the requests
     /// its code makes until it settles, and returns how it settled (JSON) or throws why not.
-    private func invoke(step: WorkflowStep?, binding: WorkflowsBinding, _ begin: @escaping @Sendable (JSInvocation) -> Void) async throws -> Data {
+    private func invoke(step: WorkflowStep?, binding: WorkflowsBinding, _ begin: @escaping @Sendable (JSInvocation) -> Void) async throws
+        -> Data
+    {
         let (requests, continuation) = AsyncStream.makeStream(of: HostRequest.self)
         let invocation = JSInvocation(
             id: Self.invocationIds.add(1, ordering: .relaxed).newValue, step: step, binding: binding, requests: continuation, on: queue)
@@ -206,8 +219,8 @@ extension JSRunner {
                         errorName: "WorkflowNeverSettlesError",
                         errorMessage:
                             invocation.step == nil
-                            ? "the fetch handler is awaiting a promise that nothing will settle (there is no setTimeout or fetch yet)"
-                            : "run(event, step) is awaiting a promise that nothing will settle: between steps only step.do, step.sleep, step.sleepUntil, step.waitForEvent and step.child can be awaited (there is no setTimeout or fetch outside a step)"
+                            ? "the fetch handler is awaiting a promise that nothing will settle (no fetch, timer or binding call is in flight)"
+                            : "run(event, step) is awaiting a promise that nothing will settle (no step, fetch, timer or binding call is in flight)"
                     )))
         }
     }

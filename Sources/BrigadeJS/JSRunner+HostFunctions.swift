@@ -1,5 +1,6 @@
 @_spi(Sandbox) import Brigade
 import CJavaScriptCore
+import Crypto
 import Foundation
 
 /// The functions the prelude calls into the host: step calls, logs, and the requests they
@@ -15,7 +16,9 @@ extension JSRunner {
         }
         define("log") { [binding] context, arguments in
             // A fetch handler's lines have no instance to go to.
-            guard let runner = binding.runner, let invocation = runner.current, let step = invocation.step, arguments.count >= 2 else { return nil }
+            guard let runner = binding.runner, let invocation = runner.current, let step = invocation.step, arguments.count >= 2 else {
+                return nil
+            }
             // A line outside a step written while the engine is still replaying repeats one an
             // earlier lifetime stored. Judged now, when the engine has seen exactly the step
             // calls made before the line (each reserves its count as it is made): the
@@ -42,7 +45,9 @@ extension JSRunner {
             guard let runner = binding.runner, arguments.count >= 4 else { throw HostFunction.Failure(message: "stepDo: bad arguments") }
             let name = JS.text(arguments[1], in: context)
             let delay = arguments.count >= 5 && JSValueIsObject(context, arguments[4]) ? JSValueToObject(context, arguments[4], nil) : nil
-            return runner.request(arguments[0], in: context, journal: (.do, name), function: JSValueToObject(context, arguments[3], nil), delay: delay) {
+            return runner.request(
+                arguments[0], in: context, journal: (.do, name), function: JSValueToObject(context, arguments[3], nil), delay: delay
+            ) {
                 promise, count in
                 .step(
                     name: name, count: count, config: JSValueIsNull(context, arguments[2]) ? nil : JS.text(arguments[2], in: context),
@@ -71,14 +76,18 @@ extension JSRunner {
             }
         }
         define("sleepUntil") { [binding] context, arguments in
-            guard let runner = binding.runner, arguments.count >= 3 else { throw HostFunction.Failure(message: "sleepUntil: bad arguments") }
+            guard let runner = binding.runner, arguments.count >= 3 else {
+                throw HostFunction.Failure(message: "sleepUntil: bad arguments")
+            }
             let name = JS.text(arguments[1], in: context)
             return runner.request(arguments[0], in: context, journal: (.sleep, name)) { promise, count in
                 .sleepUntil(name: name, count: count, milliseconds: JSValueToNumber(context, arguments[2], nil), promise: promise)
             }
         }
         define("waitForEvent") { [binding] context, arguments in
-            guard let runner = binding.runner, arguments.count >= 4 else { throw HostFunction.Failure(message: "waitForEvent: bad arguments") }
+            guard let runner = binding.runner, arguments.count >= 4 else {
+                throw HostFunction.Failure(message: "waitForEvent: bad arguments")
+            }
             let name = JS.text(arguments[1], in: context)
             return runner.request(arguments[0], in: context, journal: (.waitForEvent, name)) { promise, count in
                 .waitForEvent(
@@ -102,7 +111,9 @@ extension JSRunner {
             }
         }
         define("hostBinding") { [binding] context, arguments in
-            guard let runner = binding.runner, arguments.count >= 4 else { throw HostFunction.Failure(message: "hostBinding: bad arguments") }
+            guard let runner = binding.runner, arguments.count >= 4 else {
+                throw HostFunction.Failure(message: "hostBinding: bad arguments")
+            }
             return runner.request(arguments[0], in: context, journal: nil) { promise, _ in
                 .hostBinding(
                     name: JS.text(arguments[1], in: context), method: JS.text(arguments[2], in: context),
@@ -118,6 +129,64 @@ extension JSRunner {
                 .outbound(request: JS.text(arguments[0], in: context), promise: promise)
             }
         }
+        // setTimeout: a promise the host resolves after the delay (the wait is not CPU time).
+        define("timer") { [binding] context, arguments in
+            guard let runner = binding.runner, let invocation = runner.current, arguments.count >= 2,
+                let id = JSValueMakeNumber(context, Double(invocation.id))
+            else { throw HostFunction.Failure(message: "setTimeout works only while the workflow or a fetch handler runs") }
+            guard invocation.timers.count < Self.maxTimers else {
+                throw HostFunction.Failure(message: "setTimeout: this invocation already has \(Self.maxTimers) timers pending")
+            }
+            let milliseconds = Int(max(0, min(Double(Int32.max), Self.number(arguments[0], in: context))))
+            let timer = Self.integer(arguments[1], in: context)
+            let promise = invocation.nextPromise
+            let made = runner.request(id, in: context, journal: nil) { promise, _ in
+                .timer(milliseconds: milliseconds, timer: timer, promise: promise)
+            }
+            invocation.timers[timer] = promise
+            return made
+        }
+        // clearTimeout: the timer's promise is released unsettled, so its callback never runs.
+        define("clearTimer") { [binding] context, arguments in
+            guard let runner = binding.runner, let invocation = runner.current, arguments.count >= 1 else { return nil }
+            let timer = Self.integer(arguments[0], in: context)
+            if let promise = invocation.timers.removeValue(forKey: timer), let pending = invocation.pending.removeValue(forKey: promise) {
+                invocation.opsInFlight -= 1
+                runner.release(pending)
+            }
+            return nil
+        }
+        // crypto.subtle.digest: base64 in, base64 out.
+        define("digest") { context, arguments in
+            guard arguments.count >= 2, let data = Data(base64Encoded: JS.text(arguments[1], in: context)) else {
+                throw HostFunction.Failure(message: "crypto.subtle.digest: bad arguments")
+            }
+            let digest: Data
+            switch JS.text(arguments[0], in: context) {
+            case "SHA-1": digest = Data(Insecure.SHA1.hash(data: data))
+            case "SHA-256": digest = Data(SHA256.hash(data: data))
+            case "SHA-384": digest = Data(SHA384.hash(data: data))
+            case "SHA-512": digest = Data(SHA512.hash(data: data))
+            default: throw HostFunction.Failure(message: "crypto.subtle.digest: unknown hash")
+            }
+            return JS.value(digest.base64EncodedString(), in: context)
+        }
+        // crypto.subtle.sign and verify with an HMAC key: (hash, key, data), base64 in and out.
+        define("hmac") { context, arguments in
+            guard arguments.count >= 3, let key = Data(base64Encoded: JS.text(arguments[1], in: context)),
+                let data = Data(base64Encoded: JS.text(arguments[2], in: context))
+            else { throw HostFunction.Failure(message: "crypto.subtle: bad HMAC arguments") }
+            let symmetric = SymmetricKey(data: key)
+            let code: Data
+            switch JS.text(arguments[0], in: context) {
+            case "SHA-1": code = Data(HMAC<Insecure.SHA1>.authenticationCode(for: data, using: symmetric))
+            case "SHA-256": code = Data(HMAC<SHA256>.authenticationCode(for: data, using: symmetric))
+            case "SHA-384": code = Data(HMAC<SHA384>.authenticationCode(for: data, using: symmetric))
+            case "SHA-512": code = Data(HMAC<SHA512>.authenticationCode(for: data, using: symmetric))
+            default: throw HostFunction.Failure(message: "crypto.subtle: unknown hash")
+            }
+            return JS.value(code.base64EncodedString(), in: context)
+        }
         // Random bytes for crypto.getRandomValues, as hex (at most 65536, which the prelude checks).
         define("randomBytes") { context, arguments in
             let asked = arguments.count >= 1 ? JSValueToNumber(context, arguments[0], nil) : 0
@@ -132,7 +201,9 @@ extension JSRunner {
             return JS.value(hex, in: context)
         }
         define("runSettled") { [binding] context, arguments in
-            guard let runner = binding.runner, arguments.count >= 3, let invocation = runner.invocation(arguments[0], in: context) else { return nil }
+            guard let runner = binding.runner, arguments.count >= 3, let invocation = runner.invocation(arguments[0], in: context) else {
+                return nil
+            }
             let outcome: Result<Data, any Error> =
                 JSValueToBoolean(context, arguments[1])
                 ? .success(JS.data(arguments[2], in: context))
@@ -141,7 +212,9 @@ extension JSRunner {
             return nil
         }
         define("fnSettled") { [binding] context, arguments in
-            guard let runner = binding.runner, arguments.count >= 4, let invocation = runner.invocation(arguments[0], in: context) else { return nil }
+            guard let runner = binding.runner, arguments.count >= 4, let invocation = runner.invocation(arguments[0], in: context) else {
+                return nil
+            }
             let callId = Int(JSValueToNumber(context, arguments[1], nil))
             guard let call = invocation.fnCalls.removeValue(forKey: callId) else { return nil }
             let outcome: Result<Data, any Error> =
@@ -160,6 +233,20 @@ extension JSRunner {
 
     static func duration(_ value: JSValueRef, in context: JSContextRef) -> HostRequest.DurationArgument {
         JSValueIsNumber(context, value) ? .milliseconds(JSValueToNumber(context, value, nil)) : .text(JS.text(value, in: context))
+    }
+
+    /// `setTimeout`s one invocation may have pending (each is a task waiting on the host).
+    static let maxTimers = 10_000
+
+    /// A number argument, 0 for NaN.
+    static func number(_ value: JSValueRef, in context: JSContextRef) -> Double {
+        let number = JSValueToNumber(context, value, nil)
+        return number.isNaN ? 0 : number
+    }
+
+    /// A whole-number argument held to ±2⁵³ (tenant code's 1e300 must not trap a conversion).
+    static func integer(_ value: JSValueRef, in context: JSContextRef) -> Int {
+        Int(max(-9_007_199_254_740_992, min(9_007_199_254_740_992, number(value, in: context).rounded(.towardZero))))
     }
 
     func invocation(_ id: JSValueRef, in context: JSContextRef) -> JSInvocation? {

@@ -96,7 +96,7 @@ extension JSRunner {
                     if invocation.opsStarted == started, let pending = invocation.fnCalls.removeValue(forKey: id) {
                         pending.resume(
                             throwing: NonRetryableError(
-                                "the function of step \"\(stepContext.name)\" returned a promise that nothing will settle (there is no setTimeout or fetch in the sandbox)",
+                                "the function of step \"\(stepContext.name)\" returned a promise that nothing will settle (no fetch, timer or binding call is in flight)",
                                 name: "StepNeverSettlesError"))
                     }
                 }

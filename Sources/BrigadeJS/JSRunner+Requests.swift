@@ -24,11 +24,20 @@ extension JSRunner {
             await performFetch(text, promise, for: invocation)
             return
         }
+        if case .timer(let milliseconds, let timer, let promise) = request {
+            // Cancelled with the invocation's task group when it settles.
+            guard (try? await Task.sleep(for: .milliseconds(milliseconds))) != nil else { return }
+            queue.async {
+                invocation.timers[timer] = nil
+                self.resolve(invocation, promise: promise, json: nil)
+            }
+            return
+        }
         // Only a run makes step calls (a fetch handler has no step object to call).
         guard let step = invocation.step else { return }
         do {
             switch request {
-            case .binding, .hostBinding, .outbound:
+            case .binding, .hostBinding, .outbound, .timer:
                 // Answered above, with or without a step.
                 break
 

@@ -14,8 +14,9 @@ import Synchronization
 final class OutboundFetcher: Sendable {
     private let inFlight = Mutex<[String: Int]>([:])
 
-    /// The request as the prelude sends it (`{method, url, headers, body}`), answered as
-    /// `{status, statusText, headers, body, url, redirected}`.
+    /// The request as the prelude sends it (`{method, url, headers, body | bodyBase64}`), answered
+    /// as `{status, statusText, headers, body | bodyBase64, url, redirected}`: a body that is
+    /// UTF-8 as text, any other as base64.
     func fetch(_ request: JSONValue, tenant: String, policy: EgressPolicy) async throws -> JSONValue {
         let admitted = inFlight.withLock { counts -> Bool in
             guard counts[tenant, default: 0] < policy.maxConcurrentPerTenant else { return false }
@@ -36,10 +37,14 @@ final class OutboundFetcher: Sendable {
                 if case .string(let name)? = pair[0], case .string(let value)? = pair[1] { headers.append((name, value)) }
             }
         }
-        var body: String?
-        if case .string(let text)? = request["body"] { body = text }
-        if let body, body.utf8.count > policy.maxRequestBytes {
-            throw OutboundFetchError("fetch: the request body is \(body.utf8.count) bytes; the limit is \(policy.maxRequestBytes)")
+        var body: Data?
+        if case .string(let text)? = request["body"] { body = Data(text.utf8) }
+        if case .string(let text)? = request["bodyBase64"] {
+            guard let bytes = Data(base64Encoded: text) else { throw OutboundFetchError("fetch: the request body did not read back") }
+            body = bytes
+        }
+        if let body, body.count > policy.maxRequestBytes {
+            throw OutboundFetchError("fetch: the request body is \(body.count) bytes; the limit is \(policy.maxRequestBytes)")
         }
         var url = try Self.parse(urlText)
         let deadline = ContinuousClock.now + policy.timeout
@@ -47,13 +52,14 @@ final class OutboundFetcher: Sendable {
             let answer = try await send(method: method, url: url, headers: headers, body: body, policy: policy, deadline: deadline)
             let status = Int(answer.status.code)
             guard [301, 302, 303, 307, 308].contains(status), let location = answer.headers.first(name: "location") else {
-                let data = answer.body
-                return .object([
+                var response: [String: JSONValue] = [
                     "status": .number(Double(status)), "statusText": .string(answer.status.reasonPhrase),
                     "headers": .array(answer.headers.map { .array([.string($0.name.lowercased()), .string($0.value)]) }),
-                    "body": .string(String(decoding: data, as: UTF8.self)), "url": .string(url.absoluteString),
-                    "redirected": .bool(hop > 0),
-                ])
+                    "url": .string(url.absoluteString), "redirected": .bool(hop > 0),
+                ]
+                let (key, value) = Self.bodyField(answer.body)
+                response[key] = value
+                return .object(response)
             }
             guard let next = URL(string: location, relativeTo: url)?.absoluteURL else {
                 throw OutboundFetchError("fetch: a redirect to \(location.prefix(200)) is not a URL")
@@ -69,6 +75,13 @@ final class OutboundFetcher: Sendable {
         throw OutboundFetchError("fetch: more than \(policy.maxRedirects) redirects")
     }
 
+    /// A body for the prelude: `body` when it is UTF-8 (text crosses without a copy into
+    /// base64 and back), `bodyBase64` otherwise.
+    static func bodyField(_ data: Data) -> (String, JSONValue) {
+        if let text = String(validating: data, as: UTF8.self) { return ("body", .string(text)) }
+        return ("bodyBase64", .string(data.base64EncodedString()))
+    }
+
     private static func parse(_ text: String) throws -> URL {
         guard let url = URL(string: text), let scheme = url.scheme?.lowercased(), scheme == "http" || scheme == "https",
             let host = url.host, !host.isEmpty
@@ -81,7 +94,7 @@ final class OutboundFetcher: Sendable {
     /// One request to `url`, connected to an address of its host that the policy allows, with
     /// its body read (up to the policy's limit).
     private func send(
-        method: String, url: URL, headers: [(String, String)], body: String?, policy: EgressPolicy, deadline: ContinuousClock.Instant
+        method: String, url: URL, headers: [(String, String)], body: Data?, policy: EgressPolicy, deadline: ContinuousClock.Instant
     ) async throws -> (status: HTTPResponseStatus, headers: HTTPHeaders, body: Data) {
         let host = (url.host ?? "").lowercased()
         guard policy.allows(host: host) else {
@@ -105,7 +118,7 @@ final class OutboundFetcher: Sendable {
             var request = HTTPClientRequest(url: url.absoluteString)
             request.method = HTTPMethod(rawValue: method)
             for (name, value) in headers where name.lowercased() != "host" { request.headers.add(name: name, value: value) }
-            if let body { request.body = .bytes(ByteBuffer(string: body)) }
+            if let body { request.body = .bytes(ByteBuffer(bytes: body)) }
             let remaining = deadline - ContinuousClock.now
             guard remaining > .zero else { throw OutboundFetchError("fetch: timed out") }
             let nanoseconds = remaining.components.seconds * 1_000_000_000 + remaining.components.attoseconds / 1_000_000_000

@@ -503,9 +503,471 @@ enum Prelude {
         }
         return out;
       }
+      // Bytes as base64 and back: how bodies and digests that are not text cross to the host.
+      const base64Codes = new Uint8Array(128);
+      for (let i = 0; i < 64; i++) base64Codes[base64Alphabet.charCodeAt(i)] = i;
+      function bytesToBase64(bytes) {
+        const parts = [];
+        for (let i = 0; i < bytes.length; i += 3) {
+          const a = bytes[i], b = bytes[i + 1], c = bytes[i + 2];
+          parts.push(base64Alphabet[a >> 2] + base64Alphabet[((a & 3) << 4) | ((b ?? 0) >> 4)]
+            + (b === undefined ? "=" : base64Alphabet[((b & 15) << 2) | ((c ?? 0) >> 6)])
+            + (c === undefined ? "=" : base64Alphabet[c & 63]));
+        }
+        return parts.join("");
+      }
+      function base64ToBytes(text) {
+        const clean = String(text).replace(/=+$/, "");
+        const out = new Uint8Array(Math.floor(clean.length * 3 / 4));
+        let buffer = 0, bits = 0, j = 0;
+        for (let i = 0; i < clean.length; i++) {
+          buffer = ((buffer << 6) | base64Codes[clean.charCodeAt(i) & 127]) & 0xffffff;
+          bits += 6;
+          if (bits >= 8) { bits -= 8; out[j++] = (buffer >> bits) & 255; }
+        }
+        return out;
+      }
+      // A copy of what a BufferSource argument holds, or a TypeError naming the argument.
+      function bufferSourceBytes(value, what) {
+        if (value instanceof ArrayBuffer) return new Uint8Array(value.slice(0));
+        if (ArrayBuffer.isView(value)) return new Uint8Array(value.buffer.slice(value.byteOffset, value.byteOffset + value.byteLength));
+        throw new TypeError(`${what} must be an ArrayBuffer or a view of one (such as a Uint8Array)`);
+      }
+
+      // ReadableStream, as the Streams Standard defines its default (not byte) streams: an
+      // underlying source's start, pull and cancel, a queue held to its high-water mark, one
+      // reader at a time, async iteration and tee. Pipes and WritableStream are not provided.
+      const streamKey = Symbol("stream");
+      class ReadableStreamDefaultController {
+        #s;
+        constructor(key, s) {
+          if (key !== streamKey) throw new TypeError("Illegal constructor: a controller comes from new ReadableStream({ start(controller) { … } })");
+          this.#s = s;
+        }
+        get desiredSize() {
+          const s = this.#s;
+          return s.state === "errored" ? null : s.state === "closed" ? 0 : s.highWaterMark - s.queue.length;
+        }
+        enqueue(chunk) {
+          const s = this.#s;
+          if (s.closeRequested || s.state !== "readable") throw new TypeError("ReadableStream: cannot enqueue into a stream that is closed or errored");
+          if (s.reads.length > 0) s.reads.shift().resolve({ value: chunk, done: false });
+          else s.queue.push(chunk);
+          pullIfNeeded(s);
+        }
+        close() {
+          const s = this.#s;
+          if (s.closeRequested || s.state !== "readable") throw new TypeError("ReadableStream: the stream is already closed or errored");
+          s.closeRequested = true;
+          if (s.queue.length === 0) finishClose(s);
+        }
+        error(reason) { if (this.#s.state === "readable") failStream(this.#s, reason); }
+      }
+      function finishClose(s) {
+        s.state = "closed";
+        for (const read of s.reads.splice(0)) read.resolve({ value: undefined, done: true });
+        s.closedResolve();
+      }
+      function failStream(s, reason) {
+        s.state = "errored";
+        s.error = reason;
+        s.queue = [];
+        for (const read of s.reads.splice(0)) read.reject(reason);
+        s.closedReject(reason);
+      }
+      function pullIfNeeded(s) {
+        if (!s.started || s.state !== "readable" || s.closeRequested || s.pull === null) return;
+        if (s.highWaterMark - s.queue.length <= 0 && s.reads.length === 0) return;
+        if (s.pulling) { s.pullAgain = true; return; }
+        s.pulling = true;
+        Promise.resolve().then(() => s.pull(s.controller)).then(() => {
+          s.pulling = false;
+          if (s.pullAgain) { s.pullAgain = false; pullIfNeeded(s); }
+        }, (reason) => { if (s.state === "readable") failStream(s, reason); });
+      }
+      function cancelStream(s, reason) {
+        s.disturbed = true;
+        if (s.state === "closed") return Promise.resolve();
+        if (s.state === "errored") return Promise.reject(s.error);
+        s.queue = [];
+        finishClose(s);
+        return Promise.resolve().then(() => s.cancel === null ? undefined : s.cancel(reason)).then(() => undefined);
+      }
+      class ReadableStreamDefaultReader {
+        #s;
+        #closed;
+        constructor(stream) {
+          if (!(stream instanceof ReadableStream)) throw new TypeError("ReadableStreamDefaultReader reads a ReadableStream");
+          const s = stream[streamKey];
+          if (s.reader !== null) throw new TypeError("ReadableStream is locked to a reader");
+          s.reader = this;
+          this.#s = s;
+          this.#closed = s.closed;
+        }
+        get closed() { return this.#closed; }
+        read() {
+          const s = this.#s;
+          if (s === null) return Promise.reject(new TypeError("This reader was released"));
+          s.disturbed = true;
+          if (s.queue.length > 0) {
+            const value = s.queue.shift();
+            if (s.closeRequested && s.queue.length === 0) finishClose(s); else pullIfNeeded(s);
+            return Promise.resolve({ value, done: false });
+          }
+          if (s.state === "closed") return Promise.resolve({ value: undefined, done: true });
+          if (s.state === "errored") return Promise.reject(s.error);
+          return new Promise((resolve, reject) => {
+            s.reads.push({ resolve, reject });
+            pullIfNeeded(s);
+          });
+        }
+        releaseLock() {
+          const s = this.#s;
+          if (s === null) return;
+          for (const read of s.reads.splice(0)) read.reject(new TypeError("The reader was released"));
+          s.reader = null;
+          this.#s = null;
+          this.#closed = Promise.reject(new TypeError("The reader was released"));
+          this.#closed.catch(() => {});
+        }
+        cancel(reason) { return this.#s === null ? Promise.reject(new TypeError("This reader was released")) : cancelStream(this.#s, reason); }
+      }
+      class ReadableStream {
+        #s;
+        constructor(source, strategy) {
+          const underlying = source === undefined || source === null ? {} : source;
+          if (typeof underlying !== "object" && typeof underlying !== "function") throw new TypeError("ReadableStream takes an underlying source object");
+          if (underlying.type !== undefined) throw new RangeError(`ReadableStream: type ${String(underlying.type).slice(0, 20)} is not supported here (default streams are)`);
+          const mark = strategy === undefined || strategy === null || strategy.highWaterMark === undefined ? 1 : Number(strategy.highWaterMark);
+          if (Number.isNaN(mark) || mark < 0) throw new RangeError("ReadableStream: highWaterMark must be a non-negative number");
+          let closedResolve, closedReject;
+          const closed = new Promise((resolve, reject) => { closedResolve = resolve; closedReject = reject; });
+          closed.catch(() => {});
+          const method = (name) => {
+            const fn = underlying[name];
+            if (fn === undefined) return null;
+            if (typeof fn !== "function") throw new TypeError(`ReadableStream: the source's ${name} must be a function`);
+            return (argument) => fn.call(underlying, argument);
+          };
+          const s = {
+            state: "readable", queue: [], reads: [], reader: null, disturbed: false, closeRequested: false, started: false,
+            pulling: false, pullAgain: false, highWaterMark: mark, pull: method("pull"), cancel: method("cancel"), error: undefined,
+            closed, closedResolve, closedReject,
+          };
+          const start = method("start");
+          s.controller = new ReadableStreamDefaultController(streamKey, s);
+          this.#s = s;
+          Promise.resolve(start === null ? undefined : start(s.controller)).then(() => {
+            s.started = true;
+            pullIfNeeded(s);
+          }, (reason) => { if (s.state === "readable") failStream(s, reason); });
+        }
+        get [streamKey]() { return this.#s; }
+        get locked() { return this.#s.reader !== null; }
+        getReader(options) {
+          if (options !== undefined && options !== null && options.mode !== undefined) {
+            throw new RangeError("ReadableStream.getReader: only the default reader is provided here (not mode: 'byob')");
+          }
+          return new ReadableStreamDefaultReader(this);
+        }
+        cancel(reason) {
+          if (this.locked) return Promise.reject(new TypeError("ReadableStream is locked to a reader"));
+          return cancelStream(this.#s, reason);
+        }
+        tee() {
+          const reader = this.getReader();
+          const branches = [];
+          let reading = false;
+          const pull = () => {
+            if (reading) return undefined;
+            reading = true;
+            return reader.read().then(({ value, done }) => {
+              reading = false;
+              for (const branch of branches) {
+                try { if (done) branch.close(); else branch.enqueue(value); } catch (e) { /* a cancelled branch */ }
+              }
+            }, (reason) => { for (const branch of branches) branch.error(reason); });
+          };
+          return [0, 1].map(() => new ReadableStream({ start(controller) { branches.push(controller); }, pull }));
+        }
+        values(options) {
+          const reader = this.getReader();
+          const preventCancel = Boolean(options && options.preventCancel);
+          return {
+            next() {
+              return reader.read().then((result) => { if (result.done) reader.releaseLock(); return result; });
+            },
+            async return(value) {
+              if (!preventCancel) await reader.cancel(value);
+              reader.releaseLock();
+              return { value, done: true };
+            },
+            [Symbol.asyncIterator]() { return this; },
+          };
+        }
+        [Symbol.asyncIterator](options) { return this.values(options); }
+        static from(iterable) {
+          if (iterable instanceof ReadableStream) return iterable;
+          const iterator = iterable !== null && iterable !== undefined && typeof iterable[Symbol.asyncIterator] === "function"
+            ? iterable[Symbol.asyncIterator]() : iterable !== null && iterable !== undefined && typeof iterable[Symbol.iterator] === "function"
+            ? iterable[Symbol.iterator]() : null;
+          if (iterator === null) throw new TypeError("ReadableStream.from takes an iterable or an async iterable");
+          return new ReadableStream({
+            async pull(controller) {
+              const { value, done } = await iterator.next();
+              if (done) controller.close(); else controller.enqueue(value);
+            },
+            async cancel(reason) { if (typeof iterator.return === "function") await iterator.return(reason); },
+          }, { highWaterMark: 0 });
+        }
+      }
+      // A whole stream of Uint8Array chunks, read into one.
+      async function readAllBytes(stream) {
+        const reader = stream.getReader();
+        const chunks = [];
+        let length = 0;
+        for (;;) {
+          const { value, done } = await reader.read();
+          if (done) break;
+          if (!(value instanceof Uint8Array)) {
+            await reader.cancel();
+            throw new TypeError("A body stream's chunks must be Uint8Arrays");
+          }
+          chunks.push(value);
+          length += value.length;
+        }
+        const all = new Uint8Array(length);
+        let offset = 0;
+        for (const chunk of chunks) { all.set(chunk, offset); offset += chunk.length; }
+        return all;
+      }
+
+      const responseFrom = Symbol("responseFrom");
+      const bodyPayload = Symbol("bodyPayload");
+      const bodyClone = Symbol("bodyClone");
+      // What fetch's "extract a body" makes of a body init: the source (text, bytes or a stream)
+      // and the content type it implies.
+      function extractBody(body) {
+        if (body === undefined || body === null) return { source: null, type: null };
+        if (typeof body === "string") return { source: body, type: "text/plain;charset=UTF-8" };
+        if (body instanceof ArrayBuffer || ArrayBuffer.isView(body)) return { source: bufferSourceBytes(body, "A body"), type: null };
+        if (body instanceof URLSearchParams) return { source: body.toString(), type: "application/x-www-form-urlencoded;charset=UTF-8" };
+        if (body instanceof ReadableStream) {
+          if (body.locked || body[streamKey].disturbed) throw new TypeError("A body stream must not be locked or already read");
+          return { source: body, type: null };
+        }
+        // Blob and FormData are not provided: any other value is its string, as WebIDL converts it.
+        return { source: String(body), type: "text/plain;charset=UTF-8" };
+      }
+      // A body: text, bytes or a ReadableStream, read once — with text(), json(), arrayBuffer(),
+      // bytes(), or through its stream.
+      class Body {
+        #source;
+        #used = false;
+        constructor(source) { this.#source = source; }
+        get body() {
+          const source = this.#source;
+          if (source === null) return null;
+          if (!(source instanceof ReadableStream)) {
+            const bytes = typeof source === "string" ? new Uint8Array(utf8Encode(source)) : source;
+            this.#source = new ReadableStream({ start(controller) { if (bytes.length > 0) controller.enqueue(bytes); controller.close(); } });
+            if (this.#used) this.#source[streamKey].disturbed = true;
+          }
+          return this.#source;
+        }
+        get bodyUsed() { return this.#used || (this.#source instanceof ReadableStream && this.#source[streamKey].disturbed); }
+        async #consume() {
+          if (this.bodyUsed) throw new TypeError("Body has already been used");
+          this.#used = true;
+          const source = this.#source;
+          if (source === null) return "";
+          if (source instanceof ReadableStream) {
+            if (source.locked) throw new TypeError("The body's stream is locked to a reader");
+            return readAllBytes(source);
+          }
+          return source;
+        }
+        async text() { const content = await this.#consume(); return typeof content === "string" ? content : utf8Decode(content, false); }
+        async json() { return JSON.parse(await this.text()); }
+        async bytes() { const content = await this.#consume(); return typeof content === "string" ? new Uint8Array(utf8Encode(content)) : content; }
+        async arrayBuffer() { const bytes = await this.bytes(); return bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength); }
+        async blob() { throw new TypeError("Body.blob(): Blob is not provided here; use arrayBuffer() or bytes()"); }
+        async formData() { throw new TypeError("Body.formData(): FormData is not provided here; read text() into a URLSearchParams"); }
+        // The body for the host: { body } as text, { bodyBase64 } as bytes, {} for none.
+        async [bodyPayload]() {
+          if (this.#source === null) return {};
+          const content = await this.#consume();
+          return typeof content === "string" ? { body: content } : { bodyBase64: bytesToBase64(content) };
+        }
+        // The source a clone starts from (a stream is teed, one branch kept here).
+        [bodyClone]() {
+          if (this.bodyUsed) throw new TypeError("Body has already been used: it cannot be cloned");
+          if (!(this.#source instanceof ReadableStream)) return this.#source;
+          const [kept, given] = this.#source.tee();
+          this.#source = kept;
+          return given;
+        }
+      }
+      // structuredClone, as HTML's structured serialization defines it for what tenant code can
+      // hold: primitives, wrappers, Date, RegExp, ArrayBuffer and its views, Map, Set, Error,
+      // arrays and plain objects, with shared and circular references kept. Functions, symbols,
+      // promises, weak collections and the platform's own objects throw a DataCloneError.
+      const unclonable = [Promise, WeakMap, WeakSet, typeof WeakRef === "function" ? WeakRef : Promise];
+      const errorTypes = { Error, EvalError, RangeError, ReferenceError, SyntaxError, TypeError, URIError };
+      function structuredClone(value, options) {
+        if (options !== undefined && options !== null && options.transfer !== undefined && [...options.transfer].length > 0) {
+          throw new DOMException("structuredClone: transferring objects is not supported here", "DataCloneError");
+        }
+        const memory = new Map();
+        const refuse = (what) => new DOMException(`${what} could not be cloned`, "DataCloneError");
+        function clone(v) {
+          if (typeof v === "symbol") throw refuse(String(v));
+          if (typeof v === "function") throw refuse(`function ${v.name || "(anonymous)"}`);
+          if (v === null || typeof v !== "object") return v;
+          if (memory.has(v)) return memory.get(v);
+          let out;
+          if (v instanceof Boolean || v instanceof Number || v instanceof String || v instanceof BigInt) out = Object(v.valueOf());
+          else if (v instanceof Date) out = new Date(v.getTime());
+          else if (v instanceof RegExp) out = new RegExp(v.source, v.flags);
+          else if (v instanceof ArrayBuffer) out = v.slice(0);
+          else if (ArrayBuffer.isView(v)) {
+            const buffer = clone(v.buffer);
+            out = v instanceof DataView ? new DataView(buffer, v.byteOffset, v.byteLength) : new v.constructor(buffer, v.byteOffset, v.length);
+          } else if (v instanceof Map) {
+            out = new Map();
+            memory.set(v, out);
+            for (const [key, item] of v) out.set(clone(key), clone(item));
+            return out;
+          } else if (v instanceof Set) {
+            out = new Set();
+            memory.set(v, out);
+            for (const item of v) out.add(clone(item));
+            return out;
+          } else if (v instanceof DOMException) {
+            out = new DOMException(v.message, v.name);
+          } else if (v instanceof Error) {
+            const name = Object.hasOwn(errorTypes, v.name) ? v.name : "Error";
+            out = new errorTypes[name](Object.hasOwn(v, "message") ? String(v.message) : "");
+            if (typeof v.stack === "string") Object.defineProperty(out, "stack", { value: v.stack, writable: true, configurable: true });
+          } else if (unclonable.some((type) => v instanceof type) || platformTypes.some((type) => v instanceof type)) {
+            throw refuse(`${v.constructor && v.constructor.name ? v.constructor.name : "This object"}`);
+          } else if (Array.isArray(v)) {
+            out = new Array(v.length);
+            memory.set(v, out);
+            for (const key of Object.keys(v)) out[key] = clone(v[key]);
+            return out;
+          } else {
+            out = {};
+            memory.set(v, out);
+            for (const key of Object.keys(v)) out[key] = clone(v[key]);
+            return out;
+          }
+          memory.set(v, out);
+          return out;
+        }
+        return clone(value);
+      }
+
+      // setTimeout and clearTimeout within an entry: the host waits (not CPU time of the tenant)
+      // and the callback runs in the same invocation. When the run or the handler ends, the
+      // timers it left are dropped; a workflow that means to wait uses step.sleep, which is durable.
+      let nextTimer = 0;
+      function setTimeout(callback, delay, ...args) {
+        if (typeof callback !== "function") throw new TypeError("setTimeout takes a function (a string of code is not evaluated here)");
+        // As WebIDL's long: wrapped to 32 bits, and below 0 is 0.
+        const ms = Math.max(0, Number(delay) | 0);
+        const id = ++nextTimer;
+        settledWith(host.timer(ms, id)).then(() => {
+          try { callback(...args); } catch (error) { console.error(error); }
+        });
+        return id;
+      }
+      function clearTimeout(id) {
+        const number = Number(id);
+        if (Number.isInteger(number) && number > 0) host.clearTimer(number);
+      }
+
+      // crypto.subtle: digests (SHA-1, SHA-256, SHA-384, SHA-512) and HMAC keys to sign and
+      // verify with, computed by the host; every other operation rejects with NotSupportedError.
+      const digestNames = { "SHA-1": "SHA-1", "SHA-256": "SHA-256", "SHA-384": "SHA-384", "SHA-512": "SHA-512" };
+      function hashName(algorithm, what) {
+        const raw = typeof algorithm === "string" ? algorithm : algorithm !== null && typeof algorithm === "object" ? algorithm.name : undefined;
+        const name = typeof raw === "string" ? digestNames[raw.toUpperCase()] : undefined;
+        if (name === undefined) throw new DOMException(`${what}: the hash must be SHA-1, SHA-256, SHA-384 or SHA-512`, "NotSupportedError");
+        return name;
+      }
+      const keyMaterial = Symbol("keyMaterial");
+      class CryptoKey {
+        constructor(key) { if (key !== keyMaterial) throw new TypeError("Illegal constructor: a CryptoKey comes from crypto.subtle.importKey"); }
+      }
+      function hmacKey(key, usage, what) {
+        if (!(key instanceof CryptoKey) || key[keyMaterial] === undefined) throw new TypeError(`${what}: the key must be a CryptoKey from importKey`);
+        if (key.algorithm.name !== "HMAC") throw new DOMException(`${what}: the key is not an HMAC key`, "InvalidAccessError");
+        if (!key.usages.includes(usage)) throw new DOMException(`${what}: the key's usages do not include "${usage}"`, "InvalidAccessError");
+        return key[keyMaterial];
+      }
+      function isHMAC(algorithm) {
+        const name = typeof algorithm === "string" ? algorithm : algorithm !== null && typeof algorithm === "object" ? algorithm.name : undefined;
+        return typeof name === "string" && name.toUpperCase() === "HMAC";
+      }
+      const unsupported = (operation) => async () => {
+        throw new DOMException(`crypto.subtle.${operation} is not provided here (digest, and importKey, sign, verify and exportKey with HMAC, are)`, "NotSupportedError");
+      };
+      const subtle = Object.freeze({
+        async digest(algorithm, data) {
+          const name = hashName(algorithm, "crypto.subtle.digest");
+          const bytes = bufferSourceBytes(data, "crypto.subtle.digest's data");
+          return base64ToBytes(host.digest(name, bytesToBase64(bytes))).buffer;
+        },
+        async importKey(format, keyData, algorithm, extractable, usages) {
+          if (format !== "raw") throw new DOMException(`crypto.subtle.importKey: format ${String(format).slice(0, 20)} is not provided here (raw is)`, "NotSupportedError");
+          if (!isHMAC(algorithm)) throw new DOMException("crypto.subtle.importKey: only HMAC keys are provided here", "NotSupportedError");
+          const hash = hashName(algorithm.hash, "crypto.subtle.importKey");
+          const bytes = bufferSourceBytes(keyData, "crypto.subtle.importKey's key data");
+          if (bytes.length === 0) throw new DOMException("crypto.subtle.importKey: an HMAC key must not be empty", "DataError");
+          const list = [...usages].map(String);
+          const wrong = list.find((usage) => usage !== "sign" && usage !== "verify");
+          if (wrong !== undefined) throw new SyntaxError(`crypto.subtle.importKey: an HMAC key's usages are sign and verify, not ${wrong.slice(0, 20)}`);
+          if (list.length === 0) throw new SyntaxError("crypto.subtle.importKey: give the key's usages, [\"sign\"] or [\"verify\"] or both");
+          const key = new CryptoKey(keyMaterial);
+          Object.defineProperties(key, {
+            type: { value: "secret", enumerable: true },
+            extractable: { value: Boolean(extractable), enumerable: true },
+            algorithm: { value: Object.freeze({ name: "HMAC", hash: Object.freeze({ name: hash }), length: bytes.length * 8 }), enumerable: true },
+            usages: { value: Object.freeze(list), enumerable: true },
+            [keyMaterial]: { value: Object.freeze({ hash, key: bytesToBase64(bytes) }) },
+          });
+          return key;
+        },
+        async exportKey(format, key) {
+          if (format !== "raw") throw new DOMException("crypto.subtle.exportKey: only raw is provided here", "NotSupportedError");
+          if (!(key instanceof CryptoKey) || key[keyMaterial] === undefined) throw new TypeError("crypto.subtle.exportKey: the key must be a CryptoKey");
+          if (!key.extractable) throw new DOMException("crypto.subtle.exportKey: the key is not extractable", "InvalidAccessError");
+          return base64ToBytes(key[keyMaterial].key).buffer;
+        },
+        async sign(algorithm, key, data) {
+          if (!isHMAC(algorithm)) throw new DOMException("crypto.subtle.sign: only HMAC is provided here", "NotSupportedError");
+          const material = hmacKey(key, "sign", "crypto.subtle.sign");
+          return base64ToBytes(host.hmac(material.hash, material.key, bytesToBase64(bufferSourceBytes(data, "crypto.subtle.sign's data")))).buffer;
+        },
+        async verify(algorithm, key, signature, data) {
+          if (!isHMAC(algorithm)) throw new DOMException("crypto.subtle.verify: only HMAC is provided here", "NotSupportedError");
+          const material = hmacKey(key, "verify", "crypto.subtle.verify");
+          const given = bufferSourceBytes(signature, "crypto.subtle.verify's signature");
+          const expected = base64ToBytes(host.hmac(material.hash, material.key, bytesToBase64(bufferSourceBytes(data, "crypto.subtle.verify's data"))));
+          // Every byte compared, whichever differs first.
+          let difference = given.length ^ expected.length;
+          for (let i = 0; i < expected.length; i++) difference |= expected[i] ^ (given[i] ?? 0);
+          return difference === 0;
+        },
+        encrypt: unsupported("encrypt"), decrypt: unsupported("decrypt"), generateKey: unsupported("generateKey"),
+        deriveKey: unsupported("deriveKey"), deriveBits: unsupported("deriveBits"), wrapKey: unsupported("wrapKey"),
+        unwrapKey: unsupported("unwrapKey"),
+      });
       // crypto.getRandomValues and randomUUID, from the host's system random source.
       const integerArrays = [Int8Array, Uint8Array, Uint8ClampedArray, Int16Array, Uint16Array, Int32Array, Uint32Array, BigInt64Array, BigUint64Array];
       const crypto = Object.freeze({
+        subtle,
         getRandomValues(array) {
           if (!integerArrays.some((type) => array instanceof type)) {
             throw new DOMException("getRandomValues fills an integer typed array", "TypeMismatchError");
@@ -583,28 +1045,6 @@ enum Prelude {
         abort(reason) { this.#signal[abortKey](reason); }
       }
 
-      const bodyText = Symbol("bodyText");
-      const responseFrom = Symbol("responseFrom");
-      // A body held as text: what a handler reads with text() or json(), once.
-      class Body {
-        #text;
-        #used = false;
-        constructor(body) {
-          this.#text = body === undefined || body === null ? null
-            : typeof body === "string" ? body
-            : (() => { throw new TypeError("a body is a string here (ArrayBuffer and streams are not supported)"); })();
-        }
-        get bodyUsed() { return this.#used; }
-        // The text as it is, for fetch() to send (the standard's body is a stream: not here).
-        [bodyText]() { return this.#text; }
-        async text() {
-          if (this.#used) throw new TypeError("Body has already been used");
-          this.#used = true;
-          return this.#text === null ? "" : this.#text;
-        }
-        async json() { return JSON.parse(await this.text()); }
-      }
-
       // What the code sees as env: the values deployed with it, the embedder's bindings (each an
       // object whose every method is one call into the host) and WORKFLOWS.
       function makeEnv(id, envText, bindingNamesText) {
@@ -630,14 +1070,24 @@ enum Prelude {
       }
 
       // fetch(), performed by the host under the tenant's egress policy; its failures are
-      // TypeErrors, as Workers' are. Bodies are text both ways.
+      // TypeErrors, as Workers' are. The host reads the whole response (up to the policy's size
+      // limit) before the Response is made; its body is then a stream like any other.
       function fetch(input, init) {
         try {
-          const request = input instanceof Request && (init === undefined || init === null) ? input : new Request(input, init);
-          if (init && init.signal && init.signal.aborted) return Promise.reject(init.signal.reason);
-          const text = request[bodyText]();
-          const message = JSON.stringify({ method: request.method, url: request.url, headers: [...request.headers], body: text });
-          return settledWith(host.fetch(message)).then((raw) => Response[responseFrom](raw));
+          const request = new Request(input, init);
+          const signal = request.signal;
+          if (signal.aborted) return Promise.reject(signal.reason);
+          return new Promise((resolve, reject) => {
+            // An abort rejects at once with the signal's reason; the host's request ends on its own.
+            const onAbort = () => reject(signal.reason);
+            signal.addEventListener("abort", onAbort, { once: true });
+            request[bodyPayload]().then((payload) => {
+              if (signal.aborted) throw signal.reason;
+              const message = JSON.stringify({ method: request.method, url: request.url, headers: [...request.headers], ...payload });
+              return settledWith(host.fetch(message));
+            }).then((raw) => Response[responseFrom](raw)).then(resolve, reject)
+              .finally(() => signal.removeEventListener("abort", onAbort));
+          });
         } catch (error) {
           return Promise.reject(error);
         }
@@ -676,37 +1126,57 @@ enum Prelude {
         });
       }
       class Request extends Body {
-        #method; #url; #headers;
+        #method; #url; #headers; #signal; #redirect;
         constructor(input, init) {
           const options = init === undefined || init === null ? {} : init;
           const base = input instanceof Request ? input : null;
           const method = String(options.method ?? (base ? base.method : "GET")).toUpperCase();
-          const body = options.body ?? null;
-          if ((method === "GET" || method === "HEAD") && body !== null) throw new TypeError("Request with GET/HEAD method cannot have body");
-          super(body);
+          if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(method)) throw new TypeError(`Request: ${method.slice(0, 40)} is not a valid method`);
+          if (["CONNECT", "TRACE", "TRACK"].includes(method)) throw new TypeError(`Request: the method ${method} is forbidden`);
+          // A Request given as the input lends its body (a clone of it) when init has none.
+          const given = options.body !== undefined ? extractBody(options.body) : base ? { source: base[bodyClone](), type: null } : extractBody(null);
+          if ((method === "GET" || method === "HEAD") && given.source !== null) throw new TypeError("Request with GET/HEAD method cannot have body");
+          super(given.source);
           this.#method = method;
           // Absolute, as the standard parses it (there is no base URL here).
           this.#url = base ? base.url : new URL(String(input)).href;
           this.#headers = new Headers(options.headers ?? (base ? base.headers : undefined));
+          if (given.type !== null && !this.#headers.has("content-type")) this.#headers.set("content-type", given.type);
+          if (options.signal !== undefined && options.signal !== null && !(options.signal instanceof AbortSignal)) {
+            throw new TypeError("Request: signal must be an AbortSignal");
+          }
+          this.#signal = options.signal ?? (base ? base.signal : new AbortController().signal);
+          const redirect = String(options.redirect ?? (base ? base.redirect : "follow"));
+          if (redirect !== "follow") throw new TypeError(`Request: redirect "${redirect.slice(0, 20)}" is not supported here (fetch follows redirects, checking each)`);
+          this.#redirect = redirect;
         }
         get method() { return this.#method; }
         get url() { return this.#url; }
         get headers() { return this.#headers; }
+        get signal() { return this.#signal; }
+        get redirect() { return this.#redirect; }
+        clone() {
+          if (this.bodyUsed) throw new TypeError("Body has already been used: it cannot be cloned");
+          return new Request(this, {});
+        }
       }
+      const nullBodyStatuses = [101, 204, 205, 304];
       class Response extends Body {
         #status; #statusText; #headers;
         constructor(body, init) {
           const options = init === undefined || init === null ? {} : init;
           const status = options.status === undefined ? 200 : Number(options.status);
           if (!Number.isInteger(status) || status < 200 || status > 599) throw new RangeError(`Response: status ${options.status} is not in 200–599`);
-          if ((status === 204 || status === 205 || status === 304) && body !== undefined && body !== null) {
+          const given = extractBody(body);
+          if (nullBodyStatuses.includes(status) && given.source !== null) {
             throw new TypeError(`Response with null body status ${status} cannot have body`);
           }
-          super(body);
+          super(given.source);
           this.#status = status;
           this.#statusText = options.statusText === undefined ? "" : String(options.statusText);
           this.#headers = new Headers(options.headers);
-          if (typeof body === "string" && !this.#headers.has("content-type")) this.#headers.set("content-type", "text/plain;charset=UTF-8");
+          // A clone keeps the headers it had, exactly.
+          if (given.type !== null && !options[bodyClone] && !this.#headers.has("content-type")) this.#headers.set("content-type", given.type);
         }
         static json(data, init) {
           const text = JSON.stringify(data);
@@ -715,12 +1185,17 @@ enum Prelude {
           response.headers.set("content-type", "application/json");
           return response;
         }
+        static redirect(url, status = 302) {
+          if (![301, 302, 303, 307, 308].includes(Number(status))) throw new RangeError(`Response.redirect: ${status} is not a redirect status`);
+          return new Response(null, { status: Number(status), headers: { location: new URL(String(url)).href } });
+        }
         // What fetch() answered: its final URL and whether a redirect led there.
         #url = "";
         #redirected = false;
         static [responseFrom](raw) {
-          const nullBody = raw.status === 204 || raw.status === 205 || raw.status === 304;
-          const response = new Response(nullBody ? null : raw.body, { status: raw.status, statusText: raw.statusText, headers: raw.headers });
+          const nullBody = nullBodyStatuses.includes(raw.status);
+          const body = nullBody ? null : raw.bodyBase64 !== undefined ? base64ToBytes(raw.bodyBase64) : raw.body;
+          const response = new Response(body, { status: raw.status, statusText: raw.statusText, headers: raw.headers });
           response.#url = raw.url;
           response.#redirected = raw.redirected;
           return response;
@@ -731,6 +1206,13 @@ enum Prelude {
         get statusText() { return this.#statusText; }
         get ok() { return this.#status >= 200 && this.#status <= 299; }
         get headers() { return this.#headers; }
+        get type() { return "default"; }
+        clone() {
+          const copy = new Response(this[bodyClone](), { status: this.#status, statusText: this.#statusText, headers: this.#headers, [bodyClone]: true });
+          copy.#url = this.#url;
+          copy.#redirected = this.#redirected;
+          return copy;
+        }
       }
       // A step the journal answers comes back from the host as its value, a step still to run as
       // a promise: Promise.resolve makes the first a settled promise and returns the second as
@@ -860,6 +1342,12 @@ enum Prelude {
         return { step, saga };
       }
 
+      // The platform's own objects, which structuredClone refuses (as it refuses a browser's).
+      const platformTypes = [
+        Headers, Request, Response, URL, URLSearchParams, ReadableStream, ReadableStreamDefaultReader, ReadableStreamDefaultController,
+        AbortController, EventTarget, Event, TextEncoder, TextDecoder, CryptoKey,
+      ];
+
       globalThis.require = require;
       globalThis.console = console;
       globalThis.WorkflowEntrypoint = WorkflowEntrypoint;
@@ -879,6 +1367,13 @@ enum Prelude {
       globalThis.AbortSignal = AbortSignal;
       globalThis.AbortController = AbortController;
       globalThis.URLSearchParams = URLSearchParams;
+      globalThis.ReadableStream = ReadableStream;
+      globalThis.ReadableStreamDefaultReader = ReadableStreamDefaultReader;
+      globalThis.ReadableStreamDefaultController = ReadableStreamDefaultController;
+      globalThis.CryptoKey = CryptoKey;
+      globalThis.structuredClone = structuredClone;
+      globalThis.setTimeout = setTimeout;
+      globalThis.clearTimeout = clearTimeout;
       globalThis.NonRetryableError = NonRetryableError;
 
       return Object.freeze({
@@ -906,8 +1401,9 @@ enum Prelude {
             return;
           }
           const raw = JSON.parse(requestText);
-          const hasBody = raw.method !== "GET" && raw.method !== "HEAD" && raw.body !== "";
-          const request = new Request(raw.url, { method: raw.method, headers: raw.headers, body: hasBody ? raw.body : null });
+          const body = raw.bodyBase64 !== undefined ? base64ToBytes(raw.bodyBase64) : raw.body;
+          const hasBody = raw.method !== "GET" && raw.method !== "HEAD" && body !== undefined;
+          const request = new Request(raw.url, { method: raw.method, headers: raw.headers, body: hasBody ? body : null });
           const env = makeEnv(id, envText, bindingNamesText);
           const ctx = Object.freeze({ waitUntil() {}, passThroughOnException() {} });
           let result;
@@ -918,8 +1414,8 @@ enum Prelude {
           }
           Promise.resolve(result).then(async (response) => {
             if (!(response instanceof Response)) throw new TypeError("the fetch handler must return a Response");
-            const body = await response.text();
-            return JSON.stringify({ status: response.status, headers: [...response.headers], body });
+            const payload = await response[bodyPayload]();
+            return JSON.stringify({ status: response.status, headers: [...response.headers], ...payload });
           }).then((text) => host.runSettled(id, true, text), (error) => host.runSettled(id, false, errorJSON(error)));
         },
         start(id, eventText, envText, bindingNamesText) {

@@ -3,6 +3,7 @@ import BrigadeJS
 import BrigadeTesting
 import Foundation
 import Hummingbird
+import NIOCore
 import Synchronization
 import Testing
 
@@ -26,6 +27,10 @@ struct LocalServer {
             Response(status: .temporaryRedirect, headers: [.location: "http://169.254.169.254/latest/meta-data/"])
         }
         router.get("/big") { _, _ in String(repeating: "x", count: 300_000) }
+        router.get("/bytes") { _, _ in Response(status: .ok, body: ResponseBody(byteBuffer: ByteBuffer(bytes: Array(0...255)))) }
+        router.post("/echo-bytes") { request, _ in
+            Response(status: .ok, body: ResponseBody(byteBuffer: try await request.body.collect(upTo: 1 << 20)))
+        }
         router.get("/hold") { _, _ -> String in
             await held.wait()
             return "released"
@@ -72,6 +77,23 @@ func text(_ value: JSONValue?) -> String {
               const response = await fetch(`${base}/to-ok`);
               return [response.redirected, response.url, await response.text()];
             });
+            // Bytes both ways, byte for byte, and a response body read as a stream.
+            r.binary = await step.do('binary', async () => {
+              const got = new Uint8Array(await (await fetch(`${base}/bytes`)).arrayBuffer());
+              const sent = await fetch(`${base}/echo-bytes`, { method: 'POST', body: new Uint8Array([0, 255, 7, 0xc3]) });
+              const back = new Uint8Array(await sent.arrayBuffer());
+              const streamed = await fetch(`${base}/ok`);
+              let length = 0;
+              for await (const chunk of streamed.body) length += chunk.length;
+              return [got.length, got[0], got[128], got[255], [...back], length, streamed.bodyUsed];
+            });
+            // An aborted signal rejects the fetch with its reason.
+            r.aborted = await step.do('aborted', async () => {
+              const controller = new AbortController();
+              const pending = fetch(`${base}/ok`, { signal: controller.signal });
+              controller.abort();
+              try { await pending; return 'fetched'; } catch (e) { return e.name; }
+            });
             const failure = async (name, url) => step.do(name, { retries: { limit: 0 } }, async () => {
               try { await fetch(url); return 'fetched'; } catch (e) { return `${e.name}: ${e.message}`; }
             });
@@ -97,7 +119,8 @@ func text(_ value: JSONValue?) -> String {
             }
             try await JSTest.run(egress: egress) { test in
                 try await test.deploy(Self.source, tenant: "acme")
-                let row = try await test.wait(try await test.create(tenant: "acme", params: ["base": .string(base)]), for: .complete, timeout: .seconds(60))
+                let row = try await test.wait(
+                    try await test.create(tenant: "acme", params: ["base": .string(base)]), for: .complete, timeout: .seconds(60))
                 let r = try #require(try test.output(row))
                 #expect(
                     r["ok"] == [
@@ -105,6 +128,8 @@ func text(_ value: JSONValue?) -> String {
                         "redirected": false,
                     ])
                 #expect(r["echo"] == "POST yes payload")
+                #expect(r["binary"] == [256, 0, 128, 255, [0, 255, 7, 0xc3], 21, true])
+                #expect(r["aborted"] == "AbortError")
                 #expect(r["followed"] == [true, .string("\(base)/ok"), "hello from the server"])
                 #expect(
                     text(r["toPrivate"]).hasPrefix(

@@ -190,8 +190,9 @@ import Testing
               async run(event, step) {
                 return step.do('probe', async () => ({
                   require: (() => { try { require('fs'); return 'loaded'; } catch (e) { return e.message; } })(),
-                  // fetch() is the host's, under the tenant's egress policy (OutboundFetchTests).
-                  globals: ['process', 'setTimeout', 'XMLHttpRequest', 'WebAssembly', 'Deno', 'Bun', '__brigadeHost', 'print', 'readFile']
+                  // fetch() is the host's, under the tenant's egress policy (OutboundFetchTests), and
+                  // setTimeout waits on the host within an entry (WebPlatformTests).
+                  globals: ['process', 'setInterval', 'setImmediate', 'XMLHttpRequest', 'WebAssembly', 'Deno', 'Bun', '__brigadeHost', 'print', 'readFile']
                     .filter((name) => typeof globalThis[name] !== 'undefined'),
                 }));
               }

@@ -72,6 +72,15 @@ import Testing
               const instance = await env.WORKFLOWS.create({ id: 'spawner', params: { spawn: true } });
               return Response.json({ id: instance.id }, { status: 201, headers: { 'x-made': 'yes' } });
             }
+            if (url.pathname === '/bytes') {
+              // Bytes in, bytes out: each byte of the request, plus one.
+              const bytes = new Uint8Array(await request.arrayBuffer());
+              return new Response(bytes.map((b) => (b + 1) & 255), { headers: { 'content-type': 'application/octet-stream' } });
+            }
+            if (url.pathname === '/stream') {
+              const encoder = new TextEncoder();
+              return new Response(new ReadableStream({ start(c) { c.enqueue(encoder.encode('one ')); c.enqueue(encoder.encode('two')); c.close(); } }));
+            }
             if (url.pathname === '/boom') throw new Error('secret internals');
             if (url.pathname === '/not-a-response') return { status: 200 };
             if (url.pathname === '/duplicate') {
@@ -100,6 +109,14 @@ import Testing
             ) { response in (response.status, String(buffer: response.body)) }
             #expect(echoed.0 == .ok)
             #expect(echoed.1 == "PUT /a/b?c=d hi the body")
+
+            // A body that is not UTF-8 arrives and leaves byte for byte; a streamed one is sent whole.
+            let bytes = try await api.client.execute(
+                uri: "/dispatch/acme/routes/bytes", method: .post, body: ByteBuffer(bytes: [0xff, 0x00, 0xc3, 0x41])
+            ) { response in (response.status, Array(response.body.readableBytesView), response.headers[.contentType]) }
+            #expect(bytes.0 == .ok && bytes.1 == [0x00, 0x01, 0xc4, 0x42] && bytes.2 == "application/octet-stream")
+            let streamed = try await api.client.execute(uri: "/dispatch/acme/routes/stream", method: .get) { String(buffer: $0.body) }
+            #expect(streamed == "one two")
 
             // A create from the handler, then one from a step that fails after creating and is
             // retried: the id makes the second create the same instance.
@@ -152,7 +169,9 @@ import Testing
                 var headers = HTTPFields()
                 headers[HTTPField.Name("x-tenant-id")!] = "acme"
                 headers[HTTPField.Name("x-custom")!] = "seed"
-                let answer = try await client.execute(uri: "/routes/x/y?z=1", method: .post, headers: headers, body: ByteBuffer(string: "b")) {
+                let answer = try await client.execute(
+                    uri: "/routes/x/y?z=1", method: .post, headers: headers, body: ByteBuffer(string: "b")
+                ) {
                     ($0.status, String(buffer: $0.body))
                 }
                 #expect(answer.0 == .ok)
