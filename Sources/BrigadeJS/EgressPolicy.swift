@@ -1,3 +1,5 @@
+import Brigade
+
 /// What a tenant's code may reach with `fetch()`: the operator's policy, per tenant
 /// (``JavaScriptSandbox/init(settings:bindings:egress:)``).
 ///
@@ -26,6 +28,24 @@ public struct EgressPolicy: Sendable, Hashable {
 
     public init(allowedHosts: [String]? = nil) {
         self.allowedHosts = allowedHosts
+    }
+
+    /// The policy of a tenant with its own `limits`: its `fetchHosts` in place of the server's
+    /// (`*`: any public host; empty: none) and its `fetchPrivateHosts` added to the exceptions.
+    /// Nil when its code may reach nothing: the server's `server` is nil and the tenant has no
+    /// hosts of its own, or its own list is empty.
+    public static func forTenant(_ limits: TenantLimits, server: EgressPolicy?) -> EgressPolicy? {
+        var policy: EgressPolicy
+        if let hosts = limits.fetchHosts {
+            guard !hosts.isEmpty else { return nil }
+            policy = server ?? EgressPolicy()
+            policy.allowedHosts = hosts.contains("*") ? nil : hosts
+        } else {
+            guard let server else { return nil }
+            policy = server
+        }
+        if let exceptions = limits.fetchPrivateHosts { policy.privateExceptions.formUnion(exceptions) }
+        return policy
     }
 
     /// Whether `host` (lower-cased) is one `allowedHosts` lets through.

@@ -8,7 +8,7 @@ extension JSRunner {
     /// when the code does not evaluate or has no `TenantWorkflow` class.
     static func boot(
         _ code: TenantCode, pool: JSMachinePool, bindings: [String: HostBindings.Function] = [:],
-        egress: (EgressPolicy, OutboundFetcher)? = nil
+        egress: Egress? = nil
     ) async throws -> JSRunner {
         let machine = pool.machine(for: code.tenant)
         return try await withCheckedThrowingContinuation { continuation in

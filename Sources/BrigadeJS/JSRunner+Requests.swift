@@ -167,9 +167,11 @@ extension JSRunner {
     /// `TypeError`, as Workers' fetch does.
     func performFetch(_ text: String, _ promise: Int, for invocation: JSInvocation) async {
         do {
-            guard let egress else { throw OutboundFetchError("fetch: this tenant's code may not reach the network") }
+            guard let egress, let policy = egress.policy() else {
+                throw OutboundFetchError("fetch: this tenant's code may not reach the network")
+            }
             let request = try JSONDecoder().decode(JSONValue.self, from: Data(text.utf8))
-            let answer = try await egress.fetcher.fetch(request, tenant: code.tenant, policy: egress.policy).jsonData()
+            let answer = try await egress.fetcher.fetch(request, tenant: code.tenant, policy: policy).jsonData()
             queue.async { self.resolve(invocation, promise: promise, json: answer) }
         } catch {
             let message = (error as? OutboundFetchError)?.message ?? "fetch: \(OutboundFetcher.describe(error))"

@@ -78,8 +78,15 @@ final class JSRunner: WorkflowRunner, @unchecked Sendable {
     /// the prelude reads them (JSON).
     let hostBindings: [String: HostBindings.Function]
     let bindingNamesText: String
-    /// The tenant's egress policy and the fetcher that applies it; nil: `fetch()` fails.
-    let egress: (policy: EgressPolicy, fetcher: OutboundFetcher)?
+    /// The tenant's egress policy (asked at each fetch, so that an operator's change applies at
+    /// once) and the fetcher that applies it.
+    struct Egress: Sendable {
+        /// The policy now; nil: `fetch()` fails.
+        var policy: @Sendable () -> EgressPolicy?
+        var fetcher: OutboundFetcher
+    }
+    /// Nil: `fetch()` fails.
+    let egress: Egress?
     var sourceMap: SourceMap? {
         if let map = confined.value.sourceMap { return map }
         let map = SourceMap(script: code.script)
@@ -98,11 +105,12 @@ final class JSRunner: WorkflowRunner, @unchecked Sendable {
 
     /// On the machine's queue: adopts `prepared` for `code`.
     init(
-        code: TenantCode, machine: JSMachine, pool: JSMachinePool, prepared: PreparedContext, bindings: [String: HostBindings.Function] = [:],
-        egress: (EgressPolicy, OutboundFetcher)? = nil
+        code: TenantCode, machine: JSMachine, pool: JSMachinePool, prepared: PreparedContext,
+        bindings: [String: HostBindings.Function] = [:],
+        egress: Egress? = nil
     ) {
         self.code = code
-        self.egress = egress.map { (policy: $0.0, fetcher: $0.1) }
+        self.egress = egress
         hostBindings = bindings
         bindingNamesText = String(decoding: JSONValue.array(bindings.keys.sorted().map(JSONValue.string)).jsonData(), as: UTF8.self)
         self.machine = machine

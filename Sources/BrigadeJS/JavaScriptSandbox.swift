@@ -89,6 +89,7 @@ public struct JavaScriptSandbox: WorkflowSandbox {
     ///   - bindings: the named Swift functions each tenant's code gets in `env`.
     ///   - egress: what each tenant's `fetch()` may reach (``EgressPolicy``); nil for a tenant
     ///     whose code may reach nothing. By default the public internet, and nothing private.
+    ///     Asked at every fetch, so a policy changed while the code is loaded applies at once.
     public init(
         settings: Settings = Settings(), bindings: HostBindings = .none,
         egress: @escaping @Sendable (_ tenant: String) -> EgressPolicy? = { _ in EgressPolicy() }
@@ -133,7 +134,10 @@ public struct JavaScriptSandbox: WorkflowSandbox {
     }
 
     public func boot(_ code: TenantCode) async throws -> any WorkflowRunner {
-        try await JSRunner.boot(
-            code, pool: pool, bindings: bindings.forTenant(code.tenant), egress: egress(code.tenant).map { ($0, fetcher) })
+        let egress = egress
+        let tenant = code.tenant
+        return try await JSRunner.boot(
+            code, pool: pool, bindings: bindings.forTenant(code.tenant),
+            egress: JSRunner.Egress(policy: { egress(tenant) }, fetcher: fetcher))
     }
 }

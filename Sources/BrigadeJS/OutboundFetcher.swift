@@ -97,14 +97,15 @@ final class OutboundFetcher: Sendable {
         method: String, url: URL, headers: [(String, String)], body: Data?, policy: EgressPolicy, deadline: ContinuousClock.Instant
     ) async throws -> (status: HTTPResponseStatus, headers: HTTPHeaders, body: Data) {
         let host = (url.host ?? "").lowercased()
-        guard policy.allows(host: host) else {
+        let port = url.port ?? (url.scheme?.lowercased() == "https" ? 443 : 80)
+        // A private exception the operator gave is a host the tenant may reach.
+        let excepted = policy.privateExceptions.contains("\(host):\(port)")
+        guard policy.allows(host: host) || excepted else {
             throw OutboundFetchError("fetch: \(host.prefix(100)) is not a host this tenant may reach")
         }
-        let port = url.port ?? (url.scheme?.lowercased() == "https" ? 443 : 80)
         let left = deadline - ContinuousClock.now
         guard left > .zero else { throw OutboundFetchError("fetch: timed out") }
         let addresses = try await IPAddress.resolve(host.trimmingCharacters(in: CharacterSet(charactersIn: "[]")), timeout: left)
-        let excepted = policy.privateExceptions.contains("\(host):\(port)")
         guard let address = addresses.first(where: { $0.isPublic || excepted }) else {
             throw OutboundFetchError(
                 "fetch: \(host.prefix(100)) resolves to \(addresses.map(\.description).joined(separator: ", ")), which tenant code may not reach (private, loopback, link-local or reserved)"

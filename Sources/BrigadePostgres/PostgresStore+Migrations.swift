@@ -307,6 +307,13 @@ extension PostgresStore {
                 )
                 """,
             ]),
+        Migration(
+            name: "v7: tenant egress",
+            statements: [
+                // JSON arrays of hosts; NULL: the server's setting.
+                "ALTER TABLE tenant_limits ADD COLUMN fetch_hosts text",
+                "ALTER TABLE tenant_limits ADD COLUMN fetch_private_hosts text",
+            ]),
     ]
 
     /// Applies the migrations not yet applied, under an advisory lock so that nodes starting

@@ -12,12 +12,13 @@ extension SQLiteStore {
             try db.execute(
                 sql: """
                     INSERT OR REPLACE INTO tenant_limits (tenant, max_running, max_running_per_workflow, max_queued_per_workflow,
-                        creation_rate, workflow_creation_rate, modified_at)
-                    VALUES (?, ?, ?, ?, ?, ?, ?)
+                        creation_rate, workflow_creation_rate, fetch_hosts, fetch_private_hosts, modified_at)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """,
                 arguments: [
                     tenant, limits.maxRunning, limits.maxRunningPerWorkflow, limits.maxQueuedPerWorkflow, limits.creationRate,
-                    limits.workflowCreationRate, now,
+                    limits.workflowCreationRate, TenantLimits.hostsText(limits.fetchHosts),
+                    TenantLimits.hostsText(limits.fetchPrivateHosts), now,
                 ])
         }
     }
@@ -29,7 +30,8 @@ extension SQLiteStore {
                 limits[row["tenant"]] = TenantLimits(
                     maxRunning: row["max_running"], maxRunningPerWorkflow: row["max_running_per_workflow"],
                     maxQueuedPerWorkflow: row["max_queued_per_workflow"], creationRate: row["creation_rate"],
-                    workflowCreationRate: row["workflow_creation_rate"])
+                    workflowCreationRate: row["workflow_creation_rate"], fetchHosts: TenantLimits.hosts(row["fetch_hosts"]),
+                    fetchPrivateHosts: TenantLimits.hosts(row["fetch_private_hosts"]))
             }
             return limits
         }

@@ -195,6 +195,14 @@ extension SQLiteStore {
                     ) WITHOUT ROWID;
                     """)
         }
+        migrator.registerMigration("v8: tenant egress") { db in
+            // JSON arrays of hosts; NULL: the server's setting.
+            try db.execute(
+                sql: """
+                    ALTER TABLE tenant_limits ADD COLUMN fetch_hosts TEXT;
+                    ALTER TABLE tenant_limits ADD COLUMN fetch_private_hosts TEXT;
+                    """)
+        }
         return migrator
     }
 }

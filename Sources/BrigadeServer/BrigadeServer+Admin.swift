@@ -39,8 +39,9 @@ extension BrigadeServer {
             return Self.envelope(try await limitsItem(tenant: id))
         }
         // PUT /admin/v1/tenants/{tenant_id}/limits {max_running?, max_running_per_workflow?,
-        // max_queued_per_workflow?, creation_rate?, workflow_creation_rate?}: replaces its own
-        // limits (a field absent or null: the server's setting).
+        // max_queued_per_workflow?, creation_rate?, workflow_creation_rate?, fetch_hosts?,
+        // fetch_private_hosts?}: replaces its own limits (a field absent or null: the server's
+        // setting).
         admin.put("tenants/:tenant/limits") { request, context in
             let id = context.parameters.get("tenant") ?? ""
             guard try await tenants.tenant(id: id) != nil else { throw BrigadeError.tenantNotFound(id) }
@@ -56,7 +57,8 @@ extension BrigadeServer {
         let inForce = TenantLimits(
             maxRunning: effective.maxRunningPerAccount, maxRunningPerWorkflow: effective.maxRunningPerWorkflow,
             maxQueuedPerWorkflow: effective.maxQueuedPerWorkflow, creationRate: effective.creationRatePerAccount,
-            workflowCreationRate: effective.creationRatePerWorkflow)
+            workflowCreationRate: effective.creationRatePerWorkflow, fetchHosts: own.fetchHosts ?? fetchHosts,
+            fetchPrivateHosts: own.fetchPrivateHosts ?? [])
         return .object(["tenant": .string(tenant), "limits": Self.limitsJSON(own), "effective": Self.limitsJSON(inForce)])
     }
 
@@ -64,10 +66,12 @@ extension BrigadeServer {
     public static func limitsJSON(_ limits: TenantLimits) -> JSONValue {
         func number(_ value: Int?) -> JSONValue { value.map { .number(Double($0)) } ?? .null }
         func number(_ value: Double?) -> JSONValue { value.map { .number($0) } ?? .null }
+        func hosts(_ value: [String]?) -> JSONValue { value.map { .array($0.map(JSONValue.string)) } ?? .null }
         return .object([
             "max_running": number(limits.maxRunning), "max_running_per_workflow": number(limits.maxRunningPerWorkflow),
             "max_queued_per_workflow": number(limits.maxQueuedPerWorkflow), "creation_rate": number(limits.creationRate),
-            "workflow_creation_rate": number(limits.workflowCreationRate),
+            "workflow_creation_rate": number(limits.workflowCreationRate), "fetch_hosts": hosts(limits.fetchHosts),
+            "fetch_private_hosts": hosts(limits.fetchPrivateHosts),
         ])
     }
 
@@ -75,9 +79,13 @@ extension BrigadeServer {
     /// unknown field is refused (a typo would otherwise leave a limit unset).
     public static func tenantLimits(_ body: JSONValue) throws -> TenantLimits {
         let object = try Self.object(body, "The request body")
-        let known = ["max_running", "max_running_per_workflow", "max_queued_per_workflow", "creation_rate", "workflow_creation_rate"]
+        let known = [
+            "max_running", "max_running_per_workflow", "max_queued_per_workflow", "creation_rate", "workflow_creation_rate", "fetch_hosts",
+            "fetch_private_hosts",
+        ]
         if let unknown = object.keys.sorted().first(where: { !known.contains($0) }) {
-            throw APIError.badRequest(.invalidLimits, "Unknown limit \"\(unknown.prefix(40))\"; the limits are \(known.joined(separator: ", ")).")
+            throw APIError.badRequest(
+                .invalidLimits, "Unknown limit \"\(unknown.prefix(40))\"; the limits are \(known.joined(separator: ", ")).")
         }
         func count(_ name: String) throws -> Int? {
             switch object[name] {
@@ -93,13 +101,32 @@ extension BrigadeServer {
             switch object[name] {
             case nil, .null?: return nil
             case .number(let value)?: return value
-            case let value?: throw APIError.badRequest(.invalidLimits, "\(name) must be a number of creations per second or null; got \(value.jsonText(limit: 40)).")
+            case let value?:
+                throw APIError.badRequest(
+                    .invalidLimits, "\(name) must be a number of creations per second or null; got \(value.jsonText(limit: 40)).")
+            }
+        }
+        func hosts(_ name: String) throws -> [String]? {
+            switch object[name] {
+            case nil, .null?: return nil
+            case .array(let values)?:
+                return try values.map { value in
+                    guard case .string(let host) = value else {
+                        throw APIError.badRequest(
+                            .invalidLimits, "\(name) must be an array of host names or null; got \(value.jsonText(limit: 40)) in it.")
+                    }
+                    return host
+                }
+            case let value?:
+                throw APIError.badRequest(
+                    .invalidLimits, "\(name) must be an array of host names or null; got \(value.jsonText(limit: 40)).")
             }
         }
         let limits = TenantLimits(
             maxRunning: try count("max_running"), maxRunningPerWorkflow: try count("max_running_per_workflow"),
             maxQueuedPerWorkflow: try count("max_queued_per_workflow"), creationRate: try rate("creation_rate"),
-            workflowCreationRate: try rate("workflow_creation_rate"))
+            workflowCreationRate: try rate("workflow_creation_rate"), fetchHosts: try hosts("fetch_hosts"),
+            fetchPrivateHosts: try hosts("fetch_private_hosts"))
         try limits.validate()
         return limits
     }

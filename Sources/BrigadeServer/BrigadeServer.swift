@@ -21,6 +21,9 @@ public struct BrigadeServer: Sendable {
     public let sandbox: (any WorkflowSandbox)?
     /// Serves tenant modules' `fetch` handlers at `/dispatch/…`; nil: off.
     public let dispatch: TenantDispatch?
+    /// The hosts tenants' `fetch()` may reach unless a tenant has its own (`*`: any public host;
+    /// none: no outbound fetch), for the admin API to show what is in force.
+    public let fetchHosts: [String]
     /// SHA-256 of the admin token, when the server has one.
     let adminTokenHash: String?
     let logger: Logger
@@ -40,12 +43,15 @@ public struct BrigadeServer: Sendable {
     ///     together may hold.
     ///   - dispatch: serves the `fetch` handlers of tenants' modules at
     ///     `/dispatch/{account_id}/{workflow_name}/…`; nil turns the routes off.
+    ///   - fetchHosts: the sandbox's egress policy for tenants without their own, as the admin
+    ///     API shows it (`*`: any public host; empty: none).
     public init(
         runtime: BrigadeRuntime, tenants: any TenantStore, metrics: PrometheusCollectorRegistry = PrometheusCollectorRegistry(),
         adminToken: String? = nil, sandbox: (any WorkflowSandbox)? = nil, connectionLimits: ConnectionLimits = ConnectionLimits(),
-        dispatch: TenantDispatch? = nil, logger: Logger = Logger(label: "brigade.server")
+        dispatch: TenantDispatch? = nil, fetchHosts: [String] = ["*"], logger: Logger = Logger(label: "brigade.server")
     ) {
         self.dispatch = dispatch
+        self.fetchHosts = fetchHosts
         self.gate = ConnectionGate(limits: connectionLimits)
         self.sandbox = sandbox
         self.adminTokenHash = adminToken.map(TenantToken.hash)

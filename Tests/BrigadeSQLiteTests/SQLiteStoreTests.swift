@@ -75,6 +75,7 @@ struct TemporaryStore {
             applied == [
                 "v1: instances, steps, events, history", "v2: per-status counts, cursor indexes", "v3: tenant tokens",
                 "v4: workflow definitions", "v5: tenant code", "v6: terminate with rollback", "v7: cron schedules, triggers and tenant limits",
+                "v8: tenant egress",
             ])
         // v7: the old rows read as created through the API.
         #expect(try await store.instance(InstanceKey(tenant: "t", workflow: "w", id: "i1"))?.trigger == .api)

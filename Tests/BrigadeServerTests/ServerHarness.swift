@@ -31,7 +31,11 @@ struct ServerHarness {
         let registry = PrometheusCollectorRegistry()
         var sandboxSettings = JavaScriptSandbox.Settings()
         sandboxSettings.cpuTimeLimit = .milliseconds(200)
-        let sandbox = JavaScriptSandbox(settings: sandboxSettings)
+        // As `brigade serve` does: each tenant's own egress (admin API) in place of the server's.
+        let runtime = Mutex<BrigadeRuntime?>(nil)
+        let sandbox = JavaScriptSandbox(settings: sandboxSettings) { tenant in
+            EgressPolicy.forTenant(runtime.withLock { $0 }?.currentLimits(tenant: tenant) ?? .defaults, server: EgressPolicy())
+        }
         let loader = Mutex<TenantCodeLoader?>(nil)
         try await TestBrigade.run(
             settings: settings,
@@ -44,6 +48,7 @@ struct ServerHarness {
                 try $0.register(Refuser())
                 // Dynamic workflows: tenants' JavaScript.
                 let made = $0.makeCodeLoader(sandbox: sandbox)
+                runtime.withLock { [made = $0] in $0 = made }
                 loader.withLock { $0 = made }
                 try $0.register(BrigadeRuntime.codeDispatcher(loader: made))
             }

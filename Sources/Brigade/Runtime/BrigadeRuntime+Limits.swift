@@ -10,6 +10,13 @@ extension BrigadeRuntime {
         return state.withLock { $0.limits[tenant] ?? .defaults }
     }
 
+    /// A tenant's own limits as this node holds them now, without waiting (``TenantLimits/defaults``
+    /// before the runtime has read them): for what is asked on every call, such as the egress
+    /// policy of each `fetch()`.
+    public func currentLimits(tenant: String) -> TenantLimits {
+        state.withLock { $0.limits[tenant] ?? .defaults }
+    }
+
     /// The settings a tenant runs under: the runtime's, with its own limits in place.
     public func effectiveSettings(tenant: String) async throws -> BrigadeSettings {
         try await limits(tenant: tenant).applied(to: settings)

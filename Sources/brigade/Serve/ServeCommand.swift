@@ -39,11 +39,14 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Memory one entry into tenant JavaScript may add, in MiB (env BRIGADE_JS_MEMORY_MB).")
     var jsMemoryMb: Int = ProcessInfo.processInfo.environment["BRIGADE_JS_MEMORY_MB"].flatMap(Int.init) ?? 64
 
-    @Option(name: .long, help: "Heap of one shared JavaScript VM (all its tenants) past which it is replaced, in MiB (env BRIGADE_JS_VM_MEMORY_MB).")
+    @Option(
+        name: .long,
+        help: "Heap of one shared JavaScript VM (all its tenants) past which it is replaced, in MiB (env BRIGADE_JS_VM_MEMORY_MB).")
     var jsVmMemoryMb: Int = ProcessInfo.processInfo.environment["BRIGADE_JS_VM_MEMORY_MB"].flatMap(Int.init) ?? 256
 
     @Option(name: .long, help: "JavaScript VMs kept at least, tenants spread over them (env BRIGADE_JS_VMS; default: cores, at least 2).")
-    var jsVms: Int = ProcessInfo.processInfo.environment["BRIGADE_JS_VMS"].flatMap(Int.init) ?? max(2, ProcessInfo.processInfo.activeProcessorCount)
+    var jsVms: Int =
+        ProcessInfo.processInfo.environment["BRIGADE_JS_VMS"].flatMap(Int.init) ?? max(2, ProcessInfo.processInfo.activeProcessorCount)
 
     @Option(name: .long, help: "Tenant code runners one JavaScript VM holds before another VM is started (env BRIGADE_JS_RUNNERS_PER_VM).")
     var jsRunnersPerVm: Int = ProcessInfo.processInfo.environment["BRIGADE_JS_RUNNERS_PER_VM"].flatMap(Int.init) ?? 32
@@ -63,34 +66,59 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Open event streams of one tenant; past it a new one is answered 429 (env BRIGADE_MAX_STREAMS_PER_TENANT).")
     var maxStreamsPerTenant: Int = ProcessInfo.processInfo.environment["BRIGADE_MAX_STREAMS_PER_TENANT"].flatMap(Int.init) ?? 64
 
-    @Option(name: .long, help: "Seconds a connection may send nothing (a half-sent request included) before it is closed (env BRIGADE_IDLE_TIMEOUT_SECONDS).")
+    @Option(
+        name: .long,
+        help: "Seconds a connection may send nothing (a half-sent request included) before it is closed (env BRIGADE_IDLE_TIMEOUT_SECONDS)."
+    )
     var idleTimeoutSeconds: Int = ProcessInfo.processInfo.environment["BRIGADE_IDLE_TIMEOUT_SECONDS"].flatMap(Int.init) ?? 30
 
     @Option(name: .long, help: "Seconds a request body may take to arrive; past it 408 (env BRIGADE_BODY_TIMEOUT_SECONDS).")
     var bodyTimeoutSeconds: Int = ProcessInfo.processInfo.environment["BRIGADE_BODY_TIMEOUT_SECONDS"].flatMap(Int.init) ?? 30
 
-    @Option(name: .long, help: "This node's name in a cluster on PostgreSQL (env BRIGADE_NODE_ID; default the host name). Two processes on one host need names of their own.")
+    @Option(
+        name: .long,
+        help:
+            "This node's name in a cluster on PostgreSQL (env BRIGADE_NODE_ID; default the host name). Two processes on one host need names of their own."
+    )
     var nodeId: String = ProcessInfo.processInfo.environment["BRIGADE_NODE_ID"] ?? BrigadeSettings().nodeID
 
-    @Option(name: .long, help: "How long a node's leases last without a heartbeat, in milliseconds: a dead node's work moves after about this (env BRIGADE_LEASE_TTL_MS).")
+    @Option(
+        name: .long,
+        help:
+            "How long a node's leases last without a heartbeat, in milliseconds: a dead node's work moves after about this (env BRIGADE_LEASE_TTL_MS)."
+    )
     var leaseTtlMs: Int = ProcessInfo.processInfo.environment["BRIGADE_LEASE_TTL_MS"].flatMap(Int.init) ?? 6_000
 
     @Option(name: .long, help: "How often a node renews its leases, in milliseconds (env BRIGADE_HEARTBEAT_MS).")
     var heartbeatMs: Int = ProcessInfo.processInfo.environment["BRIGADE_HEARTBEAT_MS"].flatMap(Int.init) ?? 1_000
 
     @Option(name: .long, help: "Instances of one account running at once, over the whole cluster (env BRIGADE_MAX_RUNNING).")
-    var maxRunning: Int = ProcessInfo.processInfo.environment["BRIGADE_MAX_RUNNING"].flatMap(Int.init) ?? BrigadeSettings().maxRunningPerAccount
+    var maxRunning: Int =
+        ProcessInfo.processInfo.environment["BRIGADE_MAX_RUNNING"].flatMap(Int.init) ?? BrigadeSettings().maxRunningPerAccount
 
-    @Option(name: .long, help: "Instances of one workflow running at once, per account (env BRIGADE_MAX_RUNNING_PER_WORKFLOW; default: no cap of its own).")
+    @Option(
+        name: .long,
+        help: "Instances of one workflow running at once, per account (env BRIGADE_MAX_RUNNING_PER_WORKFLOW; default: no cap of its own).")
     var maxRunningPerWorkflow: Int?
 
-    @Option(name: .long, help: "Instances of one workflow waiting for a slot at most; past it a creation is 429 (env BRIGADE_MAX_QUEUED_PER_WORKFLOW).")
-    var maxQueuedPerWorkflow: Int = ProcessInfo.processInfo.environment["BRIGADE_MAX_QUEUED_PER_WORKFLOW"].flatMap(Int.init) ?? BrigadeSettings().maxQueuedPerWorkflow
+    @Option(
+        name: .long,
+        help: "Instances of one workflow waiting for a slot at most; past it a creation is 429 (env BRIGADE_MAX_QUEUED_PER_WORKFLOW).")
+    var maxQueuedPerWorkflow: Int =
+        ProcessInfo.processInfo.environment["BRIGADE_MAX_QUEUED_PER_WORKFLOW"].flatMap(Int.init) ?? BrigadeSettings().maxQueuedPerWorkflow
 
-    @Option(name: .long, help: "Creations (and restarts) per second one account may make; past it 429 with Retry-After (env BRIGADE_CREATION_RATE; default: none).")
+    @Option(
+        name: .long,
+        help:
+            "Creations (and restarts) per second one account may make; past it 429 with Retry-After (env BRIGADE_CREATION_RATE; default: none)."
+    )
     var creationRate: Double?
 
-    @Option(name: .long, help: "Creations per second of one workflow of an account; past it 429 with Retry-After (env BRIGADE_WORKFLOW_CREATION_RATE; default: none).")
+    @Option(
+        name: .long,
+        help:
+            "Creations per second of one workflow of an account; past it 429 with Retry-After (env BRIGADE_WORKFLOW_CREATION_RATE; default: none)."
+    )
     var workflowCreationRate: Double?
 
     /// An optional limit's value: the option, else its environment variable.
@@ -103,23 +131,38 @@ struct ServeCommand: AsyncParsableCommand {
 
     @Option(
         name: .long,
-        help: "Shards each workflow's instances are spread over (env BRIGADE_SHARDS_PER_WORKFLOW). A cluster spreads a workflow over at most this many nodes: give it a few per node.")
-    var shardsPerWorkflow: Int = ProcessInfo.processInfo.environment["BRIGADE_SHARDS_PER_WORKFLOW"].flatMap(Int.init) ?? BrigadeSettings().shardsPerWorkflow
+        help:
+            "Shards each workflow's instances are spread over (env BRIGADE_SHARDS_PER_WORKFLOW). A cluster spreads a workflow over at most this many nodes: give it a few per node."
+    )
+    var shardsPerWorkflow: Int =
+        ProcessInfo.processInfo.environment["BRIGADE_SHARDS_PER_WORKFLOW"].flatMap(Int.init) ?? BrigadeSettings().shardsPerWorkflow
 
     @Flag(name: .long, help: "Do not serve tenant modules' fetch handlers at /dispatch/{account}/{workflow}/… (env BRIGADE_NO_DISPATCH=1).")
     var noDispatch = ProcessInfo.processInfo.environment["BRIGADE_NO_DISPATCH"] == "1"
 
-    @Option(name: .long, help: "Require this token in x-brigade-dispatch-token on every /dispatch request (env BRIGADE_DISPATCH_TOKEN; default: open, as a Worker is).")
+    @Option(
+        name: .long,
+        help:
+            "Require this token in x-brigade-dispatch-token on every /dispatch request (env BRIGADE_DISPATCH_TOKEN; default: open, as a Worker is)."
+    )
     var dispatchToken: String = ProcessInfo.processInfo.environment["BRIGADE_DISPATCH_TOKEN"] ?? ""
 
-    @Option(name: .long, help: "Also serve the fetch handlers on this port, routed as the seed routes: account from the x-tenant-id header, workflow from the path's first segment (env BRIGADE_DISPATCH_PORT).")
+    @Option(
+        name: .long,
+        help:
+            "Also serve the fetch handlers on this port, routed as the seed routes: account from the x-tenant-id header, workflow from the path's first segment (env BRIGADE_DISPATCH_PORT)."
+    )
     var dispatchPort: Int?
     private var dispatchListenPort: Int? { Self.fromEnvironment(dispatchPort, "BRIGADE_DISPATCH_PORT") }
 
     @Flag(name: .long, help: "Tenant code may not use fetch() at all (env BRIGADE_NO_FETCH=1).")
     var noFetch = ProcessInfo.processInfo.environment["BRIGADE_NO_FETCH"] == "1"
 
-    @Option(name: .long, help: "The only hosts tenant code may fetch(), comma-separated, *.example.com for subdomains (env BRIGADE_FETCH_HOSTS; default: any public host).")
+    @Option(
+        name: .long,
+        help:
+            "The only hosts tenant code may fetch(), comma-separated, *.example.com for subdomains (env BRIGADE_FETCH_HOSTS; default: any public host)."
+    )
     var fetchHosts: String = ProcessInfo.processInfo.environment["BRIGADE_FETCH_HOSTS"] ?? ""
 
     @Option(help: .hidden) var probeLedger: String?
@@ -140,7 +183,9 @@ struct ServeCommand: AsyncParsableCommand {
         guard (1...1_000_000).contains(maxConnectionsPerClient) else {
             throw ValidationError("--max-connections-per-client must be from 1 to 1000000.")
         }
-        guard (1...1_000_000).contains(maxStreamsPerTenant) else { throw ValidationError("--max-streams-per-tenant must be from 1 to 1000000.") }
+        guard (1...1_000_000).contains(maxStreamsPerTenant) else {
+            throw ValidationError("--max-streams-per-tenant must be from 1 to 1000000.")
+        }
         guard (1...86_400).contains(idleTimeoutSeconds) else { throw ValidationError("--idle-timeout-seconds must be from 1 to 86400.") }
         guard (1...86_400).contains(bodyTimeoutSeconds) else { throw ValidationError("--body-timeout-seconds must be from 1 to 86400.") }
         guard (1...200).contains(nodeId.count), nodeId.allSatisfy({ $0.isASCII && !$0.isWhitespace && !$0.isNewline }) else {
@@ -150,9 +195,13 @@ struct ServeCommand: AsyncParsableCommand {
         if let maxRunningPerWorkflow = runningPerWorkflow, !(1...10_000_000).contains(maxRunningPerWorkflow) {
             throw ValidationError("--max-running-per-workflow must be from 1 to 10000000.")
         }
-        guard (1...1_000_000_000).contains(maxQueuedPerWorkflow) else { throw ValidationError("--max-queued-per-workflow must be from 1 to 1000000000.") }
+        guard (1...1_000_000_000).contains(maxQueuedPerWorkflow) else {
+            throw ValidationError("--max-queued-per-workflow must be from 1 to 1000000000.")
+        }
         for (name, rate) in [("--creation-rate", accountCreationRate), ("--workflow-creation-rate", perWorkflowCreationRate)] {
-            if let rate, !(rate > 0 && rate <= 1_000_000) { throw ValidationError("\(name) is creations per second, more than 0 and at most 1000000.") }
+            if let rate, !(rate > 0 && rate <= 1_000_000) {
+                throw ValidationError("\(name) is creations per second, more than 0 and at most 1000000.")
+            }
         }
         guard (1...1_024).contains(shardsPerWorkflow) else { throw ValidationError("--shards-per-workflow must be from 1 to 1024.") }
         guard (50...3_600_000).contains(heartbeatMs) else { throw ValidationError("--heartbeat-ms must be from 50 to 3600000.") }
@@ -191,9 +240,13 @@ struct ServeCommand: AsyncParsableCommand {
         sandboxSettings.machines = jsVms
         sandboxSettings.runnersPerMachine = jsRunnersPerVm
         // What tenant code's fetch() may reach: the public internet (or the hosts given), never
-        // a private address.
-        let egress: EgressPolicy? = noFetch ? nil : EgressPolicy(allowedHosts: fetchHosts.isEmpty ? nil : fetchHosts.split(separator: ",").map(String.init))
-        let sandbox = JavaScriptSandbox(settings: sandboxSettings, egress: { _ in egress })
+        // a private address — unless the operator gave the tenant its own hosts
+        // (`brigade tenants limits --fetch-hosts`), asked at each fetch.
+        let hosts = fetchHosts.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces).lowercased() }.filter { !$0.isEmpty }
+        let egress: EgressPolicy? = noFetch ? nil : EgressPolicy(allowedHosts: hosts.isEmpty ? nil : hosts)
+        let sandbox = JavaScriptSandbox(
+            settings: sandboxSettings,
+            egress: { [runtime] tenant in EgressPolicy.forTenant(runtime.currentLimits(tenant: tenant), server: egress) })
         let loader = runtime.makeCodeLoader(
             sandbox: sandbox, settings: TenantCodeLoader.Settings(idleTime: .seconds(runnerIdleSeconds), maxCached: runnerCache))
         try runtime.register(BrigadeRuntime.codeDispatcher(loader: loader))
@@ -209,7 +262,8 @@ struct ServeCommand: AsyncParsableCommand {
             say("  export BRIGADE_URL=\(base) BRIGADE_ACCOUNT=\(TenantsCommand.defaultTenant) BRIGADE_TOKEN=\(token)")
         }
         say(
-            "Brigade serving \(ExampleWorkflows.names.joined(separator: ", ")) and tenants' JavaScript (brigade deploy) on \(base) with \(CommandSupport.describe(db))\(postgres == nil ? "" : " as node \(nodeId)")")
+            "Brigade serving \(ExampleWorkflows.names.joined(separator: ", ")) and tenants' JavaScript (brigade deploy) on \(base) with \(CommandSupport.describe(db))\(postgres == nil ? "" : " as node \(nodeId)")"
+        )
         say("  curl -H \"Authorization: Bearer $BRIGADE_TOKEN\" \(base)/client/v4/accounts/$BRIGADE_ACCOUNT/workflows")
 
         var limits = ConnectionLimits()
@@ -222,9 +276,11 @@ struct ServeCommand: AsyncParsableCommand {
         let server = BrigadeServer(
             runtime: runtime, tenants: store, metrics: registry, adminToken: adminToken.isEmpty ? nil : adminToken, sandbox: sandbox,
             connectionLimits: limits,
-            dispatch: dispatch, logger: logger)
+            dispatch: dispatch, fetchHosts: noFetch ? [] : hosts.isEmpty ? ["*"] : hosts, logger: logger)
         if !noDispatch {
-            say("  tenant modules' fetch handlers at \(base)/dispatch/{account}/{workflow}/…\(dispatchToken.isEmpty ? "" : " (x-brigade-dispatch-token required)")")
+            say(
+                "  tenant modules' fetch handlers at \(base)/dispatch/{account}/{workflow}/…\(dispatchToken.isEmpty ? "" : " (x-brigade-dispatch-token required)")"
+            )
         }
         if !adminToken.isEmpty { say("  admin API on (/admin/v1/tenants; the admin token also acts as any account)") }
         // Shut down in reverse order: the HTTP intake stops first, then the engine drains.

@@ -110,19 +110,30 @@ struct TenantsCommand: AsyncParsableCommand {
         @Option(help: "Queued instances per workflow.") var maxQueuedPerWorkflow: Int?
         @Option(help: "Instance creations per second of the account.") var creationRate: Double?
         @Option(help: "Instance creations per second per workflow.") var workflowCreationRate: Double?
+        @Option(
+            help:
+                "Hosts its code's fetch() may reach, comma-separated (api.example.com,*.example.org; * for any public host; \"\" for none)."
+        )
+        var fetchHosts: String?
+        @Option(help: "host:port pairs its code may reach even at a private address, comma-separated.") var fetchPrivateHosts: String?
         @Flag(help: "Remove the tenant's own limits first: the server's settings apply.") var reset = false
         @OptionGroup var options: Options
 
         var changes: Bool {
             reset || maxRunning != nil || maxRunningPerWorkflow != nil || maxQueuedPerWorkflow != nil || creationRate != nil
-                || workflowCreationRate != nil
+                || workflowCreationRate != nil || fetchHosts != nil || fetchPrivateHosts != nil
         }
 
         func merged(into current: TenantLimits) -> TenantLimits {
             (reset ? TenantLimits.defaults : current).overriding(
                 with: TenantLimits(
                     maxRunning: maxRunning, maxRunningPerWorkflow: maxRunningPerWorkflow, maxQueuedPerWorkflow: maxQueuedPerWorkflow,
-                    creationRate: creationRate, workflowCreationRate: workflowCreationRate))
+                    creationRate: creationRate, workflowCreationRate: workflowCreationRate, fetchHosts: Self.list(fetchHosts),
+                    fetchPrivateHosts: Self.list(fetchPrivateHosts)))
+        }
+
+        static func list(_ text: String?) -> [String]? {
+            text.map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty } }
         }
 
         func run() async throws {
@@ -153,10 +164,23 @@ struct TenantsCommand: AsyncParsableCommand {
             say(
                 Terminal.table(
                     ["Limit", "Own", "In force"],
-                    ["max_running", "max_running_per_workflow", "max_queued_per_workflow", "creation_rate", "workflow_creation_rate"].map {
-                        [$0, own?[$0].map { $0 == .null ? "server's" : $0.text } ?? "server's", effective?[$0]?.text ?? "-"]
-                    }))
+                    [
+                        "max_running", "max_running_per_workflow", "max_queued_per_workflow", "creation_rate", "workflow_creation_rate",
+                        "fetch_hosts", "fetch_private_hosts",
+                    ].map {
+                        [
+                            $0, own?[$0].map { $0 == .null ? "server's" : TenantsCommand.cell($0) } ?? "server's",
+                            effective?[$0].map(TenantsCommand.cell) ?? "-",
+                        ]
+                    }
+                ))
         }
+    }
+
+    static func cell(_ value: JSONValue) -> String {
+        guard case .array(let items) = value else { return value.text }
+        return items.isEmpty
+            ? "none" : items.map { item in if case .string(let text) = item { text } else { item.text } }.joined(separator: ", ")
     }
 
     static func create(id: String, in store: any TenantStore) async throws -> String {
