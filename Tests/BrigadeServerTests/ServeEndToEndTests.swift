@@ -202,6 +202,57 @@ import Testing
         #expect(try await server.terminate() == 0)
     }
 
+    /// The seed's module, unchanged, through a real `brigade serve` process: deployed with the
+    /// CLI, driven at `/dispatch/{account}/{workflow}/` and on the `--dispatch-port` listener
+    /// (account in `x-tenant-id`), both instances ending `Hello, Alice!`; and the operator's
+    /// egress setting for the tenant through the CLI and the admin API.
+    @Test func theSeedsModuleIsServedOnBothDispatchRoutesOfAServeProcess() async throws {
+        let binary = try BrigadeExecutable.url()
+        let directory = try TemporaryDirectory(prefix: "brigade-e2e-dispatch")
+        defer { directory.remove() }
+        let port = 20_000 + Int((getpid() + 9_311) % 20_000)
+        let dispatchPort = port + 1
+        let server = try ServerProcess(
+            binary: binary,
+            arguments: [
+                "serve", "--db", directory.file("serve.sqlite"), "--port", "\(port)", "--dispatch-port", "\(dispatchPort)",
+                "--admin-token", "operator-secret-of-thirty-two-characters",
+            ])
+        let token = try await server.token()
+        #expect(server.output.text.contains("and on http://127.0.0.1:\(dispatchPort)/{workflow}/… with the account in x-tenant-id"))
+        let environment = Self.cliEnvironment(port: port, token: token)
+        let seed = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("examples/seed.js").path
+        _ = try await run(binary, ["deploy", seed, "--workflow", "seed"], environment: environment)
+
+        func post(_ port: Int, _ path: String, headers: String = "") async throws -> String {
+            let body = #"{"name": "Alice"}"#
+            let client = try RawClient(port: port)
+            try client.send(
+                "POST \(path) HTTP/1.1\r\nHost: x\r\n\(headers)Content-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\nConnection: close\r\n\r\n\(body)")
+            let (answer, _) = try await client.read(for: .seconds(20), until: "\"}")
+            #expect(answer.hasPrefix("HTTP/1.1 200"), "\(answer.prefix(300))")
+            return try #require(answer.firstMatch(of: /"id":"([^"]+)"/).map { String($0.1) }, "\(answer.prefix(300))")
+        }
+        let first = try await post(port, "/dispatch/default/seed/")
+        let second = try await post(dispatchPort, "/seed/", headers: "x-tenant-id: default\r\n")
+        #expect(first != second)
+        for id in [first, second] {
+            try await eventually("\(id) to say hello", timeout: .seconds(30)) {
+                try await run(binary, ["instances", "describe", "seed", id, "--json"], environment: environment).contains("Hello, Alice!")
+            }
+        }
+
+        // The operator narrows the tenant's egress with the CLI, through the admin API.
+        var admin = environment
+        admin["BRIGADE_ADMIN_TOKEN"] = "operator-secret-of-thirty-two-characters"
+        let set = try await run(binary, ["tenants", "limits", "default", "--fetch-hosts", "api.example.com"], environment: admin)
+        #expect(set.contains("fetch_hosts") && set.contains("api.example.com"), "\(set)")
+        let shown = try await run(binary, ["tenants", "limits", "default", "--json"], environment: admin)
+        #expect(shown.contains("\"fetch_hosts\"") && shown.contains("api.example.com"), "\(shown)")
+        #expect(try await server.terminate() == 0)
+    }
+
     /// SIGTERM while a client follows a waiting instance's event stream and another holds an
     /// idle connection: the stream ends, and the server exits 0 within its grace — a stream of
     /// an instance that waits for days does not hold the shutdown.
