@@ -4,8 +4,9 @@
 /// `cloudflare:workers` / `cloudflare:workflows` imports, `console` — and a `step` object whose
 /// every method is one call into the host, where the engine's real `WorkflowStep` runs it; the
 /// `fetch` handler's entry with `env.WORKFLOWS`; and the web platform subset Workers code takes
-/// for granted (URL, Headers, Request, Response, TextEncoder, atob, crypto's random values,
-/// AbortController), written to the WHATWG standards.
+/// for granted (URL, Headers, Request, Response, ReadableStream, TextEncoder, atob,
+/// structuredClone, timers, crypto, AbortController), written to the WHATWG standards, with what
+/// needs the host (random bytes, digests, HMAC, timers, fetch) asked of it.
 /// Nothing about replay, retries or durability is decided here: this file only marshals.
 ///
 /// The host functions are captured by this closure and removed from the global object, so tenant

@@ -65,8 +65,10 @@ extension BrigadeServer {
         let account = try given ?? context.parameters.require("account")
         let workflow = try context.parameters.require("workflow")
         // Another tenant's name and a name no one has answer the same.
-        guard (try? TenantRecord.validate(id: account)) != nil, try await tenants.tenant(id: account) != nil else {
-            throw BrigadeError.workflowNotFound(workflow)
+        guard (try? TenantRecord.validate(id: account)) != nil else { throw BrigadeError.workflowNotFound(workflow) }
+        if !knownAccounts.contains(account) {
+            guard try await tenants.tenant(id: account) != nil else { throw BrigadeError.workflowNotFound(workflow) }
+            knownAccounts.insert(account)
         }
         let rest = context.parameters.getCatchAll().joined(separator: "/")
         let query = request.uri.query.map { "?\($0)" } ?? ""

@@ -29,6 +29,9 @@ public struct BrigadeServer: Sendable {
     let logger: Logger
     /// Open connections and event streams, within the server's ``ConnectionLimits``.
     let gate: ConnectionGate
+    /// Accounts a dispatch request found: a tenant is never deleted, so one seen exists, and
+    /// the next request to it skips a store read (a thread hop on every call of a handler).
+    let knownAccounts = KnownAccounts()
 
     /// - Parameters:
     ///   - metrics: the registry `GET /metrics` serves; give the runtime and the store a factory

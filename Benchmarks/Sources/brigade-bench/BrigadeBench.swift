@@ -80,6 +80,9 @@ struct BrigadeBench: AsyncParsableCommand {
     @Option(help: "Where to append the JSON result line without --ctx.")
     var results: String = "bench-results.jsonl"
 
+    @Flag(help: "fetch-handler: through brigade serve's HTTP server on loopback (Hummingbird, AsyncHTTPClient as the client), not the runtime alone.")
+    var http = false
+
     @Flag(
         name: .customLong("metrics"), inversion: .prefixedNo,
         help: "Record the engine's and the store's metrics into a Prometheus registry, as brigade serve does.")
@@ -226,8 +229,10 @@ struct BrigadeBench: AsyncParsableCommand {
         case .fetchHandler:
             let n = self.n ?? 2_000
             let concurrency = self.k ?? 8
-            result = try await FetchHandler.measure(runtime, loader: loader, sandbox: sandbox, n: n, concurrency: concurrency)
-            workloadParams = ["requests": .number(Double(n)), "concurrency": .number(Double(concurrency))]
+            let tenants: (any TenantStore)? = http ? (sqlite.map { $0 as any TenantStore } ?? postgres.map { $0 as any TenantStore }) : nil
+            result = try await FetchHandler.measure(
+                runtime, loader: loader, sandbox: sandbox, n: n, concurrency: concurrency, overHTTP: tenants)
+            workloadParams = ["requests": .number(Double(n)), "concurrency": .number(Double(concurrency)), "http": .bool(http)]
         case .pgCommit:
             // Measured above, before an engine starts on the database.
             return
