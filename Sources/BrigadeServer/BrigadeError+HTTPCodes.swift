@@ -6,6 +6,8 @@ import Brigade
 extension BrigadeError.Code {
     static let accountNotFound = Self(rawValue: "account.not_found")
     static let adminDisabled = Self(rawValue: "admin.disabled")
+    /// A change from a dashboard session without its CSRF token.
+    static let csrfMissing = Self(rawValue: "session.csrf_missing")
     static let codeNotSupported = Self(rawValue: "code.not_supported")
     static let invalidRequestBody = Self(rawValue: "request.invalid_body")
     static let invalidRequestCursor = Self(rawValue: "request.invalid_cursor")

@@ -32,6 +32,10 @@ public struct BrigadeServer: Sendable {
     /// Accounts a dispatch request found: a tenant is never deleted, so one seen exists, and
     /// the next request to it skips a store read (a thread hop on every call of a handler).
     let knownAccounts = KnownAccounts()
+    /// Whether `/`, `/login`, `/workflows/…` and `/playground` serve the dashboard.
+    public let dashboard: Bool
+    /// The dashboard's signed-in browsers.
+    let sessions = DashboardSessions()
 
     /// - Parameters:
     ///   - metrics: the registry `GET /metrics` serves; give the runtime and the store a factory
@@ -48,12 +52,15 @@ public struct BrigadeServer: Sendable {
     ///     `/dispatch/{account_id}/{workflow_name}/…`; nil turns the routes off.
     ///   - fetchHosts: the sandbox's egress policy for tenants without their own, as the admin
     ///     API shows it (`*`: any public host; empty: none).
+    ///   - dashboard: serve the dashboard and the playground at `/` (signed in at `/login`).
     public init(
         runtime: BrigadeRuntime, tenants: any TenantStore, metrics: PrometheusCollectorRegistry = PrometheusCollectorRegistry(),
         adminToken: String? = nil, sandbox: (any WorkflowSandbox)? = nil, connectionLimits: ConnectionLimits = ConnectionLimits(),
-        dispatch: TenantDispatch? = nil, fetchHosts: [String] = ["*"], logger: Logger = Logger(label: "brigade.server")
+        dispatch: TenantDispatch? = nil, fetchHosts: [String] = ["*"], dashboard: Bool = true,
+        logger: Logger = Logger(label: "brigade.server")
     ) {
         self.dispatch = dispatch
+        self.dashboard = dashboard
         self.fetchHosts = fetchHosts
         self.gate = ConnectionGate(limits: connectionLimits)
         self.sandbox = sandbox
@@ -76,12 +83,13 @@ public struct BrigadeServer: Sendable {
         addMetricsRoute(to: router)
         addAdminRoutes(to: router.group("/admin/v1").add(middleware: AdminAuthenticator(adminTokenHash: adminTokenHash)))
         let account = router.group("/client/v4/accounts/:account").add(
-            middleware: TenantAuthenticator(tenants: tenants, adminTokenHash: adminTokenHash))
+            middleware: TenantAuthenticator(tenants: tenants, adminTokenHash: adminTokenHash, sessions: sessions))
         addWorkflowRoutes(to: account)
         addCodeRoutes(to: account)
         addInstanceRoutes(to: account)
         addEventStreamRoute(to: account)
         if let dispatch { addDispatchRoutes(to: router, dispatch) }
+        if dashboard { addDashboardRoutes(to: router) }
     }
 
     /// A router with Brigade's routes.

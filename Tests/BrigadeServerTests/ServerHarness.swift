@@ -26,6 +26,7 @@ struct ServerHarness {
         withAdminToken: Bool = true,
         databasePath: String? = nil,
         dispatchToken: String? = "",
+        dashboard: Bool = true,
         _ body: @Sendable (ServerHarness) async throws -> Void
     ) async throws {
         let registry = PrometheusCollectorRegistry()
@@ -60,7 +61,8 @@ struct ServerHarness {
             let admin = withAdminToken ? TenantToken.generate() : nil
             let server = BrigadeServer(
                 runtime: brigade.runtime, tenants: brigade.store, metrics: registry, adminToken: admin, sandbox: sandbox,
-                dispatch: dispatchToken.map { TenantDispatch(loader: loader.withLock { $0! }, token: $0.isEmpty ? nil : $0) })
+                dispatch: dispatchToken.map { TenantDispatch(loader: loader.withLock { $0! }, token: $0.isEmpty ? nil : $0) },
+                dashboard: dashboard)
             let app = Application(router: server.router())
             try await app.test(.router) { client in
                 try await body(ServerHarness(brigade: brigade, client: client, acme: acme, globex: globex, admin: admin, server: server))

@@ -140,6 +140,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Flag(name: .long, help: "Do not serve tenant modules' fetch handlers at /dispatch/{account}/{workflow}/… (env BRIGADE_NO_DISPATCH=1).")
     var noDispatch = ProcessInfo.processInfo.environment["BRIGADE_NO_DISPATCH"] == "1"
 
+    @Flag(name: .long, help: "Do not serve the dashboard and the playground at / (env BRIGADE_NO_DASHBOARD=1).")
+    var noDashboard = ProcessInfo.processInfo.environment["BRIGADE_NO_DASHBOARD"] == "1"
+
     @Option(
         name: .long,
         help:
@@ -276,12 +279,13 @@ struct ServeCommand: AsyncParsableCommand {
         let server = BrigadeServer(
             runtime: runtime, tenants: store, metrics: registry, adminToken: adminToken.isEmpty ? nil : adminToken, sandbox: sandbox,
             connectionLimits: limits,
-            dispatch: dispatch, fetchHosts: noFetch ? [] : hosts.isEmpty ? ["*"] : hosts, logger: logger)
+            dispatch: dispatch, fetchHosts: noFetch ? [] : hosts.isEmpty ? ["*"] : hosts, dashboard: !noDashboard, logger: logger)
         if !noDispatch {
             say(
                 "  tenant modules' fetch handlers at \(base)/dispatch/{account}/{workflow}/…\(dispatchToken.isEmpty ? "" : " (x-brigade-dispatch-token required)")"
             )
         }
+        if !noDashboard { say("  dashboard and playground at \(base)/ (sign in with the token)") }
         if !adminToken.isEmpty { say("  admin API on (/admin/v1/tenants; the admin token also acts as any account)") }
         // Shut down in reverse order: the HTTP intake stops first, then the engine drains.
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
