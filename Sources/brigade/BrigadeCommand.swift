@@ -7,7 +7,7 @@ struct BrigadeCommand: AsyncParsableCommand {
         abstract: "Durable execution for Swift: workflows that survive crashes, sleep for days and wait for events.",
         subcommands: [
             ServeCommand.self, DeployCommand.self, WorkflowsCommand.self, TriggerCommand.self, InstancesCommand.self, TenantsCommand.self, DemoCommand.self,
-            TestCommand.self, ClusterCommand.self, CrashProbeCommand.self,
+            TestCommand.self, ClusterCommand.self, MCPCommand.self, CrashProbeCommand.self,
         ],
         defaultSubcommand: nil
     )
