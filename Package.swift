@@ -145,7 +145,11 @@ let package = Package(
         ),
         .testTarget(
             name: "BrigadePostgresTests",
-            dependencies: ["Brigade", "BrigadePostgres", "BrigadeSQLite", "BrigadeTesting"]
+            dependencies: [
+                "Brigade", "BrigadePostgres", "BrigadeSQLite", "BrigadeTesting",
+                // A transaction of the test's own, held open beside the store's.
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+            ]
         ),
         .testTarget(
             name: "BrigadeJSTests",

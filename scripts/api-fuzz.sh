@@ -35,10 +35,13 @@ token="$(grep -o 'BRIGADE_TOKEN=[^ ]*' "$work/serve.log" | head -1 | cut -d= -f2
 
 status=0
 # The coverage phase is left out: on this Python it stops with an internal AST error of its own.
+# The feeds (…/subscribe of a workflow or an account) are left out: they never end, so every
+# request to them would be a timeout (their own tests cover them).
 # From the scratch folder: schemathesis keeps a cache (.schemathesis/) in its working directory.
 root="$PWD"
 (cd "$work" && "$venv/bin/st" --config-file "$root/scripts/schemathesis.toml" run "$root/openapi.yaml" --url "http://127.0.0.1:$port" -H "Authorization: Bearer $token" \
     --checks not_a_server_error,status_code_conformance --phases examples,fuzzing \
+    --exclude-path-regex '(accounts/\{account_id\}|workflows/\{workflow_name\})/subscribe$' \
     --max-examples "$examples" --seed "$seed" --workers 2 --request-timeout 10 --max-failures 20) || status=$?
 if ! kill -0 "$server" 2>/dev/null; then
     echo "error: brigade serve did not survive the fuzzing run" >&2

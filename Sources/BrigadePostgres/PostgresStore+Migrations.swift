@@ -314,6 +314,14 @@ extension PostgresStore {
                 "ALTER TABLE tenant_limits ADD COLUMN fetch_hosts text",
                 "ALTER TABLE tenant_limits ADD COLUMN fetch_private_hosts text",
             ]),
+        Migration(
+            name: "v8: history feed",
+            statements: [
+                // The transaction that wrote each history row: the feed's commit order (see
+                // PostgresStore+Feed.swift). Rows already there get the migration's.
+                "ALTER TABLE history ADD COLUMN txid xid8 NOT NULL DEFAULT pg_current_xact_id()",
+                "CREATE INDEX history_feed ON history (txid, instance_seq, id)",
+            ]),
     ]
 
     /// Applies the migrations not yet applied, under an advisory lock so that nodes starting

@@ -41,6 +41,8 @@ extension BrigadeServer {
             Route(method: "PATCH", path: "\(instance)/status"),
             Route(method: "POST", path: "\(instance)/events/{event_type}"),
             Route(method: "GET", path: "\(instance)/subscribe"),
+            Route(method: "GET", path: "\(account)/{workflow_name}/subscribe"),
+            Route(method: "GET", path: "/client/v4/accounts/{account_id}/subscribe"),
         ] + BrigadeServer.dispatchMethods.map { Route(method: $0.rawValue, path: "/dispatch/{account_id}/{workflow_name}/{path}") }
     }()
 }

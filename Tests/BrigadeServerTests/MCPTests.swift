@@ -64,7 +64,7 @@ import Testing
         #expect(
             Set(tools.map(\.name)) == [
                 "list_workflows", "deploy_workflow", "trigger", "trigger_many", "list_instances", "describe_instance", "send_event",
-                "wait_for_instance", "follow_instance", "change_instance",
+                "wait_for_instance", "follow_instance", "follow_workflow", "change_instance",
             ])
 
         // An upload's error comes back verbatim, with its line, for the agent to fix its code.
@@ -103,6 +103,15 @@ import Testing
         let cursor = try #require(events["cursor"]?.number)
         #expect(cursor > 0)
 
+        // Both instances on one stream: each one's wait, from the workflow's feed.
+        let (fed, _) = Self.text(
+            try await client.callTool(
+                name: "follow_workflow", arguments: ["workflow": "release", "types": ["wait_started"], "wait_seconds": 10, "max_events": 2])
+        )
+        let feed = try Self.json(fed)
+        #expect(Set(feed["events"]?.array?.compactMap { $0["instanceId"]?.string } ?? []) == ["r1", "r2"], "\(fed)")
+        let feedCursor = try #require(feed["cursor"]?.string)
+
         let (sent, sendFailed) = Self.text(
             try await client.callTool(
                 name: "send_event", arguments: ["workflow": "release", "id": "r1", "type": "approve", "payload": ["by": "the agent"]]))
@@ -117,6 +126,16 @@ import Testing
         let later = try Self.json(rest)
         #expect(later["ended"] == true)
         #expect(later["events"]?.array?.first?["eventId"]?.number ?? 0 > cursor)
+
+        // From the feed's cursor on: r1's approval and completion, nothing before.
+        let (feedRest, _) = Self.text(
+            try await client.callTool(
+                name: "follow_workflow",
+                arguments: [
+                    "workflow": "release", "cursor": .string(feedCursor), "types": ["workflow_completed"], "wait_seconds": 10,
+                    "max_events": 1,
+                ]))
+        #expect(try Self.json(feedRest)["events"]?[0]?["instanceId"] == "r1", "\(feedRest)")
 
         let (terminated, _) = Self.text(
             try await client.callTool(name: "change_instance", arguments: ["workflow": "release", "id": "r2", "action": "terminate"]))

@@ -253,6 +253,83 @@ import Testing
         #expect(try await server.terminate() == 0)
     }
 
+    /// Many instances followed on one connection: a workflow's feed sends each instance's
+    /// completion once, a reconnect with `Last-Event-ID` the ones after it, and the account's
+    /// feed from now on only what happens next.
+    @Test func aFeedFollowsManyInstancesOnOneConnectionAndResumes() async throws {
+        let binary = try BrigadeExecutable.url()
+        let directory = try TemporaryDirectory(prefix: "brigade-e2e-feed")
+        defer { directory.remove() }
+        let port = 20_000 + Int((getpid() + 6_133) % 20_000)
+        let server = try ServerProcess(binary: binary, arguments: ["serve", "--db", directory.file("serve.sqlite"), "--port", "\(port)"])
+        let token = try await server.token()
+        let base = "/client/v4/accounts/default/workflows/greeting"
+
+        func follow(_ path: String, lastEventID: String? = nil) throws -> RawClient {
+            let client = try RawClient(port: port)
+            try client.send(
+                "GET \(path) HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer \(token)\r\n\(lastEventID.map { "Last-Event-ID: \($0)\r\n" } ?? "")\r\n")
+            return client
+        }
+        /// Frames (`id`, `event`, `data`) until `count` of them have arrived.
+        func frames(_ client: RawClient, count: Int) async throws -> [(id: String, event: String, data: JSONValue)] {
+            var text = ""
+            var parsed: [(id: String, event: String, data: JSONValue)] = []
+            let deadline = ContinuousClock.now + .seconds(30)
+            while parsed.count < count, ContinuousClock.now < deadline {
+                text += try await client.read(for: .milliseconds(200)).0
+                // Chunked: a chunk's size line ends in \r\n, which Swift reads as one Character.
+                parsed = text.replacingOccurrences(of: "\r\n", with: "\n").components(separatedBy: "\n\n").compactMap { block in
+                    var id: String?
+                    var event: String?
+                    var data: JSONValue?
+                    for line in block.split(separator: "\n") {
+                        if line.hasPrefix("id: ") { id = String(line.dropFirst(4)) }
+                        if line.hasPrefix("event: ") { event = String(line.dropFirst(7)) }
+                        if line.hasPrefix("data: ") { data = try? JSONDecoder().decode(JSONValue.self, from: Data(line.dropFirst(6).utf8)) }
+                    }
+                    guard let id, let event, let data else { return nil }
+                    return (id, event, data)
+                }
+            }
+            return parsed
+        }
+        func create(_ ids: [String]) async throws {
+            let body = "[" + ids.map { #"{"instance_id": "\#($0)", "params": {"name": "Ada"}}"# }.joined(separator: ",") + "]"
+            let client = try RawClient(port: port)
+            try client.send(
+                "POST \(base)/instances/batch HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer \(token)\r\nContent-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\nConnection: close\r\n\r\n\(body)")
+            let (answer, _) = try await client.read(for: .seconds(20), until: "}]")
+            #expect(answer.hasPrefix("HTTP/1.1 200"), "\(answer.prefix(300))")
+        }
+
+        let stream = try follow("\(base)/subscribe?filter=workflow_completed")
+        let ids = (0..<20).map { "g\($0)" }
+        try await create(ids)
+        let completed = try await frames(stream, count: ids.count)
+        #expect(completed.count == ids.count && completed.allSatisfy { $0.event == "workflow_completed" })
+        #expect(Set(completed.compactMap { $0.data["instanceId"]?.string }) == Set(ids), "each instance's completion once")
+        #expect(completed.allSatisfy { $0.data["workflow"] == "greeting" && $0.data["instanceStatus"] == "complete" })
+
+        // A reconnect from the tenth: the ten after it, in the same order.
+        let resumed = try follow("\(base)/subscribe?filter=workflow_completed", lastEventID: completed[9].id)
+        let rest = try await frames(resumed, count: 10)
+        #expect(rest.map(\.id) == completed[10...].map(\.id))
+
+        // The account's feed from now on: only the instance made after it opened.
+        let account = try follow("/client/v4/accounts/default/subscribe?from=now&status=complete&filter=workflow_completed")
+        _ = try await account.read(for: .milliseconds(300))
+        try await create(["after"])
+        let next = try await frames(account, count: 1)
+        #expect(next.first?.data["instanceId"] == "after", "\(next.map(\.data))")
+
+        // A cursor the server did not write is a 400 before the stream starts.
+        let bad = try follow("\(base)/subscribe?cursor=not-a-cursor")
+        let (refused, _) = try await bad.read(for: .seconds(10), until: "}")
+        #expect(refused.hasPrefix("HTTP/1.1 400") && refused.contains("is not a cursor of this feed"), "\(refused.prefix(300))")
+        #expect(try await server.terminate() == 0)
+    }
+
     /// SIGTERM while a client follows a waiting instance's event stream and another holds an
     /// idle connection: the stream ends, and the server exits 0 within its grace — a stream of
     /// an instance that waits for days does not hold the shutdown.

@@ -31,11 +31,14 @@ final class InstanceSignals: Sendable {
     final class Subscription: Sendable {
         let key: InstanceKey
         let interest: Interest
+        /// Woken by every instance of `key.tenant` (a tenant's feed, ``HistoryFeed``).
+        let wholeTenant: Bool
         let signal = WakeSignal()
 
-        init(key: InstanceKey, interest: Interest) {
+        init(key: InstanceKey, interest: Interest, wholeTenant: Bool = false) {
             self.key = key
             self.interest = interest
+            self.wholeTenant = wholeTenant
         }
 
         func notify() { signal.signal() }
@@ -49,6 +52,8 @@ final class InstanceSignals: Sendable {
 
     private struct State {
         var subscribers: [InstanceKey: [ObjectIdentifier: Subscription]] = [:]
+        /// Feeds, by tenant: woken by any of its instances' signals on this node.
+        var tenantSubscribers: [String: [ObjectIdentifier: Subscription]] = [:]
         var remote: [InstanceKey: RemoteWatch] = [:]
     }
 
@@ -67,8 +72,21 @@ final class InstanceSignals: Sendable {
         return subscription
     }
 
+    /// A subscription woken by every signal of `tenant`'s instances on this node.
+    func subscribe(tenant: String) -> Subscription {
+        let subscription = Subscription(key: InstanceKey(tenant: tenant, workflow: "", id: ""), interest: .history, wholeTenant: true)
+        state.withLock { $0.tenantSubscribers[tenant, default: [:]][ObjectIdentifier(subscription)] = subscription }
+        return subscription
+    }
+
     func unsubscribe(_ subscription: Subscription) {
         state.withLock { state in
+            if subscription.wholeTenant {
+                let tenant = subscription.key.tenant
+                state.tenantSubscribers[tenant]?[ObjectIdentifier(subscription)] = nil
+                if state.tenantSubscribers[tenant]?.isEmpty == true { state.tenantSubscribers[tenant] = nil }
+                return
+            }
             state.subscribers[subscription.key]?[ObjectIdentifier(subscription)] = nil
             if state.subscribers[subscription.key]?.isEmpty == true { state.subscribers[subscription.key] = nil }
         }
@@ -87,7 +105,8 @@ final class InstanceSignals: Sendable {
 
     private func signal(_ key: InstanceKey, finished: Bool, forward: Bool) {
         let (woken, wakeup) = state.withLock { state -> ([Subscription], ShardWakeup?) in
-            let woken = state.subscribers[key].map { $0.values.filter { finished || $0.interest == .history } } ?? []
+            var woken = state.subscribers[key].map { $0.values.filter { finished || $0.interest == .history } } ?? []
+            if let feeds = state.tenantSubscribers[key.tenant] { woken += feeds.values }
             guard forward, let watch = state.remote[key] else { return (woken, nil) }
             if watch.until < .now {
                 state.remote[key] = nil

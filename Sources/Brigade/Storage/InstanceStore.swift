@@ -63,6 +63,16 @@ public protocol InstanceStore: Sendable {
     /// History events of an instance after `afterId`, in id order.
     @_spi(Stores) func history(of key: InstanceKey, afterId: Int64, limit: Int) async throws -> [HistoryEvent]
 
+    /// The history events of a tenant's instances — of one workflow, or of all when `workflow` is
+    /// nil — committed after `cursor` (nil: from the first), in commit order: a reader that
+    /// resumes from the last cursor it saw gets every later event once, including those of
+    /// transactions that were still open when it last read. At most `limit`.
+    @_spi(Stores) func historyFeed(tenant: String, workflow: String?, after cursor: String?, limit: Int) async throws -> [FeedEvent]
+
+    /// The cursor of the feed's present: reading after it gives only what commits from now on
+    /// (on PostgreSQL, possibly also a few events of transactions that were running now).
+    @_spi(Stores) func historyFeedHead() async throws -> String
+
     /// Up to `limit` instances of a workflow in (creation time, id) order, strictly after
     /// `position` in that direction, optionally of one status and created within `created`
     /// (milliseconds, inclusive).

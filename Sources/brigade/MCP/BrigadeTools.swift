@@ -2,6 +2,10 @@ import Brigade
 import Foundation
 import MCP
 
+#if canImport(FoundationNetworking)
+    import FoundationNetworking
+#endif
+
 /// The tools `brigade mcp` offers, each one or a few calls of the Workflows API as the tenant
 /// whose token it holds. A failure comes back as the tool's error with the API's message as it
 /// is (an upload's compile error names its line), so that an agent can correct what it sent.
@@ -93,6 +97,25 @@ struct BrigadeTools: Sendable {
                     "wait_seconds": property("number", "how long to wait for a first event (default 10, at most 300)"),
                     "max_events": property("integer", "at most this many (default 100)"),
                 ], required: ["workflow", "id"])),
+        Tool(
+            name: "follow_workflow",
+            description:
+                "The events of all of a workflow's instances on one stream, in commit order: from cursor (the last one this tool returned), or from_now; waits up to wait_seconds for at least one. Follow the instances you started with trigger_many this way.",
+            inputSchema: schema(
+                [
+                    "workflow": property("string", "the workflow's name"),
+                    "cursor": property("string", "the cursor this tool returned last (absent: from the first event)"),
+                    "from_now": property("boolean", "without a cursor: only what happens from now on"),
+                    "statuses": .object([
+                        "type": "array", "items": .object(["type": "string"]), "description": "only instances in these statuses",
+                    ]),
+                    "types": .object([
+                        "type": "array", "items": .object(["type": "string"]),
+                        "description": "only these event types, such as [\"workflow_completed\", \"wait_started\"]",
+                    ]),
+                    "wait_seconds": property("number", "how long to wait for a first event (default 10, at most 300)"),
+                    "max_events": property("integer", "at most this many (default 100)"),
+                ], required: ["workflow"])),
         Tool(
             name: "change_instance", description: "Pause, resume, terminate or restart an instance.",
             inputSchema: schema(
@@ -200,6 +223,8 @@ struct BrigadeTools: Sendable {
             return try await waitForInstance(input)
         case "follow_instance":
             return try await follow(input)
+        case "follow_workflow":
+            return try await followWorkflow(input)
         default:
             throw ToolError(
                 description: "No tool \"\(name.prefix(60))\"; the tools are \(Self.definitions.map(\.name).joined(separator: ", ")).")
@@ -233,25 +258,49 @@ struct BrigadeTools: Sendable {
     private func follow(_ input: JSONValue) async throws -> JSONValue {
         let path = try instance(input)
         let cursor = Int(try number(input, "cursor", default: 0, range: 0...9.0e15))
-        let wait = try number(input, "wait_seconds", default: 10, range: 0...Self.maxWaitSeconds)
-        let maxEvents = Int(try number(input, "max_events", default: 100, range: 1...1_000))
         // 404 before the stream starts, with the API's message.
         _ = try await client.call("GET", path, query: ["simple": "true"])
-        let request = client.request("GET", "\(path)/subscribe", query: ["cursor": String(cursor)])
-        var events: [JSONValue] = []
-        var last = cursor
-        var ended = false
+        let (events, last, ended) = try await read(
+            client.request("GET", "\(path)/subscribe", query: ["cursor": String(cursor)]), input, endsWithInstance: true)
+        return .object(["events": .array(events), "cursor": .number(Double(last.flatMap(Int.init) ?? cursor)), "ended": .bool(ended)])
+    }
+
+    /// A workflow's feed: the events of all its instances, from a cursor or from now.
+    private func followWorkflow(_ input: JSONValue) async throws -> JSONValue {
+        let path = try workflow(input)
+        var query: [String: String] = [:]
+        if case .string(let cursor)? = input["cursor"], !cursor.isEmpty {
+            query["cursor"] = cursor
+        } else if input["from_now"] == .bool(true) {
+            query["from"] = "now"
+        }
+        for (key, parameter) in [("statuses", "status"), ("types", "filter")] {
+            if case .array(let values)? = input[key] {
+                query[parameter] = values.compactMap { if case .string(let text) = $0 { text } else { nil } }.joined(separator: ",")
+            }
+        }
+        // The workflow's 404 (and a bad filter's 400) before the stream starts.
+        _ = try await client.call("GET", path)
+        let (events, last, _) = try await read(client.request("GET", "\(path)/subscribe", query: query), input, endsWithInstance: false)
+        return .object(["events": .array(events), "cursor": last.map(JSONValue.string) ?? input["cursor"] ?? .null])
+    }
+
+    /// Reads an event stream until `max_events` arrived, the wait for a first one ran out, or
+    /// (an instance's stream) the instance ended; a short while after the first event, for
+    /// those right behind it.
+    private func read(_ request: URLRequest, _ input: JSONValue, endsWithInstance: Bool) async throws -> ([JSONValue], String?, Bool) {
+        let wait = try number(input, "wait_seconds", default: 10, range: 0...Self.maxWaitSeconds)
+        let maxEvents = Int(try number(input, "max_events", default: 100, range: 1...1_000))
         let frames = EventStreamReader.frames(request)
+        let collected = CollectedEvents(endsWithInstance: endsWithInstance)
         try await withThrowingTaskGroup(of: Void.self) { group in
-            let collected = CollectedEvents()
             group.addTask {
                 for try await frame in frames {
                     guard let data = try? JSONDecoder().decode(JSONValue.self, from: Data(frame.data.utf8)) else { continue }
-                    if await collected.add(data, id: frame.id.flatMap(Int.init), max: maxEvents) { return }
+                    if await collected.add(data, id: frame.id, max: maxEvents) { return }
                 }
             }
             group.addTask {
-                // The wait for a first event; once one came, a short while for those right behind it.
                 let started = ContinuousClock.now
                 while ContinuousClock.now - started < .milliseconds(Int(wait * 1_000)) {
                     try await Task.sleep(for: .milliseconds(100))
@@ -263,29 +312,35 @@ struct BrigadeTools: Sendable {
             }
             _ = try await group.next()
             group.cancelAll()
-            (events, last, ended) = await collected.snapshot(cursor: cursor)
         }
-        return .object(["events": .array(events), "cursor": .number(Double(last)), "ended": .bool(ended)])
+        return await collected.snapshot()
     }
 
-    /// What `follow` read so far, from the stream's task.
+    /// What `read` took from a stream so far.
     actor CollectedEvents {
+        let endsWithInstance: Bool
         var events: [JSONValue] = []
-        var last: Int?
+        var last: String?
         var ended = false
         var count: Int { events.count }
 
+        init(endsWithInstance: Bool) {
+            self.endsWithInstance = endsWithInstance
+        }
+
         /// Adds one; true when no more are wanted.
-        func add(_ event: JSONValue, id: Int?, max: Int) -> Bool {
+        func add(_ event: JSONValue, id: String?, max: Int) -> Bool {
             events.append(event)
             if let id { last = id }
-            if case .string(let type)? = event["type"], ["workflow_completed", "workflow_errored", "workflow_terminated"].contains(type) {
+            if endsWithInstance, case .string(let type)? = event["type"],
+                ["workflow_completed", "workflow_errored", "workflow_terminated"].contains(type)
+            {
                 ended = true
             }
             return ended || events.count >= max
         }
 
-        func snapshot(cursor: Int) -> ([JSONValue], Int, Bool) { (events, last ?? cursor, ended) }
+        func snapshot() -> ([JSONValue], String?, Bool) { (events, last, ended) }
     }
 }
 

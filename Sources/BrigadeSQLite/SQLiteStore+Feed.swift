@@ -1,0 +1,52 @@
+@_spi(Stores) import Brigade
+import Foundation
+import GRDB
+
+/// A tenant's history feed: SQLite has one writer, so history ids grow in commit order and the
+/// id is the cursor.
+extension SQLiteStore {
+    @_spi(Stores) public func historyFeed(tenant: String, workflow: String?, after cursor: String?, limit: Int) async throws -> [FeedEvent]
+    {
+        var afterId: Int64 = 0
+        if let cursor {
+            guard let id = Int64(cursor), id >= 0 else { throw BrigadeError.invalidFeedCursor(cursor) }
+            afterId = id
+        }
+        let from = afterId
+        return try await pool.read { db in
+            // Along history's primary key from the cursor: a reader that keeps up reads only
+            // what is new.
+            var sql = """
+                SELECT history.*, instances.workflow AS instance_workflow, instances.id AS instance_id, instances.status AS instance_status
+                FROM history JOIN instances ON instances.seq = history.instance_seq
+                WHERE history.id > ? AND instances.tenant = ?
+                """
+            var arguments: StatementArguments = [from, tenant]
+            if let workflow {
+                sql += " AND instances.workflow = ?"
+                _ = arguments.append(contentsOf: [workflow])
+            }
+            sql += " ORDER BY history.id LIMIT ?"
+            _ = arguments.append(contentsOf: [limit])
+            return try Row.fetchAll(db.cachedStatement(sql: sql), arguments: arguments).compactMap { row -> FeedEvent? in
+                guard let type = HistoryEventType(rawValue: row["type"]), let status = InstanceStatus(rawValue: row["instance_status"])
+                else {
+                    return nil
+                }
+                var data: [String: JSONValue] = [:]
+                if let text: String = row["data"] {
+                    data = (try? JSONDecoder().decode([String: JSONValue].self, from: Data(text.utf8))) ?? [:]
+                }
+                let id: Int64 = row["id"]
+                return FeedEvent(
+                    cursor: String(id), workflow: row["instance_workflow"], status: status,
+                    event: HistoryEvent(
+                        id: id, instanceId: row["instance_id"], entry: HistoryEntry(type, at: row["at"], step: row["step"], data: data)))
+            }
+        }
+    }
+
+    @_spi(Stores) public func historyFeedHead() async throws -> String {
+        try await pool.read { db in String(try Int64.fetchOne(db, sql: "SELECT coalesce(max(id), 0) FROM history") ?? 0) }
+    }
+}
