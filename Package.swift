@@ -12,6 +12,7 @@ let package = Package(
         .library(name: "BrigadeServer", targets: ["BrigadeServer"]),
         .library(name: "BrigadeJS", targets: ["BrigadeJS"]),
         .executable(name: "brigade", targets: ["brigade"]),
+        .executable(name: "brigade-agent", targets: ["brigade-agent"]),
     ],
     dependencies: [
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
@@ -130,6 +131,13 @@ let package = Package(
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "MCP", package: "swift-sdk"),
             ]
+        ),
+        // examples/agent: an agent that writes, deploys and runs durable plans through `brigade mcp`.
+        .executableTarget(
+            name: "brigade-agent",
+            dependencies: [.product(name: "MCP", package: "swift-sdk")],
+            path: "examples/agent",
+            exclude: ["README.md"]
         ),
         .testTarget(
             name: "BrigadeTests",
