@@ -13,6 +13,7 @@ let package = Package(
         .library(name: "BrigadeJS", targets: ["BrigadeJS"]),
         .executable(name: "brigade", targets: ["brigade"]),
         .executable(name: "brigade-agent", targets: ["brigade-agent"]),
+        .executable(name: "brigade-ci", targets: ["brigade-ci"]),
     ],
     dependencies: [
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
@@ -131,6 +132,18 @@ let package = Package(
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "MCP", package: "swift-sdk"),
             ]
+        ),
+        // examples/ci: a CI/CD platform embedding Brigade (webhook → the repository's pipeline).
+        .executableTarget(
+            name: "brigade-ci",
+            dependencies: [
+                "Brigade", "BrigadeJS", "BrigadeSQLite",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            path: "examples/ci",
+            exclude: ["README.md", "fixture"]
         ),
         // examples/agent: an agent that writes, deploys and runs durable plans through `brigade mcp`.
         .executableTarget(

@@ -28,6 +28,10 @@ public struct HostBindings: Sendable {
         public let binding: String
         public let method: String
         public let arguments: [JSONValue]
+        /// Writes a line to the calling step's log (its history's `log` events and live
+        /// streams) while the call runs — a command's output as it comes, say. From a fetch
+        /// handler, lines go nowhere.
+        public let log: @Sendable (String) -> Void
     }
 
     public typealias Function = @Sendable (Call) async throws -> JSONValue

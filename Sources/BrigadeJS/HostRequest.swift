@@ -18,7 +18,8 @@ enum HostRequest: Sendable {
     /// A call of `env.WORKFLOWS` (or of an instance handle it returned).
     case binding(operation: String, arguments: String, promise: Int)
     /// A call of one of the embedder's bindings (``HostBindings``): `env.NAME.method(...)`.
-    case hostBinding(name: String, method: String, arguments: String, promise: Int)
+    /// `context`: the step whose function made the call, for the lines the binding logs.
+    case hostBinding(name: String, method: String, arguments: String, context: StepContext?, promise: Int)
     /// An outbound `fetch()`: `{method, url, headers, body | bodyBase64}`.
     case outbound(request: String, promise: Int)
     /// A `setTimeout` of the invocation: its promise resolves after `milliseconds`, unless

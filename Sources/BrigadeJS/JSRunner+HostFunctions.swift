@@ -117,7 +117,7 @@ extension JSRunner {
             return runner.request(arguments[0], in: context, journal: nil) { promise, _ in
                 .hostBinding(
                     name: JS.text(arguments[1], in: context), method: JS.text(arguments[2], in: context),
-                    arguments: JS.text(arguments[3], in: context), promise: promise)
+                    arguments: JS.text(arguments[3], in: context), context: runner.currentStep, promise: promise)
             }
         }
         // fetch() is global: the invocation is the one whose entry is running.

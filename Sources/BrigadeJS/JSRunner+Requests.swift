@@ -16,8 +16,8 @@ extension JSRunner {
             await performBinding(operation, arguments, promise, for: invocation)
             return
         }
-        if case .hostBinding(let name, let method, let arguments, let promise) = request {
-            await performHostBinding(name, method, arguments, promise, for: invocation)
+        if case .hostBinding(let name, let method, let arguments, let context, let promise) = request {
+            await performHostBinding(name, method, arguments, context, promise, for: invocation)
             return
         }
         if case .outbound(let text, let promise) = request {
@@ -143,7 +143,9 @@ extension JSRunner {
 
     /// A call of one of the embedder's bindings: its answer resolves the promise, what it throws
     /// rejects it with the error's name and message.
-    func performHostBinding(_ name: String, _ method: String, _ arguments: String, _ promise: Int, for invocation: JSInvocation) async {
+    func performHostBinding(
+        _ name: String, _ method: String, _ arguments: String, _ context: StepContext?, _ promise: Int, for invocation: JSInvocation
+    ) async {
         do {
             guard let function = hostBindings[name] else {
                 throw BrigadeError(.invalidBatch, "env.\(name.prefix(40)) is not a binding of this code.")
@@ -151,9 +153,16 @@ extension JSRunner {
             guard case .array(let values) = try JSONDecoder().decode(JSONValue.self, from: Data(arguments.utf8)) else {
                 throw BrigadeError(.invalidBatch, "env.\(name.prefix(40)).\(method.prefix(40)): its arguments did not read back.")
             }
+            // A line the binding logs joins the calling step's lines, as its console.log would
+            // (the engine keeps to the step's log limits); after the invocation ended it is dropped.
+            let requests = invocation.requests
             let call = HostBindings.Call(
                 tenant: code.tenant, workflow: code.workflow, instanceId: invocation.step?.instanceId, binding: name, method: method,
-                arguments: values)
+                arguments: values,
+                log: { line in
+                    guard invocation.step != nil else { return }
+                    requests.yield(.log(level: .log, message: line, context: context))
+                })
             let answer = try await function(call).jsonData()
             queue.async { self.resolve(invocation, promise: promise, json: answer) }
         } catch {
