@@ -20,18 +20,8 @@ if [ ! -x "$venv/bin/st" ]; then
     "$venv/bin/pip" install -q --disable-pip-version-check schemathesis
 fi
 
-work="$(mktemp -d /tmp/brigade-fuzz.XXXXXX)"
-port=$((30000 + RANDOM % 20000))
-"$bin" serve --db "$work/fuzz.sqlite" --port "$port" >"$work/serve.log" 2>&1 &
-server=$!
-trap 'kill "$server" 2>/dev/null || true; wait "$server" 2>/dev/null || true; rm -rf "$work"' EXIT
-for _ in $(seq 1 200); do
-    grep -q "Brigade serving" "$work/serve.log" 2>/dev/null && break
-    kill -0 "$server" 2>/dev/null || { cat "$work/serve.log" >&2; echo "error: brigade serve exited" >&2; exit 1; }
-    sleep 0.1
-done
-token="$(grep -o 'BRIGADE_TOKEN=[^ ]*' "$work/serve.log" | head -1 | cut -d= -f2)"
-[ -n "$token" ] || { cat "$work/serve.log" >&2; echo "error: no token printed" >&2; exit 1; }
+source scripts/start-test-server.sh
+start_test_server fuzz
 
 status=0
 # The coverage phase is left out: on this Python it stops with an internal AST error of its own.

@@ -21,19 +21,9 @@ if [ ! -x "$venv/bin/python" ] || ! "$venv/bin/python" -c "import selenium" 2>/d
 fi
 screenshots="${BRIGADE_SCREENSHOTS:-$PWD/.build/screenshots}"
 
-work="$(mktemp -d /tmp/brigade-browser.XXXXXX)"
-port=$((30000 + RANDOM % 20000))
 admin="$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')"
-"$bin" serve --db "$work/browser.sqlite" --port "$port" --admin-token "$admin" >"$work/serve.log" 2>&1 &
-server=$!
-trap 'kill "$server" 2>/dev/null || true; wait "$server" 2>/dev/null || true; rm -rf "$work"' EXIT
-for _ in $(seq 1 200); do
-    grep -q "Brigade serving" "$work/serve.log" 2>/dev/null && break
-    kill -0 "$server" 2>/dev/null || { cat "$work/serve.log" >&2; echo "error: brigade serve exited" >&2; exit 1; }
-    sleep 0.1
-done
-token="$(grep -o 'BRIGADE_TOKEN=[^ ]*' "$work/serve.log" | head -1 | cut -d= -f2)"
-[ -n "$token" ] || { cat "$work/serve.log" >&2; echo "error: no token printed" >&2; exit 1; }
+source scripts/start-test-server.sh
+start_test_server browser --admin-token "$admin"
 other="$(BRIGADE_URL="http://127.0.0.1:$port" BRIGADE_ADMIN_TOKEN="$admin" "$bin" tenants create globex | tail -1)"
 
 status=0

@@ -82,17 +82,6 @@ import Testing
             #expect(response.headers[.contentType] == "text/event-stream")
             return String(buffer: response.body)
         }
-        return text.components(separatedBy: "\n\n").compactMap { block -> Frame? in
-            var id: Int64?
-            var event: String?
-            var data: JSONValue?
-            for line in block.split(separator: "\n") {
-                if line.hasPrefix("id: ") { id = Int64(line.dropFirst(4)) }
-                if line.hasPrefix("event: ") { event = String(line.dropFirst(7)) }
-                if line.hasPrefix("data: ") { data = try? JSONDecoder().decode(JSONValue.self, from: Data(line.dropFirst(6).utf8)) }
-            }
-            guard let id, let event, let data else { return nil }
-            return Frame(id: id, event: event, data: data)
-        }
+        return SSEFrame.frames(in: text).compactMap { frame in Int64(frame.id).map { Frame(id: $0, event: frame.event, data: frame.data) } }
     }
 }

@@ -272,25 +272,13 @@ import Testing
             return client
         }
         /// Frames (`id`, `event`, `data`) until `count` of them have arrived.
-        func frames(_ client: RawClient, count: Int) async throws -> [(id: String, event: String, data: JSONValue)] {
+        func frames(_ client: RawClient, count: Int) async throws -> [SSEFrame] {
             var text = ""
-            var parsed: [(id: String, event: String, data: JSONValue)] = []
+            var parsed: [SSEFrame] = []
             let deadline = ContinuousClock.now + .seconds(30)
             while parsed.count < count, ContinuousClock.now < deadline {
                 text += try await client.read(for: .milliseconds(200)).0
-                // Chunked: a chunk's size line ends in \r\n, which Swift reads as one Character.
-                parsed = text.replacingOccurrences(of: "\r\n", with: "\n").components(separatedBy: "\n\n").compactMap { block in
-                    var id: String?
-                    var event: String?
-                    var data: JSONValue?
-                    for line in block.split(separator: "\n") {
-                        if line.hasPrefix("id: ") { id = String(line.dropFirst(4)) }
-                        if line.hasPrefix("event: ") { event = String(line.dropFirst(7)) }
-                        if line.hasPrefix("data: ") { data = try? JSONDecoder().decode(JSONValue.self, from: Data(line.dropFirst(6).utf8)) }
-                    }
-                    guard let id, let event, let data else { return nil }
-                    return (id, event, data)
-                }
+                parsed = SSEFrame.frames(in: text)
             }
             return parsed
         }
