@@ -1,6 +1,14 @@
 import Brigade
 import BrigadeJS
 import Foundation
+import Subprocess
+import Synchronization
+
+#if canImport(System)
+    import System
+#else
+    import SystemPackage
+#endif
 
 /// `env.SANDBOX.run(workspace, argv)`: one command of a pipeline, as a subprocess in the run's
 /// workspace, with a timeout, an environment of its own (not the platform's), its output (stdout
@@ -60,86 +68,73 @@ struct SandboxRunner: Sendable {
         return .object(["ok": .bool(true), "command": .string(argv.joined(separator: " ")), "tail": .string(result.tail)])
     }
 
-    /// Runs `executable`, handing each line of its output to `log`, and answers its status and
-    /// output (the first MiB of it). Past `timeout` it is sent SIGTERM, then SIGKILL.
+    /// Runs `executable` (swift-subprocess), handing each line of its output (stdout and stderr
+    /// together) to `log`, and answers its status and output (the first MiB of it). Past
+    /// `timeout` its process group is sent SIGTERM, then SIGKILL 2 s later.
     static func collect(
         executable: String, arguments: [String], directory: URL, environment: [String: String], timeout: Duration,
         log: @escaping @Sendable (String) -> Void
     ) async throws -> Result {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        process.currentDirectoryURL = directory
-        process.environment = environment
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        process.standardInput = FileHandle.nullDevice
         let collected = Collected(log: log)
-        pipe.fileHandleForReading.readabilityHandler = { handle in collected.add(handle.availableData) }
-        let exited = AsyncStream<Int32>.makeStream()
-        process.terminationHandler = { process in exited.continuation.yield(process.terminationStatus) }
-        try process.run()
-        let timedOut = await withTaskGroup(of: Bool.self) { group in
-            group.addTask {
-                var iterator = exited.stream.makeAsyncIterator()
-                _ = await iterator.next()
-                return false
-            }
-            group.addTask {
-                guard (try? await Task.sleep(for: timeout)) != nil else { return false }
-                process.terminate()
-                try? await Task.sleep(for: .seconds(2))
-                if process.isRunning { kill(process.processIdentifier, SIGKILL) }
-                return true
-            }
-            let first = await group.next() ?? false
-            group.cancelAll()
-            return first
+        var platform = PlatformOptions()
+        // Its own session, so that the teardown reaches what it started, too.
+        platform.createSession = true
+        platform.teardownSequence = [.gracefulShutDown(toProcessGroup: true, allowedDurationToNextStep: .seconds(2))]
+        var variables: [Environment.Key: String] = [:]
+        for (name, value) in environment { variables[Environment.Key(stringLiteral: name)] = value }
+        let variablesToPass = variables
+        let options = platform
+        enum Ending: Sendable {
+            case exited(Int32)
+            case timedOut
         }
-        process.waitUntilExit()
-        pipe.fileHandleForReading.readabilityHandler = nil
-        collected.add(pipe.fileHandleForReading.readDataToEndOfFile())
-        collected.flush()
-        return Result(status: process.terminationStatus, output: collected.text, timedOut: timedOut)
+        let ending: Ending = try await withThrowingTaskGroup(of: Ending?.self) { group in
+            group.addTask {
+                let result = try await Subprocess.run(
+                    .path(FilePath(executable)), arguments: Arguments(arguments), environment: .custom(variablesToPass),
+                    workingDirectory: FilePath(directory.path), platformOptions: options, input: .none, output: .sequence,
+                    error: .combinedWithOutput
+                ) { execution in
+                    for try await line in execution.standardOutput.strings() { collected.add(line) }
+                }
+                switch result.terminationStatus {
+                case .exited(let code): return .exited(Int32(code))
+                case .signaled(let signal): return .exited(128 + Int32(signal))
+                }
+            }
+            group.addTask {
+                guard (try? await Task.sleep(for: timeout)) != nil else { return nil }
+                return .timedOut
+            }
+            // The first to end: the command (then the timer is cancelled), or the timer (then
+            // the command's task is cancelled, which tears the process down).
+            var ending: Ending?
+            while ending == nil, let next = try await group.next() { ending = next }
+            group.cancelAll()
+            while (try? await group.next()) != nil {}
+            return ending ?? .timedOut
+        }
+        switch ending {
+        case .exited(let status): return Result(status: status, output: collected.text, timedOut: false)
+        case .timedOut: return Result(status: -1, output: collected.text, timedOut: true)
+        }
     }
 
-    /// Output as it arrives: whole lines go to the log, the first MiB is kept.
-    final class Collected: @unchecked Sendable {
-        private let lock = NSLock()
-        private var kept = Data()
-        private var partial = Data()
+    /// Output as it arrives, line by line: each goes to the log, the first MiB is kept.
+    final class Collected: Sendable {
+        private let kept = Mutex<String>("")
         private let log: @Sendable (String) -> Void
         static let limit = 1 << 20
 
         init(log: @escaping @Sendable (String) -> Void) { self.log = log }
 
-        func add(_ data: Data) {
-            guard !data.isEmpty else { return }
-            var lines: [String] = []
-            lock.lock()
-            if kept.count < Self.limit { kept.append(data.prefix(Self.limit - kept.count)) }
-            partial.append(data)
-            while let newline = partial.firstIndex(of: 0x0A) {
-                lines.append(String(decoding: partial[partial.startIndex..<newline], as: UTF8.self))
-                partial.removeSubrange(partial.startIndex...newline)
+        func add(_ line: String) {
+            kept.withLock { kept in
+                if kept.utf8.count < Self.limit { kept += line + "\n" }
             }
-            lock.unlock()
-            for line in lines { log(line) }
+            log(line)
         }
 
-        func flush() {
-            lock.lock()
-            let rest = partial
-            partial = Data()
-            lock.unlock()
-            if !rest.isEmpty { log(String(decoding: rest, as: UTF8.self)) }
-        }
-
-        var text: String {
-            lock.lock()
-            defer { lock.unlock() }
-            return String(decoding: kept, as: UTF8.self)
-        }
+        var text: String { kept.withLock { $0 } }
     }
 }
