@@ -236,7 +236,7 @@ extension JSRunner {
     }
 
     /// `setTimeout`s one invocation may have pending (each is a task waiting on the host).
-    static let maxTimers = 10_000
+    static let maxTimers = 1_000
 
     /// A number argument, 0 for NaN.
     static func number(_ value: JSValueRef, in context: JSContextRef) -> Double {

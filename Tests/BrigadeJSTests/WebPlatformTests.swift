@@ -341,8 +341,8 @@ import Testing
         try await JSTest.run { test in
             try await test.deploy(source)
             let many = try #require(try test.output(try await test.wait(try await test.create(params: [:]), for: .complete)))
-            #expect(many["made"] == 10_000)
-            #expect(many["message"] == "setTimeout: this invocation already has 10000 timers pending")
+            #expect(many["made"] == 1_000)
+            #expect(many["message"] == "setTimeout: this invocation already has 1000 timers pending")
             #expect(many["atLoad"] == "setTimeout works only while the workflow or a fetch handler runs")
             let cleared = try await test.wait(try await test.create(params: ["cleared": true]), for: .errored)
             #expect(cleared.error?.name == "WorkflowNeverSettlesError")
