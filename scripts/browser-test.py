@@ -14,7 +14,7 @@ import urllib.error
 import urllib.request
 
 from selenium import webdriver
-from selenium.common.exceptions import TimeoutException
+from selenium.common.exceptions import StaleElementReferenceException, TimeoutException
 from selenium.webdriver.chrome.options import Options
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
@@ -64,7 +64,9 @@ def browser():
 
 def wait(driver, what, condition, timeout=30):
     try:
-        return WebDriverWait(driver, timeout, poll_frequency=0.05).until(lambda d: condition(d))
+        # An element the live page redrew between two calls is looked up again at the next poll.
+        return WebDriverWait(driver, timeout, poll_frequency=0.05, ignored_exceptions=[StaleElementReferenceException]).until(
+            lambda d: condition(d))
     except TimeoutException:
         shot(driver, "failure")
         raise AssertionError(f"timed out after {timeout} s waiting for {what}") from None
@@ -160,12 +162,14 @@ try:
     driver.get(f"{args.url}/workflows/shop/instances/{shop}")
     expected = [(s["name"], s["type"], step_state(s)) for s in described["steps"]]
     wait(driver, "the timeline's rows", lambda d: len(d.find_elements(By.CSS_SELECTOR, "#timeline .row")) == len(expected))
-    shown = [(r.get_attribute("data-step"), r.get_attribute("data-type"), r.get_attribute("data-state")) for r in driver.find_elements(By.CSS_SELECTOR, "#timeline .row")]
+    # Read in one script call each: the live page redraws the timeline as events arrive.
+    shown = [tuple(row) for row in driver.execute_script(
+        "return [...document.querySelectorAll('#timeline .row')].map((r) => [r.dataset.step, r.dataset.type, r.dataset.state])")]
     check(shown == expected, f"the timeline matches describe: {shown}")
-    attempts = driver.find_elements(By.CSS_SELECTOR, "#timeline .row[data-step='reserve-1'] .bar")
-    kinds = [a.get_attribute("class") for a in attempts]
+    kinds = driver.execute_script("return [...document.querySelectorAll(\"#timeline .row[data-step='reserve-1'] .bar\")].map((b) => b.className)")
     check(kinds == ["bar failed", "bar backoff", "bar ok"], f"the retried step shows its failed attempt, the back-off gap and the attempt that passed: {kinds}")
-    check("the warehouse did not answer" in driver.find_element(By.CSS_SELECTOR, "#timeline .row[data-step='reserve-1']").text, "the failed attempt's error is shown")
+    check("the warehouse did not answer" in driver.execute_script("return document.querySelector(\"#timeline .row[data-step='reserve-1']\").textContent"),
+          "the failed attempt's error is shown")
     shot(driver, "instance")
 
     # Pause and resume from the page, each after a confirmation.
@@ -184,13 +188,19 @@ try:
     WebDriverWait(driver, 10).until(lambda d: d.switch_to.alert).accept()
     wait(driver, "the instance to complete on the page", lambda d: d.find_element(By.ID, "status").get_attribute("data-status") == "complete")
     wait(driver, "the log line, live", lambda d: "approved by ada" in d.find_element(By.ID, "logs").text)
-    check('"approvedBy": "ada"' in driver.find_element(By.ID, "output").text, "the event sent from the page completed the instance, its output shown")
+    check(wait(driver, "the output on the page", lambda d: '"approvedBy": "ada"' in d.find_element(By.ID, "output").text),
+          "the event sent from the page completed the instance, its output shown")
 
     # Restart from a chosen step (it waits for its approval again), terminate, delete.
-    from selenium.webdriver.support.ui import Select
     wait(driver, "the restart choices", lambda d: len(d.find_elements(By.CSS_SELECTOR, "#restart-from option")) > 1)
-    choice = next(o for o in driver.find_elements(By.CSS_SELECTOR, "#restart-from option") if o.text == "from approval-1")
-    Select(driver.find_element(By.ID, "restart-from")).select_by_visible_text(choice.text)
+    # Chosen in one script call: the live page may redraw between two WebDriver calls.
+    chosen = driver.execute_script("""
+        const select = document.getElementById('restart-from');
+        const option = [...select.options].find((o) => o.textContent === 'from approval-1');
+        if (!option) return null;
+        select.value = option.value;
+        return option.value;""")
+    check(chosen is not None and '"approval"' in chosen, "the page offers the instance's steps to restart from")
     act("restart", "waiting")
     check(api("GET", f"/shop/instances/{shop}")["result"]["steps"][0]["name"] == "reserve-1", "the restart kept the steps before the chosen one")
     act("terminate", "terminated")
@@ -212,7 +222,7 @@ try:
     driver.get(f"{args.url}/workflows/hostile/instances/{hostile}")
     wait(driver, "the hostile instance's page", lambda d: d.find_element(By.ID, "status").get_attribute("data-status") == "errored")
     wait(driver, "its log line", lambda d: "window.__pwned=3" in d.find_element(By.ID, "logs").text)
-    page_text = driver.find_element(By.TAG_NAME, "main").text
+    page_text = driver.execute_script("return document.querySelector('main').innerText")
     check("<script>window.__pwned=2</script><b>bold?</b>" in page_text, "a step's output with a <script> is shown as text")
     check('<img src=x onerror="window.__pwned=4">' in page_text, "an error with markup is shown as text")
     check(driver.execute_script("return window.__pwned === undefined && document.querySelectorAll('main script, main img, main b').length === 0"), "no injected script ran and no injected element exists")

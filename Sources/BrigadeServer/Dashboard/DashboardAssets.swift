@@ -348,14 +348,19 @@ enum DashboardAssets {
       }
       renderHeader(described);
       renderTimeline($("#timeline"), described);
+      // The choices change only when the steps do: a choice being made is not swept away.
       const select = $("#restart-from");
-      const chosen = select.value;
-      select.replaceChildren(el("option", { value: "" }, "from the start"),
-        ...(described.steps || []).filter((step) => ["step", "sleep", "waitForEvent", "child"].includes(step.type)).map((step) => {
+      const choices = [["", "from the start"], ...(described.steps || [])
+        .filter((step) => ["step", "sleep", "waitForEvent", "child"].includes(step.type)).map((step) => {
           const match = /^(.*)-(\d+)$/.exec(step.name) || [null, step.name, "1"];
-          return el("option", { value: JSON.stringify({ name: match[1], count: Number(match[2]), type: step.type === "step" ? "do" : step.type }) }, `from ${step.name}`);
-        }));
-      select.value = chosen;
+          return [JSON.stringify({ name: match[1], count: Number(match[2]), type: step.type === "step" ? "do" : step.type }), `from ${step.name}`];
+        })];
+      const shownNow = [...select.options].map((option) => [option.value, option.textContent]);
+      if (JSON.stringify(shownNow) !== JSON.stringify(choices)) {
+        const chosen = select.value;
+        select.replaceChildren(...choices.map(([value, label]) => el("option", { value }, label)));
+        select.value = chosen;
+      }
     }
     let scheduled = null;
     const soon = () => { if (scheduled === null) scheduled = setTimeout(() => { scheduled = null; refresh(); }, 150); };
