@@ -60,7 +60,8 @@ import Testing
         try await LiveServer.run(limits: Self.limits()) { server in
             let client = try RawClient(port: server.port)
             try client.send(
-                "POST \(ServerHarness.workflows())/echo/instances HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer \(server.token)\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{")
+                "POST \(ServerHarness.workflows())/echo/instances HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer \(server.token)\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"
+            )
             // A byte every 300 ms: never idle for a second, never done.
             var answer = ""
             for _ in 0..<20 {
@@ -77,14 +78,15 @@ import Testing
     @Test func oneClientCannotHoldEveryConnection() async throws {
         try await LiveServer.run(limits: Self.limits()) { server in
             let held = try (0..<4).map { _ in try RawClient(port: server.port) }
-            try await Task.sleep(for: .milliseconds(200))
+            // All four admitted before the fifth knocks (a loaded machine accepts them late).
+            try await eventually("the four connections admitted", timeout: .seconds(20)) { server.gateConnections() == 4 }
             let refused = try RawClient(port: server.port)
             let (answer, _) = try await refused.read(for: .seconds(3), until: "}")
             #expect(answer.hasPrefix("HTTP/1.1 503"), "\(answer.prefix(200))")
             #expect(answer.contains("server.busy") && answer.contains("this client has 4 connections open"))
             // One goes: a new connection is served again.
             held[0].close()
-            try await Task.sleep(for: .milliseconds(200))
+            try await eventually("the closed one released", timeout: .seconds(20)) { server.gateConnections() < 4 }
             let next = try RawClient(port: server.port)
             try next.send("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
             let (served, _) = try await next.read(for: .seconds(3), until: "ok\n")
@@ -101,18 +103,21 @@ import Testing
                 let created = try RawClient(port: server.port)
                 let body = #"{"instance_id": "\#(id)"}"#
                 try created.send(
-                    "POST \(base)/listener/instances HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer \(server.token)\r\nContent-Length: \(body.utf8.count)\r\n\r\n\(body)")
+                    "POST \(base)/listener/instances HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer \(server.token)\r\nContent-Length: \(body.utf8.count)\r\n\r\n\(body)"
+                )
                 _ = try await created.read(for: .seconds(3), until: "}")
             }
             for id in ["w1", "w2"] {
                 let stream = try RawClient(port: server.port)
-                try stream.send("GET \(base)/listener/instances/\(id)/subscribe HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer \(server.token)\r\n\r\n")
+                try stream.send(
+                    "GET \(base)/listener/instances/\(id)/subscribe HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer \(server.token)\r\n\r\n")
                 let (head, _) = try await stream.read(for: .seconds(3), until: "retry: 1000")
                 #expect(head.hasPrefix("HTTP/1.1 200"), "\(head.prefix(200))")
                 streams.append(stream)
             }
             let third = try RawClient(port: server.port)
-            try third.send("GET \(base)/listener/instances/w3/subscribe HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer \(server.token)\r\n\r\n")
+            try third.send(
+                "GET \(base)/listener/instances/w3/subscribe HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer \(server.token)\r\n\r\n")
             let (refused, _) = try await third.read(for: .seconds(3), until: "}")
             #expect(refused.hasPrefix("HTTP/1.1 429"), "\(refused.prefix(200))")
             #expect(refused.contains("stream.limit"))
@@ -120,7 +125,8 @@ import Testing
             streams[0].close()
             try await eventually("the stream's place to be given back", timeout: .seconds(5)) { server.gateStreams() < 2 }
             let fourth = try RawClient(port: server.port)
-            try fourth.send("GET \(base)/listener/instances/w3/subscribe HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer \(server.token)\r\n\r\n")
+            try fourth.send(
+                "GET \(base)/listener/instances/w3/subscribe HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer \(server.token)\r\n\r\n")
             let (served, _) = try await fourth.read(for: .seconds(3), until: "retry: 1000")
             #expect(served.hasPrefix("HTTP/1.1 200"), "\(served.prefix(200))")
         }
@@ -165,6 +171,8 @@ struct LiveServer: Sendable {
     let token: String
     let brigade: TestBrigade
     let gateStreams: @Sendable () -> Int
+    /// Connections the server's gate has admitted and not yet seen close.
+    let gateConnections: @Sendable () -> Int
 
     static func run(limits: ConnectionLimits, _ body: @Sendable (LiveServer) async throws -> Void) async throws {
         try await TestBrigade.run(register: {
@@ -181,7 +189,10 @@ struct LiveServer: Sendable {
                 }
                 var iterator = ports.makeAsyncIterator()
                 guard let port = await iterator.next() else { throw TestTimeout(description: "the server did not start") }
-                try await body(LiveServer(port: port, token: token, brigade: brigade, gateStreams: { server.openStreams }))
+                try await body(
+                    LiveServer(
+                        port: port, token: token, brigade: brigade, gateStreams: { server.openStreams },
+                        gateConnections: { server.openConnections }))
                 group.cancelAll()
             }
         }

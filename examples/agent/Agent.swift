@@ -40,7 +40,9 @@ struct Agent {
                     "deployed the plan as \(plan.workflow) version \(deployed.objectValue?["version"].map { "\($0)" } ?? "?") (draft \(drafts))"
                 )
                 break
-            } catch let failure as ToolFailure where drafts < maxDrafts {
+            } catch let failure as ToolFailure where drafts < maxDrafts && failure.description.hasPrefix("(code.invalid)") {
+                // The server read the module and refused it: the planner gets its words. Any other
+                // failure (no server, a bad token) is not the plan's, and ends the run.
                 say("the server refused draft \(drafts): \(failure.description)")
                 refused = (plan, failure.description)
             }
