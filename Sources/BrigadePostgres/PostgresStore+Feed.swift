@@ -34,12 +34,10 @@ extension PostgresStore {
             for try await (txid, instance, id, at, typeText, step, text, workflow, instanceId, statusText) in try await connection.query(
                 query, logger: logger
             ).decode((String, Int64, Int64, Int64, String, String?, String?, String, String, String).self) {
-                guard let type = HistoryEventType(rawValue: typeText), let status = InstanceStatus(rawValue: statusText) else { continue }
-                let data = text.flatMap { try? JSONDecoder().decode([String: JSONValue].self, from: Data($0.utf8)) } ?? [:]
-                events.append(
-                    FeedEvent(
-                        cursor: "\(txid).\(instance).\(id)", workflow: workflow, status: status,
-                        event: HistoryEvent(id: id, instanceId: instanceId, entry: HistoryEntry(type, at: at, step: step, data: data))))
+                guard let status = InstanceStatus(rawValue: statusText),
+                    let event = HistoryEvent(id: id, instanceId: instanceId, at: at, type: typeText, step: step, dataText: text)
+                else { continue }
+                events.append(FeedEvent(cursor: "\(txid).\(instance).\(id)", workflow: workflow, status: status, event: event))
             }
             return events
         }

@@ -45,18 +45,21 @@ public final class PostgresStore: WorkflowStore {
     ///     silent) before it fails as `storage.unavailable`, saying its outcome is unknown.
     /// - Throws: `storage.invalid_url` for a URL that does not name a database.
     public convenience init(
-        url: String, maxConnections: Int = 12, writerLanes: Int = 4, lazyFlushDelay: Duration = .milliseconds(5), leaseTimeout: Duration = .seconds(5),
+        url: String, maxConnections: Int = 12, writerLanes: Int = 4, lazyFlushDelay: Duration = .milliseconds(5),
+        leaseTimeout: Duration = .seconds(5),
         runTimeout: Duration = .seconds(30), logger: Logger = Logger(label: "brigade.postgres")
     ) throws {
         try self.init(
-            location: PostgresLocation(url: url), maxConnections: maxConnections, writerLanes: writerLanes, lazyFlushDelay: lazyFlushDelay, leaseTimeout: leaseTimeout,
+            location: PostgresLocation(url: url), maxConnections: maxConnections, writerLanes: writerLanes, lazyFlushDelay: lazyFlushDelay,
+            leaseTimeout: leaseTimeout,
             runTimeout: runTimeout, logger: logger)
     }
 
     /// Connects to the database at `location`; see
     /// ``init(url:maxConnections:writerLanes:lazyFlushDelay:leaseTimeout:runTimeout:logger:)``.
     public init(
-        location: PostgresLocation, maxConnections: Int = 12, writerLanes: Int = 4, lazyFlushDelay: Duration = .milliseconds(5), leaseTimeout: Duration = .seconds(5),
+        location: PostgresLocation, maxConnections: Int = 12, writerLanes: Int = 4, lazyFlushDelay: Duration = .milliseconds(5),
+        leaseTimeout: Duration = .seconds(5),
         runTimeout: Duration = .seconds(30), logger: Logger = Logger(label: "brigade.postgres")
     ) throws {
         self.leaseTimeout = leaseTimeout
@@ -213,7 +216,9 @@ public final class PostgresStore: WorkflowStore {
         }
     }
 
-    @_spi(Stores) public func dueInstances(_ shard: ShardKey, after: DueInstance.Position?, dueBefore: Int64, limit: Int) async throws -> [DueInstance] {
+    @_spi(Stores) public func dueInstances(_ shard: ShardKey, after: DueInstance.Position?, dueBefore: Int64, limit: Int) async throws
+        -> [DueInstance]
+    {
         let after = after ?? DueInstance.Position(dueAt: .min, seq: .min)
         return try await read { client, logger in
             var due: [DueInstance] = []
@@ -268,9 +273,10 @@ public final class PostgresStore: WorkflowStore {
                 ORDER BY history.id LIMIT \(Int64(limit))
                 """, logger: logger
             ).decode((Int64, Int64, String, String?, String?).self) {
-                guard let type = HistoryEventType(rawValue: typeText) else { continue }
-                let data = text.flatMap { try? JSONDecoder().decode([String: JSONValue].self, from: Data($0.utf8)) } ?? [:]
-                events.append(HistoryEvent(id: id, instanceId: key.id, entry: HistoryEntry(type, at: at, step: step, data: data)))
+                guard let event = HistoryEvent(id: id, instanceId: key.id, at: at, type: typeText, step: step, dataText: text) else {
+                    continue
+                }
+                events.append(event)
             }
             return events
         }
@@ -283,7 +289,8 @@ public final class PostgresStore: WorkflowStore {
         // Row-value comparisons on (created_at, id) walk the cursor indexes: a page costs the
         // same at the ten-millionth instance as at the first.
         var binds = NumberedBinds()
-        var sql = "SELECT \(Self.instanceColumns) FROM instances WHERE tenant = \(try binds.bind(tenant)) AND workflow = \(try binds.bind(workflow))"
+        var sql =
+            "SELECT \(Self.instanceColumns) FROM instances WHERE tenant = \(try binds.bind(tenant)) AND workflow = \(try binds.bind(workflow))"
         if let status { sql += " AND status = \(try binds.bind(status.rawValue))" }
         if let created { sql += " AND created_at BETWEEN \(try binds.bind(created.lowerBound)) AND \(try binds.bind(created.upperBound))" }
         if let position {

@@ -29,19 +29,12 @@ extension SQLiteStore {
             sql += " ORDER BY history.id LIMIT ?"
             _ = arguments.append(contentsOf: [limit])
             return try Row.fetchAll(db.cachedStatement(sql: sql), arguments: arguments).compactMap { row -> FeedEvent? in
-                guard let type = HistoryEventType(rawValue: row["type"]), let status = InstanceStatus(rawValue: row["instance_status"])
-                else {
-                    return nil
-                }
-                var data: [String: JSONValue] = [:]
-                if let text: String = row["data"] {
-                    data = (try? JSONDecoder().decode([String: JSONValue].self, from: Data(text.utf8))) ?? [:]
-                }
                 let id: Int64 = row["id"]
-                return FeedEvent(
-                    cursor: String(id), workflow: row["instance_workflow"], status: status,
-                    event: HistoryEvent(
-                        id: id, instanceId: row["instance_id"], entry: HistoryEntry(type, at: row["at"], step: row["step"], data: data)))
+                guard let status = InstanceStatus(rawValue: row["instance_status"]),
+                    let event = HistoryEvent(
+                        id: id, instanceId: row["instance_id"], at: row["at"], type: row["type"], step: row["step"], dataText: row["data"])
+                else { return nil }
+                return FeedEvent(cursor: String(id), workflow: row["instance_workflow"], status: status, event: event)
             }
         }
     }

@@ -148,7 +148,9 @@ public final class SQLiteStore: WorkflowStore {
         try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM instances WHERE seq = ?"), arguments: [seq]).map(InstanceRow.init(row:))
     }
 
-    @_spi(Stores) public func dueInstances(_ shard: ShardKey, after: DueInstance.Position?, dueBefore: Int64, limit: Int) async throws -> [DueInstance] {
+    @_spi(Stores) public func dueInstances(_ shard: ShardKey, after: DueInstance.Position?, dueBefore: Int64, limit: Int) async throws
+        -> [DueInstance]
+    {
         let after = after ?? DueInstance.Position(dueAt: .min, seq: .min)
         return try await pool.read { db in
             try Row.fetchAll(
@@ -201,14 +203,8 @@ public final class SQLiteStore: WorkflowStore {
                         ORDER BY history.id LIMIT ?
                         """),
                 arguments: [key.tenant, key.workflow, key.id, afterId, limit]
-            ).compactMap { row -> HistoryEvent? in
-                guard let type = HistoryEventType(rawValue: row["type"]) else { return nil }
-                var data: [String: JSONValue] = [:]
-                if let text: String = row["data"] {
-                    data = (try? JSONDecoder().decode([String: JSONValue].self, from: Data(text.utf8))) ?? [:]
-                }
-                return HistoryEvent(
-                    id: row["id"], instanceId: key.id, entry: HistoryEntry(type, at: row["at"], step: row["step"], data: data))
+            ).compactMap { row in
+                HistoryEvent(id: row["id"], instanceId: key.id, at: row["at"], type: row["type"], step: row["step"], dataText: row["data"])
             }
         }
     }

@@ -33,6 +33,11 @@ enum CommandSupport {
     }
 
     /// How a store is named in what the CLI prints: a file path, or the URL without its password.
+    /// A comma-separated option (`--fetch-hosts a.com,*.b.org`): its items, trimmed, empties dropped.
+    static func list(_ text: String) -> [String] {
+        text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+    }
+
     static func describe(_ db: String) -> String {
         (try? PostgresLocation(url: db).description) ?? db
     }

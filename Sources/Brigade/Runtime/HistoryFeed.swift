@@ -31,7 +31,7 @@ public struct HistoryFeed: AsyncSequence, Sendable {
         let feed: HistoryFeed
         var cursor: String?
         var pending: [FeedEvent] = []
-        var subscription: Subscription?
+        var subscription: SignalLease?
         var rechecks = 0
 
         static let pageSize = 500
@@ -44,7 +44,7 @@ public struct HistoryFeed: AsyncSequence, Sendable {
         }
 
         public mutating func next() async throws -> FeedEvent? {
-            if subscription == nil { subscription = Subscription(feed.runtime.signals, tenant: feed.tenant) }
+            if subscription == nil { subscription = SignalLease(feed.runtime.signals, feed.runtime.signals.subscribe(tenant: feed.tenant)) }
             while true {
                 while !pending.isEmpty {
                     let event = pending.removeFirst()
@@ -60,9 +60,7 @@ public struct HistoryFeed: AsyncSequence, Sendable {
                     continue
                 }
                 let timeout = rechecks > 0 ? Self.recheckDelay : feed.pollInterval
-                let clock = SystemClock()
-                let signalled = await subscription!.signal.signal.wait(
-                    until: clock.now().addingTimeInterval(Double(timeout.wholeMilliseconds) / 1_000), clock: clock)
+                let signalled = await subscription!.wait(for: timeout)
                 if signalled {
                     rechecks = Self.rechecksAfterSignal
                 } else if rechecks > 0 {
@@ -72,18 +70,6 @@ public struct HistoryFeed: AsyncSequence, Sendable {
         }
     }
 
-    /// The feed's subscription to its tenant's signals, given back when the iterator goes.
-    final class Subscription: Sendable {
-        let signals: InstanceSignals
-        let signal: InstanceSignals.Subscription
-
-        init(_ signals: InstanceSignals, tenant: String) {
-            self.signals = signals
-            signal = signals.subscribe(tenant: tenant)
-        }
-
-        deinit { signals.unsubscribe(signal) }
-    }
 }
 
 extension BrigadeRuntime {

@@ -32,7 +32,7 @@ public struct InstanceEvents: AsyncSequence, Sendable {
         var pending: [HistoryEvent] = []
         var finished = false
         /// Made on the first read; unsubscribes when the iterator is dropped.
-        var subscription: Subscription?
+        var subscription: SignalLease?
         /// Reads left to try `recheckDelay` apart after a signal that found nothing.
         var rechecks = 0
         /// When the node that runs the instance was last asked to signal this one (a cluster).
@@ -52,7 +52,7 @@ public struct InstanceEvents: AsyncSequence, Sendable {
         }
 
         public mutating func next() async throws -> HistoryEvent? {
-            if subscription == nil { subscription = Subscription(runtime.signals, key) }
+            if subscription == nil { subscription = SignalLease(runtime.signals, runtime.signals.subscribe(key, .history)) }
             var lookAtRow = true
             while pending.isEmpty {
                 if finished { return nil }
@@ -66,11 +66,8 @@ public struct InstanceEvents: AsyncSequence, Sendable {
                     if try await hasEnded() { return nil }
                     if !pending.isEmpty { break }
                 }
-                // Real time, whatever the runtime's clock: this waits for the store, not for the
-                // workflow's time.
                 let timeout = rechecks > 0 ? Self.recheckDelay : pollInterval
-                let clock = SystemClock()
-                let signalled = await subscription!.signal.signal.wait(until: clock.now().addingTimeInterval(Double(timeout.wholeMilliseconds) / 1_000), clock: clock)
+                let signalled = await subscription!.wait(for: timeout)
                 if signalled {
                     rechecks = Self.rechecksAfterSignal
                     lookAtRow = false
@@ -112,18 +109,6 @@ public struct InstanceEvents: AsyncSequence, Sendable {
         }
     }
 
-    /// An iterator's subscription to its instance's signals, given back when the iterator goes.
-    final class Subscription: Sendable {
-        let signals: InstanceSignals
-        let signal: InstanceSignals.Subscription
-
-        init(_ signals: InstanceSignals, _ key: InstanceKey) {
-            self.signals = signals
-            signal = signals.subscribe(key, .history)
-        }
-
-        deinit { signals.unsubscribe(signal) }
-    }
 }
 
 extension HistoryEventType {

@@ -14,11 +14,6 @@ struct HTML: Sendable, CustomStringConvertible, ExpressibleByStringInterpolation
         text = stringInterpolation.text
     }
 
-    /// Several fragments, one after another.
-    init(joining parts: [HTML]) {
-        text = parts.map(\.text).joined()
-    }
-
     struct Interpolation: StringInterpolationProtocol {
         var text = ""
 

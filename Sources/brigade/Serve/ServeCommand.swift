@@ -245,7 +245,7 @@ struct ServeCommand: AsyncParsableCommand {
         // What tenant code's fetch() may reach: the public internet (or the hosts given), never
         // a private address — unless the operator gave the tenant its own hosts
         // (`brigade tenants limits --fetch-hosts`), asked at each fetch.
-        let hosts = fetchHosts.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces).lowercased() }.filter { !$0.isEmpty }
+        let hosts = CommandSupport.list(fetchHosts).map { $0.lowercased() }
         let egress: EgressPolicy? = noFetch ? nil : EgressPolicy(allowedHosts: hosts.isEmpty ? nil : hosts)
         let sandbox = JavaScriptSandbox(
             settings: sandboxSettings,

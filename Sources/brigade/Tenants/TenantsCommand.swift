@@ -128,12 +128,8 @@ struct TenantsCommand: AsyncParsableCommand {
             (reset ? TenantLimits.defaults : current).overriding(
                 with: TenantLimits(
                     maxRunning: maxRunning, maxRunningPerWorkflow: maxRunningPerWorkflow, maxQueuedPerWorkflow: maxQueuedPerWorkflow,
-                    creationRate: creationRate, workflowCreationRate: workflowCreationRate, fetchHosts: Self.list(fetchHosts),
-                    fetchPrivateHosts: Self.list(fetchPrivateHosts)))
-        }
-
-        static func list(_ text: String?) -> [String]? {
-            text.map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty } }
+                    creationRate: creationRate, workflowCreationRate: workflowCreationRate, fetchHosts: fetchHosts.map(CommandSupport.list),
+                    fetchPrivateHosts: fetchPrivateHosts.map(CommandSupport.list)))
         }
 
         func run() async throws {
