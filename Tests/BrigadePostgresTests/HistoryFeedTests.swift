@@ -94,6 +94,43 @@ struct Trio: Workflow {
         await cleanup()
     }
 
+    /// Cursors and limits a caller should not send: refused as cursors, or held to the page size;
+    /// never a trap, never an unlimited read.
+    @Test(arguments: StoreKind.available)
+    func oddCursorsAreRefusedAndOddLimitsHeld(_ kind: StoreKind) async throws {
+        let (store, cleanup) = try await kind.makeStore()
+        let runtime = BrigadeRuntime(store: store)
+        try runtime.register(Trio())
+        let tenant = BrigadeRuntime.defaultTenant
+        do {
+            for index in 0..<3 { try await runtime.createInstance(workflow: Trio.name, id: "q\(index)", params: Data("{}".utf8)) }
+            var all: [FeedEvent] = []
+            try await eventually("the three creations on the feed") {
+                all = try await runtime.feedPage(tenant: tenant, after: nil)
+                return all.count >= 3
+            }
+            for limit in [0, -5, Int.min] {
+                #expect(try await runtime.feedPage(tenant: tenant, after: nil, limit: limit).count == 1, "\(kind): limit \(limit)")
+            }
+            #expect(try await runtime.feedPage(tenant: tenant, after: nil, limit: Int.max).count == all.count)
+            for cursor in [
+                "99999999999999999999", "-1", "", "1.2", "1.2.3.4", "0x10", " 1", "18446744073709551616.0.0",
+                "18446744073709551615.9223372036854775807.9223372036854775807", String(repeating: "9", count: 10_000),
+            ] {
+                do {
+                    let page = try await runtime.feedPage(tenant: tenant, after: cursor)
+                    #expect(page.count <= all.count, "\(kind): \(cursor.prefix(40))")
+                } catch let error as BrigadeError {
+                    #expect(error.code == .invalidFeedCursor, "\(kind): \(cursor.prefix(40)): \(error)")
+                }
+            }
+        } catch {
+            await cleanup()
+            throw error
+        }
+        await cleanup()
+    }
+
     /// PostgreSQL's writers commit in parallel: a history row of a transaction that started
     /// first but commits last must still come on the feed, after a reader has read past the rows
     /// committed meanwhile. Held open here by a transaction of the test's own.

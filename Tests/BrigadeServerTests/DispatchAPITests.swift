@@ -81,6 +81,11 @@ import Testing
               const encoder = new TextEncoder();
               return new Response(new ReadableStream({ start(c) { c.enqueue(encoder.encode('one ')); c.enqueue(encoder.encode('two')); c.close(); } }));
             }
+            if (url.pathname === '/endless') {
+              // A body that never ends: kilobyte after kilobyte, each asked for by the reader.
+              return new Response(new ReadableStream({ pull(c) { c.enqueue(new Uint8Array(1024)); } }));
+            }
+            if (url.pathname === '/never') return new Response(new ReadableStream({}));
             if (url.pathname === '/boom') throw new Error('secret internals');
             if (url.pathname === '/not-a-response') return { status: 200 };
             if (url.pathname === '/duplicate') {
@@ -199,6 +204,21 @@ import Testing
         try await ServerHarness.run(dispatchToken: nil) { api in
             let answer = try await api.call(.post, "/dispatch/acme/seed/", json: #"{"name": "Alice"}"#)
             #expect(answer.status == .notFound, "no dispatch routes")
+        }
+    }
+
+    /// A handler's body that never ends, or never comes: stopped by the sandbox's limits or seen
+    /// to wait on nothing — a 500 each, and the server goes on answering.
+    @Test func aBodyThatNeverEndsOrNeverComesIsStopped() async throws {
+        try await ServerHarness.run { api in
+            let deployed = try await api.call(.put, "\(base)/routes/code", json: Self.upload(Self.routes))
+            #expect(deployed.status == .ok)
+            for path in ["endless", "never"] {
+                let failed = try await api.call(.get, "/dispatch/acme/routes/\(path)")
+                #expect(failed.status == .internalServerError, "\(path): \(failed.status)")
+            }
+            let after = try await api.client.execute(uri: "/dispatch/acme/routes/stream", method: .get) { String(buffer: $0.body) }
+            #expect(after == "one two")
         }
     }
 }

@@ -94,8 +94,9 @@ extension BrigadeRuntime {
 
     /// One read of the feed: up to `limit` events after `cursor`, without waiting (for a caller
     /// that polls; ``feed(tenant:workflow:after:statuses:types:pollInterval:)`` waits for more).
+    /// `limit` is held to 1…1000 (SQLite reads a negative LIMIT as none at all).
     public func feedPage(tenant: String, workflow: String? = nil, after cursor: String?, limit: Int = 500) async throws -> [FeedEvent] {
         try await ready()
-        return try await store.historyFeed(tenant: tenant, workflow: workflow, after: cursor, limit: limit)
+        return try await store.historyFeed(tenant: tenant, workflow: workflow, after: cursor, limit: min(max(limit, 1), 1_000))
     }
 }
