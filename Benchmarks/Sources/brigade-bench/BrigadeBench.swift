@@ -30,11 +30,12 @@ struct BrigadeBench: AsyncParsableCommand {
         case jsAbuse = "js-abuse"
         case pgCommit = "pg-commit"
         case fetchHandler = "fetch-handler"
+        case sqliteFloor = "sqlite-floor"
     }
 
     @Argument(
         help:
-            "w1 (N workflows × K steps, throughput), w2 (sequential latency), w3 (create N that park in a durable sleep), fairness (two workflows × N queued sharing 100 slots), hibernated (N park in a sleep of --sleep-seconds, then wake: memory and wake lateness), queued (N queued in one workflow capped at 10 running: creation rate at the start vs the end, list and count latency), w1-js (W1 with the workflow in tenant JavaScript), js-replay (cold and warm wake of a 10-step JavaScript workflow for N tenants, and for N instances of one tenant, beside Swift), js-tenants (boot N tenants' runners through a loader capped at --k: memory), js-abuse (a neighbour's N instances alone, then while five hostile tenants hit every limit: its p50 and p99), fetch-handler (N requests to a trivial tenant fetch handler one at a time, then --k at once), pg-commit (the floor under W2 on PostgreSQL: N lone step writes, one at a time, from postgres-nio alone; needs --db)."
+            "w1 (N workflows × K steps, throughput), w2 (sequential latency), w3 (create N that park in a durable sleep), fairness (two workflows × N queued sharing 100 slots), hibernated (N park in a sleep of --sleep-seconds, then wake: memory and wake lateness), queued (N queued in one workflow capped at 10 running: creation rate at the start vs the end, list and count latency), w1-js (W1 with the workflow in tenant JavaScript), js-replay (cold and warm wake of a 10-step JavaScript workflow for N tenants, and for N instances of one tenant, beside Swift), js-tenants (boot N tenants' runners through a loader capped at --k: memory), js-abuse (a neighbour's N instances alone, then while five hostile tenants hit every limit: its p50 and p99), fetch-handler (N requests to a trivial tenant fetch handler one at a time, then --k at once), pg-commit (the floor under W2 on PostgreSQL: N lone step writes, one at a time, from postgres-nio alone; needs --db), sqlite-floor (the floor under W1 and W3 on SQLite: Brigade's rows per step and per creation, and the fewest the contract needs, written by GRDB alone)."
     )
     var workload: Workload
 
@@ -79,6 +80,12 @@ struct BrigadeBench: AsyncParsableCommand {
 
     @Option(help: "Where to append the JSON result line without --ctx.")
     var results: String = "bench-results.jsonl"
+
+    @Option(help: "For sqlite-floor: steps per commit (default 256, about W1's: 20,000 steps in 75-80 commits).")
+    var batch: Int = 256
+
+    @Option(help: "For sqlite-floor: creations per commit (default 64, W3's creations in flight).")
+    var creationBatch: Int = 64
 
     @Flag(help: "fetch-handler: through brigade serve's HTTP server on loopback (Hummingbird, AsyncHTTPClient as the client), not the runtime alone.")
     var http = false
@@ -127,6 +134,24 @@ struct BrigadeBench: AsyncParsableCommand {
             }
             let floor = try await PostgresCommitFloor.measure(url: postgresURL, n: n ?? 2_000)
             print(floor.summary)
+            return
+        }
+        if workload == .sqliteFloor {
+            for shape in SQLiteFloor.Shape.allCases {
+                let path = dataDirectory + "/floor-\(shape.rawValue).sqlite"
+                // Brigade's schema, triggers and indexes, by its own migrations; then the store is
+                // closed and nothing of it runs.
+                try await SQLiteStore(path: path).migrate()
+                let floor = try SQLiteFloor.measure(
+                    path: path, shape: shape, n: n ?? 2_000, k: k ?? 10, stepBatch: max(1, batch), creationBatch: max(1, creationBatch))
+                let line = ResultLine(
+                    runId: ResultLine.runId(), ts: ISO8601DateFormatter().string(from: Date()), engine: "sqlite-floor",
+                    variant: "sqlite-floor-\(shape.rawValue)", workload: workload.rawValue,
+                    params: ["n": .number(Double(n ?? 2_000)), "k": .number(Double(k ?? 10))], metrics: try ResultLine.metrics(floor),
+                    conditions: conditions, versions: [:], setup: ["floor": "GRDB alone on Brigade's schema; SQLite WAL, synchronous=FULL"])
+                try line.append(to: results)
+                print(floor.summary)
+            }
             return
         }
         if postgresURL != nil, ![.w1, .w2, .w3].contains(workload) {
@@ -233,7 +258,7 @@ struct BrigadeBench: AsyncParsableCommand {
             result = try await FetchHandler.measure(
                 runtime, loader: loader, sandbox: sandbox, n: n, concurrency: concurrency, overHTTP: tenants)
             workloadParams = ["requests": .number(Double(n)), "concurrency": .number(Double(concurrency)), "http": .bool(http)]
-        case .pgCommit:
+        case .pgCommit, .sqliteFloor:
             // Measured above, before an engine starts on the database.
             return
         }
