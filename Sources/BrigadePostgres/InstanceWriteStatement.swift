@@ -83,15 +83,7 @@ struct InstanceWriteStatement: PostgresPreparedStatement {
         binds.append(update?.expiresAt)
         StatementParts.bindLease(write.lease, to: &binds)
         // One record per step: two for one step in one statement would be two updates of a row.
-        var steps: [StepRecord] = []
-        steps.reserveCapacity(write.steps.count)
-        for step in write.steps {
-            if let index = steps.firstIndex(where: { $0.name == step.name && $0.count == step.count }) {
-                steps[index] = step
-            } else {
-                steps.append(step)
-            }
-        }
+        let steps = StepRecord.lastOfEach(write.steps)
         try binds.append(NullableArray(steps.map { Optional($0.name) }))
         try binds.append(NullableArray(steps.map { Optional(Int64($0.count)) }))
         try binds.append(NullableArray(steps.map { Optional($0.kind.rawValue) }))

@@ -13,37 +13,9 @@ import Synchronization
 /// break a deadlock runs again whole. A submitter resumes once the transaction holding its item
 /// has committed. Each lane commits on a connection of its own (``LaneConnection``).
 final class PostgresCommitter: Sendable {
-    struct Item: Sendable {
-        /// What the item does: an engine's write (which writes of one instance in a batch may
-        /// join, ``InstanceWrite/joined(with:)``), or any other change as a closure.
-        enum Work: Sendable {
-            case write(InstanceWrite)
-            case body(@Sendable (PostgresConnection) async throws -> any Sendable)
-        }
-
-        var work: Work
-        /// Those waiting for this item's result (none for a lazy write; several once writes
-        /// were joined).
-        var completions: [@Sendable (Result<any Sendable, any Error>) -> Void]
-
-        init(_ work: Work, completion: (@Sendable (Result<any Sendable, any Error>) -> Void)?) {
-            self.work = work
-            completions = completion.map { [$0] } ?? []
-        }
-
-        /// The engine's write this item applies, when it is one.
-        var write: InstanceWrite? {
-            if case .write(let write) = work { return write }
-            return nil
-        }
-
-        func run(on connection: PostgresConnection, logger: Logger) async throws -> any Sendable {
-            switch work {
-            case .write(let write): try await PostgresStore.apply(write, on: connection, logger: logger)
-            case .body(let body): try await body(connection)
-            }
-        }
-    }
+    /// An engine's write (which writes of one instance in a batch may join,
+    /// ``CommitQueue/joiningWrites(_:)``), or any other change as a closure.
+    typealias Item = CommitItem<@Sendable (PostgresConnection) async throws -> any Sendable>
 
     private let connection: LaneConnection
     private let logger: Logger
@@ -124,7 +96,7 @@ final class PostgresCommitter: Sendable {
 
     private func commit(_ submitted: [Item]) async {
         let logger = self.logger
-        let batch = Self.joiningWrites(submitted)
+        let batch = CommitQueue.joiningWrites(submitted)
         var results: [Result<any Sendable, any Error>] = []
         var conflicts = 0
         while true {
@@ -157,32 +129,6 @@ final class PostgresCommitter: Sendable {
         }
     }
 
-    /// `batch` with the writes of one instance joined where they can be (one statement instead
-    /// of two for an attempt's start and outcome). A write joins the instance's last write
-    /// before it only across writes of other instances: any other item (a claim, a pause, a
-    /// creation) may touch any instance, so nothing joins across it.
-    static func joiningWrites(_ batch: [Item]) -> [Item] {
-        guard batch.count > 1 else { return batch }
-        var joined: [Item] = []
-        joined.reserveCapacity(batch.count)
-        var lastWrite: [Int64: Int] = [:]
-        for item in batch {
-            guard let write = item.write else {
-                lastWrite.removeAll(keepingCapacity: true)
-                joined.append(item)
-                continue
-            }
-            if let index = lastWrite[write.seq], let earlier = joined[index].write, let both = earlier.joined(with: write) {
-                joined[index].work = .write(both)
-                joined[index].completions += item.completions
-            } else {
-                lastWrite[write.seq] = joined.count
-                joined.append(item)
-            }
-        }
-        return joined
-    }
-
     /// One transaction holding `batch`: each item's result, or the transaction's failure thrown.
     ///
     /// Items rarely fail (a fenced write, a duplicate id), so a batch first runs without a
@@ -199,7 +145,7 @@ final class PostgresCommitter: Sendable {
             // around it (two round trips of three, when writes come one at a time).
             do {
                 return [.success(try await batch[0].run(on: connection, logger: logger))]
-            } catch where !PostgresFailure.isConflict(error) {
+            } catch  where !PostgresFailure.isConflict(error) {
                 return [.failure(error)]
             }
         }
@@ -251,5 +197,14 @@ final class PostgresCommitter: Sendable {
             throw error
         }
         return results
+    }
+}
+
+extension CommitItem where Body == @Sendable (PostgresConnection) async throws -> any Sendable {
+    func run(on connection: PostgresConnection, logger: Logger) async throws -> any Sendable {
+        switch work {
+        case .write(let write): try await PostgresStore.apply(write, on: connection, logger: logger)
+        case .body(let body): try await body(connection)
+        }
     }
 }

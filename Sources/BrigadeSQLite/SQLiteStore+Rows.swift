@@ -77,11 +77,30 @@ extension StepRecord {
 
 extension HistoryEntry {
     func append(instanceSeq: Int64, in db: Database) throws {
-        let json = data.isEmpty ? nil : String(decoding: JSONValue.object(data).jsonData(), as: UTF8.self)
-        try db.executeCached(
-            sql: "INSERT INTO history (instance_seq, at, type, step, data) VALUES (?, ?, ?, ?, ?)",
-            arguments: [instanceSeq, at, type.rawValue, step, json]
-        )
+        try Self.append([self], instanceSeq: instanceSeq, in: db)
+    }
+
+    /// Appends `entries` in order, up to 16 rows per `INSERT`: the rows are the same, the
+    /// statements fewer (a step's four entries in one statement cost about a fifth less than in
+    /// four, `brigade-bench sqlite-floor` folded against joined).
+    static func append(_ entries: [HistoryEntry], instanceSeq: Int64, in db: Database) throws {
+        var start = entries.startIndex
+        while start < entries.endIndex {
+            let chunk = entries[start..<min(start + 16, entries.endIndex)]
+            var arguments = StatementArguments()
+            for entry in chunk {
+                let json = entry.data.isEmpty ? nil : String(decoding: JSONValue.object(entry.data).jsonData(), as: UTF8.self)
+                _ = arguments.append(contentsOf: [instanceSeq, entry.at, entry.type.rawValue, entry.step, json])
+            }
+            try db.executeCached(sql: Self.insertStatements[chunk.count], arguments: arguments)
+            start = chunk.endIndex
+        }
+    }
+
+    /// The `INSERT` of n history rows, for n up to 16 (index n).
+    private static let insertStatements: [String] = (0...16).map { count in
+        "INSERT INTO history (instance_seq, at, type, step, data) VALUES "
+            + Array(repeating: "(?, ?, ?, ?, ?)", count: count).joined(separator: ", ")
     }
 }
 

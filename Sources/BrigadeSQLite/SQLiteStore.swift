@@ -33,7 +33,7 @@ public final class SQLiteStore: WorkflowStore {
             try db.execute(sql: "PRAGMA synchronous = FULL")
         }
         committer = GroupCommitter(
-            writer: pool, path: path, lazyFlushDelay: lazyFlushDelay, metricsFactory: metricsFactory ?? MetricsSystem.factory)
+            writer: pool, path: path, lazyFlushDelay: lazyFlushDelay, logger: logger, metricsFactory: metricsFactory ?? MetricsSystem.factory)
         self.logger = logger
         self.path = path
     }
@@ -299,21 +299,7 @@ public final class SQLiteStore: WorkflowStore {
     }
 
     @_spi(Stores) public func write(_ write: InstanceWrite, awaitCommit: Bool) async throws {
-        if awaitCommit {
-            try await committer.submit { db in try Self.apply(write, db) }
-        } else {
-            let logger = self.logger
-            committer.submitLazy { db in
-                do {
-                    try Self.apply(write, db)
-                } catch {
-                    // A fenced lazy write means the engine lost the instance; its next awaited
-                    // write fails the same way and stops it.
-                    logger.debug("lazy write not applied: \(error)")
-                    throw error
-                }
-            }
-        }
+        try await committer.submit(write, awaitCommit: awaitCommit)
     }
 
     static func apply(_ write: InstanceWrite, _ db: Database) throws {
@@ -361,9 +347,7 @@ public final class SQLiteStore: WorkflowStore {
             )
             guard db.changesCount == 1 else { throw FencedWriteError(seq: write.seq, epoch: write.epoch) }
         }
-        for entry in write.history {
-            try entry.append(instanceSeq: write.seq, in: db)
-        }
+        try HistoryEntry.append(write.history, instanceSeq: write.seq, in: db)
         if let notice = write.notice { try deliver(notice, now: write.now, db) }
     }
 }

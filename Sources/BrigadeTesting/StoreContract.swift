@@ -35,6 +35,7 @@ public enum StoreContract {
         Check(name: "lazy writes are flushed without a commit to ride on", run: lazyWrites),
         Check(name: "concurrent writes each return after their commit", run: concurrentWrites),
         Check(name: "a failing write fails alone, not the writes committed with it", run: failingWriteFailsAlone),
+        Check(name: "an attempt's lazy start and its outcome: in order, with a stale one's neither", run: startAndOutcome),
     ]
 
     // MARK: Helpers
@@ -608,6 +609,73 @@ extension StoreContract {
         }
         let counts = try await store.instanceCounts(tenant: tenant, workflow: workflow)
         try expect(counts == [.queued: 40], "twenty taken and twenty fresh, nothing else: \(counts)")
+    }
+}
+
+extension StoreContract {
+    /// An attempt's start (not awaited) and its outcome, as the engine writes them: a store may
+    /// apply them as one (``CommitQueue/joiningWrites(_:)``), and then the result is what applying
+    /// them in turn gives. Twenty instances at once, every fourth written at a stale epoch: those
+    /// fail and leave neither part behind; the others land whole, whatever they shared a commit with.
+    static func startAndOutcome(_ store: any WorkflowStore & TenantStore) async throws {
+        var epochs: [(Int64, Int64)] = []
+        for index in 0..<20 {
+            let seq = try await create(store, "j\(index)")
+            let first = try await claimed(store, seq, now: 2_000)
+            // Every fourth is claimed again, so the first claim's epoch is stale.
+            if index.isMultiple(of: 4) { _ = try await claimed(store, seq, now: 2_001) }
+            epochs.append((seq, first.row.epoch))
+        }
+        let outcomes = try await withThrowingTaskGroup(of: (Int, Bool).self) { group in
+            for (index, (seq, epoch)) in epochs.enumerated() {
+                group.addTask {
+                    var start = InstanceWrite(seq: seq, epoch: epoch, now: 3_000)
+                    start.steps = [StepRecord(name: "s", count: 1, kind: .do, position: 0, status: .running, attempts: 1, startedAt: 3_000)]
+                    start.history = [
+                        HistoryEntry(.stepStarted, at: 3_000, step: "s-1"), HistoryEntry(.attemptStarted, at: 3_000, step: "s-1"),
+                    ]
+                    var outcome = InstanceWrite(seq: seq, epoch: epoch, now: 3_001)
+                    outcome.steps = [
+                        StepRecord(
+                            name: "s", count: 1, kind: .do, position: 0, status: .complete, attempts: 1, value: Data("\(index)".utf8),
+                            startedAt: 3_000, endedAt: 3_001)
+                    ]
+                    outcome.history = [
+                        HistoryEntry(.attemptCompleted, at: 3_001, step: "s-1"), HistoryEntry(.stepCompleted, at: 3_001, step: "s-1"),
+                    ]
+                    outcome.update = InstanceUpdate(status: .complete, output: Data("\(index)".utf8), endedAt: 3_001)
+                    try await store.write(start, awaitCommit: false)
+                    do {
+                        try await store.write(outcome, awaitCommit: true)
+                        return (index, true)
+                    } catch is FencedWriteError {
+                        return (index, false)
+                    }
+                }
+            }
+            var outcomes: [Int: Bool] = [:]
+            for try await (index, written) in group { outcomes[index] = written }
+            return outcomes
+        }
+        for index in 0..<20 {
+            let stale = index.isMultiple(of: 4)
+            try expect(
+                outcomes[index] == !stale, "j\(index)'s outcome \(stale ? "fenced" : "written"): \(String(describing: outcomes[index]))")
+            let steps = try await store.steps(of: key("j\(index)"))
+            let history = try await store.history(of: key("j\(index)"), afterId: 0, limit: 100)
+            let stepEvents = history.filter { $0.entry.step == "s-1" }
+            if stale {
+                try expect(steps.isEmpty && stepEvents.isEmpty, "j\(index): nothing of a stale start or outcome (\(steps), \(stepEvents))")
+                continue
+            }
+            try expect(
+                steps.map(\.status) == [.complete] && steps.first?.value == Data("\(index)".utf8), "j\(index): the step's last record")
+            try expect(
+                stepEvents.map(\.entry.type) == [.stepStarted, .attemptStarted, .attemptCompleted, .stepCompleted],
+                "j\(index): start then outcome, in order: \(stepEvents.map(\.entry.type))")
+            try expect(zip(history, history.dropFirst()).allSatisfy { $0.id < $1.id }, "j\(index): history ids ascending")
+            try expect(try await store.instance(key("j\(index)"))?.status == .complete, "j\(index): the outcome's row change")
+        }
     }
 }
 

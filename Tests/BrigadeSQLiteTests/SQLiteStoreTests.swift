@@ -74,7 +74,8 @@ struct TemporaryStore {
         #expect(
             applied == [
                 "v1: instances, steps, events, history", "v2: per-status counts, cursor indexes", "v3: tenant tokens",
-                "v4: workflow definitions", "v5: tenant code", "v6: terminate with rollback", "v7: cron schedules, triggers and tenant limits",
+                "v4: workflow definitions", "v5: tenant code", "v6: terminate with rollback",
+                "v7: cron schedules, triggers and tenant limits",
                 "v8: tenant egress",
             ])
         // v7: the old rows read as created through the API.
@@ -185,6 +186,30 @@ struct TemporaryStore {
         #expect(stats.items >= 200)
         #expect(
             stats.batches < stats.items, "writes arriving during a commit are batched (\(stats.batches) batches for \(stats.items) items)")
+    }
+
+    /// The fold of an attempt's start into its outcome: one item, one fence, one step row (the
+    /// rows are the store contract's `startAndOutcome`). Fails when the committer applies them
+    /// one by one.
+    @Test func anAttemptsStartAndOutcomeAreOneStatementOfTheBatch() async throws {
+        let temporary = try await TemporaryStore()
+        defer { temporary.remove() }
+        let store = temporary.store
+        let seq = try await temporary.create("j")
+        let epoch = try await temporary.claim(seq, now: 2_000).row.epoch
+        let before = store.commitStatistics
+        var start = InstanceWrite(seq: seq, epoch: epoch, now: 2_001)
+        start.steps = [StepRecord(name: "s", count: 1, kind: .do, position: 0, status: .running, attempts: 1, startedAt: 2_001)]
+        start.history = [HistoryEntry(.stepStarted, at: 2_001, step: "s-1"), HistoryEntry(.attemptStarted, at: 2_001, step: "s-1")]
+        var outcome = start
+        outcome.steps[0].status = .complete
+        outcome.history = [HistoryEntry(.attemptCompleted, at: 2_002, step: "s-1"), HistoryEntry(.stepCompleted, at: 2_002, step: "s-1")]
+        try await store.write(start, awaitCommit: false)
+        try await store.write(outcome, awaitCommit: true)
+        let after = store.commitStatistics
+        #expect(after.items - before.items == 2)
+        #expect(after.statements - before.statements == 1, "joined: \(after)")
+        #expect(try await store.steps(of: InstanceKey(tenant: "t", workflow: "w", id: "j")).map(\.status) == [.complete])
     }
 
     @Test func aFailingItemDoesNotFailItsBatch() async throws {

@@ -8,7 +8,7 @@ extension InstanceWrite {
     /// what applying them one after the other gives: the same instance, epoch and lease (one
     /// fence), at most one change of the instance row (two would need the rules of which field
     /// wins), and no event consumed by both (the second would have failed). Step records keep
-    /// their order, and a store keeps the last record of a step; history entries keep theirs.
+    /// their order, the later record of a step in place of the earlier; history entries keep theirs.
     @_spi(Stores) public func joined(with later: InstanceWrite) -> InstanceWrite? {
         guard later.seq == seq, later.epoch == epoch, later.lease == lease else { return nil }
         guard update == nil || later.update == nil else { return nil }
@@ -16,7 +16,7 @@ extension InstanceWrite {
         guard notice == nil || later.notice == nil else { return nil }
         var joined = later
         joined.notice = notice ?? later.notice
-        joined.steps = steps + later.steps
+        joined.steps = StepRecord.lastOfEach(steps + later.steps)
         joined.consumedEvents = consumedEvents + later.consumedEvents
         joined.history = history + later.history
         if var update {
@@ -25,5 +25,23 @@ extension InstanceWrite {
             joined.update = update
         }
         return joined
+    }
+}
+
+extension StepRecord {
+    /// `records` with one record per step (name and count): the last one, where the first stood.
+    /// A write holds each step once, so that a store writes its row once.
+    @_spi(Stores) public static func lastOfEach(_ records: [StepRecord]) -> [StepRecord] {
+        guard records.count > 1 else { return records }
+        var kept: [StepRecord] = []
+        kept.reserveCapacity(records.count)
+        for record in records {
+            if let index = kept.firstIndex(where: { $0.name == record.name && $0.count == record.count }) {
+                kept[index] = record
+            } else {
+                kept.append(record)
+            }
+        }
+        return kept
     }
 }

@@ -1,0 +1,29 @@
+/// An item of a store's group committer: an engine's write, or any other change as the store's
+/// `Body` (a closure over its connection), with those waiting for its result.
+@_spi(Stores) public struct CommitItem<Body: Sendable>: JoinableCommitItem {
+    /// What the item does.
+    public enum Work: Sendable {
+        case write(InstanceWrite)
+        case body(Body)
+    }
+
+    public var work: Work
+    /// Those waiting for this item's result (none for a lazy write; several once writes were
+    /// joined).
+    public var completions: [@Sendable (Result<any Sendable, any Error>) -> Void]
+
+    public init(_ work: Work, completion: (@Sendable (Result<any Sendable, any Error>) -> Void)?) {
+        self.work = work
+        completions = completion.map { [$0] } ?? []
+    }
+
+    public var write: InstanceWrite? {
+        if case .write(let write) = work { return write }
+        return nil
+    }
+
+    public mutating func absorb(_ later: CommitItem, joined: InstanceWrite) {
+        work = .write(joined)
+        completions += later.completions
+    }
+}
