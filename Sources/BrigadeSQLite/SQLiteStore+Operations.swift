@@ -44,7 +44,7 @@ extension SQLiteStore {
             try Row.fetchOne(
                 db, sql: "SELECT seq, type, payload, created_at FROM events WHERE instance_seq = ? AND type = ? AND consumed = 0 ORDER BY seq LIMIT 1",
                 arguments: [seq, type]
-            ).map { EventRecord(seq: $0["seq"], type: $0["type"], payload: $0["payload"], createdAt: $0["created_at"]) }
+            ).map(EventRecord.init(row:))
         }
     }
 
@@ -96,7 +96,7 @@ extension SQLiteStore {
     }
 
     static func fetchSteps(seq: Int64, _ db: Database) throws -> [StepRecord] {
-        try Row.fetchAll(db.cachedStatement(sql: "SELECT * FROM steps WHERE instance_seq = ? ORDER BY position"), arguments: [seq])
+        try Row.fetchAll(db.cachedStatement(sql: "SELECT \(StepRecord.columns) FROM steps WHERE instance_seq = ? ORDER BY position"), arguments: [seq])
             .map(StepRecord.init(row:))
     }
 

@@ -139,13 +139,13 @@ public final class SQLiteStore: WorkflowStore {
 
     static func fetchInstance(_ key: InstanceKey, _ db: Database) throws -> InstanceRow? {
         try Row.fetchOne(
-            db.cachedStatement(sql: "SELECT * FROM instances WHERE tenant = ? AND workflow = ? AND id = ?"),
+            db.cachedStatement(sql: "SELECT \(InstanceRow.columns) FROM instances WHERE tenant = ? AND workflow = ? AND id = ?"),
             arguments: [key.tenant, key.workflow, key.id]
         ).map(InstanceRow.init(row:))
     }
 
     static func fetchInstance(seq: Int64, _ db: Database) throws -> InstanceRow? {
-        try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM instances WHERE seq = ?"), arguments: [seq]).map(InstanceRow.init(row:))
+        try Row.fetchOne(db.cachedStatement(sql: "SELECT \(InstanceRow.columns) FROM instances WHERE seq = ?"), arguments: [seq]).map(InstanceRow.init(row:))
     }
 
     @_spi(Stores) public func dueInstances(_ shard: ShardKey, after: DueInstance.Position?, dueBefore: Int64, limit: Int) async throws
@@ -184,7 +184,7 @@ public final class SQLiteStore: WorkflowStore {
             try Row.fetchAll(
                 db.cachedStatement(
                     sql: """
-                        SELECT steps.* FROM steps JOIN instances ON instances.seq = steps.instance_seq
+                        SELECT \(StepRecord.columns) FROM steps JOIN instances ON instances.seq = steps.instance_seq
                         WHERE instances.tenant = ? AND instances.workflow = ? AND instances.id = ?
                         ORDER BY steps.position
                         """),
@@ -215,7 +215,7 @@ public final class SQLiteStore: WorkflowStore {
     ) async throws -> [InstanceRow] {
         // Row-value comparisons on (created_at, id) walk the cursor indexes: a page costs the
         // same at the ten-millionth instance as at the first.
-        var sql = "SELECT * FROM instances WHERE tenant = ? AND workflow = ?"
+        var sql = "SELECT \(InstanceRow.columns) FROM instances WHERE tenant = ? AND workflow = ?"
         var arguments: StatementArguments = [tenant, workflow]
         if let status {
             sql += " AND status = ?"
@@ -293,7 +293,7 @@ public final class SQLiteStore: WorkflowStore {
                 db.cachedStatement(
                     sql: "SELECT seq, type, payload, created_at FROM events WHERE instance_seq = ? AND consumed = 0 ORDER BY seq"),
                 arguments: [seq]
-            ).map { EventRecord(seq: $0["seq"], type: $0["type"], payload: $0["payload"], createdAt: $0["created_at"]) }
+            ).map(EventRecord.init(row:))
             return .claimed(ReplaySnapshot(row: change.row, steps: steps, events: events))
         }
     }
