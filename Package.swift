@@ -45,6 +45,7 @@ let package = Package(
         .target(
             name: "Brigade",
             dependencies: [
+                "CBrigadeShims",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "DequeModule", package: "swift-collections"),
@@ -108,7 +109,8 @@ let package = Package(
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ]
         ),
-        // glibc's GNU extensions for starting esbuild (pipe2, closefrom in posix_spawn).
+        // glibc's GNU extensions for starting esbuild (pipe2, closefrom in posix_spawn), threads'
+        // nice values, and giving freed heap back to the system (malloc_trim).
         .target(name: "CBrigadeShims"),
         .target(
             name: "BrigadeTesting",

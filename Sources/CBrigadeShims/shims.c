@@ -1,5 +1,6 @@
 #define _GNU_SOURCE
 #include <fcntl.h>
+#include <malloc.h>
 #include <spawn.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
@@ -19,4 +20,12 @@ int brigade_set_thread_niceness(int niceness) {
 
 int brigade_set_niceness_of_thread(int tid, int niceness) {
     return setpriority(PRIO_PROCESS, (id_t)tid, niceness);
+}
+
+int brigade_release_free_heap(void) {
+#ifdef __GLIBC__
+    return malloc_trim(0);
+#else
+    return 0;
+#endif
 }

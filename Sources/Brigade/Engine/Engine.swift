@@ -59,6 +59,7 @@ final class Engine: Sendable {
 
     deinit {
         tally.count.subtract(1, ordering: .relaxed)
+        tally.freed.add(1, ordering: .relaxed)
     }
 
     /// Runs one lifetime of the instance and reports how it ended.

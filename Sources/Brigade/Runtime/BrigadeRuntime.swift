@@ -140,6 +140,7 @@ public final class BrigadeRuntime: Service, Sendable {
         await withGracefulShutdownHandler {
             await withDiscardingTaskGroup { group in
                 group.addTask { await self.purgeLoop() }
+                group.addTask { await self.heapTrimLoop() }
                 group.addTask { await self.scheduleLoop() }
                 if let member {
                     group.addTask { await self.limitsLoop() }
@@ -188,6 +189,16 @@ public final class BrigadeRuntime: Service, Sendable {
             }
             let next = Date(millisecondsSince1970: clock.nowMilliseconds() + settings.sweepInterval.wholeMilliseconds)
             do { try await clock.sleep(until: next) } catch { return }
+        }
+    }
+
+    /// Gives freed heap back to the system after many engines ended and few are left (``HeapTrim``).
+    private func heapTrimLoop() async {
+        var trim = HeapTrim()
+        while !Task.isCancelled {
+            if trim.observe(engines: engineObjectCount, freed: tally.freed.load(ordering: .relaxed)) { HeapTrim.releaseFreeHeap() }
+            // Real time, not the runtime's clock: memory is not part of any workflow's timeline.
+            do { try await Task.sleep(for: .milliseconds(250)) } catch { return }
         }
     }
 
