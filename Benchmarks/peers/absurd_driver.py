@@ -102,9 +102,7 @@ def main():
                 time.sleep(0.02)
             wall = measure.now() - started
             used = measure.cpu_seconds(engine_pids()) - cpu
-            metrics = {"workflows": n, "steps_per_workflow": k, "wall_s": round(wall, 3), "start_phase_s": round(start_phase, 3),
-                       "workflows_per_s": round(n / wall, 1), "steps_per_s": round(n * k / wall, 1), "failed": count("failed"),
-                       "engine_cpu_s": round(used, 3), "engine_cpu_ms_per_step": round(used * 1000 / (n * k), 4)}
+            metrics = measure.w1_metrics(n, k, wall, start_phase, count("failed"), used)
         elif args.workload == "w2":
             n, k = params["n"], params["k"]
             samples = []
@@ -123,11 +121,7 @@ def main():
                 if index >= params.get("warmup", 3):
                     samples.append((measure.now() - started) * 1000)
             used = measure.cpu_seconds(engine_pids()) - cpu
-            p50, p99 = measure.nearest_rank(samples, 50), measure.nearest_rank(samples, 99)
-            metrics = {"n": n, "p50_ms": round(p50, 3), "p99_ms": round(p99, 3), "mean_ms": round(sum(samples) / n, 3),
-                       "min_ms": round(min(samples), 3), "max_ms": round(max(samples), 3), "steps_per_workflow": k,
-                       "per_step_p50_ms": round(p50 / k, 3), "per_step_p99_ms": round(p99 / k, 3), "engine_cpu_s": round(used, 3),
-                       "engine_cpu_ms_per_step": round(used * 1000 / (n * k), 4), "samples_ms": [round(s, 3) for s in samples]}
+            metrics = measure.w2_metrics(samples, k, used)
         else:
             n, c, seconds = params["n"], params["client_concurrency"], params["sleep_s"]
             cpu, started = measure.cpu_seconds(engine_pids()), measure.now()
@@ -142,11 +136,7 @@ def main():
             parked_s = measure.now() - started
             used = measure.cpu_seconds(engine_pids()) - cpu
             time.sleep(1)
-            rss, pss = measure.memory_mib(engine_pids())
-            metrics = {"workflows": n, "create_s": round(create, 3), "creations_per_s": round(n / create, 1),
-                       "parked_s": round(parked_s, 3), "parked_per_s": round(n / parked_s, 1), "parked_verified": parked,
-                       "rss_mib": rss, "pss_mib": pss, "engine_processes": len(engine_pids()), "engine_cpu_s": round(used, 3),
-                       "parked_detection": "tasks in state sleeping"}
+            metrics = measure.w3_metrics(n, create, parked_s, parked, engine_pids(), used, "tasks in state sleeping")
         measure.append_result(ctx, args.workload, params, metrics, setup)
     finally:
         for w in workers:

@@ -111,6 +111,29 @@ def cpu_shares(before, after):
             "steal_pct": round(100 * steal / total, 1)}
 
 
+def w1_metrics(n, k, wall, start_phase, failed, cpu_used):
+    return {"workflows": n, "steps_per_workflow": k, "wall_s": round(wall, 3), "start_phase_s": round(start_phase, 3),
+            "workflows_per_s": round(n / wall, 1), "steps_per_s": round(n * k / wall, 1), "failed": failed,
+            "engine_cpu_s": round(cpu_used, 3), "engine_cpu_ms_per_step": round(cpu_used * 1000 / (n * k), 4)}
+
+
+def w2_metrics(samples, k, cpu_used):
+    n = len(samples)
+    p50, p99 = nearest_rank(samples, 50), nearest_rank(samples, 99)
+    return {"n": n, "p50_ms": round(p50, 3), "p99_ms": round(p99, 3), "mean_ms": round(sum(samples) / n, 3),
+            "min_ms": round(min(samples), 3), "max_ms": round(max(samples), 3), "steps_per_workflow": k,
+            "per_step_p50_ms": round(p50 / k, 3), "per_step_p99_ms": round(p99 / k, 3), "engine_cpu_s": round(cpu_used, 3),
+            "engine_cpu_ms_per_step": round(cpu_used * 1000 / (n * k), 4), "samples_ms": [round(s, 3) for s in samples]}
+
+
+def w3_metrics(n, create, parked_s, parked, pids, cpu_used, detection):
+    rss, pss = memory_mib(pids)
+    return {"workflows": n, "create_s": round(create, 3), "creations_per_s": round(n / create, 1),
+            "parked_s": round(parked_s, 3), "parked_per_s": round(n / parked_s, 1), "parked_verified": parked,
+            "rss_mib": rss, "pss_mib": pss, "engine_processes": len(pids), "engine_cpu_s": round(cpu_used, 3),
+            "parked_detection": detection}
+
+
 def append_result(ctx, workload, params, metrics, setup):
     line = {"run_id": ctx["run_id"], "ts": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "engine": ctx["engine"],
             "variant": ctx["variant"], "workload": workload, "params": params, "metrics": metrics,

@@ -37,21 +37,13 @@ final class PostgresCommitter: Sendable {
     /// Applies `body` in the next transaction and returns its result once that transaction has
     /// committed. An error thrown by `body` rolls back only this item.
     func submit<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection) async throws -> T) async throws -> T {
-        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
-            enqueue(Item(.body({ try await body($0) }), completion: { result in continuation.resume(with: result.map { $0 as! T }) }))
-        }
+        try await Item.awaiting(.body({ try await body($0) }), to: enqueue)
     }
 
     /// Applies an engine's write in the next transaction; returns once that has committed when
     /// `awaitCommit`, at once otherwise.
     func submit(_ write: InstanceWrite, awaitCommit: Bool) async throws {
-        guard awaitCommit else {
-            enqueue(Item(.write(write), completion: nil))
-            return
-        }
-        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
-            enqueue(Item(.write(write), completion: { result in continuation.resume(with: result.map { _ in () }) }))
-        }
+        try await Item.submit(write, awaitCommit: awaitCommit, to: enqueue)
     }
 
     private func enqueue(_ item: Item) {

@@ -27,3 +27,20 @@
         completions += later.completions
     }
 }
+
+extension CommitItem {
+    /// Hands `work` to a committer's `enqueue` and returns its result once the transaction holding
+    /// it has committed.
+    public static func awaiting<T: Sendable>(_ work: Work, to enqueue: (CommitItem) -> Void) async throws -> T {
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
+            enqueue(CommitItem(work, completion: { result in continuation.resume(with: result.map { $0 as! T }) }))
+        }
+    }
+
+    /// Hands an engine's write to a committer's `enqueue`: returns once it has committed when
+    /// `awaitCommit`, at once otherwise (a lazy write rides along with the next commit).
+    public static func submit(_ write: InstanceWrite, awaitCommit: Bool, to enqueue: (CommitItem) -> Void) async throws {
+        guard awaitCommit else { return enqueue(CommitItem(.write(write), completion: nil)) }
+        let _: Void = try await awaiting(.write(write), to: enqueue)
+    }
+}
