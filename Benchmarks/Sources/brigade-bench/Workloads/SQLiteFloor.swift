@@ -32,9 +32,13 @@ enum SQLiteFloor {
         var stepBatch: Int
         var creationBatch: Int
         var commits: Int
+        /// One step's write alone in its transaction, one after another (W2's case): p50 and p99
+        /// of each commit, fsync included.
+        var loneCommitP50Ms: Double
+        var loneCommitP99Ms: Double
 
         var summary: String {
-            "sqlite-floor \(shape): \(stepsPerS) steps/s (\(stepBatch) per commit), \(creationsPerS) creations/s (\(creationBatch) per commit), \(commits) commits"
+            "sqlite-floor \(shape): \(stepsPerS) steps/s (\(stepBatch) per commit), \(creationsPerS) creations/s (\(creationBatch) per commit), \(commits) commits; a lone step's commit p50 \(loneCommitP50Ms) ms, p99 \(loneCommitP99Ms) ms"
         }
     }
 
@@ -150,10 +154,20 @@ enum SQLiteFloor {
             }
         }
         let creationsSeconds = seconds(ContinuousClock.now - creationsStart)
+
+        // W2's case: one step's write at a time, each its own commit, on the first 500 instances.
+        var lone: [Double] = []
+        for seq in seqs.prefix(500) {
+            let started = ContinuousClock.now
+            try transaction { db in try writeStep(shape, seq: seq, name: "lone", position: k, config: config, db) }
+            lone.append(seconds(ContinuousClock.now - started) * 1_000)
+        }
+        lone.sort()
         return Result(
             shape: shape.rawValue, stepsPerS: ProcessMetrics.round3(Double(n * k) / stepsSeconds),
             creationsPerS: ProcessMetrics.round3(Double(n) / creationsSeconds), stepBatch: stepBatch, creationBatch: creationBatch,
-            commits: commits)
+            commits: commits, loneCommitP50Ms: ProcessMetrics.round3(lone[lone.count / 2]),
+            loneCommitP99Ms: ProcessMetrics.round3(lone[min(lone.count - 1, lone.count * 99 / 100)]))
     }
 
     /// One step's rows in `shape`.
