@@ -28,14 +28,23 @@ extension SQLiteStore {
             }
             sql += " ORDER BY history.id LIMIT ?"
             _ = arguments.append(contentsOf: [limit])
-            return try Row.fetchAll(db.cachedStatement(sql: sql), arguments: arguments).compactMap { row -> FeedEvent? in
+            // Rows, not events: a packed row holds several, all of one instance.
+            var events: [FeedEvent] = []
+            for row in try Row.fetchAll(db.cachedStatement(sql: sql), arguments: arguments) {
+                guard let status = InstanceStatus(rawValue: row["instance_status"]) else { continue }
+                let workflow: String = row["instance_workflow"]
                 let id: Int64 = row["id"]
-                guard let status = InstanceStatus(rawValue: row["instance_status"]),
-                    let event = HistoryEvent(
-                        id: id, instanceId: row["instance_id"], at: row["at"], type: row["type"], step: row["step"], dataText: row["data"])
-                else { return nil }
-                return FeedEvent(cursor: String(id), workflow: row["instance_workflow"], status: status, event: event)
+                let instanceId: String = row["instance_id"]
+                let at: Int64 = row["at"]
+                let type: String = row["type"]
+                let step: String? = row["step"]
+                let data: String? = row["data"]
+                for event in HistoryEvent.events(ofRow: id, instanceId: instanceId, at: at, type: type, step: step, dataText: data)
+                where event.id > from {
+                    events.append(FeedEvent(cursor: String(event.id), workflow: workflow, status: status, event: event))
+                }
             }
+            return Array(events.prefix(limit))
         }
     }
 

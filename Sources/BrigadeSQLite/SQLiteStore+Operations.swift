@@ -89,9 +89,7 @@ extension SQLiteStore {
             try db.executeCached(sql: "DELETE FROM steps WHERE instance_seq = ?", arguments: [row.seq])
             try db.executeCached(sql: "DELETE FROM events WHERE instance_seq = ?", arguments: [row.seq])
         }
-        for entry in change.history {
-            try entry.append(instanceSeq: row.seq, in: db)
-        }
+        try HistoryEntry.append(change.history, instanceSeq: row.seq, in: db)
         if let notice = change.notice { try deliver(notice, now: row.modifiedAt, db) }
     }
 

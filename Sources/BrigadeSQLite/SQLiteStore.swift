@@ -195,17 +195,23 @@ public final class SQLiteStore: WorkflowStore {
 
     @_spi(Stores) public func history(of key: InstanceKey, afterId: Int64, limit: Int) async throws -> [HistoryEvent] {
         try await pool.read { db in
-            try Row.fetchAll(
+            // Rows, not events: a packed row holds several (and the first may hold some at or
+            // below `afterId`), so `limit` rows hold at least `limit` events when there are as many.
+            let rows = try Row.fetchAll(
                 db.cachedStatement(
                     sql: """
-                        SELECT history.* FROM history JOIN instances ON instances.seq = history.instance_seq
+                        SELECT history.id, history.at, history.type, history.step, history.data FROM history
+                        JOIN instances ON instances.seq = history.instance_seq
                         WHERE instances.tenant = ? AND instances.workflow = ? AND instances.id = ? AND history.id > ?
                         ORDER BY history.id LIMIT ?
                         """),
-                arguments: [key.tenant, key.workflow, key.id, afterId, limit]
-            ).compactMap { row in
-                HistoryEvent(id: row["id"], instanceId: key.id, at: row["at"], type: row["type"], step: row["step"], dataText: row["data"])
+                arguments: [key.tenant, key.workflow, key.id, afterId, limit])
+            var events: [HistoryEvent] = []
+            for row in rows {
+                let (id, at, type, step, data): (Int64, Int64, String, String?, String?) = (row[0], row[1], row[2], row[3], row[4])
+                events += HistoryEvent.events(ofRow: id, instanceId: key.id, at: at, type: type, step: step, dataText: data)
             }
+            return HistoryEvent.page(events, after: afterId, limit: limit)
         }
     }
 

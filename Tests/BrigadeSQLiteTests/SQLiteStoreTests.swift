@@ -212,6 +212,62 @@ struct TemporaryStore {
         #expect(try await store.steps(of: InstanceKey(tenant: "t", workflow: "w", id: "j")).map(\.status) == [.complete])
     }
 
+    /// A write's history entries are one packed row; its events read back with consecutive ids
+    /// in commit order, beside plain rows an older version wrote, paged from inside a packed row,
+    /// and the ids go on after a restart.
+    @Test func aWritesHistoryIsOneRowThatReadsBackAsItsEvents() async throws {
+        let temporary = try await TemporaryStore()
+        defer { temporary.remove() }
+        let key = InstanceKey(tenant: "t", workflow: "w", id: "h")
+        let seq = try await temporary.create("h")
+        // Rows as an older version wrote them: one per event.
+        try await temporary.store.pool.write { db in
+            for (index, type) in ["log", "log"].enumerated() {
+                try db.execute(
+                    sql: "INSERT INTO history (instance_seq, at, type, data) VALUES (?, ?, ?, ?)",
+                    arguments: [seq, 1_001 + index, type, #"{"level":"info","message":"old \#(index)"}"#])
+            }
+        }
+        let epoch = try await temporary.claim(seq, now: 2_000).row.epoch
+        var write = InstanceWrite(seq: seq, epoch: epoch, now: 2_001)
+        write.history = [.stepStarted, .attemptStarted, .attemptCompleted, .stepCompleted].map { HistoryEntry($0, at: 2_001, step: "s-1") }
+        try await temporary.store.write(write, awaitCommit: true)
+        var log = InstanceWrite(seq: seq, epoch: epoch, now: 2_002)
+        log.history = [HistoryEntry(.log, at: 2_002, data: ["message": .string("after")])]
+        try await temporary.store.write(log, awaitCommit: true)
+
+        let all = try await temporary.store.history(of: key, afterId: 0, limit: 100)
+        #expect(
+            all.map(\.entry.type) == [
+                .workflowQueued, .log, .log, .workflowStarted, .workflowRunning, .stepStarted, .attemptStarted, .attemptCompleted,
+                .stepCompleted, .log,
+            ])
+        #expect(all.map(\.id) == Array(1...10), "consecutive ids in commit order: \(all.map(\.id))")
+        let rows = try await temporary.store.pool.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM history") }
+        #expect(rows == 6, "queued, two old rows, the claim's two entries in one, the step's four in one, the log")
+        // Pages that begin and end inside the packed row.
+        var seen: [Int64] = []
+        var after: Int64 = 0
+        while true {
+            let page = try await temporary.store.history(of: key, afterId: after, limit: 3)
+            guard let last = page.last else { break }
+            seen += page.map(\.id)
+            after = last.id
+        }
+        #expect(seen == Array(1...10))
+        let feed = try await temporary.store.historyFeed(tenant: "t", workflow: nil, after: "6", limit: 2)
+        #expect(feed.map(\.cursor) == ["7", "8"])
+        #expect(feed.map(\.event.entry.type) == [.attemptStarted, .attemptCompleted])
+
+        // Reopened: the next id follows the packed row's last.
+        let reopened = try SQLiteStore(path: temporary.store.path)
+        var more = InstanceWrite(seq: seq, epoch: epoch, now: 2_003)
+        more.history = [HistoryEntry(.log, at: 2_003), HistoryEntry(.log, at: 2_003)]
+        try await reopened.write(more, awaitCommit: true)
+        #expect(try await reopened.history(of: key, afterId: 10, limit: 10).map(\.id) == [11, 12])
+        #expect(try await reopened.historyFeedHead() == "12")
+    }
+
     @Test func aFailingItemDoesNotFailItsBatch() async throws {
         let temporary = try await TemporaryStore()
         defer { temporary.remove() }

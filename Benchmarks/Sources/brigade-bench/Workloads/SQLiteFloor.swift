@@ -14,8 +14,8 @@ import GRDB
 ///   as four items over three transactions.
 /// - `joined`: a step's start and outcome as one item (one fence, one step row), the four history
 ///   rows kept; a creation as today, the sleep's start joined with the hibernation.
-/// - `folded`: as `joined`, with the history rows of the item in one multi-row `INSERT` (the
-///   rows are the same; the statements fewer) — Brigade's write since the fold.
+/// - `folded`: as `joined`, with the item's history entries in one packed row (a JSON array of
+///   them, the ids before it reserved) — what Brigade writes since the fold.
 /// - `fewest`: the fewest rows the contract needs — a step's row read-fenced (a read of the
 ///   epoch, no rewrite) with its outcome in it, nothing else (its history events can be told from
 ///   the step row); a creation that is its own claim, then the sleep's row and the parking in one
@@ -198,12 +198,15 @@ enum SQLiteFloor {
                     ("attempt_completed", #"{"attempt":1}"#), ("step_completed", nil),
                 ]
                 if shape == .folded {
-                    var arguments = StatementArguments()
-                    for (type, data) in rows { _ = arguments.append(contentsOf: [seq, type, step, data]) }
+                    // One row for the item's entries, at the id the last one gets (the ids before it
+                    // taken too), its data a JSON array of the entries, as Brigade packs them.
+                    let packed = "[" + rows.map { #"["\#($0.0)",5,"\#(step)",\#($0.1 ?? "null")]"# }.joined(separator: ",") + "]"
                     try db.executeCached(
-                        sql: "INSERT INTO history (instance_seq, at, type, step, data) VALUES "
-                            + Array(repeating: "(?, 5, ?, ?, ?)", count: rows.count).joined(separator: ", "),
-                        arguments: arguments)
+                        sql: """
+                            INSERT INTO history (id, instance_seq, at, type, step, data)
+                            VALUES (coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'history'), 0) + ?, ?, 5, 'packed', NULL, ?)
+                            """,
+                        arguments: [rows.count, seq, packed])
                 } else {
                     for (type, data) in rows { try history(db, seq, type, step, data) }
                 }
