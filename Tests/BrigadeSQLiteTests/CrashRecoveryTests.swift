@@ -57,6 +57,7 @@ import Testing
             #expect(child.wasSignalled)
             let committed = try await Self.committedSteps(reader)
             #expect(committed.count < total, "the kill must land mid-run, not after everything was done")
+            try await Self.expectWholeStepHistories(reader)
             let linesAtKill = ProbeLedger.lines(at: ledger)
             // Bodies that started but whose result was not committed when the process died.
             let started = Set(linesAtKill.map(\.step))
@@ -74,6 +75,7 @@ import Testing
             #expect(row?.output.map { String(decoding: $0, as: UTF8.self) } == "\((0..<Self.steps).reduce(0, +))")
         }
         #expect(try await Self.committedSteps(reader).count == total)
+        try await Self.expectWholeStepHistories(reader)
         await StoreKind.close(reader)
         if kind == .sqlite {
             let queue = try DatabaseQueue(path: db)
@@ -182,7 +184,9 @@ import Testing
         try await Self.runToTheEnd(arguments)
         for index in 0..<instances {
             let row = try await reader.instance(Self.key(index))
-            #expect(row?.status == .complete && row?.output == Data("\((0..<steps).reduce(0, +))".utf8), "probe-\(index): \(String(describing: row?.status))")
+            #expect(
+                row?.status == .complete && row?.output == Data("\((0..<steps).reduce(0, +))".utf8),
+                "probe-\(index): \(String(describing: row?.status))")
             for step in 0..<steps {
                 let kid = try await reader.instance(childKey(index, step))
                 #expect(kid?.status == .complete && kid?.trigger.parent?.id == "probe-\(index)")
@@ -225,6 +229,40 @@ import Testing
 
     static func key(_ index: Int) -> InstanceKey {
         InstanceKey(tenant: BrigadeRuntime.defaultTenant, workflow: "crash-probe", id: "probe-\(index)")
+    }
+
+    /// What a kill leaves of each step's history is whole: an attempt's start and its outcome were
+    /// two commits once and are one now (joined, their entries one row), so a step's events are
+    /// `step_started`, then attempts, each an `attempt_started` followed by its outcome unless it
+    /// was the one cut off, and `step_completed` only after an `attempt_completed`, last — never an
+    /// outcome without its start, a start after its outcome, or half of one write's entries.
+    static func expectWholeStepHistories(_ store: any WorkflowStore) async throws {
+        for index in 0..<instances {
+            let history = try await store.history(of: key(index), afterId: 0, limit: 10_000)
+            #expect(zip(history, history.dropFirst()).allSatisfy { $0.id < $1.id }, "probe-\(index): ids in order")
+            let stepTypes: Set<HistoryEventType> = [.stepStarted, .attemptStarted, .attemptCompleted, .attemptErrored, .stepCompleted]
+            let byStep = Dictionary(
+                grouping: history.filter { $0.entry.step != nil && stepTypes.contains($0.entry.type) }, by: { $0.entry.step! })
+            for (step, events) in byStep {
+                let types = events.map(\.entry.type)
+                var whole = types.first == .stepStarted
+                var open = false
+                for (position, type) in types.enumerated().dropFirst() {
+                    switch type {
+                    case .attemptStarted:
+                        open = true
+                    case .attemptCompleted, .attemptErrored:
+                        whole = whole && open
+                        open = false
+                    case .stepCompleted:
+                        whole = whole && types[position - 1] == .attemptCompleted && position == types.count - 1
+                    default:
+                        whole = false
+                    }
+                }
+                #expect(whole, "probe-\(index) \(step): \(types)")
+            }
+        }
     }
 
     /// Completed `step.do` records, as "instance/step name", read through a store of the test's
