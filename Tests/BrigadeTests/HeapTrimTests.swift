@@ -12,10 +12,13 @@ import Testing
             trims.append(trim.observe(engines: alive, freed: freed))
         }
         #expect(trims == [false, false, false, false, true, false, false, false], "at a quarter of the peak, once")
-        let again = trim.observe(engines: 0, freed: 10_943)
-        #expect(!again, "999 freed since: not yet")
-        let after = trim.observe(engines: 0, freed: 10_944)
-        #expect(after)
+        // The tail of the wave after that trim: once none is alive, 64 freed are enough.
+        let busyTail = trim.observe(engines: 30, freed: 10_990)
+        #expect(!busyTail, "more than a quarter of the peak since the trim still alive")
+        let idleTail = trim.observe(engines: 0, freed: 10_990)
+        #expect(idleTail)
+        let idleAgain = trim.observe(engines: 0, freed: 11_000)
+        #expect(!idleAgain, "ten freed since: not worth a trim")
     }
 
     @Test func aSteadyChurnDoesNotTrim() {
