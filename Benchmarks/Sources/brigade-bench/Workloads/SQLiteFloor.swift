@@ -14,8 +14,10 @@ import GRDB
 ///   as four items over three transactions.
 /// - `joined`: a step's start and outcome as one item (one fence, one step row), the four history
 ///   rows kept; a creation as today, the sleep's start joined with the hibernation.
-/// - `folded`: as `joined`, with the item's history entries in one packed row (a JSON array of
-///   them, the ids before it reserved) — what Brigade writes since the fold.
+/// - `folded`: as `joined`, with each item's history entries in one packed row (a JSON array of
+///   them, the ids before it reserved), and a creation's claim written with the sleep's start and
+///   the parking (Brigade decides it on a read, on a reader connection beside the writer: not part
+///   of this floor, which is the writer's) — what Brigade writes now.
 /// - `fewest`: the fewest rows the contract needs — a step's row read-fenced (a read of the
 ///   epoch, no rewrite) with its outcome in it, nothing else (its history events can be told from
 ///   the step row); a creation that is its own claim, then the sleep's row and the parking in one
@@ -110,7 +112,9 @@ enum SQLiteFloor {
                     }
                 }
             }
-            if shape != .fewest {
+            // `folded`: the claim is decided on a read that Brigade makes on a reader connection, beside
+            // the writer (not timed here: the floor is the writer's), and written with the first write.
+            if shape == .today || shape == .joined {
                 try transaction { db in
                     for seq in created {
                         try item(true, db) {
@@ -141,14 +145,29 @@ enum SQLiteFloor {
                         }
                     }
                     try item(shape != .fewest, db) {
+                        if shape == .folded {
+                            try db.executeCached(
+                                sql: """
+                                    UPDATE instances SET status = 'running', started_at = 3, due_at = 3, epoch = 1, modified_at = 3
+                                    WHERE seq = ? AND epoch = 0
+                                    """, arguments: [seq])
+                            try packedHistory(db, seq, #"[["workflow_started",3,null,null],["workflow_running",3,null,null]]"#, count: 2)
+                        }
                         if shape != .today {
                             try upsertStep(db, seq, "park", kind: "sleep", status: "waiting", config: nil, value: nil, deadline: 3_600_004)
-                            if shape != .fewest { try history(db, seq, "sleep_started", "park-1", #"{"durationMs":3600000}"#) }
+                            if shape == .joined { try history(db, seq, "sleep_started", "park-1", #"{"durationMs":3600000}"#) }
                         }
                         try db.executeCached(
                             sql: "UPDATE instances SET status = 'waiting', due_at = 3600004, modified_at = 4 WHERE seq = ? AND epoch = 1",
                             arguments: [seq])
-                        if shape != .fewest { try history(db, seq, "workflow_waiting", nil, #"{"until":3600004}"#) }
+                        if shape == .folded {
+                            try packedHistory(
+                                db, seq,
+                                #"[["sleep_started",4,"park-1",{"durationMs":3600000}],["workflow_waiting",4,null,{"until":3600004}]]"#,
+                                count: 2)
+                        } else if shape != .fewest {
+                            try history(db, seq, "workflow_waiting", nil, #"{"until":3600004}"#)
+                        }
                     }
                 }
             }
@@ -198,15 +217,8 @@ enum SQLiteFloor {
                     ("attempt_completed", #"{"attempt":1}"#), ("step_completed", nil),
                 ]
                 if shape == .folded {
-                    // One row for the item's entries, at the id the last one gets (the ids before it
-                    // taken too), its data a JSON array of the entries, as Brigade packs them.
                     let packed = "[" + rows.map { #"["\#($0.0)",5,"\#(step)",\#($0.1 ?? "null")]"# }.joined(separator: ",") + "]"
-                    try db.executeCached(
-                        sql: """
-                            INSERT INTO history (id, instance_seq, at, type, step, data)
-                            VALUES (coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'history'), 0) + ?, ?, 5, 'packed', NULL, ?)
-                            """,
-                        arguments: [rows.count, seq, packed])
+                    try packedHistory(db, seq, packed, count: rows.count)
                 } else {
                     for (type, data) in rows { try history(db, seq, type, step, data) }
                 }
@@ -257,6 +269,17 @@ enum SQLiteFloor {
     private static func history(_ db: Database, _ seq: Int64, _ type: String, _ step: String?, _ data: String?) throws {
         try db.executeCached(
             sql: "INSERT INTO history (instance_seq, at, type, step, data) VALUES (?, 5, ?, ?, ?)", arguments: [seq, type, step, data])
+    }
+
+    /// One row for `count` entries of one write, at the id the last one gets (the ids before it
+    /// taken too), its data a JSON array of them, as Brigade packs them.
+    private static func packedHistory(_ db: Database, _ seq: Int64, _ packed: String, count: Int) throws {
+        try db.executeCached(
+            sql: """
+                INSERT INTO history (id, instance_seq, at, type, step, data)
+                VALUES (coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'history'), 0) + ?, ?, 5, 'packed', NULL, ?)
+                """,
+            arguments: [count, seq, packed])
     }
 
     private static func seconds(_ duration: Duration) -> Double {
