@@ -2,23 +2,30 @@ import Testing
 
 @testable import Brigade
 
-/// When the runtime gives freed heap back: after a wave of engines ended, not during a churn.
+/// When the runtime gives freed heap back: once quiet after engines ended, never while they run.
 @Suite struct HeapTrimTests {
-    @Test func aWaveThatEndsTrimsOnce() {
+    @Test func aWaveThatEndsTrimsOnceWhenQuiet() {
         var trim = HeapTrim()
         var trims: [Bool] = []
-        // (alive, freed so far): a wave of 224 at a time parks 10,000, then all is quiet.
-        for (alive, freed) in [(0, 0), (224, 0), (220, 4_000), (200, 9_800), (56, 9_944), (55, 9_945), (0, 10_000), (0, 10_000)] {
+        // (alive, freed so far): a wave of about 200 at a time parks 10,000, then all is quiet.
+        for (alive, freed) in [(0, 0), (0, 0), (224, 0), (220, 4_000), (56, 9_944), (0, 10_000), (0, 10_000), (0, 10_000), (0, 10_000)] {
             trims.append(trim.observe(engines: alive, freed: freed))
         }
-        #expect(trims == [false, false, false, false, true, false, false, false], "at a quarter of the peak, once")
-        // The tail of the wave after that trim: once none is alive, 64 freed are enough.
-        let busyTail = trim.observe(engines: 30, freed: 10_990)
-        #expect(!busyTail, "more than a quarter of the peak since the trim still alive")
-        let idleTail = trim.observe(engines: 0, freed: 10_990)
-        #expect(idleTail)
-        let idleAgain = trim.observe(engines: 0, freed: 11_000)
-        #expect(!idleAgain, "ten freed since: not worth a trim")
+        #expect(trims == [false, false, false, false, false, false, true, false, false], "on the second quiet look, once")
+        let fewMore = [(3, 10_010), (0, 10_040), (0, 10_040)].map { trim.observe(engines: $0.0, freed: $0.1) }
+        #expect(fewMore == [false, false, false], "40 freed since: not worth a trim")
+        let tail = [(9, 10_080), (0, 10_090), (0, 10_090)].map { trim.observe(engines: $0.0, freed: $0.1) }
+        #expect(tail == [false, false, true], "90 freed since, quiet again")
+    }
+
+    @Test func aSlowStreamThatEmptiesBetweenLooksDoesNotTrim() {
+        var trim = HeapTrim()
+        var trimmed = 0
+        // One engine now and then, gone by the next look: 100 freed per look.
+        for look in 0..<400 where trim.observe(engines: look.isMultiple(of: 2) ? 1 : 0, freed: look * 100) {
+            trimmed += 1
+        }
+        #expect(trimmed == 0)
     }
 
     @Test func aSteadyChurnDoesNotTrim() {

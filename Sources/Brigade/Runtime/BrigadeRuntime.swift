@@ -192,7 +192,7 @@ public final class BrigadeRuntime: Service, Sendable {
         }
     }
 
-    /// Gives freed heap back to the system after many engines ended and few are left (``HeapTrim``).
+    /// Gives freed heap back to the system once quiet after engines ended (``HeapTrim``).
     private func heapTrimLoop() async {
         var trim = HeapTrim()
         while !Task.isCancelled {
