@@ -131,9 +131,8 @@ final class PostgresCommitter: Sendable {
     private static func commit(_ batch: [Item], on connection: PostgresConnection, logger: Logger) async throws
         -> [Result<any Sendable, any Error>]
     {
-        // A write that ends a child also writes its parent's event, and one with a claim the claim:
-        // two statements, so not alone.
-        if batch.count == 1, let write = batch[0].write, write.notice == nil, write.claim == nil {
+        // A write that ends a child also writes its parent's event: two statements, so not alone.
+        if batch.count == 1, let write = batch[0].write, write.notice == nil {
             // One engine's write alone is one statement, atomic on its own: no BEGIN and COMMIT
             // around it (two round trips of three, when writes come one at a time).
             do {

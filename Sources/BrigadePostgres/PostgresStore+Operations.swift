@@ -160,9 +160,6 @@ extension PostgresStore {
     /// (``InstanceWriteStatement``): the fenced update of the instance row, and, only if it
     /// matched, the steps, the consumed events and the history. A step write is the hot path.
     static func apply(_ write: InstanceWrite, on connection: PostgresConnection, logger: Logger) async throws {
-        // A deferred claim first (this store makes none, ``InstanceStore/deferredClaim(seq:now:)``'s
-        // default, but a write that carries one is applied whole).
-        if let claim = write.claim { try await apply(claim, lease: write.lease, on: connection, logger: logger) }
         var matched: (fenced: Int64, consumed: Int64)?
         for try await row in try await connection.execute(InstanceWriteStatement(write: write), logger: logger) {
             matched = row

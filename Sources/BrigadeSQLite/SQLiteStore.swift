@@ -294,26 +294,14 @@ public final class SQLiteStore: WorkflowStore {
                 change = claim
             }
             try Self.apply(change, db)
-            return .claimed(ReplaySnapshot(row: change.row, steps: try Self.fetchSteps(seq: seq, db), events: try Self.fetchPendingEvents(seq: seq, db)))
+            let steps = try Self.fetchSteps(seq: seq, db)
+            let events = try Row.fetchAll(
+                db.cachedStatement(
+                    sql: "SELECT seq, type, payload, created_at FROM events WHERE instance_seq = ? AND consumed = 0 ORDER BY seq"),
+                arguments: [seq]
+            ).map(EventRecord.init(row:))
+            return .claimed(ReplaySnapshot(row: change.row, steps: steps, events: events))
         }
-    }
-
-    /// A fresh instance's claim decided on a read (a reader connection, not the writer): the
-    /// engine writes it with its first write. One process holds the file, so nothing but this
-    /// process's own writes can come between, and those the claim's fence catches.
-    @_spi(Stores) public func deferredClaim(seq: Int64, now: Int64) async throws -> DeferredClaim? {
-        try await pool.read { db in
-            guard let row = try Self.fetchInstance(seq: seq, db) else { return nil }
-            return try DeferredClaim.decide(
-                row, steps: { try Self.fetchSteps(seq: seq, db) }, events: { try Self.fetchPendingEvents(seq: seq, db) }, now: now)
-        }
-    }
-
-    static func fetchPendingEvents(seq: Int64, _ db: Database) throws -> [EventRecord] {
-        try Row.fetchAll(
-            db.cachedStatement(sql: "SELECT seq, type, payload, created_at FROM events WHERE instance_seq = ? AND consumed = 0 ORDER BY seq"),
-            arguments: [seq]
-        ).map(EventRecord.init(row:))
     }
 
     @_spi(Stores) public func write(_ write: InstanceWrite, awaitCommit: Bool) async throws {
@@ -321,8 +309,6 @@ public final class SQLiteStore: WorkflowStore {
     }
 
     static func apply(_ write: InstanceWrite, _ db: Database) throws {
-        // A deferred claim first, fenced at the epoch it was decided on; the rest at the claim's.
-        if let claim = write.claim { try apply(claim, db) }
         if let update = write.update {
             var sql = "UPDATE instances SET modified_at = ?, status = ?, due_at = ?"
             var arguments: StatementArguments = [write.now, update.status.rawValue, update.dueAt]

@@ -36,7 +36,6 @@ public enum StoreContract {
         Check(name: "concurrent writes each return after their commit", run: concurrentWrites),
         Check(name: "a failing write fails alone, not the writes committed with it", run: failingWriteFailsAlone),
         Check(name: "an attempt's lazy start and its outcome: in order, with a stale one's neither", run: startAndOutcome),
-        Check(name: "a fresh instance's deferred claim writes nothing until the write that carries it", run: deferredClaim),
     ]
 
     // MARK: Helpers
@@ -677,45 +676,6 @@ extension StoreContract {
             try expect(zip(history, history.dropFirst()).allSatisfy { $0.id < $1.id }, "j\(index): history ids ascending")
             try expect(try await store.instance(key("j\(index)"))?.status == .complete, "j\(index): the outcome's row change")
         }
-    }
-}
-
-extension StoreContract {
-    /// A store may decide a fresh instance's claim on a read (``InstanceStore/deferredClaim(seq:now:)``)
-    /// for the engine's first write to carry; one that does not answers nil and passes.
-    static func deferredClaim(_ store: any WorkflowStore & TenantStore) async throws {
-        let seq = try await create(store, "dc")
-        guard let fresh = try await store.deferredClaim(seq: seq, now: 2_000) else { return }
-        try expect(
-            fresh.snapshot.row.status == .running && fresh.snapshot.row.epoch == 1 && fresh.snapshot.row.startedAt == 2_000,
-            "the snapshot is the claimed row: \(fresh.snapshot.row)")
-        let stored = try await store.instance(key("dc"))
-        try expect(stored?.status == .queued && stored?.epoch == 0, "decided on a read: nothing written yet (\(String(describing: stored)))")
-        var write = InstanceWrite(seq: seq, epoch: fresh.snapshot.row.epoch, now: 2_001)
-        write.claim = fresh.change
-        write.steps = [StepRecord(name: "s", count: 1, kind: .do, position: 0, status: .running, attempts: 1, startedAt: 2_001)]
-        write.history = [HistoryEntry(.stepStarted, at: 2_001, step: "s-1")]
-        try await store.write(write, awaitCommit: true)
-        let claimed = try await store.instance(key("dc"))
-        try expect(
-            claimed?.status == .running && claimed?.epoch == 1 && claimed?.startedAt == 2_000,
-            "the write carried the claim: \(String(describing: claimed))")
-        let history = try await store.history(of: key("dc"), afterId: 0, limit: 10).map(\.entry.type)
-        try expect(history == [.workflowQueued, .workflowStarted, .workflowRunning, .stepStarted], "the claim's history, then the write's: \(history)")
-        try expect(try await store.deferredClaim(seq: seq, now: 2_002) == nil, "a running instance is not fresh")
-
-        // Terminated between the decision and the write: the claim is fenced, and the write whole.
-        let other = try await create(store, "dc-terminated")
-        guard let stale = try await store.deferredClaim(seq: other, now: 3_000) else {
-            throw StoreContractViolation("a store that deferred one fresh claim did not defer another")
-        }
-        _ = try await store.terminate(key("dc-terminated"), now: 3_001, defaultRetention: .seconds(60))
-        var late = InstanceWrite(seq: other, epoch: stale.snapshot.row.epoch, now: 3_002)
-        late.claim = stale.change
-        late.steps = write.steps
-        try await expectFenced("a write whose claim was decided before a terminate") { try await store.write(late, awaitCommit: true) }
-        try expect(try await store.instance(key("dc-terminated"))?.status == .terminated, "the terminate stands")
-        try expect(try await store.steps(of: key("dc-terminated")).isEmpty, "nothing of the fenced write")
     }
 }
 

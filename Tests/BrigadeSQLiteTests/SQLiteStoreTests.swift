@@ -268,18 +268,6 @@ struct TemporaryStore {
         #expect(try await reopened.historyFeedHead() == "12")
     }
 
-    /// The SQLite store defers a fresh instance's claim (the contract's `deferredClaim` check
-    /// holds what it does with it), so an engine's first write carries it: one commit fewer.
-    @Test func aFreshInstancesClaimIsDeferredAndAStartedOnesIsNot() async throws {
-        let temporary = try await TemporaryStore()
-        defer { temporary.remove() }
-        let seq = try await temporary.create("fresh")
-        #expect(try await temporary.store.deferredClaim(seq: seq, now: 2_000) != nil)
-        _ = try await temporary.claim(seq, now: 2_000)
-        #expect(try await temporary.store.deferredClaim(seq: seq, now: 2_001) == nil)
-        #expect(try await temporary.store.deferredClaim(seq: 999, now: 2_001) == nil, "gone")
-    }
-
     @Test func aFailingItemDoesNotFailItsBatch() async throws {
         let temporary = try await TemporaryStore()
         defer { temporary.remove() }

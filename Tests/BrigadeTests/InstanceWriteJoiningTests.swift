@@ -68,22 +68,6 @@ import Testing
         #expect(CommitQueue<Item>.joiningWrites(Array(batch.prefix(1))).count == 1)
     }
 
-    @Test func aDeferredClaimRidesTheFirstWriteOnly() throws {
-        let row = InstanceRow(
-            seq: 7, key: InstanceKey(tenant: "t", workflow: "w", id: "i"), status: .queued, params: Data(), createdAt: 1, modifiedAt: 1, shard: 0, epoch: 2)
-        guard case .run(let claim) = InstanceTransition.claim(row, now: 5) else {
-            Issue.record("a queued row is claimed")
-            return
-        }
-        var first = Self.write(epoch: claim.row.epoch, now: 5)
-        first.claim = claim
-        let joined = try #require(first.joined(with: Self.write(epoch: claim.row.epoch, now: 6, step: .running)))
-        #expect(joined.claim == claim, "the claim stays with the joined write, applied first")
-        var second = Self.write(epoch: claim.row.epoch, now: 6)
-        second.claim = claim
-        #expect(Self.write(epoch: claim.row.epoch, now: 5).joined(with: second) == nil, "a claim after another write does not join")
-    }
-
     @Test func oneChangeOfTheRowJoinsAndAPausesTimeIsItsOwn() throws {
         var pause = Self.write(now: 10, history: [.workflowPaused])
         pause.update = InstanceUpdate(status: .paused)

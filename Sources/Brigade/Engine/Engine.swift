@@ -66,19 +66,11 @@ final class Engine: Sendable {
     func run() async -> EngineOutcome {
         let snapshot: ReplaySnapshot
         let claimedAt = clock.nowMilliseconds()
-        // A fresh instance's claim is decided on a read and rides the engine's first write (one
-        // commit fewer: `DeferredClaim`); in a cluster every claim checks the node's lease first.
-        var deferredClaim: InstanceChange?
         do {
-            if lease == nil, let fresh = try await store.deferredClaim(seq: seq, now: claimedAt) {
-                snapshot = fresh.snapshot
-                deferredClaim = fresh.change
-            } else {
-                switch try await store.claim(seq: seq, now: claimedAt, lease: lease) {
-                case .gone: return .gone
-                case .notRunnable: return .notRunnable
-                case .claimed(let claimed): snapshot = claimed
-                }
+            switch try await store.claim(seq: seq, now: claimedAt, lease: lease) {
+            case .gone: return .gone
+            case .notRunnable: return .notRunnable
+            case .claimed(let claimed): snapshot = claimed
             }
         } catch {
             logger.error("claiming the instance failed: \(error)")
@@ -90,20 +82,6 @@ final class Engine: Sendable {
         }
         // Stopped or asked to drain while it claimed: the next start takes the instance.
         guard state.withLock({ $0.claimed(snapshot) }) else { return .stopped }
-        if let deferredClaim {
-            // Queued now, not awaited: it commits with the first write that is (joined with it in
-            // one item when they share a batch), or on its own after the lazy delay. If anything
-            // fences it, every later write of this engine fails the same way and stops it.
-            var write = newWrite(now: claimedAt)
-            write.claim = deferredClaim
-            do {
-                try await store.write(write, awaitCommit: false)
-            } catch {
-                logger.error("queueing the instance's claim failed: \(error)")
-                return .failed
-            }
-            signals.historyGrew(key)
-        }
         logger.debug("engine started", metadata: ["epoch": "\(snapshot.row.epoch)", "steps": "\(snapshot.steps.count)"])
 
         enum Branch: Sendable {

@@ -26,12 +26,6 @@ public protocol InstanceStore: Sendable {
     /// holds it; a store of one node ignores it.
     @_spi(Stores) func claim(seq: Int64, now: Int64, lease: LeaseFence?) async throws -> ClaimResult
 
-    /// Decides, on a read and writing nothing, the claim of a fresh instance (queued, never
-    /// started) for the engine to write with its first write (``DeferredClaim``); nil when the
-    /// instance is not fresh, is gone, or the store claims every instance with ``claim(seq:now:lease:)``
-    /// (the default). Used by stores of one node only: a cluster's claim checks the node's lease first.
-    @_spi(Stores) func deferredClaim(seq: Int64, now: Int64) async throws -> DeferredClaim?
-
     /// Applies an Engine's write. `awaitCommit == false` queues it for the next commit and
     /// returns at once (used for records whose loss in a crash is harmless).
     @_spi(Stores) func write(_ write: InstanceWrite, awaitCommit: Bool) async throws
@@ -95,9 +89,6 @@ public protocol InstanceStore: Sendable {
 }
 
 extension InstanceStore {
-    /// No deferred claims: every instance is claimed with a commit of its own.
-    @_spi(Stores) public func deferredClaim(seq: Int64, now: Int64) async throws -> DeferredClaim? { nil }
-
     /// Claims an instance without a lease (one node).
     @_spi(Stores) public func claim(seq: Int64, now: Int64) async throws -> ClaimResult {
         try await claim(seq: seq, now: now, lease: nil)

@@ -14,10 +14,7 @@ extension InstanceWrite {
         guard update == nil || later.update == nil else { return nil }
         guard Set(consumedEvents).isDisjoint(with: later.consumedEvents) else { return nil }
         guard notice == nil || later.notice == nil else { return nil }
-        // A claim rides the first write only: one after another write would come too late.
-        guard later.claim == nil else { return nil }
         var joined = later
-        joined.claim = claim
         joined.notice = notice ?? later.notice
         joined.steps = StepRecord.lastOfEach(steps + later.steps)
         joined.consumedEvents = consumedEvents + later.consumedEvents

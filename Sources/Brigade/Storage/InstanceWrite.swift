@@ -20,10 +20,6 @@ import Foundation
     /// does, and ignores it when the parent is gone).
     public var notice: ParentNotice?
     public var now: Int64
-    /// The claim of a fresh instance this write carries (``DeferredClaim``): applied first,
-    /// fenced at the epoch it was decided on; the rest of the write is fenced at the epoch the
-    /// claim gives (``epoch``). Only an engine's first write carries one.
-    public var claim: InstanceChange?
 
     public init(seq: Int64, epoch: Int64, now: Int64) {
         self.seq = seq
