@@ -15,9 +15,7 @@ import GRDB
 /// - `joined`: a step's start and outcome as one item (one fence, one step row), the four history
 ///   rows kept; a creation as today, the sleep's start joined with the hibernation.
 /// - `folded`: as `joined`, with each item's history entries in one packed row (a JSON array of
-///   them, the ids before it reserved), and a creation's claim written with the sleep's start and
-///   the parking (Brigade decides it on a read, on a reader connection beside the writer: not part
-///   of this floor, which is the writer's) — what Brigade writes now.
+///   them, the ids before it reserved) — what Brigade writes now.
 /// - `fewest`: the fewest rows the contract needs — a step's row read-fenced (a read of the
 ///   epoch, no rewrite) with its outcome in it, nothing else (its history events can be told from
 ///   the step row); a creation that is its own claim, then the sleep's row and the parking in one
@@ -112,9 +110,7 @@ enum SQLiteFloor {
                     }
                 }
             }
-            // `folded`: the claim is decided on a read that Brigade makes on a reader connection, beside
-            // the writer (not timed here: the floor is the writer's), and written with the first write.
-            if shape == .today || shape == .joined {
+            if shape != .fewest {
                 try transaction { db in
                     for seq in created {
                         try item(true, db) {
@@ -124,8 +120,13 @@ enum SQLiteFloor {
                                     UPDATE instances SET status = 'running', started_at = 3, due_at = 3, epoch = 1, modified_at = 3
                                     WHERE seq = ? AND epoch = 0
                                     """, arguments: [seq])
-                            try history(db, seq, "workflow_started", nil, nil)
-                            try history(db, seq, "workflow_running", nil, nil)
+                            if shape == .folded {
+                                try packedHistory(
+                                    db, seq, #"[["workflow_started",3,null,null],["workflow_running",3,null,null]]"#, count: 2)
+                            } else {
+                                try history(db, seq, "workflow_started", nil, nil)
+                                try history(db, seq, "workflow_running", nil, nil)
+                            }
                             _ = try Row.fetchAll(
                                 db.cachedStatement(sql: "SELECT * FROM steps WHERE instance_seq = ? ORDER BY position"), arguments: [seq])
                             _ = try Row.fetchAll(
@@ -145,14 +146,6 @@ enum SQLiteFloor {
                         }
                     }
                     try item(shape != .fewest, db) {
-                        if shape == .folded {
-                            try db.executeCached(
-                                sql: """
-                                    UPDATE instances SET status = 'running', started_at = 3, due_at = 3, epoch = 1, modified_at = 3
-                                    WHERE seq = ? AND epoch = 0
-                                    """, arguments: [seq])
-                            try packedHistory(db, seq, #"[["workflow_started",3,null,null],["workflow_running",3,null,null]]"#, count: 2)
-                        }
                         if shape != .today {
                             try upsertStep(db, seq, "park", kind: "sleep", status: "waiting", config: nil, value: nil, deadline: 3_600_004)
                             if shape == .joined { try history(db, seq, "sleep_started", "park-1", #"{"durationMs":3600000}"#) }
