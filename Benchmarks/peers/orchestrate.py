@@ -38,6 +38,12 @@ def parse():
     for name in options.peers:
         if name not in ENGINES:
             parser.error(f"unknown engine {name}: the engines are {', '.join(ENGINES)}")
+    for flag, value in (("--w1-n", options.w1_n), ("--w2-n", options.w2_n), ("--w3-n", options.w3_n)):
+        if not 1 <= value <= 10_000_000:
+            parser.error(f"{flag} {value}: give a number of workflows from 1 to 10,000,000")
+    if NEEDS_PG & set(options.peers) and not os.path.exists(os.path.join(os.environ.get("PG_BIN", ""), "initdb")):
+        parser.error("dbos-pg, absurd and brigade-pg need PostgreSQL's server binaries: install postgresql "
+                     "(apt-get install postgresql) or set PG_BIN to the directory holding initdb")
     return options
 
 

@@ -17,7 +17,7 @@ extension SQLiteStore {
             // Along history's primary key from the cursor: a reader that keeps up reads only
             // what is new.
             var sql = """
-                SELECT history.*, instances.workflow AS instance_workflow, instances.id AS instance_id, instances.status AS instance_status
+                SELECT \(HistoryEvent.columns), instances.workflow, instances.id, instances.status
                 FROM history JOIN instances ON instances.seq = history.instance_seq
                 WHERE history.id > ? AND instances.tenant = ?
                 """
@@ -31,16 +31,9 @@ extension SQLiteStore {
             // Rows, not events: a packed row holds several, all of one instance.
             var events: [FeedEvent] = []
             for row in try Row.fetchAll(db.cachedStatement(sql: sql), arguments: arguments) {
-                guard let status = InstanceStatus(rawValue: row["instance_status"]) else { continue }
-                let workflow: String = row["instance_workflow"]
-                let id: Int64 = row["id"]
-                let instanceId: String = row["instance_id"]
-                let at: Int64 = row["at"]
-                let type: String = row["type"]
-                let step: String? = row["step"]
-                let data: String? = row["data"]
-                for event in HistoryEvent.events(ofRow: id, instanceId: instanceId, at: at, type: type, step: step, dataText: data)
-                where event.id > from {
+                let (workflow, instanceId, statusText): (String, String, String) = (row[5], row[6], row[7])
+                guard let status = InstanceStatus(rawValue: statusText) else { continue }
+                for event in HistoryEvent.events(ofRow: row, instanceId: instanceId) where event.id > from {
                     events.append(FeedEvent(cursor: String(event.id), workflow: workflow, status: status, event: event))
                 }
             }

@@ -92,11 +92,19 @@ extension StepRecord {
     }
 }
 
-extension HistoryEntry {
-    func append(instanceSeq: Int64, in db: Database) throws {
-        try Self.append([self], instanceSeq: instanceSeq, in: db)
-    }
+extension HistoryEvent {
+    /// The columns ``events(ofRow:instanceId:)`` reads, first in every read of history rows.
+    static let columns = "history.id, history.at, history.type, history.step, history.data"
 
+    /// The events of a history row selected with ``columns`` first: one for a plain row, its
+    /// entries for a packed one (``HistoryEvent/events(ofRow:instanceId:at:type:step:dataText:)``).
+    static func events(ofRow row: Row, instanceId: String) -> [HistoryEvent] {
+        let (id, at, type, step, data): (Int64, Int64, String, String?, String?) = (row[0], row[1], row[2], row[3], row[4])
+        return events(ofRow: id, instanceId: instanceId, at: at, type: type, step: step, dataText: data)
+    }
+}
+
+extension HistoryEntry {
     /// Appends `entries` in order: one row for one entry, and one packed row for more
     /// (``HistoryEntry/packed(_:)``), inserted at the id its last entry gets so that the ids of
     /// the others, just below it, are taken too. One writer, so the ids are in commit order.

@@ -124,7 +124,7 @@ public final class SQLiteStore: WorkflowStore {
                     throw BrigadeError.instanceAlreadyExists(key)
                 }
                 let seq = db.lastInsertedRowID
-                try HistoryEntry(.workflowQueued, at: now).append(instanceSeq: seq, in: db)
+                try HistoryEntry.append([HistoryEntry(.workflowQueued, at: now)], instanceSeq: seq, in: db)
                 result.append(seq)
             }
             return result
@@ -200,17 +200,13 @@ public final class SQLiteStore: WorkflowStore {
             let rows = try Row.fetchAll(
                 db.cachedStatement(
                     sql: """
-                        SELECT history.id, history.at, history.type, history.step, history.data FROM history
+                        SELECT \(HistoryEvent.columns) FROM history
                         JOIN instances ON instances.seq = history.instance_seq
                         WHERE instances.tenant = ? AND instances.workflow = ? AND instances.id = ? AND history.id > ?
                         ORDER BY history.id LIMIT ?
                         """),
                 arguments: [key.tenant, key.workflow, key.id, afterId, limit])
-            var events: [HistoryEvent] = []
-            for row in rows {
-                let (id, at, type, step, data): (Int64, Int64, String, String?, String?) = (row[0], row[1], row[2], row[3], row[4])
-                events += HistoryEvent.events(ofRow: id, instanceId: key.id, at: at, type: type, step: step, dataText: data)
-            }
+            let events = rows.flatMap { HistoryEvent.events(ofRow: $0, instanceId: key.id) }
             return HistoryEvent.page(events, after: afterId, limit: limit)
         }
     }

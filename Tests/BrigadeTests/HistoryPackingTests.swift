@@ -28,6 +28,9 @@ import Testing
         let known = HistoryEvent.events(ofRow: 9, instanceId: "i", at: 1, type: HistoryEntry.packedType, step: nil, dataText: newer)
         #expect(known.map(\.id) == [7, 9], "the newer type's id stays taken")
         #expect(HistoryEvent.events(ofRow: 9, instanceId: "i", at: 1, type: HistoryEntry.packedType, step: nil, dataText: "[[").isEmpty)
+        let odd = #"[["log",1e300,null,null],["log",-1.5,null,null],["log",7,null,null],["log","7",null,null],["log",7,null]]"#
+        let kept = HistoryEvent.events(ofRow: 20, instanceId: "i", at: 1, type: HistoryEntry.packedType, step: nil, dataText: odd)
+        #expect(kept.map(\.id) == [18], "huge, fractional, textual times and short entries are left out, not trapped on")
     }
 
     @Test func aPageStartsInsideAPackedRow() {

@@ -137,13 +137,16 @@ struct BrigadeBench: AsyncParsableCommand {
             return
         }
         if workload == .sqliteFloor {
+            guard (n ?? 2_000) >= 1, (k ?? 10) >= 1, batch >= 1, creationBatch >= 1 else {
+                throw ValidationError("sqlite-floor needs --n, --k, --batch and --creation-batch of at least 1.")
+            }
             for shape in SQLiteFloor.Shape.allCases {
                 let path = dataDirectory + "/floor-\(shape.rawValue).sqlite"
                 // Brigade's schema, triggers and indexes, by its own migrations; then the store is
                 // closed and nothing of it runs.
                 try await SQLiteStore(path: path).migrate()
                 let floor = try SQLiteFloor.measure(
-                    path: path, shape: shape, n: n ?? 2_000, k: k ?? 10, stepBatch: max(1, batch), creationBatch: max(1, creationBatch))
+                    path: path, shape: shape, n: n ?? 2_000, k: k ?? 10, stepBatch: batch, creationBatch: creationBatch)
                 let line = ResultLine(
                     runId: ResultLine.runId(), ts: ISO8601DateFormatter().string(from: Date()), engine: "sqlite-floor",
                     variant: "sqlite-floor-\(shape.rawValue)", workload: workload.rawValue,

@@ -40,8 +40,10 @@ extension HistoryEvent {
         var events: [HistoryEvent] = []
         events.reserveCapacity(items.count)
         for (offset, item) in items.enumerated() {
+            // A time that is no whole number of milliseconds (a row not of this store's writing)
+            // leaves its entry out rather than trapping in the conversion.
             guard item.count == 4, case .string(let name) = item[0], let type = HistoryEventType(rawValue: name),
-                case .number(let at) = item[1]
+                case .number(let time) = item[1], let at = Int64(exactly: time)
             else { continue }
             var entryStep: String?
             if case .string(let name) = item[2] { entryStep = name }
@@ -50,7 +52,7 @@ extension HistoryEvent {
             events.append(
                 HistoryEvent(
                     id: id - Int64(items.count - 1 - offset), instanceId: instanceId,
-                    entry: HistoryEntry(type, at: Int64(at), step: entryStep, data: data)))
+                    entry: HistoryEntry(type, at: at, step: entryStep, data: data)))
         }
         return events
     }
