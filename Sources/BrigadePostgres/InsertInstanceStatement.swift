@@ -2,7 +2,7 @@
 import Foundation
 import PostgresNIO
 
-/// A new instance with its first history entry, as one prepared statement that also reads how
+/// A new instance with its first history entries, as one prepared statement that also reads how
 /// many of its workflow's instances were queued before it (the queue cap's count, read in the
 /// same round trip; the rule that judges it stays ``InstanceTransition/checkQueueRoom(workflow:queued:adding:maxQueued:)``).
 struct InsertInstanceStatement: PostgresPreparedStatement {
@@ -15,19 +15,23 @@ struct InsertInstanceStatement: PostgresPreparedStatement {
             SELECT coalesce(sum(count), 0)::bigint AS n FROM instance_counts WHERE tenant = $1 AND workflow = $2 AND status = 'queued'),
         fence AS (
             INSERT INTO instances (tenant, workflow, id, status, params, created_at, modified_at, due_at, shard, epoch,
-                success_retention_ms, error_retention_ms, step_limit, trigger)
-            VALUES ($1, $2, $3, 'queued', $4, $5, $5, $5, $6, 0, $7, $8, $9, $11)
+                started_at, success_retention_ms, error_retention_ms, step_limit, trigger)
+            VALUES ($1, $2, $3, $12, $4, $5, $5, $5, $6, $13, $14, $7, $8, $9, $11)
             ON CONFLICT (tenant, workflow, id) DO NOTHING RETURNING seq),
-        first AS (INSERT INTO history (instance_seq, id, at, type) SELECT seq, 1, $5, $10 FROM fence)
+        first AS (
+            INSERT INTO history (instance_seq, id, at, type)
+            SELECT seq, entry.n, $5, entry.type FROM fence, unnest($10::text[]) WITH ORDINALITY AS entry(type, n))
         SELECT (SELECT seq FROM fence), (SELECT n FROM queued)
         """
 
-    static let bindingDataTypes: [PostgresDataType] = [.text, .text, .text, .bytea, .int8, .int8, .int8, .int8, .int8, .text, .text]
+    static let bindingDataTypes: [PostgresDataType] = [
+        .text, .text, .text, .bytea, .int8, .int8, .int8, .int8, .int8, .textArray, .text, .text, .int8, .int8,
+    ]
 
     let instance: NewInstance
 
     func makeBindings() throws -> PostgresBindings {
-        var binds = PostgresBindings(capacity: 11)
+        var binds = PostgresBindings(capacity: 14)
         binds.append(instance.key.tenant)
         binds.append(instance.key.workflow)
         binds.append(instance.key.id)
@@ -37,8 +41,13 @@ struct InsertInstanceStatement: PostgresPreparedStatement {
         binds.append(instance.retention?.success?.wholeMilliseconds)
         binds.append(instance.retention?.error?.wholeMilliseconds)
         binds.append(instance.stepLimit.map(Int64.init))
-        binds.append(HistoryEventType.workflowQueued.rawValue)
+        // A claimed creation's first entries (see `NewInstance.history`) all carry its creation
+        // time and no data: only their types are bound.
+        binds.append(instance.history.map(\.type.rawValue))
         binds.append(instance.trigger.storedJSON)
+        binds.append(instance.status.rawValue)
+        binds.append(instance.epoch)
+        binds.append(instance.startedAt)
         return binds
     }
 

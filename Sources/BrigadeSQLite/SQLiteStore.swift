@@ -94,14 +94,14 @@ public final class SQLiteStore: WorkflowStore {
                     try db.executeCached(
                         sql: """
                             INSERT INTO instances (tenant, workflow, id, status, params, created_at, modified_at, due_at,
-                                shard, epoch, success_retention_ms, error_retention_ms, step_limit, trigger)
-                            VALUES (?, ?, ?, 'queued', ?, ?, ?, ?, ?, 0, ?, ?, ?, ?)
+                                shard, epoch, started_at, success_retention_ms, error_retention_ms, step_limit, trigger)
+                            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                             ON CONFLICT (tenant, workflow, id) DO NOTHING
                             """,
                         arguments: [
-                            key.tenant, key.workflow, key.id, instance.params, now, now, now, instance.shard,
-                            instance.retention?.success?.wholeMilliseconds, instance.retention?.error?.wholeMilliseconds,
-                            instance.stepLimit, instance.trigger.storedJSON,
+                            key.tenant, key.workflow, key.id, instance.status.rawValue, instance.params, now, now, now, instance.shard,
+                            instance.epoch, instance.startedAt, instance.retention?.success?.wholeMilliseconds,
+                            instance.retention?.error?.wholeMilliseconds, instance.stepLimit, instance.trigger.storedJSON,
                         ]
                     )
                 }
@@ -124,7 +124,7 @@ public final class SQLiteStore: WorkflowStore {
                     throw BrigadeError.instanceAlreadyExists(key)
                 }
                 let seq = db.lastInsertedRowID
-                try HistoryEntry.append([HistoryEntry(.workflowQueued, at: now)], instanceSeq: seq, in: db)
+                try HistoryEntry.append(instance.history, instanceSeq: seq, in: db)
                 result.append(seq)
             }
             return result

@@ -15,6 +15,7 @@ public enum StoreContract {
     public static let checks: [Check] = [
         Check(name: "create, read, duplicate ids, queue cap", run: createAndRead),
         Check(name: "claim bumps the epoch and returns the replay", run: claim),
+        Check(name: "a creation that claims for its engine: its row is the claim's, its first write lands", run: claimedCreation),
         Check(name: "a stale epoch's write is rejected whole", run: fencedWrite),
         Check(name: "administrative changes fence the engine", run: administrativeFence),
         Check(name: "a terminate with rollback is kept until the instance restarts", run: terminateWithRollback),
@@ -134,6 +135,34 @@ public enum StoreContract {
             "history of two claims: \(types)")
         guard case .gone = try await store.claim(seq: 999_999, now: 1) else { throw StoreContractViolation("an unknown seq is not gone") }
         try expect(try await store.instanceCounts(tenant: tenant, workflow: workflow) == [.running: 1], "counts follow the claim")
+    }
+
+    static func claimedCreation(_ store: any WorkflowStore & TenantStore) async throws {
+        var new = NewInstance(key: key("cc"), params: Data("{}".utf8), shard: 2, retention: nil, createdAt: 1_500)
+        new.claimed = true
+        let plain = NewInstance(key: key("plain"), params: Data("{}".utf8), shard: 2, retention: nil, createdAt: 1_500)
+        let seqs = try await store.createInstances([new, plain], skipExisting: false, maxQueued: .max)
+        guard let seq = seqs.first ?? nil else { throw StoreContractViolation("creating cc returned no seq") }
+        let row = try await store.instance(key("cc"))
+        try expect(row == new.row(seq: seq), "the stored row is the one the engine replays from: \(String(describing: row)) vs \(new.row(seq: seq))")
+        try expect(row?.status == .running && row?.epoch == 1 && row?.startedAt == 1_500 && row?.dueAt == 1_500, "claimed: running at epoch 1, due now")
+        let types = try await store.history(of: key("cc"), afterId: 0, limit: 100).map(\.entry.type)
+        try expect(types == [.workflowQueued, .workflowStarted, .workflowRunning], "the history of a creation and its first claim: \(types)")
+        try expect(
+            try await store.instanceCounts(tenant: tenant, workflow: workflow) == [.running: 1, .queued: 1],
+            "a claimed creation counts as running beside a plain one, queued")
+        // The engine's first write, at the creation's epoch, lands; a claim after it (the engine
+        // died) bumps the epoch and adds only `workflow_running`.
+        var write = InstanceWrite(seq: seq, epoch: 1, now: 2_000)
+        write.steps = [StepRecord(name: "s", count: 1, kind: .do, position: 0, status: .complete, value: Data("1".utf8), startedAt: 2_000)]
+        write.history = [HistoryEntry(.stepStarted, at: 2_000, step: "s-1")]
+        try await store.write(write, awaitCommit: true)
+        let again = try await claimed(store, seq, now: 3_000)
+        try expect(again.row.epoch == 2 && again.row.startedAt == 1_500, "a later claim bumps the epoch, keeps the start")
+        try expect(again.steps.map(\.value) == [Data("1".utf8)], "and replays the step the first engine wrote")
+        let after = try await store.history(of: key("cc"), afterId: 0, limit: 100).map(\.entry.type)
+        try expect(after == [.workflowQueued, .workflowStarted, .workflowRunning, .stepStarted, .workflowRunning], "history: \(after)")
+        try await expectFenced("the first engine's write after the claim") { try await store.write(write, awaitCommit: true) }
     }
 
     static func fencedWrite(_ store: any WorkflowStore & TenantStore) async throws {

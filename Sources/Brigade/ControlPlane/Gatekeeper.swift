@@ -89,4 +89,9 @@ final class Gatekeeper: Sendable {
 
     /// Instances currently running on leased slots.
     var inUse: Int { state.withLock { $0.lessees.values.reduce(0) { $0 + $1.inUse } } }
+
+    /// Slots the SousChef leases and could start an instance on now (taken only by `tryStart`).
+    func freeSlots(_ id: LesseeID) -> Int {
+        state.withLock { $0.freeSlots(id) }
+    }
 }

@@ -77,6 +77,12 @@ struct GatekeeperState: Sendable {
         return true
     }
 
+    /// Slots the lessee holds and could start an instance on now, as ``tryStart(_:)`` judges.
+    func freeSlots(_ id: LesseeID) -> Int {
+        guard let lessee = lessees[id] else { return 0 }
+        return max(0, min(lessee.leased - lessee.owed - lessee.inUse, capacity - inUseTotal))
+    }
+
     /// A running instance parked, paused or ended: its slot returns to the lessee's lease, or to
     /// the account if the lessee owes slots.
     mutating func finished(_ id: LesseeID) {

@@ -28,6 +28,8 @@ final class SousChef: Sendable {
     private let signal = WakeSignal()
     private let lessee: LesseeID
     private let draining = Atomic<Bool>(false)
+    /// Set once the loop runs: before, nothing starts, and a creation claims nothing.
+    private let looping = Atomic<Bool>(false)
     /// Set once the node gave up the shard's lease: the loop ends and takes its engines with it.
     private let retired = Atomic<Bool>(false)
     /// Resolved when the loop has ended and every engine with it.
@@ -59,6 +61,7 @@ final class SousChef: Sendable {
     /// The SousChef's loop. Engines run as child tasks; cancelling the loop stops them.
     func run() async {
         defer { ended.continuation.finish() }
+        looping.store(true, ordering: .releasing)
         await withDiscardingTaskGroup { group in
             var nextSweep = Int64.min
             while !Task.isCancelled {
@@ -95,11 +98,11 @@ final class SousChef: Sendable {
         let gatekeeper = account.gatekeeper
         while state.withLock({ $0.hasRunnable }), gatekeeper.tryStart(lessee) {
             let started = state.withLock { state in
-                state.startNext { seq, id in
+                state.startNext { seq, id, claimed in
                     Engine(
                         seq: seq, key: InstanceKey(tenant: shard.tenant, workflow: shard.workflow, id: id), runner: runner, store: store,
                         clock: clock, lease: lease, settings: settings, logger: logger, tally: tally, metrics: metrics, signals: signals,
-                        host: host
+                        host: host, claimedAtCreation: claimed
                     )
                 }
             }
@@ -162,6 +165,7 @@ final class SousChef: Sendable {
             return state.withLock { state -> Int64? in
                 var skipped = false
                 for instance in overdue + upcoming {
+                    state.swept(instance.seq)
                     // New instances beyond the queue in memory stay in the store for a later page.
                     if instance.status == .queued, state.entries[instance.seq] == nil, state.fresh.count >= page {
                         skipped = true
@@ -232,21 +236,49 @@ final class SousChef: Sendable {
     /// the store, and the sweep reads it in when the queue has drained; so does one created
     /// while older ones wait there (the queue has room again because one started, but they come
     /// first: oldest first).
-    func created(seq: Int64, id: String) {
+    ///
+    /// `claimed` is the snapshot of an instance its creation claimed for this node, under the
+    /// `mark` ``creationClaimMark()`` gave before the creation was written.
+    func created(seq: Int64, id: String, claimed: ReplaySnapshot? = nil, mark: Int? = nil) {
         let queued = state.withLock { state -> Bool in
             if state.heldBack || state.fresh.count >= settings.sweepPage {
                 state.heldBack = true
                 state.heldBackMark &+= 1
                 return false
             }
-            return state.makeRunnable(seq: seq, id: id, woken: false)
+            return state.created(seq: seq, id: id, claimed: claimed, mark: mark)
         }
         if queued { signal.signal() }
     }
 
+    /// How many of `count` creations in this shard may claim their instance for this node
+    /// (``NewInstance/claimed``), and the mark to hand back to ``created(seq:id:claimed:mark:)``
+    /// with them: none on a node of a cluster (a lease is checked by a claim, which a creation
+    /// does not do), none before the loop runs or once it drains, and otherwise as many as will
+    /// start at once (``SousChefState/claimCreations(_:freeSlots:)``). Call ``releaseClaims(_:)``
+    /// with the count granted once they were written and told to ``created(seq:id:claimed:mark:)``.
+    func claimCreations(_ count: Int) -> (mark: Int, granted: Int) {
+        guard lease == nil, looping.load(ordering: .acquiring), !draining.load(ordering: .acquiring), !retired.load(ordering: .acquiring)
+        else { return (0, 0) }
+        let free = account.gatekeeper.freeSlots(lessee)
+        return state.withLock { state in
+            state.heldBack ? (state.unknownNotices, 0) : state.claimCreations(count, freeSlots: free)
+        }
+    }
+
+    /// Creations that claimed were written and told (or failed).
+    func releaseClaims(_ count: Int) {
+        guard count > 0 else { return }
+        state.withLock { $0.releaseClaims(count) }
+    }
+
     /// An instance must run again now (resumed, restarted, woken).
     func wake(seq: Int64, id: String) {
-        if state.withLock({ $0.makeRunnable(seq: seq, id: id, woken: true) }) { signal.signal() }
+        let queued = state.withLock { state in
+            state.heard(of: seq)
+            return state.makeRunnable(seq: seq, id: id, woken: true)
+        }
+        if queued { signal.signal() }
     }
 
     /// An event was stored for an instance of this shard.
@@ -260,10 +292,14 @@ final class SousChef: Sendable {
         }
     }
 
-    /// The live engine of an instance, if it runs here.
+    /// The live engine of an instance, if it runs here. If it does not, a snapshot its creation
+    /// claimed is dropped in the same lock, before an engine can start from it: every caller is
+    /// about to tell the instance something or change it in the store, which the engine that
+    /// starts later must read with a claim of its own.
     func liveEngine(seq: Int64) -> Engine? {
         state.withLock { state in
             if case .live(let engine, _)? = state.entries[seq]?.place { return engine }
+            state.heard(of: seq)
             return nil
         }
     }
@@ -276,7 +312,10 @@ final class SousChef: Sendable {
 
     /// Forgets a timer or queue entry (the instance was paused through the store).
     func forget(seq: Int64) {
-        state.withLock { $0.forget(seq: seq) }
+        state.withLock { state in
+            state.heard(of: seq)
+            state.forget(seq: seq)
+        }
     }
 
     /// Engines currently in memory.

@@ -41,6 +41,17 @@ struct SousChefState: Sendable {
     var heldBackMark = 0
     /// Instances in the runnable queue, by class (the queues may hold stale entries).
     private(set) var demand = GatekeeperState.Demand.zero
+    /// What the engines of instances their creation claimed for this node replay from
+    /// (``NewInstance/claimed``), by seq, while they wait in the runnable queue.
+    private(set) var creationClaims: [Int64: ReplaySnapshot] = [:]
+    /// Bumped each time the SousChef hears of an instance it does not hold (a sweep read it, an
+    /// event or an operation names it). A creation claimed under an older mark cannot tell
+    /// whether the notice was about its instance — a sweep may have run it already, an operation
+    /// changed it — so its snapshot is not used and its engine claims as any other.
+    private(set) var unknownNotices = 0
+    /// Creations under way that claimed their instance (``claimCreations(_:freeSlots:)``): each
+    /// holds one of the free slots until it has been written and queued.
+    private(set) var pendingClaims = 0
 
     private mutating func enqueue(_ seq: Int64, id: String, woken isWoken: Bool) {
         entries[seq] = Entry(id: id, place: .queued(woken: isWoken))
@@ -106,12 +117,52 @@ struct SousChefState: Sendable {
 
     var hasRunnable: Bool { !woken.isEmpty || !fresh.isEmpty }
 
-    /// Takes the next runnable instance (woken before new) and marks it live with `engine`.
-    mutating func startNext(_ makeEngine: (Int64, String) -> Engine) -> (Int64, Engine)? {
+    /// How many of `count` creations under way may claim their instance for this node: as many
+    /// as will start at once — the free slots less what the runnable queue and earlier claiming
+    /// creations will take — so that a claimed instance is `running` only as long as it takes
+    /// to start. Returns the mark to hand to ``created(seq:id:claimed:mark:)`` with them; they
+    /// stay counted until ``releaseClaims(_:)``.
+    mutating func claimCreations(_ count: Int, freeSlots: Int) -> (mark: Int, granted: Int) {
+        let granted = max(0, min(count, freeSlots - demand.total - pendingClaims))
+        pendingClaims += granted
+        return (unknownNotices, granted)
+    }
+
+    /// Creations that claimed were written and queued (or failed).
+    mutating func releaseClaims(_ count: Int) {
+        pendingClaims = max(0, pendingClaims - count)
+    }
+
+    /// A new instance: runnable now, as ``makeRunnable(seq:id:woken:)``, replaying from `claimed`
+    /// when its creation claimed it under `mark` and nothing was heard of an unknown instance
+    /// since. Returns true when the queue changed.
+    mutating func created(seq: Int64, id: String, claimed: ReplaySnapshot?, mark: Int?) -> Bool {
+        let wasUnknown = entries[seq] == nil
+        guard makeRunnable(seq: seq, id: id, woken: false) else { return false }
+        if let claimed, wasUnknown, mark == unknownNotices { creationClaims[seq] = claimed }
+        return true
+    }
+
+    /// Something outside the SousChef's own bookkeeping concerns `seq` (an event, an operation):
+    /// a snapshot its creation claimed is stale from now on, and if the SousChef does not hold
+    /// the instance, creations under way cannot trust theirs either.
+    mutating func heard(of seq: Int64) {
+        creationClaims[seq] = nil
+        if entries[seq] == nil { unknownNotices &+= 1 }
+    }
+
+    /// A sweep read `seq` from the store: only news when the SousChef does not hold it.
+    mutating func swept(_ seq: Int64) {
+        if entries[seq] == nil { unknownNotices &+= 1 }
+    }
+
+    /// Takes the next runnable instance (woken before new) and marks it live with the engine
+    /// `makeEngine` makes of it (given the snapshot its creation claimed, if any).
+    mutating func startNext(_ makeEngine: (Int64, String, ReplaySnapshot?) -> Engine) -> (Int64, Engine)? {
         while let seq = woken.popFirst() ?? fresh.popFirst() {
             guard let entry = entries[seq], case .queued(let isWoken) = entry.place else { continue }
             dequeued(woken: isWoken)
-            let engine = makeEngine(seq, entry.id)
+            let engine = makeEngine(seq, entry.id, creationClaims.removeValue(forKey: seq))
             entries[seq]!.place = .live(engine, wakeRequested: false)
             return (seq, engine)
         }
@@ -120,6 +171,7 @@ struct SousChefState: Sendable {
 
     /// Forgets an instance that is not live (terminated, deleted, paused through the store).
     mutating func forget(seq: Int64) {
+        creationClaims[seq] = nil
         switch entries[seq]?.place {
         case .live?: return
         case .queued(let isWoken)?: dequeued(woken: isWoken)

@@ -2,8 +2,9 @@ import Foundation
 import Logging
 import Synchronization
 
-/// Owns one instance while it runs: claims it, replays `run` against its stored steps, executes
-/// new steps, parks and hibernates it, and writes its outcome.
+/// Owns one instance while it runs: claims it (or starts from the claim its creation made),
+/// replays `run` against its stored steps, executes new steps, parks and hibernates it, and writes
+/// its outcome.
 ///
 /// An Engine exists only while the instance is in memory: created when the instance is started,
 /// dropped when it hibernates, pauses or ends. Every write it makes carries the epoch of its claim,
@@ -33,12 +34,16 @@ final class Engine: Sendable {
     let signals: InstanceSignals
     /// Child workflows and parents' wake-ups go through the runtime.
     let host: EngineHost
+    /// The instance as its creation claimed it for this engine (``NewInstance/claimed``): the
+    /// engine starts from it instead of claiming.
+    private let claimedAtCreation: ReplaySnapshot?
 
     init(
         seq: Int64, key: InstanceKey, runner: AnyWorkflowRunner, store: any WorkflowStore,
         clock: any WorkflowClock, lease: LeaseFence? = nil, settings: BrigadeSettings, logger: Logger, tally: EngineTally,
-        metrics: EngineMetrics, signals: InstanceSignals, host: EngineHost = .none
+        metrics: EngineMetrics, signals: InstanceSignals, host: EngineHost = .none, claimedAtCreation: ReplaySnapshot? = nil
     ) {
+        self.claimedAtCreation = claimedAtCreation
         self.host = host
         self.tally = tally
         self.metrics = metrics
@@ -65,20 +70,26 @@ final class Engine: Sendable {
     /// Runs one lifetime of the instance and reports how it ended.
     func run() async -> EngineOutcome {
         let snapshot: ReplaySnapshot
-        let claimedAt = clock.nowMilliseconds()
-        do {
-            switch try await store.claim(seq: seq, now: claimedAt, lease: lease) {
-            case .gone: return .gone
-            case .notRunnable: return .notRunnable
-            case .claimed(let claimed): snapshot = claimed
+        if let claimedAtCreation {
+            // Claimed by its creation: the queue wait is the time until this start.
+            snapshot = claimedAtCreation
+            EngineMetrics.record(metrics.queueWait, milliseconds: clock.nowMilliseconds() - snapshot.row.createdAt)
+        } else {
+            let claimedAt = clock.nowMilliseconds()
+            do {
+                switch try await store.claim(seq: seq, now: claimedAt, lease: lease) {
+                case .gone: return .gone
+                case .notRunnable: return .notRunnable
+                case .claimed(let claimed): snapshot = claimed
+                }
+            } catch {
+                logger.error("claiming the instance failed: \(error)")
+                return .failed
             }
-        } catch {
-            logger.error("claiming the instance failed: \(error)")
-            return .failed
-        }
-        // The claim sets `startedAt` only the first time: that claim ends the queue wait.
-        if snapshot.row.startedAt == claimedAt {
-            EngineMetrics.record(metrics.queueWait, milliseconds: claimedAt - snapshot.row.createdAt)
+            // The claim sets `startedAt` only the first time: that claim ends the queue wait.
+            if snapshot.row.startedAt == claimedAt {
+                EngineMetrics.record(metrics.queueWait, milliseconds: claimedAt - snapshot.row.createdAt)
+            }
         }
         // Stopped or asked to drain while it claimed: the next start takes the instance.
         guard state.withLock({ $0.claimed(snapshot) }) else { return .stopped }

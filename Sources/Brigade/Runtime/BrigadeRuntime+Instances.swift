@@ -105,6 +105,20 @@ extension BrigadeRuntime {
         guard !instances.isEmpty else { return [] }
         let account = account(for: tenant)
         try account.admitCreations(workflow: workflow, count: instances.count, now: now)
+        // An instance that will start at once on this node is claimed by its creation: one write
+        // fewer, and its engine starts without reading it back (see `NewInstance.claimed`).
+        var claims: [Int: (chef: SousChef, mark: Int, granted: Int)] = [:]
+        for (shard, count) in Dictionary(instances.map { ($0.shard, 1) }, uniquingKeysWith: +) {
+            guard let chef = chef(for: ShardKey(tenant: tenant, workflow: workflow, shard: shard)) else { continue }
+            let (mark, granted) = chef.claimCreations(count)
+            if granted > 0 { claims[shard] = (chef, mark, granted) }
+        }
+        defer { for claim in claims.values { claim.chef.releaseClaims(claim.granted) } }
+        var unclaimed = claims.mapValues(\.granted)
+        for index in instances.indices where unclaimed[instances[index].shard, default: 0] > 0 {
+            instances[index].claimed = true
+            unclaimed[instances[index].shard]! -= 1
+        }
         let inserted = try await store.createInstances(
             instances, skipExisting: skipExisting, maxQueued: account.settings.maxQueuedPerWorkflow)
         var ids: [String] = []
@@ -114,7 +128,7 @@ extension BrigadeRuntime {
             // Telling the SousChef is an optimisation: the row's due time is the alarm.
             let shard = ShardKey(tenant: tenant, workflow: workflow, shard: instance.shard)
             await localChef(for: shard, else: ShardWakeup(kind: .created, shard: shard, seq: seq, id: instance.key.id))?
-                .created(seq: seq, id: instance.key.id)
+                .created(seq: seq, id: instance.key.id, claimed: instance.claimed ? instance.claimedSnapshot(seq: seq) : nil, mark: claims[instance.shard]?.mark)
         }
         metrics.instancesCreated.increment(by: Int64(ids.count))
         return ids

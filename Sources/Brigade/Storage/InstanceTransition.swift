@@ -151,11 +151,16 @@ import Foundation
             next.startedAt = row.startedAt ?? now
             // Due now: if this engine dies, the sweep finds the instance again.
             next.dueAt = now
-            var history: [HistoryEntry] = []
-            if row.startedAt == nil { history.append(HistoryEntry(.workflowStarted, at: now)) }
-            history.append(HistoryEntry(.workflowRunning, at: now))
+            let history = claimHistory(startedBefore: row.startedAt != nil, at: now)
             return .run(InstanceChange(row: next, decidedAtEpoch: row.epoch, history: history))
         }
+    }
+
+    /// The history of a claim that runs the instance: `workflow_started` the first time, then
+    /// `workflow_running` (also what a creation claimed for its engine writes, see
+    /// ``NewInstance/claimed``).
+    public static func claimHistory(startedBefore: Bool, at now: Int64) -> [HistoryEntry] {
+        startedBefore ? [HistoryEntry(.workflowRunning, at: now)] : [HistoryEntry(.workflowStarted, at: now), HistoryEntry(.workflowRunning, at: now)]
     }
 
     /// Decides the delivery of an event to `row`: refused once it has finished; a hibernating

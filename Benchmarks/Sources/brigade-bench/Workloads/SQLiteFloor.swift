@@ -15,7 +15,9 @@ import GRDB
 /// - `joined`: a step's start and outcome as one item (one fence, one step row), the four history
 ///   rows kept; a creation as today, the sleep's start joined with the hibernation.
 /// - `folded`: as `joined`, with each item's history entries in one packed row (a JSON array of
-///   them, the ids before it reserved) — what Brigade writes now.
+///   them, the ids before it reserved), and a creation that is its own claim (written `running`
+///   at epoch 1 with its three first entries in one row) — what Brigade writes now for an
+///   instance that starts at once.
 /// - `fewest`: the fewest rows the contract needs — a step's row read-fenced (a read of the
 ///   epoch, no rewrite) with its outcome in it, nothing else (its history events can be told from
 ///   the step row); a creation that is its own claim, then the sleep's row and the parking in one
@@ -88,7 +90,8 @@ enum SQLiteFloor {
         let stepsSeconds = seconds(ContinuousClock.now - stepsStart)
 
         // Creations: n instances created, claimed and parked in a sleep, `creationBatch` per
-        // transaction for each stage.
+        // transaction for each stage (`folded` and `fewest` claim in the creation).
+        let claimedAtCreation = shape == .folded || shape == .fewest
         let creationsStart = ContinuousClock.now
         for chunk in stride(from: 0, to: n, by: creationBatch) {
             let range = chunk..<min(chunk + creationBatch, n)
@@ -103,14 +106,22 @@ enum SQLiteFloor {
                                 ON CONFLICT (tenant, workflow, id) DO NOTHING
                                 """,
                             arguments: [
-                                "c-\(index)", shape == .fewest ? "running" : "queued", shape == .fewest ? 2 : nil, shape == .fewest ? 1 : 0,
+                                "c-\(index)", claimedAtCreation ? "running" : "queued", claimedAtCreation ? 2 : nil, claimedAtCreation ? 1 : 0,
                             ])
                         created.append(db.lastInsertedRowID)
-                        if shape != .fewest { try history(db, created.last!, "workflow_queued", nil, nil) }
+                        switch shape {
+                        case .today, .joined: try history(db, created.last!, "workflow_queued", nil, nil)
+                        case .folded:
+                            try packedHistory(
+                                db, created.last!,
+                                #"[["workflow_queued",2,null,null],["workflow_started",2,null,null],["workflow_running",2,null,null]]"#,
+                                count: 3)
+                        case .fewest: break
+                        }
                     }
                 }
             }
-            if shape != .fewest {
+            if !claimedAtCreation {
                 try transaction { db in
                     for seq in created {
                         try item(true, db) {
@@ -120,13 +131,8 @@ enum SQLiteFloor {
                                     UPDATE instances SET status = 'running', started_at = 3, due_at = 3, epoch = 1, modified_at = 3
                                     WHERE seq = ? AND epoch = 0
                                     """, arguments: [seq])
-                            if shape == .folded {
-                                try packedHistory(
-                                    db, seq, #"[["workflow_started",3,null,null],["workflow_running",3,null,null]]"#, count: 2)
-                            } else {
-                                try history(db, seq, "workflow_started", nil, nil)
-                                try history(db, seq, "workflow_running", nil, nil)
-                            }
+                            try history(db, seq, "workflow_started", nil, nil)
+                            try history(db, seq, "workflow_running", nil, nil)
                             _ = try Row.fetchAll(
                                 db.cachedStatement(sql: "SELECT * FROM steps WHERE instance_seq = ? ORDER BY position"), arguments: [seq])
                             _ = try Row.fetchAll(
