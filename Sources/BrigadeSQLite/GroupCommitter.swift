@@ -48,23 +48,45 @@ final class GroupCommitter: Sendable {
     /// Applies `body` in the next transaction and returns its result once that transaction has
     /// committed. An error thrown by `body` rolls back only this item.
     func submit<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
-        try await Item.awaiting(.body({ try body($0) }), to: enqueue)
+        try await Item.awaiting(.body({ try body($0) })) { self.enqueue($0) }
     }
 
     /// Applies an engine's write in the next transaction; returns once that has committed when
     /// `awaitCommit`, at once otherwise (a lazy write, whose failure is only logged).
     func submit(_ write: InstanceWrite, awaitCommit: Bool) async throws {
-        try await Item.submit(write, awaitCommit: awaitCommit, to: enqueue)
+        try await Item.submit(write, awaitCommit: awaitCommit) { self.enqueue($0, inline: true) }
     }
 
     /// Batches committed so far and items in them.
     var stats: CommitStatistics { statistics.withLock { $0 } }
 
-    private func enqueue(_ item: Item) {
+    /// Queues `item`. With `inline` (an engine's write, from its task on the cooperative pool)
+    /// an idle committer commits the first batch on the caller's thread: a lone step's commit
+    /// (W2's case) then costs no thread wake-up on the way in, only the fsync it waits for
+    /// anyway. What arrives meanwhile is committed on GRDB's writer queue. Not for API calls,
+    /// which may run on an event loop that must not wait for a disk.
+    private func enqueue(_ item: Item, inline: Bool = false) {
         switch state.withLock({ $0.enqueue(item, awaited: !item.completions.isEmpty) }) {
         case .none: break
+        case .commit where inline:
+            let more = writer.writeWithoutTransaction { db -> [Item]? in
+                guard case .commit(let batch) = state.withLock({ $0.next(includeLazy: false) }) else { return nil }
+                commit(batch, db)
+                return drainOnce()
+            }
+            if let more { writer.asyncWriteWithoutTransaction { db in self.commit(more, db); self.drain(db, includeLazy: false) } }
         case .commit: writer.asyncWriteWithoutTransaction { db in self.drain(db, includeLazy: false) }
         case .scheduleFlush: scheduleFlush()
+        }
+    }
+
+    /// The next batch for the committer holding the in-flight mark, or nil once it gave it up.
+    private func drainOnce() -> [Item]? {
+        switch state.withLock({ $0.next(includeLazy: false) }) {
+        case .commit(let batch): return batch
+        case .stop(let flush):
+            if flush { scheduleFlush() }
+            return nil
         }
     }
 
