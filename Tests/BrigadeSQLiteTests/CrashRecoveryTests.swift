@@ -55,6 +55,9 @@ import Testing
             kill(child.processIdentifier, SIGKILL)
             child.waitUntilExit()
             #expect(child.wasSignalled)
+            // A COMMIT the server had received when its client died still completes, perhaps
+            // after this read: let the server's side of the dead connections settle first.
+            if kind != .sqlite { try await Task.sleep(for: .milliseconds(500)) }
             let committed = try await Self.committedSteps(reader)
             #expect(committed.count < total, "the kill must land mid-run, not after everything was done")
             try await Self.expectWholeStepHistories(reader)
@@ -93,12 +96,20 @@ import Testing
             let rerun = later.filter { snapshot.committed.contains($0.step) }
             #expect(rerun.isEmpty, "committed steps ran again after a kill: \(rerun.prefix(5).map(\.step))")
         }
-        // Exactly the steps in flight at a kill ran twice: at-least-once, and no more.
+        // Exactly the steps in flight at a kill ran twice: at-least-once, and no more. A body
+        // run twice by one process is no kill's doing: on one SQLite node nothing does that; on
+        // PostgreSQL a node that cannot renew its lease in time (a loaded machine) stops its
+        // shards, bodies included, and runs them again once it holds them again — allowed by
+        // at-least-once, and counted apart.
         let repeated = executions.values.reduce(0) { $0 + $1 - 1 }
-        #expect(repeated == inFlightAtKills)
+        var perProcess: [String: Int] = [:]
+        for line in lines { perProcess["\(line.pid)/\(line.step)", default: 0] += 1 }
+        let sameProcess = perProcess.values.reduce(0) { $0 + $1 - 1 }
+        if kind == .sqlite { #expect(sameProcess == 0, "one process ran a body twice") }
+        #expect(repeated - sameProcess == inFlightAtKills, "re-runs \(repeated), of them in one process \(sameProcess), in flight at the kills \(inFlightAtKills)")
         #expect(inFlightAtKills <= Self.instances * snapshots.count, "at most one step in flight per instance per kill")
         #expect(inFlightAtKills > 0, "the kills must hit steps in flight, or this test proves nothing")
-        print("crash recovery: \(total) steps, \(lines.count) body executions, \(repeated) re-run after \(snapshots.count) SIGKILLs")
+        print("crash recovery: \(total) steps, \(lines.count) body executions, \(repeated) re-run after \(snapshots.count) SIGKILLs, \(sameProcess) in one process")
     }
 
     /// R1/R2 for rollbacks: a process killed while the instances roll back resumes every chain
