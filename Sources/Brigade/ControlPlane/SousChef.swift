@@ -238,7 +238,7 @@ final class SousChef: Sendable {
     /// first: oldest first).
     ///
     /// `claimed` is the snapshot of an instance its creation claimed for this node, under the
-    /// `mark` ``creationClaimMark()`` gave before the creation was written.
+    /// `mark` ``claimCreations(_:)`` gave before the creation was written.
     func created(seq: Int64, id: String, claimed: ReplaySnapshot? = nil, mark: Int? = nil) {
         let queued = state.withLock { state -> Bool in
             if state.heldBack || state.fresh.count >= settings.sweepPage {
