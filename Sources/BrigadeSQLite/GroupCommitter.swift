@@ -70,18 +70,23 @@ final class GroupCommitter: Sendable {
         case .none: break
         case .commit where inline:
             let more = writer.writeWithoutTransaction { db -> [Item]? in
-                guard case .commit(let batch) = state.withLock({ $0.next(includeLazy: false) }) else { return nil }
+                guard let batch = nextBatch() else { return nil }
                 commit(batch, db)
-                return drainOnce()
+                return nextBatch()
             }
-            if let more { writer.asyncWriteWithoutTransaction { db in self.commit(more, db); self.drain(db, includeLazy: false) } }
+            if let more {
+                writer.asyncWriteWithoutTransaction { db in
+                    self.commit(more, db)
+                    self.drain(db, includeLazy: false)
+                }
+            }
         case .commit: writer.asyncWriteWithoutTransaction { db in self.drain(db, includeLazy: false) }
         case .scheduleFlush: scheduleFlush()
         }
     }
 
     /// The next batch for the committer holding the in-flight mark, or nil once it gave it up.
-    private func drainOnce() -> [Item]? {
+    private func nextBatch() -> [Item]? {
         switch state.withLock({ $0.next(includeLazy: false) }) {
         case .commit(let batch): return batch
         case .stop(let flush):

@@ -144,10 +144,13 @@ public enum StoreContract {
         let seqs = try await store.createInstances([new, plain], skipExisting: false, maxQueued: .max)
         guard let seq = seqs.first ?? nil else { throw StoreContractViolation("creating cc returned no seq") }
         let row = try await store.instance(key("cc"))
-        try expect(row == new.row(seq: seq), "the stored row is the one the engine replays from: \(String(describing: row)) vs \(new.row(seq: seq))")
-        try expect(row?.status == .running && row?.epoch == 1 && row?.startedAt == 1_500 && row?.dueAt == 1_500, "claimed: running at epoch 1, due now")
+        try expect(
+            row == new.row(seq: seq), "the stored row is the one the engine replays from: \(String(describing: row)) vs \(new.row(seq: seq))")
+        try expect(
+            row?.status == .running && row?.epoch == 1 && row?.startedAt == 1_500 && row?.dueAt == 1_500, "claimed: running at epoch 1, due now")
         let types = try await store.history(of: key("cc"), afterId: 0, limit: 100).map(\.entry.type)
-        try expect(types == [.workflowQueued, .workflowStarted, .workflowRunning], "the history of a creation and its first claim: \(types)")
+        try expect(
+            types == [.workflowQueued, .workflowStarted, .workflowRunning], "the history of a creation and its first claim: \(types)")
         try expect(
             try await store.instanceCounts(tenant: tenant, workflow: workflow) == [.running: 1, .queued: 1],
             "a claimed creation counts as running beside a plain one, queued")

@@ -110,7 +110,8 @@ struct CountsItsStep: Workflow {
             new.claimed = true
             _ = try await brigade.store.createInstances([new], skipExisting: false, maxQueued: .max)
         }
-        try await TestBrigade.run(settings: Self.settings, databasePath: path, register: { try $0.register(CountsItsStep(ledger: ledger)) }) {
+        try await TestBrigade.run(settings: Self.settings, databasePath: path, register: { try $0.register(CountsItsStep(ledger: ledger)) })
+        {
             brigade in
             let instance = try await brigade.runtime.workflow(CountsItsStep.self).get("orphan")
             #expect(try await instance.waitForStatus(.complete).output == "done")

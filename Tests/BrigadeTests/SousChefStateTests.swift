@@ -1,6 +1,7 @@
-@_spi(Stores) @testable import Brigade
 import Foundation
 import Testing
+
+@_spi(Stores) @testable import Brigade
 
 /// The SousChef's bookkeeping of creations that claimed their instance, tested on its state
 /// alone: which snapshot an engine may start from, and when it must claim instead.

@@ -321,4 +321,3 @@ final class SousChef: Sendable {
     /// Engines currently in memory.
     var liveCount: Int { state.withLock { $0.liveCount } }
 }
-

@@ -127,8 +127,9 @@ extension BrigadeRuntime {
             ids.append(instance.key.id)
             // Telling the SousChef is an optimisation: the row's due time is the alarm.
             let shard = ShardKey(tenant: tenant, workflow: workflow, shard: instance.shard)
+            let claimed = instance.claimed ? instance.claimedSnapshot(seq: seq) : nil
             await localChef(for: shard, else: ShardWakeup(kind: .created, shard: shard, seq: seq, id: instance.key.id))?
-                .created(seq: seq, id: instance.key.id, claimed: instance.claimed ? instance.claimedSnapshot(seq: seq) : nil, mark: claims[instance.shard]?.mark)
+                .created(seq: seq, id: instance.key.id, claimed: claimed, mark: claims[instance.shard]?.mark)
         }
         metrics.instancesCreated.increment(by: Int64(ids.count))
         return ids

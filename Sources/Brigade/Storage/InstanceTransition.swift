@@ -160,7 +160,8 @@ import Foundation
     /// `workflow_running` (also what a creation claimed for its engine writes, see
     /// ``NewInstance/claimed``).
     public static func claimHistory(startedBefore: Bool, at now: Int64) -> [HistoryEntry] {
-        startedBefore ? [HistoryEntry(.workflowRunning, at: now)] : [HistoryEntry(.workflowStarted, at: now), HistoryEntry(.workflowRunning, at: now)]
+        let running = HistoryEntry(.workflowRunning, at: now)
+        return startedBefore ? [running] : [HistoryEntry(.workflowStarted, at: now), running]
     }
 
     /// Decides the delivery of an event to `row`: refused once it has finished; a hibernating
