@@ -22,11 +22,14 @@ final class ClusterMember: Sendable {
     /// Runs the shards of the slots held (and retires the others) before it returns; told too how
     /// many nodes are live (they share the creation rates).
     let holding: @Sendable (_ held: [Int: LeaseFence], _ liveNodes: Int) async -> Void
+    /// Moved after every answered heartbeat; the node's engines look at it before a step body.
+    let validity: LeaseValidity
 
     init(
-        node: String, leases: any LeaseStore, settings: BrigadeSettings, logger: Logger,
+        node: String, leases: any LeaseStore, settings: BrigadeSettings, logger: Logger, validity: LeaseValidity,
         holding: @escaping @Sendable (_ held: [Int: LeaseFence], _ liveNodes: Int) async -> Void
     ) {
+        self.validity = validity
         self.node = node
         self.leases = leases
         self.settings = settings
@@ -52,6 +55,9 @@ final class ClusterMember: Sendable {
                     throw HeartbeatOverdue()
                 }
                 validUntil = sentAt + ttl
+                // The same margin as below: bodies stop starting a heartbeat before the leases may
+                // expire, whether or not this loop runs again in time to retire the shards.
+                validity.hold(until: validUntil - settings.heartbeatInterval)
                 let nowLive = max(1, Set(view.nodes.filter(\.live).map(\.id) + [node]).count)
                 var now: [Int: LeaseFence] = [:]
                 for lease in view.leases where lease.node == node && !lease.expired {
@@ -88,6 +94,7 @@ final class ClusterMember: Sendable {
                 // Give everything up a margin before the leases may expire, not after.
                 if !held.isEmpty, ContinuousClock.now >= validUntil - settings.heartbeatInterval {
                     logger.warning("leases may have expired without a heartbeat: stopping every shard of this node")
+                    validity.giveUp()
                     held = [:]
                     await holding(held, live)
                 }

@@ -23,6 +23,8 @@ final class SousChef: Sendable {
     /// The lease its node holds on the shard's slot (nil: one node, no leases): every claim and
     /// write of its engines carries it.
     let lease: LeaseFence?
+    /// With a lease, until when the node may act on it (its engines look before a step body).
+    let leaseValidity: LeaseValidity?
 
     private let state = Mutex(SousChefState())
     private let signal = WakeSignal()
@@ -37,9 +39,10 @@ final class SousChef: Sendable {
 
     init(
         shard: ShardKey, runner: AnyWorkflowRunner, account: Account, store: any WorkflowStore,
-        clock: any WorkflowClock, lease: LeaseFence? = nil, settings: BrigadeSettings, logger: Logger, tally: EngineTally,
-        metrics: EngineMetrics, signals: InstanceSignals, host: EngineHost = .none
+        clock: any WorkflowClock, lease: LeaseFence? = nil, leaseValidity: LeaseValidity? = nil, settings: BrigadeSettings, logger: Logger,
+        tally: EngineTally, metrics: EngineMetrics, signals: InstanceSignals, host: EngineHost = .none
     ) {
+        self.leaseValidity = leaseValidity
         self.host = host
         self.tally = tally
         self.metrics = metrics
@@ -102,7 +105,7 @@ final class SousChef: Sendable {
                     Engine(
                         seq: seq, key: InstanceKey(tenant: shard.tenant, workflow: shard.workflow, id: id), runner: runner, store: store,
                         clock: clock, lease: lease, settings: settings, logger: logger, tally: tally, metrics: metrics, signals: signals,
-                        host: host, claimedAtCreation: claimed
+                        host: host, leaseValidity: leaseValidity, claimedAtCreation: claimed
                     )
                 }
             }

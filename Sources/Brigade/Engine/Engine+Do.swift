@@ -118,6 +118,8 @@ extension Engine {
         }
 
         while true {
+            // Before the attempt is counted: one that never started must not use up a retry.
+            try checkLeaseHeld()
             record.attempts += 1
             record.status = .running
             record.deadline = nil
@@ -187,6 +189,16 @@ extension Engine {
                 try await wait(until: deadline)
             }
         }
+    }
+
+    /// Ends this lifetime, as a fenced write would, when the node can no longer count on its lease
+    /// (``LeaseValidity``): a body started now could run beside the new owner's.
+    private func checkLeaseHeld() throws {
+        guard let leaseValidity, !leaseValidity.holds else { return }
+        logger.warning("this node may have lost its lease: no step body starts; the instance runs again where the lease is held")
+        markStopping(after: FencedWriteError(seq: seq, epoch: state.withLock { $0.epoch }))
+        unwindParked()
+        throw EngineUnwind(reason: .stop)
     }
 
     /// Records a failed attempt. Returns the error to throw when the step failed for good, or nil

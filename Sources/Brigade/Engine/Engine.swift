@@ -21,6 +21,8 @@ final class Engine: Sendable {
     let logger: Logger
     /// The node's lease on the instance's shard, carried by the claim and every write.
     let lease: LeaseFence?
+    /// With a lease, until when the node may act on it: no step body starts past it.
+    let leaseValidity: LeaseValidity?
 
     /// The engine's state machine, from before its claim to its end.
     let state = Mutex(EngineState())
@@ -41,8 +43,10 @@ final class Engine: Sendable {
     init(
         seq: Int64, key: InstanceKey, runner: AnyWorkflowRunner, store: any WorkflowStore,
         clock: any WorkflowClock, lease: LeaseFence? = nil, settings: BrigadeSettings, logger: Logger, tally: EngineTally,
-        metrics: EngineMetrics, signals: InstanceSignals, host: EngineHost = .none, claimedAtCreation: ReplaySnapshot? = nil
+        metrics: EngineMetrics, signals: InstanceSignals, host: EngineHost = .none, leaseValidity: LeaseValidity? = nil,
+        claimedAtCreation: ReplaySnapshot? = nil
     ) {
+        self.leaseValidity = leaseValidity
         self.claimedAtCreation = claimedAtCreation
         self.host = host
         self.tally = tally

@@ -53,6 +53,8 @@ public final class BrigadeRuntime: Service, Sendable {
     let scheduleSignal = WakeSignal()
     /// Whether the store is ready for calls (see ``ready()``).
     let readiness = RuntimeReadiness()
+    /// In a cluster, until when this node may act on its leases (moved by its heartbeats).
+    let leaseValidity = LeaseValidity()
     let metrics: EngineMetrics
     /// When this runtime was made: the `created_on` of the workflows registered in Swift.
     let madeAt: Int64
@@ -133,7 +135,8 @@ public final class BrigadeRuntime: Service, Sendable {
         }
         logger.debug("brigade runtime started")
         let member = (store as? any LeaseStore).map { leases in
-            ClusterMember(node: settings.nodeID, leases: leases, settings: settings, logger: logger) { [weak self] held, live in
+            ClusterMember(node: settings.nodeID, leases: leases, settings: settings, logger: logger, validity: leaseValidity) {
+                [weak self] held, live in
                 await self?.hold(held, liveNodes: live)
             }
         }
@@ -237,6 +240,7 @@ public final class BrigadeRuntime: Service, Sendable {
             guard let runner = state.runner(tenant: shard.tenant, workflow: shard.workflow) else { return nil }
             let chef = SousChef(
                 shard: shard, runner: runner, account: account, store: store, clock: clock, lease: lease,
+                leaseValidity: lease == nil ? nil : leaseValidity,
                 settings: settings, logger: logger, tally: tally, metrics: metrics, signals: signals, host: engineHost
             )
             state.chefs[shard] = chef
