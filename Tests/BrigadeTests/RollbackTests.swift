@@ -61,7 +61,12 @@ struct BookTrip: Workflow {
     /// Cloudflare's does (the REST API says `rollingBack`), and carries the outcome once ended.
     @Test func theBindingsStatusIsRunningDuringRollbacksAndCarriesTheirOutcome() async throws {
         let ledger = Ledger()
-        try await TestBrigade.run(register: { try $0.register(BookTrip(ledger: ledger)) }) { brigade in
+        // The engine stays in memory through the refund's wait: hibernated, the row would read
+        // `waiting` (this test is about the binding's word for a rollback, not about hibernation,
+        // and a loaded machine let the 5 ms grace pass between the two looks below).
+        var settings = BrigadeSettings()
+        settings.hibernationGrace = .seconds(600)
+        try await TestBrigade.run(settings: settings, register: { try $0.register(BookTrip(ledger: ledger)) }) { brigade in
             let runtime = brigade.runtime
             let instance = try await runtime.workflow(BookTrip.self).create(
                 id: "slow-refund", params: .init(refundFailures: 1, refundRetries: 1, refundDelaySeconds: 60))
