@@ -41,13 +41,14 @@ struct InsertInstanceStatement: PostgresPreparedStatement {
         binds.append(instance.retention?.success?.wholeMilliseconds)
         binds.append(instance.retention?.error?.wholeMilliseconds)
         binds.append(instance.stepLimit.map(Int64.init))
-        // A claimed creation's first entries (see `NewInstance.history`) all carry its creation
-        // time and no data: only their types are bound.
-        binds.append(instance.history.map(\.type.rawValue))
+        // The first entries (`NewInstance.initial`) all carry the creation time and no data: only
+        // their types are bound.
+        let (first, history) = instance.initial()
+        binds.append(history.map(\.type.rawValue))
         binds.append(instance.trigger.storedJSON)
-        binds.append(instance.status.rawValue)
-        binds.append(instance.epoch)
-        binds.append(instance.startedAt)
+        binds.append(first.status.rawValue)
+        binds.append(first.epoch)
+        binds.append(first.startedAt)
         return binds
     }
 

@@ -137,7 +137,7 @@ final class PostgresCommitter: Sendable {
             // around it (two round trips of three, when writes come one at a time).
             do {
                 return [.success(try await batch[0].run(on: connection, logger: logger))]
-            } catch  where !PostgresFailure.isConflict(error) {
+            } catch where !PostgresFailure.isConflict(error) {
                 return [.failure(error)]
             }
         }

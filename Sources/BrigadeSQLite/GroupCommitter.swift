@@ -85,9 +85,10 @@ final class GroupCommitter: Sendable {
         }
     }
 
-    /// The next batch for the committer holding the in-flight mark, or nil once it gave it up.
-    private func nextBatch() -> [Item]? {
-        switch state.withLock({ $0.next(includeLazy: false) }) {
+    /// The next batch for the committer holding the in-flight mark, or nil once it gave it up
+    /// (scheduling the lazy items' flush when they are left).
+    private func nextBatch(includeLazy: Bool = false) -> [Item]? {
+        switch state.withLock({ $0.next(includeLazy: includeLazy) }) {
         case .commit(let batch): return batch
         case .stop(let flush):
             if flush { scheduleFlush() }
@@ -108,15 +109,9 @@ final class GroupCommitter: Sendable {
     /// Lazy items are committed with them, or on their own when `includeLazy` (a flush).
     private func drain(_ db: Database, includeLazy: Bool) {
         var includeLazy = includeLazy
-        while true {
-            switch state.withLock({ $0.next(includeLazy: includeLazy) }) {
-            case .commit(let batch):
-                commit(batch, db)
-                includeLazy = false
-            case .stop(let flush):
-                if flush { scheduleFlush() }
-                return
-            }
+        while let batch = nextBatch(includeLazy: includeLazy) {
+            commit(batch, db)
+            includeLazy = false
         }
     }
 

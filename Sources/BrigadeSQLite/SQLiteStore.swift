@@ -90,6 +90,7 @@ public final class SQLiteStore: WorkflowStore {
             for instance in instances {
                 let key = instance.key
                 let now = instance.createdAt
+                let (first, history) = instance.initial()
                 func insert() throws {
                     try db.executeCached(
                         sql: """
@@ -99,8 +100,8 @@ public final class SQLiteStore: WorkflowStore {
                             ON CONFLICT (tenant, workflow, id) DO NOTHING
                             """,
                         arguments: [
-                            key.tenant, key.workflow, key.id, instance.status.rawValue, instance.params, now, now, now, instance.shard,
-                            instance.epoch, instance.startedAt, instance.retention?.success?.wholeMilliseconds,
+                            key.tenant, key.workflow, key.id, first.status.rawValue, instance.params, now, now, now, instance.shard,
+                            first.epoch, first.startedAt, instance.retention?.success?.wholeMilliseconds,
                             instance.retention?.error?.wholeMilliseconds, instance.stepLimit, instance.trigger.storedJSON,
                         ]
                     )
@@ -124,7 +125,7 @@ public final class SQLiteStore: WorkflowStore {
                     throw BrigadeError.instanceAlreadyExists(key)
                 }
                 let seq = db.lastInsertedRowID
-                try HistoryEntry.append(instance.history, instanceSeq: seq, in: db)
+                try HistoryEntry.append(history, instanceSeq: seq, in: db)
                 result.append(seq)
             }
             return result

@@ -215,6 +215,27 @@ struct TemporaryStore {
     /// A write's history entries are one packed row; its events read back with consecutive ids
     /// in commit order, beside plain rows an older version wrote, paged from inside a packed row,
     /// and the ids go on after a restart.
+    /// A packed row carries what tenant code chose — step names and error text with quotes,
+    /// backslashes, control characters, NUL, astral characters, markup, 16 KiB of text — and
+    /// reads back byte for byte.
+    @Test func aPackedRowKeepsHostileStepNamesAndTextWhole() async throws {
+        let temporary = try await TemporaryStore()
+        defer { temporary.remove() }
+        let key = InstanceKey(tenant: "t", workflow: "w", id: "hostile")
+        let seq = try await temporary.create("hostile")
+        let epoch = try await temporary.claim(seq, now: 2_000).row.epoch
+        let name = "\"],[\"workflow_completed\",1,null,null]]\\ \u{0}\u{1}\u{1F}\u{7F} é 😀 </script> \u{2028}-1"
+        let message = String(repeating: "\"\\\u{0}😀", count: 4_096)
+        var write = InstanceWrite(seq: seq, epoch: epoch, now: 2_001)
+        write.history = [
+            HistoryEntry(.attemptStarted, at: 2_001, step: name, data: ["attempt": .number(1)]),
+            HistoryEntry(.attemptErrored, at: 2_001, step: name, data: ["error": .object(["message": .string(message)])]),
+        ]
+        try await temporary.store.write(write, awaitCommit: true)
+        let read = try await temporary.store.history(of: key, afterId: 0, limit: 100).suffix(2)
+        #expect(read.map(\.entry) == write.history)
+    }
+
     @Test func aWritesHistoryIsOneRowThatReadsBackAsItsEvents() async throws {
         let temporary = try await TemporaryStore()
         defer { temporary.remove() }

@@ -33,6 +33,13 @@ import Testing
         #expect(noSlot == 0, "no free slot: the instance is created queued")
     }
 
+    @Test func noCreationClaimsWhileNewInstancesAreHeldBackInTheStore() {
+        var state = SousChefState()
+        state.heldBack = true
+        let held = state.claimCreations(3, freeSlots: 9)
+        #expect(held.granted == 0 && state.pendingClaims == 0, "the held-back ones, older, start first")
+    }
+
     @Test func aSnapshotIsKeptOnlyWhenNothingWasHeardOfAnUnknownInstanceSinceTheMark() {
         var state = SousChefState()
         let mark = state.claimCreations(4, freeSlots: 4).mark

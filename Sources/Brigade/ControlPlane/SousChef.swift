@@ -264,9 +264,7 @@ final class SousChef: Sendable {
         guard lease == nil, looping.load(ordering: .acquiring), !draining.load(ordering: .acquiring), !retired.load(ordering: .acquiring)
         else { return (0, 0) }
         let free = account.gatekeeper.freeSlots(lessee)
-        return state.withLock { state in
-            state.heldBack ? (state.unknownNotices, 0) : state.claimCreations(count, freeSlots: free)
-        }
+        return state.withLock { $0.claimCreations(count, freeSlots: free) }
     }
 
     /// Creations that claimed were written and told (or failed).

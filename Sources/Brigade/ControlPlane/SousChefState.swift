@@ -120,10 +120,11 @@ struct SousChefState: Sendable {
     /// How many of `count` creations under way may claim their instance for this node: as many
     /// as will start at once — the free slots less what the runnable queue and earlier claiming
     /// creations will take — so that a claimed instance is `running` only as long as it takes
-    /// to start. Returns the mark to hand to ``created(seq:id:claimed:mark:)`` with them; they
-    /// stay counted until ``releaseClaims(_:)``.
+    /// to start; none while new instances are held back in the store (they start first).
+    /// Returns the mark to hand to ``created(seq:id:claimed:mark:)`` with them; they stay counted
+    /// until ``releaseClaims(_:)``.
     mutating func claimCreations(_ count: Int, freeSlots: Int) -> (mark: Int, granted: Int) {
-        let granted = max(0, min(count, freeSlots - demand.total - pendingClaims))
+        let granted = heldBack ? 0 : max(0, min(count, freeSlots - demand.total - pendingClaims))
         pendingClaims += granted
         return (unknownNotices, granted)
     }

@@ -191,13 +191,13 @@ extension Engine {
         }
     }
 
-    /// Ends this lifetime, as a fenced write would, when the node can no longer count on its lease
-    /// (``LeaseValidity``): a body started now could run beside the new owner's.
+    /// Stops this lifetime (``stop()``, as a terminate or the loss of the shard does) when the
+    /// node can no longer count on its lease (``LeaseValidity``): a body started now could run
+    /// beside the new owner's.
     private func checkLeaseHeld() throws {
         guard let leaseValidity, !leaseValidity.holds else { return }
         logger.warning("this node may have lost its lease: no step body starts; the instance runs again where the lease is held")
-        markStopping(after: FencedWriteError(seq: seq, epoch: state.withLock { $0.epoch }))
-        unwindParked()
+        stop()
         throw EngineUnwind(reason: .stop)
     }
 

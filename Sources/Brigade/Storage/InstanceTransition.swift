@@ -151,17 +151,11 @@ import Foundation
             next.startedAt = row.startedAt ?? now
             // Due now: if this engine dies, the sweep finds the instance again.
             next.dueAt = now
-            let history = claimHistory(startedBefore: row.startedAt != nil, at: now)
+            var history: [HistoryEntry] = []
+            if row.startedAt == nil { history.append(HistoryEntry(.workflowStarted, at: now)) }
+            history.append(HistoryEntry(.workflowRunning, at: now))
             return .run(InstanceChange(row: next, decidedAtEpoch: row.epoch, history: history))
         }
-    }
-
-    /// The history of a claim that runs the instance: `workflow_started` the first time, then
-    /// `workflow_running` (also what a creation claimed for its engine writes, see
-    /// ``NewInstance/claimed``).
-    public static func claimHistory(startedBefore: Bool, at now: Int64) -> [HistoryEntry] {
-        let running = HistoryEntry(.workflowRunning, at: now)
-        return startedBefore ? [running] : [HistoryEntry(.workflowStarted, at: now), running]
     }
 
     /// Decides the delivery of an event to `row`: refused once it has finished; a hibernating

@@ -30,23 +30,23 @@ import Foundation
         self.createdAt = createdAt
     }
 
-    /// The status it is written with.
-    public var status: InstanceStatus { claimed ? .running : .queued }
-    /// The epoch it is written with: a claimed instance is at its first claim's.
-    public var epoch: Int64 { claimed ? 1 : 0 }
-    /// When it started: at creation when claimed.
-    public var startedAt: Int64? { claimed ? createdAt : nil }
-    /// Its first history entries: `workflow_queued`, and the first claim's when claimed.
-    public var history: [HistoryEntry] {
-        let queued = HistoryEntry(.workflowQueued, at: createdAt)
-        return claimed ? [queued] + InstanceTransition.claimHistory(startedBefore: false, at: createdAt) : [queued]
+    /// The row a store inserts (under `seq`) and its first history entries: queued, with
+    /// `workflow_queued`; claimed, as ``InstanceTransition/claim(_:now:)`` leaves that row at its
+    /// creation time — the claim's own rule, not a copy of it. A store calls this once per
+    /// instance (the seq it passes before the insert does not matter: only the row's other
+    /// columns are written).
+    public func initial(seq: Int64 = 0) -> (row: InstanceRow, history: [HistoryEntry]) {
+        let queued = InstanceRow(
+            seq: seq, key: key, status: .queued, params: params, createdAt: createdAt, modifiedAt: createdAt, dueAt: createdAt,
+            shard: shard, epoch: 0, retention: retention, stepLimit: stepLimit, trigger: trigger)
+        let first = HistoryEntry(.workflowQueued, at: createdAt)
+        guard claimed, case .run(let claim) = InstanceTransition.claim(queued, now: createdAt) else { return (queued, [first]) }
+        return (claim.row, [first] + claim.history)
     }
 
-    /// The row as a store inserts it, under `seq`.
+    /// The row as a store inserts it, under `seq` (see ``initial(seq:)``).
     public func row(seq: Int64) -> InstanceRow {
-        InstanceRow(
-            seq: seq, key: key, status: status, params: params, createdAt: createdAt, modifiedAt: createdAt, startedAt: startedAt,
-            dueAt: createdAt, shard: shard, epoch: epoch, retention: retention, stepLimit: stepLimit, trigger: trigger)
+        initial(seq: seq).row
     }
 
     /// What the engine of a claimed instance replays from: its row, no steps, and no events —
